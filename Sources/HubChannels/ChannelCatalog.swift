@@ -1,0 +1,22 @@
+import AsyncHTTPClient
+import Foundation
+import HubConfig
+import HubModel
+import Logging
+
+/// The channel kinds this build ships: their configuration schemas, and how to make an adapter
+/// for a configured account.
+public enum ChannelCatalog {
+    /// Every supported kind's schema, for the config loader.
+    public static let schemas: [ChannelKindSchema] = [APIChannelOptions.schema]
+
+    /// The adapter for one account.
+    public static func adapter(for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger) -> (any ChannelAdapter)? {
+        var logger = logger
+        logger[metadataKey: "component"] = "channel"
+        switch account.kind {
+        case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger)
+        case .voice, .sms, .email, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat: return nil
+        }
+    }
+}

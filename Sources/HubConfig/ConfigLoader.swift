@@ -1,0 +1,126 @@
+import Foundation
+import HubModel
+
+/// Loads and validates `channels/*.yaml` and `routing-rules/*.yaml`.
+public struct ConfigLoader: Sendable {
+    /// The channel kinds this build supports, with their option schemas.
+    public var schemas: [ChannelKind: ChannelKindSchema]
+    /// Where secrets are looked up.
+    public var environment: [String: String]
+
+    public init(schemas: [ChannelKindSchema], environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.schemas = Dictionary(schemas.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.environment = environment
+    }
+
+    /// Loads both directories. Paths in diagnostics are shown as given.
+    public func load(channelsDirectory: String, routingRulesDirectory: String) -> ConfigLoadResult {
+        var diagnostics: [ConfigDiagnostic] = []
+        let channelDocuments = documents(in: channelsDirectory, what: "channel accounts", diagnostics: &diagnostics)
+        let ruleDocuments = documents(in: routingRulesDirectory, what: "routing rules", diagnostics: &diagnostics)
+
+        var channels: [(ChannelAccountConfig, ConfigNode)] = []
+        for document in channelDocuments {
+            guard let root = document.root else { continue }
+            if let account = ChannelAccountReader.read(root, schemas: schemas, environment: environment) {
+                channels.append((account, root))
+            }
+        }
+        var content = RoutingRulesReader.FileContent()
+        for document in ruleDocuments {
+            guard let root = document.root else { continue }
+            let file = RoutingRulesReader.read(root)
+            content.skills += file.skills
+            content.queues += file.queues
+            content.agents += file.agents
+        }
+        let rules = crossCheck(channels: channels, content: content)
+        for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
+        if channelDocuments.isEmpty, !diagnostics.contains(where: { $0.location.file == channelsDirectory }) {
+            diagnostics.append(
+                ConfigDiagnostic(
+                    severity: .warning, location: ConfigLocation(file: channelsDirectory, line: 0, column: 0), path: "",
+                    message: "no channel accounts are configured: the hub will receive nothing"))
+        }
+        let hasErrors = diagnostics.contains { $0.severity == .error }
+        return ConfigLoadResult(
+            configuration: hasErrors ? nil : HubConfiguration(channels: channels.map(\.0), routing: rules),
+            diagnostics: diagnostics)
+    }
+
+    private func documents(in directory: String, what: String, diagnostics: inout [ConfigDiagnostic]) -> [ConfigDocument] {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            diagnostics.append(
+                ConfigDiagnostic(
+                    severity: .error, location: ConfigLocation(file: directory, line: 0, column: 0), path: "",
+                    message: "the \(what) directory does not exist"))
+            return []
+        }
+        let names = ((try? manager.contentsOfDirectory(atPath: directory)) ?? [])
+            .filter { !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) }
+            .sorted()
+        return names.map { name in
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            guard let data = manager.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                let document = ConfigDocument(file: path, text: "{}")
+                document.report(.error, at: ConfigLocation(file: path, line: 0, column: 0), path: "", "cannot read the file as UTF-8 text")
+                return document
+            }
+            return ConfigDocument(file: path, text: text)
+        }
+    }
+
+    /// Checks what spans files: unique ids, and that every reference names something that exists.
+    private func crossCheck(channels: [(ChannelAccountConfig, ConfigNode)], content: RoutingRulesReader.FileContent) -> RoutingRules {
+        func firstByID<T>(_ items: [(T, ConfigNode)], id: (T) -> String, what: String) -> [T] {
+            var seen: [String: ConfigLocation] = [:]
+            var result: [T] = []
+            for (item, node) in items {
+                let key = id(item)
+                if let first = seen[key] {
+                    node.error("duplicate \(what) id '\(key)' (first defined at \(first))")
+                } else {
+                    seen[key] = node.location
+                    result.append(item)
+                }
+            }
+            return result
+        }
+        let skills = firstByID(content.skills, id: \.id, what: "skill")
+        let queues = firstByID(content.queues, id: \.id, what: "queue")
+        let agents = firstByID(content.agents.map { ($0.0, $0.1.node) }, id: \.agent.id.rawValue, what: "agent")
+        _ = firstByID(channels, id: \.id, what: "channel account")
+
+        let skillIDs = skills.map(\.id)
+        let queueIDs = queues.map(\.id)
+        var logins: [String: ConfigLocation] = [:]
+        for (agent, references) in content.agents {
+            for (skill, node) in references.skills where !skillIDs.contains(skill) {
+                node.error("unknown skill '\(skill)'\(Suggestion.didYouMean(skill, among: skillIDs)) (declare it under skills:)")
+            }
+            for (queue, node) in references.queues where !queueIDs.contains(queue) {
+                node.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+            }
+            let login = agent.agent.login.lowercased()
+            if let first = logins[login] {
+                (references.login ?? references.node).error("login '\(agent.agent.login)' is already used by another agent (at \(first))")
+            } else {
+                logins[login] = agent.location
+            }
+        }
+        for (account, node) in channels {
+            guard let queue = account.queueID else { continue }
+            let queueNode = (node.mapping(allowedKeys: nil)?["queue"]) ?? node
+            if let config = queues.first(where: { $0.id == queue }) {
+                if !config.channels.contains(account.kind) {
+                    queueNode.error("queue '\(queue)' does not take \(account.kind.rawValue) conversations (its channels: \(config.channels.map(\.rawValue).joined(separator: ", ")))")
+                }
+            } else {
+                queueNode.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+            }
+        }
+        return RoutingRules(skills: skills, queues: queues, agents: agents)
+    }
+}

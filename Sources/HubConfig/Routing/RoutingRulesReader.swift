@@ -1,0 +1,174 @@
+import HubModel
+
+/// Reads the sections of one `routing-rules/*.yaml` file. Cross-file checks (unknown skills and
+/// queues, duplicate ids) happen in `ConfigLoader` once every file is read.
+enum RoutingRulesReader {
+    struct FileContent {
+        var skills: [(SkillConfig, ConfigNode)] = []
+        var queues: [(QueueConfig, ConfigNode)] = []
+        var agents: [(AgentConfig, AgentReferences)] = []
+    }
+
+    /// Nodes of an agent's references, so unknown ones can be reported where they are written.
+    struct AgentReferences {
+        var node: ConfigNode
+        var login: ConfigNode?
+        var skills: [(String, ConfigNode)]
+        var queues: [(String, ConfigNode)]
+    }
+
+    static func read(_ root: ConfigNode) -> FileContent {
+        var content = FileContent()
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents"]) else { return content }
+        for item in mapping["skills"]?.list ?? [] {
+            if let skill = readSkill(item) { content.skills.append((skill, item)) }
+        }
+        for item in mapping["queues"]?.list ?? [] {
+            if let queue = readQueue(item) { content.queues.append((queue, item)) }
+        }
+        for item in mapping["agents"]?.list ?? [] {
+            if let agent = readAgent(item) { content.agents.append(agent) }
+        }
+        return content
+    }
+
+    static func readSkill(_ node: ConfigNode) -> SkillConfig? {
+        if node.isScalar, let id = ChannelAccountReader.readID(node) {
+            return SkillConfig(id: id, name: id, location: node.location)
+        }
+        guard let mapping = node.mapping(allowedKeys: ["id", "name", "description"]) else { return nil }
+        guard let id = mapping.required("id").flatMap(ChannelAccountReader.readID) else { return nil }
+        _ = mapping["description"]?.string
+        return SkillConfig(id: id, name: mapping["name"]?.nonEmptyString ?? id, location: node.location)
+    }
+
+    static func readQueue(_ node: ConfigNode) -> QueueConfig? {
+        guard let mapping = node.mapping(allowedKeys: ["id", "name", "channels", "priority", "strategy", "serviceLevel"]) else {
+            return nil
+        }
+        let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
+        var channels = ChannelKind.allCases
+        if let node = mapping["channels"], let names = node.stringList {
+            channels = []
+            for name in names {
+                if let kind = ChannelKind(rawValue: name) {
+                    channels.append(kind)
+                } else {
+                    node.error("unknown channel kind '\(name)'\(Suggestion.didYouMean(name, among: ChannelKind.allCases.map(\.rawValue)))")
+                }
+            }
+        }
+        let priority = mapping["priority"]?.int(in: -1000...1000) ?? 0
+        var strategy = QueueConfig.defaultStrategy
+        if let node = mapping["strategy"] {
+            if node.isScalar {
+                if let name = node.oneOf(QueueConfig.strategies, what: "strategy") {
+                    for medium in ChannelMedium.allCases { strategy[medium] = name }
+                }
+            } else if let perMedium = node.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue) + ["default"]) {
+                if let name = perMedium["default"]?.oneOf(QueueConfig.strategies, what: "strategy") {
+                    for medium in ChannelMedium.allCases { strategy[medium] = name }
+                }
+                for medium in ChannelMedium.allCases {
+                    if let name = perMedium[medium.rawValue]?.oneOf(QueueConfig.strategies, what: "strategy") { strategy[medium] = name }
+                }
+            }
+        }
+        var serviceLevel = QueueConfig.defaultServiceLevel
+        if let node = mapping["serviceLevel"], let perMedium = node.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue)) {
+            for (key, value) in perMedium.entries {
+                guard let medium = ChannelMedium(rawValue: key) else { continue }
+                if let target = readServiceLevel(value, default: serviceLevel[medium]!) { serviceLevel[medium] = target }
+            }
+        }
+        guard let id else { return nil }
+        return QueueConfig(
+            id: id, name: mapping["name"]?.nonEmptyString ?? id, channels: channels, priority: priority, strategy: strategy,
+            serviceLevel: serviceLevel, location: node.location)
+    }
+
+    /// `20s` (keeping the default percentage) or `{ within: 20s, percent: 80 }`.
+    static func readServiceLevel(_ node: ConfigNode, default target: ServiceLevelTarget) -> ServiceLevelTarget? {
+        if node.isScalar {
+            return node.duration.map { ServiceLevelTarget(threshold: $0, percent: target.percent) }
+        }
+        guard let mapping = node.mapping(allowedKeys: ["within", "percent"]) else { return nil }
+        let threshold = mapping.required("within")?.duration
+        let percent = mapping["percent"]?.int(in: 1...100) ?? target.percent
+        return threshold.map { ServiceLevelTarget(threshold: $0, percent: percent) }
+    }
+
+    static func readAgent(_ node: ConfigNode) -> (AgentConfig, AgentReferences)? {
+        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip"]
+        guard let mapping = node.mapping(allowedKeys: keys) else { return nil }
+        let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
+        let loginNode = mapping["login"]
+        let login = loginNode?.nonEmptyString ?? id
+        let name = mapping.required("name")?.nonEmptyString
+        let role = mapping["role"]?.oneOf(AgentRole.allCases.map(\.rawValue), what: "role").flatMap(AgentRole.init(rawValue:)) ?? .agent
+        let email: String? = mapping["email"].flatMap { node in
+            guard let text = node.string else { return nil }
+            do {
+                return try HandleAddress.normalize(kind: .email, raw: text).address
+            } catch {
+                node.error("\(error)")
+                return nil
+            }
+        }
+        var skills: [String: Int] = [:]
+        var skillNodes: [(String, ConfigNode)] = []
+        if let block = mapping["skills"]?.mapping(allowedKeys: nil) {
+            for (skill, value) in block.entries {
+                if let level = value.int(in: 1...10) {
+                    skills[skill] = level
+                    skillNodes.append((skill, value))
+                }
+            }
+        }
+        var queues: [QueueMembership] = []
+        var queueNodes: [(String, ConfigNode)] = []
+        if let block = mapping["queues"] {
+            if block.isList {
+                for item in block.list ?? [] {
+                    if let queue = item.string {
+                        queues.append(QueueMembership(queueID: queue))
+                        queueNodes.append((queue, item))
+                    }
+                }
+            } else if let perQueue = block.mapping(allowedKeys: nil) {
+                for (queue, value) in perQueue.entries {
+                    if value.isScalar {
+                        if let tier = value.int(in: 1...99) { queues.append(QueueMembership(queueID: queue, tier: tier)) }
+                    } else if let membership = value.mapping(allowedKeys: ["tier", "position"]) {
+                        let tier = membership["tier"]?.int(in: 1...99) ?? 1
+                        let position = membership["position"]?.int(in: 1...9999) ?? 1
+                        queues.append(QueueMembership(queueID: queue, tier: tier, position: position))
+                    }
+                    queueNodes.append((queue, value))
+                }
+            }
+        }
+        var capacity = Agent.defaultCapacity
+        if let block = mapping["capacity"]?.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue)) {
+            for (key, value) in block.entries {
+                if let medium = ChannelMedium(rawValue: key), let count = value.int(in: 0...100) { capacity[medium] = count }
+            }
+        }
+        let sip: String? = mapping["sip"].flatMap { node in
+            guard let text = node.string else { return nil }
+            guard let address = try? HandleAddress.normalize(kind: .sip, raw: text) else {
+                node.error("'\(text)' is not a SIP URI (expected sip:user@host)")
+                return nil
+            }
+            return address.address
+        }
+        guard let id, let login, let name else { return nil }
+        let agent = Agent(
+            id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: skills, queues: queues,
+            capacity: capacity, sipAddress: sip)
+        return (
+            AgentConfig(agent: agent, location: node.location),
+            AgentReferences(node: node, login: loginNode, skills: skillNodes, queues: queueNodes)
+        )
+    }
+}

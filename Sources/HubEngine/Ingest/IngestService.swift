@@ -1,0 +1,95 @@
+import Foundation
+import HubConfig
+import HubModel
+import HubStore
+import Logging
+
+/// Where adapters hand inbound messages: validates and normalizes them, then stores each in one
+/// transaction (grouped with concurrent ones), answering only after the commit.
+public struct IngestService: InboundSink {
+    let channels: ChannelDirectory
+    let configuration: EngineConfiguration
+    let store: any HubStore
+    let committer: GroupCommitter
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    init(
+        channels: ChannelDirectory, configuration: EngineConfiguration, store: any HubStore, now: @escaping @Sendable () -> Date,
+        logger: Logger
+    ) {
+        self.channels = channels
+        self.configuration = configuration
+        self.store = store
+        self.committer = GroupCommitter(store: store, maximumBatch: configuration.maximumIngestBatch)
+        self.now = now
+        self.logger = logger
+    }
+
+    public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
+        let command = try prepare(event)
+        switch await committer.submit(command) {
+        case .success(let receipt):
+            logger.debug(
+                "message stored",
+                metadata: [
+                    "account": "\(event.channelAccountID)", "message": "\(receipt.messageID)", "conversation": "\(receipt.conversationID)",
+                    "duplicate": "\(receipt.duplicate)",
+                ])
+            return receipt
+        case .failure(let error):
+            logger.error("ingest failed", metadata: ["account": "\(event.channelAccountID)", "error": "\(error)"])
+            switch error.code {
+            case .invalid, .conflict, .notFound: throw IngestError(.invalidEvent, error.message)
+            case .unavailable: throw IngestError(.unavailable, error.message)
+            }
+        }
+    }
+
+    /// Checks an event and turns it into a store command.
+    func prepare(_ event: InboundEvent) throws(IngestError) -> IngestCommand {
+        guard let account = channels.account(event.channelAccountID) else {
+            throw IngestError(.unknownAccount, "no channel account '\(event.channelAccountID)'")
+        }
+        guard account.kind == event.channelKind else {
+            throw IngestError(.invalidEvent, "channel account '\(account.id)' is a \(account.kind.rawValue) account, not \(event.channelKind.rawValue)")
+        }
+        let providerID = event.providerMessageID
+        guard !providerID.isEmpty, providerID.utf8.count <= 512 else {
+            throw IngestError(.invalidEvent, "the provider message id must be 1 to 512 bytes long")
+        }
+        let hasText = !(event.text ?? "").isEmpty
+        guard hasText || !event.attachments.isEmpty else {
+            throw IngestError(.invalidEvent, "the message has neither text nor attachments")
+        }
+        if let text = event.text, text.count > configuration.maximumTextLength {
+            throw IngestError(.invalidEvent, "the text is \(text.count) characters long; at most \(configuration.maximumTextLength) are accepted")
+        }
+        guard event.attachments.count <= configuration.maximumAttachments else {
+            throw IngestError(.invalidEvent, "\(event.attachments.count) attachments; at most \(configuration.maximumAttachments) are accepted")
+        }
+        let kind = event.sender.kind ?? event.channelKind.handleKind
+        let sender: HandleAddress
+        do {
+            sender = try HandleAddress.normalize(
+                kind: kind, raw: event.sender.address, scope: account.identityScope,
+                defaultRegion: account.defaultRegion ?? configuration.defaultRegion)
+        } catch {
+            throw IngestError(.invalidEvent, "sender: \(error)")
+        }
+        return IngestCommand(
+            event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
+    }
+
+    public func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool {
+        guard channels.account(update.channelAccountID) != nil else {
+            throw IngestError(.unknownAccount, "no channel account '\(update.channelAccountID)'")
+        }
+        do {
+            return try await store.applyDeliveryStatus(update, at: now())
+        } catch {
+            logger.error("delivery status not stored", metadata: ["account": "\(update.channelAccountID)", "error": "\(error)"])
+            throw IngestError(.unavailable, "the store could not commit: \(error)")
+        }
+    }
+}

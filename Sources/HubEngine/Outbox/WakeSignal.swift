@@ -1,0 +1,64 @@
+import Synchronization
+
+/// A one-slot wake-up: `signal()` wakes the waiter, or the next `wait` if none is waiting.
+/// Signals that arrive while nobody waits collapse into one.
+final class WakeSignal: Sendable {
+    private struct State {
+        var signaled = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.signaled = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    /// Returns at the next signal, after `timeout` when one is given, or when the task is
+    /// cancelled.
+    func wait(timeout: Duration?) async {
+        await withTaskCancellationHandler {
+            await waitForSignal(timeout: timeout)
+        } onCancel: {
+            self.signal()
+        }
+    }
+
+    private func waitForSignal(timeout: Duration?) async {
+        await withTaskGroup(of: Void.self) { group in
+            if let timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout)
+                        self.signal()
+                    } catch {}
+                }
+            }
+            group.addTask { await self.waitForSignal() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForSignal() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.signaled {
+                    state.signaled = false
+                    return true
+                }
+                state.waiter = continuation
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+}

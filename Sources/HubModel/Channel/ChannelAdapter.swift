@@ -1,0 +1,88 @@
+import Foundation
+
+/// One channel account's adapter: it turns the provider's webhooks into `InboundEvent`s and
+/// delivers outbound messages in the provider's format. Socket channels (SIP, SMTP) add services
+/// of their own; every adapter implements at least delivery.
+public protocol ChannelAdapter: Sendable {
+    /// The channel account this adapter serves.
+    var accountID: String { get }
+    var kind: ChannelKind { get }
+
+    /// Sends one delivery. Called by the outbox worker, possibly again for the same delivery after
+    /// a failure or a crash: pass `delivery.idempotencyKey` to providers that deduplicate by it.
+    /// - Returns: the provider's acceptance.
+    /// - Throws: `DeliveryFailure`, saying whether a retry may help.
+    func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt
+
+    /// Answers a request to `/webhooks/<account id>`. Implementations verify that the request
+    /// really comes from the provider, hand events to `sink`, and answer only after the sink has
+    /// stored them.
+    func handleWebhook(_ request: WebhookRequest, sink: any InboundSink) async -> WebhookResponse
+}
+
+/// Where adapters hand what they receive. Implemented by the engine; every call returns only
+/// once the change is durably stored.
+public protocol InboundSink: Sendable {
+    /// Stores an inbound message (or recognizes a retry of one already stored).
+    func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt
+    /// Records a provider's status report for an outbound message.
+    /// - Returns: false when no outbound message has that provider id.
+    func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool
+}
+
+/// The provider accepted a delivery.
+public struct DeliveryReceipt: Sendable, Hashable {
+    /// The provider's id for the sent message (for status callbacks), if it gives one.
+    public var providerMessageID: String?
+
+    public init(providerMessageID: String?) { self.providerMessageID = providerMessageID }
+}
+
+/// Why a delivery attempt failed, and whether trying again may help.
+public struct DeliveryFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    public var reason: String
+    /// False for errors a retry cannot fix (a rejected recipient, a malformed request).
+    public var isRetryable: Bool
+    /// How long the provider asked us to wait (HTTP 429 Retry-After).
+    public var retryAfter: Duration?
+
+    public init(reason: String, isRetryable: Bool, retryAfter: Duration? = nil) {
+        self.reason = reason
+        self.isRetryable = isRetryable
+        self.retryAfter = retryAfter
+    }
+
+    /// A failure that may pass on a later attempt (timeouts, 5xx, 429, connection refused).
+    public static func transient(_ reason: String, retryAfter: Duration? = nil) -> Self {
+        Self(reason: reason, isRetryable: true, retryAfter: retryAfter)
+    }
+
+    /// A failure no retry will fix.
+    public static func permanent(_ reason: String) -> Self { Self(reason: reason, isRetryable: false) }
+
+    public var description: String { (isRetryable ? "transient: " : "permanent: ") + reason }
+}
+
+/// Why ingest refused an event. Adapters answer the provider with an error (so that it retries)
+/// for `unavailable`, and with a 4xx for the others.
+public struct IngestError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The kinds of ingest error.
+    public enum Code: String, Sendable, Hashable {
+        /// The event itself is unusable (no text and no attachment, bad sender address...).
+        case invalidEvent = "invalid_event"
+        /// No such channel account.
+        case unknownAccount = "unknown_account"
+        /// The store could not commit; nothing was stored, and a retry may succeed.
+        case unavailable
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

@@ -1,0 +1,46 @@
+/// The kinds of channel the hub speaks. Channel specifics stay inside adapters; the model knows
+/// only the kind and normalized addresses.
+public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable {
+    case voice
+    case sms
+    case email
+    case wechat
+    case wecom
+    case messenger
+    case instagram
+    case telegram
+    case webchat
+    case api
+
+    /// How work on this channel is handled by an agent: a call, a chat, or a mail.
+    public var medium: ChannelMedium {
+        switch self {
+        case .voice: .voice
+        case .email: .email
+        case .sms, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat, .api: .messaging
+        }
+    }
+
+    /// The kind of handle that identifies a customer on this channel. Voice and SMS share phone
+    /// handles, so a customer who calls and later texts from one number is one customer.
+    public var handleKind: HandleKind {
+        switch self {
+        case .voice, .sms: .phone
+        case .email: .email
+        case .wechat: .wechat
+        case .wecom: .wecom
+        case .messenger: .messenger
+        case .instagram: .instagram
+        case .telegram: .telegram
+        case .webchat: .webchat
+        case .api: .api
+        }
+    }
+}
+
+/// The three ways of working that capacity and service levels are counted in.
+public enum ChannelMedium: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable {
+    case voice
+    case messaging
+    case email
+}

@@ -1,0 +1,111 @@
+import Foundation
+
+/// A customer's message as every adapter hands it to ingest: the provider's wire format
+/// translated into the one model, not yet resolved to a customer or conversation.
+public struct InboundEvent: Sendable, Hashable {
+    public var channelKind: ChannelKind
+    public var channelAccountID: String
+    /// Who wrote, as the provider names them; normalized by ingest.
+    public var sender: InboundSender
+    /// Our address the customer wrote to (a number, a mailbox, an app id), if the provider says.
+    public var recipient: String?
+    /// The provider's id for this message; a second event with the same id on the same account is
+    /// a retry and is stored once.
+    public var providerMessageID: String
+    /// When the provider says the customer sent it.
+    public var occurredAt: Date?
+    public var text: String?
+    public var attachments: [Attachment]
+    /// Separates parallel threads (an e-mail thread root); nil for one thread per customer.
+    public var threadKey: String?
+    public var subject: String?
+    /// Conversation attributes learned on the way in (language, IVR input, intent).
+    public var attributes: [String: String]
+    /// Provider fields kept with the message.
+    public var metadata: [String: JSONValue]
+
+    public init(
+        channelKind: ChannelKind, channelAccountID: String, sender: InboundSender, recipient: String? = nil,
+        providerMessageID: String, occurredAt: Date? = nil, text: String?, attachments: [Attachment] = [],
+        threadKey: String? = nil, subject: String? = nil, attributes: [String: String] = [:],
+        metadata: [String: JSONValue] = [:]
+    ) {
+        self.channelKind = channelKind
+        self.channelAccountID = channelAccountID
+        self.sender = sender
+        self.recipient = recipient
+        self.providerMessageID = providerMessageID
+        self.occurredAt = occurredAt
+        self.text = text
+        self.attachments = attachments
+        self.threadKey = threadKey
+        self.subject = subject
+        self.attributes = attributes
+        self.metadata = metadata
+    }
+}
+
+/// The sender of an inbound event, before normalization.
+public struct InboundSender: Sendable, Hashable {
+    /// Defaults to the channel's handle kind; an integrator may say "phone" or "email" so that
+    /// its users join the customers already known by those handles.
+    public var kind: HandleKind?
+    public var address: String
+    public var displayName: String?
+
+    public init(kind: HandleKind? = nil, address: String, displayName: String? = nil) {
+        self.kind = kind
+        self.address = address
+        self.displayName = displayName
+    }
+}
+
+/// What ingest did with an inbound event.
+public struct IngestReceipt: Sendable, Hashable, Codable {
+    public var customerID: Customer.ID
+    public var conversationID: Conversation.ID
+    public var messageID: Message.ID
+    /// True when the provider message id was already stored: nothing was written.
+    public var duplicate: Bool
+    public var customerCreated: Bool
+    public var conversationCreated: Bool
+
+    public init(
+        customerID: Customer.ID, conversationID: Conversation.ID, messageID: Message.ID, duplicate: Bool,
+        customerCreated: Bool, conversationCreated: Bool
+    ) {
+        self.customerID = customerID
+        self.conversationID = conversationID
+        self.messageID = messageID
+        self.duplicate = duplicate
+        self.customerCreated = customerCreated
+        self.conversationCreated = conversationCreated
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case customerID = "customerId"
+        case conversationID = "conversationId"
+        case messageID = "messageId"
+        case duplicate
+        case customerCreated
+        case conversationCreated
+    }
+}
+
+/// A provider's report on an outbound message (Twilio status callback, Meta delivery/read).
+public struct DeliveryStatusUpdate: Sendable, Hashable {
+    public var channelAccountID: String
+    /// The provider's id of the outbound message, as returned when it was sent.
+    public var providerMessageID: String
+    public var status: DeliveryStatus
+    public var error: String?
+    public var occurredAt: Date?
+
+    public init(channelAccountID: String, providerMessageID: String, status: DeliveryStatus, error: String? = nil, occurredAt: Date? = nil) {
+        self.channelAccountID = channelAccountID
+        self.providerMessageID = providerMessageID
+        self.status = status
+        self.error = error
+        self.occurredAt = occurredAt
+    }
+}

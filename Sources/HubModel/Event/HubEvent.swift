@@ -1,0 +1,87 @@
+import Foundation
+
+/// One entry of the event log: a state change, with its place in the total order (`sequence`),
+/// who caused it, which records it touches, and a snapshot of what changed.
+public struct HubEvent: Sendable, Hashable, Codable {
+    /// Strictly increasing across the log; never reused. Clients resume after a sequence number.
+    public var sequence: Int64
+    public var kind: EventKind
+    public var occurredAt: Date
+    public var actor: Actor
+    public var refs: EventRefs
+    public var payload: JSONValue
+
+    public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payload: JSONValue) {
+        self.sequence = sequence
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.refs = refs
+        self.payload = payload
+    }
+}
+
+/// The records an event touches, for filtering the log (an agent's feed, a customer's timeline).
+public struct EventRefs: Sendable, Hashable, Codable {
+    public var customerID: Customer.ID?
+    public var conversationID: Conversation.ID?
+    public var messageID: Message.ID?
+    public var ticketID: Ticket.ID?
+    public var callID: CallRecord.ID?
+    public var agentID: Agent.ID?
+    public var deliveryID: Delivery.ID?
+
+    public init(
+        customerID: Customer.ID? = nil, conversationID: Conversation.ID? = nil, messageID: Message.ID? = nil,
+        ticketID: Ticket.ID? = nil, callID: CallRecord.ID? = nil, agentID: Agent.ID? = nil,
+        deliveryID: Delivery.ID? = nil
+    ) {
+        self.customerID = customerID
+        self.conversationID = conversationID
+        self.messageID = messageID
+        self.ticketID = ticketID
+        self.callID = callID
+        self.agentID = agentID
+        self.deliveryID = deliveryID
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case customerID = "customerId"
+        case conversationID = "conversationId"
+        case messageID = "messageId"
+        case ticketID = "ticketId"
+        case callID = "callId"
+        case agentID = "agentId"
+        case deliveryID = "deliveryId"
+    }
+}
+
+/// The name of a kind of event, `subject.change` ("message.received").
+public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+
+    public static let customerCreated = EventKind(rawValue: "customer.created")
+    public static let customerUpdated = EventKind(rawValue: "customer.updated")
+    public static let customerMerged = EventKind(rawValue: "customer.merged")
+    public static let customerUnmerged = EventKind(rawValue: "customer.unmerged")
+    public static let handleCreated = EventKind(rawValue: "handle.created")
+    public static let handleLinked = EventKind(rawValue: "handle.linked")
+    public static let conversationCreated = EventKind(rawValue: "conversation.created")
+    public static let conversationUpdated = EventKind(rawValue: "conversation.updated")
+    public static let messageReceived = EventKind(rawValue: "message.received")
+    public static let messageQueued = EventKind(rawValue: "message.queued")
+    public static let messageNoted = EventKind(rawValue: "message.noted")
+    public static let messageStatusChanged = EventKind(rawValue: "message.status")
+    public static let deliveryAttempted = EventKind(rawValue: "delivery.attempted")
+    public static let deliveryDead = EventKind(rawValue: "delivery.dead")
+    public static let deliveryRecovered = EventKind(rawValue: "delivery.recovered")
+    public static let ticketCreated = EventKind(rawValue: "ticket.created")
+    public static let ticketUpdated = EventKind(rawValue: "ticket.updated")
+    public static let ticketLinked = EventKind(rawValue: "ticket.linked")
+    public static let callCreated = EventKind(rawValue: "call.created")
+    public static let callUpdated = EventKind(rawValue: "call.updated")
+    public static let agentConfigured = EventKind(rawValue: "agent.configured")
+}

@@ -1,0 +1,220 @@
+import Foundation
+
+/// A type that writes its own JSON, for the payloads written on every inbound message, where
+/// `JSONEncoder` costs more than the database work. The output is what `HubJSON.makeEncoder()`
+/// produces for the same value (keys sorted, nil fields left out), which the tests check.
+public protocol JSONWritable {
+    /// Writes this value as one JSON value.
+    func writeJSON(to writer: inout JSONWriter)
+}
+
+/// Writes JSON straight into bytes. Callers write object keys in sorted order themselves.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    /// For each open object or array: whether it already holds a value (a comma comes next).
+    private var hasValue: [Bool] = []
+    /// Set after a key: the value that follows takes no comma.
+    private var afterKey = false
+
+    public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
+
+    /// The JSON text of a value.
+    public static func text(of value: some JSONWritable) -> String {
+        var writer = JSONWriter()
+        value.writeJSON(to: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    private mutating func separate() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        guard let last = hasValue.indices.last else { return }
+        if hasValue[last] { bytes.append(UInt8(ascii: ",")) } else { hasValue[last] = true }
+    }
+
+    public mutating func beginObject() {
+        separate()
+        bytes.append(UInt8(ascii: "{"))
+        hasValue.append(false)
+    }
+
+    public mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        hasValue.removeLast()
+    }
+
+    public mutating func beginArray() {
+        separate()
+        bytes.append(UInt8(ascii: "["))
+        hasValue.append(false)
+    }
+
+    public mutating func endArray() {
+        bytes.append(UInt8(ascii: "]"))
+        hasValue.removeLast()
+    }
+
+    /// An object key; the next value written is its value.
+    public mutating func key(_ key: String) {
+        separate()
+        appendQuoted(key)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        separate()
+        appendQuoted(value)
+    }
+
+    public mutating func int(_ value: Int64) {
+        separate()
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    public mutating func double(_ value: Double) {
+        separate()
+        // JSONEncoder writes integral doubles without a fraction ("2", not "2.0").
+        if value.rounded() == value, abs(value) < 1e15 {
+            bytes.append(contentsOf: String(Int64(value)).utf8)
+        } else {
+            bytes.append(contentsOf: "\(value)".utf8)
+        }
+    }
+
+    public mutating func bool(_ value: Bool) {
+        separate()
+        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    /// A timestamp as the hub writes them (`2026-11-22T08:30:00.123Z`).
+    public mutating func date(_ value: Date) { string(HubJSON.formatTimestamp(value)) }
+
+    /// `key: value`, left out when `value` is nil (as synthesized `Encodable` does).
+    public mutating func field(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    /// `key: timestamp`, left out when nil.
+    public mutating func field(_ name: String, _ value: Date?) {
+        guard let value else { return }
+        key(name)
+        date(value)
+    }
+
+    /// `key: value`, left out when nil.
+    public mutating func field(_ name: String, _ value: (some JSONWritable)?) {
+        guard let value else { return }
+        key(name)
+        value.writeJSON(to: &self)
+    }
+
+    private mutating func appendQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [92, 92])
+            case 0x0A: bytes.append(contentsOf: [92, UInt8(ascii: "n")])
+            case 0x0D: bytes.append(contentsOf: [92, UInt8(ascii: "r")])
+            case 0x09: bytes.append(contentsOf: [92, UInt8(ascii: "t")])
+            case 0x08: bytes.append(contentsOf: [92, UInt8(ascii: "b")])
+            case 0x0C: bytes.append(contentsOf: [92, UInt8(ascii: "f")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONValue: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        switch self {
+        case .null: writer.null()
+        case .bool(let value): writer.bool(value)
+        case .int(let value): writer.int(value)
+        case .double(let value): writer.double(value)
+        case .string(let value): writer.string(value)
+        case .array(let values):
+            writer.beginArray()
+            for value in values { value.writeJSON(to: &writer) }
+            writer.endArray()
+        case .object(let object):
+            writer.writeObject(object)
+        }
+    }
+}
+
+extension JSONWriter {
+    /// An object of JSON values, keys sorted.
+    public mutating func writeObject(_ object: [String: JSONValue]) {
+        beginObject()
+        for name in object.keys.sorted() {
+            key(name)
+            object[name]!.writeJSON(to: &self)
+        }
+        endObject()
+    }
+}
+
+extension Attachment: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        if let byteCount {
+            writer.key("byteCount")
+            writer.int(Int64(byteCount))
+        }
+        writer.field("contentType", contentType)
+        writer.field("filename", filename)
+        writer.field("reference", reference)
+        writer.endObject()
+    }
+}
+
+extension MessageAuthor: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("id", authorID)
+        writer.field("kind", kind)
+        writer.endObject()
+    }
+}
+
+extension Message: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("attachments")
+        writer.beginArray()
+        for attachment in attachments { attachment.writeJSON(to: &writer) }
+        writer.endArray()
+        writer.field("author", author)
+        writer.field("channelAccountId", channelAccountID)
+        writer.field("conversationId", conversationID.rawValue)
+        writer.field("createdAt", createdAt)
+        writer.field("deliveredAt", deliveredAt)
+        writer.field("deliveryError", deliveryError)
+        writer.field("deliveryStatus", deliveryStatus?.rawValue)
+        writer.field("direction", direction.rawValue)
+        writer.field("id", id.rawValue)
+        writer.key("metadata")
+        writer.writeObject(metadata)
+        writer.field("providerMessageId", providerMessageID)
+        writer.field("readAt", readAt)
+        writer.field("sentAt", sentAt)
+        writer.field("text", text)
+        writer.field("visibility", visibility.rawValue)
+        writer.endObject()
+    }
+}

@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import HubChannels
+import HubConfig
+import HubEngine
+import HubModel
+import HubStore
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The whole hub in one process: the store, the engine, the channel adapters, the HTTP server and
+/// the outbox worker, run as services of one `ServiceGroup` with graceful shutdown on SIGTERM and
+/// SIGINT.
+public struct HubServer: Sendable {
+    public let configuration: HubServerConfiguration
+    public let hubConfiguration: HubConfiguration
+    public let engine: Engine
+    public let readiness = Readiness()
+    let store: SQLiteStore
+    let logger: Logger
+
+    /// Loads `channels/` and `routing-rules/` with every channel kind this build supports.
+    public static func loadConfiguration(
+        _ configuration: HubServerConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> ConfigLoadResult {
+        ConfigLoader(schemas: ChannelCatalog.schemas, environment: environment)
+            .load(channelsDirectory: configuration.channelsDirectory, routingRulesDirectory: configuration.routingRulesDirectory)
+    }
+
+    /// Opens and migrates the store, saves the configured agents, and assembles the engine.
+    public init(
+        configuration: HubServerConfiguration, hubConfiguration: HubConfiguration, httpClient: HTTPClient = .shared, logger: Logger
+    ) async throws {
+        self.configuration = configuration
+        self.hubConfiguration = hubConfiguration
+        self.logger = logger
+        store = try SQLiteStore(configuration: .init(path: configuration.databasePath, durability: configuration.durability))
+        try await store.migrate()
+        let changed = try await store.syncAgents(hubConfiguration.routing.agents.map(\.agent), at: Date().truncatedToMilliseconds)
+        let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger) }
+        let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
+        engine = Engine(store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox, logger: logger)
+        logger.info(
+            "hub prepared",
+            metadata: [
+                "database": "\(configuration.databasePath)", "durability": "\(configuration.durability.rawValue)",
+                "channel_accounts": "\(hubConfiguration.channels.map(\.id).joined(separator: ","))",
+                "queues": "\(hubConfiguration.routing.queues.count)", "agents": "\(hubConfiguration.routing.agents.count)",
+                "agents_changed": "\(changed)",
+            ])
+        for account in hubConfiguration.channels {
+            if let reason = account.inactiveReason { logger.warning("channel account inactive", metadata: ["account": "\(account.id)", "reason": "\(reason)"]) }
+        }
+    }
+
+    /// The HTTP routes, on their own (tests drive them without a socket).
+    public func makeRouter() -> Router<HubRequestContext> {
+        let router = Router(context: HubRequestContext.self)
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        HealthRoutes.add(to: router, engine: engine, readiness: readiness)
+        WebhookRoutes.add(to: router, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
+        AdminRoutes.add(to: router, engine: engine, adminToken: configuration.adminToken, maximumBodyBytes: configuration.maximumBodyBytes)
+        return router
+    }
+
+    /// The HTTP application. `onListening` receives the bound address (port 0 picks a free port).
+    public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let readiness = self.readiness
+        let logger = self.logger
+        return Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "switchboard-hub"),
+            onServerRunning: { channel in
+                let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+                readiness.set(.ready)
+                logger.info("http listening", metadata: ["address": "\(address)"])
+                await onListening(address)
+            },
+            logger: logger)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops gracefully: readiness fails first, the HTTP server
+    /// drains its requests, and the outbox worker finishes its attempts in flight.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: CheckpointService(store: store)),
+                    .init(service: engine.outboxWorker),
+                    .init(service: makeApplication()),
+                    .init(service: ShutdownWatcher(readiness: readiness)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
+                logger: logger))
+        try await group.run()
+        logger.info("hub stopped")
+    }
+}
+
+/// Keeps the SQLite write-ahead log short by checkpointing beside the writer, so that commits
+/// (and the acknowledgements waiting on them) never pay for a checkpoint.
+struct CheckpointService: Service {
+    let store: SQLiteStore
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            await store.runCheckpoints(every: .milliseconds(500))
+        }
+    }
+}

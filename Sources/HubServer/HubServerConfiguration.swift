@@ -1,0 +1,43 @@
+import HubConfig
+import HubEngine
+import HubStore
+
+/// How the hub process is set up: where it listens, where its data and configuration are.
+public struct HubServerConfiguration: Sendable {
+    public var httpHost: String
+    public var httpPort: Int
+    /// The directory holding `hub.sqlite`.
+    public var dataDirectory: String
+    public var channelsDirectory: String
+    public var routingRulesDirectory: String
+    public var durability: SQLiteStore.Durability
+    public var engine: EngineConfiguration
+    public var outbox: OutboxWorker.Configuration
+    /// The bearer token of the `/v1` API; the API answers 401 without one.
+    public var adminToken: Secret?
+    /// The largest request body accepted.
+    public var maximumBodyBytes: Int
+
+    public init(
+        httpHost: String = "127.0.0.1", httpPort: Int = 8080, dataDirectory: String = "data", channelsDirectory: String = "channels",
+        routingRulesDirectory: String = "routing-rules", durability: SQLiteStore.Durability = .full,
+        engine: EngineConfiguration = EngineConfiguration(), outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(),
+        adminToken: Secret? = nil, maximumBodyBytes: Int = 1 << 20
+    ) {
+        self.httpHost = httpHost
+        self.httpPort = httpPort
+        self.dataDirectory = dataDirectory
+        self.channelsDirectory = channelsDirectory
+        self.routingRulesDirectory = routingRulesDirectory
+        self.durability = durability
+        self.engine = engine
+        self.outbox = outbox
+        self.adminToken = adminToken
+        self.maximumBodyBytes = maximumBodyBytes
+    }
+
+    /// `data/hub.sqlite`.
+    public var databasePath: String {
+        (dataDirectory.hasSuffix("/") ? dataDirectory : dataDirectory + "/") + "hub.sqlite"
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import HubModel
+
+/// Payload of `customer.created`.
+public struct CustomerCreatedPayload: Sendable, Hashable, Codable {
+    public var customer: Customer
+    public var handles: [Handle]
+}
+
+/// Payload of `customer.updated` and `conversation.updated`: the record after the change, and the
+/// names of the fields that changed.
+public struct ConversationUpdatedPayload: Sendable, Hashable, Codable {
+    public var conversation: Conversation
+    public var changes: [String]
+}
+
+/// Payload of `customer.updated`.
+public struct CustomerUpdatedPayload: Sendable, Hashable, Codable {
+    public var customer: Customer
+    public var changes: [String]
+}
+
+/// Payload of `message.status`.
+public struct MessageStatusPayload: Sendable, Hashable, Codable {
+    public var messageID: Message.ID
+    public var status: DeliveryStatus
+    public var previous: DeliveryStatus
+    public var error: String?
+    public var providerMessageID: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case messageID = "messageId"
+        case status
+        case previous
+        case error
+        case providerMessageID = "providerMessageId"
+    }
+}
+
+/// Payload of `delivery.attempted`: one attempt and how it ended.
+public struct DeliveryAttemptPayload: Sendable, Hashable, Codable {
+    public var deliveryID: Delivery.ID
+    public var attempt: Int
+    /// "sent", "retry" or "dead".
+    public var outcome: String
+    public var error: String?
+    public var nextAttemptAt: Date?
+    public var providerMessageID: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case deliveryID = "deliveryId"
+        case attempt
+        case outcome
+        case error
+        case nextAttemptAt
+        case providerMessageID = "providerMessageId"
+    }
+}
+
+/// Payload of `delivery.recovered`: an attempt interrupted by a crash, made due again.
+public struct DeliveryRecoveredPayload: Sendable, Hashable, Codable {
+    public var deliveryID: Delivery.ID
+    public var attempts: Int
+
+    private enum CodingKeys: String, CodingKey {
+        case deliveryID = "deliveryId"
+        case attempts
+    }
+}
+
+/// Payload of `handle.linked`.
+public struct HandleLinkedPayload: Sendable, Hashable, Codable {
+    public var handle: Handle
+}
+
+/// Payload of `customer.unmerged`: the merge undone and what returned.
+public struct CustomerUnmergedPayload: Sendable, Hashable, Codable {
+    public var merge: CustomerMerge
+    public var handleIDs: [Handle.ID]
+    public var conversationIDs: [Conversation.ID]
+    public var ticketIDs: [Ticket.ID]
+
+    private enum CodingKeys: String, CodingKey {
+        case merge
+        case handleIDs = "handleIds"
+        case conversationIDs = "conversationIds"
+        case ticketIDs = "ticketIds"
+    }
+}
+
+/// Payload of `ticket.updated`.
+public struct TicketUpdatedPayload: Sendable, Hashable, Codable {
+    public var ticket: Ticket
+    public var changes: [String]
+}

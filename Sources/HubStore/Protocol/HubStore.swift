@@ -1,0 +1,134 @@
+import Foundation
+import HubModel
+
+/// Everything the hub persists, behind one protocol so that the same contract tests run against
+/// every backend (SQLite now, PostgreSQL for several nodes). Each method is one transaction, and
+/// every state change it makes appends its events to the event log in that same transaction.
+public protocol HubStore: EventLogStore, IngestStore, IdentityStore, ConversationStore, OutboxStore, TicketStore,
+    CallStore, AgentStore
+{
+    /// Whether this store is used by one hub process only (SQLite). Then deliveries left in
+    /// flight by a crash can be retried at once instead of after their lease.
+    var isExclusive: Bool { get }
+
+    /// Creates or upgrades the schema. Safe to call on every start.
+    func migrate() async throws
+}
+
+/// The append-only event log.
+public protocol EventLogStore: Sendable {
+    /// Events with a sequence number greater than `sequence`, in order, at most `limit`.
+    func events(after sequence: Int64, limit: Int) async throws -> [HubEvent]
+    /// Events touching one customer, newest last, after `sequence`.
+    func events(customerID: Customer.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent]
+    /// The sequence number of the last event (0 when the log is empty).
+    func lastEventSequence() async throws -> Int64
+    /// The last sequence number after every commit that appended events.
+    func eventCommits() -> AsyncStream<Int64>
+}
+
+/// Inbound messages and provider status reports.
+public protocol IngestStore: Sendable {
+    /// Stores inbound messages in ONE transaction (group commit), each in its own savepoint so
+    /// that one bad command does not fail the others. A provider message id already stored on the
+    /// account yields a `duplicate` receipt and writes nothing.
+    /// - Returns: one result per command, in order.
+    /// - Throws: when the transaction as a whole could not commit: nothing was stored.
+    func ingest(_ commands: [IngestCommand]) async throws -> [Result<IngestReceipt, StoreError>]
+    /// Applies a provider's status report to the outbound message with that provider id.
+    /// - Returns: false when no such message exists.
+    func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool
+}
+
+/// Customers, their handles, merges.
+public protocol IdentityStore: Sendable {
+    func customer(_ id: Customer.ID) async throws -> Customer?
+    /// The handles of a customer, oldest first.
+    func handles(of customerID: Customer.ID) async throws -> [Handle]
+    /// The handle with this normalized key.
+    func handle(_ key: HandleAddress) async throws -> Handle?
+    /// Creates a customer with its first handles.
+    /// - Throws: `conflict` when a handle already belongs to someone.
+    func createCustomer(_ customer: Customer, handles: [Handle], actor: Actor) async throws
+    /// Saves profile fields (name, tier, tags, locale, owner agent).
+    func updateCustomer(_ customer: Customer, actor: Actor) async throws -> Customer
+    /// Links a new handle to an existing customer; returns the stored handle (the existing one
+    /// when it is already this customer's).
+    /// - Throws: `conflict` when it belongs to another customer, `notFound` for no customer.
+    func linkHandle(_ handle: Handle, actor: Actor) async throws -> Handle
+    /// Merges `mergedID` into `survivorID`: handles, conversations and tickets move; the merged
+    /// customer stays, marked `mergedInto`. Recorded so that `unmergeCustomer` can undo it.
+    func mergeCustomers(survivorID: Customer.ID, mergedID: Customer.ID, mergeID: CustomerMerge.ID, at date: Date, actor: Actor)
+        async throws -> CustomerMerge
+    /// Undoes the merge of `mergedID`: its handles, the conversations on them and its tickets
+    /// return, and the survivor's profile loses what the merge added.
+    func unmergeCustomer(_ mergedID: Customer.ID, at date: Date, actor: Actor) async throws -> CustomerMerge
+    /// Merges that involved a customer, on either side, oldest first.
+    func merges(involving customerID: Customer.ID) async throws -> [CustomerMerge]
+}
+
+/// Conversations, messages, and outbound messages entering the outbox.
+public protocol ConversationStore: Sendable {
+    func conversation(_ id: Conversation.ID) async throws -> Conversation?
+    /// A customer's conversations, newest first.
+    func conversations(of customerID: Customer.ID, limit: Int) async throws -> [Conversation]
+    func message(_ id: Message.ID) async throws -> Message?
+    /// Messages of a conversation in order, after the message `after` (exclusive), at most `limit`.
+    func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message]
+    /// Changes status, queue, priority, assignee, subject or attributes.
+    func updateConversation(_ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor) async throws
+        -> Conversation
+    /// Records an outbound message (or a private note) and, for a public one, its delivery in the
+    /// outbox, in one transaction. Idempotent by `command.idempotencyKey`.
+    func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt
+}
+
+/// The durable outbox.
+public protocol OutboxStore: Sendable {
+    func delivery(_ id: Delivery.ID) async throws -> Delivery?
+    /// Claims up to `limit` deliveries that are due (or whose lease has run out), oldest first,
+    /// skipping those behind an unfinished earlier delivery with the same ordering key. Each
+    /// claim counts as an attempt.
+    func claimDeliveries(now: Date, limit: Int, owner: String, leaseUntil: Date) async throws -> [Delivery]
+    /// Records how an attempt ended, with its events.
+    func recordDeliveryResult(_ id: Delivery.ID, owner: String, result: DeliveryAttemptResult, at date: Date) async throws
+        -> Delivery
+    /// Makes deliveries left `sending` by a crashed process due again now (exclusive stores only).
+    func recoverInterruptedDeliveries(now: Date) async throws -> [Delivery]
+    /// When the next claimable delivery becomes due, if any is waiting.
+    func nextDeliveryDue() async throws -> Date?
+    /// Counts of deliveries per state.
+    func deliveryCounts() async throws -> [DeliveryState: Int]
+}
+
+/// Tickets.
+public protocol TicketStore: Sendable {
+    /// Creates a ticket with the next human number.
+    func createTicket(_ draft: TicketDraft, at date: Date, actor: Actor) async throws -> Ticket
+    func ticket(_ id: Ticket.ID) async throws -> Ticket?
+    func ticket(number: TicketNumber) async throws -> Ticket?
+    /// A customer's tickets, newest first.
+    func tickets(of customerID: Customer.ID) async throws -> [Ticket]
+    func updateTicket(_ id: Ticket.ID, _ change: TicketChange, at date: Date, actor: Actor) async throws -> Ticket
+    /// Links a conversation to a ticket (no-op when already linked).
+    func linkConversation(_ conversationID: Conversation.ID, toTicket ticketID: Ticket.ID, at date: Date, actor: Actor)
+        async throws -> Ticket
+}
+
+/// Voice call records.
+public protocol CallStore: Sendable {
+    func createCall(_ call: CallRecord, actor: Actor) async throws
+    /// Saves a changed call record.
+    func updateCall(_ call: CallRecord, actor: Actor) async throws
+    func call(_ id: CallRecord.ID) async throws -> CallRecord?
+    func calls(in conversationID: Conversation.ID) async throws -> [CallRecord]
+}
+
+/// Agents, as configured.
+public protocol AgentStore: Sendable {
+    /// Makes the stored agents match configuration: new and changed ones are saved, agents no
+    /// longer configured become inactive. Returns how many changed.
+    func syncAgents(_ agents: [Agent], at date: Date) async throws -> Int
+    func agent(_ id: Agent.ID) async throws -> Agent?
+    func agents() async throws -> [Agent]
+}

@@ -1,0 +1,189 @@
+import Foundation
+import HubModel
+
+/// An inbound message made ready for the store: the sender normalized, and the ids and defaults
+/// to use should a customer or conversation have to be created.
+public struct IngestCommand: Sendable, Hashable {
+    public var event: InboundEvent
+    /// The sender's normalized handle.
+    public var sender: HandleAddress
+    public var receivedAt: Date
+    /// Used if no customer has the sender's handle (generated then when nil).
+    public var newCustomerID: Customer.ID?
+    public var newHandleID: Handle.ID?
+    /// Used if the customer has no open conversation on the account (and thread).
+    public var newConversationID: Conversation.ID?
+    public var messageID: Message.ID
+    /// For a new conversation.
+    public var queueID: String?
+    public var priority: Int
+
+    public init(
+        event: InboundEvent, sender: HandleAddress, receivedAt: Date, newCustomerID: Customer.ID? = nil,
+        newHandleID: Handle.ID? = nil, newConversationID: Conversation.ID? = nil,
+        messageID: Message.ID = .generate(), queueID: String? = nil, priority: Int = 0
+    ) {
+        self.event = event
+        self.sender = sender
+        self.receivedAt = receivedAt
+        self.newCustomerID = newCustomerID
+        self.newHandleID = newHandleID
+        self.newConversationID = newConversationID
+        self.messageID = messageID
+        self.queueID = queueID
+        self.priority = priority
+    }
+}
+
+/// An outbound message (or private note) to record, and how to deliver it.
+public struct OutboundCommand: Sendable, Hashable {
+    public var messageID: Message.ID
+    public var conversationID: Conversation.ID
+    public var author: MessageAuthor
+    public var visibility: MessageVisibility
+    public var content: OutboundContent
+    /// A second command with the same key returns the first one's message and delivery.
+    public var idempotencyKey: String
+    /// For public messages: where and how to deliver.
+    public var delivery: DeliveryPlan?
+    public var at: Date
+    public var actor: Actor
+
+    public init(
+        messageID: Message.ID = .generate(), conversationID: Conversation.ID, author: MessageAuthor,
+        visibility: MessageVisibility = .public, content: OutboundContent, idempotencyKey: String, delivery: DeliveryPlan?,
+        at: Date, actor: Actor
+    ) {
+        self.messageID = messageID
+        self.conversationID = conversationID
+        self.author = author
+        self.visibility = visibility
+        self.content = content
+        self.idempotencyKey = idempotencyKey
+        self.delivery = delivery
+        self.at = at
+        self.actor = actor
+    }
+}
+
+/// Where an outbound message goes: through which account, to which handle.
+public struct DeliveryPlan: Sendable, Hashable {
+    public var deliveryID: Delivery.ID
+    public var channelAccountID: String
+    public var channelKind: ChannelKind
+    public var recipient: HandleAddress
+    public var orderingKey: String?
+    public var maxAttempts: Int
+
+    public init(
+        deliveryID: Delivery.ID = .generate(), channelAccountID: String, channelKind: ChannelKind, recipient: HandleAddress,
+        orderingKey: String?, maxAttempts: Int
+    ) {
+        self.deliveryID = deliveryID
+        self.channelAccountID = channelAccountID
+        self.channelKind = channelKind
+        self.recipient = recipient
+        self.orderingKey = orderingKey
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// What `enqueueOutbound` stored (or found, for a repeated idempotency key).
+public struct OutboundReceipt: Sendable, Hashable {
+    public var message: Message
+    public var delivery: Delivery?
+    /// True when the idempotency key was already used: nothing new was stored.
+    public var duplicate: Bool
+
+    public init(message: Message, delivery: Delivery?, duplicate: Bool) {
+        self.message = message
+        self.delivery = delivery
+        self.duplicate = duplicate
+    }
+}
+
+/// How one delivery attempt ended, as decided by the outbox worker.
+public enum DeliveryAttemptResult: Sendable, Hashable {
+    /// The provider accepted it.
+    case sent(providerMessageID: String?)
+    /// It failed; try again at `retryAt`.
+    case retry(error: String, retryAt: Date)
+    /// It failed for good (permanent error or attempts exhausted).
+    case dead(error: String)
+}
+
+/// Changes to a conversation; nil fields stay as they are.
+public struct ConversationChange: Sendable, Hashable {
+    public var status: ConversationStatus?
+    public var queueID: String??
+    public var priority: Int?
+    public var assigneeID: Agent.ID??
+    public var subject: String??
+    /// Attributes to set (a nil value removes the attribute).
+    public var attributes: [String: String?]
+
+    public init(
+        status: ConversationStatus? = nil, queueID: String?? = nil, priority: Int? = nil, assigneeID: Agent.ID?? = nil,
+        subject: String?? = nil, attributes: [String: String?] = [:]
+    ) {
+        self.status = status
+        self.queueID = queueID
+        self.priority = priority
+        self.assigneeID = assigneeID
+        self.subject = subject
+        self.attributes = attributes
+    }
+}
+
+/// A ticket to create.
+public struct TicketDraft: Sendable, Hashable {
+    public var id: Ticket.ID
+    public var subject: String
+    public var customerID: Customer.ID
+    public var priority: TicketPriority
+    public var queueID: String?
+    public var assigneeID: Agent.ID?
+    public var conversationIDs: [Conversation.ID]
+    public var firstResponseDueAt: Date?
+    public var dueAt: Date?
+
+    public init(
+        id: Ticket.ID = .generate(), subject: String, customerID: Customer.ID, priority: TicketPriority = .normal,
+        queueID: String? = nil, assigneeID: Agent.ID? = nil, conversationIDs: [Conversation.ID] = [],
+        firstResponseDueAt: Date? = nil, dueAt: Date? = nil
+    ) {
+        self.id = id
+        self.subject = subject
+        self.customerID = customerID
+        self.priority = priority
+        self.queueID = queueID
+        self.assigneeID = assigneeID
+        self.conversationIDs = conversationIDs
+        self.firstResponseDueAt = firstResponseDueAt
+        self.dueAt = dueAt
+    }
+}
+
+/// Changes to a ticket; nil fields stay as they are.
+public struct TicketChange: Sendable, Hashable {
+    public var status: TicketStatus?
+    public var priority: TicketPriority?
+    public var subject: String?
+    public var assigneeID: Agent.ID??
+    public var queueID: String??
+    public var firstResponseDueAt: Date??
+    public var dueAt: Date??
+
+    public init(
+        status: TicketStatus? = nil, priority: TicketPriority? = nil, subject: String? = nil, assigneeID: Agent.ID?? = nil,
+        queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil
+    ) {
+        self.status = status
+        self.priority = priority
+        self.subject = subject
+        self.assigneeID = assigneeID
+        self.queueID = queueID
+        self.firstResponseDueAt = firstResponseDueAt
+        self.dueAt = dueAt
+    }
+}

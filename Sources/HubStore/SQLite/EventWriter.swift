@@ -1,0 +1,98 @@
+import Foundation
+import Synchronization
+import GRDB
+import HubModel
+
+/// Appends events inside the current write transaction.
+struct EventWriter {
+    let db: Database
+    private(set) var lastSequence: Int64?
+    let json = JSONColumns()
+
+    init(db: Database) { self.db = db }
+
+    /// Appends one event and returns its sequence number.
+    @discardableResult
+    mutating func append(_ kind: EventKind, at date: Date, actor: Actor, refs: EventRefs, payload: some Encodable) throws -> Int64 {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO event (kind, occurredAt, actor, customerID, conversationID, messageID, ticketID, callID, agentID, deliveryID, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        try statement.execute(arguments: [
+            kind.rawValue, date.millisecondsSince1970, actor.description, refs.customerID?.rawValue,
+            refs.conversationID?.rawValue, refs.messageID?.rawValue, refs.ticketID?.rawValue, refs.callID?.rawValue,
+            refs.agentID?.rawValue, refs.deliveryID?.rawValue, try json.text(payload),
+        ])
+        let sequence = db.lastInsertedRowID
+        lastSequence = sequence
+        return sequence
+    }
+}
+
+/// JSON text for JSON columns, with the hub's conventions.
+struct JSONColumns {
+    let encoder = HubJSON.makeEncoder()
+    let decoder = HubJSON.makeDecoder()
+
+    func text(_ value: some Encodable) throws -> String {
+        if let writable = value as? any JSONWritable { return JSONWriter.text(of: writable) }
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A JSON array column; `[]` without the encoder when empty (the common case).
+    func text<Element: Encodable>(_ array: [Element]) throws -> String {
+        guard !array.isEmpty else { return "[]" }
+        if let writable = array as? [any JSONWritable] {
+            var writer = JSONWriter()
+            writer.beginArray()
+            for element in writable { element.writeJSON(to: &writer) }
+            writer.endArray()
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        return String(decoding: try encoder.encode(array), as: UTF8.self)
+    }
+
+    /// A JSON object column; `{}` without the encoder when empty (the common case).
+    func text<Value: Encodable>(_ object: [String: Value]) throws -> String {
+        guard !object.isEmpty else { return "{}" }
+        if let values = object as? [String: JSONValue] {
+            var writer = JSONWriter()
+            writer.writeObject(values)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        return String(decoding: try encoder.encode(object), as: UTF8.self)
+    }
+
+    func value<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        try decoder.decode(T.self, from: Data(text.utf8))
+    }
+}
+
+/// Tells every subscriber the last committed event sequence number.
+final class EventCommitBroadcaster: Sendable {
+    private struct State {
+        var nextID = 0
+        var continuations: [Int: AsyncStream<Int64>.Continuation] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func subscribe() -> AsyncStream<Int64> {
+        let (stream, continuation) = AsyncStream<Int64>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            state.continuations[state.nextID] = continuation
+            return state.nextID
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { _ = $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    func publish(_ sequence: Int64) {
+        let continuations = state.withLock { Array($0.continuations.values) }
+        for continuation in continuations { continuation.yield(sequence) }
+    }
+}

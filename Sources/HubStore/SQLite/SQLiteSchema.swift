@@ -1,0 +1,207 @@
+import GRDB
+
+/// The SQLite schema, as an ordered list of migrations. Never edit a shipped migration; add one.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: conversation model, event log, outbox") { db in
+            // Timestamps are integer milliseconds since 1970 (UTC); JSON columns hold text.
+            try db.execute(
+                sql: """
+                    CREATE TABLE customer (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT,
+                        tier TEXT NOT NULL,
+                        tags TEXT NOT NULL DEFAULT '[]',
+                        locale TEXT,
+                        ownerAgentID TEXT,
+                        mergedInto TEXT REFERENCES customer(id),
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE handle (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        customerID TEXT NOT NULL REFERENCES customer(id),
+                        kind TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        displayName TEXT,
+                        optedOutAt INTEGER,
+                        createdAt INTEGER NOT NULL,
+                        UNIQUE (kind, scope, address)
+                    );
+                    CREATE INDEX handle_by_customer ON handle(customerID);
+                    CREATE TABLE conversation (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        customerID TEXT NOT NULL REFERENCES customer(id),
+                        handleID TEXT REFERENCES handle(id),
+                        channelKind TEXT NOT NULL,
+                        channelAccountID TEXT NOT NULL,
+                        threadKey TEXT NOT NULL DEFAULT '',
+                        status TEXT NOT NULL,
+                        queueID TEXT,
+                        priority INTEGER NOT NULL DEFAULT 0,
+                        assigneeID TEXT,
+                        subject TEXT,
+                        attributes TEXT NOT NULL DEFAULT '{}',
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL,
+                        lastMessageAt INTEGER,
+                        lastInboundAt INTEGER,
+                        firstResponseAt INTEGER,
+                        closedAt INTEGER
+                    );
+                    CREATE INDEX conversation_open ON conversation(customerID, channelAccountID, threadKey) WHERE status != 'closed';
+                    CREATE INDEX conversation_by_customer ON conversation(customerID, createdAt);
+                    CREATE INDEX conversation_by_handle ON conversation(handleID);
+                    CREATE TABLE message (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        direction TEXT NOT NULL,
+                        authorKind TEXT NOT NULL,
+                        authorID TEXT,
+                        visibility TEXT NOT NULL,
+                        text TEXT,
+                        attachments TEXT NOT NULL DEFAULT '[]',
+                        channelAccountID TEXT NOT NULL,
+                        providerMessageID TEXT,
+                        deliveryStatus TEXT,
+                        deliveryError TEXT,
+                        metadata TEXT NOT NULL DEFAULT '{}',
+                        createdAt INTEGER NOT NULL,
+                        sentAt INTEGER,
+                        deliveredAt INTEGER,
+                        readAt INTEGER
+                    );
+                    CREATE UNIQUE INDEX message_by_provider_id ON message(channelAccountID, direction, providerMessageID)
+                        WHERE providerMessageID IS NOT NULL;
+                    CREATE INDEX message_by_conversation ON message(conversationID, seq);
+                    CREATE TABLE call (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        direction TEXT NOT NULL,
+                        fromAddress TEXT NOT NULL,
+                        toAddress TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        sipCallID TEXT,
+                        agentID TEXT,
+                        startedAt INTEGER NOT NULL,
+                        queuedAt INTEGER,
+                        offeredAt INTEGER,
+                        answeredAt INTEGER,
+                        endedAt INTEGER,
+                        hangupCause TEXT,
+                        hungUpBy TEXT,
+                        recordingReference TEXT
+                    );
+                    CREATE INDEX call_by_conversation ON call(conversationID);
+                    CREATE INDEX call_by_sip_call_id ON call(sipCallID) WHERE sipCallID IS NOT NULL;
+                    CREATE TABLE ticket (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        number INTEGER NOT NULL UNIQUE,
+                        subject TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        priority TEXT NOT NULL,
+                        customerID TEXT NOT NULL REFERENCES customer(id),
+                        assigneeID TEXT,
+                        queueID TEXT,
+                        firstResponseDueAt INTEGER,
+                        dueAt INTEGER,
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL,
+                        solvedAt INTEGER,
+                        closedAt INTEGER
+                    );
+                    CREATE INDEX ticket_by_customer ON ticket(customerID, createdAt);
+                    CREATE TABLE ticket_conversation (
+                        ticketID TEXT NOT NULL REFERENCES ticket(id),
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        linkedAt INTEGER NOT NULL,
+                        PRIMARY KEY (ticketID, conversationID)
+                    );
+                    CREATE INDEX ticket_conversation_by_conversation ON ticket_conversation(conversationID);
+                    CREATE TABLE agent (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        login TEXT NOT NULL COLLATE NOCASE,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        email TEXT,
+                        sipAddress TEXT,
+                        skills TEXT NOT NULL,
+                        queues TEXT NOT NULL,
+                        capacity TEXT NOT NULL,
+                        active INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE customer_merge (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        survivorID TEXT NOT NULL REFERENCES customer(id),
+                        mergedID TEXT NOT NULL REFERENCES customer(id),
+                        record TEXT NOT NULL,
+                        mergedAt INTEGER NOT NULL,
+                        unmergedAt INTEGER
+                    );
+                    CREATE INDEX customer_merge_by_merged ON customer_merge(mergedID);
+                    CREATE INDEX customer_merge_by_survivor ON customer_merge(survivorID);
+                    -- Idempotency keys of outbound requests (replies and notes), so a retried request
+                    -- stores nothing twice.
+                    CREATE TABLE outbound_request (
+                        idempotencyKey TEXT PRIMARY KEY NOT NULL,
+                        messageID TEXT NOT NULL,
+                        createdAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE counter (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    );
+                    -- The event log: AUTOINCREMENT guarantees sequence numbers are never reused, even
+                    -- after the newest rows are deleted; one writer makes commit order = sequence order.
+                    CREATE TABLE event (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        occurredAt INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        customerID TEXT,
+                        conversationID TEXT,
+                        messageID TEXT,
+                        ticketID TEXT,
+                        callID TEXT,
+                        agentID TEXT,
+                        deliveryID TEXT,
+                        payload TEXT NOT NULL
+                    );
+                    CREATE INDEX event_by_customer ON event(customerID, seq) WHERE customerID IS NOT NULL;
+                    CREATE INDEX event_by_conversation ON event(conversationID, seq) WHERE conversationID IS NOT NULL;
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        idempotencyKey TEXT NOT NULL UNIQUE,
+                        channelAccountID TEXT NOT NULL,
+                        channelKind TEXT NOT NULL,
+                        messageID TEXT,
+                        conversationID TEXT,
+                        orderingKey TEXT,
+                        recipient TEXT NOT NULL,
+                        content TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        maxAttempts INTEGER NOT NULL,
+                        nextAttemptAt INTEGER NOT NULL,
+                        leaseOwner TEXT,
+                        leaseUntil INTEGER,
+                        lastError TEXT,
+                        providerMessageID TEXT,
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL,
+                        sentAt INTEGER
+                    );
+                    CREATE INDEX outbox_due ON outbox(nextAttemptAt) WHERE state IN ('pending', 'failed');
+                    CREATE INDEX outbox_leased ON outbox(leaseUntil) WHERE state = 'sending';
+                    CREATE INDEX outbox_ordering ON outbox(orderingKey, seq) WHERE state IN ('pending', 'sending', 'failed');
+                    CREATE INDEX outbox_by_message ON outbox(messageID);
+                    """)
+        }
+        return migrator
+    }
+}

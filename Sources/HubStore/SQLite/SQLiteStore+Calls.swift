@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import HubModel
+
+extension SQLiteStore {
+    public func createCall(_ call: CallRecord, actor: Actor) async throws {
+        try await write { db, events in
+            guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
+                throw StoreError.notFound("no conversation \(call.conversationID)")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO call (id, conversationID, direction, fromAddress, toAddress, state, sipCallID, agentID, startedAt,
+                        queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy, recordingReference)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: Self.callArguments(call, idFirst: true))
+            try events.append(
+                .callCreated, at: call.startedAt, actor: actor,
+                refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, callID: call.id, agentID: call.agentID),
+                payload: call)
+        }
+    }
+
+    public func updateCall(_ call: CallRecord, actor: Actor) async throws {
+        try await write { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM call WHERE id = ?", arguments: [call.id.rawValue]) else {
+                throw StoreError.notFound("no call \(call.id)")
+            }
+            guard try SQLiteRows.call(row) != call else { return }
+            try db.execute(
+                sql: """
+                    UPDATE call SET conversationID = ?, direction = ?, fromAddress = ?, toAddress = ?, state = ?, sipCallID = ?,
+                        agentID = ?, startedAt = ?, queuedAt = ?, offeredAt = ?, answeredAt = ?, endedAt = ?, hangupCause = ?,
+                        hungUpBy = ?, recordingReference = ?
+                    WHERE id = ?
+                    """, arguments: Self.callArguments(call, idFirst: false))
+            let customerID = try String.fetchOne(
+                db, sql: "SELECT customerID FROM conversation WHERE id = ?", arguments: [call.conversationID.rawValue])
+            try events.append(
+                .callUpdated, at: call.endedAt ?? call.answeredAt ?? call.offeredAt ?? call.queuedAt ?? call.startedAt, actor: actor,
+                refs: EventRefs(
+                    customerID: customerID.map(Customer.ID.init(rawValue:)), conversationID: call.conversationID, callID: call.id,
+                    agentID: call.agentID),
+                payload: call)
+        }
+    }
+
+    public func call(_ id: CallRecord.ID) async throws -> CallRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM call WHERE id = ?", arguments: [id.rawValue]).map(SQLiteRows.call) }
+    }
+
+    public func calls(in conversationID: Conversation.ID) async throws -> [CallRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM call WHERE conversationID = ? ORDER BY startedAt, id", arguments: [conversationID.rawValue])
+                .map(SQLiteRows.call)
+        }
+    }
+
+    private static func callArguments(_ call: CallRecord, idFirst: Bool) -> StatementArguments {
+        let values: [(any DatabaseValueConvertible)?] = [
+            call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
+            call.agentID?.rawValue, call.startedAt.millisecondsSince1970, call.queuedAt?.millisecondsSince1970,
+            call.offeredAt?.millisecondsSince1970, call.answeredAt?.millisecondsSince1970, call.endedAt?.millisecondsSince1970,
+            call.hangupCause, call.hungUpBy?.rawValue, call.recordingReference,
+        ]
+        return StatementArguments(idFirst ? [call.id.rawValue] + values : values + [call.id.rawValue])
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import GRDB
+import HubModel
+
+extension SQLiteStore {
+    public func conversation(_ id: Conversation.ID) async throws -> Conversation? {
+        try await read { db in try SQLiteWrites.conversation(id, db, json: JSONColumns()) }
+    }
+
+    public func conversations(of customerID: Customer.ID, limit: Int) async throws -> [Conversation] {
+        try await read { db in
+            let json = JSONColumns()
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM conversation WHERE customerID = ? ORDER BY createdAt DESC, id DESC LIMIT ?",
+                arguments: [customerID.rawValue, limit]
+            ).map { try SQLiteRows.conversation($0, json: json) }
+        }
+    }
+
+    public func message(_ id: Message.ID) async throws -> Message? {
+        try await read { db in try SQLiteWrites.message(id, db, json: JSONColumns()) }
+    }
+
+    public func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message] {
+        try await read { db in
+            let json = JSONColumns()
+            var afterSequence: Int64 = 0
+            if let after {
+                guard let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM message WHERE id = ?", arguments: [after.rawValue]) else {
+                    throw StoreError.notFound("no message \(after) to page after")
+                }
+                afterSequence = sequence
+            }
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM message WHERE conversationID = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [conversationID.rawValue, afterSequence, limit]
+            ).map { try SQLiteRows.message($0, json: json) }
+        }
+    }
+
+    public func updateConversation(_ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor) async throws
+        -> Conversation
+    {
+        try await write { db, events in
+            guard var conversation = try SQLiteWrites.conversation(id, db, json: events.json) else {
+                throw StoreError.notFound("no conversation \(id)")
+            }
+            var changes = FieldChanges(conversation)
+            changes.set(\.status, to: change.status, name: "status")
+            changes.set(\.queueID, to: change.queueID, name: "queueID")
+            changes.set(\.priority, to: change.priority, name: "priority")
+            changes.set(\.assigneeID, to: change.assigneeID, name: "assigneeID")
+            changes.set(\.subject, to: change.subject, name: "subject")
+            for (name, value) in change.attributes { changes.set(\.attributes[name], to: .some(value), name: "attributes.\(name)") }
+            conversation = changes.record
+            if changes.names.contains("status") { conversation.closedAt = conversation.status == .closed ? date : nil }
+            guard !changes.isEmpty else { return conversation }
+            conversation.updatedAt = date
+            try SQLiteWrites.update(conversation, db, json: events.json)
+            try events.append(
+                .conversationUpdated, at: date, actor: actor,
+                refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),
+                payload: ConversationUpdatedPayload(conversation: conversation, changes: changes.names))
+            return conversation
+        }
+    }
+
+    public func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt {
+        try await write { db, events in
+            let json = events.json
+            // A repeated request (a client retrying after a timeout) returns what the first stored.
+            if let messageID = try String.fetchOne(
+                db, sql: "SELECT messageID FROM outbound_request WHERE idempotencyKey = ?", arguments: [command.idempotencyKey])
+            {
+                guard let message = try SQLiteWrites.message(Message.ID(messageID), db, json: json) else {
+                    throw StoreError.conflict("idempotency key '\(command.idempotencyKey)' refers to a missing message")
+                }
+                let delivery = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE messageID = ?", arguments: [messageID])
+                    .map { try SQLiteRows.delivery($0, json: json) }
+                return OutboundReceipt(message: message, delivery: delivery, duplicate: true)
+            }
+            guard var conversation = try SQLiteWrites.conversation(command.conversationID, db, json: json) else {
+                throw StoreError.notFound("no conversation \(command.conversationID)")
+            }
+            let isPublic = command.visibility == .public
+            guard !isPublic || command.delivery != nil else {
+                throw StoreError.invalid("a public message needs a delivery plan")
+            }
+            let message = Message(
+                id: command.messageID, conversationID: conversation.id, direction: .outbound, author: command.author,
+                visibility: command.visibility, text: command.content.text, attachments: command.content.attachments,
+                channelAccountID: command.delivery?.channelAccountID ?? conversation.channelAccountID,
+                deliveryStatus: isPublic ? .queued : nil, createdAt: command.at)
+            try SQLiteWrites.insert(message, db, json: json)
+            try db.execute(
+                sql: "INSERT INTO outbound_request (idempotencyKey, messageID, createdAt) VALUES (?, ?, ?)",
+                arguments: [command.idempotencyKey, message.id.rawValue, command.at.millisecondsSince1970])
+
+            var delivery: Delivery?
+            if isPublic, let plan = command.delivery {
+                let row = Delivery(
+                    id: plan.deliveryID, idempotencyKey: command.idempotencyKey, channelAccountID: plan.channelAccountID,
+                    channelKind: plan.channelKind, messageID: message.id, conversationID: conversation.id,
+                    orderingKey: plan.orderingKey, recipient: plan.recipient, content: command.content,
+                    maxAttempts: plan.maxAttempts, nextAttemptAt: command.at, createdAt: command.at)
+                try SQLiteWrites.insert(row, db, json: json)
+                delivery = row
+                conversation.lastMessageAt = command.at
+                if case .agent = command.author, conversation.firstResponseAt == nil { conversation.firstResponseAt = command.at }
+                conversation.updatedAt = command.at
+                try SQLiteWrites.update(conversation, db, json: json)
+            }
+            try events.append(
+                isPublic ? .messageQueued : .messageNoted, at: command.at, actor: command.actor,
+                refs: EventRefs(
+                    customerID: conversation.customerID, conversationID: conversation.id, messageID: message.id,
+                    deliveryID: delivery?.id),
+                payload: message)
+            return OutboundReceipt(message: message, delivery: delivery, duplicate: false)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import GRDB
+import HubModel
+
+extension SQLiteStore {
+    public func events(after sequence: Int64, limit: Int) async throws -> [HubEvent] {
+        try await read { db in
+            let json = JSONColumns()
+            return try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
+                .map { try SQLiteRows.event($0, json: json) }
+        }
+    }
+
+    public func events(customerID: Customer.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent] {
+        try await read { db in
+            let json = JSONColumns()
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM event WHERE customerID = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [customerID.rawValue, sequence, limit]
+            ).map { try SQLiteRows.event($0, json: json) }
+        }
+    }
+
+    public func lastEventSequence() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0 }
+    }
+
+    public func eventCommits() -> AsyncStream<Int64> { commits.subscribe() }
+}

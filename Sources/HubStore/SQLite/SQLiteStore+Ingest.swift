@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import HubModel
+
+extension SQLiteStore {
+    public func ingest(_ commands: [IngestCommand]) async throws -> [Result<IngestReceipt, StoreError>] {
+        guard !commands.isEmpty else { return [] }
+        // The fast path writes the batch as one plain transaction: in normal operation no command
+        // fails (duplicates are answered, not inserted). If one does fail, that transaction rolls
+        // back whole, and the batch is written again with a savepoint per command, so the failing
+        // command fails alone and the others commit.
+        do {
+            return try await write { db, events in
+                try commands.map { command in .success(try Self.ingestOne(command, db, &events)) }
+            }
+        } catch let error as StoreError where error.code == .unavailable {
+            throw error
+        } catch let error as DatabaseError where Self.isDatabaseUnusable(error) {
+            throw StoreError(.unavailable, "the database failed: \(error)")
+        } catch {
+            return try await ingestIsolated(commands)
+        }
+    }
+
+    /// Writes each command in its own savepoint within one transaction.
+    private func ingestIsolated(_ commands: [IngestCommand]) async throws -> [Result<IngestReceipt, StoreError>] {
+        try await write { db, events in
+            var results: [Result<IngestReceipt, StoreError>] = []
+            results.reserveCapacity(commands.count)
+            for command in commands {
+                try db.cachedStatement(sql: "SAVEPOINT ingest_command").execute()
+                do {
+                    let receipt = try Self.ingestOne(command, db, &events)
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
+                    results.append(.success(receipt))
+                } catch {
+                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT ingest_command").execute()
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
+                    switch error {
+                    case let error as StoreError: results.append(.failure(error))
+                    case let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT:
+                        results.append(.failure(.conflict(error.message ?? "constraint violated")))
+                    case let error as DatabaseError where Self.isDatabaseUnusable(error): throw error
+                    default: results.append(.failure(StoreError(.invalid, "\(error)")))
+                    }
+                }
+            }
+            return results
+        }
+    }
+
+    /// Errors that are about the database, not the command: the whole batch fails and nothing is stored.
+    static func isDatabaseUnusable(_ error: DatabaseError) -> Bool {
+        [.SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CORRUPT, .SQLITE_CANTOPEN, .SQLITE_NOTADB, .SQLITE_READONLY, .SQLITE_BUSY, .SQLITE_NOMEM]
+            .contains(error.resultCode)
+    }
+
+    static func ingestOne(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter) throws -> IngestReceipt {
+        let event = command.event
+        let json = events.json
+        let at = command.receivedAt
+        let actor = Actor.channel(event.channelAccountID)
+
+        if try String.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM message WHERE channelAccountID = ? AND direction = 'inbound' AND providerMessageID = ?"),
+            arguments: [event.channelAccountID, event.providerMessageID]) != nil,
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.conversationID, c.customerID FROM message m JOIN conversation c ON c.id = m.conversationID
+                        WHERE m.channelAccountID = ? AND m.direction = 'inbound' AND m.providerMessageID = ?
+                        """),
+                arguments: [event.channelAccountID, event.providerMessageID])
+        {
+            return IngestReceipt(
+                customerID: Customer.ID(row[2] as String), conversationID: Conversation.ID(row[1] as String),
+                messageID: Message.ID(row[0] as String), duplicate: true, customerCreated: false, conversationCreated: false)
+        }
+
+        // Identity: the customer who owns the sender's handle, or a new one. (Columns are read by
+        // position on this path: it runs once per inbound message, inside the writer.)
+        var customerCreated = false
+        let customerID: Customer.ID
+        let handleID: Handle.ID
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
+            arguments: [command.sender.kind.rawValue, command.sender.scope, command.sender.address])
+        {
+            handleID = Handle.ID(row[0] as String)
+            customerID = Customer.ID(row[1] as String)
+        } else {
+            let customer = Customer(id: command.newCustomerID ?? .generate(at: at), name: event.sender.displayName, createdAt: at)
+            let handle = Handle(
+                id: command.newHandleID ?? .generate(at: at), customerID: customer.id, address: command.sender,
+                displayName: event.sender.displayName, createdAt: at)
+            try SQLiteWrites.insert(customer, db, json: json)
+            try SQLiteWrites.insert(handle, db)
+            try events.append(
+                .customerCreated, at: at, actor: actor, refs: EventRefs(customerID: customer.id),
+                payload: CustomerCreatedPayload(customer: customer, handles: [handle]))
+            customerCreated = true
+            customerID = customer.id
+            handleID = handle.id
+        }
+
+        // The open conversation on this account and thread, or a new one.
+        let threadKey = event.threadKey ?? ""
+        var conversationCreated = false
+        let conversationID: Conversation.ID
+        if let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, status, handleID FROM conversation
+                    WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
+                    ORDER BY createdAt DESC LIMIT 1
+                    """),
+            arguments: [customerID.rawValue, event.channelAccountID, threadKey])
+        {
+            conversationID = Conversation.ID(row[0] as String)
+            let status: String = row[1]
+            let currentHandle: String? = row[2]
+            let reopens = status == ConversationStatus.pending.rawValue || status == ConversationStatus.snoozed.rawValue
+            if reopens || currentHandle != handleID.rawValue || !event.attributes.isEmpty {
+                try Self.updateConversation(
+                    conversationID, reopening: reopens, handleID: handleID, attributes: event.attributes, at: at, actor: actor, db, &events)
+            } else {
+                // The common case: only the clocks move.
+                try db.cachedStatement(sql: "UPDATE conversation SET lastMessageAt = ?, lastInboundAt = ?, updatedAt = ? WHERE id = ?")
+                    .execute(arguments: [at.millisecondsSince1970, at.millisecondsSince1970, at.millisecondsSince1970, conversationID.rawValue])
+            }
+        } else {
+            let conversation = Conversation(
+                id: command.newConversationID ?? .generate(at: at), customerID: customerID, handleID: handleID, channelKind: event.channelKind,
+                channelAccountID: event.channelAccountID, threadKey: threadKey, queueID: command.queueID,
+                priority: command.priority, subject: event.subject, attributes: event.attributes, createdAt: at,
+                lastMessageAt: at, lastInboundAt: at)
+            try SQLiteWrites.insert(conversation, db, json: json)
+            try events.append(
+                .conversationCreated, at: at, actor: actor, refs: EventRefs(customerID: customerID, conversationID: conversation.id),
+                payload: conversation)
+            conversationCreated = true
+            conversationID = conversation.id
+        }
+
+        let message = Message(
+            id: command.messageID, conversationID: conversationID, direction: .inbound, author: .customer, text: event.text,
+            attachments: event.attachments, channelAccountID: event.channelAccountID, providerMessageID: event.providerMessageID,
+            metadata: event.metadata, createdAt: at, sentAt: event.occurredAt)
+        try SQLiteWrites.insert(message, db, json: json)
+        try events.append(
+            .messageReceived, at: at, actor: actor,
+            refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id), payload: message)
+        return IngestReceipt(
+            customerID: customerID, conversationID: conversationID, messageID: message.id, duplicate: false,
+            customerCreated: customerCreated, conversationCreated: conversationCreated)
+    }
+
+    /// A customer's message changes its conversation: it reopens one waiting on the customer, moves
+    /// it to the handle the customer now writes from, and records new attributes.
+    static func updateConversation(
+        _ id: Conversation.ID, reopening: Bool, handleID: Handle.ID, attributes: [String: String], at: Date, actor: Actor,
+        _ db: Database, _ events: inout EventWriter
+    ) throws {
+        guard var conversation = try SQLiteWrites.conversation(id, db, json: events.json) else { return }
+        var changes: [String] = []
+        if reopening {
+            conversation.status = .open
+            changes.append("status")
+        }
+        if conversation.handleID != handleID {
+            conversation.handleID = handleID
+            changes.append("handleID")
+        }
+        for (name, value) in attributes where conversation.attributes[name] != value {
+            conversation.attributes[name] = value
+            changes.append("attributes.\(name)")
+        }
+        conversation.lastMessageAt = at
+        conversation.lastInboundAt = at
+        conversation.updatedAt = at
+        try SQLiteWrites.update(conversation, db, json: events.json)
+        if !changes.isEmpty {
+            try events.append(
+                .conversationUpdated, at: at, actor: actor,
+                refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id),
+                payload: ConversationUpdatedPayload(conversation: conversation, changes: changes))
+        }
+    }
+
+    public func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool {
+        try await write { db, events in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT m.*, c.customerID AS customerID FROM message m JOIN conversation c ON c.id = m.conversationID
+                            WHERE m.channelAccountID = ? AND m.direction = 'outbound' AND m.providerMessageID = ?
+                            """),
+                    arguments: [update.channelAccountID, update.providerMessageID])
+            else { return false }
+            var message = try SQLiteRows.message(row, json: events.json)
+            let current = message.deliveryStatus ?? .queued
+            guard current.canAdvance(to: update.status) else { return true }
+            let when = update.occurredAt ?? date
+            message.deliveryStatus = update.status
+            switch update.status {
+            case .queued: break
+            case .sent: message.sentAt = message.sentAt ?? when
+            case .delivered: message.deliveredAt = when
+            case .read:
+                message.readAt = when
+                message.deliveredAt = message.deliveredAt ?? when
+            case .failed: message.deliveryError = update.error ?? "the provider reported the message failed"
+            }
+            try SQLiteWrites.updateDelivery(of: message, db)
+            try events.append(
+                .messageStatusChanged, at: date, actor: .channel(update.channelAccountID),
+                refs: EventRefs(
+                    customerID: Customer.ID(row["customerID"] as String), conversationID: message.conversationID,
+                    messageID: message.id),
+                payload: MessageStatusPayload(
+                    messageID: message.id, status: update.status, previous: current, error: message.deliveryError,
+                    providerMessageID: update.providerMessageID))
+            return true
+        }
+    }
+}

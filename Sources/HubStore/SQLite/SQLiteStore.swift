@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import HubModel
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The embedded store: one SQLite file in WAL mode, one writer and several readers (GRDB's
+/// `DatabasePool`). A lock file keeps a second hub process from opening the same database.
+public final class SQLiteStore: HubStore {
+    /// How to open the database.
+    public struct Configuration: Sendable {
+        public var path: String
+        /// `full` syncs the WAL to disk at every commit, so an acknowledged message survives a power
+        /// cut; `normal` survives a crash of the process but not of the machine.
+        public var durability: Durability
+        public var maximumReaderCount: Int
+        /// How long a statement waits for a lock held by a checkpoint.
+        public var busyTimeout: Duration
+
+        public init(path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5)) {
+            self.path = path
+            self.durability = durability
+            self.maximumReaderCount = maximumReaderCount
+            self.busyTimeout = busyTimeout
+        }
+    }
+
+    /// The `synchronous` setting of the database.
+    public enum Durability: String, Sendable, CaseIterable {
+        case full
+        case normal
+    }
+
+    let pool: DatabasePool
+    /// A second connection that only runs checkpoints, so they never wait behind (or hold up) the writer.
+    let checkpointer: DatabaseQueue
+    let commits = EventCommitBroadcaster()
+    private let lock: ProcessLock
+    public let configuration: Configuration
+    public var isExclusive: Bool { true }
+
+    /// Opens (creating if needed) the database at `configuration.path`.
+    /// - Throws: `StoreError.unavailable` when another process holds the database, or SQLite
+    ///   cannot open it.
+    public init(configuration: Configuration) throws {
+        self.configuration = configuration
+        let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        lock = try ProcessLock(path: configuration.path + ".lock")
+        var config = GRDB.Configuration()
+        config.label = "hub.store"
+        config.maximumReaderCount = configuration.maximumReaderCount
+        config.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
+        let synchronous = configuration.durability == .full ? "FULL" : "NORMAL"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Checkpoints run in the background (`runCheckpoints`), off the path of commits; the
+            // automatic one is only a safety net for when nothing runs them (about 40 MB of log).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+        }
+        do {
+            pool = try DatabasePool(path: configuration.path, configuration: config)
+            var checkpointConfig = GRDB.Configuration()
+            checkpointConfig.label = "hub.store.checkpoint"
+            checkpointConfig.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
+            checkpointConfig.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+            checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointConfig)
+        } catch {
+            throw StoreError(.unavailable, "cannot open \(configuration.path): \(error)")
+        }
+    }
+
+    /// Copies committed pages from the write-ahead log into the database file. Passive: it never
+    /// blocks a commit, and commits never wait for it.
+    /// - Returns: pages in the log and pages copied so far.
+    @discardableResult
+    public func checkpoint() async throws -> (logPages: Int, checkpointedPages: Int) {
+        try await checkpointer.writeWithoutTransaction { db in
+            let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            return (row?[1] ?? 0, row?[2] ?? 0)
+        }
+    }
+
+    /// Checkpoints every `interval` until the task is cancelled. Run it beside the hub (the server
+    /// does); without it the automatic checkpoint inside commits takes over at about 40 MB of log.
+    public func runCheckpoints(every interval: Duration) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+                try await checkpoint()
+            } catch is CancellationError {
+                return
+            } catch {
+                // A failed checkpoint loses nothing: the log keeps every commit. Try again later.
+                continue
+            }
+        }
+    }
+
+    public func migrate() async throws {
+        try SQLiteSchema.migrator.migrate(pool)
+    }
+
+    /// The journal mode in use ("wal").
+    public func journalMode() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Runs `body` in one write transaction with an event writer; after the commit, subscribers
+    /// learn the new last sequence number.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventWriter) throws -> T) async throws -> T {
+        let (result, last) = try await pool.write { db in
+            var events = EventWriter(db: db)
+            let result = try body(db, &events)
+            return (result, events.lastSequence)
+        }
+        if let last { commits.publish(last) }
+        return result
+    }
+
+    /// Runs `body` on a reader.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+}
+
+/// An exclusive `flock` on a file next to the database, held while the store is open. The kernel
+/// releases it when the process dies, so a crash never leaves a stale lock behind.
+final class ProcessLock: Sendable {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(.unavailable, "cannot create lock file \(path): errno \(errno)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StoreError(.unavailable, "the database is in use by another hub process (lock \(path) is held)")
+        }
+        descriptor = fd
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import HubModel
+
+/// Row writes shared by the store's operations. Every function runs inside the caller's
+/// transaction and writes whole rows, so a record is always stored exactly as the model holds it.
+enum SQLiteWrites {
+    static func insert(_ customer: Customer, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO customer (id, name, tier, tags, locale, ownerAgentID, mergedInto, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            customer.id.rawValue, customer.name, customer.tier.rawValue, try json.text(customer.tags), customer.locale,
+            customer.ownerAgentID?.rawValue, customer.mergedInto?.rawValue, customer.createdAt.millisecondsSince1970,
+            customer.updatedAt.millisecondsSince1970,
+        ])
+    }
+
+    static func update(_ customer: Customer, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE customer SET name = ?, tier = ?, tags = ?, locale = ?, ownerAgentID = ?, mergedInto = ?, updatedAt = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            customer.name, customer.tier.rawValue, try json.text(customer.tags), customer.locale, customer.ownerAgentID?.rawValue,
+            customer.mergedInto?.rawValue, customer.updatedAt.millisecondsSince1970, customer.id.rawValue,
+        ])
+    }
+
+    static func insert(_ handle: Handle, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO handle (id, customerID, kind, scope, address, displayName, optedOutAt, createdAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            handle.id.rawValue, handle.customerID.rawValue, handle.kind.rawValue, handle.scope, handle.address,
+            handle.displayName, handle.optedOutAt?.millisecondsSince1970, handle.createdAt.millisecondsSince1970,
+        ])
+    }
+
+    static func insert(_ conversation: Conversation, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO conversation (id, customerID, handleID, channelKind, channelAccountID, threadKey, status, queueID,
+                    priority, assigneeID, subject, attributes, createdAt, updatedAt, lastMessageAt, lastInboundAt,
+                    firstResponseAt, closedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: conversationArguments(conversation, json: json))
+    }
+
+    static func update(_ conversation: Conversation, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE conversation SET customerID = ?, handleID = ?, channelKind = ?, channelAccountID = ?, threadKey = ?,
+                    status = ?, queueID = ?, priority = ?, assigneeID = ?, subject = ?, attributes = ?, createdAt = ?,
+                    updatedAt = ?, lastMessageAt = ?, lastInboundAt = ?, firstResponseAt = ?, closedAt = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: conversationArguments(conversation, json: json, idLast: true))
+    }
+
+    private static func conversationArguments(_ c: Conversation, json: JSONColumns, idLast: Bool = false) -> StatementArguments {
+        let attributes = (try? json.text(c.attributes)) ?? "{}"
+        let values: [(any DatabaseValueConvertible)?] = [
+            c.customerID.rawValue, c.handleID?.rawValue, c.channelKind.rawValue, c.channelAccountID, c.threadKey,
+            c.status.rawValue, c.queueID, c.priority, c.assigneeID?.rawValue, c.subject, attributes,
+            c.createdAt.millisecondsSince1970, c.updatedAt.millisecondsSince1970, c.lastMessageAt?.millisecondsSince1970,
+            c.lastInboundAt?.millisecondsSince1970, c.firstResponseAt?.millisecondsSince1970, c.closedAt?.millisecondsSince1970,
+        ]
+        return StatementArguments(idLast ? values + [c.id.rawValue] : [c.id.rawValue] + values)
+    }
+
+    static func insert(_ message: Message, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO message (id, conversationID, direction, authorKind, authorID, visibility, text, attachments,
+                    channelAccountID, providerMessageID, deliveryStatus, deliveryError, metadata, createdAt, sentAt,
+                    deliveredAt, readAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            message.id.rawValue, message.conversationID.rawValue, message.direction.rawValue, message.author.kind,
+            message.author.authorID, message.visibility.rawValue, message.text, try json.text(message.attachments),
+            message.channelAccountID, message.providerMessageID, message.deliveryStatus?.rawValue, message.deliveryError,
+            try json.text(message.metadata), message.createdAt.millisecondsSince1970, message.sentAt?.millisecondsSince1970,
+            message.deliveredAt?.millisecondsSince1970, message.readAt?.millisecondsSince1970,
+        ])
+    }
+
+    static func updateDelivery(of message: Message, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE message SET providerMessageID = ?, deliveryStatus = ?, deliveryError = ?, sentAt = ?, deliveredAt = ?,
+                    readAt = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: [
+            message.providerMessageID, message.deliveryStatus?.rawValue, message.deliveryError,
+            message.sentAt?.millisecondsSince1970, message.deliveredAt?.millisecondsSince1970,
+            message.readAt?.millisecondsSince1970, message.id.rawValue,
+        ])
+    }
+
+    static func insert(_ delivery: Delivery, _ db: Database, json: JSONColumns) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (id, idempotencyKey, channelAccountID, channelKind, messageID, conversationID, orderingKey,
+                    recipient, content, state, attempts, maxAttempts, nextAttemptAt, lastError, providerMessageID, createdAt,
+                    updatedAt, sentAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            delivery.id.rawValue, delivery.idempotencyKey, delivery.channelAccountID, delivery.channelKind.rawValue,
+            delivery.messageID?.rawValue, delivery.conversationID?.rawValue, delivery.orderingKey,
+            try json.text(delivery.recipient), try json.text(delivery.content), delivery.state.rawValue, delivery.attempts,
+            delivery.maxAttempts, delivery.nextAttemptAt.millisecondsSince1970, delivery.lastError,
+            delivery.providerMessageID, delivery.createdAt.millisecondsSince1970, delivery.updatedAt.millisecondsSince1970,
+            delivery.sentAt?.millisecondsSince1970,
+        ])
+    }
+
+    // MARK: Reads inside a write transaction
+
+    static func customer(_ id: Customer.ID, _ db: Database, json: JSONColumns) throws -> Customer? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM customer WHERE id = ?"), arguments: [id.rawValue])
+            .map { try SQLiteRows.customer($0, json: json) }
+    }
+
+    static func conversation(_ id: Conversation.ID, _ db: Database, json: JSONColumns) throws -> Conversation? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversation WHERE id = ?"), arguments: [id.rawValue])
+            .map { try SQLiteRows.conversation($0, json: json) }
+    }
+
+    static func message(_ id: Message.ID, _ db: Database, json: JSONColumns) throws -> Message? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM message WHERE id = ?"), arguments: [id.rawValue])
+            .map { try SQLiteRows.message($0, json: json) }
+    }
+
+    static func delivery(_ id: Delivery.ID, _ db: Database, json: JSONColumns) throws -> Delivery? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id = ?"), arguments: [id.rawValue])
+            .map { try SQLiteRows.delivery($0, json: json) }
+    }
+
+    static func handle(_ key: HandleAddress, _ db: Database) throws -> Handle? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
+            arguments: [key.kind.rawValue, key.scope, key.address]
+        ).map(SQLiteRows.handle)
+    }
+}

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import HubConfig
+import HubEngine
+import HubServer
+import HubStore
+import Logging
+
+@main
+struct Hub: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub",
+        abstract: "Switchboard: the omnichannel conversation hub.",
+        discussion: """
+            Every option may also be set by its environment variable (HUB_HTTP, HUB_DATA, ...); a flag wins over \
+            the environment. Secrets are never flags: channel secrets come from the variables named in channels/*.yaml, \
+            and the admin API token from HUB_ADMIN_TOKEN.
+            """,
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Where configuration is read from.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .customLong("channels"), help: "Directory of channel account files (env HUB_CHANNELS).")
+    var channels: String?
+
+    @Option(name: .customLong("routing-rules"), help: "Directory of routing rule files (env HUB_ROUTING_RULES).")
+    var routingRules: String?
+
+    var channelsDirectory: String { channels ?? Environment.value("HUB_CHANNELS") ?? "channels" }
+    var routingRulesDirectory: String { routingRules ?? Environment.value("HUB_ROUTING_RULES") ?? "routing-rules" }
+}
+
+/// Logging options.
+struct LogOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env HUB_LOG_LEVEL).")
+    var level: String?
+
+    @Option(name: .customLong("log-format"), help: "logfmt or json (env HUB_LOG_FORMAT).")
+    var format: String?
+
+    func bootstrap() throws -> Logger {
+        let levelText = level ?? Environment.value("HUB_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
+            throw ValidationError("unknown log level '\(levelText)' (use trace, debug, info, notice, warning, error or critical)")
+        }
+        let formatText = format ?? Environment.value("HUB_LOG_FORMAT") ?? "logfmt"
+        guard let format = StructuredLogHandler.Format(rawValue: formatText.lowercased()) else {
+            throw ValidationError("unknown log format '\(formatText)' (use logfmt or json)")
+        }
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
+        var logger = Logger(label: "hub")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the hub (the default command).")
+
+    @Option(name: .customLong("http"), help: "HTTP listen address host:port (env HUB_HTTP; default 127.0.0.1:8080).")
+    var http: String?
+
+    @Option(name: .customLong("data"), help: "Data directory; the database is <data>/hub.sqlite (env HUB_DATA; default ./data).")
+    var data: String?
+
+    @Option(name: .customLong("durability"), help: "full (sync every commit; survives power loss) or normal (survives a crash) (env HUB_DURABILITY).")
+    var durability: String?
+
+    @Option(name: .customLong("default-region"), help: "ISO 3166 region for national phone numbers when an account sets none (env HUB_DEFAULT_REGION).")
+    var defaultRegion: String?
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = try log.bootstrap()
+        var configuration = try serverConfiguration()
+        let result = HubServer.loadConfiguration(configuration)
+        for diagnostic in result.diagnostics {
+            if diagnostic.severity == .error {
+                logger.error("configuration error", metadata: ["at": "\(diagnostic.location)", "key": "\(diagnostic.path)", "problem": "\(diagnostic.message)"])
+            } else {
+                logger.warning("configuration warning", metadata: ["at": "\(diagnostic.location)", "key": "\(diagnostic.path)", "problem": "\(diagnostic.message)"])
+            }
+        }
+        guard let hubConfiguration = result.configuration else {
+            logger.critical("not starting: the configuration has errors (run `hub check-config` to list them)")
+            throw ExitCode(2)
+        }
+        if let token = Environment.value("HUB_ADMIN_TOKEN") {
+            configuration.adminToken = Secret(variable: "HUB_ADMIN_TOKEN", value: token)
+        } else {
+            logger.notice("the /v1 admin API is off: set HUB_ADMIN_TOKEN to turn it on")
+        }
+        do {
+            let server = try await HubServer(configuration: configuration, hubConfiguration: hubConfiguration, logger: logger)
+            try await server.run()
+        } catch let error as StoreError {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+
+    func serverConfiguration() throws -> HubServerConfiguration {
+        var configuration = HubServerConfiguration()
+        let address = http ?? Environment.value("HUB_HTTP") ?? "127.0.0.1:8080"
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--http must be host:port, such as 127.0.0.1:8080 or 0.0.0.0:80 (got '\(address)')")
+        }
+        configuration.httpHost = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        configuration.httpPort = port
+        configuration.dataDirectory = data ?? Environment.value("HUB_DATA") ?? "data"
+        let durabilityText = durability ?? Environment.value("HUB_DURABILITY") ?? "full"
+        guard let durability = SQLiteStore.Durability(rawValue: durabilityText) else {
+            throw ValidationError("--durability must be full or normal (got '\(durabilityText)')")
+        }
+        configuration.durability = durability
+        configuration.engine.defaultRegion = defaultRegion ?? Environment.value("HUB_DEFAULT_REGION")
+        configuration.channelsDirectory = config.channelsDirectory
+        configuration.routingRulesDirectory = config.routingRulesDirectory
+        return configuration
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the database schema, then exit.")
+
+    @Option(name: .customLong("data"), help: "Data directory (env HUB_DATA; default ./data).")
+    var data: String?
+
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = try log.bootstrap()
+        var configuration = HubServerConfiguration()
+        configuration.dataDirectory = data ?? Environment.value("HUB_DATA") ?? "data"
+        let store = try SQLiteStore(configuration: .init(path: configuration.databasePath))
+        try await store.migrate()
+        logger.info("database is up to date", metadata: ["database": "\(configuration.databasePath)"])
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate channels/ and routing-rules/; print every problem with file and line.")
+
+    @OptionGroup var config: ConfigOptions
+
+    @Flag(help: "Treat warnings (such as unset secret variables) as errors.")
+    var strict = false
+
+    func run() throws {
+        var configuration = HubServerConfiguration()
+        configuration.channelsDirectory = config.channelsDirectory
+        configuration.routingRulesDirectory = config.routingRulesDirectory
+        let result = HubServer.loadConfiguration(configuration)
+        for diagnostic in result.diagnostics { print(diagnostic) }
+        let failed = !result.errors.isEmpty || (strict && !result.warnings.isEmpty)
+        if let hub = result.configuration {
+            let rules = hub.routing
+            print(
+                "\(hub.channels.count) channel account(s), \(rules.skills.count) skill(s), \(rules.queues.count) queue(s), "
+                    + "\(rules.agents.count) agent(s); \(result.errors.count) error(s), \(result.warnings.count) warning(s)")
+        } else {
+            print("\(result.errors.count) error(s), \(result.warnings.count) warning(s)")
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HubTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `hub` executable, started as a child process with its log in a file.
+final class HubProcess: @unchecked Sendable {
+    // `Process` is not Sendable; this wrapper touches it from the test's task only, and Foundation's
+    // termination handler writes the exit status under a Mutex.
+    let process = Process()
+    let logPath: String
+    private let exitStatus = Locked<Int32?>(nil)
+
+    /// The package root (where `swift run hub` runs).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built executable: `$HUB_BINARY`, or `.build/debug/hub`.
+    static var binary: String {
+        ProcessInfo.processInfo.environment["HUB_BINARY"] ?? packageRoot.appendingPathComponent(".build/debug/hub").path
+    }
+
+    init(arguments: [String], environment: [String: String], workingDirectory: URL = packageRoot, logDirectory: TemporaryDirectory) throws {
+        logPath = logDirectory.url.appendingPathComponent("hub-\(UUID().uuidString.prefix(8)).log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUB_") && !$0.key.hasPrefix("SWITCHBOARD_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.currentDirectoryURL = workingDirectory
+        let log = FileHandle(forWritingAtPath: logPath)!
+        process.standardError = log
+        process.standardOutput = log
+        process.terminationHandler = { [exitStatus] process in
+            let status = process.terminationStatus
+            exitStatus.withLock { $0 = status }
+        }
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits for the "http listening" line and returns the base URL.
+    func waitUntilListening(timeout: Duration = .seconds(60)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for line in log.split(separator: "\n") where line.contains("msg=\"http listening\"") {
+                if let range = line.range(of: "address=") {
+                    let address = line[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""
+                    return "http://\(address)"
+                }
+            }
+            if !process.isRunning { throw HubProcessError.exited(log) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HubProcessError.timeout(log)
+    }
+
+    func signal(_ signal: Int32) { _ = Glibc.kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to end and returns its exit status (or signal number).
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let status = exitStatus.value { return status }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HubProcessError.timeout(log)
+    }
+
+    /// Ends the process hard if it is still running (test clean-up).
+    func kill() {
+        if process.isRunning { signal(SIGKILL) }
+    }
+}
+
+enum HubProcessError: Error, CustomStringConvertible {
+    case exited(String)
+    case timeout(String)
+
+    var description: String {
+        switch self {
+        case .exited(let log): "the hub exited early; its log:\n\(log)"
+        case .timeout(let log): "timed out; the hub's log:\n\(log)"
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import HubModel
+import Testing
+
+@Suite("Conversation model")
+struct ModelTests {
+    @Test(
+        "e-mail addresses are lower-cased and unwrapped",
+        arguments: [
+            ("Li.Lei@Example.COM", "li.lei@example.com"), ("  li@example.com ", "li@example.com"),
+            ("Li Lei <LI@Example.com>", "li@example.com"), ("mailto:Support@Switchboard.Example", "support@switchboard.example"),
+            ("张伟@例子.中国", "张伟@例子.中国"),
+        ])
+    func email(raw: String, expected: String) throws {
+        #expect(try HandleAddress.normalize(kind: .email, raw: raw).address == expected)
+    }
+
+    @Test("bad e-mail addresses are refused", arguments: ["li.example.com", "li@", "@example.com", "a@b@c.com", "li@localhost", "a b@c.com", ""])
+    func badEmail(raw: String) {
+        #expect(throws: HandleAddressError.self) { try HandleAddress.normalize(kind: .email, raw: raw) }
+    }
+
+    @Test("provider ids are kept as given, scoped where the provider scopes them")
+    func providerIDs() throws {
+        let openid = try HandleAddress.normalize(kind: .wechat, raw: " oUpF8uMuAJO_M2pxb1Q9zNjWeS6o ", scope: "wx5823bf96d3bd56c7")
+        #expect(openid == HandleAddress(kind: .wechat, scope: "wx5823bf96d3bd56c7", address: "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"))
+        #expect(openid.description == "wechat:wx5823bf96d3bd56c7/oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+        // Telegram user ids are the same person in every bot: no scope.
+        #expect(try HandleAddress.normalize(kind: .telegram, raw: "123456789", scope: "bot-a").scope == "")
+        #expect(throws: HandleAddressError.missingScope(.messenger)) { try HandleAddress.normalize(kind: .messenger, raw: "1234") }
+        #expect(throws: HandleAddressError.self) { try HandleAddress.normalize(kind: .api, raw: "a\nb", scope: "x") }
+        #expect(throws: HandleAddressError.empty(.api)) { try HandleAddress.normalize(kind: .api, raw: "   ", scope: "x") }
+    }
+
+    @Test("phone numbers are normalized through the default region, and need one when national")
+    func phones() throws {
+        #expect(try HandleAddress.normalize(kind: .phone, raw: "138 0013 8000", defaultRegion: "CN").address == "+8613800138000")
+        #expect(try HandleAddress.normalize(kind: .phone, raw: "+86 138-0013-8000").address == "+8613800138000")
+        #expect(throws: HandleAddressError.self) { try HandleAddress.normalize(kind: .phone, raw: "138 0013 8000") }
+    }
+
+    @Test("voice and SMS share phone handles; chats and mails are their own media")
+    func channelKinds() {
+        #expect(ChannelKind.voice.handleKind == ChannelKind.sms.handleKind)
+        #expect(ChannelKind.voice.medium == .voice)
+        #expect(ChannelKind.email.medium == .email)
+        #expect(ChannelKind.allCases.filter { $0.medium == .messaging }.count == 8)
+    }
+
+    @Test(
+        "ticket numbers print as T-000123 and parse as customers quote them",
+        arguments: [("T-000123", 123), ("t-123", 123), ("T000123", 123), ("#T-7", 7), (" T-1234567 ", 1_234_567)])
+    func ticketNumbers(text: String, value: Int) {
+        #expect(TicketNumber(parsing: text)?.rawValue == value)
+    }
+
+    @Test("ticket number format and rejects")
+    func ticketNumberFormat() {
+        #expect(TicketNumber(rawValue: 123).description == "T-000123")
+        #expect(TicketNumber(rawValue: 1_234_567).description == "T-1234567")
+        for text in ["123", "T-", "T-12a", "X-123", "T-0", "T--1", "T-1234567890123"] { #expect(TicketNumber(parsing: text) == nil, "\(text)") }
+    }
+
+    @Test("delivery status only moves forward")
+    func deliveryStatus() {
+        #expect(DeliveryStatus.queued.canAdvance(to: .sent))
+        #expect(DeliveryStatus.sent.canAdvance(to: .delivered))
+        #expect(DeliveryStatus.delivered.canAdvance(to: .read))
+        #expect(DeliveryStatus.queued.canAdvance(to: .read))
+        #expect(DeliveryStatus.sent.canAdvance(to: .failed))
+        #expect(!DeliveryStatus.delivered.canAdvance(to: .sent))
+        #expect(!DeliveryStatus.read.canAdvance(to: .delivered))
+        #expect(!DeliveryStatus.delivered.canAdvance(to: .failed))
+        #expect(!DeliveryStatus.sent.canAdvance(to: .queued))
+        #expect(!DeliveryStatus.failed.canAdvance(to: .failed))
+        #expect(DeliveryStatus.failed.canAdvance(to: .delivered))
+    }
+
+    @Test("a merge fills the survivor's gaps, and reverting it keeps later edits")
+    func mergeProfiles() {
+        let t0 = Date(timeIntervalSince1970: 0)
+        let survivor = Customer(id: "cus_a", name: "Li Lei", tags: ["a"], createdAt: t0)
+        let merged = Customer(id: "cus_b", name: "LL", tier: .vip, tags: ["b", "a"], locale: "zh-CN", ownerAgentID: "alice", createdAt: t0)
+        let after = survivor.absorbing(merged, at: t0)
+        #expect(after.name == "Li Lei")
+        #expect(after.tier == .vip)
+        #expect(after.tags == ["a", "b"])
+        #expect(after.locale == "zh-CN")
+        #expect(after.ownerAgentID == "alice")
+        var edited = after
+        edited.locale = "en"
+        let reverted = edited.revertingMerge(before: survivor, after: after, at: t0)
+        #expect(reverted.tier == .standard)
+        #expect(reverted.tags == ["a"])
+        #expect(reverted.locale == "en")
+        #expect(reverted.ownerAgentID == nil)
+    }
+
+    @Test("message authors round-trip through JSON")
+    func authors() throws {
+        for author in [MessageAuthor.customer, .agent("alice"), .system, .integration("crm")] {
+            let json = try JSONValue(encoding: author)
+            #expect(try json.decode(as: MessageAuthor.self) == author)
+        }
+        #expect(MessageAuthor(kind: "agent", id: nil) == nil)
+        #expect(Actor(parsing: "agent:alice") == .agent("alice"))
+        #expect(Actor(parsing: "channel:api-demo")?.description == "channel:api-demo")
+        #expect(Actor(parsing: "nobody") == nil)
+    }
+}

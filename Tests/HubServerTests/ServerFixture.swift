@@ -1,0 +1,110 @@
+import Foundation
+import HubConfig
+import HubModel
+import HubServer
+import HubStore
+import HubTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+
+/// A hub built from YAML files in a temporary directory, driven through its router.
+struct ServerFixture {
+    let server: HubServer
+    let directory: TemporaryDirectory
+
+    static let channel = """
+        kind: api
+        id: api-demo
+        queue: support
+        secrets:
+          signingSecret: TEST_SIGNING_SECRET
+          inboundToken: TEST_INBOUND_TOKEN
+        options:
+          outboundURL: http://127.0.0.1:9/replies
+        """
+
+    static let bridge = """
+        kind: api
+        id: sms-bridge
+        queue: support
+        defaultRegion: CN
+        secrets:
+          signingSecret: TEST_SIGNING_SECRET
+        """
+
+    static let rules = """
+        queues:
+          - id: support
+        agents:
+          - id: alice
+            name: Alice
+            queues: [support]
+        """
+
+    static let environment = ["TEST_SIGNING_SECRET": "whsec", "TEST_INBOUND_TOKEN": "inbound-token"]
+
+    init(maximumBodyBytes: Int = 1 << 20) async throws {
+        directory = try TemporaryDirectory("hub-server")
+        try directory.write("channels/api-demo.yaml", Self.channel)
+        try directory.write("channels/sms-bridge.yaml", Self.bridge)
+        try directory.write("routing-rules/rules.yaml", Self.rules)
+        var configuration = HubServerConfiguration(
+            httpHost: "127.0.0.1", httpPort: 0, dataDirectory: directory.url.appendingPathComponent("data").path,
+            channelsDirectory: directory.url.appendingPathComponent("channels").path,
+            routingRulesDirectory: directory.url.appendingPathComponent("routing-rules").path, durability: .normal,
+            maximumBodyBytes: maximumBodyBytes)
+        configuration.adminToken = Secret(variable: "HUB_ADMIN_TOKEN", value: "admin-token")
+        let result = HubServer.loadConfiguration(configuration, environment: Self.environment)
+        guard let hub = result.configuration else { throw ConfigError(diagnostics: result.diagnostics) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        server = try await HubServer(configuration: configuration, hubConfiguration: hub, logger: logger)
+    }
+
+    struct ConfigError: Error { var diagnostics: [ConfigDiagnostic] }
+
+    /// Drives the router without a socket.
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        defer { directory.remove() }
+        let app = Application(router: server.makeRouter())
+        try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+/// Request helpers.
+extension TestClientProtocol {
+    func postMessage(account: String = "api-demo", _ json: String, token: String = "inbound-token") async throws -> (HTTPResponse.Status, JSONValue) {
+        try await execute(
+            uri: "/webhooks/\(account)", method: .post,
+            headers: [.authorization: "Bearer \(token)", .contentType: "application/json"], body: ByteBuffer(string: json)
+        ) { response in (response.status, try response.jsonValue()) }
+    }
+
+    func admin(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, headers extra: HTTPFields = [:]) async throws
+        -> (HTTPResponse.Status, JSONValue)
+    {
+        var headers: HTTPFields = [.authorization: "Bearer admin-token"]
+        if json != nil { headers[.contentType] = "application/json" }
+        headers.append(contentsOf: extra)
+        return try await execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }) { response in
+            (response.status, try response.jsonValue())
+        }
+    }
+}
+
+extension TestResponse {
+    func jsonValue() throws -> JSONValue {
+        try HubJSON.makeDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+    }
+}
+
+extension JSONValue {
+    var items: [JSONValue] {
+        if case .array(let values) = self["items"] ?? .null { return values }
+        return []
+    }
+
+    var errorCode: String? { self["error"]?["code"]?.stringValue }
+}

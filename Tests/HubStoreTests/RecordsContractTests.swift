@@ -1,0 +1,111 @@
+import Foundation
+import HubModel
+import HubStore
+import Testing
+
+@Suite("Store contract: tickets, calls, agents, event log")
+struct RecordsContractTests {
+    @Test("tickets get consecutive human numbers, change status with timestamps, and link conversations", arguments: StoreBackend.allCases)
+    func tickets(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let chat = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
+            let call = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))
+            let first = try await store.createTicket(
+                TicketDraft(subject: "  Refund for order 42  ", customerID: chat.customerID, priority: .high, conversationIDs: [chat.conversationID]),
+                at: Fixture.date(1), actor: .agent("alice"))
+            let second = try await store.createTicket(TicketDraft(subject: "Other", customerID: chat.customerID), at: Fixture.date(2), actor: .admin)
+            #expect(first.number.description == "T-000001")
+            #expect(second.number.description == "T-000002")
+            #expect(first.subject == "Refund for order 42")
+            #expect(first.status == .new)
+            #expect(try await store.ticket(number: TicketNumber(parsing: "t-1")!) == first)
+            #expect(try await store.tickets(of: chat.customerID).map(\.number.rawValue) == [2, 1])
+
+            let solved = try await store.updateTicket(first.id, TicketChange(status: .solved, assigneeID: .some("alice")), at: Fixture.date(5), actor: .agent("alice"))
+            #expect(solved.status == .solved)
+            #expect(solved.solvedAt == Fixture.date(5))
+            #expect(solved.assigneeID == "alice")
+            let reopened = try await store.updateTicket(first.id, TicketChange(status: .open), at: Fixture.date(6), actor: .system)
+            #expect(reopened.solvedAt == nil)
+            let linked = try await store.linkConversation(call.conversationID, toTicket: first.id, at: Fixture.date(7), actor: .agent("alice"))
+            #expect(linked.conversationIDs == [chat.conversationID, call.conversationID])
+            #expect(try await store.linkConversation(call.conversationID, toTicket: first.id, at: Fixture.date(8), actor: .agent("alice")) == linked)
+            #expect(try await store.ticket(first.id)?.conversationIDs == [chat.conversationID, call.conversationID])
+            let kinds = try await store.eventKinds()
+            #expect(kinds.filter { $0.hasPrefix("ticket.") } == ["ticket.created", "ticket.created", "ticket.updated", "ticket.updated", "ticket.linked"])
+            await #expect(throws: StoreError.self) { try await store.createTicket(TicketDraft(subject: " ", customerID: chat.customerID), at: Fixture.date(9), actor: .admin) }
+            await #expect(throws: StoreError.self) { try await store.createTicket(TicketDraft(subject: "x", customerID: "cus_missing"), at: Fixture.date(9), actor: .admin) }
+        }
+    }
+
+    @Test("call records are stored and every change is an event", arguments: StoreBackend.allCases)
+    func calls(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))
+            var call = CallRecord(
+                id: .generate(), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138000", to: "+864008887686",
+                state: .queued, sipCallID: "a84b4c76e66710@pc33", startedAt: Fixture.date(0), queuedAt: Fixture.date(1))
+            try await store.createCall(call, actor: .channel("trunk"))
+            call.state = .answered
+            call.agentID = "bo"
+            call.answeredAt = Fixture.date(21)
+            try await store.updateCall(call, actor: .channel("trunk"))
+            call.state = .ended
+            call.endedAt = Fixture.date(141)
+            call.hangupCause = "normal"
+            call.hungUpBy = .customer
+            try await store.updateCall(call, actor: .channel("trunk"))
+            try await store.updateCall(call, actor: .channel("trunk"))  // unchanged: no event
+            #expect(try await store.call(call.id) == call)
+            #expect(try await store.calls(in: receipt.conversationID) == [call])
+            #expect(call.waitSeconds == 20)
+            #expect(call.talkSeconds == 120)
+            let events = try await store.allEvents().filter { $0.kind.rawValue.hasPrefix("call.") }
+            #expect(events.map(\.kind) == [.callCreated, .callUpdated, .callUpdated])
+            #expect(events.allSatisfy { $0.refs.customerID == receipt.customerID })
+        }
+    }
+
+    @Test("agents follow configuration: added, changed, removed become inactive", arguments: StoreBackend.allCases)
+    func agents(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let alice = Agent(id: "alice", login: "alice", name: "Alice", role: .supervisor, skills: ["billing": 7], queues: [QueueMembership(queueID: "support")])
+            let bo = Agent(id: "bo", login: "bo", name: "Bo")
+            let added = try await store.syncAgents([alice, bo], at: Fixture.date(0))
+            #expect(added == 2)
+            let unchanged = try await store.syncAgents([alice, bo], at: Fixture.date(1))
+            #expect(unchanged == 0)
+            var changed = alice
+            changed.skills["billing"] = 9
+            let changes = try await store.syncAgents([changed], at: Fixture.date(2))
+            #expect(changes == 2)
+            let storedAlice = try await store.agent("alice")
+            #expect(storedAlice == changed)
+            let storedBo = try await store.agent("bo")
+            #expect(storedBo?.active == false)
+            #expect(try await store.agents().map(\.id) == ["alice", "bo"])
+            #expect(try await store.eventKinds().filter { $0 == "agent.configured" }.count == 4)
+        }
+    }
+
+    @Test("the event log pages in order and announces every commit", arguments: StoreBackend.allCases)
+    func eventLog(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            #expect(try await store.lastEventSequence() == 0)
+            var commits = store.eventCommits().makeAsyncIterator()
+            let first = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
+            let announced = await commits.next()
+            #expect(announced == (try await store.lastEventSequence()))
+            for index in 2...5 { _ = try await store.ingestOne(Fixture.inbound(providerID: "m\(index)")) }
+            let all = try await store.allEvents()
+            #expect(all.count == 7)
+            let page1 = try await store.events(after: 0, limit: 4)
+            let page2 = try await store.events(after: page1.last!.sequence, limit: 4)
+            #expect((page1 + page2).map(\.sequence) == all.map(\.sequence))
+            #expect(zip(all, all.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
+            let timeline = try await store.events(customerID: first.customerID, after: 0, limit: 100)
+            #expect(timeline.count == 7)
+            #expect(try await store.events(customerID: "cus_other", after: 0, limit: 100).isEmpty)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import HubModel
+import Synchronization
+
+/// An `InboundSink` that keeps what adapters hand it, for testing adapters on their own. It
+/// deduplicates by provider message id like the real engine.
+public final class RecordingSink: InboundSink {
+    private struct State {
+        var events: [InboundEvent] = []
+        var receipts: [String: IngestReceipt] = [:]
+        var statuses: [DeliveryStatusUpdate] = []
+    }
+
+    private let state = Mutex(State())
+    /// Thrown by `ingest` when set.
+    public let failure: IngestError?
+    /// Provider ids `updateDeliveryStatus` knows.
+    public let knownProviderIDs: Set<String>
+
+    public init(failure: IngestError? = nil, knownProviderIDs: Set<String> = []) {
+        self.failure = failure
+        self.knownProviderIDs = knownProviderIDs
+    }
+
+    public var events: [InboundEvent] { state.withLock { $0.events } }
+    public var statuses: [DeliveryStatusUpdate] { state.withLock { $0.statuses } }
+
+    public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
+        if let failure { throw failure }
+        return state.withLock { state in
+            let key = event.channelAccountID + "\u{0}" + event.providerMessageID
+            if var receipt = state.receipts[key] {
+                receipt.duplicate = true
+                return receipt
+            }
+            state.events.append(event)
+            let receipt = IngestReceipt(
+                customerID: .generate(), conversationID: .generate(), messageID: .generate(), duplicate: false, customerCreated: true,
+                conversationCreated: true)
+            state.receipts[key] = receipt
+            return receipt
+        }
+    }
+
+    public func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool {
+        if let failure { throw failure }
+        guard knownProviderIDs.contains(update.providerMessageID) else { return false }
+        state.withLock { $0.statuses.append(update) }
+        return true
+    }
+}
