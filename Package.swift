@@ -30,6 +30,8 @@ let package = Package(
     targets: [
         // Plain Sendable value types: the one conversation model. No I/O.
         .target(name: "HubModel", swiftSettings: swiftSettings),
+        // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
+        .target(name: "HubRouting", dependencies: ["HubModel"], swiftSettings: swiftSettings),
         // Typed configuration from channels/*.yaml and routing-rules/*.yaml, with line-precise errors.
         .target(
             name: "HubConfig",
@@ -115,6 +117,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "HubModelTests", dependencies: ["HubModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubRoutingTests", dependencies: ["HubRouting", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,0 +1,64 @@
+import HubModel
+
+/// Decisions by brute force, from the definitions: every task against every agent. The indexed
+/// engine must decide exactly as this does; the benchmark measures how much faster it is.
+extension Router {
+    /// The first open step of the task that admits the agent, from the definition.
+    func firstAdmittingStep(_ task: TaskState, agent: Int32) -> Int? {
+        let waited = now.milliseconds - task.enqueuedAt
+        let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
+        for step in openSteps(task) {
+            let filter = stepFilter(task, step)
+            if filter.agents == nil {
+                guard let membership, membership.delay <= waited else { continue }
+            }
+            if passes(filter, agent: agent, queue: task.queue, delay: nil) { return step }
+        }
+        return nil
+    }
+
+    mutating func bestTaskByScan(for agent: Int32) -> Int32? {
+        var best: Int32?
+        for index in tasks.indices {
+            guard let task = tasks[index], task.isWaiting, isAssignable(agent, task.medium), !task.exclusions.contains(agent),
+                firstAdmittingStep(task, agent: agent) != nil
+            else { continue }
+            if let current = best, !isMoreUrgent(Int32(index), than: current) { continue }
+            best = Int32(index)
+        }
+        return best
+    }
+
+    func orderedCandidatesByScan(_ slot: Int32) -> [AgentCandidate] {
+        let task = tasks[Int(slot)]!
+        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        var result: [AgentCandidate] = []
+        for agent in agents.indices {
+            let agent = Int32(agent)
+            guard isCandidate(agent, slot, task, already: []), let step = firstAdmittingStep(task, agent: agent) else { continue }
+            let pinned = step < task.steps.count && !task.steps[step].filter.agents.isEmpty
+            let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
+            let key = pinned || membership == nil ? pinnedKey(agent, task) : strategyKey(agent, membership!, task.medium, strategy)
+            result.append(AgentCandidate(agent: agent, step: step, key: key))
+        }
+        return result.sorted { a, b in
+            let aDemoted = task.demoted.contains(a.agent)
+            let bDemoted = task.demoted.contains(b.agent)
+            if aDemoted != bDemoted { return !aDemoted }
+            return a.step != b.step ? a.step < b.step : a.key < b.key
+        }
+    }
+
+    /// Pairs of a waiting task and a free agent who could take it: after every event there must
+    /// be none (work conservation).
+    public func unmatchedPairs() -> [(taskID: String, agentID: String)] {
+        var pairs: [(String, String)] = []
+        for index in tasks.indices {
+            guard let task = tasks[index], task.isWaiting else { continue }
+            for agent in agents.indices where isCandidate(Int32(agent), Int32(index), task, already: []) {
+                if firstAdmittingStep(task, agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].profile.id)) }
+            }
+        }
+        return pairs
+    }
+}

@@ -1,0 +1,353 @@
+import HubModel
+
+/// A free agent a task could be offered to, in the order of preference.
+struct AgentCandidate {
+    var agent: Int32
+    /// The first open step that admits the agent (`steps.count`: the open pool).
+    var step: Int
+    var key: AgentKey
+}
+
+extension Router {
+    /// Pairs waiting tasks with free agents until no eligible pair is left. Agents who became
+    /// free go first (each takes the most urgent task it may take); then tasks whose pool grew
+    /// look for the best free agent, most urgent first.
+    mutating func match() {
+        var cursor = 0
+        while true {
+            if cursor < dirtyAgents.count {
+                let agent = dirtyAgents[cursor]
+                cursor += 1
+                dirtyAgentFlags[Int(agent)] = false
+                fillAgent(agent)
+                continue
+            }
+            dirtyAgents.removeAll(keepingCapacity: true)
+            cursor = 0
+            guard !dirtyTasks.isEmpty else { return }
+            var best = 0
+            for index in 1..<dirtyTasks.count where isMoreUrgent(dirtyTasks[index], than: dirtyTasks[best]) { best = index }
+            let slot = dirtyTasks.remove(at: best)
+            routeTask(slot)
+        }
+    }
+
+    // MARK: Agent side: the most urgent task for a free agent
+
+    mutating func fillAgent(_ agent: Int32) {
+        while let slot = configuration.fullScan ? bestTaskByScan(for: agent) : bestTask(for: agent) {
+            offer(slot, to: [explainAgentSide(slot, agent)], cause: .agentFree, alternatives: [], considered: 1)
+        }
+    }
+
+    /// The heads of the groups that admit the agent, compared: O(groups of the agent's queues),
+    /// each a peek.
+    mutating func bestTask(for agent: Int32) -> Int32? {
+        var best: Int32?
+        for medium in ChannelMedium.allCases where isAssignable(agent, medium) {
+            for membership in agents[Int(agent)].memberships {
+                let list = queues[Int(membership.queue)].groups[medium]
+                for group in list where groups[Int(group)].key.delay == membership.delay && admits(group, agent) {
+                    consider(head(of: group, for: agent), into: &best)
+                }
+            }
+            let pinned = pinnedGroups[Int(agent)]
+            for group in pinned where groups[Int(group)].key.medium == medium && admits(group, agent) {
+                consider(head(of: group, for: agent), into: &best)
+            }
+        }
+        return best
+    }
+
+    private func consider(_ candidate: Int32?, into best: inout Int32?) {
+        guard let candidate else { return }
+        if let current = best, !isMoreUrgent(candidate, than: current) { return }
+        best = candidate
+    }
+
+    /// The most urgent task of a group that has not excluded the agent.
+    func head(of group: Int32, for agent: Int32) -> Int32? {
+        let notExcluding: (TaskKey) -> Bool = { !self.tasks[Int($0.slot)]!.exclusions.contains(agent) }
+        let aging = groups[Int(group)].tasks.first(where: notExcluding)?.slot
+        let capped = groups[Int(group)].capped.first(where: notExcluding)?.slot
+        switch (aging, capped) {
+        case (let a?, let c?): return isMoreUrgent(a, than: c) ? a : c
+        case (let a?, nil): return a
+        case (nil, let c): return c
+        }
+    }
+
+    /// The serving order: effective priority (exact, aging included), then age, then arrival.
+    func isMoreUrgent(_ a: Int32, than b: Int32) -> Bool {
+        let x = tasks[Int(a)]!
+        let y = tasks[Int(b)]!
+        let (xn, xd) = urgency(x)
+        let (yn, yd) = urgency(y)
+        let left = Int128(xn) * Int128(yd)
+        let right = Int128(yn) * Int128(xd)
+        if left != right { return left > right }
+        if x.ageBase != y.ageBase { return x.ageBase < y.ageBase }
+        return x.sequence < y.sequence
+    }
+
+    /// Effective priority as an exact fraction numerator / denominator.
+    func urgency(_ task: TaskState) -> (Int64, Int64) {
+        let priority = Int64(basePriority(task))
+        guard let aging = queues[Int(task.queue)].policy.aging else { return (priority, 1) }
+        let every = max(1, aging.every.wholeMilliseconds)
+        let waited = now.milliseconds - task.ageBase
+        if let cap = aging.max, waited >= Int64(cap) * every { return (priority + Int64(cap), 1) }
+        return (priority * every + waited, every)
+    }
+
+    // MARK: Task side: the best free agents for a task
+
+    mutating func routeTask(_ slot: Int32) {
+        guard let task = tasks[Int(slot)], task.isWaiting else { return }
+        let policy = queues[Int(task.queue)].policy
+        let strategy = policy.strategy[task.medium]
+        let want: Int
+        switch strategy {
+        case .ringAll: want = configuration.maxParallelOffers
+        case .progressive: want = 1
+        default: want = max(1, min(policy.parallelOffers, configuration.maxParallelOffers))
+        }
+        let ordered = orderedCandidates(slot, enough: want + configuration.explainAlternatives + 1, wholeFirstBlock: strategy.needsWholeBlock)
+        let (chosen, rest) = choose(from: ordered, slot: slot, strategy: strategy, want: want)
+        let pending = task.entryCheckPending
+        tasks[Int(slot)]!.entryCheckPending = false
+        guard !chosen.isEmpty else {
+            if pending, task.stepIndex < task.steps.count, task.steps[task.stepIndex].skipIfNoneFree {
+                advanceStep(slot, reason: .noneFree)
+            }
+            return
+        }
+        offer(
+            slot, to: chosen, cause: chosen.count > 1 ? .parallel : .taskReady,
+            alternatives: Array(rest.prefix(configuration.explainAlternatives)), considered: ordered.count)
+        if strategy == .progressive {
+            timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + policy.progressiveInterval)
+        }
+    }
+
+    /// Picks the agents to offer to from the ordered candidates; returns them and the runners-up.
+    func choose(from ordered: [AgentCandidate], slot: Int32, strategy: AgentStrategy, want: Int) -> ([AgentCandidate], [AgentCandidate]) {
+        guard let first = ordered.first else { return ([], []) }
+        let blockEnd = ordered.firstIndex { $0.step != first.step || $0.key.tier != first.key.tier } ?? ordered.count
+        var block = Array(ordered[..<blockEnd])
+        switch strategy {
+        case .ringAll:
+            let chosen = Array(block.prefix(want))
+            return (chosen, Array(block.dropFirst(chosen.count)) + Array(ordered[blockEnd...]))
+        case .bestSkill:
+            let task = tasks[Int(slot)]!
+            let filter = stepFilter(task, first.step)
+            let scores = block.map { candidate in filter.skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) } }
+            let order = block.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+            block = order.map { block[$0] }
+        case .topDown:
+            if let memory = tasks[Int(slot)]!.huntMemory, memory.tier == first.key.tier,
+                let start = block.firstIndex(where: { $0.key.first > Int64(memory.position) })
+            {
+                block = Array(block[start...] + block[..<start])
+            }
+        default:
+            break
+        }
+        let reordered = block + Array(ordered[blockEnd...])
+        let chosen = Array(reordered.prefix(want))
+        return (chosen, Array(reordered.dropFirst(chosen.count)))
+    }
+
+    /// Free eligible agents in order of preference (step, tier, strategy key, agent), at least
+    /// `enough` of them when there are, and the whole first (step, tier) block if asked.
+    mutating func orderedCandidates(_ slot: Int32, enough: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
+        let task = tasks[Int(slot)]!
+        func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
+            guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
+            guard wholeFirstBlock, let last = more.last ?? found.last else { return true }
+            return last.step != first.step || last.key.tier != first.key.tier
+        }
+        // Both ways yield a prefix of the same order; cut at the same point so that they decide
+        // and explain identically.
+        func cut(_ all: [AgentCandidate]) -> [AgentCandidate] {
+            var prefix: [AgentCandidate] = []
+            for candidate in all {
+                prefix.append(candidate)
+                if isDone(prefix, []) { break }
+            }
+            return prefix
+        }
+        if configuration.fullScan { return cut(orderedCandidatesByScan(slot)) }
+        let waited = now.milliseconds - task.enqueuedAt
+        var result: [AgentCandidate] = []
+        // Agents demoted by an earlier decline come last, in a second pass.
+        for demotedPass in task.demoted.isEmpty ? [false] : [false, true] {
+            if demotedPass && isDone(result, []) { break }
+            for step in openSteps(task) {
+                let filter = stepFilter(task, step)
+                var found: [AgentCandidate] = []
+                let passFilter: (Int32) -> Bool = { task.demoted.contains($0) == demotedPass }
+                if let pinned = filter.agents {
+                    for agent in pinned where passFilter(agent) && isCandidate(agent, slot, task, already: result) {
+                        found.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, task)))
+                    }
+                    found.sort { $0.key < $1.key }
+                } else {
+                    let free = freeAgents[freeSetIndex(queue: task.queue, medium: task.medium)]
+                    var groupsByDelay: [(delay: Int64, group: Int32)] = []
+                    free.forEach { key in
+                        if let tier = filter.tierAtMost, key.tier > tier { return false }
+                        let agent = key.agent
+                        guard passFilter(agent), isCandidate(agent, slot, task, already: result) else { return true }
+                        let delay = agents[Int(agent)].memberships.first { $0.queue == task.queue }?.delay ?? 0
+                        guard delay <= waited else { return true }
+                        let group: Int32
+                        if let known = groupsByDelay.first(where: { $0.delay == delay }) {
+                            group = known.group
+                        } else {
+                            group = self.group(for: GroupKey(queue: task.queue, medium: task.medium, delay: delay, filter: filter))
+                            groupsByDelay.append((delay, group))
+                        }
+                        guard admits(group, agent) else { return true }
+                        found.append(AgentCandidate(agent: agent, step: step, key: key))
+                        return !isDone(result, found)
+                    }
+                }
+                result += found
+                if isDone(result, []) { break }
+            }
+        }
+        return cut(result)
+    }
+
+    /// The steps whose agents are eligible now, in preference order.
+    func openSteps(_ task: TaskState) -> [Int] {
+        var steps = Array(0..<min(task.stepIndex + 1, task.steps.count))
+        if task.stepIndex >= task.steps.count && (!queues[Int(task.queue)].policy.strict || task.steps.isEmpty) {
+            steps.append(task.steps.count)
+        }
+        return steps
+    }
+
+    func stepFilter(_ task: TaskState, _ step: Int) -> ResolvedFilter {
+        resolve(step < task.steps.count ? task.steps[step].filter : AgentFilter(), for: task)
+    }
+
+    /// Free for the task's medium, not excluded, not already ringing for it, not already listed.
+    func isCandidate(_ agent: Int32, _ slot: Int32, _ task: TaskState, already: [AgentCandidate]) -> Bool {
+        guard isAssignable(agent, task.medium), !task.exclusions.contains(agent) else { return false }
+        if agents[Int(agent)].openOffers.contains(where: { offers[Int($0)].task == slot }) { return false }
+        return !already.contains { $0.agent == agent }
+    }
+
+    /// The key of a named agent: its queue key if it is a member, else first of tier 0.
+    func pinnedKey(_ agent: Int32, _ task: TaskState) -> AgentKey {
+        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        let membership =
+            agents[Int(agent)].memberships.first { $0.queue == task.queue }
+            ?? ResolvedMembership(queue: task.queue, tier: 0, position: 0, delay: 0)
+        return strategyKey(agent, membership, task.medium, strategy)
+    }
+
+    // MARK: Offers
+
+    /// Offers the task to the chosen agents (one, or several in parallel), reserving their
+    /// capacity in the same step. An agent with auto-accept takes it at once.
+    mutating func offer(_ slot: Int32, to chosen: [AgentCandidate], cause: OfferExplanation.Cause, alternatives: [AgentCandidate], considered: Int) {
+        var task = tasks[Int(slot)]!
+        let policy = queues[Int(task.queue)].policy
+        let strategy = policy.strategy[task.medium]
+        withdraw(slot)
+        task = tasks[Int(slot)]!
+        tasks[Int(slot)]!.phase = .offered
+        let autoAccepting = chosen.first { agents[Int($0.agent)].profile.autoAccept.contains(task.medium) }
+        let targets = autoAccepting.map { [$0] } ?? chosen
+        let effective = effectivePriority(task)
+        let waited = now - RoutingInstant(milliseconds: task.enqueuedAt)
+        for candidate in targets {
+            nextOfferNumber += 1
+            let offerSlot: Int32
+            if let free = freeOfferSlots.popLast() {
+                offerSlot = free
+            } else {
+                offerSlot = Int32(offers.count)
+                offers.append(OfferState(offer: Offer(id: "", taskID: "", agentID: "", expiresAt: now, explanation: emptyExplanation), number: 0, task: 0, taskSequence: 0, agent: 0, medium: .voice, open: false))
+            }
+            let stepName = candidate.step < task.steps.count ? task.steps[candidate.step].name : "queue"
+            let explanation = OfferExplanation(
+                cause: cause, queue: policy.id, step: candidate.step, stepName: stepName,
+                tier: candidate.key.tier > 0 ? Int(candidate.key.tier) : nil, strategy: strategy,
+                strategyKey: keyText(candidate, task), effectivePriority: effective, waited: waited, eligibleCount: considered,
+                alternatives: alternatives.map {
+                    OfferExplanation.Candidate(
+                        agentID: agents[Int($0.agent)].profile.id, step: $0.step, tier: $0.key.tier > 0 ? Int($0.key.tier) : nil,
+                        strategyKey: keyText($0, task))
+                })
+            let offer = Offer(
+                id: "offer-\(nextOfferNumber)", taskID: task.id, agentID: agents[Int(candidate.agent)].profile.id,
+                expiresAt: now + policy.offerTimeout[task.medium], explanation: explanation)
+            offers[Int(offerSlot)] = OfferState(
+                offer: offer, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
+                open: true)
+            offerIndex[offer.id] = offerSlot
+            tasks[Int(slot)]!.offers.append(offerSlot)
+            agents[Int(candidate.agent)].openOffers.append(offerSlot)
+            agents[Int(candidate.agent)].counters.offered += 1
+            if strategy == .random { agents[Int(candidate.agent)].randomKey = Int64(bitPattern: random.next() >> 1) }
+            reserve(candidate.agent, task.medium)
+            if let membership = agents[Int(candidate.agent)].memberships.first(where: { $0.queue == task.queue }) {
+                tasks[Int(slot)]!.huntMemory = (membership.tier, membership.position)
+            }
+            output.append(.offered(offer))
+            if autoAccepting != nil {
+                acceptOffer(offerSlot)
+            } else {
+                timers.schedule(.offerExpiry(offer: offerSlot, number: nextOfferNumber), at: offer.expiresAt)
+            }
+        }
+    }
+
+    /// For a decision started by the agent: where the agent stands for the task.
+    mutating func explainAgentSide(_ slot: Int32, _ agent: Int32) -> AgentCandidate {
+        let task = tasks[Int(slot)]!
+        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
+        let waited = now.milliseconds - task.enqueuedAt
+        var step = task.steps.count
+        for index in openSteps(task) {
+            let filter = stepFilter(task, index)
+            let delay = filter.agents == nil ? membership?.delay : nil
+            if let delay, delay > waited { continue }
+            if passes(filter, agent: agent, queue: task.queue, delay: delay) {
+                step = index
+                break
+            }
+        }
+        let key = membership.map { strategyKey(agent, $0, task.medium, strategy) } ?? pinnedKey(agent, task)
+        return AgentCandidate(agent: agent, step: step, key: key)
+    }
+
+    func keyText(_ candidate: AgentCandidate, _ task: TaskState) -> String {
+        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        var score: Int?
+        if strategy == .bestSkill {
+            score = stepFilter(task, candidate.step).skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) }
+        }
+        if strategy == .topDown || strategy == .linear || strategy == .ringAll || strategy == .progressive {
+            return "position \(candidate.key.first)"
+        }
+        return describeKey(candidate.agent, task.medium, strategy, skillScore: score)
+    }
+
+    private var emptyExplanation: OfferExplanation {
+        OfferExplanation(
+            cause: .taskReady, queue: "", step: 0, stepName: "", tier: nil, strategy: .longestIdle, strategyKey: "", effectivePriority: 0,
+            waited: .zero, eligibleCount: 0, alternatives: [])
+    }
+}
+
+extension AgentStrategy {
+    /// Strategies that pick within the whole best (step, tier) block rather than its first.
+    var needsWholeBlock: Bool { self == .ringAll || self == .bestSkill || self == .topDown }
+}

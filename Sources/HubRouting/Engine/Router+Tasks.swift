@@ -1,0 +1,531 @@
+import Foundation
+import HubModel
+
+extension Router {
+    mutating func arrive(_ request: TaskRequest) {
+        let queue = queueIndex[request.queue]!
+        let slot: Int32
+        if let free = freeTaskSlots.popLast() {
+            slot = free
+        } else {
+            slot = Int32(tasks.count)
+            tasks.append(nil)
+        }
+        var ageBase = min(request.ageBase?.milliseconds ?? now.milliseconds, now.milliseconds)
+        var resumed = false
+        if let key = request.resumeKey, let wait = abandoned.removeValue(forKey: resumeSlotKey(queue: queue, key: key)),
+            wait.expiresAt >= now.milliseconds
+        {
+            ageBase = min(ageBase, wait.ageBase)
+            resumed = true
+        }
+        nextSequence += 1
+        tasks[Int(slot)] = TaskState(
+            id: request.id, sequence: nextSequence, channel: request.channel, medium: request.channel.medium, queue: queue,
+            priority: request.priority, ageBase: ageBase, enqueuedAt: now.milliseconds, attributes: request.attributes,
+            extraRequirements: request.requirements, prependedSteps: request.steps, addedSteps: [], steps: [], stepIndex: 0,
+            stepStartedAt: now.milliseconds, stepGeneration: 0, droppedThrough: 0, exclusions: [], demoted: [], phase: .waiting, offers: [],
+            groups: [], key: nil, capped: false, firedOverflow: 0, entryCheckPending: true, huntMemory: nil,
+            resumeKey: request.resumeKey, timeToLive: request.timeToLive, assignedAt: 0, hops: 0, entry: 0)
+        taskIndex[request.id] = slot
+        if let ttl = request.timeToLive {
+            timers.schedule(.timeToLive(task: slot, sequence: nextSequence), at: now + ttl)
+        }
+        enterQueue(slot, queue, resumed: resumed)
+    }
+
+    /// Puts a task (new, requeued or transferred) into a queue: steps from the start, the queue's
+    /// arrival overflow checks, timers, groups.
+    mutating func enterQueue(_ slot: Int32, _ queue: Int32, resumed: Bool) {
+        let policy = queues[Int(queue)].policy
+        var task = tasks[Int(slot)]!
+        task.queue = queue
+        task.enqueuedAt = now.milliseconds
+        task.steps = task.prependedSteps + policy.steps + task.addedSteps
+        task.stepIndex = 0
+        task.stepStartedAt = now.milliseconds
+        task.stepGeneration &+= 1
+        task.droppedThrough = 0
+        task.exclusions = []
+        task.demoted = []
+        task.firedOverflow = 0
+        task.entryCheckPending = true
+        task.huntMemory = nil
+        task.phase = .waiting
+        task.capped = false
+        task.entry &+= 1
+        tasks[Int(slot)] = task
+        queues[Int(queue)].present[task.medium].insert(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
+        queues[Int(queue)].statistics[task.medium].recordArrival(at: now.milliseconds)
+        output.append(.queued(taskID: task.id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
+
+        guard applyArrivalOverflow(slot) else { return }
+
+        let sequence = task.sequence
+        let entry = task.entry
+        for (index, rule) in policy.overflow.enumerated() where rule.applies(to: task.medium) {
+            switch rule.trigger {
+            case .waited(let limit):
+                timers.schedule(.waitedTooLong(task: slot, sequence: sequence, entry: entry, rule: index), at: now + limit)
+            case .noAgentFor(let limit):
+                if queues[Int(queue)].staffed[task.medium] == 0 {
+                    let since = max(queues[Int(queue)].unstaffedSince[task.medium], now.milliseconds)
+                    timers.schedule(
+                        .noAgent(
+                            task: slot, sequence: sequence, entry: entry, rule: index,
+                            staffGeneration: queues[Int(queue)].staffGeneration[task.medium]),
+                        at: RoutingInstant(milliseconds: since) + limit)
+                }
+            default: break
+            }
+        }
+        for delay in queues[Int(queue)].delays where delay > 0 {
+            timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: now.milliseconds + delay))
+        }
+        if let aging = policy.aging, let cap = aging.max {
+            let capAt = task.ageBase + Int64(cap) * max(1, aging.every.wholeMilliseconds)
+            if capAt > now.milliseconds { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
+        }
+        skipStepsNobodyCanTake(slot)
+        scheduleStepExpiry(slot)
+        regroup(slot)
+        markDirty(task: slot)
+    }
+
+    /// Takes a task out of its queue's sets (it stays in the router).
+    mutating func leaveQueue(_ slot: Int32) {
+        withdraw(slot)
+        let task = tasks[Int(slot)]!
+        queues[Int(task.queue)].present[task.medium].remove(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
+    }
+
+    /// Forgets a task that has left the router.
+    mutating func discard(_ slot: Int32) {
+        let id = tasks[Int(slot)]!.id
+        tasks[Int(slot)] = nil
+        taskIndex[id] = nil
+        freeTaskSlots.append(slot)
+    }
+
+    mutating func updateTask(_ update: TaskUpdate) {
+        let slot = taskIndex[update.id]!
+        var task = tasks[Int(slot)]!
+        if let priority = update.priority { task.priority = priority }
+        if let attributes = update.attributes { task.attributes = attributes }
+        if let requirements = update.requirements { task.extraRequirements = requirements }
+        if let steps = update.steps {
+            task.prependedSteps = steps
+            task.steps = steps + queues[Int(task.queue)].policy.steps + task.addedSteps
+            task.stepIndex = min(task.stepIndex, task.steps.count)
+            task.stepGeneration &+= 1
+        }
+        tasks[Int(slot)] = task
+        if update.steps != nil { scheduleStepExpiry(slot) }
+        if task.isWaiting {
+            regroup(slot)
+            markDirty(task: slot)
+        }
+    }
+
+    mutating func cancelTask(slot: Int32, reason: CancelReason) {
+        let task = tasks[Int(slot)]!
+        switch task.phase {
+        case .assigned:
+            completeTask(slot: slot)
+            return
+        case .offered:
+            for offer in task.offers { endOffer(offer, reason: .taskGone, returnTask: false) }
+        case .waiting:
+            break
+        }
+        leaveQueue(slot)
+        let window = queues[Int(task.queue)].policy.resumeWindow
+        if reason == .abandoned, let key = task.resumeKey, window > .zero {
+            nextToken &+= 1
+            let slotKey = resumeSlotKey(queue: task.queue, key: key)
+            abandoned[slotKey] = AbandonedWait(ageBase: task.ageBase, expiresAt: (now + window).milliseconds, token: nextToken)
+            timers.schedule(.resumeExpiry(key: slotKey, token: nextToken), at: now + window)
+        }
+        output.append(.taskEnded(taskID: task.id, reason: .cancelled(reason)))
+        discard(slot)
+    }
+
+    /// The agent finished: counters, handle-time statistics, and wrap-up holding the agent's slot.
+    mutating func completeTask(slot: Int32) {
+        let task = tasks[Int(slot)]!
+        guard case .assigned(let agent) = task.phase else { return }
+        agents[Int(agent)].assigned.removeAll { $0 == slot }
+        let handled = now.milliseconds - task.assignedAt
+        agents[Int(agent)].counters.handled += 1
+        agents[Int(agent)].counters.handleMilliseconds += handled
+        let policy = queues[Int(task.queue)].policy
+        var wrapUp = agents[Int(agent)].profile.wrapUp[task.medium] ?? policy.wrapUp[task.medium]
+        if let cap = policy.maxWrapUp { wrapUp = min(wrapUp, cap) }
+        let wrapMilliseconds = max(0, wrapUp.wholeMilliseconds)
+        queues[Int(task.queue)].statistics[task.medium].recordHandleTime(handled + wrapMilliseconds)
+        if wrapMilliseconds > 0 {
+            nextToken &+= 1
+            let until = now.milliseconds + wrapMilliseconds
+            agents[Int(agent)].wrapUps.append(AgentState.WrapUp(taskID: task.id, medium: task.medium, until: until, token: nextToken))
+            timers.schedule(.wrapUpEnd(agent: agent, token: nextToken), at: RoutingInstant(milliseconds: until))
+            output.append(.wrapUpStarted(agentID: agents[Int(agent)].profile.id, taskID: task.id, until: RoutingInstant(milliseconds: until)))
+            agents[Int(agent)].lastFreeAt = now.milliseconds
+            refreshAgent(agent)
+        } else {
+            release(agent, task.medium, freshIdle: true)
+        }
+        discard(slot)
+    }
+
+    mutating func endWrapUp(agent: Int32, taskID: String) {
+        guard let index = agents[Int(agent)].wrapUps.firstIndex(where: { $0.taskID == taskID }) else { return }
+        let wrapUp = agents[Int(agent)].wrapUps.remove(at: index)
+        output.append(.wrapUpEnded(agentID: agents[Int(agent)].profile.id, taskID: taskID))
+        release(agent, wrapUp.medium, freshIdle: true)
+    }
+
+    mutating func transferTask(slot: Int32, to target: TransferTarget, keepAge: Bool) {
+        let task = tasks[Int(slot)]!
+        var previousAgent: Int32?
+        switch task.phase {
+        case .assigned(let agent):
+            agents[Int(agent)].assigned.removeAll { $0 == slot }
+            agents[Int(agent)].counters.transferred += 1
+            agents[Int(agent)].counters.handleMilliseconds += now.milliseconds - task.assignedAt
+            release(agent, task.medium, freshIdle: true)
+            previousAgent = agent
+        case .offered:
+            for offer in task.offers { endOffer(offer, reason: .taskGone, returnTask: false) }
+            leaveQueue(slot)
+        case .waiting:
+            leaveQueue(slot)
+        }
+        let queue: Int32
+        switch target {
+        case .queue(let id):
+            queue = queueIndex[id]!
+            tasks[Int(slot)]!.prependedSteps = []
+        case .agent(let id, let queueID, let within):
+            queue = queueID.flatMap { queueIndex[$0] } ?? task.queue
+            let step = RoutingStep(
+                name: "transfer to \(id)", filter: AgentFilter(agents: [.agent(id)]), duration: within, skipIfNoneLoggedIn: false)
+            tasks[Int(slot)]!.prependedSteps = [step]
+            if agentIndex[id] == previousAgent { previousAgent = nil }
+        }
+        tasks[Int(slot)]!.addedSteps = []
+        tasks[Int(slot)]!.hops = 0
+        if !keepAge { tasks[Int(slot)]!.ageBase = now.milliseconds }
+        enterQueue(slot, queue, resumed: false)
+        // The agent who passed it on is not offered it back in its first step.
+        if let previousAgent, tasks[Int(slot)]?.isWaiting == true { tasks[Int(slot)]!.exclusions = [previousAgent] }
+    }
+
+    func resumeSlotKey(queue: Int32, key: String) -> String { "\(queue)|\(key)" }
+
+    mutating func markDirty(task slot: Int32) {
+        if !dirtyTasks.contains(slot) { dirtyTasks.append(slot) }
+    }
+
+    // MARK: Steps
+
+    /// The newest step expires (or is skipped): exclusions reset, optional skills of that step
+    /// number dropped, the next step opens.
+    mutating func advanceStep(_ slot: Int32, reason: StepAdvanceReason) {
+        var task = tasks[Int(slot)]!
+        guard task.stepIndex < task.steps.count else { return }
+        let ended = task.stepIndex + 1
+        task.stepIndex += 1
+        task.stepStartedAt = now.milliseconds
+        task.stepGeneration &+= 1
+        for agent in task.exclusions where !task.demoted.contains(agent) { task.demoted.append(agent) }
+        task.exclusions = []
+        task.entryCheckPending = true
+        task.huntMemory = nil
+        let dropped = (task.extraRequirements + queues[Int(task.queue)].policy.requirements)
+            .filter { $0.optional && $0.dropOrder == ended }.map { resolveSkillName($0.skill, task) ?? $0.skill }
+        task.droppedThrough = ended
+        tasks[Int(slot)] = task
+        let name = task.stepIndex < task.steps.count ? task.steps[task.stepIndex].name : "queue"
+        output.append(.stepAdvanced(taskID: task.id, step: task.stepIndex, name: name, reason: reason))
+        if !dropped.isEmpty { output.append(.requirementsRelaxed(taskID: task.id, dropped: dropped)) }
+        skipStepsNobodyCanTake(slot)
+        scheduleStepExpiry(slot)
+        regroup(slot)
+        markDirty(task: slot)
+    }
+
+    /// Skips, one after the other, newest steps whose agents are all logged out.
+    mutating func skipStepsNobodyCanTake(_ slot: Int32) {
+        while let task = tasks[Int(slot)], task.stepIndex < task.steps.count, task.steps[task.stepIndex].skipIfNoneLoggedIn {
+            let filter = resolve(task.steps[task.stepIndex].filter, for: task)
+            if anyLoggedIn(filter, queue: task.queue, medium: task.medium) { return }
+            advanceStep(slot, reason: .noneLoggedIn)
+        }
+    }
+
+    mutating func scheduleStepExpiry(_ slot: Int32) {
+        let task = tasks[Int(slot)]!
+        guard task.stepIndex < task.steps.count, let duration = task.steps[task.stepIndex].duration[task.medium] else { return }
+        timers.schedule(
+            .stepExpiry(task: slot, sequence: task.sequence, generation: task.stepGeneration),
+            at: RoutingInstant(milliseconds: task.stepStartedAt) + duration)
+    }
+
+    // MARK: Priority and groups
+
+    /// Priority before aging: the task's, its queue's, and its newest step's boost.
+    func basePriority(_ task: TaskState) -> Int {
+        let boost = task.stepIndex < task.steps.count ? task.steps[task.stepIndex].priorityBoost : 0
+        return task.priority + queues[Int(task.queue)].policy.priority + boost
+    }
+
+    /// The priority the serving order uses now, aging included.
+    func effectivePriority(_ task: TaskState) -> Double {
+        let base = Double(basePriority(task))
+        guard let aging = queues[Int(task.queue)].policy.aging else { return base }
+        let boost = Double(now.milliseconds - task.ageBase) / Double(max(1, aging.every.wholeMilliseconds))
+        return base + min(boost, aging.max.map(Double.init) ?? .infinity)
+    }
+
+    func key(_ slot: Int32) -> (TaskKey, capped: Bool) {
+        let task = tasks[Int(slot)]!
+        let priority = Int64(basePriority(task))
+        var primary = -priority
+        var capped = false
+        if let aging = queues[Int(task.queue)].policy.aging {
+            let every = max(1, aging.every.wholeMilliseconds)
+            if let cap = aging.max, now.milliseconds - task.ageBase >= Int64(cap) * every {
+                primary = -(priority + Int64(cap))
+                capped = true
+            } else {
+                primary = task.ageBase - priority * every
+            }
+        }
+        return (TaskKey(primary: primary, ageBase: task.ageBase, sequence: task.sequence, slot: slot), capped)
+    }
+
+    /// The groups a waiting task belongs in: one per open step (with the queue's open pool after
+    /// the last) and per membership delay it has waited out.
+    mutating func groupKeys(_ slot: Int32) -> [GroupKey] {
+        let task = tasks[Int(slot)]!
+        let queue = queues[Int(task.queue)]
+        let waited = now.milliseconds - task.enqueuedAt
+        var filters: [ResolvedFilter] = []
+        for index in 0..<min(task.stepIndex + 1, task.steps.count) { filters.append(resolve(task.steps[index].filter, for: task)) }
+        if task.stepIndex >= task.steps.count && (!queue.policy.strict || task.steps.isEmpty) {
+            filters.append(resolve(AgentFilter(), for: task))
+        }
+        var keys: [GroupKey] = []
+        for filter in filters {
+            if filter.agents != nil {
+                keys.append(GroupKey(queue: task.queue, medium: task.medium, delay: 0, filter: filter))
+            } else {
+                for delay in queue.delays where delay <= waited {
+                    keys.append(GroupKey(queue: task.queue, medium: task.medium, delay: delay, filter: filter))
+                }
+            }
+        }
+        var unique: [GroupKey] = []
+        for key in keys where !unique.contains(key) { unique.append(key) }
+        return unique
+    }
+
+    /// Puts a waiting task in exactly the groups and with the key it should have now.
+    mutating func regroup(_ slot: Int32) {
+        guard let task = tasks[Int(slot)], task.isWaiting else {
+            withdraw(slot)
+            return
+        }
+        let (newKey, capped) = key(slot)
+        var newGroups: [Int32] = []
+        for key in groupKeys(slot) { newGroups.append(group(for: key)) }
+        let oldKey = task.key
+        let oldCapped = task.capped
+        for group in task.groups where oldKey != newKey || oldCapped != capped || !newGroups.contains(group) {
+            removeFromGroup(group, key: oldKey!, capped: oldCapped)
+        }
+        for group in newGroups where oldKey != newKey || oldCapped != capped || !task.groups.contains(group) {
+            if capped { groups[Int(group)].capped.insert(newKey) } else { groups[Int(group)].tasks.insert(newKey) }
+            listGroup(group)
+        }
+        tasks[Int(slot)]!.groups = newGroups
+        tasks[Int(slot)]!.key = newKey
+        tasks[Int(slot)]!.capped = capped
+    }
+
+    /// Takes a task out of all its groups.
+    mutating func withdraw(_ slot: Int32) {
+        guard let task = tasks[Int(slot)], let key = task.key else { return }
+        for group in task.groups { removeFromGroup(group, key: key, capped: task.capped) }
+        tasks[Int(slot)]!.groups = []
+        tasks[Int(slot)]!.key = nil
+    }
+
+    private mutating func removeFromGroup(_ group: Int32, key: TaskKey, capped: Bool) {
+        if capped { groups[Int(group)].capped.remove(key) } else { groups[Int(group)].tasks.remove(key) }
+        guard groups[Int(group)].isEmpty, groups[Int(group)].listed else { return }
+        groups[Int(group)].listed = false
+        let groupKey = groups[Int(group)].key
+        if let pinned = groupKey.filter.agents {
+            for agent in pinned { pinnedGroups[Int(agent)].removeAll { $0 == group } }
+        } else {
+            queues[Int(groupKey.queue)].groups[groupKey.medium].removeAll { $0 == group }
+        }
+    }
+
+    private mutating func listGroup(_ group: Int32) {
+        guard !groups[Int(group)].listed else { return }
+        groups[Int(group)].listed = true
+        let groupKey = groups[Int(group)].key
+        if let pinned = groupKey.filter.agents {
+            for agent in pinned { pinnedGroups[Int(agent)].append(group) }
+        } else {
+            queues[Int(groupKey.queue)].groups[groupKey.medium].append(group)
+        }
+    }
+
+    mutating func group(for key: GroupKey) -> Int32 {
+        if let existing = groupIndex[key] { return existing }
+        let slot = Int32(groups.count)
+        groups.append(EligibilityGroup(key: key))
+        groupIndex[key] = slot
+        return slot
+    }
+
+    // MARK: Filters
+
+    /// A step filter with the task's values in: requirements merged in, agent references and
+    /// `task.` paths resolved.
+    func resolve(_ filter: AgentFilter, for task: TaskState) -> ResolvedFilter {
+        var levels: [String: Int] = [:]
+        let requirements = (task.extraRequirements + queues[Int(task.queue)].policy.requirements)
+            .filter { !($0.optional && $0.dropOrder <= task.droppedThrough) } + filter.skills
+        for requirement in requirements {
+            guard let skill = resolveSkillName(requirement.skill, task) else { continue }
+            levels[skill] = max(levels[skill] ?? 0, requirement.minLevel)
+        }
+        var pinned: [Int32]?
+        if !filter.agents.isEmpty {
+            var slots: [Int32] = []
+            for reference in filter.agents {
+                let id: String?
+                switch reference {
+                case .agent(let agent): id = agent
+                case .taskAttribute(let name): id = task.attributes[name]?.text
+                }
+                if let id, let slot = agentIndex[id], agents[Int(slot)].active, !slots.contains(slot) { slots.append(slot) }
+            }
+            pinned = slots.sorted()
+        }
+        return ResolvedFilter(
+            tierAtMost: filter.tierAtMost.map { Int32(clamping: $0) },
+            skills: levels.map { SkillLevel(skill: $0.key, level: $0.value) }.sorted(),
+            agents: pinned,
+            expression: filter.expression?.bindingTask { taskValue($0, task) })
+    }
+
+    /// `lang-${task.language}` with the task's language; nil when the attribute is missing.
+    func resolveSkillName(_ template: String, _ task: TaskState) -> String? {
+        guard template.contains("${") else { return template }
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "${") {
+            result += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { return nil }
+            let path = rest[open.upperBound..<close]
+            guard path.hasPrefix("task."), let value = taskValue(String(path.dropFirst(5)), task) else { return nil }
+            result += value.text
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    func taskValue(_ name: String, _ task: TaskState) -> AttributeValue? {
+        switch name {
+        case TaskAttribute.channel: .string(task.channel.rawValue)
+        case "medium": .string(task.medium.rawValue)
+        case "queue": .string(queues[Int(task.queue)].policy.id)
+        case "priority": .number(Double(task.priority))
+        default: task.attributes[name]
+        }
+    }
+
+    /// Whether `agent` passes the group's filter (cached per group and agent).
+    mutating func admits(_ group: Int32, _ agent: Int32) -> Bool {
+        if groups[Int(group)].admission.count <= Int(agent) {
+            groups[Int(group)].admission += Array(repeating: 0, count: agents.count - groups[Int(group)].admission.count)
+        }
+        switch groups[Int(group)].admission[Int(agent)] {
+        case 1: return true
+        case 2: return false
+        default:
+            let key = groups[Int(group)].key
+            let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
+            groups[Int(group)].admission[Int(agent)] = admitted ? 1 : 2
+            return admitted
+        }
+    }
+
+    /// The filter check itself. `delay`: the membership delay the agent must have (nil: any).
+    func passes(_ filter: ResolvedFilter, agent slot: Int32, queue: Int32, delay: Int64?) -> Bool {
+        let agent = agents[Int(slot)]
+        guard agent.active else { return false }
+        let membership = agent.memberships.first { $0.queue == queue }
+        if let pinned = filter.agents {
+            guard pinned.contains(slot) else { return false }
+        } else {
+            guard let membership else { return false }
+            if let delay, membership.delay != delay { return false }
+        }
+        if let tier = filter.tierAtMost {
+            guard let membership, membership.tier <= tier else { return false }
+        }
+        for requirement in filter.skills where (agent.profile.skills[requirement.skill] ?? 0) < requirement.level { return false }
+        if let expression = filter.expression {
+            return expression.holds { path in
+                switch path.scope {
+                case .task: return nil
+                case .agent: return agentValue(path.name, agent, membership)
+                }
+            }
+        }
+        return true
+    }
+
+    func agentValue(_ name: String, _ agent: AgentState, _ membership: ResolvedMembership?) -> AttributeValue? {
+        switch name {
+        case "id": return .string(agent.profile.id)
+        case "tier": return membership.map { .number(Double($0.tier)) }
+        case "position": return membership.map { .number(Double($0.position)) }
+        default:
+            if name.hasPrefix("skills.") {
+                return agent.profile.skills[String(name.dropFirst(7))].map { .number(Double($0)) } ?? .number(0)
+            }
+            return agent.profile.attributes[name]
+        }
+    }
+
+    /// Whether some agent the filter admits is available (busy or not) and takes the medium:
+    /// "no agent" means nobody logged in, not nobody free (FreeSWITCH gets this right; away
+    /// agents do not count, which FreeSWITCH gets wrong).
+    mutating func anyLoggedIn(_ filter: ResolvedFilter, queue: Int32, medium: ChannelMedium) -> Bool {
+        if let pinned = filter.agents {
+            return pinned.contains { agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0 }
+        }
+        guard queues[Int(queue)].staffed[medium] > 0 else { return false }
+        if filter.admitsEveryMember { return true }
+        let group = group(for: GroupKey(queue: queue, medium: medium, delay: 0, filter: filter))
+        if groups[Int(group)].loggedInVersion == presenceVersion { return groups[Int(group)].anyLoggedIn }
+        let any = queues[Int(queue)].members.contains { member in
+            agents[Int(member)].presence == .available && agents[Int(member)].profile.capacity[medium] > 0
+                && passes(filter, agent: member, queue: queue, delay: nil)
+        }
+        groups[Int(group)].loggedInVersion = presenceVersion
+        groups[Int(group)].anyLoggedIn = any
+        return any
+    }
+}
+
+extension OverflowRule {
+    func applies(to medium: ChannelMedium) -> Bool { media?.contains(medium) ?? true }
+}

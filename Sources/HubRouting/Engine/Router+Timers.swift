@@ -1,0 +1,94 @@
+import HubModel
+
+extension Router {
+    /// Fires due timers in deadline order, each at its own instant, matching after each.
+    mutating func fireTimers(until instant: RoutingInstant) {
+        if origin == nil { origin = now.milliseconds }
+        while let entry = timers.popDue(at: instant) {
+            if entry.deadline > now { now = entry.deadline }
+            fire(entry.payload)
+            match()
+        }
+        now = instant
+    }
+
+    /// Drops stale timers at the top so `nextDeadline` names a real deadline.
+    mutating func discardStaleTimers() {
+        while let deadline = timers.nextDeadline, let entry = timers.popDue(at: deadline) {
+            if !isStale(entry.payload) {
+                timers.schedule(entry.payload, at: entry.deadline)
+                return
+            }
+        }
+    }
+
+    private func liveTask(_ slot: Int32, _ sequence: Int64) -> TaskState? {
+        guard Int(slot) < tasks.count, let task = tasks[Int(slot)], task.sequence == sequence else { return nil }
+        return task
+    }
+
+    func isStale(_ timer: RouterTimer) -> Bool {
+        switch timer {
+        case .offerExpiry(let offer, let number):
+            return !(offers[Int(offer)].open && offers[Int(offer)].number == number)
+        case .stepExpiry(let slot, let sequence, let generation):
+            guard let task = liveTask(slot, sequence) else { return true }
+            if case .assigned = task.phase { return true }
+            return task.stepGeneration != generation
+        case .delayReached(let slot, let sequence, let entry), .agingCap(let slot, let sequence, let entry):
+            guard let task = liveTask(slot, sequence) else { return true }
+            return task.entry != entry || !task.isWaiting
+        case .waitedTooLong(let slot, let sequence, let entry, let rule), .noAgent(let slot, let sequence, let entry, let rule, _):
+            guard let task = liveTask(slot, sequence), task.entry == entry else { return true }
+            if case .assigned = task.phase { return true }
+            if case .noAgent(_, _, _, _, let generation) = timer, queues[Int(task.queue)].staffGeneration[task.medium] != generation { return true }
+            return task.firedOverflow & (1 << UInt64(rule)) != 0
+        case .progressiveRing(let slot, let sequence):
+            guard let task = liveTask(slot, sequence) else { return true }
+            return task.phase != .offered
+        case .timeToLive(let slot, let sequence):
+            guard let task = liveTask(slot, sequence) else { return true }
+            if case .assigned = task.phase { return true }
+            return false
+        case .agentReady(let agent, let generation):
+            return agents[Int(agent)].readyGeneration != generation
+        case .wrapUpEnd(let agent, let token):
+            return !agents[Int(agent)].wrapUps.contains { $0.token == token }
+        case .resumeExpiry(let key, let token):
+            return abandoned[key]?.token != token
+        }
+    }
+
+    private mutating func fire(_ timer: RouterTimer) {
+        guard !isStale(timer) else { return }
+        switch timer {
+        case .offerExpiry(let offer, _):
+            missed(offer, reason: .expired)
+        case .stepExpiry(let slot, _, _):
+            advanceStep(slot, reason: .expired)
+        case .delayReached(let slot, _, _):
+            regroup(slot)
+            markDirty(task: slot)
+        case .agingCap(let slot, _, _):
+            regroup(slot)
+        case .waitedTooLong(let slot, _, _, let rule), .noAgent(let slot, _, _, let rule, _):
+            _ = fireOverflow(slot, rule)
+        case .progressiveRing(let slot, _):
+            ringNext(slot)
+        case .timeToLive(let slot, _):
+            let task = tasks[Int(slot)]!
+            for offer in task.offers { endOffer(offer, reason: .taskGone, returnTask: false) }
+            leaveQueue(slot)
+            output.append(.taskEnded(taskID: task.id, reason: .timeToLive))
+            discard(slot)
+        case .agentReady(let agent, _):
+            refreshAgent(agent)
+            markDirty(agent: agent)
+        case .wrapUpEnd(let agent, let token):
+            let taskID = agents[Int(agent)].wrapUps.first { $0.token == token }!.taskID
+            endWrapUp(agent: agent, taskID: taskID)
+        case .resumeExpiry(let key, _):
+            abandoned[key] = nil
+        }
+    }
+}

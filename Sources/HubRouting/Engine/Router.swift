@@ -1,0 +1,143 @@
+import HubModel
+
+/// The skills/tier router: a pure, deterministic state machine. It takes events and the passing
+/// of time on an injected clock and returns decisions; it has no storage, networking or clock of
+/// its own, so the hub wraps it in an actor and the simulator drives it on a virtual clock.
+///
+/// After every event it matches until no waiting task and free eligible agent are left unpaired
+/// (work conservation), touching only what the event changed: a task that became routable looks
+/// for the best free agent in its open steps; an agent who became free looks at the heads of the
+/// groups of waiting tasks that admit them. Both are ordered sets, so a decision costs O(log n)
+/// in the number of tasks and agents, not a scan.
+public struct Router: Sendable {
+    public let configuration: RouterConfiguration
+    /// The router's clock: the latest instant it was given.
+    public internal(set) var now: RoutingInstant
+
+    var queues: [QueueState] = []
+    var queueIndex: [String: Int32] = [:]
+    var agents: [AgentState] = []
+    var agentIndex: [String: Int32] = [:]
+    var tasks: [TaskState?] = []
+    var taskIndex: [String: Int32] = [:]
+    var freeTaskSlots: [Int32] = []
+    var groups: [EligibilityGroup] = []
+    var groupIndex: [GroupKey: Int32] = [:]
+    /// Per agent slot: non-empty groups that name the agent.
+    var pinnedGroups: [[Int32]] = []
+    /// Free agents per (queue, medium): index `queue * 3 + medium`.
+    var freeAgents: [SortedBag<AgentKey>] = []
+    var offers: [OfferState] = []
+    var offerIndex: [String: Int32] = [:]
+    var freeOfferSlots: [Int32] = []
+    var timers = DeadlineHeap<RouterTimer>()
+    var abandoned: [String: AbandonedWait] = [:]
+    var random: SplitMix64
+    var nextSequence: Int64 = 0
+    var nextOfferNumber: Int64 = 0
+    var nextToken: UInt64 = 0
+    var presenceVersion: UInt64 = 0
+    var origin: Int64?
+    /// Work to do before the event is finished.
+    var dirtyAgents: [Int32] = []
+    var dirtyAgentFlags: [Bool] = []
+    var dirtyTasks: [Int32] = []
+    var output: [RoutingDecision] = []
+
+    public init(configuration: RouterConfiguration = RouterConfiguration(), queues: [QueuePolicy] = [], agents: [AgentProfile] = [], now: RoutingInstant = .zero) {
+        self.configuration = configuration
+        self.now = now
+        random = SplitMix64(seed: configuration.seed)
+        for queue in queues { addOrReplaceQueue(queue) }
+        for agent in agents { configureAgent(agent) }
+        output.removeAll()
+    }
+
+    /// Fires everything due up to `instant` (offer expiries, step openings, wrap-up ends...), in
+    /// deadline order, and returns the decisions. An instant before the clock is treated as now.
+    public mutating func advance(to instant: RoutingInstant) -> [RoutingDecision] {
+        if instant > now { fireTimers(until: instant) }
+        return takeOutput()
+    }
+
+    /// Applies `event` at the router's clock (call `advance(to:)` first) and returns the
+    /// decisions. A refused event changes nothing.
+    public mutating func apply(_ event: RoutingEvent) throws(RoutingError) -> [RoutingDecision] {
+        if origin == nil { origin = now.milliseconds }
+        try validate(event)
+        switch event {
+        case .taskArrived(let request): arrive(request)
+        case .taskUpdated(let update): updateTask(update)
+        case .taskCancelled(let id, let reason): cancelTask(slot: taskIndex[id]!, reason: reason)
+        case .taskCompleted(let id): completeTask(slot: taskIndex[id]!)
+        case .taskTransferred(let id, let target, let keepAge): transferTask(slot: taskIndex[id]!, to: target, keepAge: keepAge)
+        case .agentConfigured(let profile): configureAgent(profile)
+        case .agentRemoved(let id): removeAgent(agentIndex[id]!)
+        case .agentPresence(let id, let presence): setPresence(agentIndex[id]!, presence)
+        case .wrapUpEnded(let agentID, let taskID): endWrapUp(agent: agentIndex[agentID]!, taskID: taskID)
+        case .offerAccepted(let id): acceptOffer(offerIndex[id]!)
+        case .offerRejected(let id, let reason): rejectOffer(offerIndex[id]!, reason: reason)
+        case .queueConfigured(let policy): configureQueue(policy)
+        }
+        match()
+        return takeOutput()
+    }
+
+    /// `advance(to: instant)` then `apply(event)`; the decisions of both. When the event is
+    /// refused, the decisions of the advance are lost to the caller: services use the two calls.
+    public mutating func handle(_ event: RoutingEvent, at instant: RoutingInstant) throws(RoutingError) -> [RoutingDecision] {
+        var decisions = advance(to: instant)
+        decisions += try apply(event)
+        return decisions
+    }
+
+    /// The next instant at which something is due, if anything is scheduled.
+    public var nextDeadline: RoutingInstant? {
+        mutating get {
+            discardStaleTimers()
+            return timers.nextDeadline
+        }
+    }
+
+    mutating func takeOutput() -> [RoutingDecision] {
+        defer { output.removeAll(keepingCapacity: true) }
+        return output
+    }
+
+    private func validate(_ event: RoutingEvent) throws(RoutingError) {
+        switch event {
+        case .taskArrived(let request):
+            guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
+            guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
+        case .taskUpdated(let update):
+            guard taskIndex[update.id] != nil else { throw .unknownTask(update.id) }
+        case .taskCancelled(let id, _):
+            guard taskIndex[id] != nil else { throw .unknownTask(id) }
+        case .taskCompleted(let id):
+            guard let slot = taskIndex[id] else { throw .unknownTask(id) }
+            guard case .assigned = tasks[Int(slot)]!.phase else { throw .invalidState("task \(id) is not assigned to an agent") }
+        case .taskTransferred(let id, let target, _):
+            guard taskIndex[id] != nil else { throw .unknownTask(id) }
+            switch target {
+            case .queue(let queue):
+                guard queueIndex[queue] != nil else { throw .unknownQueue(queue) }
+            case .agent(let agent, let queue, _):
+                guard agentIndex[agent] != nil, agents[Int(agentIndex[agent]!)].active else { throw .unknownAgent(agent) }
+                if let queue, queueIndex[queue] == nil { throw .unknownQueue(queue) }
+            }
+        case .agentConfigured:
+            break
+        case .agentRemoved(let id), .agentPresence(let id, _):
+            guard let slot = agentIndex[id], agents[Int(slot)].active else { throw .unknownAgent(id) }
+        case .wrapUpEnded(let agentID, let taskID):
+            guard let slot = agentIndex[agentID] else { throw .unknownAgent(agentID) }
+            guard agents[Int(slot)].wrapUps.contains(where: { $0.taskID == taskID }) else {
+                throw .invalidState("agent \(agentID) is not in wrap-up for task \(taskID)")
+            }
+        case .offerAccepted(let id), .offerRejected(let id, _):
+            guard let slot = offerIndex[id], offers[Int(slot)].open else { throw .unknownOffer(id) }
+        case .queueConfigured:
+            break
+        }
+    }
+}

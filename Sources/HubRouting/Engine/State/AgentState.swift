@@ -1,0 +1,74 @@
+import HubModel
+
+/// An agent inside the router: profile, presence, load and the counters strategies read.
+struct AgentState {
+    var profile: AgentProfile
+    var active: Bool
+    var presence: Presence
+    /// No offers before this instant (reject, no-answer and busy delays).
+    var readyAt: Int64
+    var readyGeneration: UInt32
+    /// Tasks of each medium held: offered (reserved), assigned, or in wrap-up.
+    var load: PerMedium<Int>
+    var unitsUsed: Int
+    var openOffers: [Int32]
+    /// Tasks assigned and not yet completed.
+    var assigned: [Int32]
+    var wrapUps: [WrapUp]
+    /// Memberships resolved to queue slots, in queue order.
+    var memberships: [ResolvedMembership]
+    var lastAssignedAt: Int64
+    var lastAssignedOn: PerMedium<Int64>
+    /// Assignment, release, or becoming available: whichever came last.
+    var lastFreeAt: Int64
+    var loginAt: Int64
+    var consecutiveNoAnswer: Int
+    var counters: AgentCounters
+    var randomKey: Int64
+    /// The agent's current entries in the free-agent sets, by set index.
+    var freeEntries: [(set: Int32, key: AgentKey)]
+
+    struct WrapUp {
+        var taskID: String
+        var medium: ChannelMedium
+        var until: Int64
+        var token: UInt64
+    }
+}
+
+struct ResolvedMembership {
+    var queue: Int32
+    var tier: Int32
+    var position: Int32
+    var delay: Int64
+}
+
+/// Figures since the agent last logged in.
+public struct AgentCounters: Sendable, Hashable, Codable {
+    public var offered = 0
+    public var accepted = 0
+    public var declined = 0
+    public var missed = 0
+    public var handled = 0
+    public var transferred = 0
+    /// Assigned time of handled tasks (talk or chat time), milliseconds.
+    public var handleMilliseconds: Int64 = 0
+
+    public init() {}
+}
+
+/// The order of free agents in a queue for one medium: tier first, then the queue's strategy key,
+/// then the agent slot.
+struct AgentKey: Comparable, Hashable {
+    var tier: Int32
+    var first: Int64
+    var second: Int64
+    var agent: Int32
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        if lhs.tier != rhs.tier { return lhs.tier < rhs.tier }
+        if lhs.first != rhs.first { return lhs.first < rhs.first }
+        if lhs.second != rhs.second { return lhs.second < rhs.second }
+        return lhs.agent < rhs.agent
+    }
+}

@@ -1,0 +1,84 @@
+import HubModel
+
+/// A task inside the router. Indices (`queue`, agents in `exclusions`) are the router's dense
+/// slots, not ids.
+struct TaskState {
+    enum Phase: Equatable {
+        case waiting
+        case offered
+        case assigned(agent: Int32)
+    }
+
+    var id: String
+    /// Arrival order: the last tie-breaker, so equal tasks replay in the same order. Unique, so
+    /// timers and offers of an earlier task in the same slot are recognized and ignored.
+    var sequence: Int64
+    var channel: ChannelKind
+    var medium: ChannelMedium
+    var queue: Int32
+    /// The request's priority plus what rules and overflow added; the queue's priority and the
+    /// step's boost come on top.
+    var priority: Int
+    var ageBase: Int64
+    /// When the task entered its current queue: steps, delays and waiting limits count from here.
+    var enqueuedAt: Int64
+    var attributes: [String: AttributeValue]
+    var extraRequirements: [SkillRequirement]
+    var prependedSteps: [RoutingStep]
+    var addedSteps: [RoutingStep]
+    /// prependedSteps + the queue's steps + addedSteps.
+    var steps: [RoutingStep]
+    /// The newest open step; `steps.count` once all have expired (the queue's open pool).
+    var stepIndex: Int
+    var stepStartedAt: Int64
+    /// Bumped whenever the step changes, so older step timers are ignored.
+    var stepGeneration: UInt32
+    /// Optional requirements with `dropOrder <= droppedThrough` no longer apply.
+    var droppedThrough: Int
+    /// Agents who declined or missed this task in its current step.
+    var exclusions: [Int32]
+    /// Agents who declined or missed it in an earlier step: eligible again, but only when no one
+    /// else is free, so a declined task does not bounce straight back to the agent who declined.
+    var demoted: [Int32]
+    var phase: Phase
+    var offers: [Int32]
+    /// The groups the task waits in, and its key in them.
+    var groups: [Int32]
+    var key: TaskKey?
+    var capped: Bool
+    /// Overflow rules of the current queue that already fired (bit per rule index).
+    var firedOverflow: UInt64
+    /// Whether the newest step was just entered and has not yet been tried (for skipIfNoneFree).
+    var entryCheckPending: Bool
+    /// topDown: the (tier, position) last offered.
+    var huntMemory: (tier: Int32, position: Int32)?
+    var resumeKey: String?
+    var timeToLive: Duration?
+    var assignedAt: Int64
+    /// Requeues by overflow, to stop cycles between queues.
+    var hops: Int
+    /// Counts entries into a queue; timers of an earlier entry are ignored.
+    var entry: UInt32
+
+    var isWaiting: Bool { phase == .waiting }
+}
+
+/// The order of waiting tasks in a group: most urgent first, then oldest, then first arrived.
+/// `primary` is negated priority (or, with aging, the aging-adjusted equivalent), so that the
+/// natural ascending order is the serving order.
+struct TaskKey: Comparable, Hashable {
+    var primary: Int64
+    var ageBase: Int64
+    var sequence: Int64
+    var slot: Int32
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        if lhs.primary != rhs.primary { return lhs.primary < rhs.primary }
+        if lhs.ageBase != rhs.ageBase { return lhs.ageBase < rhs.ageBase }
+        return lhs.sequence < rhs.sequence
+    }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.sequence == rhs.sequence && lhs.primary == rhs.primary && lhs.ageBase == rhs.ageBase }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(sequence) }
+}

@@ -1,0 +1,74 @@
+/// The router's single timer wheel: a binary min-heap of deadlines on the injected clock. Entries
+/// are never removed in place; each carries the generation of what it refers to, and the router
+/// ignores an entry whose generation has moved on. Equal deadlines pop in insertion order, so a
+/// run replays exactly.
+struct DeadlineHeap<Payload> {
+    struct Entry {
+        var deadline: RoutingInstant
+        var order: UInt64
+        var payload: Payload
+    }
+
+    private var entries: [Entry] = []
+    private var nextOrder: UInt64 = 0
+
+    var isEmpty: Bool { entries.isEmpty }
+    var count: Int { entries.count }
+    var nextDeadline: RoutingInstant? { entries.first?.deadline }
+
+    mutating func schedule(_ payload: Payload, at deadline: RoutingInstant) {
+        entries.append(Entry(deadline: deadline, order: nextOrder, payload: payload))
+        nextOrder &+= 1
+        siftUp(entries.count - 1)
+    }
+
+    /// Removes and returns the earliest entry if it is due at `now`.
+    mutating func popDue(at now: RoutingInstant) -> Entry? {
+        guard let top = entries.first, top.deadline <= now else { return nil }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            siftDown(0)
+        }
+        return top
+    }
+
+    /// Drops every entry for which `isStale` holds (after bulk changes, to bound memory).
+    mutating func compact(removing isStale: (Payload) -> Bool) {
+        entries.removeAll { isStale($0.payload) }
+        guard entries.count > 1 else { return }
+        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        let x = entries[a]
+        let y = entries[b]
+        return x.deadline < y.deadline || (x.deadline == y.deadline && x.order < y.order)
+    }
+
+    private mutating func siftUp(_ index: Int) {
+        var child = index
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard less(child, parent) else { return }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private mutating func siftDown(_ index: Int) {
+        var parent = index
+        while true {
+            let left = 2 * parent + 1
+            guard left < entries.count else { return }
+            var smallest = left
+            if left + 1 < entries.count, less(left + 1, left) { smallest = left + 1 }
+            guard less(smallest, parent) else { return }
+            entries.swapAt(smallest, parent)
+            parent = smallest
+        }
+    }
+}
+
+extension DeadlineHeap: Sendable where Payload: Sendable {}
+extension DeadlineHeap.Entry: Sendable where Payload: Sendable {}
