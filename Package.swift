@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "hub", targets: ["hub"]),
         .executable(name: "hub-bench", targets: ["IngestBenchmark"]),
+        .executable(name: "hub-routing-bench", targets: ["RoutingBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -31,7 +32,9 @@ let package = Package(
         // Plain Sendable value types: the one conversation model. No I/O.
         .target(name: "HubModel", swiftSettings: swiftSettings),
         // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
-        .target(name: "HubRouting", dependencies: ["HubModel"], swiftSettings: swiftSettings),
+        .target(
+            name: "HubRouting", dependencies: ["HubModel"],
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Typed configuration from channels/*.yaml and routing-rules/*.yaml, with line-precise errors.
         .target(
             name: "HubConfig",
@@ -100,6 +103,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/IngestBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RoutingBenchmark",
+            dependencies: ["HubModel", "HubRouting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/RoutingBenchmark",
             swiftSettings: swiftSettings
         ),
         // Shared by the test targets: a fake provider over real HTTP, temporary directories.

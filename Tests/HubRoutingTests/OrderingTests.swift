@@ -209,7 +209,7 @@ struct OrderingTests {
         var h = RouterHarness(queues: [.plain(strategy: .bestSkill)], agents: agents)
         h.arrive("refund", channel: .email, requirements: [SkillRequirement(skill: "billing", minLevel: 2)])
         #expect(h.offeredAgents("refund") == ["senior"])
-        #expect(h.offer(of: "refund")!.explanation.strategyKey.hasPrefix("skill score 9"))
+        #expect(h.offer(of: "refund")!.explanation.strategyKey.description.hasPrefix("skill score 9"))
     }
 
     @Test("full load packs chats onto the busiest agent that has room")

@@ -18,10 +18,14 @@ extension Router {
                     lastAssignedOn: PerMedium(now.milliseconds), lastFreeAt: now.milliseconds, loginAt: now.milliseconds,
                     consecutiveNoAnswer: 0, counters: AgentCounters(), randomKey: Int64(bitPattern: random.next() >> 1), freeEntries: []))
             agentIndex[profile.id] = slot
+            filterEpoch &+= 1
+            staleAgentFlags.append(false)
             pinnedGroups.append([])
             dirtyAgentFlags.append(false)
         }
-        let before = Set(agents[Int(slot)].memberships.map(\.queue))
+        clearFreeEntries(slot)
+        let oldDelays = Dictionary(agents[Int(slot)].memberships.map { ($0.queue, $0.delay) }, uniquingKeysWith: { a, _ in a })
+        let before = Set(oldDelays.keys)
         agents[Int(slot)].memberships = profile.memberships.compactMap { queueID, membership in
             queueIndex[queueID].map {
                 ResolvedMembership(
@@ -32,7 +36,11 @@ extension Router {
         let after = Set(agents[Int(slot)].memberships.map(\.queue))
         for queue in before.subtracting(after) { queues[Int(queue)].members.removeAll { $0 == slot } }
         for queue in after.subtracting(before) { queues[Int(queue)].members.append(slot) }
-        for queue in before.union(after).sorted() { queueDelaysChanged(queue) }
+        let newDelays = Dictionary(agents[Int(slot)].memberships.map { ($0.queue, $0.delay) }, uniquingKeysWith: { a, _ in a })
+        for queue in before.union(after).sorted() where oldDelays[queue] != newDelays[queue] {
+            // A zero delay is always a level; only other delays change the queue's levels.
+            if (oldDelays[queue] ?? 0) > 0 || (newDelays[queue] ?? 0) > 0 { queueDelaysChanged(queue) }
+        }
         for group in groups.indices where groups[group].admission.count > Int(slot) { groups[group].admission[Int(slot)] = 0 }
         presenceVersion &+= 1
         addStaffing(slot)
@@ -45,6 +53,7 @@ extension Router {
         setPresence(slot, .offline)
         removeStaffing(slot)
         agents[Int(slot)].active = false
+        filterEpoch &+= 1
         for queue in agents[Int(slot)].memberships.map(\.queue) {
             queues[Int(queue)].members.removeAll { $0 == slot }
             queueDelaysChanged(queue)
@@ -78,91 +87,107 @@ extension Router {
 
     /// Whether the agent can be offered a task of `medium` now.
     func isAssignable(_ slot: Int32, _ medium: ChannelMedium) -> Bool {
-        let agent = agents[Int(slot)]
-        guard agent.active, agent.presence == .available, agent.readyAt <= now.milliseconds else { return false }
-        let capacity = agent.profile.capacity[medium]
-        guard capacity > 0, agent.load[medium] < capacity else { return false }
-        if agent.unitsUsed + agent.profile.cost[medium] <= agent.profile.capacityUnits { return true }
+        // Field by field: binding the whole agent would copy (and retain) its profile.
+        let index = Int(slot)
+        guard agents[index].active, agents[index].presence == .available, agents[index].readyAt <= now.milliseconds else { return false }
+        let capacity = agents[index].profile.capacity[medium]
+        let load = agents[index].load
+        guard capacity > 0, load[medium] < capacity else { return false }
+        if agents[index].unitsUsed + agents[index].profile.cost[medium] <= agents[index].profile.capacityUnits { return true }
         // Over the units: only if every other medium in hand may be interrupted by this one.
-        for other in ChannelMedium.allCases where agent.load[other] > 0 {
-            if other == medium || !agent.profile.interruptibleBy[other].contains(medium) { return false }
+        for other in ChannelMedium.allCases where load[other] > 0 {
+            if other == medium || !agents[index].profile.interruptibleBy[other].contains(medium) { return false }
         }
         return true
     }
 
-    /// Puts the agent in, moves it within, or takes it out of the free sets of its queues, after
-    /// any change to its state.
+    /// Notes that the agent's state changed: its places in the free sets are brought up to date
+    /// before the sets are next read (once, however many changes a decision makes).
     mutating func refreshAgent(_ slot: Int32) {
-        var wanted: [(set: Int32, key: AgentKey)] = []
-        for medium in ChannelMedium.allCases where isAssignable(slot, medium) {
-            for membership in agents[Int(slot)].memberships {
-                let strategy = queues[Int(membership.queue)].policy.strategy[medium]
-                wanted.append((Int32(freeSetIndex(queue: membership.queue, medium: medium)), strategyKey(slot, membership, medium, strategy)))
+        guard !staleAgentFlags[Int(slot)] else { return }
+        staleAgentFlags[Int(slot)] = true
+        staleAgents.append(slot)
+    }
+
+    /// Brings every changed agent's places in the free sets up to date.
+    mutating func flushStaleAgents() {
+        guard !staleAgents.isEmpty else { return }
+        for slot in staleAgents {
+            staleAgentFlags[Int(slot)] = false
+            updateFreeEntries(slot)
+        }
+        staleAgents.removeAll(keepingCapacity: true)
+    }
+
+    /// Puts the agent in, moves it within, or takes it out of the free sets of its queues.
+    /// Entries sit at fixed places (membership × medium), so nothing is allocated and only
+    /// changed keys touch the sets.
+    private mutating func updateFreeEntries(_ slot: Int32) {
+        let memberships = agents[Int(slot)].memberships
+        if agents[Int(slot)].freeEntries.count != memberships.count * 3 {
+            clearFreeEntries(slot)
+            agents[Int(slot)].freeEntries = Array(repeating: nil, count: memberships.count * 3)
+        }
+        for medium in ChannelMedium.allCases {
+            let assignable = isAssignable(slot, medium)
+            for (position, membership) in memberships.enumerated() {
+                let index = position * 3 + medium.index
+                let set = Int32(freeSetIndex(queue: membership.queue, medium: medium))
+                let wanted = assignable ? strategyKey(slot, membership, medium, queues[Int(membership.queue)].policy.strategy[medium]) : nil
+                let current = agents[Int(slot)].freeEntries[index]
+                if current?.key == wanted { continue }
+                if let current { freeAgents[Int(current.set)].remove(current.key) }
+                if let wanted { freeAgents[Int(set)].insert(wanted) }
+                agents[Int(slot)].freeEntries[index] = wanted.map { (set, $0) }
             }
         }
-        let current = agents[Int(slot)].freeEntries
-        for entry in current where !wanted.contains(where: { $0.set == entry.set && $0.key == entry.key }) {
-            freeAgents[Int(entry.set)].remove(entry.key)
+    }
+
+    /// Takes the agent out of every free set.
+    mutating func clearFreeEntries(_ slot: Int32) {
+        for entry in agents[Int(slot)].freeEntries {
+            if let entry { freeAgents[Int(entry.set)].remove(entry.key) }
         }
-        for entry in wanted where !current.contains(where: { $0.set == entry.set && $0.key == entry.key }) {
-            freeAgents[Int(entry.set)].insert(entry.key)
-        }
-        agents[Int(slot)].freeEntries = wanted
+        agents[Int(slot)].freeEntries = []
     }
 
     /// The agent's place among free agents of a queue: tier, then the strategy's key.
     func strategyKey(_ slot: Int32, _ membership: ResolvedMembership, _ medium: ChannelMedium, _ strategy: AgentStrategy) -> AgentKey {
-        let agent = agents[Int(slot)]
-        let capacity = Int64(max(1, agent.profile.capacity[medium]))
-        let load = Int64(agent.load[medium])
+        let index = Int(slot)
+        let capacity = Int64(max(1, agents[index].profile.capacity[medium]))
+        let loads = agents[index].load
+        let load = Int64(loads[medium])
         let position = Int64(membership.position)
         let (first, second): (Int64, Int64)
         switch strategy {
-        case .longestIdle, .bestSkill: (first, second) = (agent.lastFreeAt, 0)
-        case .mostAvailable: (first, second) = (-((capacity - load) * 1_000_000 / capacity), agent.lastAssignedAt)
-        case .leastActive: (first, second) = (Int64(agent.load.voice + agent.load.messaging + agent.load.email), agent.lastAssignedAt)
-        case .roundRobin: (first, second) = (agent.lastAssignedOn[medium], 0)
-        case .fewestHandled: (first, second) = (Int64(agent.counters.handled), position)
-        case .leastTalkTime: (first, second) = (agent.counters.handleMilliseconds, position)
+        case .longestIdle, .bestSkill: (first, second) = (agents[index].lastFreeAt, 0)
+        case .mostAvailable: (first, second) = (-((capacity - load) * 1_000_000 / capacity), agents[index].lastAssignedAt)
+        case .leastActive: (first, second) = (Int64(loads.voice + loads.messaging + loads.email), agents[index].lastAssignedAt)
+        case .roundRobin: (first, second) = (agents[index].lastAssignedOn[medium], 0)
+        case .fewestHandled: (first, second) = (Int64(agents[index].counters.handled), position)
+        case .leastTalkTime: (first, second) = (agents[index].counters.handleMilliseconds, position)
         case .topDown, .linear, .ringAll, .progressive: (first, second) = (position, 0)
         case .fullLoad: (first, second) = (-(load * 1_000_000 / capacity), position)
-        case .random: (first, second) = (agent.randomKey, 0)
+        case .random: (first, second) = (agents[index].randomKey, 0)
         }
         return AgentKey(tier: membership.tier, first: first, second: second, agent: slot)
     }
 
-    /// The strategy key in words, for explanations.
-    func describeKey(_ slot: Int32, _ medium: ChannelMedium, _ strategy: AgentStrategy, skillScore: Int?) -> String {
-        let agent = agents[Int(slot)]
-        let load = agent.load[medium]
-        let capacity = agent.profile.capacity[medium]
-        switch strategy {
-        case .longestIdle: return "idle since \(RoutingInstant(milliseconds: agent.lastFreeAt))"
-        case .bestSkill: return "skill score \(skillScore ?? 0), idle since \(RoutingInstant(milliseconds: agent.lastFreeAt))"
-        case .mostAvailable: return "\(capacity - load) of \(capacity) \(medium.rawValue) free"
-        case .leastActive: return "\(agent.load.voice + agent.load.messaging + agent.load.email) open tasks"
-        case .roundRobin: return "last assigned \(RoutingInstant(milliseconds: agent.lastAssignedOn[medium]))"
-        case .fewestHandled: return "\(agent.counters.handled) handled since login"
-        case .leastTalkTime: return "\(agent.counters.handleMilliseconds / 1000) s handled since login"
-        case .topDown, .linear, .ringAll, .progressive:
-            let position = agent.memberships.first.map { "\($0.position)" } ?? "?"
-            return "position \(position)"
-        case .fullLoad: return "\(load) of \(capacity) \(medium.rawValue) in hand"
-        case .random: return "random draw"
-        }
-    }
-
     /// Takes one unit of `medium` from the agent: an offer or an assignment.
     mutating func reserve(_ slot: Int32, _ medium: ChannelMedium) {
+        let before = agents[Int(slot)].load[medium]
         agents[Int(slot)].load[medium] += 1
         agents[Int(slot)].unitsUsed += agents[Int(slot)].profile.cost[medium]
+        loadChanged(slot, medium, from: before)
         refreshAgent(slot)
     }
 
     /// Gives back one unit of `medium`.
     mutating func release(_ slot: Int32, _ medium: ChannelMedium, freshIdle: Bool) {
-        agents[Int(slot)].load[medium] = max(0, agents[Int(slot)].load[medium] - 1)
+        let before = agents[Int(slot)].load[medium]
+        agents[Int(slot)].load[medium] = max(0, before - 1)
         agents[Int(slot)].unitsUsed = max(0, agents[Int(slot)].unitsUsed - agents[Int(slot)].profile.cost[medium])
+        loadChanged(slot, medium, from: before)
         if freshIdle { agents[Int(slot)].lastFreeAt = now.milliseconds }
         refreshAgent(slot)
         markDirty(agent: slot)
@@ -181,27 +206,43 @@ extension Router {
 
     // MARK: Staffing: available members per queue and medium
 
-    private func staffingContribution(_ slot: Int32) -> [(Int32, ChannelMedium)] {
-        let agent = agents[Int(slot)]
-        guard agent.active, agent.presence == .available else { return [] }
-        var result: [(Int32, ChannelMedium)] = []
-        for membership in agent.memberships {
-            for medium in ChannelMedium.allCases where agent.profile.capacity[medium] > 0 { result.append((membership.queue, medium)) }
-        }
-        return result
+    /// Whether the agent counts in its queues' staffing (and estimated-wait servers).
+    private func isStaffing(_ slot: Int32) -> Bool { agents[Int(slot)].active && agents[Int(slot)].presence == .available }
+
+    private mutating func loadChanged(_ slot: Int32, _ medium: ChannelMedium, from before: Int) {
+        guard isStaffing(slot) else { return }
+        let capacity = agents[Int(slot)].profile.capacity[medium]
+        guard capacity > 0 else { return }
+        let delta = min(capacity, agents[Int(slot)].load[medium]) - min(capacity, before)
+        guard delta != 0 else { return }
+        for membership in agents[Int(slot)].memberships { queues[Int(membership.queue)].busy[medium] += delta }
     }
 
     mutating func removeStaffing(_ slot: Int32) {
-        for (queue, medium) in staffingContribution(slot) {
-            queues[Int(queue)].staffed[medium] -= 1
-            if queues[Int(queue)].staffed[medium] == 0 { queueBecameUnstaffed(queue, medium) }
+        guard isStaffing(slot) else { return }
+        let agent = agents[Int(slot)]
+        for membership in agent.memberships {
+            for medium in ChannelMedium.allCases where agent.profile.capacity[medium] > 0 {
+                let queue = Int(membership.queue)
+                queues[queue].servers[medium] -= agent.profile.capacity[medium]
+                queues[queue].busy[medium] -= min(agent.profile.capacity[medium], agent.load[medium])
+                queues[queue].staffed[medium] -= 1
+                if queues[queue].staffed[medium] == 0 { queueBecameUnstaffed(membership.queue, medium) }
+            }
         }
     }
 
     mutating func addStaffing(_ slot: Int32) {
-        for (queue, medium) in staffingContribution(slot) {
-            if queues[Int(queue)].staffed[medium] == 0 { queues[Int(queue)].staffGeneration[medium] &+= 1 }
-            queues[Int(queue)].staffed[medium] += 1
+        guard isStaffing(slot) else { return }
+        let agent = agents[Int(slot)]
+        for membership in agent.memberships {
+            for medium in ChannelMedium.allCases where agent.profile.capacity[medium] > 0 {
+                let queue = Int(membership.queue)
+                if queues[queue].staffed[medium] == 0 { queues[queue].staffGeneration[medium] &+= 1 }
+                queues[queue].staffed[medium] += 1
+                queues[queue].servers[medium] += agent.profile.capacity[medium]
+                queues[queue].busy[medium] += min(agent.profile.capacity[medium], agent.load[medium])
+            }
         }
     }
 

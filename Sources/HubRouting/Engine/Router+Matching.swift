@@ -79,25 +79,27 @@ extension Router {
 
     /// The serving order: effective priority (exact, aging included), then age, then arrival.
     func isMoreUrgent(_ a: Int32, than b: Int32) -> Bool {
-        let x = tasks[Int(a)]!
-        let y = tasks[Int(b)]!
-        let (xn, xd) = urgency(x)
-        let (yn, yd) = urgency(y)
-        let left = Int128(xn) * Int128(yd)
-        let right = Int128(yn) * Int128(xd)
-        if left != right { return left > right }
+        let x = urgencies[Int(a)]
+        let y = urgencies[Int(b)]
+        let (xn, xd) = fraction(x)
+        let (yn, yd) = fraction(y)
+        if xd == yd {
+            if xn != yn { return xn > yn }
+        } else {
+            let left = Int128(xn) * Int128(yd)
+            let right = Int128(yn) * Int128(xd)
+            if left != right { return left > right }
+        }
         if x.ageBase != y.ageBase { return x.ageBase < y.ageBase }
         return x.sequence < y.sequence
     }
 
     /// Effective priority as an exact fraction numerator / denominator.
-    func urgency(_ task: TaskState) -> (Int64, Int64) {
-        let priority = Int64(basePriority(task))
-        guard let aging = queues[Int(task.queue)].policy.aging else { return (priority, 1) }
-        let every = max(1, aging.every.wholeMilliseconds)
-        let waited = now.milliseconds - task.ageBase
-        if let cap = aging.max, waited >= Int64(cap) * every { return (priority + Int64(cap), 1) }
-        return (priority * every + waited, every)
+    func fraction(_ u: Urgency) -> (Int64, Int64) {
+        guard u.every > 0 else { return (u.base, 1) }
+        let waited = now.milliseconds - u.ageBase
+        if u.cap >= 0, waited >= u.cap * u.every { return (u.base + u.cap, 1) }
+        return (u.base * u.every + waited, u.every)
     }
 
     // MARK: Task side: the best free agents for a task
@@ -162,6 +164,7 @@ extension Router {
     /// Free eligible agents in order of preference (step, tier, strategy key, agent), at least
     /// `enough` of them when there are, and the whole first (step, tier) block if asked.
     mutating func orderedCandidates(_ slot: Int32, enough: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
+        flushStaleAgents()
         let task = tasks[Int(slot)]!
         func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
             guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
@@ -180,12 +183,13 @@ extension Router {
         }
         if configuration.fullScan { return cut(orderedCandidatesByScan(slot)) }
         let waited = now.milliseconds - task.enqueuedAt
+        let resolved = resolvedFilters(slot)
         var result: [AgentCandidate] = []
         // Agents demoted by an earlier decline come last, in a second pass.
         for demotedPass in task.demoted.isEmpty ? [false] : [false, true] {
             if demotedPass && isDone(result, []) { break }
             for step in openSteps(task) {
-                let filter = stepFilter(task, step)
+                let filter = resolved[step]
                 var found: [AgentCandidate] = []
                 let passFilter: (Int32) -> Bool = { task.demoted.contains($0) == demotedPass }
                 if let pinned = filter.agents {
@@ -223,10 +227,16 @@ extension Router {
 
     /// The steps whose agents are eligible now, in preference order.
     func openSteps(_ task: TaskState) -> [Int] {
-        var steps = Array(0..<min(task.stepIndex + 1, task.steps.count))
-        if task.stepIndex >= task.steps.count && (!queues[Int(task.queue)].policy.strict || task.steps.isEmpty) {
-            steps.append(task.steps.count)
-        }
+        openSteps(stepIndex: task.stepIndex, count: task.steps.count, queue: task.queue)
+    }
+
+    func openSteps(_ slot: Int32) -> [Int] {
+        openSteps(stepIndex: tasks[Int(slot)]!.stepIndex, count: tasks[Int(slot)]!.steps.count, queue: tasks[Int(slot)]!.queue)
+    }
+
+    private func openSteps(stepIndex: Int, count: Int, queue: Int32) -> [Int] {
+        var steps = Array(0..<min(stepIndex + 1, count))
+        if stepIndex >= count && (!queues[Int(queue)].policy.strict || count == 0) { steps.append(count) }
         return steps
     }
 
@@ -315,8 +325,9 @@ extension Router {
         let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
         let waited = now.milliseconds - task.enqueuedAt
         var step = task.steps.count
+        let resolved = resolvedFilters(slot)
         for index in openSteps(task) {
-            let filter = stepFilter(task, index)
+            let filter = resolved[index]
             let delay = filter.agents == nil ? membership?.delay : nil
             if let delay, delay > waited { continue }
             if passes(filter, agent: agent, queue: task.queue, delay: delay) {
@@ -328,21 +339,22 @@ extension Router {
         return AgentCandidate(agent: agent, step: step, key: key)
     }
 
-    func keyText(_ candidate: AgentCandidate, _ task: TaskState) -> String {
+    func keyText(_ candidate: AgentCandidate, _ task: TaskState) -> StrategyKey {
         let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
         var score: Int?
         if strategy == .bestSkill {
             score = stepFilter(task, candidate.step).skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) }
         }
-        if strategy == .topDown || strategy == .linear || strategy == .ringAll || strategy == .progressive {
-            return "position \(candidate.key.first)"
-        }
-        return describeKey(candidate.agent, task.medium, strategy, skillScore: score)
+        let agent = agents[Int(candidate.agent)]
+        return StrategyKey(
+            strategy: strategy, medium: task.medium, first: candidate.key.first, second: candidate.key.second, skillScore: score,
+            load: agent.load[task.medium], capacity: agent.profile.capacity[task.medium])
     }
 
     private var emptyExplanation: OfferExplanation {
         OfferExplanation(
-            cause: .taskReady, queue: "", step: 0, stepName: "", tier: nil, strategy: .longestIdle, strategyKey: "", effectivePriority: 0,
+            cause: .taskReady, queue: "", step: 0, stepName: "", tier: nil, strategy: .longestIdle,
+            strategyKey: StrategyKey(strategy: .longestIdle, medium: .voice, first: 0, second: 0, load: 0, capacity: 0), effectivePriority: 0,
             waited: .zero, eligibleCount: 0, alternatives: [])
     }
 }

@@ -105,14 +105,8 @@ extension Router {
     /// The wait a task of this queue and medium can expect now (see `WaitEstimate`).
     func waitEstimate(queue slot: Int32, medium: ChannelMedium, excluding task: Int32? = nil) -> WaitEstimate {
         let queue = queues[Int(slot)]
-        var servers = 0
-        var busy = 0
-        for member in queue.members where agents[Int(member)].active && agents[Int(member)].presence == .available {
-            let capacity = agents[Int(member)].profile.capacity[medium]
-            guard capacity > 0 else { continue }
-            servers += capacity
-            busy += min(capacity, agents[Int(member)].load[medium])
-        }
+        let servers = queue.servers[medium]
+        let busy = queue.busy[medium]
         let rate = queue.statistics[medium].arrivalRate(at: now.milliseconds, origin: origin ?? now.milliseconds)
         let handleSeconds = queue.statistics[medium].handleTimeMilliseconds / 1000
         let ahead = queue.present[medium].count - (task == nil ? 0 : 1)

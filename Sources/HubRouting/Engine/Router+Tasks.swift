@@ -38,38 +38,41 @@ extension Router {
     /// arrival overflow checks, timers, groups.
     mutating func enterQueue(_ slot: Int32, _ queue: Int32, resumed: Bool) {
         let policy = queues[Int(queue)].policy
-        var task = tasks[Int(slot)]!
-        task.queue = queue
-        task.enqueuedAt = now.milliseconds
-        task.steps = task.prependedSteps + policy.steps + task.addedSteps
-        task.stepIndex = 0
-        task.stepStartedAt = now.milliseconds
-        task.stepGeneration &+= 1
-        task.droppedThrough = 0
-        task.exclusions = []
-        task.demoted = []
-        task.firedOverflow = 0
-        task.entryCheckPending = true
-        task.huntMemory = nil
-        task.phase = .waiting
-        task.capped = false
-        task.entry &+= 1
-        tasks[Int(slot)] = task
-        queues[Int(queue)].present[task.medium].insert(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
-        queues[Int(queue)].statistics[task.medium].recordArrival(at: now.milliseconds)
-        output.append(.queued(taskID: task.id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
+        let now = now.milliseconds
+        modifyTask(slot) { task in
+            task.queue = queue
+            task.enqueuedAt = now
+            task.steps = task.prependedSteps.isEmpty && task.addedSteps.isEmpty ? policy.steps : task.prependedSteps + policy.steps + task.addedSteps
+            task.stepIndex = 0
+            task.stepStartedAt = now
+            task.stepGeneration &+= 1
+            task.droppedThrough = 0
+            task.exclusions = []
+            task.demoted = []
+            task.firedOverflow = 0
+            task.entryCheckPending = true
+            task.huntMemory = nil
+            task.phase = .waiting
+            task.capped = false
+            task.entry &+= 1
+        }
+        let medium = tasks[Int(slot)]!.medium
+        let sequence = tasks[Int(slot)]!.sequence
+        let entry = tasks[Int(slot)]!.entry
+        queues[Int(queue)].present[medium].insert(PresentKey(enqueuedAt: now, sequence: sequence, slot: slot))
+        queues[Int(queue)].statistics[medium].recordArrival(at: now)
+        output.append(.queued(taskID: tasks[Int(slot)]!.id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
 
         guard applyArrivalOverflow(slot) else { return }
 
-        let sequence = task.sequence
-        let entry = task.entry
+        let task = (medium: medium, ageBase: tasks[Int(slot)]!.ageBase)
         for (index, rule) in policy.overflow.enumerated() where rule.applies(to: task.medium) {
             switch rule.trigger {
             case .waited(let limit):
-                timers.schedule(.waitedTooLong(task: slot, sequence: sequence, entry: entry, rule: index), at: now + limit)
+                timers.schedule(.waitedTooLong(task: slot, sequence: sequence, entry: entry, rule: index), at: RoutingInstant(milliseconds: now) + limit)
             case .noAgentFor(let limit):
                 if queues[Int(queue)].staffed[task.medium] == 0 {
-                    let since = max(queues[Int(queue)].unstaffedSince[task.medium], now.milliseconds)
+                    let since = max(queues[Int(queue)].unstaffedSince[task.medium], now)
                     timers.schedule(
                         .noAgent(
                             task: slot, sequence: sequence, entry: entry, rule: index,
@@ -80,17 +83,20 @@ extension Router {
             }
         }
         for delay in queues[Int(queue)].delays where delay > 0 {
-            timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: now.milliseconds + delay))
+            timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: now + delay))
         }
         if let aging = policy.aging, let cap = aging.max {
             let capAt = task.ageBase + Int64(cap) * max(1, aging.every.wholeMilliseconds)
-            if capAt > now.milliseconds { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
+            if capAt > now { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
         }
         skipStepsNobodyCanTake(slot)
         scheduleStepExpiry(slot)
         regroup(slot)
         markDirty(task: slot)
     }
+
+    /// Changes a task in place (binding it to a local would copy every field).
+    mutating func modifyTask(_ slot: Int32, _ body: (inout TaskState) -> Void) { body(&tasks[Int(slot)]!) }
 
     /// Takes a task out of its queue's sets (it stays in the router).
     mutating func leaveQueue(_ slot: Int32) {
@@ -256,9 +262,11 @@ extension Router {
 
     /// Skips, one after the other, newest steps whose agents are all logged out.
     mutating func skipStepsNobodyCanTake(_ slot: Int32) {
-        while let task = tasks[Int(slot)], task.stepIndex < task.steps.count, task.steps[task.stepIndex].skipIfNoneLoggedIn {
-            let filter = resolve(task.steps[task.stepIndex].filter, for: task)
-            if anyLoggedIn(filter, queue: task.queue, medium: task.medium) { return }
+        while tasks[Int(slot)] != nil {
+            let step = tasks[Int(slot)]!.stepIndex
+            guard step < tasks[Int(slot)]!.steps.count, tasks[Int(slot)]!.steps[step].skipIfNoneLoggedIn else { return }
+            let filter = resolvedFilters(slot)[step]
+            if anyLoggedIn(filter, group: resolvedGroups(slot)[step], medium: tasks[Int(slot)]!.medium) { return }
             advanceStep(slot, reason: .noneLoggedIn)
         }
     }
@@ -304,41 +312,75 @@ extension Router {
         return (TaskKey(primary: primary, ageBase: task.ageBase, sequence: task.sequence, slot: slot), capped)
     }
 
+    /// The task's step filters, resolved (cached until something they depend on changes).
+    mutating func resolvedFilters(_ slot: Int32) -> [ResolvedFilter] {
+        if tasks[Int(slot)]!.resolvedEpoch != filterEpoch { resolveSteps(slot) }
+        return tasks[Int(slot)]!.resolved
+    }
+
+    /// The group of each step filter at delay 0 (cached with the filters).
+    mutating func resolvedGroups(_ slot: Int32) -> [Int32] {
+        if tasks[Int(slot)]!.resolvedEpoch != filterEpoch { resolveSteps(slot) }
+        return tasks[Int(slot)]!.resolvedGroups
+    }
+
+    private mutating func resolveSteps(_ slot: Int32) {
+        let task = tasks[Int(slot)]!
+        var filters = task.steps.map { resolve($0.filter, for: task) }
+        filters.append(resolve(AgentFilter(), for: task))
+        var groups: [Int32] = []
+        groups.reserveCapacity(filters.count)
+        for filter in filters { groups.append(group(for: GroupKey(queue: task.queue, medium: task.medium, delay: 0, filter: filter))) }
+        let epoch = filterEpoch
+        modifyTask(slot) { task in
+            task.resolved = filters
+            task.resolvedGroups = groups
+            task.resolvedEpoch = epoch
+        }
+    }
+
     /// The groups a waiting task belongs in: one per open step (with the queue's open pool after
     /// the last) and per membership delay it has waited out.
-    mutating func groupKeys(_ slot: Int32) -> [GroupKey] {
-        let task = tasks[Int(slot)]!
-        let queue = queues[Int(task.queue)]
-        let waited = now.milliseconds - task.enqueuedAt
-        var filters: [ResolvedFilter] = []
-        for index in 0..<min(task.stepIndex + 1, task.steps.count) { filters.append(resolve(task.steps[index].filter, for: task)) }
-        if task.stepIndex >= task.steps.count && (!queue.policy.strict || task.steps.isEmpty) {
-            filters.append(resolve(AgentFilter(), for: task))
-        }
-        var keys: [GroupKey] = []
-        for filter in filters {
-            if filter.agents != nil {
-                keys.append(GroupKey(queue: task.queue, medium: task.medium, delay: 0, filter: filter))
-            } else {
-                for delay in queue.delays where delay <= waited {
-                    keys.append(GroupKey(queue: task.queue, medium: task.medium, delay: delay, filter: filter))
-                }
+    mutating func groupSlots(_ slot: Int32) -> [Int32] {
+        let resolved = resolvedFilters(slot)
+        let cached = resolvedGroups(slot)
+        let queue = tasks[Int(slot)]!.queue
+        let medium = tasks[Int(slot)]!.medium
+        let waited = now.milliseconds - tasks[Int(slot)]!.enqueuedAt
+        let delays = queues[Int(queue)].delays
+        var result: [Int32] = []
+        for step in openSteps(slot) {
+            if resolved[step].agents != nil || delays.count == 1 {
+                if !result.contains(cached[step]) { result.append(cached[step]) }
+                continue
+            }
+            for delay in delays where delay <= waited {
+                let group = delay == 0 ? cached[step] : group(for: GroupKey(queue: queue, medium: medium, delay: delay, filter: resolved[step]))
+                if !result.contains(group) { result.append(group) }
             }
         }
-        var unique: [GroupKey] = []
-        for key in keys where !unique.contains(key) { unique.append(key) }
-        return unique
+        return result
+    }
+
+    /// Refreshes the numbers the serving order compares.
+    mutating func updateUrgency(_ slot: Int32) {
+        while urgencies.count < tasks.count { urgencies.append(Urgency()) }
+        let task = tasks[Int(slot)]!
+        let aging = queues[Int(task.queue)].policy.aging
+        urgencies[Int(slot)] = Urgency(
+            base: Int64(basePriority(task)), ageBase: task.ageBase, sequence: task.sequence,
+            every: aging.map { max(1, $0.every.wholeMilliseconds) } ?? 0, cap: aging?.max.map(Int64.init) ?? -1)
     }
 
     /// Puts a waiting task in exactly the groups and with the key it should have now.
     mutating func regroup(_ slot: Int32) {
+        if tasks[Int(slot)] != nil { updateUrgency(slot) }
         guard let task = tasks[Int(slot)], task.isWaiting else {
             withdraw(slot)
             return
         }
         let (newKey, capped) = key(slot)
-        var newGroups: [Int32] = []
-        for key in groupKeys(slot) { newGroups.append(group(for: key)) }
+        let newGroups = groupSlots(slot)
         let oldKey = task.key
         let oldCapped = task.capped
         for group in task.groups where oldKey != newKey || oldCapped != capped || !newGroups.contains(group) {
@@ -426,18 +468,27 @@ extension Router {
 
     /// `lang-${task.language}` with the task's language; nil when the attribute is missing.
     func resolveSkillName(_ template: String, _ task: TaskState) -> String? {
-        guard template.contains("${") else { return template }
+        let bytes = template.utf8
+        guard bytes.contains(UInt8(ascii: "$")) else { return template }
         var result = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "${") {
-            result += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { return nil }
-            let path = rest[open.upperBound..<close]
+        var index = bytes.startIndex
+        var literalStart = index
+        while index < bytes.endIndex {
+            let next = bytes.index(after: index)
+            guard bytes[index] == UInt8(ascii: "$"), next < bytes.endIndex, bytes[next] == UInt8(ascii: "{") else {
+                index = next
+                continue
+            }
+            result += String(template[literalStart..<index])
+            let nameStart = bytes.index(after: next)
+            guard let close = bytes[nameStart...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
+            let path = String(template[nameStart..<close])
             guard path.hasPrefix("task."), let value = taskValue(String(path.dropFirst(5)), task) else { return nil }
             result += value.text
-            rest = rest[rest.index(after: close)...]
+            index = bytes.index(after: close)
+            literalStart = index
         }
-        return result + rest
+        return result + String(template[literalStart...])
     }
 
     func taskValue(_ name: String, _ task: TaskState) -> AttributeValue? {
@@ -508,13 +559,14 @@ extension Router {
     /// Whether some agent the filter admits is available (busy or not) and takes the medium:
     /// "no agent" means nobody logged in, not nobody free (FreeSWITCH gets this right; away
     /// agents do not count, which FreeSWITCH gets wrong).
-    mutating func anyLoggedIn(_ filter: ResolvedFilter, queue: Int32, medium: ChannelMedium) -> Bool {
+    /// `group`: the filter's group at delay 0, which caches the answer.
+    mutating func anyLoggedIn(_ filter: ResolvedFilter, group: Int32, medium: ChannelMedium) -> Bool {
+        let queue = groups[Int(group)].key.queue
         if let pinned = filter.agents {
             return pinned.contains { agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0 }
         }
         guard queues[Int(queue)].staffed[medium] > 0 else { return false }
         if filter.admitsEveryMember { return true }
-        let group = group(for: GroupKey(queue: queue, medium: medium, delay: 0, filter: filter))
         if groups[Int(group)].loggedInVersion == presenceVersion { return groups[Int(group)].anyLoggedIn }
         let any = queues[Int(queue)].members.contains { member in
             agents[Int(member)].presence == .available && agents[Int(member)].profile.capacity[medium] > 0

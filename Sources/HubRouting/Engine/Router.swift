@@ -10,7 +10,8 @@ import HubModel
 /// groups of waiting tasks that admit them. Both are ordered sets, so a decision costs O(log n)
 /// in the number of tasks and agents, not a scan.
 public struct Router: Sendable {
-    public let configuration: RouterConfiguration
+    /// May be changed while running (the full-scan switch, delays); queues and agents change by events.
+    public var configuration: RouterConfiguration
     /// The router's clock: the latest instant it was given.
     public internal(set) var now: RoutingInstant
 
@@ -19,6 +20,9 @@ public struct Router: Sendable {
     var agents: [AgentState] = []
     var agentIndex: [String: Int32] = [:]
     var tasks: [TaskState?] = []
+    /// Per task slot, what the serving order compares (kept apart so that comparisons copy no
+    /// reference-counted fields).
+    var urgencies: [Urgency] = []
     var taskIndex: [String: Int32] = [:]
     var freeTaskSlots: [Int32] = []
     var groups: [EligibilityGroup] = []
@@ -37,11 +41,16 @@ public struct Router: Sendable {
     var nextOfferNumber: Int64 = 0
     var nextToken: UInt64 = 0
     var presenceVersion: UInt64 = 0
+    /// Bumped when agents come or go, so that tasks resolve agent references again.
+    var filterEpoch: UInt64 = 1
     var origin: Int64?
     /// Work to do before the event is finished.
     var dirtyAgents: [Int32] = []
     var dirtyAgentFlags: [Bool] = []
     var dirtyTasks: [Int32] = []
+    /// Agents whose places in the free sets are out of date.
+    var staleAgents: [Int32] = []
+    var staleAgentFlags: [Bool] = []
     var output: [RoutingDecision] = []
 
     public init(configuration: RouterConfiguration = RouterConfiguration(), queues: [QueuePolicy] = [], agents: [AgentProfile] = [], now: RoutingInstant = .zero) {
@@ -50,6 +59,7 @@ public struct Router: Sendable {
         random = SplitMix64(seed: configuration.seed)
         for queue in queues { addOrReplaceQueue(queue) }
         for agent in agents { configureAgent(agent) }
+        flushStaleAgents()
         output.removeAll()
     }
 
@@ -100,6 +110,7 @@ public struct Router: Sendable {
     }
 
     mutating func takeOutput() -> [RoutingDecision] {
+        flushStaleAgents()
         defer { output.removeAll(keepingCapacity: true) }
         return output
     }

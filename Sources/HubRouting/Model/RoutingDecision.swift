@@ -43,8 +43,9 @@ public struct OfferExplanation: Sendable, Hashable {
     public var stepName: String
     public var tier: Int?
     public var strategy: AgentStrategy
-    /// The strategy's key for the agent, in words ("idle since t+120.000s", "2 of 3 free").
-    public var strategyKey: String
+    /// The strategy's key for the agent; its description is in words ("idle since t+120.000s",
+    /// "2 of 3 messaging free").
+    public var strategyKey: StrategyKey
     public var effectivePriority: Double
     public var waited: Duration
     /// Free eligible agents that were considered (for task-side decisions), including the chosen.
@@ -65,7 +66,37 @@ public struct OfferExplanation: Sendable, Hashable {
         public var agentID: String
         public var step: Int
         public var tier: Int?
-        public var strategyKey: String
+        public var strategyKey: StrategyKey
+    }
+}
+
+/// Where an agent stood in a strategy's order when a decision was made.
+public struct StrategyKey: Sendable, Hashable, CustomStringConvertible {
+    public var strategy: AgentStrategy
+    public var medium: ChannelMedium
+    /// The strategy's first and second sort values (ascending is preferred): an instant in
+    /// milliseconds, a count, a negated share, a position... as `description` spells out.
+    public var first: Int64
+    public var second: Int64
+    /// For `bestSkill`: the sum of the agent's levels in the skills asked for.
+    public var skillScore: Int?
+    /// The agent's load and capacity on the medium at the time.
+    public var load: Int
+    public var capacity: Int
+
+    public var description: String {
+        switch strategy {
+        case .longestIdle: "idle since \(RoutingInstant(milliseconds: first))"
+        case .bestSkill: "skill score \(skillScore ?? 0), idle since \(RoutingInstant(milliseconds: first))"
+        case .mostAvailable: "\(capacity - load) of \(capacity) \(medium.rawValue) free"
+        case .leastActive: "\(first) open tasks"
+        case .roundRobin: "last assigned \(RoutingInstant(milliseconds: first))"
+        case .fewestHandled: "\(first) handled since login"
+        case .leastTalkTime: "\(first / 1000) s handled since login"
+        case .topDown, .linear, .ringAll, .progressive: "position \(first)"
+        case .fullLoad: "\(load) of \(capacity) \(medium.rawValue) in hand"
+        case .random: "random draw"
+        }
     }
 }
 

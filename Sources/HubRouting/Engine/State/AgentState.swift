@@ -25,8 +25,9 @@ struct AgentState {
     var consecutiveNoAnswer: Int
     var counters: AgentCounters
     var randomKey: Int64
-    /// The agent's current entries in the free-agent sets, by set index.
-    var freeEntries: [(set: Int32, key: AgentKey)]
+    /// The agent's entries in the free-agent sets: one place per membership and medium
+    /// (`membership * 3 + medium`), nil when not free there.
+    var freeEntries: [(set: Int32, key: AgentKey)?]
 
     struct WrapUp {
         var taskID: String

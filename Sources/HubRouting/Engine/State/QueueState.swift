@@ -13,6 +13,10 @@ struct QueueState {
     var present: PerMedium<SortedBag<PresentKey>>
     /// Available members able to take the medium (busy or not).
     var staffed: PerMedium<Int>
+    /// Their capacity for the medium, and how much of it is in use: the servers of the
+    /// estimated wait.
+    var servers: PerMedium<Int> = PerMedium(0)
+    var busy: PerMedium<Int> = PerMedium(0)
     var staffGeneration: PerMedium<UInt32>
     var unstaffedSince: PerMedium<Int64>
     var statistics: PerMedium<QueueStatistics>

@@ -22,19 +22,19 @@ struct TaskState {
     var ageBase: Int64
     /// When the task entered its current queue: steps, delays and waiting limits count from here.
     var enqueuedAt: Int64
-    var attributes: [String: AttributeValue]
-    var extraRequirements: [SkillRequirement]
+    var attributes: [String: AttributeValue] { didSet { resolvedEpoch = 0 } }
+    var extraRequirements: [SkillRequirement] { didSet { resolvedEpoch = 0 } }
     var prependedSteps: [RoutingStep]
     var addedSteps: [RoutingStep]
     /// prependedSteps + the queue's steps + addedSteps.
-    var steps: [RoutingStep]
+    var steps: [RoutingStep] { didSet { resolvedEpoch = 0 } }
     /// The newest open step; `steps.count` once all have expired (the queue's open pool).
     var stepIndex: Int
     var stepStartedAt: Int64
     /// Bumped whenever the step changes, so older step timers are ignored.
     var stepGeneration: UInt32
     /// Optional requirements with `dropOrder <= droppedThrough` no longer apply.
-    var droppedThrough: Int
+    var droppedThrough: Int { didSet { resolvedEpoch = 0 } }
     /// Agents who declined or missed this task in its current step.
     var exclusions: [Int32]
     /// Agents who declined or missed it in an earlier step: eligible again, but only when no one
@@ -60,6 +60,14 @@ struct TaskState {
     /// Counts entries into a queue; timers of an earlier entry are ignored.
     var entry: UInt32
 
+    /// The step filters resolved for this task (one per step, then the open pool), valid while
+    /// `resolvedEpoch` equals the router's `filterEpoch`; any change to what they depend on
+    /// resets it.
+    var resolved: [ResolvedFilter] = []
+    /// The group of each resolved filter at membership delay 0.
+    var resolvedGroups: [Int32] = []
+    var resolvedEpoch: UInt64 = 0
+
     var isWaiting: Bool { phase == .waiting }
 }
 
@@ -81,4 +89,16 @@ struct TaskKey: Comparable, Hashable {
     static func == (lhs: Self, rhs: Self) -> Bool { lhs.sequence == rhs.sequence && lhs.primary == rhs.primary && lhs.ageBase == rhs.ageBase }
 
     func hash(into hasher: inout Hasher) { hasher.combine(sequence) }
+}
+
+/// The serving order of one task, as plain numbers: effective priority is
+/// `base + min(waited / every, cap)` (without aging: `base`), then age, then arrival.
+struct Urgency {
+    var base: Int64 = 0
+    var ageBase: Int64 = 0
+    var sequence: Int64 = 0
+    /// Aging interval in milliseconds; 0: no aging.
+    var every: Int64 = 0
+    /// Aging cap in points; -1: none.
+    var cap: Int64 = -1
 }
