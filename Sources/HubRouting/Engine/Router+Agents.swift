@@ -254,7 +254,7 @@ extension Router {
         let after = queues[Int(queue)].delays
         guard before != after else { return }
         for slot in tasks.indices {
-            guard let task = tasks[slot], task.queue == queue, task.isWaiting else { continue }
+            guard tasks[slot].alive, case let task = tasks[slot], task.queue == queue, task.isWaiting else { continue }
             for delay in after where !before.contains(delay) && task.enqueuedAt + delay > now.milliseconds {
                 timers.schedule(
                     .delayReached(task: Int32(slot), sequence: task.sequence, entry: task.entry),

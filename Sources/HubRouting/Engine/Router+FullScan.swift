@@ -20,7 +20,7 @@ extension Router {
     mutating func bestTaskByScan(for agent: Int32) -> Int32? {
         var best: Int32?
         for index in tasks.indices {
-            guard let task = tasks[index], task.isWaiting, isAssignable(agent, task.medium), !task.exclusions.contains(agent),
+            guard tasks[index].alive, case let task = tasks[index], task.isWaiting, isAssignable(agent, task.medium), !task.exclusions.contains(agent),
                 firstAdmittingStep(task, agent: agent) != nil
             else { continue }
             if let current = best, !isMoreUrgent(Int32(index), than: current) { continue }
@@ -30,7 +30,7 @@ extension Router {
     }
 
     func orderedCandidatesByScan(_ slot: Int32) -> [AgentCandidate] {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
         var result: [AgentCandidate] = []
         for agent in agents.indices {
@@ -54,7 +54,7 @@ extension Router {
     public func unmatchedPairs() -> [(taskID: String, agentID: String)] {
         var pairs: [(String, String)] = []
         for index in tasks.indices {
-            guard let task = tasks[index], task.isWaiting else { continue }
+            guard tasks[index].alive, case let task = tasks[index], task.isWaiting else { continue }
             for agent in agents.indices where isCandidate(Int32(agent), Int32(index), task, already: []) {
                 if firstAdmittingStep(task, agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].profile.id)) }
             }

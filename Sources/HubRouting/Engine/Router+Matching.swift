@@ -67,7 +67,7 @@ extension Router {
 
     /// The most urgent task of a group that has not excluded the agent.
     func head(of group: Int32, for agent: Int32) -> Int32? {
-        let notExcluding: (TaskKey) -> Bool = { !self.tasks[Int($0.slot)]!.exclusions.contains(agent) }
+        let notExcluding: (TaskKey) -> Bool = { !self.tasks[Int($0.slot)].exclusions.contains(agent) }
         let aging = groups[Int(group)].tasks.first(where: notExcluding)?.slot
         let capped = groups[Int(group)].capped.first(where: notExcluding)?.slot
         switch (aging, capped) {
@@ -105,21 +105,22 @@ extension Router {
     // MARK: Task side: the best free agents for a task
 
     mutating func routeTask(_ slot: Int32) {
-        guard let task = tasks[Int(slot)], task.isWaiting else { return }
-        let policy = queues[Int(task.queue)].policy
-        let strategy = policy.strategy[task.medium]
+        guard tasks[Int(slot)].isWaiting else { return }
+        let queue = Int(tasks[Int(slot)].queue)
+        let strategy = queues[queue].policy.strategy[tasks[Int(slot)].medium]
         let want: Int
         switch strategy {
         case .ringAll: want = configuration.maxParallelOffers
         case .progressive: want = 1
-        default: want = max(1, min(policy.parallelOffers, configuration.maxParallelOffers))
+        default: want = max(1, min(queues[queue].policy.parallelOffers, configuration.maxParallelOffers))
         }
         let ordered = orderedCandidates(slot, enough: want + configuration.explainAlternatives + 1, wholeFirstBlock: strategy.needsWholeBlock)
         let (chosen, rest) = choose(from: ordered, slot: slot, strategy: strategy, want: want)
-        let pending = task.entryCheckPending
-        tasks[Int(slot)]!.entryCheckPending = false
+        let pending = tasks[Int(slot)].entryCheckPending
+        tasks[Int(slot)].entryCheckPending = false
         guard !chosen.isEmpty else {
-            if pending, task.stepIndex < task.steps.count, task.steps[task.stepIndex].skipIfNoneFree {
+            let step = tasks[Int(slot)].stepIndex
+            if pending, step < tasks[Int(slot)].steps.count, tasks[Int(slot)].steps[step].skipIfNoneFree {
                 advanceStep(slot, reason: .noneFree)
             }
             return
@@ -128,7 +129,8 @@ extension Router {
             slot, to: chosen, cause: chosen.count > 1 ? .parallel : .taskReady,
             alternatives: Array(rest.prefix(configuration.explainAlternatives)), considered: ordered.count)
         if strategy == .progressive {
-            timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + policy.progressiveInterval)
+            timers.schedule(
+                .progressiveRing(task: slot, sequence: tasks[Int(slot)].sequence), at: now + queues[queue].policy.progressiveInterval)
         }
     }
 
@@ -142,13 +144,13 @@ extension Router {
             let chosen = Array(block.prefix(want))
             return (chosen, Array(block.dropFirst(chosen.count)) + Array(ordered[blockEnd...]))
         case .bestSkill:
-            let task = tasks[Int(slot)]!
+            let task = tasks[Int(slot)]
             let filter = stepFilter(task, first.step)
             let scores = block.map { candidate in filter.skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) } }
             let order = block.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
             block = order.map { block[$0] }
         case .topDown:
-            if let memory = tasks[Int(slot)]!.huntMemory, memory.tier == first.key.tier,
+            if let memory = tasks[Int(slot)].huntMemory, memory.tier == first.key.tier,
                 let start = block.firstIndex(where: { $0.key.first > Int64(memory.position) })
             {
                 block = Array(block[start...] + block[..<start])
@@ -165,7 +167,7 @@ extension Router {
     /// `enough` of them when there are, and the whole first (step, tier) block if asked.
     mutating func orderedCandidates(_ slot: Int32, enough: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
         flushStaleAgents()
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
             guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
             guard wholeFirstBlock, let last = more.last ?? found.last else { return true }
@@ -226,18 +228,17 @@ extension Router {
     }
 
     /// The steps whose agents are eligible now, in preference order.
-    func openSteps(_ task: TaskState) -> [Int] {
+    func openSteps(_ task: TaskState) -> OpenSteps {
         openSteps(stepIndex: task.stepIndex, count: task.steps.count, queue: task.queue)
     }
 
-    func openSteps(_ slot: Int32) -> [Int] {
-        openSteps(stepIndex: tasks[Int(slot)]!.stepIndex, count: tasks[Int(slot)]!.steps.count, queue: tasks[Int(slot)]!.queue)
+    func openSteps(_ slot: Int32) -> OpenSteps {
+        openSteps(stepIndex: tasks[Int(slot)].stepIndex, count: tasks[Int(slot)].steps.count, queue: tasks[Int(slot)].queue)
     }
 
-    private func openSteps(stepIndex: Int, count: Int, queue: Int32) -> [Int] {
-        var steps = Array(0..<min(stepIndex + 1, count))
-        if stepIndex >= count && (!queues[Int(queue)].policy.strict || count == 0) { steps.append(count) }
-        return steps
+    private func openSteps(stepIndex: Int, count: Int, queue: Int32) -> OpenSteps {
+        OpenSteps(
+            steps: min(stepIndex + 1, count), pool: stepIndex >= count && (!queues[Int(queue)].policy.strict || count == 0) ? count : nil)
     }
 
     func stepFilter(_ task: TaskState, _ step: Int) -> ResolvedFilter {
@@ -265,16 +266,20 @@ extension Router {
     /// Offers the task to the chosen agents (one, or several in parallel), reserving their
     /// capacity in the same step. An agent with auto-accept takes it at once.
     mutating func offer(_ slot: Int32, to chosen: [AgentCandidate], cause: OfferExplanation.Cause, alternatives: [AgentCandidate], considered: Int) {
-        var task = tasks[Int(slot)]!
-        let policy = queues[Int(task.queue)].policy
-        let strategy = policy.strategy[task.medium]
         withdraw(slot)
-        task = tasks[Int(slot)]!
-        tasks[Int(slot)]!.phase = .offered
+        tasks[Int(slot)].phase = .offered
+        // Fields, not the whole task: a copy would retain every array in it.
+        let task = (
+            id: tasks[Int(slot)].id, queue: tasks[Int(slot)].queue, medium: tasks[Int(slot)].medium, sequence: tasks[Int(slot)].sequence,
+            stepCount: tasks[Int(slot)].steps.count)
+        let queueID = queues[Int(task.queue)].policy.id
+        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        let timeout = queues[Int(task.queue)].policy.offerTimeout[task.medium]
         let autoAccepting = chosen.first { agents[Int($0.agent)].profile.autoAccept.contains(task.medium) }
         let targets = autoAccepting.map { [$0] } ?? chosen
-        let effective = effectivePriority(task)
-        let waited = now - RoutingInstant(milliseconds: task.enqueuedAt)
+        let (numerator, denominator) = fraction(urgencies[Int(slot)])
+        let effective = Double(numerator) / Double(denominator)
+        let waited = now - RoutingInstant(milliseconds: tasks[Int(slot)].enqueuedAt)
         for candidate in targets {
             nextOfferNumber += 1
             let offerSlot: Int32
@@ -284,30 +289,30 @@ extension Router {
                 offerSlot = Int32(offers.count)
                 offers.append(OfferState(offer: Offer(id: "", taskID: "", agentID: "", expiresAt: now, explanation: emptyExplanation), number: 0, task: 0, taskSequence: 0, agent: 0, medium: .voice, open: false))
             }
-            let stepName = candidate.step < task.steps.count ? task.steps[candidate.step].name : "queue"
+            let stepName = candidate.step < task.stepCount ? tasks[Int(slot)].steps[candidate.step].name : "queue"
             let explanation = OfferExplanation(
-                cause: cause, queue: policy.id, step: candidate.step, stepName: stepName,
+                cause: cause, queue: queueID, step: candidate.step, stepName: stepName,
                 tier: candidate.key.tier > 0 ? Int(candidate.key.tier) : nil, strategy: strategy,
-                strategyKey: keyText(candidate, task), effectivePriority: effective, waited: waited, eligibleCount: considered,
+                strategyKey: keyText(candidate, slot), effectivePriority: effective, waited: waited, eligibleCount: considered,
                 alternatives: alternatives.map {
                     OfferExplanation.Candidate(
                         agentID: agents[Int($0.agent)].profile.id, step: $0.step, tier: $0.key.tier > 0 ? Int($0.key.tier) : nil,
-                        strategyKey: keyText($0, task))
+                        strategyKey: keyText($0, slot))
                 })
             let offer = Offer(
                 id: "offer-\(nextOfferNumber)", taskID: task.id, agentID: agents[Int(candidate.agent)].profile.id,
-                expiresAt: now + policy.offerTimeout[task.medium], explanation: explanation)
+                expiresAt: now + timeout, explanation: explanation)
             offers[Int(offerSlot)] = OfferState(
                 offer: offer, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
                 open: true)
             offerIndex[offer.id] = offerSlot
-            tasks[Int(slot)]!.offers.append(offerSlot)
+            tasks[Int(slot)].offers.append(offerSlot)
             agents[Int(candidate.agent)].openOffers.append(offerSlot)
             agents[Int(candidate.agent)].counters.offered += 1
             if strategy == .random { agents[Int(candidate.agent)].randomKey = Int64(bitPattern: random.next() >> 1) }
             reserve(candidate.agent, task.medium)
             if let membership = agents[Int(candidate.agent)].memberships.first(where: { $0.queue == task.queue }) {
-                tasks[Int(slot)]!.huntMemory = (membership.tier, membership.position)
+                tasks[Int(slot)].huntMemory = (membership.tier, membership.position)
             }
             output.append(.offered(offer))
             if autoAccepting != nil {
@@ -320,35 +325,38 @@ extension Router {
 
     /// For a decision started by the agent: where the agent stands for the task.
     mutating func explainAgentSide(_ slot: Int32, _ agent: Int32) -> AgentCandidate {
-        let task = tasks[Int(slot)]!
-        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
-        let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
-        let waited = now.milliseconds - task.enqueuedAt
-        var step = task.steps.count
+        let queue = tasks[Int(slot)].queue
+        let medium = tasks[Int(slot)].medium
+        let strategy = queues[Int(queue)].policy.strategy[medium]
+        let membership = agents[Int(agent)].memberships.first { $0.queue == queue }
+        let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
+        var step = tasks[Int(slot)].steps.count
         let resolved = resolvedFilters(slot)
-        for index in openSteps(task) {
+        for index in openSteps(slot) {
             let filter = resolved[index]
             let delay = filter.agents == nil ? membership?.delay : nil
             if let delay, delay > waited { continue }
-            if passes(filter, agent: agent, queue: task.queue, delay: delay) {
+            if passes(filter, agent: agent, queue: queue, delay: delay) {
                 step = index
                 break
             }
         }
-        let key = membership.map { strategyKey(agent, $0, task.medium, strategy) } ?? pinnedKey(agent, task)
+        let key = membership.map { strategyKey(agent, $0, medium, strategy) } ?? pinnedKey(agent, tasks[Int(slot)])
         return AgentCandidate(agent: agent, step: step, key: key)
     }
 
-    func keyText(_ candidate: AgentCandidate, _ task: TaskState) -> StrategyKey {
-        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+    func keyText(_ candidate: AgentCandidate, _ slot: Int32) -> StrategyKey {
+        let medium = tasks[Int(slot)].medium
+        let strategy = queues[Int(tasks[Int(slot)].queue)].policy.strategy[medium]
         var score: Int?
         if strategy == .bestSkill {
-            score = stepFilter(task, candidate.step).skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) }
+            score = stepFilter(tasks[Int(slot)], candidate.step).skills.reduce(0) {
+                $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0)
+            }
         }
-        let agent = agents[Int(candidate.agent)]
         return StrategyKey(
-            strategy: strategy, medium: task.medium, first: candidate.key.first, second: candidate.key.second, skillScore: score,
-            load: agent.load[task.medium], capacity: agent.profile.capacity[task.medium])
+            strategy: strategy, medium: medium, first: candidate.key.first, second: candidate.key.second, skillScore: score,
+            load: agents[Int(candidate.agent)].load[medium], capacity: agents[Int(candidate.agent)].profile.capacity[medium])
     }
 
     private var emptyExplanation: OfferExplanation {
@@ -356,6 +364,26 @@ extension Router {
             cause: .taskReady, queue: "", step: 0, stepName: "", tier: nil, strategy: .longestIdle,
             strategyKey: StrategyKey(strategy: .longestIdle, medium: .voice, first: 0, second: 0, load: 0, capacity: 0), effectivePriority: 0,
             waited: .zero, eligibleCount: 0, alternatives: [])
+    }
+}
+
+/// Open step indices in preference order, without allocating: `0..<steps`, then the queue's
+/// open pool (`pool`) if it is open.
+struct OpenSteps: Sequence, IteratorProtocol {
+    let steps: Int
+    let pool: Int?
+    private var position = 0
+
+    init(steps: Int, pool: Int?) {
+        self.steps = steps
+        self.pool = pool
+    }
+
+    mutating func next() -> Int? {
+        defer { position += 1 }
+        if position < steps { return position }
+        if position == steps, let pool { return pool }
+        return nil
     }
 }
 

@@ -4,25 +4,25 @@ extension Router {
     /// The agent takes the task: the reservation becomes the assignment, other offers of the
     /// task are rescinded.
     mutating func acceptOffer(_ offerSlot: Int32) {
-        let state = offers[Int(offerSlot)]
-        let slot = state.task
-        let agent = state.agent
+        let slot = offers[Int(offerSlot)].task
+        let agent = offers[Int(offerSlot)].agent
+        let medium = offers[Int(offerSlot)].medium
         closeOffer(offerSlot)
         agents[Int(agent)].openOffers.removeAll { $0 == offerSlot }
         agents[Int(agent)].assigned.append(slot)
         agents[Int(agent)].lastAssignedAt = now.milliseconds
-        agents[Int(agent)].lastAssignedOn[state.medium] = now.milliseconds
+        agents[Int(agent)].lastAssignedOn[medium] = now.milliseconds
         agents[Int(agent)].lastFreeAt = now.milliseconds
         agents[Int(agent)].consecutiveNoAnswer = 0
         agents[Int(agent)].counters.accepted += 1
-        tasks[Int(slot)]!.offers.removeAll { $0 == offerSlot }
-        for other in tasks[Int(slot)]!.offers { endOffer(other, reason: .lostRace, returnTask: false) }
-        let task = tasks[Int(slot)]!
-        tasks[Int(slot)]!.offers = []
-        tasks[Int(slot)]!.phase = .assigned(agent: agent)
-        tasks[Int(slot)]!.assignedAt = now.milliseconds
-        queues[Int(task.queue)].present[task.medium].remove(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
-        output.append(.assigned(taskID: task.id, agentID: agents[Int(agent)].profile.id, offerID: state.offer.id))
+        tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
+        for other in tasks[Int(slot)].offers { endOffer(other, reason: .lostRace, returnTask: false) }
+        tasks[Int(slot)].offers = []
+        tasks[Int(slot)].phase = .assigned(agent: agent)
+        tasks[Int(slot)].assignedAt = now.milliseconds
+        let present = PresentKey(enqueuedAt: tasks[Int(slot)].enqueuedAt, sequence: tasks[Int(slot)].sequence, slot: slot)
+        queues[Int(tasks[Int(slot)].queue)].present[medium].remove(present)
+        output.append(.assigned(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].profile.id, offerID: offers[Int(offerSlot)].offer.id))
         refreshAgent(agent)
         markDirty(agent: agent)
     }
@@ -67,18 +67,20 @@ extension Router {
     /// waits again (with its age) unless other offers of it are still open or `returnTask` is
     /// false.
     mutating func endOffer(_ offerSlot: Int32, reason: OfferEndReason, returnTask: Bool = true) {
-        let state = offers[Int(offerSlot)]
-        guard state.open else { return }
+        guard offers[Int(offerSlot)].open else { return }
+        let agent = offers[Int(offerSlot)].agent
+        let slot = offers[Int(offerSlot)].task
         closeOffer(offerSlot)
-        agents[Int(state.agent)].openOffers.removeAll { $0 == offerSlot }
-        release(state.agent, state.medium, freshIdle: false)
-        output.append(.offerEnded(offerID: state.offer.id, taskID: state.offer.taskID, agentID: state.offer.agentID, reason: reason))
-        guard let task = tasks[Int(state.task)], task.sequence == state.taskSequence else { return }
-        tasks[Int(state.task)]!.offers.removeAll { $0 == offerSlot }
-        if returnTask, tasks[Int(state.task)]!.offers.isEmpty, task.phase == .offered {
-            tasks[Int(state.task)]!.phase = .waiting
-            regroup(state.task)
-            markDirty(task: state.task)
+        agents[Int(agent)].openOffers.removeAll { $0 == offerSlot }
+        release(agent, offers[Int(offerSlot)].medium, freshIdle: false)
+        let offer = offers[Int(offerSlot)].offer
+        output.append(.offerEnded(offerID: offer.id, taskID: offer.taskID, agentID: offer.agentID, reason: reason))
+        guard tasks[Int(slot)].alive, tasks[Int(slot)].sequence == offers[Int(offerSlot)].taskSequence else { return }
+        tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
+        if returnTask, tasks[Int(slot)].offers.isEmpty, tasks[Int(slot)].phase == .offered {
+            tasks[Int(slot)].phase = .waiting
+            regroup(slot)
+            markDirty(task: slot)
         }
     }
 
@@ -90,20 +92,20 @@ extension Router {
 
     /// The agent is not offered the task again in its current step.
     mutating func exclude(_ agent: Int32, from slot: Int32) {
-        guard tasks[Int(slot)] != nil, !tasks[Int(slot)]!.exclusions.contains(agent) else { return }
-        tasks[Int(slot)]!.exclusions.append(agent)
+        guard tasks[Int(slot)].alive, !tasks[Int(slot)].exclusions.contains(agent) else { return }
+        tasks[Int(slot)].exclusions.append(agent)
     }
 
     /// Progressive ringing: one more agent while the earlier ones keep ringing.
     mutating func ringNext(_ slot: Int32) {
-        guard let task = tasks[Int(slot)], task.phase == .offered, task.offers.count < configuration.maxParallelOffers else { return }
+        guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.phase == .offered, task.offers.count < configuration.maxParallelOffers else { return }
         let ordered = orderedCandidates(slot, enough: 1 + configuration.explainAlternatives, wholeFirstBlock: false)
         guard let next = ordered.first else {
             timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + queues[Int(task.queue)].policy.progressiveInterval)
             return
         }
         addOffer(slot, to: next, alternatives: Array(ordered.dropFirst().prefix(configuration.explainAlternatives)), considered: ordered.count)
-        if let still = tasks[Int(slot)], still.phase == .offered {
+        if tasks[Int(slot)].alive, case let still = tasks[Int(slot)], still.phase == .offered {
             timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + queues[Int(task.queue)].policy.progressiveInterval)
         }
     }

@@ -9,7 +9,7 @@ extension Router {
     /// Arrival-time triggers of the task's queue, in order. Returns false when the task left the
     /// queue (ended or requeued).
     mutating func applyArrivalOverflow(_ slot: Int32) -> Bool {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         let queue = queues[Int(task.queue)]
         for (index, rule) in queue.policy.overflow.enumerated() where rule.applies(to: task.medium) {
             let fires: Bool
@@ -31,7 +31,7 @@ extension Router {
     /// Applies overflow rule `rule` of the task's queue. Returns false when the task left the
     /// queue.
     mutating func fireOverflow(_ slot: Int32, _ rule: Int) -> Bool {
-        var task = tasks[Int(slot)]!
+        var task = tasks[Int(slot)]
         guard task.firedOverflow & (1 << UInt64(rule)) == 0 else { return true }
         task.firedOverflow |= 1 << UInt64(rule)
         tasks[Int(slot)] = task
@@ -42,26 +42,26 @@ extension Router {
         case .requeue(let target, let keepAge):
             let queue = queueIndex[target]!
             takeOutOfQueue(slot)
-            tasks[Int(slot)]!.hops += 1
-            tasks[Int(slot)]!.prependedSteps = []
-            tasks[Int(slot)]!.addedSteps = []
-            if !keepAge { tasks[Int(slot)]!.ageBase = now.milliseconds }
+            tasks[Int(slot)].hops += 1
+            tasks[Int(slot)].prependedSteps = []
+            tasks[Int(slot)].addedSteps = []
+            if !keepAge { tasks[Int(slot)].ageBase = now.milliseconds }
             enterQueue(slot, queue, resumed: false)
             return false
         case .addSteps(let steps):
             let wasPastLastStep = task.stepIndex >= task.steps.count
-            tasks[Int(slot)]!.addedSteps += steps
-            tasks[Int(slot)]!.steps = task.prependedSteps + queues[Int(task.queue)].policy.steps + tasks[Int(slot)]!.addedSteps
+            tasks[Int(slot)].addedSteps += steps
+            tasks[Int(slot)].steps = task.prependedSteps + queues[Int(task.queue)].policy.steps + tasks[Int(slot)].addedSteps
             if wasPastLastStep {
-                tasks[Int(slot)]!.stepStartedAt = now.milliseconds
-                tasks[Int(slot)]!.stepGeneration &+= 1
+                tasks[Int(slot)].stepStartedAt = now.milliseconds
+                tasks[Int(slot)].stepGeneration &+= 1
                 scheduleStepExpiry(slot)
             }
             regroup(slot)
             markDirty(task: slot)
             return true
         case .raisePriority(let points):
-            tasks[Int(slot)]!.priority += points
+            tasks[Int(slot)].priority += points
             regroup(slot)
             return true
         case .offerCallback, .ticket, .cancel:
@@ -74,8 +74,8 @@ extension Router {
 
     /// Rescinds the task's offers and takes it out of its queue.
     private mutating func takeOutOfQueue(_ slot: Int32) {
-        for offer in tasks[Int(slot)]!.offers { endOffer(offer, reason: .taskGone, returnTask: false) }
-        tasks[Int(slot)]!.offers = []
+        for offer in tasks[Int(slot)].offers { endOffer(offer, reason: .taskGone, returnTask: false) }
+        tasks[Int(slot)].offers = []
         leaveQueue(slot)
     }
 
@@ -90,7 +90,7 @@ extension Router {
         guard !rules.isEmpty else { return }
         let generation = queues[Int(queue)].staffGeneration[medium]
         for present in queues[Int(queue)].present[medium].elements {
-            guard let task = tasks[Int(present.slot)] else { continue }
+            guard tasks[Int(present.slot)].alive, case let task = tasks[Int(present.slot)] else { continue }
             for (index, limit) in rules where task.firedOverflow & (1 << UInt64(index)) == 0 {
                 let since = max(now.milliseconds, task.enqueuedAt)
                 timers.schedule(
@@ -118,7 +118,7 @@ extension Router {
     /// The expected wait of a task that has just entered its queue; nil when nobody could
     /// serve it.
     func estimatedWait(for slot: Int32) -> Duration? {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         return waitEstimate(queue: task.queue, medium: task.medium, excluding: slot).forNewArrival
     }
 }

@@ -38,10 +38,10 @@ extension Router {
         // The strategy may have changed: every member's keys in this queue.
         for agent in queues[Int(queue)].members { refreshAgent(agent) }
         for slot in tasks.indices {
-            guard let task = tasks[slot], task.queue == queue else { continue }
-            tasks[slot]!.steps = task.prependedSteps + policy.steps + task.addedSteps
-            tasks[slot]!.stepIndex = min(task.stepIndex, tasks[slot]!.steps.count)
-            tasks[slot]!.stepGeneration &+= 1
+            guard tasks[slot].alive, case let task = tasks[slot], task.queue == queue else { continue }
+            tasks[slot].steps = task.prependedSteps + policy.steps + task.addedSteps
+            tasks[slot].stepIndex = min(task.stepIndex, tasks[slot].steps.count)
+            tasks[slot].stepGeneration &+= 1
             if task.isWaiting {
                 scheduleStepExpiry(Int32(slot))
                 regroup(Int32(slot))

@@ -28,7 +28,7 @@ extension Router {
         let agent = agents[Int(slot)]
         return AgentSnapshot(
             id: id, active: agent.active, presence: agent.presence, load: agent.load,
-            assigned: agent.assigned.compactMap { tasks[Int($0)]?.id }.sorted(),
+            assigned: agent.assigned.compactMap { (tasks[Int($0)].alive ? tasks[Int($0)].id : nil) }.sorted(),
             offers: agent.openOffers.map { offers[Int($0)].offer.id }.sorted(),
             wrapUps: agent.wrapUps.map(\.taskID),
             readyAt: agent.readyAt > now.milliseconds ? RoutingInstant(milliseconds: agent.readyAt) : nil,
@@ -39,7 +39,7 @@ extension Router {
     public var agentSnapshots: [AgentSnapshot] { agentIndex.keys.sorted().compactMap { agent($0) } }
 
     public func task(_ id: String) -> TaskSnapshot? {
-        guard let slot = taskIndex[id], let task = tasks[Int(slot)] else { return nil }
+        guard let slot = taskIndex[id], tasks[Int(slot)].alive, case let task = tasks[Int(slot)] else { return nil }
         let phase: TaskSnapshot.Phase
         switch task.phase {
         case .waiting: phase = .waiting
@@ -53,6 +53,9 @@ extension Router {
             enqueuedAt: RoutingInstant(milliseconds: task.enqueuedAt),
             excludedAgents: task.exclusions.map { agents[Int($0)].profile.id }.sorted())
     }
+
+    /// Whether the task is in the router (waiting, offered or assigned).
+    public func contains(task id: String) -> Bool { taskIndex[id] != nil }
 
     /// An open offer.
     public func offer(_ id: String) -> Offer? {

@@ -9,7 +9,7 @@ extension Router {
             slot = free
         } else {
             slot = Int32(tasks.count)
-            tasks.append(nil)
+            tasks.append(.dead)
         }
         var ageBase = min(request.ageBase?.milliseconds ?? now.milliseconds, now.milliseconds)
         var resumed = false
@@ -56,16 +56,16 @@ extension Router {
             task.capped = false
             task.entry &+= 1
         }
-        let medium = tasks[Int(slot)]!.medium
-        let sequence = tasks[Int(slot)]!.sequence
-        let entry = tasks[Int(slot)]!.entry
+        let medium = tasks[Int(slot)].medium
+        let sequence = tasks[Int(slot)].sequence
+        let entry = tasks[Int(slot)].entry
         queues[Int(queue)].present[medium].insert(PresentKey(enqueuedAt: now, sequence: sequence, slot: slot))
         queues[Int(queue)].statistics[medium].recordArrival(at: now)
-        output.append(.queued(taskID: tasks[Int(slot)]!.id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
+        output.append(.queued(taskID: tasks[Int(slot)].id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
 
         guard applyArrivalOverflow(slot) else { return }
 
-        let task = (medium: medium, ageBase: tasks[Int(slot)]!.ageBase)
+        let task = (medium: medium, ageBase: tasks[Int(slot)].ageBase)
         for (index, rule) in policy.overflow.enumerated() where rule.applies(to: task.medium) {
             switch rule.trigger {
             case .waited(let limit):
@@ -96,26 +96,26 @@ extension Router {
     }
 
     /// Changes a task in place (binding it to a local would copy every field).
-    mutating func modifyTask(_ slot: Int32, _ body: (inout TaskState) -> Void) { body(&tasks[Int(slot)]!) }
+    mutating func modifyTask(_ slot: Int32, _ body: (inout TaskState) -> Void) { body(&tasks[Int(slot)]) }
 
     /// Takes a task out of its queue's sets (it stays in the router).
     mutating func leaveQueue(_ slot: Int32) {
         withdraw(slot)
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         queues[Int(task.queue)].present[task.medium].remove(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
     }
 
     /// Forgets a task that has left the router.
     mutating func discard(_ slot: Int32) {
-        let id = tasks[Int(slot)]!.id
-        tasks[Int(slot)] = nil
+        let id = tasks[Int(slot)].id
+        tasks[Int(slot)] = .dead
         taskIndex[id] = nil
         freeTaskSlots.append(slot)
     }
 
     mutating func updateTask(_ update: TaskUpdate) {
         let slot = taskIndex[update.id]!
-        var task = tasks[Int(slot)]!
+        var task = tasks[Int(slot)]
         if let priority = update.priority { task.priority = priority }
         if let attributes = update.attributes { task.attributes = attributes }
         if let requirements = update.requirements { task.extraRequirements = requirements }
@@ -134,7 +134,7 @@ extension Router {
     }
 
     mutating func cancelTask(slot: Int32, reason: CancelReason) {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         switch task.phase {
         case .assigned:
             completeTask(slot: slot)
@@ -158,27 +158,28 @@ extension Router {
 
     /// The agent finished: counters, handle-time statistics, and wrap-up holding the agent's slot.
     mutating func completeTask(slot: Int32) {
-        let task = tasks[Int(slot)]!
-        guard case .assigned(let agent) = task.phase else { return }
+        guard case .assigned(let agent) = tasks[Int(slot)].phase else { return }
+        let queue = Int(tasks[Int(slot)].queue)
+        let medium = tasks[Int(slot)].medium
         agents[Int(agent)].assigned.removeAll { $0 == slot }
-        let handled = now.milliseconds - task.assignedAt
+        let handled = now.milliseconds - tasks[Int(slot)].assignedAt
         agents[Int(agent)].counters.handled += 1
         agents[Int(agent)].counters.handleMilliseconds += handled
-        let policy = queues[Int(task.queue)].policy
-        var wrapUp = agents[Int(agent)].profile.wrapUp[task.medium] ?? policy.wrapUp[task.medium]
-        if let cap = policy.maxWrapUp { wrapUp = min(wrapUp, cap) }
+        var wrapUp = agents[Int(agent)].profile.wrapUp[medium] ?? queues[queue].policy.wrapUp[medium]
+        if let cap = queues[queue].policy.maxWrapUp { wrapUp = min(wrapUp, cap) }
         let wrapMilliseconds = max(0, wrapUp.wholeMilliseconds)
-        queues[Int(task.queue)].statistics[task.medium].recordHandleTime(handled + wrapMilliseconds)
+        queues[queue].statistics[medium].recordHandleTime(handled + wrapMilliseconds)
         if wrapMilliseconds > 0 {
             nextToken &+= 1
             let until = now.milliseconds + wrapMilliseconds
-            agents[Int(agent)].wrapUps.append(AgentState.WrapUp(taskID: task.id, medium: task.medium, until: until, token: nextToken))
+            let id = tasks[Int(slot)].id
+            agents[Int(agent)].wrapUps.append(AgentState.WrapUp(taskID: id, medium: medium, until: until, token: nextToken))
             timers.schedule(.wrapUpEnd(agent: agent, token: nextToken), at: RoutingInstant(milliseconds: until))
-            output.append(.wrapUpStarted(agentID: agents[Int(agent)].profile.id, taskID: task.id, until: RoutingInstant(milliseconds: until)))
+            output.append(.wrapUpStarted(agentID: agents[Int(agent)].profile.id, taskID: id, until: RoutingInstant(milliseconds: until)))
             agents[Int(agent)].lastFreeAt = now.milliseconds
             refreshAgent(agent)
         } else {
-            release(agent, task.medium, freshIdle: true)
+            release(agent, medium, freshIdle: true)
         }
         discard(slot)
     }
@@ -191,7 +192,7 @@ extension Router {
     }
 
     mutating func transferTask(slot: Int32, to target: TransferTarget, keepAge: Bool) {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         var previousAgent: Int32?
         switch task.phase {
         case .assigned(let agent):
@@ -210,20 +211,20 @@ extension Router {
         switch target {
         case .queue(let id):
             queue = queueIndex[id]!
-            tasks[Int(slot)]!.prependedSteps = []
+            tasks[Int(slot)].prependedSteps = []
         case .agent(let id, let queueID, let within):
             queue = queueID.flatMap { queueIndex[$0] } ?? task.queue
             let step = RoutingStep(
                 name: "transfer to \(id)", filter: AgentFilter(agents: [.agent(id)]), duration: within, skipIfNoneLoggedIn: false)
-            tasks[Int(slot)]!.prependedSteps = [step]
+            tasks[Int(slot)].prependedSteps = [step]
             if agentIndex[id] == previousAgent { previousAgent = nil }
         }
-        tasks[Int(slot)]!.addedSteps = []
-        tasks[Int(slot)]!.hops = 0
-        if !keepAge { tasks[Int(slot)]!.ageBase = now.milliseconds }
+        tasks[Int(slot)].addedSteps = []
+        tasks[Int(slot)].hops = 0
+        if !keepAge { tasks[Int(slot)].ageBase = now.milliseconds }
         enterQueue(slot, queue, resumed: false)
         // The agent who passed it on is not offered it back in its first step.
-        if let previousAgent, tasks[Int(slot)]?.isWaiting == true { tasks[Int(slot)]!.exclusions = [previousAgent] }
+        if let previousAgent, tasks[Int(slot)].isWaiting { tasks[Int(slot)].exclusions = [previousAgent] }
     }
 
     func resumeSlotKey(queue: Int32, key: String) -> String { "\(queue)|\(key)" }
@@ -237,7 +238,7 @@ extension Router {
     /// The newest step expires (or is skipped): exclusions reset, optional skills of that step
     /// number dropped, the next step opens.
     mutating func advanceStep(_ slot: Int32, reason: StepAdvanceReason) {
-        var task = tasks[Int(slot)]!
+        var task = tasks[Int(slot)]
         guard task.stepIndex < task.steps.count else { return }
         let ended = task.stepIndex + 1
         task.stepIndex += 1
@@ -262,17 +263,17 @@ extension Router {
 
     /// Skips, one after the other, newest steps whose agents are all logged out.
     mutating func skipStepsNobodyCanTake(_ slot: Int32) {
-        while tasks[Int(slot)] != nil {
-            let step = tasks[Int(slot)]!.stepIndex
-            guard step < tasks[Int(slot)]!.steps.count, tasks[Int(slot)]!.steps[step].skipIfNoneLoggedIn else { return }
+        while tasks[Int(slot)].alive {
+            let step = tasks[Int(slot)].stepIndex
+            guard step < tasks[Int(slot)].steps.count, tasks[Int(slot)].steps[step].skipIfNoneLoggedIn else { return }
             let filter = resolvedFilters(slot)[step]
-            if anyLoggedIn(filter, group: resolvedGroups(slot)[step], medium: tasks[Int(slot)]!.medium) { return }
+            if anyLoggedIn(filter, group: resolvedGroups(slot)[step], medium: tasks[Int(slot)].medium) { return }
             advanceStep(slot, reason: .noneLoggedIn)
         }
     }
 
     mutating func scheduleStepExpiry(_ slot: Int32) {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         guard task.stepIndex < task.steps.count, let duration = task.steps[task.stepIndex].duration[task.medium] else { return }
         timers.schedule(
             .stepExpiry(task: slot, sequence: task.sequence, generation: task.stepGeneration),
@@ -296,7 +297,7 @@ extension Router {
     }
 
     func key(_ slot: Int32) -> (TaskKey, capped: Bool) {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         let priority = Int64(basePriority(task))
         var primary = -priority
         var capped = false
@@ -314,18 +315,18 @@ extension Router {
 
     /// The task's step filters, resolved (cached until something they depend on changes).
     mutating func resolvedFilters(_ slot: Int32) -> [ResolvedFilter] {
-        if tasks[Int(slot)]!.resolvedEpoch != filterEpoch { resolveSteps(slot) }
-        return tasks[Int(slot)]!.resolved
+        if tasks[Int(slot)].resolvedEpoch != filterEpoch { resolveSteps(slot) }
+        return tasks[Int(slot)].resolved
     }
 
     /// The group of each step filter at delay 0 (cached with the filters).
     mutating func resolvedGroups(_ slot: Int32) -> [Int32] {
-        if tasks[Int(slot)]!.resolvedEpoch != filterEpoch { resolveSteps(slot) }
-        return tasks[Int(slot)]!.resolvedGroups
+        if tasks[Int(slot)].resolvedEpoch != filterEpoch { resolveSteps(slot) }
+        return tasks[Int(slot)].resolvedGroups
     }
 
     private mutating func resolveSteps(_ slot: Int32) {
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         var filters = task.steps.map { resolve($0.filter, for: task) }
         filters.append(resolve(AgentFilter(), for: task))
         var groups: [Int32] = []
@@ -344,9 +345,9 @@ extension Router {
     mutating func groupSlots(_ slot: Int32) -> [Int32] {
         let resolved = resolvedFilters(slot)
         let cached = resolvedGroups(slot)
-        let queue = tasks[Int(slot)]!.queue
-        let medium = tasks[Int(slot)]!.medium
-        let waited = now.milliseconds - tasks[Int(slot)]!.enqueuedAt
+        let queue = tasks[Int(slot)].queue
+        let medium = tasks[Int(slot)].medium
+        let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
         let delays = queues[Int(queue)].delays
         var result: [Int32] = []
         for step in openSteps(slot) {
@@ -365,7 +366,7 @@ extension Router {
     /// Refreshes the numbers the serving order compares.
     mutating func updateUrgency(_ slot: Int32) {
         while urgencies.count < tasks.count { urgencies.append(Urgency()) }
-        let task = tasks[Int(slot)]!
+        let task = tasks[Int(slot)]
         let aging = queues[Int(task.queue)].policy.aging
         urgencies[Int(slot)] = Urgency(
             base: Int64(basePriority(task)), ageBase: task.ageBase, sequence: task.sequence,
@@ -374,8 +375,8 @@ extension Router {
 
     /// Puts a waiting task in exactly the groups and with the key it should have now.
     mutating func regroup(_ slot: Int32) {
-        if tasks[Int(slot)] != nil { updateUrgency(slot) }
-        guard let task = tasks[Int(slot)], task.isWaiting else {
+        if tasks[Int(slot)].alive { updateUrgency(slot) }
+        guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.isWaiting else {
             withdraw(slot)
             return
         }
@@ -390,17 +391,17 @@ extension Router {
             if capped { groups[Int(group)].capped.insert(newKey) } else { groups[Int(group)].tasks.insert(newKey) }
             listGroup(group)
         }
-        tasks[Int(slot)]!.groups = newGroups
-        tasks[Int(slot)]!.key = newKey
-        tasks[Int(slot)]!.capped = capped
+        tasks[Int(slot)].groups = newGroups
+        tasks[Int(slot)].key = newKey
+        tasks[Int(slot)].capped = capped
     }
 
     /// Takes a task out of all its groups.
     mutating func withdraw(_ slot: Int32) {
-        guard let task = tasks[Int(slot)], let key = task.key else { return }
+        guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], let key = task.key else { return }
         for group in task.groups { removeFromGroup(group, key: key, capped: task.capped) }
-        tasks[Int(slot)]!.groups = []
-        tasks[Int(slot)]!.key = nil
+        tasks[Int(slot)].groups = []
+        tasks[Int(slot)].key = nil
     }
 
     private mutating func removeFromGroup(_ group: Int32, key: TaskKey, capped: Bool) {
@@ -439,13 +440,22 @@ extension Router {
     /// A step filter with the task's values in: requirements merged in, agent references and
     /// `task.` paths resolved.
     func resolve(_ filter: AgentFilter, for task: TaskState) -> ResolvedFilter {
-        var levels: [String: Int] = [:]
-        let requirements = (task.extraRequirements + queues[Int(task.queue)].policy.requirements)
-            .filter { !($0.optional && $0.dropOrder <= task.droppedThrough) } + filter.skills
-        for requirement in requirements {
-            guard let skill = resolveSkillName(requirement.skill, task) else { continue }
-            levels[skill] = max(levels[skill] ?? 0, requirement.minLevel)
+        // Few requirements: a small sorted array merges them faster than a dictionary.
+        var levels: [SkillLevel] = []
+        func add(_ requirement: SkillRequirement) {
+            guard let skill = resolveSkillName(requirement.skill, task) else { return }
+            if let index = levels.firstIndex(where: { $0.skill == skill }) {
+                levels[index].level = max(levels[index].level, requirement.minLevel)
+            } else {
+                levels.append(SkillLevel(skill: skill, level: requirement.minLevel))
+            }
         }
+        for requirement in task.extraRequirements where !(requirement.optional && requirement.dropOrder <= task.droppedThrough) { add(requirement) }
+        for requirement in queues[Int(task.queue)].policy.requirements where !(requirement.optional && requirement.dropOrder <= task.droppedThrough) {
+            add(requirement)
+        }
+        for requirement in filter.skills { add(requirement) }
+        if levels.count > 1 { levels.sort() }
         var pinned: [Int32]?
         if !filter.agents.isEmpty {
             var slots: [Int32] = []
@@ -461,7 +471,7 @@ extension Router {
         }
         return ResolvedFilter(
             tierAtMost: filter.tierAtMost.map { Int32(clamping: $0) },
-            skills: levels.map { SkillLevel(skill: $0.key, level: $0.value) }.sorted(),
+            skills: levels,
             agents: pinned,
             expression: filter.expression?.bindingTask { taskValue($0, task) })
     }
@@ -519,9 +529,8 @@ extension Router {
 
     /// The filter check itself. `delay`: the membership delay the agent must have (nil: any).
     func passes(_ filter: ResolvedFilter, agent slot: Int32, queue: Int32, delay: Int64?) -> Bool {
-        let agent = agents[Int(slot)]
-        guard agent.active else { return false }
-        let membership = agent.memberships.first { $0.queue == queue }
+        guard agents[Int(slot)].active else { return false }
+        let membership = agents[Int(slot)].memberships.first { $0.queue == queue }
         if let pinned = filter.agents {
             guard pinned.contains(slot) else { return false }
         } else {
@@ -531,8 +540,12 @@ extension Router {
         if let tier = filter.tierAtMost {
             guard let membership, membership.tier <= tier else { return false }
         }
-        for requirement in filter.skills where (agent.profile.skills[requirement.skill] ?? 0) < requirement.level { return false }
+        if !filter.skills.isEmpty {
+            let skills = agents[Int(slot)].profile.skills
+            for requirement in filter.skills where (skills[requirement.skill] ?? 0) < requirement.level { return false }
+        }
         if let expression = filter.expression {
+            let agent = agents[Int(slot)]
             return expression.holds { path in
                 switch path.scope {
                 case .task: return nil

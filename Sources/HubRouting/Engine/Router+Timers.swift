@@ -23,7 +23,7 @@ extension Router {
     }
 
     private func liveTask(_ slot: Int32, _ sequence: Int64) -> TaskState? {
-        guard Int(slot) < tasks.count, let task = tasks[Int(slot)], task.sequence == sequence else { return nil }
+        guard Int(slot) < tasks.count, tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.sequence == sequence else { return nil }
         return task
     }
 
@@ -76,7 +76,7 @@ extension Router {
         case .progressiveRing(let slot, _):
             ringNext(slot)
         case .timeToLive(let slot, _):
-            let task = tasks[Int(slot)]!
+            let task = tasks[Int(slot)]
             for offer in task.offers { endOffer(offer, reason: .taskGone, returnTask: false) }
             leaveQueue(slot)
             output.append(.taskEnded(taskID: task.id, reason: .timeToLive))

@@ -19,7 +19,8 @@ public struct Router: Sendable {
     var queueIndex: [String: Int32] = [:]
     var agents: [AgentState] = []
     var agentIndex: [String: Int32] = [:]
-    var tasks: [TaskState?] = []
+    /// Task slots; a free slot holds `TaskState.dead`.
+    var tasks: [TaskState] = []
     /// Per task slot, what the serving order compares (kept apart so that comparisons copy no
     /// reference-counted fields).
     var urgencies: [Urgency] = []
@@ -126,7 +127,7 @@ public struct Router: Sendable {
             guard taskIndex[id] != nil else { throw .unknownTask(id) }
         case .taskCompleted(let id):
             guard let slot = taskIndex[id] else { throw .unknownTask(id) }
-            guard case .assigned = tasks[Int(slot)]!.phase else { throw .invalidState("task \(id) is not assigned to an agent") }
+            guard case .assigned = tasks[Int(slot)].phase else { throw .invalidState("task \(id) is not assigned to an agent") }
         case .taskTransferred(let id, let target, _):
             guard taskIndex[id] != nil else { throw .unknownTask(id) }
             switch target {

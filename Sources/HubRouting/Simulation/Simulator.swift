@@ -177,7 +177,7 @@ public struct Simulator {
                         id: id, channel: stream.channel, queue: stream.queue, priority: stream.priority, attributes: stream.attributes,
                         requirements: stream.requirements, steps: stream.steps)))
         case .abandon(let id):
-            guard let customer = customers[id], !customer.answered, router.task(id) != nil else { return }
+            guard let customer = customers[id], !customer.answered, router.contains(task: id) else { return }
             if customer.counted {
                 statistics[key(customer.stream)]!.abandoned += 1
                 statistics[key(customer.stream)]!.abandonedWait += (clock - customer.arrivedAt).secondsValue
@@ -188,7 +188,7 @@ public struct Simulator {
             guard router.offer(offer) != nil else { return }
             try apply(accept ? .offerAccepted(offerID: offer) : .offerRejected(offerID: offer, reason: .declined))
         case .complete(let id):
-            guard router.task(id) != nil else { return }
+            guard router.contains(task: id) else { return }
             if let assignment = assignedAt.removeValue(forKey: id) {
                 addBusy(assignment.agent, from: assignment.at, to: clock)
                 agentTally[assignment.agent]!.handled += 1

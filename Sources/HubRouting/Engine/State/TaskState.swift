@@ -68,7 +68,21 @@ struct TaskState {
     var resolvedGroups: [Int32] = []
     var resolvedEpoch: UInt64 = 0
 
-    var isWaiting: Bool { phase == .waiting }
+    var isWaiting: Bool { alive && phase == .waiting }
+
+    /// False for a free slot.
+    var alive = true
+
+    /// What a free slot holds.
+    static let dead: TaskState = {
+        var task = TaskState(
+            id: "", sequence: 0, channel: .api, medium: .messaging, queue: 0, priority: 0, ageBase: 0, enqueuedAt: 0, attributes: [:],
+            extraRequirements: [], prependedSteps: [], addedSteps: [], steps: [], stepIndex: 0, stepStartedAt: 0, stepGeneration: 0,
+            droppedThrough: 0, exclusions: [], demoted: [], phase: .waiting, offers: [], groups: [], key: nil, capped: false,
+            firedOverflow: 0, entryCheckPending: false, huntMemory: nil, resumeKey: nil, timeToLive: nil, assignedAt: 0, hops: 0, entry: 0)
+        task.alive = false
+        return task
+    }()
 }
 
 /// The order of waiting tasks in a group: most urgent first, then oldest, then first arrived.
