@@ -38,7 +38,7 @@ let package = Package(
         // Typed configuration from channels/*.yaml and routing-rules/*.yaml, with line-precise errors.
         .target(
             name: "HubConfig",
-            dependencies: ["HubModel", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HubModel", "HubRouting", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // The store protocol, its SQLite implementation, migrations, event log and outbox.
@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(name: "HubModelTests", dependencies: ["HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubRoutingTests", dependencies: ["HubRouting", "HubModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting"], swiftSettings: swiftSettings),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubChannelsTests",

@@ -1,5 +1,6 @@
 import Foundation
 import HubModel
+import HubRouting
 
 /// Loads and validates `channels/*.yaml` and `routing-rules/*.yaml`.
 public struct ConfigLoader: Sendable {
@@ -33,6 +34,8 @@ public struct ConfigLoader: Sendable {
             content.skills += file.skills
             content.queues += file.queues
             content.agents += file.agents
+            content.rules += file.rules
+            content.router += file.router
         }
         let rules = crossCheck(channels: channels, content: content)
         for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
@@ -121,6 +124,56 @@ public struct ConfigLoader: Sendable {
                 queueNode.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
             }
         }
-        return RoutingRules(skills: skills, queues: queues, agents: agents)
+        checkRouting(content: content, queues: queues, skillIDs: skillIDs, agentIDs: agents.map(\.agent.id.rawValue))
+        for (_, node) in content.router.dropFirst() { node.error("router: is already set in another file (\(content.router[0].1.location))") }
+        return RoutingRules(
+            skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
+            router: content.router.first?.0 ?? RouterConfiguration())
+    }
+
+    /// References inside routing policies and rules: queues, agents and skills they name.
+    private func checkRouting(content: RoutingRulesReader.FileContent, queues: [QueueConfig], skillIDs: [String], agentIDs: [String]) {
+        let queueIDs = queues.map(\.id)
+        func child(_ node: ConfigNode, _ key: String) -> ConfigNode? { node.mapping(allowedKeys: nil)?[key] }
+        func checkSkills(_ requirements: [SkillRequirement], at node: ConfigNode) {
+            for requirement in requirements where !requirement.skill.contains("${") && !skillIDs.contains(requirement.skill) {
+                node.error("unknown skill '\(requirement.skill)'\(Suggestion.didYouMean(requirement.skill, among: skillIDs)) (declare it under skills:)")
+            }
+        }
+        func checkSteps(_ steps: [RoutingStep], at node: ConfigNode?) {
+            guard let node else { return }
+            let items = node.list ?? []
+            for (step, item) in zip(steps, items) {
+                checkSkills(step.filter.skills, at: child(item, "skills") ?? item)
+                for case .agent(let id) in step.filter.agents where !agentIDs.contains(id) {
+                    (child(item, "agents") ?? item).error("unknown agent '\(id)'\(Suggestion.didYouMean(id, among: agentIDs)) (or task.<attribute>)")
+                }
+            }
+        }
+        for (queue, node) in content.queues {
+            checkSkills(queue.policy.requirements, at: child(node, "requires") ?? node)
+            checkSteps(queue.policy.steps, at: child(node, "steps"))
+            let overflowItems = child(node, "overflow")?.list ?? []
+            for (rule, item) in zip(queue.policy.overflow, overflowItems) {
+                switch rule.action {
+                case .requeue(let target, _):
+                    if !queueIDs.contains(target) {
+                        (child(item, "do") ?? item).error("unknown queue '\(target)'\(Suggestion.didYouMean(target, among: queueIDs))")
+                    } else if target == queue.id {
+                        (child(item, "do") ?? item).error("a queue cannot overflow into itself")
+                    }
+                case .addSteps(let steps):
+                    checkSteps(steps, at: child(item, "do").flatMap { child($0, "addSteps") })
+                default: break
+                }
+            }
+        }
+        for (rule, node) in content.rules {
+            if let queue = rule.queue, !queueIDs.contains(queue) {
+                (child(node, "queue") ?? node).error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+            }
+            checkSkills(rule.requirements, at: child(node, "requires") ?? node)
+            checkSteps(rule.steps, at: child(node, "steps"))
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HubConfig
 import HubModel
+import HubRouting
 import Testing
 
 /// A configuration laid out in a temporary directory.
@@ -128,9 +129,9 @@ struct ConfigLoaderTests {
         #expect(account.delivery.maxBackoff == .seconds(5400))
         let queue = try #require(configuration.routing.queue("support"))
         #expect(queue.channels == [.api, .voice])
-        #expect(queue.strategy == [.voice: "ringAll", .messaging: "leastActive", .email: "leastActive"])
-        #expect(queue.serviceLevel[.voice] == ServiceLevelTarget(threshold: .seconds(15), percent: 80))
-        #expect(queue.serviceLevel[.messaging] == ServiceLevelTarget(threshold: .seconds(120), percent: 90))
+        #expect(queue.policy.strategy == PerMedium(voice: .ringAll, messaging: .leastActive, email: .leastActive))
+        #expect(queue.policy.serviceLevel[.voice] == ServiceLevelTarget(threshold: .seconds(15), percent: 80))
+        #expect(queue.policy.serviceLevel[.messaging] == ServiceLevelTarget(threshold: .seconds(120), percent: 90))
         #expect(configuration.routing.skills.map(\.id) == ["billing", "lang-zh"])
         let alice = try #require(configuration.routing.agents.first?.agent)
         #expect(alice.login == "Alice.W")

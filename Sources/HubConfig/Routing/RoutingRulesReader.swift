@@ -1,4 +1,5 @@
 import HubModel
+import HubRouting
 
 /// Reads the sections of one `routing-rules/*.yaml` file. Cross-file checks (unknown skills and
 /// queues, duplicate ids) happen in `ConfigLoader` once every file is read.
@@ -7,6 +8,8 @@ enum RoutingRulesReader {
         var skills: [(SkillConfig, ConfigNode)] = []
         var queues: [(QueueConfig, ConfigNode)] = []
         var agents: [(AgentConfig, AgentReferences)] = []
+        var rules: [(RoutingRule, ConfigNode)] = []
+        var router: [(RouterConfiguration, ConfigNode)] = []
     }
 
     /// Nodes of an agent's references, so unknown ones can be reported where they are written.
@@ -19,7 +22,7 @@ enum RoutingRulesReader {
 
     static func read(_ root: ConfigNode) -> FileContent {
         var content = FileContent()
-        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents"]) else { return content }
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router"]) else { return content }
         for item in mapping["skills"]?.list ?? [] {
             if let skill = readSkill(item) { content.skills.append((skill, item)) }
         }
@@ -28,6 +31,12 @@ enum RoutingRulesReader {
         }
         for item in mapping["agents"]?.list ?? [] {
             if let agent = readAgent(item) { content.agents.append(agent) }
+        }
+        for (index, item) in (mapping["rules"]?.list ?? []).enumerated() {
+            if let rule = RoutingPolicyReader.rule(item, index: index) { content.rules.append((rule, item)) }
+        }
+        if let node = mapping["router"], let configuration = RoutingPolicyReader.routerConfiguration(node) {
+            content.router.append((configuration, node))
         }
         return content
     }
@@ -43,9 +52,8 @@ enum RoutingRulesReader {
     }
 
     static func readQueue(_ node: ConfigNode) -> QueueConfig? {
-        guard let mapping = node.mapping(allowedKeys: ["id", "name", "channels", "priority", "strategy", "serviceLevel"]) else {
-            return nil
-        }
+        let keys = ["id", "name", "channels", "priority", "strategy", "serviceLevel"] + RoutingPolicyReader.queueKeys
+        guard let mapping = node.mapping(allowedKeys: keys) else { return nil }
         let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
         var channels = ChannelKind.allCases
         if let node = mapping["channels"], let names = node.stringList {
@@ -59,32 +67,23 @@ enum RoutingRulesReader {
             }
         }
         let priority = mapping["priority"]?.int(in: -1000...1000) ?? 0
-        var strategy = QueueConfig.defaultStrategy
+        let names = AgentStrategy.allCases.map(\.rawValue)
+        var strategy = QueuePolicy.defaultStrategy
         if let node = mapping["strategy"] {
-            if node.isScalar {
-                if let name = node.oneOf(QueueConfig.strategies, what: "strategy") {
-                    for medium in ChannelMedium.allCases { strategy[medium] = name }
-                }
-            } else if let perMedium = node.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue) + ["default"]) {
-                if let name = perMedium["default"]?.oneOf(QueueConfig.strategies, what: "strategy") {
-                    for medium in ChannelMedium.allCases { strategy[medium] = name }
-                }
-                for medium in ChannelMedium.allCases {
-                    if let name = perMedium[medium.rawValue]?.oneOf(QueueConfig.strategies, what: "strategy") { strategy[medium] = name }
-                }
+            strategy = RoutingPolicyReader.perMedium(node, base: strategy) { value in
+                value.oneOf(names, what: "strategy").flatMap(AgentStrategy.init(rawValue:))
             }
         }
-        var serviceLevel = QueueConfig.defaultServiceLevel
+        var serviceLevel = QueuePolicy.defaultServiceLevel
         if let node = mapping["serviceLevel"], let perMedium = node.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue)) {
             for (key, value) in perMedium.entries {
                 guard let medium = ChannelMedium(rawValue: key) else { continue }
-                if let target = readServiceLevel(value, default: serviceLevel[medium]!) { serviceLevel[medium] = target }
+                if let target = readServiceLevel(value, default: serviceLevel[medium]) { serviceLevel[medium] = target }
             }
         }
         guard let id else { return nil }
-        return QueueConfig(
-            id: id, name: mapping["name"]?.nonEmptyString ?? id, channels: channels, priority: priority, strategy: strategy,
-            serviceLevel: serviceLevel, location: node.location)
+        let policy = RoutingPolicyReader.policy(mapping, id: id, priority: priority, strategy: strategy, serviceLevel: serviceLevel)
+        return QueueConfig(id: id, name: mapping["name"]?.nonEmptyString ?? id, channels: channels, policy: policy, location: node.location)
     }
 
     /// `20s` (keeping the default percentage) or `{ within: 20s, percent: 80 }`.
@@ -99,7 +98,7 @@ enum RoutingRulesReader {
     }
 
     static func readAgent(_ node: ConfigNode) -> (AgentConfig, AgentReferences)? {
-        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip"]
+        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip"] + RoutingPolicyReader.agentKeys
         guard let mapping = node.mapping(allowedKeys: keys) else { return nil }
         let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
         let loginNode = mapping["login"]
@@ -126,6 +125,7 @@ enum RoutingRulesReader {
             }
         }
         var queues: [QueueMembership] = []
+        var delays: [String: Duration] = [:]
         var queueNodes: [(String, ConfigNode)] = []
         if let block = mapping["queues"] {
             if block.isList {
@@ -139,10 +139,11 @@ enum RoutingRulesReader {
                 for (queue, value) in perQueue.entries {
                     if value.isScalar {
                         if let tier = value.int(in: 1...99) { queues.append(QueueMembership(queueID: queue, tier: tier)) }
-                    } else if let membership = value.mapping(allowedKeys: ["tier", "position"]) {
+                    } else if let membership = value.mapping(allowedKeys: ["tier", "position", "delay"]) {
                         let tier = membership["tier"]?.int(in: 1...99) ?? 1
                         let position = membership["position"]?.int(in: 1...9999) ?? 1
                         queues.append(QueueMembership(queueID: queue, tier: tier, position: position))
+                        if let delay = membership["delay"]?.duration { delays[queue] = delay }
                     }
                     queueNodes.append((queue, value))
                 }
@@ -166,8 +167,9 @@ enum RoutingRulesReader {
         let agent = Agent(
             id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: skills, queues: queues,
             capacity: capacity, sipAddress: sip)
+        let profile = RoutingPolicyReader.profile(mapping, agent: agent, delays: delays)
         return (
-            AgentConfig(agent: agent, location: node.location),
+            AgentConfig(agent: agent, profile: profile, location: node.location),
             AgentReferences(node: node, login: loginNode, skills: skillNodes, queues: queueNodes)
         )
     }
