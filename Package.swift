@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "HubEngine",
             dependencies: [
-                "HubModel", "HubStore", "HubConfig",
+                "HubModel", "HubStore", "HubConfig", "HubRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
-                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine",
+                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine", "HubRouting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubEngineTests",
-            dependencies: ["HubTestSupport", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels",
+            dependencies: ["HubTestSupport", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels", "HubRouting",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],

@@ -94,7 +94,7 @@ struct Bench {
     let size: Int
     let agents: Int
     let queues: Int
-    var router: Router
+    var router: RoutingEngine
     var random: Generator
     var clock = RoutingInstant.zero
     var taskNumber = 0
@@ -133,7 +133,7 @@ struct Bench {
             profile.autoAccept = [.voice, .messaging, .email]
             profiles.append(profile)
         }
-        router = Router(queues: policies, agents: profiles)
+        router = RoutingEngine(queues: policies, agents: profiles)
         for index in 0..<agents { _ = try step(.agentPresence(agentID: "a\(index)", .available)) }
         if scenario == .agentFrees {
             while router.waitingCount < size { _ = try step(.taskArrived(request())) }

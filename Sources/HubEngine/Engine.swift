@@ -4,8 +4,8 @@ import HubModel
 import HubStore
 import Logging
 
-/// The hub's behaviour over its store, assembled: ingest, identity, outbound messages, and the
-/// outbox worker that delivers them.
+/// The hub's behaviour over its store, assembled: ingest, identity, outbound messages, the
+/// outbox worker that delivers them, and the router.
 public struct Engine: Sendable {
     public let store: any HubStore
     public let channels: ChannelDirectory
@@ -13,11 +13,13 @@ public struct Engine: Sendable {
     public let identity: IdentityService
     public let outbound: OutboundService
     public let outboxWorker: OutboxWorker
+    /// The router, fed by the event log.
+    public let routing: RoutingService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
-        outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(), now: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger
+        outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(), routing rules: RoutingRules = RoutingRules(),
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.channels = channels
@@ -29,6 +31,7 @@ public struct Engine: Sendable {
             store: store, channels: channels, configuration: outbox, now: clock, logger: logger.component("outbox"))
         outboxWorker = worker
         outbound = OutboundService(store: store, channels: channels, now: clock, wake: { worker.wake() })
+        routing = RoutingService(store: store, routing: rules, now: clock, logger: logger.component("routing"))
     }
 }
 

@@ -42,7 +42,9 @@ public struct HubServer: Sendable {
         let changed = try await store.syncAgents(hubConfiguration.routing.agents.map(\.agent), at: Date().truncatedToMilliseconds)
         let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger) }
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
-        engine = Engine(store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox, logger: logger)
+        engine = Engine(
+            store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox,
+            routing: hubConfiguration.routing, logger: logger)
         logger.info(
             "hub prepared",
             metadata: [
@@ -63,6 +65,7 @@ public struct HubServer: Sendable {
         HealthRoutes.add(to: router, engine: engine, readiness: readiness)
         WebhookRoutes.add(to: router, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         AdminRoutes.add(to: router, engine: engine, adminToken: configuration.adminToken, maximumBodyBytes: configuration.maximumBodyBytes)
+        RoutingRoutes.add(to: router, engine: engine, adminToken: configuration.adminToken, maximumBodyBytes: configuration.maximumBodyBytes)
         return router
     }
 
@@ -90,6 +93,8 @@ public struct HubServer: Sendable {
                 services: [
                     .init(service: CheckpointService(store: store)),
                     .init(service: engine.outboxWorker),
+                    .init(service: RoutingServiceRunner(engine.routing)),
+                    .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),
                     .init(service: makeApplication()),
                     .init(service: ShutdownWatcher(readiness: readiness)),
                 ],

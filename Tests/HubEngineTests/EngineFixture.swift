@@ -33,14 +33,18 @@ struct EngineFixture {
     static let fastPolicy = DeliveryPolicy(
         maxAttempts: 3, initialBackoff: .milliseconds(100), maxBackoff: .milliseconds(200), attemptTimeout: .seconds(5))
 
-    init(accounts: [ChannelAccountConfig], configuration: EngineConfiguration = EngineConfiguration()) async throws {
-        directory = try TemporaryDirectory("hub-engine")
+    init(
+        accounts: [ChannelAccountConfig], configuration: EngineConfiguration = EngineConfiguration(), routing: RoutingRules = RoutingRules(),
+        directory existing: TemporaryDirectory? = nil
+    ) async throws {
+        directory = try existing ?? TemporaryDirectory("hub-engine")
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
         try await store.migrate()
         let adapters = accounts.compactMap { ChannelCatalog.adapter(for: $0, httpClient: .shared, logger: Self.quietLogger) }
         engine = Engine(
             store: store, channels: ChannelDirectory(accounts: accounts, adapters: adapters), configuration: configuration,
-            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), logger: Self.quietLogger)
+            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), routing: routing,
+            logger: Self.quietLogger)
     }
 
     /// Runs the outbox worker while `body` runs, then shuts it down gracefully.

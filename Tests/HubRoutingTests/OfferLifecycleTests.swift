@@ -3,7 +3,7 @@ import Testing
 
 @testable import HubRouting
 
-@Suite("Router: offers, acceptance, rejection, wrap-up")
+@Suite("RoutingEngine: offers, acceptance, rejection, wrap-up")
 struct OfferLifecycleTests {
     @Test("a task with a free agent is offered at once; acceptance assigns it; completion frees the agent after wrap-up")
     func offerAcceptComplete() {
@@ -184,7 +184,7 @@ struct OfferLifecycleTests {
 
     @Test("refused events change nothing")
     func refused() throws {
-        var router = Router(queues: [.plain()], agents: [.member("alice")])
+        var router = RoutingEngine(queues: [.plain()], agents: [.member("alice")])
         #expect(throws: RoutingError.unknownQueue("nope")) {
             try router.apply(.taskArrived(TaskRequest(id: "t", channel: .voice, queue: "nope")))
         }

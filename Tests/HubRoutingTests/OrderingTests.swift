@@ -3,7 +3,7 @@ import Testing
 
 @testable import HubRouting
 
-@Suite("Router: which task next, which agent")
+@Suite("RoutingEngine: which task next, which agent")
 struct OrderingTests {
     /// Three agents, all busy; then each frees up in turn.
     private func busyHarness(_ strategy: AgentStrategy = .longestIdle, queues: [QueuePolicy]? = nil, agents: [AgentProfile]? = nil)

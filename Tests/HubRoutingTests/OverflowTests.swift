@@ -3,7 +3,7 @@ import Testing
 
 @testable import HubRouting
 
-@Suite("Router: overflow, abandon and resume, transfer, reload")
+@Suite("RoutingEngine: overflow, abandon and resume, transfer, reload")
 struct OverflowTests {
     @Test("queue length: the next caller is requeued to the overflow queue and keeps its age")
     func queueLengthRequeue() {
@@ -189,6 +189,6 @@ struct OverflowTests {
         h.arrive("t", queue: "a")
         #expect(h.router.task("t") != nil)
         let hops = h.log.filter { if case .overflowed = $0 { true } else { false } }.count
-        #expect(hops == Router.maxOverflowHops)
+        #expect(hops == RoutingEngine.maxOverflowHops)
     }
 }

@@ -5,12 +5,12 @@ import Testing
 
 /// A router on a virtual clock, with the decisions it made and helpers to read them.
 struct RouterHarness {
-    var router: Router
+    var router: RoutingEngine
     var clock = RoutingInstant.zero
     var log: [RoutingDecision] = []
 
     init(configuration: RouterConfiguration = RouterConfiguration(), queues: [QueuePolicy], agents: [AgentProfile], available: Bool = true) {
-        router = Router(configuration: configuration, queues: queues, agents: agents)
+        router = RoutingEngine(configuration: configuration, queues: queues, agents: agents)
         if available {
             for agent in agents { _ = send(.agentPresence(agentID: agent.id, .available)) }
         }

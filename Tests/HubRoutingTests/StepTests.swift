@@ -3,7 +3,7 @@ import Testing
 
 @testable import HubRouting
 
-@Suite("Router: routing steps, tiers, skills, capacity")
+@Suite("RoutingEngine: routing steps, tiers, skills, capacity")
 struct StepTests {
     static let ownerStep = RoutingStep(
         name: "owner", filter: AgentFilter(agents: [.taskAttribute(TaskAttribute.ownerAgent)]),

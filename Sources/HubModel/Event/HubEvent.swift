@@ -84,4 +84,15 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let callCreated = EventKind(rawValue: "call.created")
     public static let callUpdated = EventKind(rawValue: "call.updated")
     public static let agentConfigured = EventKind(rawValue: "agent.configured")
+    public static let agentPresence = EventKind(rawValue: "agent.presence")
+    /// The router: a conversation entered a queue, was offered, assigned, moved a step, overflowed,
+    /// or left without an agent; an agent's wrap-up started or ended.
+    public static let routingQueued = EventKind(rawValue: "routing.queued")
+    public static let offerCreated = EventKind(rawValue: "offer.created")
+    public static let offerEnded = EventKind(rawValue: "offer.ended")
+    public static let routingAssigned = EventKind(rawValue: "routing.assigned")
+    public static let routingStep = EventKind(rawValue: "routing.step")
+    public static let routingOverflow = EventKind(rawValue: "routing.overflow")
+    public static let routingEnded = EventKind(rawValue: "routing.ended")
+    public static let agentWrapUp = EventKind(rawValue: "agent.wrapup")
 }

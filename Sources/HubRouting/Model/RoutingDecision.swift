@@ -6,8 +6,9 @@ public enum RoutingDecision: Sendable, Hashable {
     /// The task entered a queue (on arrival, resume, requeue or transfer).
     case queued(taskID: String, queue: String, resumed: Bool, estimatedWait: Duration?)
     case offered(Offer)
-    /// The task is the agent's: on acceptance, or at once for auto-accept.
-    case assigned(taskID: String, agentID: String, offerID: String)
+    /// The task is the agent's: on acceptance, at once for auto-accept, or given directly
+    /// (`taskAssigned`, no offer).
+    case assigned(taskID: String, agentID: String, offerID: String?)
     /// An offer ended without an assignment.
     case offerEnded(offerID: String, taskID: String, agentID: String, reason: OfferEndReason)
     /// The router changed an agent's presence (away after missed offers).

@@ -1,9 +1,12 @@
 import HubModel
 
-/// Everything that happens to the router. Time passing is not an event: `Router.advance(to:)`
+/// Everything that happens to the router. Time passing is not an event: `RoutingEngine.advance(to:)`
 /// fires what is due.
 public enum RoutingEvent: Sendable, Hashable {
     case taskArrived(TaskRequest)
+    /// A task that is already an agent's: restored after a restart, or given by a supervisor.
+    /// It counts on the agent's capacity until it completes.
+    case taskAssigned(TaskRequest, agentID: String)
     case taskUpdated(TaskUpdate)
     /// The task ends without (further) work: the customer hung up or closed the chat while
     /// waiting (`abandoned`, resumable), or the hub withdrew it. For an assigned task it is the

@@ -38,7 +38,7 @@ public struct Simulator {
     }
 
     private let scenario: Scenario
-    private var router: Router
+    private var router: RoutingEngine
     private var events = DeadlineHeap<Event>()
     private var arrivalStreams: [SplitMix64]
     private var handleStreams: [SplitMix64]
@@ -105,7 +105,7 @@ public struct Simulator {
                 agentGroup[profile.id] = index
             }
         }
-        router = Router(configuration: configuration, queues: scenario.queues, agents: profiles)
+        router = RoutingEngine(configuration: configuration, queues: scenario.queues, agents: profiles)
         windowStart = .zero + scenario.warmup
         windowEnd = .zero + scenario.duration
         for agent in profiles {

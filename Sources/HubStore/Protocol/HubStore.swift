@@ -5,7 +5,7 @@ import HubModel
 /// every backend (SQLite now, PostgreSQL for several nodes). Each method is one transaction, and
 /// every state change it makes appends its events to the event log in that same transaction.
 public protocol HubStore: EventLogStore, IngestStore, IdentityStore, ConversationStore, OutboxStore, TicketStore,
-    CallStore, AgentStore
+    CallStore, AgentStore, RoutingStore
 {
     /// Whether this store is used by one hub process only (SQLite). Then deliveries left in
     /// flight by a crash can be retried at once instead of after their lease.
@@ -131,4 +131,14 @@ public protocol AgentStore: Sendable {
     func syncAgents(_ agents: [Agent], at date: Date) async throws -> Int
     func agent(_ id: Agent.ID) async throws -> Agent?
     func agents() async throws -> [Agent]
+}
+
+/// What the router reads and writes.
+public protocol RoutingStore: Sendable {
+    /// Conversations that are not closed, oldest first: what the router waits on after a restart.
+    func openConversations(limit: Int) async throws -> [Conversation]
+    /// Records routing decisions in one transaction: each record's event, and its conversation
+    /// change with a `conversation.updated` event when it changes anything.
+    /// - Throws: `notFound` for an unknown conversation; then nothing is recorded.
+    func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws
 }

@@ -187,3 +187,19 @@ public struct TicketChange: Sendable, Hashable {
         self.dueAt = dueAt
     }
 }
+
+/// A routing decision as the store records it: its event, and the change it makes to its
+/// conversation (assignee, queue).
+public struct RoutingRecord: Sendable, Hashable {
+    public var kind: EventKind
+    public var refs: EventRefs
+    public var payload: JSONValue
+    public var conversationChange: ConversationChange?
+
+    public init(kind: EventKind, refs: EventRefs, payload: JSONValue, conversationChange: ConversationChange? = nil) {
+        self.kind = kind
+        self.refs = refs
+        self.payload = payload
+        self.conversationChange = conversationChange
+    }
+}

@@ -41,27 +41,54 @@ extension SQLiteStore {
     public func updateConversation(_ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor) async throws
         -> Conversation
     {
+        try await write { db, events in try Self.change(id, change, at: date, actor: actor, db, &events) }
+    }
+
+    /// Applies a change to a conversation, with its `conversation.updated` event when anything
+    /// changed.
+    static func change(_ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor, _ db: Database, _ events: inout EventWriter)
+        throws -> Conversation
+    {
+        guard var conversation = try SQLiteWrites.conversation(id, db, json: events.json) else {
+            throw StoreError.notFound("no conversation \(id)")
+        }
+        var changes = FieldChanges(conversation)
+        changes.set(\.status, to: change.status, name: "status")
+        changes.set(\.queueID, to: change.queueID, name: "queueID")
+        changes.set(\.priority, to: change.priority, name: "priority")
+        changes.set(\.assigneeID, to: change.assigneeID, name: "assigneeID")
+        changes.set(\.subject, to: change.subject, name: "subject")
+        for (name, value) in change.attributes { changes.set(\.attributes[name], to: .some(value), name: "attributes.\(name)") }
+        conversation = changes.record
+        if changes.names.contains("status") { conversation.closedAt = conversation.status == .closed ? date : nil }
+        guard !changes.isEmpty else { return conversation }
+        conversation.updatedAt = date
+        try SQLiteWrites.update(conversation, db, json: events.json)
+        try events.append(
+            .conversationUpdated, at: date, actor: actor,
+            refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),
+            payload: ConversationUpdatedPayload(conversation: conversation, changes: changes.names))
+        return conversation
+    }
+
+    public func openConversations(limit: Int) async throws -> [Conversation] {
+        try await read { db in
+            let json = JSONColumns()
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM conversation WHERE status != 'closed' ORDER BY createdAt, id LIMIT ?", arguments: [limit]
+            ).map { try SQLiteRows.conversation($0, json: json) }
+        }
+    }
+
+    public func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws {
+        guard !records.isEmpty else { return }
         try await write { db, events in
-            guard var conversation = try SQLiteWrites.conversation(id, db, json: events.json) else {
-                throw StoreError.notFound("no conversation \(id)")
+            for record in records {
+                if let change = record.conversationChange, let id = record.refs.conversationID {
+                    _ = try Self.change(id, change, at: date, actor: actor, db, &events)
+                }
+                _ = try events.append(record.kind, at: date, actor: actor, refs: record.refs, payload: record.payload)
             }
-            var changes = FieldChanges(conversation)
-            changes.set(\.status, to: change.status, name: "status")
-            changes.set(\.queueID, to: change.queueID, name: "queueID")
-            changes.set(\.priority, to: change.priority, name: "priority")
-            changes.set(\.assigneeID, to: change.assigneeID, name: "assigneeID")
-            changes.set(\.subject, to: change.subject, name: "subject")
-            for (name, value) in change.attributes { changes.set(\.attributes[name], to: .some(value), name: "attributes.\(name)") }
-            conversation = changes.record
-            if changes.names.contains("status") { conversation.closedAt = conversation.status == .closed ? date : nil }
-            guard !changes.isEmpty else { return conversation }
-            conversation.updatedAt = date
-            try SQLiteWrites.update(conversation, db, json: events.json)
-            try events.append(
-                .conversationUpdated, at: date, actor: actor,
-                refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),
-                payload: ConversationUpdatedPayload(conversation: conversation, changes: changes.names))
-            return conversation
         }
     }
 

@@ -2,7 +2,7 @@ import HubModel
 
 /// Decisions by brute force, from the definitions: every task against every agent. The indexed
 /// engine must decide exactly as this does; the benchmark measures how much faster it is.
-extension Router {
+extension RoutingEngine {
     /// The first open step of the task that admits the agent, from the definition.
     func firstAdmittingStep(_ task: TaskState, agent: Int32) -> Int? {
         let waited = now.milliseconds - task.enqueuedAt

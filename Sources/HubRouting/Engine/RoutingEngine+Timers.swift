@@ -1,6 +1,6 @@
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     /// Fires due timers in deadline order, each at its own instant, matching after each.
     mutating func fireTimers(until instant: RoutingInstant) {
         if origin == nil { origin = now.milliseconds }

@@ -1,7 +1,7 @@
 import HubModel
 
 /// Read-only views of the router's state, for the inbox, supervisors and the REST API.
-extension Router {
+extension RoutingEngine {
     public func queue(_ id: String) -> QueueSnapshot? {
         guard let slot = queueIndex[id] else { return nil }
         let queue = queues[Int(slot)]

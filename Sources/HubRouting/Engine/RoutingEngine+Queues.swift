@@ -1,6 +1,6 @@
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     /// Adds a queue, or replaces the policy of an existing one, and re-resolves everything that
     /// depends on it.
     mutating func addOrReplaceQueue(_ policy: QueuePolicy) {

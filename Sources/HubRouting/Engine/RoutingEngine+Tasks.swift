@@ -1,8 +1,43 @@
 import Foundation
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     mutating func arrive(_ request: TaskRequest) {
+        let queue = queueIndex[request.queue]!
+        let slot = makeTask(request)
+        var resumed = false
+        if let key = request.resumeKey, let wait = abandoned.removeValue(forKey: resumeSlotKey(queue: queue, key: key)),
+            wait.expiresAt >= now.milliseconds
+        {
+            tasks[Int(slot)].ageBase = min(tasks[Int(slot)].ageBase, wait.ageBase)
+            resumed = true
+        }
+        if let ttl = request.timeToLive {
+            timers.schedule(.timeToLive(task: slot, sequence: tasks[Int(slot)].sequence), at: now + ttl)
+        }
+        enterQueue(slot, queue, resumed: resumed)
+    }
+
+    /// A task that is the agent's already: it takes the agent's capacity at once, without an offer.
+    mutating func assignDirectly(_ request: TaskRequest, to agent: Int32) {
+        let slot = makeTask(request)
+        let now = now.milliseconds
+        modifyTask(slot) { task in
+            task.phase = .assigned(agent: agent)
+            task.assignedAt = now
+            task.entry &+= 1
+        }
+        updateUrgency(slot)
+        agents[Int(agent)].assigned.append(slot)
+        agents[Int(agent)].lastAssignedAt = now
+        agents[Int(agent)].lastAssignedOn[request.channel.medium] = now
+        reserve(agent, request.channel.medium)
+        output.append(.assigned(taskID: request.id, agentID: agents[Int(agent)].profile.id, offerID: nil))
+        markDirty(agent: agent)
+    }
+
+    /// A new task slot for `request`, not yet in a queue.
+    private mutating func makeTask(_ request: TaskRequest) -> Int32 {
         let queue = queueIndex[request.queue]!
         let slot: Int32
         if let free = freeTaskSlots.popLast() {
@@ -11,14 +46,7 @@ extension Router {
             slot = Int32(tasks.count)
             tasks.append(.dead)
         }
-        var ageBase = min(request.ageBase?.milliseconds ?? now.milliseconds, now.milliseconds)
-        var resumed = false
-        if let key = request.resumeKey, let wait = abandoned.removeValue(forKey: resumeSlotKey(queue: queue, key: key)),
-            wait.expiresAt >= now.milliseconds
-        {
-            ageBase = min(ageBase, wait.ageBase)
-            resumed = true
-        }
+        let ageBase = min(request.ageBase?.milliseconds ?? now.milliseconds, now.milliseconds)
         nextSequence += 1
         tasks[Int(slot)] = TaskState(
             id: request.id, sequence: nextSequence, channel: request.channel, medium: request.channel.medium, queue: queue,
@@ -28,10 +56,7 @@ extension Router {
             groups: [], key: nil, capped: false, firedOverflow: 0, entryCheckPending: true, huntMemory: nil,
             resumeKey: request.resumeKey, timeToLive: request.timeToLive, assignedAt: 0, hops: 0, entry: 0)
         taskIndex[request.id] = slot
-        if let ttl = request.timeToLive {
-            timers.schedule(.timeToLive(task: slot, sequence: nextSequence), at: now + ttl)
-        }
-        enterQueue(slot, queue, resumed: resumed)
+        return slot
     }
 
     /// Puts a task (new, requeued or transferred) into a queue: steps from the start, the queue's

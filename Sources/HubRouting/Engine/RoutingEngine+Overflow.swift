@@ -1,7 +1,7 @@
 import Foundation
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     /// The longest chain of overflow requeues one task may take (A → B → C ...), so that two
     /// queues overflowing into each other cannot loop.
     static var maxOverflowHops: Int { 8 }

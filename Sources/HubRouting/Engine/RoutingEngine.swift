@@ -9,7 +9,7 @@ import HubModel
 /// for the best free agent in its open steps; an agent who became free looks at the heads of the
 /// groups of waiting tasks that admit them. Both are ordered sets, so a decision costs O(log n)
 /// in the number of tasks and agents, not a scan.
-public struct Router: Sendable {
+public struct RoutingEngine: Sendable {
     /// May be changed while running (the full-scan switch, delays); queues and agents change by events.
     public var configuration: RouterConfiguration
     /// The router's clock: the latest instant it was given.
@@ -78,6 +78,7 @@ public struct Router: Sendable {
         try validate(event)
         switch event {
         case .taskArrived(let request): arrive(request)
+        case .taskAssigned(let request, let agent): assignDirectly(request, to: agentIndex[agent]!)
         case .taskUpdated(let update): updateTask(update)
         case .taskCancelled(let id, let reason): cancelTask(slot: taskIndex[id]!, reason: reason)
         case .taskCompleted(let id): completeTask(slot: taskIndex[id]!)
@@ -121,6 +122,10 @@ public struct Router: Sendable {
         case .taskArrived(let request):
             guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
             guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
+        case .taskAssigned(let request, let agent):
+            guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
+            guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
+            guard let slot = agentIndex[agent], agents[Int(slot)].active else { throw .unknownAgent(agent) }
         case .taskUpdated(let update):
             guard taskIndex[update.id] != nil else { throw .unknownTask(update.id) }
         case .taskCancelled(let id, _):

@@ -1,6 +1,6 @@
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     /// The agent takes the task: the reservation becomes the assignment, other offers of the
     /// task are rescinded.
     mutating func acceptOffer(_ offerSlot: Int32) {

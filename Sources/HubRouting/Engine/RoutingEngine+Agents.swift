@@ -1,6 +1,6 @@
 import HubModel
 
-extension Router {
+extension RoutingEngine {
     /// Adds an agent or replaces its profile. Presence, load and counters stay.
     mutating func configureAgent(_ profile: AgentProfile) {
         let slot: Int32

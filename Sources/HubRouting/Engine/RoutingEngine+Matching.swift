@@ -8,7 +8,7 @@ struct AgentCandidate {
     var key: AgentKey
 }
 
-extension Router {
+extension RoutingEngine {
     /// Pairs waiting tasks with free agents until no eligible pair is left. Agents who became
     /// free go first (each takes the most urgent task it may take); then tasks whose pool grew
     /// look for the best free agent, most urgent first.

@@ -1,0 +1,431 @@
+import Foundation
+import HubConfig
+import HubModel
+import HubRouting
+import HubStore
+import Logging
+import ServiceLifecycle
+
+/// The router in the running hub: an actor around the pure `RoutingEngine`, fed by the event log (a new
+/// or reopened conversation in a queue becomes a task; a closed one leaves) and by agents'
+/// commands (presence, accepting, declining, completing, transferring). Its decisions are written
+/// back to the event log (`routing.*`, `offer.*`, `agent.*`) with the conversation's new assignee
+/// or queue, in one transaction per batch, before anyone is told.
+public actor RoutingService {
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case refused(RoutingError)
+        case notFound(String)
+
+        public var description: String {
+            switch self {
+            case .refused(let error): error.description
+            case .notFound(let what): what
+            }
+        }
+    }
+
+    /// Who the router's own writes are attributed to.
+    public static let actor = Actor(kind: .system, id: "router")
+
+    private var router: RoutingEngine
+    private var rules: RoutingRuleSet
+    private var queueIDs: Set<String>
+    private let store: any HubStore
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let wake = WakeSignal()
+    private var cursor: Int64 = 0
+    private var started = false
+    /// Offers recently made, for explanations after they closed (bounded).
+    private var recentOffers: [String: Offer] = [:]
+    private var recentOfferOrder: [String] = []
+    /// The latest offer of each conversation still in the router.
+    private var lastOffer: [String: String] = [:]
+
+    public init(store: any HubStore, routing: RoutingRules, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+        self.store = store
+        self.now = now
+        self.logger = logger
+        rules = routing.rules
+        queueIDs = Set(routing.queues.map(\.id))
+        router = RoutingEngine(
+            configuration: routing.router, queues: routing.queues.map(\.policy), agents: routing.agents.map(\.profile),
+            now: RoutingInstant(now()))
+    }
+
+    // MARK: Running
+
+    /// Rebuilds the router from the store (open conversations wait again; assigned ones count on
+    /// their agents), then follows the event log and the router's timers until cancelled.
+    public func run() async throws {
+        try await start()
+        let commits = store.eventCommits()
+        let wake = self.wake
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in commits { wake.signal() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    let timeout = await self.step()
+                    await wake.wait(timeout: timeout)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Recovery; idempotent.
+    func start() async throws {
+        guard !started else { return }
+        started = true
+        cursor = try await store.lastEventSequence()
+        let open = try await store.openConversations(limit: 1_000_000)
+        var recovered = 0
+        for conversation in open where conversation.queueID != nil {
+            guard let request = try await request(for: conversation, ageBase: conversation.createdAt) else { continue }
+            if let agent = conversation.assigneeID {
+                if router.agent(agent.rawValue) != nil, (try? await apply(.taskAssigned(request, agentID: agent.rawValue), record: false)) != nil {
+                    recovered += 1
+                }
+            } else if (try? await apply(.taskArrived(request), record: true)) != nil {
+                recovered += 1
+            }
+        }
+        logger.info("router started", metadata: ["tasks": "\(recovered)", "cursor": "\(cursor)"])
+    }
+
+    /// Reads new events, fires due timers; returns how long until the next timer.
+    func step() async -> Duration? {
+        do {
+            while true {
+                let events = try await store.events(after: cursor, limit: 500)
+                for event in events {
+                    cursor = event.sequence
+                    await handle(event)
+                }
+                if events.count < 500 { break }
+            }
+            try await advance()
+        } catch {
+            logger.error("routing step failed", metadata: ["error": "\(error)"])
+            return .seconds(1)
+        }
+        guard let deadline = router.nextDeadline else { return nil }
+        let wait = Double(deadline.milliseconds - RoutingInstant(now()).milliseconds) / 1000
+        return .milliseconds(Int64(max(0, wait) * 1000) + 1)
+    }
+
+    private func advance() async throws {
+        let decisions = router.advance(to: RoutingInstant(now()))
+        try await record(decisions)
+    }
+
+    /// Applies an event at the current time and records its decisions.
+    @discardableResult
+    private func apply(_ event: RoutingEvent, record shouldRecord: Bool = true) async throws -> [RoutingDecision] {
+        var decisions = router.advance(to: RoutingInstant(now()))
+        do {
+            decisions += try router.apply(event)
+        } catch {
+            try await record(decisions)
+            throw Failure.refused(error)
+        }
+        if shouldRecord { try await record(decisions) } else { try await record(decisions.filter { if case .assigned = $0 { false } else { true } }) }
+        return decisions
+    }
+
+    // MARK: The event log in
+
+    private func handle(_ event: HubEvent) async {
+        guard event.actor != Self.actor else { return }
+        do {
+            switch event.kind {
+            case .conversationCreated:
+                let conversation = try RoutingJSON.decode(Conversation.self, from: event.payload)
+                guard conversation.status.isOpen, conversation.assigneeID == nil, conversation.queueID != nil else { return }
+                if let request = try await request(for: conversation, ageBase: conversation.createdAt) { try await apply(.taskArrived(request)) }
+            case .conversationUpdated:
+                let update = try RoutingJSON.decode(ConversationUpdatedPayload.self, from: event.payload)
+                try await conversationChanged(update.conversation, changes: update.changes)
+            default:
+                return
+            }
+        } catch {
+            logger.warning("routing ignored an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "error": "\(error)"])
+        }
+    }
+
+    private func conversationChanged(_ conversation: Conversation, changes: [String]) async throws {
+        let id = conversation.id.rawValue
+        let known = router.task(id)
+        if conversation.status == .closed || conversation.status == .snoozed || conversation.status == .pending {
+            guard let known else { return }
+            if case .assigned = known.phase {
+                try await apply(.taskCompleted(taskID: id))
+            } else {
+                try await apply(.taskCancelled(taskID: id, reason: .withdrawn))
+            }
+            return
+        }
+        guard let known else {
+            // Reopened, or newly put in a queue: it waits from now.
+            guard conversation.assigneeID == nil, conversation.queueID != nil else { return }
+            if let request = try await request(for: conversation, ageBase: now()) { try await apply(.taskArrived(request)) }
+            return
+        }
+        if changes.contains("assigneeID"), let agent = conversation.assigneeID, known.phase != .assigned(agent.rawValue) {
+            // Given to an agent by hand.
+            guard let request = try await request(for: conversation, ageBase: known.ageBase.date) else { return }
+            if case .assigned = known.phase { try await apply(.taskCompleted(taskID: id)) } else { try await apply(.taskCancelled(taskID: id, reason: .withdrawn)) }
+            try await apply(.taskAssigned(request, agentID: agent.rawValue))
+            return
+        }
+        if changes.contains("queueID"), let queue = conversation.queueID, queue != known.queue, queueIDs.contains(queue) {
+            try await apply(.taskTransferred(taskID: id, to: .queue(queue), keepAge: true))
+            return
+        }
+        if case .assigned = known.phase { return }
+        if changes.contains(where: { $0.hasPrefix("attributes.") || $0 == "priority" }) {
+            // New facts (sentiment turned angry): the rules again.
+            guard let request = try await request(for: conversation, ageBase: known.ageBase.date) else { return }
+            try await apply(
+                .taskUpdated(
+                    TaskUpdate(id: id, priority: request.priority, attributes: request.attributes, requirements: request.requirements, steps: request.steps)))
+        }
+    }
+
+    /// A conversation as a task: its attributes and its customer's (tier, owner, last agent),
+    /// through the rules.
+    private func request(for conversation: Conversation, ageBase: Date) async throws -> TaskRequest? {
+        guard let queue = conversation.queueID else { return nil }
+        var attributes: [String: AttributeValue] = [:]
+        for (name, value) in conversation.attributes { attributes[name] = AttributeValue(parsing: value) }
+        attributes[TaskAttribute.customer] = .string(conversation.customerID.rawValue)
+        if let customer = try await store.customer(conversation.customerID) {
+            attributes[TaskAttribute.tier] = .string(customer.tier.rawValue)
+            attributes[TaskAttribute.vip] = .bool(customer.tier == .vip)
+            if let owner = customer.ownerAgentID { attributes[TaskAttribute.ownerAgent] = .string(owner.rawValue) }
+            for tag in customer.tags { attributes["tag.\(tag)"] = .bool(true) }
+        }
+        let previous = try await store.conversations(of: conversation.customerID, limit: 10)
+        if let last = previous.first(where: { $0.id != conversation.id && $0.assigneeID != nil })?.assigneeID {
+            attributes[TaskAttribute.lastAgent] = .string(last.rawValue)
+        }
+        let base = TaskRequest(
+            id: conversation.id.rawValue, channel: conversation.channelKind, queue: queue, priority: conversation.priority,
+            ageBase: RoutingInstant(ageBase), attributes: attributes, resumeKey: conversation.customerID.rawValue)
+        var classified = rules.classify(base).request
+        if !queueIDs.contains(classified.queue) {
+            logger.warning("unknown queue for a conversation", metadata: ["conversation": "\(conversation.id)", "queue": "\(classified.queue)"])
+            guard queueIDs.contains(queue) else { return nil }
+            classified.queue = queue
+        }
+        return classified
+    }
+
+    // MARK: Decisions out
+
+    private func record(_ decisions: [RoutingDecision]) async throws {
+        guard !decisions.isEmpty else { return }
+        var records: [RoutingRecord] = []
+        for decision in decisions { records.append(contentsOf: Self.records(for: decision)) }
+        for decision in decisions {
+            if case .offered(let offer) = decision { remember(offer) }
+            if case .taskEnded(let task, _) = decision { lastOffer[task] = nil }
+        }
+        do {
+            try await store.recordRouting(records, at: now().truncatedToMilliseconds, actor: Self.actor)
+        } catch {
+            // The decisions stand in the router; the log misses them. Say so loudly.
+            logger.error("routing decisions not recorded", metadata: ["count": "\(records.count)", "error": "\(error)"])
+            throw error
+        }
+        for decision in decisions {
+            switch decision {
+            case .offered(let offer):
+                logger.info("offer", metadata: ["offer": "\(offer.id)", "conversation": "\(offer.taskID)", "agent": "\(offer.agentID)"])
+            case .assigned(let task, let agent, _):
+                logger.info("assigned", metadata: ["conversation": "\(task)", "agent": "\(agent)"])
+            case .overflowed(let task, let rule, _, let action):
+                logger.notice("overflow", metadata: ["conversation": "\(task)", "rule": "\(rule)", "action": "\(action)"])
+            default:
+                break
+            }
+        }
+    }
+
+    private func remember(_ offer: Offer) {
+        recentOffers[offer.id] = offer
+        recentOfferOrder.append(offer.id)
+        lastOffer[offer.taskID] = offer.id
+        if recentOfferOrder.count > 10_000 {
+            for id in recentOfferOrder.prefix(1_000) { recentOffers[id] = nil }
+            recentOfferOrder.removeFirst(1_000)
+        }
+    }
+
+    static func records(for decision: RoutingDecision) -> [RoutingRecord] {
+        func conversation(_ id: String) -> Conversation.ID { Conversation.ID(id) }
+        switch decision {
+        case .queued(let task, let queue, let resumed, let estimate):
+            return [
+                RoutingRecord(
+                    kind: .routingQueued, refs: EventRefs(conversationID: conversation(task)),
+                    payload: .object([
+                        "queue": .string(queue), "resumed": .bool(resumed),
+                        "estimatedWaitSeconds": estimate.map { .double($0.secondsValueForJSON) } ?? .null,
+                    ]),
+                    conversationChange: ConversationChange(queueID: .some(queue)))
+            ]
+        case .offered(let offer):
+            return [
+                RoutingRecord(
+                    kind: .offerCreated, refs: EventRefs(conversationID: conversation(offer.taskID), agentID: Agent.ID(offer.agentID)),
+                    payload: RoutingJSON.offer(offer))
+            ]
+        case .assigned(let task, let agent, let offer):
+            return [
+                RoutingRecord(
+                    kind: .routingAssigned, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
+                    payload: .object(["agentId": .string(agent), "offerId": offer.map { .string($0) } ?? .null]),
+                    conversationChange: ConversationChange(assigneeID: .some(Agent.ID(agent))))
+            ]
+        case .offerEnded(let offer, let task, let agent, let reason):
+            return [
+                RoutingRecord(
+                    kind: .offerEnded, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
+                    payload: .object(["offerId": .string(offer), "agentId": .string(agent), "reason": .string(reason.rawValue)]))
+            ]
+        case .presenceChanged(let agent, let presence):
+            return [
+                RoutingRecord(
+                    kind: .agentPresence, refs: EventRefs(agentID: Agent.ID(agent)),
+                    payload: .object(["agentId": .string(agent), "presence": RoutingJSON.presence(presence), "by": .string("router")]))
+            ]
+        case .stepAdvanced(let task, let step, let name, let reason):
+            return [
+                RoutingRecord(
+                    kind: .routingStep, refs: EventRefs(conversationID: conversation(task)),
+                    payload: .object(["step": .int(Int64(step)), "name": .string(name), "reason": .string(reason.rawValue)]))
+            ]
+        case .requirementsRelaxed(let task, let dropped):
+            return [
+                RoutingRecord(
+                    kind: .routingStep, refs: EventRefs(conversationID: conversation(task)),
+                    payload: .object(["relaxed": .array(dropped.map { .string($0) })]))
+            ]
+        case .overflowed(let task, let rule, let trigger, let action):
+            return [
+                RoutingRecord(
+                    kind: .routingOverflow, refs: EventRefs(conversationID: conversation(task)),
+                    payload: .object(["rule": .string(rule), "trigger": .string(trigger.description), "action": RoutingJSON.action(action)]))
+            ]
+        case .taskEnded(let task, let reason):
+            return [
+                RoutingRecord(
+                    kind: .routingEnded, refs: EventRefs(conversationID: conversation(task)), payload: .object(["reason": RoutingJSON.reason(reason)]))
+            ]
+        case .wrapUpStarted(let agent, let task, let until):
+            return [
+                RoutingRecord(
+                    kind: .agentWrapUp, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
+                    payload: .object(["state": .string("started"), "until": .string(HubJSON.formatTimestamp(until.date))]))
+            ]
+        case .wrapUpEnded(let agent, let task):
+            return [
+                RoutingRecord(
+                    kind: .agentWrapUp, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
+                    payload: .object(["state": .string("ended")]))
+            ]
+        }
+    }
+
+    // MARK: Commands from agents and supervisors
+
+    public func setPresence(agent: String, _ presence: Presence, actor: Actor) async throws -> AgentSnapshot {
+        guard router.agent(agent) != nil else { throw Failure.notFound("no agent \(agent)") }
+        try await store.recordRouting(
+            [
+                RoutingRecord(
+                    kind: .agentPresence, refs: EventRefs(agentID: Agent.ID(agent)),
+                    payload: .object(["agentId": .string(agent), "presence": RoutingJSON.presence(presence), "by": .string(actor.description)]))
+            ], at: now().truncatedToMilliseconds, actor: actor)
+        try await apply(.agentPresence(agentID: agent, presence))
+        return router.agent(agent)!
+    }
+
+    public func accept(offer id: String) async throws {
+        try await apply(.offerAccepted(offerID: id))
+    }
+
+    public func reject(offer id: String, reason: RejectReason) async throws {
+        try await apply(.offerRejected(offerID: id, reason: reason))
+    }
+
+    /// The agent finished the conversation's work (wrap-up follows).
+    public func complete(conversation id: Conversation.ID) async throws {
+        try await apply(.taskCompleted(taskID: id.rawValue))
+    }
+
+    public func endWrapUp(agent: String, conversation id: Conversation.ID) async throws {
+        try await apply(.wrapUpEnded(agentID: agent, taskID: id.rawValue))
+    }
+
+    public func transfer(conversation id: Conversation.ID, to target: TransferTarget, keepAge: Bool = true) async throws {
+        try await apply(.taskTransferred(taskID: id.rawValue, to: target, keepAge: keepAge))
+    }
+
+    /// New rules from a reload: queues and agents replaced in place, waiting tasks re-routed.
+    public func reload(_ routing: RoutingRules) async throws {
+        rules = routing.rules
+        var decisions: [RoutingDecision] = router.advance(to: RoutingInstant(now()))
+        for queue in routing.queues { decisions += (try? router.apply(.queueConfigured(queue.policy))) ?? [] }
+        let configured = Set(routing.agents.map(\.profile.id))
+        for agent in routing.agents { decisions += (try? router.apply(.agentConfigured(agent.profile))) ?? [] }
+        for agent in router.agentSnapshots where agent.active && !configured.contains(agent.id) {
+            decisions += (try? router.apply(.agentRemoved(agentID: agent.id))) ?? []
+        }
+        queueIDs = Set(routing.queues.map(\.id))
+        router.configuration = routing.router
+        try await record(decisions)
+        logger.info("routing rules reloaded", metadata: ["queues": "\(routing.queues.count)", "agents": "\(routing.agents.count)"])
+    }
+
+    // MARK: Reading
+
+    public func queues() -> [QueueSnapshot] { router.queueSnapshots }
+    public func queue(_ id: String) -> QueueSnapshot? { router.queue(id) }
+    public func agents() -> [AgentSnapshot] { router.agentSnapshots }
+    public func agent(_ id: String) -> AgentSnapshot? { router.agent(id) }
+    public func task(_ conversation: Conversation.ID) -> TaskSnapshot? { router.task(conversation.rawValue) }
+
+    /// An offer, open or recently closed.
+    public func offer(_ id: String) -> Offer? { router.offer(id) ?? recentOffers[id] }
+
+    /// The latest offer made for a conversation.
+    public func lastOffer(of conversation: Conversation.ID) -> Offer? {
+        lastOffer[conversation.rawValue].flatMap { offer($0) }
+    }
+
+    /// Recovers if not yet done, then processes what is pending now (for tests and tools that do
+    /// not run the loop).
+    public func settle() async throws {
+        try await start()
+        _ = await step()
+    }
+}
+
+/// Runs the routing service in the hub's service group.
+public struct RoutingServiceRunner: Service {
+    let routing: RoutingService
+
+    public init(_ routing: RoutingService) { self.routing = routing }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await routing.run()
+        }
+    }
+}

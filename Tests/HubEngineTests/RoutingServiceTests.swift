@@ -1,0 +1,140 @@
+import Foundation
+import HubConfig
+import HubEngine
+import HubModel
+import HubRouting
+import HubStore
+import Testing
+
+@Suite("Routing service: the router in the hub, fed by the event log")
+struct RoutingServiceTests {
+    static let here = ConfigLocation(file: "routing-rules/test.yaml", line: 1, column: 1)
+
+    static func rules(withRules rules: [RoutingRule] = []) -> RoutingRules {
+        func queue(_ id: String, priority: Int = 0) -> QueueConfig {
+            var policy = QueuePolicy(id: id, priority: priority, strategy: PerMedium(.longestIdle), wrapUp: PerMedium(.zero))
+            policy.offerTimeout = PerMedium(.seconds(60))
+            return QueueConfig(id: id, name: id, channels: ChannelKind.allCases, policy: policy, location: here)
+        }
+        func agent(_ id: String, queues: [String]) -> AgentConfig {
+            let model = Agent(id: Agent.ID(id), login: id, name: id, queues: queues.map { QueueMembership(queueID: $0) })
+            let profile = AgentProfile(
+                id: id, memberships: Dictionary(uniqueKeysWithValues: queues.map { ($0, RoutingMembership()) }), wrapUp: PerMedium(.zero))
+            return AgentConfig(agent: model, profile: profile, location: here)
+        }
+        return RoutingRules(
+            queues: [queue("support"), queue("vip", priority: 100)], agents: [agent("alice", queues: ["support", "vip"]), agent("bo", queues: ["vip"])],
+            rules: RoutingRuleSet(rules))
+    }
+
+    func fixture(_ rules: RoutingRules = Self.rules()) async throws -> EngineFixture {
+        try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)], routing: rules)
+    }
+
+    @Test("a new conversation waits in its queue; an available agent is offered it; acceptance assigns it in the store")
+    func conversationToAgent() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        let store = fixture.engine.store
+        try await routing.settle()
+        let receipt = try await fixture.conversation()
+        try await routing.settle()
+        let waiting = try #require(await routing.task(receipt.conversationID))
+        #expect(waiting.queue == "support" && waiting.phase == .waiting)
+        #expect(try await store.eventKinds().contains("routing.queued"))
+
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        let offer = try #require(await routing.lastOffer(of: receipt.conversationID))
+        #expect(offer.agentID == "alice")
+        #expect(offer.explanation.queue == "support")
+        let offerEvent = try #require(try await store.allEvents().last { $0.kind == .offerCreated })
+        #expect(offerEvent.refs.conversationID == receipt.conversationID && offerEvent.refs.agentID == "alice")
+        #expect(offerEvent.actor == RoutingService.actor)
+
+        try await routing.accept(offer: offer.id)
+        #expect(try await store.conversation(receipt.conversationID)?.assigneeID == "alice")
+        let events = try await store.allEvents()
+        let assignment = try #require(events.last { $0.kind == .routingAssigned })
+        #expect(assignment.refs.agentID == "alice")
+        let update = try #require(events.last { $0.kind == .conversationUpdated })
+        #expect(update.sequence == assignment.sequence - 1, "the conversation change and its routing event in one transaction, in order")
+        #expect(await routing.agent("alice")?.load.messaging == 1)
+
+        // The agent finishes: the slot frees up (no wrap-up for chats here).
+        try await routing.complete(conversation: receipt.conversationID)
+        #expect(await routing.agent("alice")?.load.messaging == 0)
+        #expect(await routing.agent("alice")?.counters.handled == 1)
+    }
+
+    @Test("a conversation closed while it waits leaves the router")
+    func closedWhileWaiting() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        let receipt = try await fixture.conversation()
+        try await routing.settle()
+        #expect(await routing.task(receipt.conversationID) != nil)
+        _ = try await fixture.engine.store.updateConversation(
+            receipt.conversationID, ConversationChange(status: .closed), at: Date(), actor: .admin)
+        try await routing.settle()
+        #expect(await routing.task(receipt.conversationID) == nil)
+        #expect(try await fixture.engine.store.eventKinds().last == "routing.ended")
+    }
+
+    @Test("rules choose the queue from the customer: a VIP goes to the VIP queue with its priority")
+    func rulesFromTheCustomer() async throws {
+        let vip = RoutingRule(
+            name: "vip", condition: try AttributeExpression(parsing: "task.tier == 'vip'"), queue: "vip", priority: 100)
+        let fixture = try await fixture(Self.rules(withRules: [vip]))
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        let receipt = try await fixture.conversation(user: "vip-user")
+        var customer = try #require(try await fixture.engine.store.customer(receipt.customerID))
+        customer.tier = .vip
+        _ = try await fixture.engine.store.updateCustomer(customer, actor: .admin)
+        // A second conversation of the now-VIP customer (the first one was routed as standard).
+        _ = try await fixture.engine.store.updateConversation(receipt.conversationID, ConversationChange(status: .closed), at: Date(), actor: .admin)
+        let second = try await fixture.conversation(user: "vip-user")
+        try await routing.settle()
+        let task = try #require(await routing.task(second.conversationID))
+        #expect(task.queue == "vip")
+        #expect(task.effectivePriority == 200, "the rule's 100 plus the VIP queue's 100")
+        #expect(try await fixture.engine.store.conversation(second.conversationID)?.queueID == "vip")
+    }
+
+    @Test("after a restart, waiting conversations wait again and assigned ones still count on their agents")
+    func restart() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        let assigned = try await fixture.conversation(user: "a")
+        let waiting = try await fixture.conversation(user: "b")
+        try await routing.settle()
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        let offer = try #require(await routing.lastOffer(of: assigned.conversationID))
+        try await routing.accept(offer: offer.id)
+        // alice takes three chats: "b" is offered to her too; decline it so it waits.
+        if let second = await routing.lastOffer(of: waiting.conversationID) { try await routing.reject(offer: second.id, reason: .declined) }
+
+        let restarted = RoutingService(store: fixture.engine.store, routing: Self.rules(), logger: EngineFixture.quietLogger)
+        try await restarted.settle()
+        #expect(await restarted.task(assigned.conversationID)?.phase == .assigned("alice"))
+        #expect(await restarted.task(waiting.conversationID)?.phase == .waiting)
+        #expect(await restarted.agent("alice")?.load.messaging == 1)
+        #expect(await restarted.agent("alice")?.presence == .offline, "agents log in again after a restart")
+    }
+
+    @Test("refusals name what is wrong")
+    func refusals() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        await #expect(throws: RoutingService.Failure.self) { try await routing.accept(offer: "offer-404") }
+        await #expect(throws: RoutingService.Failure.self) { _ = try await routing.setPresence(agent: "nobody", .available, actor: .admin) }
+    }
+}
+
+extension HubStore {
+    func allEvents() async throws -> [HubEvent] { try await events(after: 0, limit: 100_000) }
+    func eventKinds() async throws -> [String] { try await allEvents().map(\.kind.rawValue) }
+}
