@@ -101,7 +101,7 @@ enum RoutingRoutes {
         api.post("conversations/:id/complete") { _, context in
             let id = Conversation.ID(try context.parameters.require("id"))
             try await run { try await routing.complete(conversation: id) }
-            return Response(status: .noContent)
+            return JSONResponse.make(.ok, JSONValue.object(["conversationId": .string(id.rawValue), "completed": .bool(true)]))
         }
         api.post("conversations/:id/transfer") { request, context in
             var request = request
@@ -116,7 +116,9 @@ enum RoutingRoutes {
                 throw APIError.invalid("transfer to a queue (\"queue\") or an agent (\"agentId\")")
             }
             try await run { try await routing.transfer(conversation: id, to: target, keepAge: input.keepAge ?? true) }
-            guard let task = await routing.task(id) else { return Response(status: .noContent) }
+            guard let task = await routing.task(id) else {
+                return JSONResponse.make(.ok, JSONValue.object(["conversationId": .string(id.rawValue), "routing": .null]))
+            }
             return JSONResponse.make(.ok, RoutingJSON.task(task, lastOffer: await routing.lastOffer(of: id)))
         }
     }
