@@ -88,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "hub",
             dependencies: [
-                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine",
+                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine", "HubRouting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,13 +3,21 @@ import Foundation
 import HubModel
 import HubRouting
 
+/// The router's release-build checks: decision speed (`decisions`, the default) and the Erlang C
+/// check of the simulator (`erlang`).
+@main
+struct RoutingTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hub-routing-bench", abstract: "Release-build measurements of the router.",
+        subcommands: [RoutingBenchmark.self, ErlangCheck.self], defaultSubcommand: RoutingBenchmark.self)
+}
+
 /// Routing decisions per second and decision latency of the indexed router against the same
 /// router deciding by full scans, on one core: a contact center of `agents` agents in `queues`
 /// queues with `tasks` tasks waiting.
-@main
 struct RoutingBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hub-routing-bench", abstract: "Measure routing decisions per second and decision latency.")
+        commandName: "decisions", abstract: "Measure routing decisions per second and decision latency.")
 
     @Option(help: "Agents.")
     var agents = 10_000
@@ -92,6 +100,9 @@ struct Bench {
     let scenario: RoutingBenchmark.Scenario
     /// Tasks kept waiting.
     let size: Int
+    /// Whether arrivals keep `size` tasks waiting during the measurement (off for profiling
+    /// decisions alone).
+    var refill = ProcessInfo.processInfo.environment["HUB_BENCH_NO_REFILL"] == nil
     let agents: Int
     let queues: Int
     var router: RoutingEngine
@@ -198,7 +209,7 @@ struct Bench {
                     total += micros
                     made += decided
                 }
-                while bench.router.waitingCount < bench.size { _ = try bench.step(.taskArrived(bench.request())) }
+                while bench.refill, bench.router.waitingCount < bench.size { _ = try bench.step(.taskArrived(bench.request())) }
             case .taskArrives:
                 // A task arrives; free agents everywhere; then one task finishes so they stay free.
                 let (decided, micros) = try bench.step(.taskArrived(bench.request()))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HubConfig
 import HubEngine
+import HubRouting
 import HubServer
 import HubStore
 import Logging
@@ -16,7 +17,7 @@ struct Hub: AsyncParsableCommand {
             the environment. Secrets are never flags: channel secrets come from the variables named in channels/*.yaml, \
             and the admin API token from HUB_ADMIN_TOKEN.
             """,
-        subcommands: [Serve.self, Migrate.self, CheckConfig.self],
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, Simulate.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -167,6 +168,39 @@ struct CheckConfig: ParsableCommand {
             print("\(result.errors.count) error(s), \(result.warnings.count) warning(s)")
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario through the router on a virtual clock; print service level, speed of answer, abandonment, occupancy.",
+        discussion: "The same scenario and seed give byte-identical output. See docs/routing.md for the scenario format.")
+
+    @Argument(help: "The scenario file (YAML).")
+    var scenario: String
+
+    @Option(help: "Overrides the scenario's seed.")
+    var seed: UInt64?
+
+    @Flag(help: "Print JSON instead of tables.")
+    var json = false
+
+    func run() throws {
+        guard let data = FileManager.default.contents(atPath: scenario), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("cannot read \(scenario)")
+        }
+        let (parsed, diagnostics) = ScenarioReader.read(file: scenario, text: text)
+        for diagnostic in diagnostics { FileHandle.standardError.write(Data("\(diagnostic)\n".utf8)) }
+        guard var scenario = parsed else { throw ExitCode(1) }
+        if let seed { scenario.seed = seed }
+        let report: SimulationReport
+        do {
+            report = try Simulator.run(scenario)
+        } catch {
+            FileHandle.standardError.write(Data("simulation failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print(json ? report.json : report.table)
     }
 }
 

@@ -198,3 +198,21 @@ struct OfferLifecycleTests {
         #expect(router.taskCount == 1 && router.waitingCount == 1)
     }
 }
+
+@Suite("Router: tasks that are an agent's already")
+struct DirectAssignmentTests {
+    @Test("a task given directly counts on the agent's capacity until it completes")
+    func directAssignment() throws {
+        var h = RouterHarness(queues: [.plain()], agents: [.member("alice")])
+        let decisions = h.send(.taskAssigned(TaskRequest(id: "restored", channel: .voice, queue: "support"), agentID: "alice"))
+        #expect(decisions.contains(.assigned(taskID: "restored", agentID: "alice", offerID: nil)))
+        #expect(h.router.agent("alice")!.load.voice == 1)
+        h.arrive("next")
+        #expect(h.offer(of: "next") == nil, "alice is on the restored call")
+        h.send(.taskCompleted(taskID: "restored"))
+        #expect(h.offeredAgents("next") == ["alice"])
+        #expect(throws: RoutingError.unknownAgent("zed")) {
+            try h.router.apply(.taskAssigned(TaskRequest(id: "x", channel: .voice, queue: "support"), agentID: "zed"))
+        }
+    }
+}

@@ -123,3 +123,73 @@ struct SimulationTests {
         }
     }
 }
+
+@Suite("Router as a queue")
+struct QueueExactnessTests {
+    @Test("one queue of identical agents: every customer's wait equals first-come-first-served on N servers, computed independently")
+    func firstComeFirstServed() throws {
+        let servers = 52
+        var queue = QueuePolicy(id: "calls", strategy: PerMedium(.longestIdle), offerTimeout: PerMedium(.seconds(3600)), wrapUp: PerMedium(.zero))
+        queue.steps = []
+        let agents = (0..<servers).map { index -> AgentProfile in
+            var agent = AgentProfile(id: "a\(index)", memberships: ["calls": RoutingMembership()], wrapUp: PerMedium(.zero))
+            agent.autoAccept = [.voice]
+            return agent
+        }
+        var engine = RoutingEngine(queues: [queue], agents: agents)
+        for agent in agents { _ = try engine.apply(.agentPresence(agentID: agent.id, .available)) }
+        var random = SplitMix64(seed: 99)
+        func exponential(_ mean: Double) -> Int64 {
+            Int64((-mean * log(1 - Double(random.next() >> 11) * 0x1p-53) * 1000).rounded())
+        }
+        // Arrivals and handle times in milliseconds.
+        var arrivals: [Int64] = []
+        var handles: [Int64] = []
+        var t: Int64 = 0
+        for _ in 0..<60_000 {
+            t += exponential(3.75)
+            arrivals.append(t)
+            handles.append(exponential(180))
+        }
+        // Independent FCFS: each customer starts at max(arrival, earliest free server).
+        var free = Array(repeating: Int64(0), count: servers)
+        var expected: [Int64] = []
+        for (arrival, handle) in zip(arrivals, handles) {
+            let index = free.indices.min { free[$0] < free[$1] }!
+            let start = max(arrival, free[index])
+            expected.append(start - arrival)
+            free[index] = start + handle
+        }
+        // The router, driven event by event: arrivals and completions in time order; a completion
+        // at the same instant as an arrival goes first (the server is free at that instant).
+        var completions: [(at: Int64, task: String)] = []
+        var assignedAt: [String: Int64] = [:]
+        var next = 0
+        while next < arrivals.count || !completions.isEmpty {
+            completions.sort { $0.at < $1.at || ($0.at == $1.at && $0.task < $1.task) }
+            let completion = completions.first
+            let event: RoutingEvent
+            let at: Int64
+            if let completion, next >= arrivals.count || completion.at <= arrivals[next] {
+                completions.removeFirst()
+                event = .taskCompleted(taskID: completion.task)
+                at = completion.at
+            } else {
+                event = .taskArrived(TaskRequest(id: "c\(next)", channel: .voice, queue: "calls"))
+                at = arrivals[next]
+                next += 1
+            }
+            for decision in try engine.handle(event, at: RoutingInstant(milliseconds: at)) {
+                if case .assigned(let task, _, _) = decision {
+                    assignedAt[task] = at
+                    let index = Int(task.dropFirst())!
+                    completions.append((at + handles[index], task))
+                }
+            }
+        }
+        let waits = arrivals.indices.map { assignedAt["c\($0)"]! - arrivals[$0] }
+        let mismatches = zip(waits, expected).filter { $0 != $1 }.count
+        #expect(mismatches == 0)
+        #expect(waits.filter { $0 > 0 }.count > 10_000, "a busy queue")
+    }
+}

@@ -114,47 +114,7 @@ enum RoutingRulesReader {
                 return nil
             }
         }
-        var skills: [String: Int] = [:]
-        var skillNodes: [(String, ConfigNode)] = []
-        if let block = mapping["skills"]?.mapping(allowedKeys: nil) {
-            for (skill, value) in block.entries {
-                if let level = value.int(in: 1...10) {
-                    skills[skill] = level
-                    skillNodes.append((skill, value))
-                }
-            }
-        }
-        var queues: [QueueMembership] = []
-        var delays: [String: Duration] = [:]
-        var queueNodes: [(String, ConfigNode)] = []
-        if let block = mapping["queues"] {
-            if block.isList {
-                for item in block.list ?? [] {
-                    if let queue = item.string {
-                        queues.append(QueueMembership(queueID: queue))
-                        queueNodes.append((queue, item))
-                    }
-                }
-            } else if let perQueue = block.mapping(allowedKeys: nil) {
-                for (queue, value) in perQueue.entries {
-                    if value.isScalar {
-                        if let tier = value.int(in: 1...99) { queues.append(QueueMembership(queueID: queue, tier: tier)) }
-                    } else if let membership = value.mapping(allowedKeys: ["tier", "position", "delay"]) {
-                        let tier = membership["tier"]?.int(in: 1...99) ?? 1
-                        let position = membership["position"]?.int(in: 1...9999) ?? 1
-                        queues.append(QueueMembership(queueID: queue, tier: tier, position: position))
-                        if let delay = membership["delay"]?.duration { delays[queue] = delay }
-                    }
-                    queueNodes.append((queue, value))
-                }
-            }
-        }
-        var capacity = Agent.defaultCapacity
-        if let block = mapping["capacity"]?.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue)) {
-            for (key, value) in block.entries {
-                if let medium = ChannelMedium(rawValue: key), let count = value.int(in: 0...100) { capacity[medium] = count }
-            }
-        }
+        let work = readWork(mapping)
         let sip: String? = mapping["sip"].flatMap { node in
             guard let text = node.string else { return nil }
             guard let address = try? HandleAddress.normalize(kind: .sip, raw: text) else {
@@ -165,12 +125,62 @@ enum RoutingRulesReader {
         }
         guard let id, let login, let name else { return nil }
         let agent = Agent(
-            id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: skills, queues: queues,
-            capacity: capacity, sipAddress: sip)
-        let profile = RoutingPolicyReader.profile(mapping, agent: agent, delays: delays)
+            id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: work.skills, queues: work.queues,
+            capacity: work.capacity, sipAddress: sip)
+        let profile = RoutingPolicyReader.profile(mapping, agent: agent, delays: work.delays)
         return (
             AgentConfig(agent: agent, profile: profile, location: node.location),
-            AgentReferences(node: node, login: loginNode, skills: skillNodes, queues: queueNodes)
+            AgentReferences(node: node, login: loginNode, skills: work.skillNodes, queues: work.queueNodes)
         )
+    }
+
+    /// What an agent (or a simulated group of agents) can do: skills, queues, capacity.
+    struct Work {
+        var skills: [String: Int] = [:]
+        var skillNodes: [(String, ConfigNode)] = []
+        var queues: [QueueMembership] = []
+        var delays: [String: Duration] = [:]
+        var queueNodes: [(String, ConfigNode)] = []
+        var capacity = Agent.defaultCapacity
+    }
+
+    static func readWork(_ mapping: ConfigMapping) -> Work {
+        var work = Work()
+        if let block = mapping["skills"]?.mapping(allowedKeys: nil) {
+            for (skill, value) in block.entries {
+                if let level = value.int(in: 1...10) {
+                    work.skills[skill] = level
+                    work.skillNodes.append((skill, value))
+                }
+            }
+        }
+        if let block = mapping["queues"] {
+            if block.isList {
+                for item in block.list ?? [] {
+                    if let queue = item.string {
+                        work.queues.append(QueueMembership(queueID: queue))
+                        work.queueNodes.append((queue, item))
+                    }
+                }
+            } else if let perQueue = block.mapping(allowedKeys: nil) {
+                for (queue, value) in perQueue.entries {
+                    if value.isScalar {
+                        if let tier = value.int(in: 1...99) { work.queues.append(QueueMembership(queueID: queue, tier: tier)) }
+                    } else if let membership = value.mapping(allowedKeys: ["tier", "position", "delay"]) {
+                        let tier = membership["tier"]?.int(in: 1...99) ?? 1
+                        let position = membership["position"]?.int(in: 1...9999) ?? 1
+                        work.queues.append(QueueMembership(queueID: queue, tier: tier, position: position))
+                        if let delay = membership["delay"]?.duration { work.delays[queue] = delay }
+                    }
+                    work.queueNodes.append((queue, value))
+                }
+            }
+        }
+        if let block = mapping["capacity"]?.mapping(allowedKeys: ChannelMedium.allCases.map(\.rawValue)) {
+            for (key, value) in block.entries {
+                if let medium = ChannelMedium(rawValue: key), let count = value.int(in: 0...100) { work.capacity[medium] = count }
+            }
+        }
+        return work
     }
 }

@@ -9,17 +9,18 @@ extension RoutingEngine {
     /// Arrival-time triggers of the task's queue, in order. Returns false when the task left the
     /// queue (ended or requeued).
     mutating func applyArrivalOverflow(_ slot: Int32) -> Bool {
-        let task = tasks[Int(slot)]
-        let queue = queues[Int(task.queue)]
-        for (index, rule) in queue.policy.overflow.enumerated() where rule.applies(to: task.medium) {
+        let queue = Int(tasks[Int(slot)].queue)
+        let medium = tasks[Int(slot)].medium
+        let rules = queues[queue].policy.overflow
+        for (index, rule) in rules.enumerated() where rule.applies(to: medium) {
             let fires: Bool
             switch rule.trigger {
             case .queueLength(let count):
-                fires = queue.present[task.medium].count - 1 >= count
+                fires = queues[queue].present[medium].count - 1 >= count
             case .estimatedWait(let limit):
                 fires = estimatedWait(for: slot).map { $0 > limit } ?? true
             case .noAgentLoggedIn:
-                fires = queue.staffed[task.medium] == 0
+                fires = queues[queue].staffed[medium] == 0
             case .waited, .noAgentFor:
                 fires = false
             }
@@ -104,22 +105,19 @@ extension RoutingEngine {
 
     /// The wait a task of this queue and medium can expect now (see `WaitEstimate`).
     func waitEstimate(queue slot: Int32, medium: ChannelMedium, excluding task: Int32? = nil) -> WaitEstimate {
-        let queue = queues[Int(slot)]
-        let servers = queue.servers[medium]
-        let busy = queue.busy[medium]
-        let rate = queue.statistics[medium].arrivalRate(at: now.milliseconds, origin: origin ?? now.milliseconds)
-        let handleSeconds = queue.statistics[medium].handleTimeMilliseconds / 1000
-        let ahead = queue.present[medium].count - (task == nil ? 0 : 1)
+        let q = Int(slot)
+        let rate = queues[q].statistics[medium].arrivalRate(at: now.milliseconds, origin: origin ?? now.milliseconds)
+        let handleSeconds = queues[q].statistics[medium].handleTimeMilliseconds / 1000
+        let ahead = queues[q].present[medium].count - (task == nil ? 0 : 1)
         return WaitEstimate(
-            arrivalsPerSecond: rate, handleTime: .milliseconds(Int64(handleSeconds * 1000)), servers: servers, busy: busy, waiting: ahead,
-            serviceLevelThreshold: queue.policy.serviceLevel[medium].threshold)
+            arrivalsPerSecond: rate, handleTime: .milliseconds(Int64(handleSeconds * 1000)), servers: queues[q].servers[medium],
+            busy: queues[q].busy[medium], waiting: ahead, serviceLevelThreshold: queues[q].policy.serviceLevel[medium].threshold)
     }
 
     /// The expected wait of a task that has just entered its queue; nil when nobody could
     /// serve it.
     func estimatedWait(for slot: Int32) -> Duration? {
-        let task = tasks[Int(slot)]
-        return waitEstimate(queue: task.queue, medium: task.medium, excluding: slot).forNewArrival
+        waitEstimate(queue: tasks[Int(slot)].queue, medium: tasks[Int(slot)].medium, excluding: slot).forNewArrival
     }
 }
 

@@ -126,8 +126,9 @@ extension RoutingEngine {
     /// Takes a task out of its queue's sets (it stays in the router).
     mutating func leaveQueue(_ slot: Int32) {
         withdraw(slot)
-        let task = tasks[Int(slot)]
-        queues[Int(task.queue)].present[task.medium].remove(PresentKey(enqueuedAt: task.enqueuedAt, sequence: task.sequence, slot: slot))
+        let i = Int(slot)
+        let present = PresentKey(enqueuedAt: tasks[i].enqueuedAt, sequence: tasks[i].sequence, slot: slot)
+        queues[Int(tasks[i].queue)].present[tasks[i].medium].remove(present)
     }
 
     /// Forgets a task that has left the router.
@@ -298,11 +299,12 @@ extension RoutingEngine {
     }
 
     mutating func scheduleStepExpiry(_ slot: Int32) {
-        let task = tasks[Int(slot)]
-        guard task.stepIndex < task.steps.count, let duration = task.steps[task.stepIndex].duration[task.medium] else { return }
+        let i = Int(slot)
+        let step = tasks[i].stepIndex
+        guard step < tasks[i].steps.count, let duration = tasks[i].steps[step].duration[tasks[i].medium] else { return }
         timers.schedule(
-            .stepExpiry(task: slot, sequence: task.sequence, generation: task.stepGeneration),
-            at: RoutingInstant(milliseconds: task.stepStartedAt) + duration)
+            .stepExpiry(task: slot, sequence: tasks[i].sequence, generation: tasks[i].stepGeneration),
+            at: RoutingInstant(milliseconds: tasks[i].stepStartedAt) + duration)
     }
 
     // MARK: Priority and groups
@@ -311,6 +313,14 @@ extension RoutingEngine {
     func basePriority(_ task: TaskState) -> Int {
         let boost = task.stepIndex < task.steps.count ? task.steps[task.stepIndex].priorityBoost : 0
         return task.priority + queues[Int(task.queue)].policy.priority + boost
+    }
+
+    /// `basePriority` read field by field (no copy of the task).
+    func basePriority(slot: Int32) -> Int {
+        let i = Int(slot)
+        let step = tasks[i].stepIndex
+        let boost = step < tasks[i].steps.count ? tasks[i].steps[step].priorityBoost : 0
+        return tasks[i].priority + queues[Int(tasks[i].queue)].policy.priority + boost
     }
 
     /// The priority the serving order uses now, aging included.
@@ -322,20 +332,18 @@ extension RoutingEngine {
     }
 
     func key(_ slot: Int32) -> (TaskKey, capped: Bool) {
-        let task = tasks[Int(slot)]
-        let priority = Int64(basePriority(task))
-        var primary = -priority
+        let u = urgencies[Int(slot)]
+        var primary = -u.base
         var capped = false
-        if let aging = queues[Int(task.queue)].policy.aging {
-            let every = max(1, aging.every.wholeMilliseconds)
-            if let cap = aging.max, now.milliseconds - task.ageBase >= Int64(cap) * every {
-                primary = -(priority + Int64(cap))
+        if u.every > 0 {
+            if u.cap >= 0, now.milliseconds - u.ageBase >= u.cap * u.every {
+                primary = -(u.base + u.cap)
                 capped = true
             } else {
-                primary = task.ageBase - priority * every
+                primary = u.ageBase - u.base * u.every
             }
         }
-        return (TaskKey(primary: primary, ageBase: task.ageBase, sequence: task.sequence, slot: slot), capped)
+        return (TaskKey(primary: primary, ageBase: u.ageBase, sequence: u.sequence, slot: slot), capped)
     }
 
     /// The task's step filters, resolved (cached until something they depend on changes).
@@ -391,28 +399,28 @@ extension RoutingEngine {
     /// Refreshes the numbers the serving order compares.
     mutating func updateUrgency(_ slot: Int32) {
         while urgencies.count < tasks.count { urgencies.append(Urgency()) }
-        let task = tasks[Int(slot)]
-        let aging = queues[Int(task.queue)].policy.aging
+        let aging = queues[Int(tasks[Int(slot)].queue)].policy.aging
         urgencies[Int(slot)] = Urgency(
-            base: Int64(basePriority(task)), ageBase: task.ageBase, sequence: task.sequence,
+            base: Int64(basePriority(slot: slot)), ageBase: tasks[Int(slot)].ageBase, sequence: tasks[Int(slot)].sequence,
             every: aging.map { max(1, $0.every.wholeMilliseconds) } ?? 0, cap: aging?.max.map(Int64.init) ?? -1)
     }
 
     /// Puts a waiting task in exactly the groups and with the key it should have now.
     mutating func regroup(_ slot: Int32) {
         if tasks[Int(slot)].alive { updateUrgency(slot) }
-        guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.isWaiting else {
+        guard tasks[Int(slot)].isWaiting else {
             withdraw(slot)
             return
         }
         let (newKey, capped) = key(slot)
         let newGroups = groupSlots(slot)
-        let oldKey = task.key
-        let oldCapped = task.capped
-        for group in task.groups where oldKey != newKey || oldCapped != capped || !newGroups.contains(group) {
+        let oldKey = tasks[Int(slot)].key
+        let oldCapped = tasks[Int(slot)].capped
+        let oldGroups = tasks[Int(slot)].groups
+        for group in oldGroups where oldKey != newKey || oldCapped != capped || !newGroups.contains(group) {
             removeFromGroup(group, key: oldKey!, capped: oldCapped)
         }
-        for group in newGroups where oldKey != newKey || oldCapped != capped || !task.groups.contains(group) {
+        for group in newGroups where oldKey != newKey || oldCapped != capped || !oldGroups.contains(group) {
             if capped { groups[Int(group)].capped.insert(newKey) } else { groups[Int(group)].tasks.insert(newKey) }
             listGroup(group)
         }
@@ -423,8 +431,9 @@ extension RoutingEngine {
 
     /// Takes a task out of all its groups.
     mutating func withdraw(_ slot: Int32) {
-        guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], let key = task.key else { return }
-        for group in task.groups { removeFromGroup(group, key: key, capped: task.capped) }
+        guard tasks[Int(slot)].alive, let key = tasks[Int(slot)].key else { return }
+        let capped = tasks[Int(slot)].capped
+        for group in tasks[Int(slot)].groups { removeFromGroup(group, key: key, capped: capped) }
         tasks[Int(slot)].groups = []
         tasks[Int(slot)].key = nil
     }
