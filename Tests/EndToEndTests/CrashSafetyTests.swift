@@ -149,7 +149,7 @@ struct CrashSafetyTests {
             let restarted = try HubProcess(arguments: [], environment: environment, logDirectory: scratch)
             defer { restarted.kill() }
             let newBase = try await restarted.waitUntilListening()
-            let finished = try await Self.eventually(timeout: .seconds(60)) {
+            let finished = try await eventually(timeout: .seconds(60), interval: .milliseconds(100)) {
                 var states: [String] = []
                 for id in deliveries { states.append(try await E2E.admin(.GET, newBase, "/v1/deliveries/\(id)").json?["state"]?.stringValue ?? "?") }
                 return states.allSatisfy { $0 == "sent" }
@@ -171,13 +171,5 @@ struct CrashSafetyTests {
         }
     }
 
-    static func eventually(timeout: Duration, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return try await condition()
-    }
 }
 

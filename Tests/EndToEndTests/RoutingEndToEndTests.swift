@@ -10,16 +10,6 @@ import Glibc
 
 @Suite("End to end: routing in the hub process", .serialized)
 struct RoutingEndToEndTests {
-    /// Polls `condition` every 50 ms for up to `timeout`.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     @Test("a message waits, an agent logs in and is offered it, accepts, and the rules reload without a restart")
     func routeAndReload() async throws {
         let scratch = try TemporaryDirectory("hub-e2e-routing")
@@ -31,14 +21,14 @@ struct RoutingEndToEndTests {
 
         let posted = try await E2E.postMessage(base, id: "route-1", from: "user-r", text: "where is my parcel")
         let conversation = try #require(posted.json?["conversationId"]?.stringValue)
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             try await E2E.admin(.GET, base, "/v1/conversations/\(conversation)/routing").json?["phase"]?["state"]?.stringValue == "waiting"
         })
 
         let presence = try await E2E.admin(.POST, base, "/v1/agents/alice/presence", json: #"{"presence":"available"}"#)
         #expect(presence.status == 200)
         var offerID: String?
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             offerID = try await E2E.admin(.GET, base, "/v1/conversations/\(conversation)/routing").json?["lastOffer"]?["offerId"]?.stringValue
             return offerID != nil
         })
@@ -63,14 +53,14 @@ struct RoutingEndToEndTests {
                 name: Alice
                 queues: [support, escalations]
             """)
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             try await E2E.admin(.GET, base, "/v1/routing/queues/escalations").status == 200
         }, "\(hub.log)")
         #expect(hub.log.contains("routing rules reloaded"))
 
         // A broken file is refused with its line; the running rules stay.
         try scratch.write("routing-rules/rules.yaml", "queues:\n  - id: support\n    strategy: fastest\n")
-        #expect(try await Self.eventually { hub.log.contains("routing rules not reloaded") })
+        #expect(try await eventually { hub.log.contains("routing rules not reloaded") })
         #expect(hub.log.contains("rules.yaml:3:15"))
         #expect(try await E2E.admin(.GET, base, "/v1/routing/queues/escalations").status == 200)
 

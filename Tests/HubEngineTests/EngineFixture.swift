@@ -57,14 +57,4 @@ struct EngineFixture {
         try await engine.ingest.ingest(
             InboundEvent(channelKind: .api, channelAccountID: account, sender: InboundSender(address: user), providerMessageID: providerID, text: "hello"))
     }
-
-    /// Polls `condition` every 20 ms for up to `timeout`.
-    static func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
 }

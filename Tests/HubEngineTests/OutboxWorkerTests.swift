@@ -27,7 +27,7 @@ struct OutboxWorkerTests {
             let deliveryID = try #require(receipt.delivery?.id)
             let store = fixture.engine.store
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.delivery(deliveryID)?.state == .sent }
+                let done = try await eventually { try await store.delivery(deliveryID)?.state == .sent }
                 #expect(done)
             }
             let delivery = try #require(try await store.delivery(deliveryID))
@@ -55,7 +55,7 @@ struct OutboxWorkerTests {
             let receipt = try await Self.reply(fixture, in: conversation.conversationID)
             let store = fixture.engine.store
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.delivery(receipt.delivery!.id)?.state == .dead }
+                let done = try await eventually { try await store.delivery(receipt.delivery!.id)?.state == .dead }
                 #expect(done)
             }
             #expect(provider.requests.count == 1)
@@ -76,7 +76,7 @@ struct OutboxWorkerTests {
             let receipt = try await Self.reply(fixture, in: conversation.conversationID)
             let store = fixture.engine.store
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.delivery(receipt.delivery!.id)?.state == .dead }
+                let done = try await eventually { try await store.delivery(receipt.delivery!.id)?.state == .dead }
                 #expect(done)
             }
             #expect(provider.requests.count == 3)
@@ -96,7 +96,7 @@ struct OutboxWorkerTests {
             for index in 0..<5 { ids.append(try #require(try await Self.reply(fixture, in: conversation.conversationID, text: "part \(index)").delivery?.id)) }
             let store = fixture.engine.store
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.deliveryCounts() == [.sent: 5] }
+                let done = try await eventually { try await store.deliveryCounts() == [.sent: 5] }
                 #expect(done)
             }
             let texts = try provider.requests.map { try $0.json()["text"]?.stringValue }
@@ -118,7 +118,7 @@ struct OutboxWorkerTests {
             let claimed = try await store.claimDeliveries(now: now, limit: 10, owner: "crashed-process", leaseUntil: now.addingTimeInterval(3600))
             #expect(claimed.count == 1)
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.delivery(receipt.delivery!.id)?.state == .sent }
+                let done = try await eventually { try await store.delivery(receipt.delivery!.id)?.state == .sent }
                 #expect(done)
             }
             #expect(provider.requests.map { $0.headers["idempotency-key"] } == ["agent-click-1"])
@@ -140,7 +140,7 @@ struct OutboxWorkerTests {
             #expect(second.message.id == first.message.id)
             let store = fixture.engine.store
             try await fixture.withWorker {
-                let done = try await EngineFixture.eventually { try await store.deliveryCounts() == [.sent: 1] }
+                let done = try await eventually { try await store.deliveryCounts() == [.sent: 1] }
                 #expect(done)
                 try await Task.sleep(for: .milliseconds(200))
             }

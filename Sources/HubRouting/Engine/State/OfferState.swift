@@ -36,13 +36,13 @@ struct AbandonedWait {
 }
 
 /// SplitMix64: a small, fast, seedable generator; the same seed gives the same sequence on every
-/// platform.
-struct SplitMix64: RandomNumberGenerator {
+/// platform. The router's `random` strategy and the simulator draw from it.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
