@@ -40,6 +40,12 @@ struct RoutingBenchmark: ParsableCommand {
     @Flag(help: "Print JSON lines instead of a table.")
     var json = false
 
+    @Flag(inversion: .prefixedNo, help: "Keep the waiting tasks topped up during the measurement (--no-refill: let them drain, for profiling decisions alone).")
+    var refill = true
+
+    @Flag(inversion: .prefixedNo, help: "Also measure task-side decisions (a task arrives among free agents).")
+    var arrivals = true
+
     func run() throws {
         let sizes = tasks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var results: [Result] = []
@@ -48,7 +54,7 @@ struct RoutingBenchmark: ParsableCommand {
             let filled = try Bench(benchmark: self, scenario: .agentFrees, size: size)
             results.append(try filled.measure(fullScan: false, decisions: decisions))
             results.append(try filled.measure(fullScan: true, decisions: baselineDecisions))
-            if index == 0 {
+            if index == 0 && self.arrivals {
                 let arrivals = try Bench(benchmark: self, scenario: .taskArrives, size: size)
                 results.append(try arrivals.measure(fullScan: false, decisions: decisions))
                 results.append(try arrivals.measure(fullScan: true, decisions: baselineDecisions))
@@ -102,7 +108,7 @@ struct Bench {
     let size: Int
     /// Whether arrivals keep `size` tasks waiting during the measurement (off for profiling
     /// decisions alone).
-    var refill = ProcessInfo.processInfo.environment["HUB_BENCH_NO_REFILL"] == nil
+    let refill: Bool
     let agents: Int
     let queues: Int
     var router: RoutingEngine
@@ -120,6 +126,7 @@ struct Bench {
     init(benchmark: RoutingBenchmark, scenario: RoutingBenchmark.Scenario, size: Int) throws {
         self.scenario = scenario
         self.size = size
+        refill = benchmark.refill
         agents = benchmark.agents
         queues = benchmark.queues
         random = Generator(seed: benchmark.seed)

@@ -46,13 +46,13 @@ extension RoutingEngine {
         var best: Int32?
         for medium in ChannelMedium.allCases where isAssignable(agent, medium) {
             for membership in agents[Int(agent)].memberships {
-                let list = queues[Int(membership.queue)].groups[medium]
-                for group in list where groups[Int(group)].key.delay == membership.delay && admits(group, agent) {
+                let list = groupLists[freeSetIndex(queue: membership.queue, medium: medium)]
+                for group in list where groupHeads[Int(group)].delay == membership.delay && admits(group, agent) {
                     consider(head(of: group, for: agent), into: &best)
                 }
             }
             let pinned = pinnedGroups[Int(agent)]
-            for group in pinned where groups[Int(group)].key.medium == medium && admits(group, agent) {
+            for group in pinned where groupHeads[Int(group)].medium == medium && admits(group, agent) {
                 consider(head(of: group, for: agent), into: &best)
             }
         }
@@ -67,14 +67,19 @@ extension RoutingEngine {
 
     /// The most urgent task of a group that has not excluded the agent.
     func head(of group: Int32, for agent: Int32) -> Int32? {
-        let notExcluding: (TaskKey) -> Bool = { !self.tasks[Int($0.slot)].exclusions.contains(agent) }
-        let aging = groups[Int(group)].tasks.first(where: notExcluding)?.slot
-        let capped = groups[Int(group)].capped.first(where: notExcluding)?.slot
+        let aging = firstNotExcluding(groups[Int(group)].tasks, agent)
+        let capped = groups[Int(group)].capped.isEmpty ? nil : firstNotExcluding(groups[Int(group)].capped, agent)
         switch (aging, capped) {
         case (let a?, let c?): return isMoreUrgent(a, than: c) ? a : c
         case (let a?, nil): return a
         case (nil, let c): return c
         }
+    }
+
+    /// A closure literal passed straight to `first(where:)` stays non-escaping: one stored in a
+    /// local would capture (copy) the whole engine on every call.
+    private func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
+        bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot
     }
 
     /// The serving order: effective priority (exact, aging included), then age, then arrival.
@@ -305,7 +310,7 @@ extension RoutingEngine {
             offers[Int(offerSlot)] = OfferState(
                 offer: offer, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
                 open: true)
-            offerIndex[offer.id] = offerSlot
+            offerIndex[nextOfferNumber] = offerSlot
             tasks[Int(slot)].offers.append(offerSlot)
             agents[Int(candidate.agent)].openOffers.append(offerSlot)
             agents[Int(candidate.agent)].counters.offered += 1

@@ -17,7 +17,7 @@ extension RoutingEngine {
         agents[Int(agent)].counters.accepted += 1
         tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
         for other in tasks[Int(slot)].offers { endOffer(other, reason: .lostRace, returnTask: false) }
-        tasks[Int(slot)].offers = []
+        tasks[Int(slot)].offers.removeAll(keepingCapacity: true)
         tasks[Int(slot)].phase = .assigned(agent: agent)
         tasks[Int(slot)].assignedAt = now.milliseconds
         let present = PresentKey(enqueuedAt: tasks[Int(slot)].enqueuedAt, sequence: tasks[Int(slot)].sequence, slot: slot)
@@ -86,7 +86,7 @@ extension RoutingEngine {
 
     private mutating func closeOffer(_ offerSlot: Int32) {
         offers[Int(offerSlot)].open = false
-        offerIndex[offers[Int(offerSlot)].offer.id] = nil
+        offerIndex[offers[Int(offerSlot)].number] = nil
         freeOfferSlots.append(offerSlot)
     }
 

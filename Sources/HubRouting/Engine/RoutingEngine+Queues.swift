@@ -12,7 +12,7 @@ extension RoutingEngine {
         let slot = Int32(queues.count)
         queues.append(
             QueueState(
-                policy: policy, delays: [0], members: [], groups: PerMedium([]),
+                policy: policy, delays: [0], members: [],
                 present: PerMedium(SortedBag<PresentKey>()), staffed: PerMedium(0), staffGeneration: PerMedium(0),
                 unstaffedSince: PerMedium(now.milliseconds),
                 statistics: PerMedium(
@@ -20,7 +20,10 @@ extension RoutingEngine {
                     messaging: QueueStatistics(windowMinutes: windowMinutes, expectedHandleTime: policy.expectedHandleTime.messaging),
                     email: QueueStatistics(windowMinutes: windowMinutes, expectedHandleTime: policy.expectedHandleTime.email))))
         queueIndex[policy.id] = slot
-        for _ in 0..<3 { freeAgents.append(SortedBag()) }
+        for _ in 0..<3 {
+            freeAgents.append(SortedBag())
+            groupLists.append([])
+        }
     }
 
     /// A queue added or changed while running: agents naming it are re-resolved, and its waiting

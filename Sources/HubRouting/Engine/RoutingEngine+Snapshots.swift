@@ -59,7 +59,7 @@ extension RoutingEngine {
 
     /// An open offer.
     public func offer(_ id: String) -> Offer? {
-        offerIndex[id].map { offers[Int($0)].offer }
+        openOffer(id).map { offers[Int($0)].offer }
     }
 
     /// Tasks in the router (waiting, offered or assigned).

@@ -446,7 +446,7 @@ extension RoutingEngine {
         if let pinned = groupKey.filter.agents {
             for agent in pinned { pinnedGroups[Int(agent)].removeAll { $0 == group } }
         } else {
-            queues[Int(groupKey.queue)].groups[groupKey.medium].removeAll { $0 == group }
+            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].removeAll { $0 == group }
         }
     }
 
@@ -457,7 +457,7 @@ extension RoutingEngine {
         if let pinned = groupKey.filter.agents {
             for agent in pinned { pinnedGroups[Int(agent)].append(group) }
         } else {
-            queues[Int(groupKey.queue)].groups[groupKey.medium].append(group)
+            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].append(group)
         }
     }
 
@@ -465,6 +465,7 @@ extension RoutingEngine {
         if let existing = groupIndex[key] { return existing }
         let slot = Int32(groups.count)
         groups.append(EligibilityGroup(key: key))
+        groupHeads.append(GroupHead(queue: key.queue, medium: key.medium, delay: key.delay))
         groupIndex[key] = slot
         return slot
     }
@@ -608,7 +609,7 @@ extension RoutingEngine {
     /// agents do not count, which FreeSWITCH gets wrong).
     /// `group`: the filter's group at delay 0, which caches the answer.
     mutating func anyLoggedIn(_ filter: ResolvedFilter, group: Int32, medium: ChannelMedium) -> Bool {
-        let queue = groups[Int(group)].key.queue
+        let queue = groupHeads[Int(group)].queue
         if let pinned = filter.agents {
             return pinned.contains { agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0 }
         }

@@ -32,8 +32,14 @@ public struct RoutingEngine: Sendable {
     var pinnedGroups: [[Int32]] = []
     /// Free agents per (queue, medium): index `queue * 3 + medium`.
     var freeAgents: [SortedBag<AgentKey>] = []
+    /// Non-empty, unpinned groups per (queue, medium), same index (kept apart from the queue
+    /// state so that reading a list copies nothing else).
+    var groupLists: [[Int32]] = []
     var offers: [OfferState] = []
-    var offerIndex: [String: Int32] = [:]
+    /// Open offers by number (`offer-<number>`): integer keys hash cheaply.
+    var offerIndex: [Int64: Int32] = [:]
+    /// Per group: what the agent side checks on every look, apart from the group's key.
+    var groupHeads: [GroupHead] = []
     var freeOfferSlots: [Int32] = []
     var timers = DeadlineHeap<RouterTimer>()
     var abandoned: [String: AbandonedWait] = [:]
@@ -87,8 +93,8 @@ public struct RoutingEngine: Sendable {
         case .agentRemoved(let id): removeAgent(agentIndex[id]!)
         case .agentPresence(let id, let presence): setPresence(agentIndex[id]!, presence)
         case .wrapUpEnded(let agentID, let taskID): endWrapUp(agent: agentIndex[agentID]!, taskID: taskID)
-        case .offerAccepted(let id): acceptOffer(offerIndex[id]!)
-        case .offerRejected(let id, let reason): rejectOffer(offerIndex[id]!, reason: reason)
+        case .offerAccepted(let id): acceptOffer(openOffer(id)!)
+        case .offerRejected(let id, let reason): rejectOffer(openOffer(id)!, reason: reason)
         case .queueConfigured(let policy): configureQueue(policy)
         }
         match()
@@ -109,6 +115,14 @@ public struct RoutingEngine: Sendable {
             discardStaleTimers()
             return timers.nextDeadline
         }
+    }
+
+    /// The slot of the open offer with this id.
+    func openOffer(_ id: String) -> Int32? {
+        guard id.hasPrefix("offer-"), let number = Int64(id.dropFirst(6)), let slot = offerIndex[number], offers[Int(slot)].open else {
+            return nil
+        }
+        return slot
     }
 
     mutating func takeOutput() -> [RoutingDecision] {
@@ -152,7 +166,7 @@ public struct RoutingEngine: Sendable {
                 throw .invalidState("agent \(agentID) is not in wrap-up for task \(taskID)")
             }
         case .offerAccepted(let id), .offerRejected(let id, _):
-            guard let slot = offerIndex[id], offers[Int(slot)].open else { throw .unknownOffer(id) }
+            guard openOffer(id) != nil else { throw .unknownOffer(id) }
         case .queueConfigured:
             break
         }

@@ -23,6 +23,14 @@ struct EligibilityGroup {
     var isEmpty: Bool { tasks.isEmpty && capped.isEmpty }
 }
 
+/// A group's queue, medium and delay as plain numbers, apart from its key (whose filter holds
+/// arrays): what a free agent checks for every group it looks at.
+struct GroupHead {
+    var queue: Int32
+    var medium: ChannelMedium
+    var delay: Int64
+}
+
 struct GroupKey: Hashable {
     var queue: Int32
     var medium: ChannelMedium

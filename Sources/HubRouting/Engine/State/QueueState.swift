@@ -7,8 +7,6 @@ struct QueueState {
     var delays: [Int64]
     /// Agent slots that are members.
     var members: [Int32]
-    /// Non-empty, unpinned groups per medium.
-    var groups: PerMedium<[Int32]>
     /// Waiting and offered tasks by (enqueuedAt, sequence): queue length and longest wait.
     var present: PerMedium<SortedBag<PresentKey>>
     /// Available members able to take the medium (busy or not).
