@@ -41,6 +41,12 @@ public actor RoutingService {
     private var recentOfferOrder: [String] = []
     /// The latest offer of each conversation still in the router.
     private var lastOffer: [String: String] = [:]
+    /// Records waiting to be written, in decision order (see `write`).
+    private var queuedRecords: [([RoutingRecord], Actor)] = []
+    private var queuedCount = 0
+    private var writtenCount = 0
+    private var writing = false
+    private var writeWaiters: [(ticket: Int, continuation: CheckedContinuation<Void, any Error>)] = []
 
     public init(store: any HubStore, routing: RoutingRules, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
@@ -235,13 +241,7 @@ public actor RoutingService {
             if case .offered(let offer) = decision { remember(offer) }
             if case .taskEnded(let task, _) = decision { lastOffer[task] = nil }
         }
-        do {
-            try await store.recordRouting(records, at: now().truncatedToMilliseconds, actor: Self.actor)
-        } catch {
-            // The decisions stand in the router; the log misses them. Say so loudly.
-            logger.error("routing decisions not recorded", metadata: ["count": "\(records.count)", "error": "\(error)"])
-            throw error
-        }
+        try await write(records, actor: Self.actor)
         for decision in decisions {
             switch decision {
             case .offered(let offer):
@@ -253,6 +253,46 @@ public actor RoutingService {
             default:
                 break
             }
+        }
+    }
+
+    /// Writes records in the order the router made them. The actor is reentrant: while one batch
+    /// is being written another command may change the router, so batches queue here and one
+    /// writer drains them in order; each caller returns once its own records are in the log.
+    private func write(_ records: [RoutingRecord], actor: Actor) async throws {
+        guard !records.isEmpty else { return }
+        queuedRecords.append((records, actor))
+        queuedCount += 1
+        let mine = queuedCount
+        if writing {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                writeWaiters.append((mine, continuation))
+            }
+            return
+        }
+        writing = true
+        defer { writing = false }
+        while !queuedRecords.isEmpty {
+            let batch = queuedRecords
+            queuedRecords = []
+            let through = writtenCount + batch.count
+            var failure: (any Error)?
+            do {
+                for (records, actor) in batch {
+                    try await store.recordRouting(records, at: now().truncatedToMilliseconds, actor: actor)
+                }
+            } catch {
+                // The decisions stand in the router; the log misses them. Say so loudly.
+                logger.error("routing decisions not recorded", metadata: ["batches": "\(batch.count)", "error": "\(error)"])
+                failure = error
+            }
+            writtenCount = through
+            let done = writeWaiters.filter { $0.ticket <= through }
+            writeWaiters.removeAll { $0.ticket <= through }
+            for waiter in done {
+                if let failure { waiter.continuation.resume(throwing: failure) } else { waiter.continuation.resume() }
+            }
+            if let failure, mine <= through { throw failure }
         }
     }
 
@@ -346,12 +386,12 @@ public actor RoutingService {
 
     public func setPresence(agent: String, _ presence: Presence, actor: Actor) async throws -> AgentSnapshot {
         guard router.agent(agent) != nil else { throw Failure.notFound("no agent \(agent)") }
-        try await store.recordRouting(
+        try await write(
             [
                 RoutingRecord(
                     kind: .agentPresence, refs: EventRefs(agentID: Agent.ID(agent)),
                     payload: .object(["agentId": .string(agent), "presence": RoutingJSON.presence(presence), "by": .string(actor.description)]))
-            ], at: now().truncatedToMilliseconds, actor: actor)
+            ], actor: actor)
         try await apply(.agentPresence(agentID: agent, presence))
         return router.agent(agent)!
     }
