@@ -3,12 +3,16 @@ import HubModel
 extension RoutingEngine {
     /// Adds an agent or replaces its profile. Presence, load and counters stay.
     mutating func configureAgent(_ profile: AgentProfile) {
+        let epochBefore = filterEpoch
         let slot: Int32
         if let existing = agentIndex[profile.id] {
             slot = existing
             removeStaffing(slot)
             agents[Int(slot)].profile = profile
+            if !agents[Int(slot)].active { filterEpoch &+= 1 }
             agents[Int(slot)].active = true
+            // Costs may have changed: the units in use follow from the load.
+            agents[Int(slot)].unitsUsed = ChannelMedium.allCases.reduce(0) { $0 + agents[Int(slot)].load[$1] * profile.cost[$1] }
         } else {
             slot = Int32(agents.count)
             agents.append(
@@ -46,6 +50,15 @@ extension RoutingEngine {
         addStaffing(slot)
         refreshAgent(slot)
         markDirty(agent: slot)
+        if filterEpoch != epochBefore { agentsChanged() }
+    }
+
+    /// Agents came or went: tasks whose steps name agents resolve them again.
+    mutating func agentsChanged() {
+        for slot in tasks.indices where tasks[slot].isWaiting && tasks[slot].steps.contains(where: { !$0.filter.agents.isEmpty }) {
+            regroup(Int32(slot))
+            markDirty(task: Int32(slot))
+        }
     }
 
     /// Takes an agent out of routing: offers rescinded, no new work; work in hand stays counted.
@@ -60,6 +73,7 @@ extension RoutingEngine {
         }
         agents[Int(slot)].memberships = []
         refreshAgent(slot)
+        agentsChanged()
     }
 
     mutating func setPresence(_ slot: Int32, _ presence: Presence) {
@@ -254,14 +268,19 @@ extension RoutingEngine {
         let after = queues[Int(queue)].delays
         guard before != after else { return }
         for slot in tasks.indices {
-            guard tasks[slot].alive, case let task = tasks[slot], task.queue == queue, task.isWaiting else { continue }
+            guard tasks[slot].alive, tasks[slot].queue == queue else { continue }
+            if case .assigned = tasks[slot].phase { continue }
+            // Waiting or offered: an offered task that waits again needs the new levels too.
+            let task = tasks[slot]
             for delay in after where !before.contains(delay) && task.enqueuedAt + delay > now.milliseconds {
                 timers.schedule(
                     .delayReached(task: Int32(slot), sequence: task.sequence, entry: task.entry),
                     at: RoutingInstant(milliseconds: task.enqueuedAt + delay))
             }
-            regroup(Int32(slot))
-            markDirty(task: Int32(slot))
+            if task.isWaiting {
+                regroup(Int32(slot))
+                markDirty(task: Int32(slot))
+            }
         }
     }
 

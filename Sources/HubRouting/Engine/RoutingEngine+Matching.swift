@@ -133,10 +133,7 @@ extension RoutingEngine {
         offer(
             slot, to: chosen, cause: chosen.count > 1 ? .parallel : .taskReady,
             alternatives: Array(rest.prefix(configuration.explainAlternatives)), considered: ordered.count)
-        if strategy == .progressive {
-            timers.schedule(
-                .progressiveRing(task: slot, sequence: tasks[Int(slot)].sequence), at: now + queues[queue].policy.progressiveInterval)
-        }
+
     }
 
     /// Picks the agents to offer to from the ordered candidates; returns them and the runners-up.
@@ -191,6 +188,7 @@ extension RoutingEngine {
         if configuration.fullScan { return cut(orderedCandidatesByScan(slot)) }
         let waited = now.milliseconds - task.enqueuedAt
         let resolved = resolvedFilters(slot)
+        let resolvedGroups = resolvedGroups(slot)
         var result: [AgentCandidate] = []
         // Agents demoted by an earlier decline come last, in a second pass.
         for demotedPass in task.demoted.isEmpty ? [false] : [false, true] {
@@ -200,7 +198,7 @@ extension RoutingEngine {
                 var found: [AgentCandidate] = []
                 let passFilter: (Int32) -> Bool = { task.demoted.contains($0) == demotedPass }
                 if let pinned = filter.agents {
-                    for agent in pinned where passFilter(agent) && isCandidate(agent, slot, task, already: result) {
+                    for agent in pinned where passFilter(agent) && isCandidate(agent, slot, task, already: result) && admits(resolvedGroups[step], agent) {
                         found.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, task)))
                     }
                     found.sort { $0.key < $1.key }
@@ -270,7 +268,10 @@ extension RoutingEngine {
 
     /// Offers the task to the chosen agents (one, or several in parallel), reserving their
     /// capacity in the same step. An agent with auto-accept takes it at once.
-    mutating func offer(_ slot: Int32, to chosen: [AgentCandidate], cause: OfferExplanation.Cause, alternatives: [AgentCandidate], considered: Int) {
+    mutating func offer(
+        _ slot: Int32, to chosen: [AgentCandidate], cause: OfferExplanation.Cause, alternatives: [AgentCandidate], considered: Int,
+        startsRinging: Bool = true
+    ) {
         withdraw(slot)
         tasks[Int(slot)].phase = .offered
         // Fields, not the whole task: a copy would retain every array in it.
@@ -325,6 +326,14 @@ extension RoutingEngine {
             } else {
                 timers.schedule(.offerExpiry(offer: offerSlot, number: nextOfferNumber), at: offer.expiresAt)
             }
+        }
+        // Progressive ringing: a new round (whether the task or a freed agent started it) adds
+        // one more agent every interval while the earlier ones ring.
+        if strategy == .progressive, startsRinging, tasks[Int(slot)].alive, tasks[Int(slot)].phase == .offered {
+            tasks[Int(slot)].ringGeneration &+= 1
+            timers.schedule(
+                .progressiveRing(task: slot, sequence: task.sequence, generation: tasks[Int(slot)].ringGeneration),
+                at: now + queues[Int(task.queue)].policy.progressiveInterval)
         }
     }
 

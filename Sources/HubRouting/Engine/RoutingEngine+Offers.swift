@@ -100,19 +100,19 @@ extension RoutingEngine {
     mutating func ringNext(_ slot: Int32) {
         guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.phase == .offered, task.offers.count < configuration.maxParallelOffers else { return }
         let ordered = orderedCandidates(slot, enough: 1 + configuration.explainAlternatives, wholeFirstBlock: false)
-        guard let next = ordered.first else {
-            timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + queues[Int(task.queue)].policy.progressiveInterval)
-            return
+        let round = task.ringGeneration
+        if let next = ordered.first {
+            addOffer(slot, to: next, alternatives: Array(ordered.dropFirst().prefix(configuration.explainAlternatives)), considered: ordered.count)
         }
-        addOffer(slot, to: next, alternatives: Array(ordered.dropFirst().prefix(configuration.explainAlternatives)), considered: ordered.count)
-        if tasks[Int(slot)].alive, case let still = tasks[Int(slot)], still.phase == .offered {
-            timers.schedule(.progressiveRing(task: slot, sequence: task.sequence), at: now + queues[Int(task.queue)].policy.progressiveInterval)
+        if tasks[Int(slot)].alive, tasks[Int(slot)].sequence == task.sequence, tasks[Int(slot)].phase == .offered {
+            timers.schedule(
+                .progressiveRing(task: slot, sequence: task.sequence, generation: round), at: now + queues[Int(task.queue)].policy.progressiveInterval)
         }
     }
 
     /// An extra offer of an already offered task (progressive ringing).
     private mutating func addOffer(_ slot: Int32, to candidate: AgentCandidate, alternatives: [AgentCandidate], considered: Int) {
         // `offer` withdraws and marks offered; the task is already both, so it only adds.
-        offer(slot, to: [candidate], cause: .parallel, alternatives: alternatives, considered: considered)
+        offer(slot, to: [candidate], cause: .parallel, alternatives: alternatives, considered: considered, startsRinging: false)
     }
 }

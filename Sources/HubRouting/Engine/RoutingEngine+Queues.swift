@@ -42,14 +42,18 @@ extension RoutingEngine {
         for agent in queues[Int(queue)].members { refreshAgent(agent) }
         for slot in tasks.indices {
             guard tasks[slot].alive, case let task = tasks[slot], task.queue == queue else { continue }
+            if case .assigned = task.phase { continue }
             tasks[slot].steps = task.prependedSteps + policy.steps + task.addedSteps
             tasks[slot].stepIndex = min(task.stepIndex, tasks[slot].steps.count)
             tasks[slot].stepGeneration &+= 1
-            if task.isWaiting {
-                scheduleStepExpiry(Int32(slot))
-                regroup(Int32(slot))
-                markDirty(task: Int32(slot))
-            }
+            // Overflow rules may be other rules now (their timers name rules by index): start
+            // their bookkeeping over under the new policy.
+            tasks[slot].entry &+= 1
+            tasks[slot].firedOverflow = 0
+            scheduleStepExpiry(Int32(slot))
+            scheduleEntryTimers(Int32(slot))
+            regroup(Int32(slot))
+            if task.isWaiting { markDirty(task: Int32(slot)) }
         }
         for agent in queues[Int(queue)].members { markDirty(agent: agent) }
     }

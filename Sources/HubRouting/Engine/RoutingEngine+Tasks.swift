@@ -83,37 +83,12 @@ extension RoutingEngine {
         }
         let medium = tasks[Int(slot)].medium
         let sequence = tasks[Int(slot)].sequence
-        let entry = tasks[Int(slot)].entry
         queues[Int(queue)].present[medium].insert(PresentKey(enqueuedAt: now, sequence: sequence, slot: slot))
         queues[Int(queue)].statistics[medium].recordArrival(at: now)
         output.append(.queued(taskID: tasks[Int(slot)].id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
 
         guard applyArrivalOverflow(slot) else { return }
-
-        let task = (medium: medium, ageBase: tasks[Int(slot)].ageBase)
-        for (index, rule) in policy.overflow.enumerated() where rule.applies(to: task.medium) {
-            switch rule.trigger {
-            case .waited(let limit):
-                timers.schedule(.waitedTooLong(task: slot, sequence: sequence, entry: entry, rule: index), at: RoutingInstant(milliseconds: now) + limit)
-            case .noAgentFor(let limit):
-                if queues[Int(queue)].staffed[task.medium] == 0 {
-                    let since = max(queues[Int(queue)].unstaffedSince[task.medium], now)
-                    timers.schedule(
-                        .noAgent(
-                            task: slot, sequence: sequence, entry: entry, rule: index,
-                            staffGeneration: queues[Int(queue)].staffGeneration[task.medium]),
-                        at: RoutingInstant(milliseconds: since) + limit)
-                }
-            default: break
-            }
-        }
-        for delay in queues[Int(queue)].delays where delay > 0 {
-            timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: now + delay))
-        }
-        if let aging = policy.aging, let cap = aging.max {
-            let capAt = task.ageBase + Int64(cap) * max(1, aging.every.wholeMilliseconds)
-            if capAt > now { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
-        }
+        scheduleEntryTimers(slot)
         skipStepsNobodyCanTake(slot)
         scheduleStepExpiry(slot)
         regroup(slot)
@@ -122,6 +97,41 @@ extension RoutingEngine {
 
     /// Changes a task in place (binding it to a local would copy every field).
     mutating func modifyTask(_ slot: Int32, _ body: (inout TaskState) -> Void) { body(&tasks[Int(slot)]) }
+
+    /// The timers of a task's stay in its queue, from its state now: overflow for waiting too
+    /// long or without agents, membership delays not yet waited out, the aging cap. On entry, and
+    /// again (after `entry` is bumped, which voids the old ones) when the queue is reconfigured.
+    mutating func scheduleEntryTimers(_ slot: Int32) {
+        let i = Int(slot)
+        let queue = Int(tasks[i].queue)
+        let medium = tasks[i].medium
+        let sequence = tasks[i].sequence
+        let entry = tasks[i].entry
+        let enqueuedAt = tasks[i].enqueuedAt
+        let policy = queues[queue].policy
+        for (index, rule) in policy.overflow.enumerated() where rule.applies(to: medium) && tasks[i].firedOverflow & (1 << UInt64(index)) == 0 {
+            switch rule.trigger {
+            case .waited(let limit):
+                timers.schedule(
+                    .waitedTooLong(task: slot, sequence: sequence, entry: entry, rule: index), at: RoutingInstant(milliseconds: enqueuedAt) + limit)
+            case .noAgentFor(let limit):
+                if queues[queue].staffed[medium] == 0 {
+                    let since = max(queues[queue].unstaffedSince[medium], enqueuedAt)
+                    timers.schedule(
+                        .noAgent(task: slot, sequence: sequence, entry: entry, rule: index, staffGeneration: queues[queue].staffGeneration[medium]),
+                        at: RoutingInstant(milliseconds: since) + limit)
+                }
+            default: break
+            }
+        }
+        for delay in queues[queue].delays where delay > 0 && enqueuedAt + delay > now.milliseconds {
+            timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: enqueuedAt + delay))
+        }
+        if let aging = policy.aging, let cap = aging.max {
+            let capAt = tasks[i].ageBase + Int64(cap) * max(1, aging.every.wholeMilliseconds)
+            if capAt > now.milliseconds { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
+        }
+    }
 
     /// Takes a task out of its queue's sets (it stays in the router).
     mutating func leaveQueue(_ slot: Int32) {
@@ -611,7 +621,10 @@ extension RoutingEngine {
     mutating func anyLoggedIn(_ filter: ResolvedFilter, group: Int32, medium: ChannelMedium) -> Bool {
         let queue = groupHeads[Int(group)].queue
         if let pinned = filter.agents {
-            return pinned.contains { agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0 }
+            return pinned.contains {
+                agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0
+                    && passes(filter, agent: $0, queue: queue, delay: nil)
+            }
         }
         guard queues[Int(queue)].staffed[medium] > 0 else { return false }
         if filter.admitsEveryMember { return true }

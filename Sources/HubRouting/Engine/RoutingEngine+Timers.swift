@@ -4,9 +4,12 @@ extension RoutingEngine {
     /// Fires due timers in deadline order, each at its own instant, matching after each.
     mutating func fireTimers(until instant: RoutingInstant) {
         if origin == nil { origin = now.milliseconds }
-        while let entry = timers.popDue(at: instant) {
-            if entry.deadline > now { now = entry.deadline }
-            fire(entry.payload)
+        // Everything due at one instant fires before matching, so the decision at that instant
+        // sees all of that instant's changes (an agent's delay ending and a step opening together),
+        // whichever timer was set first.
+        while let deadline = timers.nextDeadline, deadline <= instant {
+            if deadline > now { now = deadline }
+            while let entry = timers.popDue(at: now) { fire(entry.payload) }
             match()
         }
         now = instant
@@ -14,12 +17,7 @@ extension RoutingEngine {
 
     /// Drops stale timers at the top so `nextDeadline` names a real deadline.
     mutating func discardStaleTimers() {
-        while let deadline = timers.nextDeadline, let entry = timers.popDue(at: deadline) {
-            if !isStale(entry.payload) {
-                timers.schedule(entry.payload, at: entry.deadline)
-                return
-            }
-        }
+        while let top = timers.top, isStale(top.payload) { timers.removeTop() }
     }
 
     private func liveTask(_ slot: Int32, _ sequence: Int64) -> TaskState? {
@@ -39,13 +37,13 @@ extension RoutingEngine {
             guard let task = liveTask(slot, sequence) else { return true }
             return task.entry != entry || !task.isWaiting
         case .waitedTooLong(let slot, let sequence, let entry, let rule), .noAgent(let slot, let sequence, let entry, let rule, _):
-            guard let task = liveTask(slot, sequence), task.entry == entry else { return true }
+            guard let task = liveTask(slot, sequence), task.entry == entry, rule < queues[Int(task.queue)].policy.overflow.count else { return true }
             if case .assigned = task.phase { return true }
             if case .noAgent(_, _, _, _, let generation) = timer, queues[Int(task.queue)].staffGeneration[task.medium] != generation { return true }
             return task.firedOverflow & (1 << UInt64(rule)) != 0
-        case .progressiveRing(let slot, let sequence):
+        case .progressiveRing(let slot, let sequence, let generation):
             guard let task = liveTask(slot, sequence) else { return true }
-            return task.phase != .offered
+            return task.phase != .offered || task.ringGeneration != generation
         case .timeToLive(let slot, let sequence):
             guard let task = liveTask(slot, sequence) else { return true }
             if case .assigned = task.phase { return true }
@@ -73,7 +71,7 @@ extension RoutingEngine {
             regroup(slot)
         case .waitedTooLong(let slot, _, _, let rule), .noAgent(let slot, _, _, let rule, _):
             _ = fireOverflow(slot, rule)
-        case .progressiveRing(let slot, _):
+        case .progressiveRing(let slot, _, _):
             ringNext(slot)
         case .timeToLive(let slot, _):
             let task = tasks[Int(slot)]

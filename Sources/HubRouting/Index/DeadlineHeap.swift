@@ -22,6 +22,19 @@ struct DeadlineHeap<Payload> {
         siftUp(entries.count - 1)
     }
 
+    /// The earliest entry.
+    var top: Entry? { entries.first }
+
+    /// Removes the earliest entry.
+    mutating func removeTop() {
+        guard !entries.isEmpty else { return }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            siftDown(0)
+        }
+    }
+
     /// Removes and returns the earliest entry if it is due at `now`.
     mutating func popDue(at now: RoutingInstant) -> Entry? {
         guard let top = entries.first, top.deadline <= now else { return nil }

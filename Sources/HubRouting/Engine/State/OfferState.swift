@@ -21,7 +21,7 @@ enum RouterTimer {
     case agingCap(task: Int32, sequence: Int64, entry: UInt32)
     case waitedTooLong(task: Int32, sequence: Int64, entry: UInt32, rule: Int)
     case noAgent(task: Int32, sequence: Int64, entry: UInt32, rule: Int, staffGeneration: UInt32)
-    case progressiveRing(task: Int32, sequence: Int64)
+    case progressiveRing(task: Int32, sequence: Int64, generation: UInt32)
     case timeToLive(task: Int32, sequence: Int64)
     case agentReady(agent: Int32, generation: UInt32)
     case wrapUpEnd(agent: Int32, token: UInt64)

@@ -50,6 +50,9 @@ struct TaskState {
     var firedOverflow: UInt64
     /// Whether the newest step was just entered and has not yet been tried (for skipIfNoneFree).
     var entryCheckPending: Bool
+    /// Progressive ringing: bumped when a new round of ringing starts, so the timers of an
+    /// earlier round (before a decline) are ignored.
+    var ringGeneration: UInt32 = 0
     /// topDown: the (tier, position) last offered.
     var huntMemory: (tier: Int32, position: Int32)?
     var resumeKey: String?
