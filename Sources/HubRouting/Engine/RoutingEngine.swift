@@ -80,21 +80,22 @@ public struct RoutingEngine: Sendable {
     /// Applies `event` at the router's clock (call `advance(to:)` first) and returns the
     /// decisions. A refused event changes nothing.
     public mutating func apply(_ event: RoutingEvent) throws(RoutingError) -> [RoutingDecision] {
+        // The slot the event is about (task, agent or offer), looked up once.
+        let target = try validate(event)
         if origin == nil { origin = now.milliseconds }
-        try validate(event)
         switch event {
         case .taskArrived(let request): arrive(request)
-        case .taskAssigned(let request, let agent): assignDirectly(request, to: agentIndex[agent]!)
+        case .taskAssigned(let request, _): assignDirectly(request, to: target!)
         case .taskUpdated(let update): updateTask(update)
-        case .taskCancelled(let id, let reason): cancelTask(slot: taskIndex[id]!, reason: reason)
-        case .taskCompleted(let id): completeTask(slot: taskIndex[id]!)
-        case .taskTransferred(let id, let target, let keepAge): transferTask(slot: taskIndex[id]!, to: target, keepAge: keepAge)
+        case .taskCancelled(_, let reason): cancelTask(slot: target!, reason: reason)
+        case .taskCompleted: completeTask(slot: target!)
+        case .taskTransferred(_, let destination, let keepAge): transferTask(slot: target!, to: destination, keepAge: keepAge)
         case .agentConfigured(let profile): configureAgent(profile)
-        case .agentRemoved(let id): removeAgent(agentIndex[id]!)
-        case .agentPresence(let id, let presence): setPresence(agentIndex[id]!, presence)
-        case .wrapUpEnded(let agentID, let taskID): endWrapUp(agent: agentIndex[agentID]!, taskID: taskID)
-        case .offerAccepted(let id): acceptOffer(openOffer(id)!)
-        case .offerRejected(let id, let reason): rejectOffer(openOffer(id)!, reason: reason)
+        case .agentRemoved: removeAgent(target!)
+        case .agentPresence(_, let presence): setPresence(target!, presence)
+        case .wrapUpEnded(_, let taskID): endWrapUp(agent: target!, taskID: taskID)
+        case .offerAccepted: acceptOffer(target!)
+        case .offerRejected(_, let reason): rejectOffer(target!, reason: reason)
         case .queueConfigured(let policy): configureQueue(policy)
         }
         match()
@@ -131,44 +132,53 @@ public struct RoutingEngine: Sendable {
         return output
     }
 
-    private func validate(_ event: RoutingEvent) throws(RoutingError) {
+    /// Checks the event against the state; returns the slot it is about (the task's, the
+    /// agent's or the offer's), if any.
+    private func validate(_ event: RoutingEvent) throws(RoutingError) -> Int32? {
         switch event {
         case .taskArrived(let request):
             guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
             guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
+            return nil
         case .taskAssigned(let request, let agent):
             guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
             guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
             guard let slot = agentIndex[agent], agents[Int(slot)].active else { throw .unknownAgent(agent) }
+            return slot
         case .taskUpdated(let update):
-            guard taskIndex[update.id] != nil else { throw .unknownTask(update.id) }
+            guard let slot = taskIndex[update.id] else { throw .unknownTask(update.id) }
+            return slot
         case .taskCancelled(let id, _):
-            guard taskIndex[id] != nil else { throw .unknownTask(id) }
+            guard let slot = taskIndex[id] else { throw .unknownTask(id) }
+            return slot
         case .taskCompleted(let id):
             guard let slot = taskIndex[id] else { throw .unknownTask(id) }
             guard case .assigned = tasks[Int(slot)].phase else { throw .invalidState("task \(id) is not assigned to an agent") }
+            return slot
         case .taskTransferred(let id, let target, _):
-            guard taskIndex[id] != nil else { throw .unknownTask(id) }
+            guard let slot = taskIndex[id] else { throw .unknownTask(id) }
             switch target {
             case .queue(let queue):
                 guard queueIndex[queue] != nil else { throw .unknownQueue(queue) }
             case .agent(let agent, let queue, _):
-                guard agentIndex[agent] != nil, agents[Int(agentIndex[agent]!)].active else { throw .unknownAgent(agent) }
+                guard let agentSlot = agentIndex[agent], agents[Int(agentSlot)].active else { throw .unknownAgent(agent) }
                 if let queue, queueIndex[queue] == nil { throw .unknownQueue(queue) }
             }
-        case .agentConfigured:
-            break
+            return slot
+        case .agentConfigured, .queueConfigured:
+            return nil
         case .agentRemoved(let id), .agentPresence(let id, _):
             guard let slot = agentIndex[id], agents[Int(slot)].active else { throw .unknownAgent(id) }
+            return slot
         case .wrapUpEnded(let agentID, let taskID):
             guard let slot = agentIndex[agentID] else { throw .unknownAgent(agentID) }
             guard agents[Int(slot)].wrapUps.contains(where: { $0.taskID == taskID }) else {
                 throw .invalidState("agent \(agentID) is not in wrap-up for task \(taskID)")
             }
+            return slot
         case .offerAccepted(let id), .offerRejected(let id, _):
-            guard openOffer(id) != nil else { throw .unknownOffer(id) }
-        case .queueConfigured:
-            break
+            guard let slot = openOffer(id) else { throw .unknownOffer(id) }
+            return slot
         }
     }
 }
