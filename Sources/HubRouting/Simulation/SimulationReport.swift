@@ -33,6 +33,9 @@ public struct SimulationReport: Sendable, Hashable, Codable {
         public var averageHandleTime: Double?
         /// Handle time of answered work over the measured window: Erlangs.
         public var offeredLoad: Double?
+        /// Handle time of this work over the logged-in time of the agents who can take it
+        /// (members of the queue with capacity for the medium): the share of their time it took.
+        public var occupancy: Double?
     }
 
     public struct AgentLine: Sendable, Hashable, Codable {
@@ -58,15 +61,15 @@ public struct SimulationReport: Sendable, Hashable, Codable {
         var lines = [
             "scenario \(scenario), seed \(seed), \(number(durationSeconds, 0)) s simulated after \(number(warmupSeconds, 0)) s warm-up",
             "",
-            "| queue | channel | offered | answered | abandoned | overflowed | service level | ASA (s) | P(wait) | abandon rate | AHT (s) | load (E) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "| queue | channel | offered | answered | abandoned | overflowed | service level | ASA (s) | P(wait) | abandon rate | AHT (s) | load (E) | occupancy |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for line in queues {
             lines.append(
                 "| \(line.queue) | \(line.channel) | \(line.offered) | \(line.answered) | \(line.abandoned) | \(line.overflowed) | "
                     + "\(percent(line.serviceLevel)) in \(number(line.serviceLevelSeconds, 0)) s | \(number(line.averageSpeedOfAnswer, 2)) | "
                     + "\(percent(line.probabilityOfWaiting)) | \(percent(line.abandonRate)) | \(number(line.averageHandleTime)) | "
-                    + "\(number(line.offeredLoad, 2)) |")
+                    + "\(number(line.offeredLoad, 2)) | \(percent(line.occupancy)) |")
         }
         lines += ["", "| agent | handled | busy (s) | logged in (s) | occupancy |", "|---|---|---|---|---|"]
         for line in agents {

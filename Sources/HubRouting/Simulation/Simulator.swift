@@ -273,9 +273,17 @@ public struct Simulator {
 
     private func report() -> SimulationReport {
         let measured = (windowEnd - windowStart).secondsValue
+        let agentIDs = agentTally.keys.sorted()
         let queues = statistics.keys.sorted().map { key -> SimulationReport.QueueLine in
             let t = statistics[key]!
             let finished = t.answered + t.abandoned
+            let medium = ChannelKind(rawValue: key.channel)?.medium ?? .messaging
+            // The time of the agents who can take this work (members with capacity for the medium).
+            let staffedSeconds = agentIDs.reduce(0.0) { sum, id in
+                let profile = scenario.agents[agentGroup[id]!].profile
+                guard profile.memberships[key.queue] != nil, profile.capacity[medium] > 0 else { return sum }
+                return sum + agentTally[id]!.loggedSeconds
+            }
             return SimulationReport.QueueLine(
                 queue: key.queue, channel: key.channel, offered: t.offered, answered: t.answered, abandoned: t.abandoned,
                 overflowed: t.overflowed, serviceLevelSeconds: t.threshold.secondsValue,
@@ -284,16 +292,19 @@ public struct Simulator {
                 probabilityOfWaiting: t.answered > 0 ? rounded(Double(t.waited) / Double(t.answered)) : nil,
                 abandonRate: t.offered > 0 ? rounded(Double(t.abandoned) / Double(t.offered)) : nil,
                 averageHandleTime: t.answered > 0 ? rounded(t.totalHandle / Double(t.answered)) : nil,
-                offeredLoad: measured > 0 ? rounded(t.totalHandle / measured) : nil)
+                offeredLoad: measured > 0 ? rounded(t.totalHandle / measured) : nil,
+                occupancy: staffedSeconds > 0 ? rounded(t.totalHandle / staffedSeconds) : nil)
         }
-        let agents = agentTally.keys.sorted().map { id -> SimulationReport.AgentLine in
+        let agents = agentIDs.map { id -> SimulationReport.AgentLine in
             let t = agentTally[id]!
             return SimulationReport.AgentLine(
                 agent: id, handled: t.handled, busySeconds: rounded(t.busySeconds), loggedSeconds: rounded(t.loggedSeconds),
                 occupancy: t.loggedSeconds > 0 ? rounded(t.busySeconds / t.loggedSeconds) : nil)
         }
-        let busy = agentTally.values.reduce(0) { $0 + $1.busySeconds }
-        let logged = agentTally.values.reduce(0) { $0 + $1.loggedSeconds }
+        // Summed in id order: floating-point sums depend on the order, and the report must be the
+        // same bytes on every run.
+        let busy = agentIDs.reduce(0) { $0 + agentTally[$1]!.busySeconds }
+        let logged = agentIDs.reduce(0) { $0 + agentTally[$1]!.loggedSeconds }
         return SimulationReport(
             scenario: scenario.name, seed: scenario.seed, durationSeconds: scenario.duration.secondsValue,
             warmupSeconds: scenario.warmup.secondsValue, queues: queues, agents: agents,
