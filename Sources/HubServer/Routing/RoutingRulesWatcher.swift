@@ -17,17 +17,24 @@ struct RoutingRulesWatcher: Service {
     func run() async throws {
         let initial = fingerprint()
         let hangUps = await UnixSignalsSequence(trapping: .sighup)
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        // Nothing here throws: a cancelled sleep ends the loop, so a graceful shutdown never
+        // surfaces as a service error (which would make the hub exit non-zero).
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
                 let (changes, continuation) = AsyncStream.makeStream(of: Void.self)
                 group.addTask {
                     for await _ in hangUps { continuation.yield() }
                 }
                 group.addTask {
                     while !Task.isCancelled {
-                        try await Task.sleep(for: interval)
+                        do {
+                            try await Task.sleep(for: interval)
+                        } catch {
+                            break
+                        }
                         continuation.yield()
                     }
+                    continuation.finish()
                 }
                 group.addTask {
                     var seen = initial
@@ -38,7 +45,7 @@ struct RoutingRulesWatcher: Service {
                         await reload()
                     }
                 }
-                try await group.next()
+                await group.next()
                 group.cancelAll()
             }
         }
