@@ -46,13 +46,6 @@ struct DeadlineHeap<Payload> {
         return top
     }
 
-    /// Drops every entry for which `isStale` holds (after bulk changes, to bound memory).
-    mutating func compact(removing isStale: (Payload) -> Bool) {
-        entries.removeAll { isStale($0.payload) }
-        guard entries.count > 1 else { return }
-        for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
-    }
-
     private func less(_ a: Int, _ b: Int) -> Bool {
         let x = entries[a]
         let y = entries[b]

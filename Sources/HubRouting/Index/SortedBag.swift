@@ -50,13 +50,6 @@ struct SortedBag<Element: Comparable> {
         return true
     }
 
-    func contains(_ element: Element) -> Bool {
-        guard !buckets.isEmpty else { return false }
-        let b = bucketIndex(for: element)
-        let i = Self.lowerBound(element, in: buckets[b])
-        return i < buckets[b].count && buckets[b][i] == element
-    }
-
     /// The first element, in order, for which `body` returns true.
     func first(where body: (Element) throws -> Bool) rethrows -> Element? {
         for bucket in buckets {
