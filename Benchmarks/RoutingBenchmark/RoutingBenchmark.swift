@@ -46,14 +46,19 @@ struct RoutingBenchmark: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also measure task-side decisions (a task arrives among free agents).")
     var arrivals = true
 
+    @Flag(inversion: .prefixedNo, help: "Measure agent-side decisions (an agent frees up among waiting tasks); --no-frees with --arrivals profiles the task side alone.")
+    var frees = true
+
     func run() throws {
         let sizes = tasks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var results: [Result] = []
         for (index, size) in sizes.enumerated() {
             // One filled contact center per size; both engines start from copies of it.
-            let filled = try Bench(benchmark: self, scenario: .agentFrees, size: size)
-            results.append(try filled.measure(fullScan: false, decisions: decisions))
-            results.append(try filled.measure(fullScan: true, decisions: baselineDecisions))
+            if frees {
+                let filled = try Bench(benchmark: self, scenario: .agentFrees, size: size)
+                results.append(try filled.measure(fullScan: false, decisions: decisions))
+                results.append(try filled.measure(fullScan: true, decisions: baselineDecisions))
+            }
             if index == 0 && self.arrivals {
                 let arrivals = try Bench(benchmark: self, scenario: .taskArrives, size: size)
                 results.append(try arrivals.measure(fullScan: false, decisions: decisions))
@@ -168,12 +173,14 @@ struct Bench {
     }
 
     /// Applies an event 1 ms after the previous; returns the assignments it made and the time
-    /// `apply` took, in microseconds.
-    mutating func step(_ event: RoutingEvent) throws -> (Int, Double) {
+    /// `apply` took, in microseconds. A `measured` event goes through `measuredApply`, so that a
+    /// profiler can count exactly the work that is timed
+    /// (`valgrind --tool=callgrind --toggle-collect='*measuredApply*'`).
+    mutating func step(_ event: RoutingEvent, measured: Bool = false) throws -> (Int, Double) {
         clock = clock + .milliseconds(1)
         _ = router.advance(to: clock)
         let start = ContinuousClock.now
-        let decisions = try router.apply(event)
+        let decisions = measured ? try Self.measuredApply(event, to: &router) : try router.apply(event)
         let elapsed = ContinuousClock.now - start
         var made = 0
         for decision in decisions {
@@ -184,6 +191,11 @@ struct Bench {
             }
         }
         return (made, Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6)
+    }
+
+    @inline(never)
+    static func measuredApply(_ event: RoutingEvent, to router: inout RoutingEngine) throws -> [RoutingDecision] {
+        try router.apply(event)
     }
 
     mutating func removeAssigned(at index: Int) -> String {
@@ -197,45 +209,53 @@ struct Bench {
         return task
     }
 
-    /// Runs `count` decisions on a copy of this state.
+    /// Runs `count` decisions on a copy of this state, after a warm-up that is not recorded: the
+    /// first decisions on the copy pay for copying the engine's tables (copy-on-write), which a
+    /// running hub never does.
     func measure(fullScan: Bool, decisions count: Int) throws -> RoutingBenchmark.Result {
         var bench = self
         bench.router.configuration.fullScan = fullScan
         var latencies: [Double] = []
+        _ = try bench.drive(decisions: count / 20, recording: false, into: &latencies)
         latencies.reserveCapacity(count)
-        var made = 0
-        var total = 0.0
-        while made < count {
-            switch scenario {
-            case .agentFrees:
-                // An agent finishes; the router gives it the best task it may take.
-                let task = bench.removeAssigned(at: bench.random.next(bench.assigned.count))
-                let (decided, micros) = try bench.step(.taskCompleted(taskID: task))
-                if decided > 0 {
-                    latencies.append(micros)
-                    total += micros
-                    made += decided
-                }
-                while bench.refill, bench.router.waitingCount < bench.size { _ = try bench.step(.taskArrived(bench.request())) }
-            case .taskArrives:
-                // A task arrives; free agents everywhere; then one task finishes so they stay free.
-                let (decided, micros) = try bench.step(.taskArrived(bench.request()))
-                if decided > 0 {
-                    latencies.append(micros)
-                    total += micros
-                    made += decided
-                }
-                if bench.assigned.count > bench.agents / 2 {
-                    _ = try bench.step(.taskCompleted(taskID: bench.removeAssigned(at: bench.random.next(bench.assigned.count))))
-                }
-            }
-        }
+        let made = try bench.drive(decisions: count, recording: true, into: &latencies)
+        let total = latencies.reduce(0, +)
         latencies.sort()
         func percentile(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         return RoutingBenchmark.Result(
             engine: fullScan ? "full scan" : "indexed", scenario: scenario, agents: agents, queues: queues, waiting: bench.router.waitingCount,
             assigned: bench.assigned.count, decisions: made, decisionsPerSecond: total > 0 ? Double(made) / (total / 1e6) : 0,
             p50: percentile(0.5), p99: percentile(0.99), p999: percentile(0.999), max: latencies.last ?? 0)
+    }
+
+    /// Drives the load until `count` decisions are made; with `recording`, the time of each
+    /// deciding event goes into `latencies`. Returns the decisions made.
+    mutating func drive(decisions count: Int, recording: Bool, into latencies: inout [Double]) throws -> Int {
+        var made = 0
+        while made < count {
+            switch scenario {
+            case .agentFrees:
+                // An agent finishes; the router gives it the best task it may take.
+                let task = removeAssigned(at: random.next(assigned.count))
+                let (decided, micros) = try step(.taskCompleted(taskID: task), measured: recording)
+                if decided > 0 {
+                    if recording { latencies.append(micros) }
+                    made += decided
+                }
+                while refill, router.waitingCount < size { _ = try step(.taskArrived(request())) }
+            case .taskArrives:
+                // A task arrives; free agents everywhere; then one task finishes so they stay free.
+                let (decided, micros) = try step(.taskArrived(request()), measured: recording)
+                if decided > 0 {
+                    if recording { latencies.append(micros) }
+                    made += decided
+                }
+                if assigned.count > agents / 2 {
+                    _ = try step(.taskCompleted(taskID: removeAssigned(at: random.next(assigned.count))))
+                }
+            }
+        }
+        return made
     }
 }
 

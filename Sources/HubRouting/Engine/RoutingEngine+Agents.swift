@@ -17,7 +17,7 @@ extension RoutingEngine {
             slot = Int32(agents.count)
             agents.append(
                 AgentState(
-                    profile: profile, active: true, presence: .offline, readyAt: 0, readyGeneration: 0, load: PerMedium(0), unitsUsed: 0,
+                    profile: profile, limits: AgentLimits(profile), active: true, presence: .offline, readyAt: 0, readyGeneration: 0, load: PerMedium(0), unitsUsed: 0,
                     openOffers: [], assigned: [], wrapUps: [], memberships: [], lastAssignedAt: now.milliseconds,
                     lastAssignedOn: PerMedium(now.milliseconds), lastFreeAt: now.milliseconds, loginAt: now.milliseconds,
                     consecutiveNoAnswer: 0, counters: AgentCounters(), randomKey: Int64(bitPattern: random.next() >> 1), freeEntries: []))
@@ -45,7 +45,7 @@ extension RoutingEngine {
             // A zero delay is always a level; only other delays change the queue's levels.
             if (oldDelays[queue] ?? 0) > 0 || (newDelays[queue] ?? 0) > 0 { queueDelaysChanged(queue) }
         }
-        for group in groups.indices where groups[group].admission.count > Int(slot) { groups[group].admission[Int(slot)] = 0 }
+        for group in groupAdmission.indices where groupAdmission[group].count > Int(slot) { groupAdmission[group][Int(slot)] = 0 }
         presenceVersion &+= 1
         addStaffing(slot)
         refreshAgent(slot)
@@ -104,13 +104,14 @@ extension RoutingEngine {
         // Field by field: binding the whole agent would copy (and retain) its profile.
         let index = Int(slot)
         guard agents[index].active, agents[index].presence == .available, agents[index].readyAt <= now.milliseconds else { return false }
-        let capacity = agents[index].profile.capacity[medium]
+        let limits = agents[index].limits
+        let capacity = limits.capacity[medium]
         let load = agents[index].load
         guard capacity > 0, load[medium] < capacity else { return false }
-        if agents[index].unitsUsed + agents[index].profile.cost[medium] <= agents[index].profile.capacityUnits { return true }
+        if agents[index].unitsUsed + limits.cost[medium] <= limits.units { return true }
         // Over the units: only if every other medium in hand may be interrupted by this one.
         for other in ChannelMedium.allCases where load[other] > 0 {
-            if other == medium || !agents[index].profile.interruptibleBy[other].contains(medium) { return false }
+            if other == medium || !limits.interrupts(other, by: medium) { return false }
         }
         return true
     }
@@ -168,7 +169,7 @@ extension RoutingEngine {
     /// The agent's place among free agents of a queue: tier, then the strategy's key.
     func strategyKey(_ slot: Int32, _ membership: ResolvedMembership, _ medium: ChannelMedium, _ strategy: AgentStrategy) -> AgentKey {
         let index = Int(slot)
-        let capacity = Int64(max(1, agents[index].profile.capacity[medium]))
+        let capacity = Int64(max(1, agents[index].limits.capacity[medium]))
         let loads = agents[index].load
         let load = Int64(loads[medium])
         let position = Int64(membership.position)
@@ -191,7 +192,7 @@ extension RoutingEngine {
     mutating func reserve(_ slot: Int32, _ medium: ChannelMedium) {
         let before = agents[Int(slot)].load[medium]
         agents[Int(slot)].load[medium] += 1
-        agents[Int(slot)].unitsUsed += agents[Int(slot)].profile.cost[medium]
+        agents[Int(slot)].unitsUsed += agents[Int(slot)].limits.cost[medium]
         loadChanged(slot, medium, from: before)
         refreshAgent(slot)
     }
@@ -200,7 +201,7 @@ extension RoutingEngine {
     mutating func release(_ slot: Int32, _ medium: ChannelMedium, freshIdle: Bool) {
         let before = agents[Int(slot)].load[medium]
         agents[Int(slot)].load[medium] = max(0, before - 1)
-        agents[Int(slot)].unitsUsed = max(0, agents[Int(slot)].unitsUsed - agents[Int(slot)].profile.cost[medium])
+        agents[Int(slot)].unitsUsed = max(0, agents[Int(slot)].unitsUsed - agents[Int(slot)].limits.cost[medium])
         loadChanged(slot, medium, from: before)
         if freshIdle { agents[Int(slot)].lastFreeAt = now.milliseconds }
         refreshAgent(slot)
@@ -225,7 +226,7 @@ extension RoutingEngine {
 
     private mutating func loadChanged(_ slot: Int32, _ medium: ChannelMedium, from before: Int) {
         guard isStaffing(slot) else { return }
-        let capacity = agents[Int(slot)].profile.capacity[medium]
+        let capacity = agents[Int(slot)].limits.capacity[medium]
         guard capacity > 0 else { return }
         let delta = min(capacity, agents[Int(slot)].load[medium]) - min(capacity, before)
         guard delta != 0 else { return }

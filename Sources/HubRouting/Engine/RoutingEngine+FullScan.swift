@@ -4,11 +4,12 @@ import HubModel
 /// engine must decide exactly as this does; the benchmark measures how much faster it is.
 extension RoutingEngine {
     /// The first open step of the task that admits the agent, from the definition.
-    func firstAdmittingStep(_ task: TaskState, agent: Int32) -> Int? {
+    func firstAdmittingStep(_ slot: Int32, agent: Int32) -> Int? {
+        let task = tasks[Int(slot)]
         let waited = now.milliseconds - task.enqueuedAt
         let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
         for step in openSteps(task) {
-            let filter = stepFilter(task, step)
+            let filter = stepFilter(slot, step)
             if filter.agents == nil {
                 guard let membership, membership.delay <= waited else { continue }
             }
@@ -21,7 +22,7 @@ extension RoutingEngine {
         var best: Int32?
         for index in tasks.indices {
             guard tasks[index].alive, case let task = tasks[index], task.isWaiting, isAssignable(agent, task.medium), !task.exclusions.contains(agent),
-                firstAdmittingStep(task, agent: agent) != nil
+                firstAdmittingStep(Int32(index), agent: agent) != nil
             else { continue }
             if let current = best, !isMoreUrgent(Int32(index), than: current) { continue }
             best = Int32(index)
@@ -35,10 +36,10 @@ extension RoutingEngine {
         var result: [AgentCandidate] = []
         for agent in agents.indices {
             let agent = Int32(agent)
-            guard isCandidate(agent, slot, task, already: []), let step = firstAdmittingStep(task, agent: agent) else { continue }
+            guard isCandidate(agent, slot, already: []), let step = firstAdmittingStep(slot, agent: agent) else { continue }
             let pinned = step < task.steps.count && !task.steps[step].filter.agents.isEmpty
             let membership = agents[Int(agent)].memberships.first { $0.queue == task.queue }
-            let key = pinned || membership == nil ? pinnedKey(agent, task) : strategyKey(agent, membership!, task.medium, strategy)
+            let key = pinned || membership == nil ? pinnedKey(agent, queue: task.queue, medium: task.medium) : strategyKey(agent, membership!, task.medium, strategy)
             result.append(AgentCandidate(agent: agent, step: step, key: key))
         }
         return result.sorted { a, b in
@@ -55,8 +56,8 @@ extension RoutingEngine {
         var pairs: [(String, String)] = []
         for index in tasks.indices {
             guard tasks[index].alive, case let task = tasks[index], task.isWaiting else { continue }
-            for agent in agents.indices where isCandidate(Int32(agent), Int32(index), task, already: []) {
-                if firstAdmittingStep(task, agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].profile.id)) }
+            for agent in agents.indices where isCandidate(Int32(agent), Int32(index), already: []) {
+                if firstAdmittingStep(Int32(index), agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].profile.id)) }
             }
         }
         return pairs

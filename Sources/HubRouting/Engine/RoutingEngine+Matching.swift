@@ -67,8 +67,8 @@ extension RoutingEngine {
 
     /// The most urgent task of a group that has not excluded the agent.
     func head(of group: Int32, for agent: Int32) -> Int32? {
-        let aging = firstNotExcluding(groups[Int(group)].tasks, agent)
-        let capped = groups[Int(group)].capped.isEmpty ? nil : firstNotExcluding(groups[Int(group)].capped, agent)
+        let aging = firstNotExcluding(groupTasks[Int(group)].aging, agent)
+        let capped = groupTasks[Int(group)].capped.isEmpty ? nil : firstNotExcluding(groupTasks[Int(group)].capped, agent)
         switch (aging, capped) {
         case (let a?, let c?): return isMoreUrgent(a, than: c) ? a : c
         case (let a?, nil): return a
@@ -146,8 +146,7 @@ extension RoutingEngine {
             let chosen = Array(block.prefix(want))
             return (chosen, Array(block.dropFirst(chosen.count)) + Array(ordered[blockEnd...]))
         case .bestSkill:
-            let task = tasks[Int(slot)]
-            let filter = stepFilter(task, first.step)
+            let filter = stepFilter(slot, first.step)
             let scores = block.map { candidate in filter.skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) } }
             let order = block.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
             block = order.map { block[$0] }
@@ -169,54 +168,64 @@ extension RoutingEngine {
     /// `enough` of them when there are, and the whole first (step, tier) block if asked.
     mutating func orderedCandidates(_ slot: Int32, enough: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
         flushStaleAgents()
-        let task = tasks[Int(slot)]
         func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
             guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
             guard wholeFirstBlock, let last = more.last ?? found.last else { return true }
             return last.step != first.step || last.key.tier != first.key.tier
         }
         // Both ways yield a prefix of the same order; cut at the same point so that they decide
-        // and explain identically.
+        // and explain identically: the shortest prefix that is done.
         func cut(_ all: [AgentCandidate]) -> [AgentCandidate] {
-            var prefix: [AgentCandidate] = []
-            for candidate in all {
-                prefix.append(candidate)
-                if isDone(prefix, []) { break }
+            guard let first = all.first, all.count > enough else { return all }
+            var end = enough
+            if wholeFirstBlock {
+                while end <= all.count, all[end - 1].step == first.step && all[end - 1].key.tier == first.key.tier { end += 1 }
             }
-            return prefix
+            return end >= all.count ? all : Array(all[..<end])
         }
         if configuration.fullScan { return cut(orderedCandidatesByScan(slot)) }
-        let waited = now.milliseconds - task.enqueuedAt
+        // The task's fields, not the task: a copy would retain every array in it.
+        let i = Int(slot)
+        let queue = tasks[i].queue
+        let medium = tasks[i].medium
+        let demoted = tasks[i].demoted
+        let waited = now.milliseconds - tasks[i].enqueuedAt
         let resolved = resolvedFilters(slot)
         let resolvedGroups = resolvedGroups(slot)
         var result: [AgentCandidate] = []
+        result.reserveCapacity(enough + 1)
+        var found: [AgentCandidate] = []
+        found.reserveCapacity(enough + 1)
         // Agents demoted by an earlier decline come last, in a second pass.
-        for demotedPass in task.demoted.isEmpty ? [false] : [false, true] {
+        for demotedPass in demoted.isEmpty ? [false] : [false, true] {
             if demotedPass && isDone(result, []) { break }
-            for step in openSteps(task) {
+            for step in openSteps(slot) {
                 let filter = resolved[step]
-                var found: [AgentCandidate] = []
-                let passFilter: (Int32) -> Bool = { task.demoted.contains($0) == demotedPass }
+                found.removeAll(keepingCapacity: true)
                 if let pinned = filter.agents {
-                    for agent in pinned where passFilter(agent) && isCandidate(agent, slot, task, already: result) && admits(resolvedGroups[step], agent) {
-                        found.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, task)))
+                    for agent in pinned
+                    where demoted.contains(agent) == demotedPass && isCandidate(agent, slot, already: result) && admits(resolvedGroups[step], agent) {
+                        found.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, queue: queue, medium: medium)))
                     }
                     found.sort { $0.key < $1.key }
                 } else {
-                    let free = freeAgents[freeSetIndex(queue: task.queue, medium: task.medium)]
-                    var groupsByDelay: [(delay: Int64, group: Int32)] = []
-                    free.forEach { key in
+                    // The group at the task's own delay level is the step's cached one; other
+                    // membership delays (rare) are looked up once each.
+                    var otherDelays: [(delay: Int64, group: Int32)] = []
+                    freeAgents[freeSetIndex(queue: queue, medium: medium)].forEach { key in
                         if let tier = filter.tierAtMost, key.tier > tier { return false }
                         let agent = key.agent
-                        guard passFilter(agent), isCandidate(agent, slot, task, already: result) else { return true }
-                        let delay = agents[Int(agent)].memberships.first { $0.queue == task.queue }?.delay ?? 0
+                        guard demoted.isEmpty || demoted.contains(agent) == demotedPass, isCandidate(agent, slot, already: result) else { return true }
+                        let delay = agents[Int(agent)].memberships.first { $0.queue == queue }?.delay ?? 0
                         guard delay <= waited else { return true }
                         let group: Int32
-                        if let known = groupsByDelay.first(where: { $0.delay == delay }) {
+                        if delay == 0 {
+                            group = resolvedGroups[step]
+                        } else if let known = otherDelays.first(where: { $0.delay == delay }) {
                             group = known.group
                         } else {
-                            group = self.group(for: GroupKey(queue: task.queue, medium: task.medium, delay: delay, filter: filter))
-                            groupsByDelay.append((delay, group))
+                            group = self.group(for: GroupKey(queue: queue, medium: medium, delay: delay, filter: filter))
+                            otherDelays.append((delay, group))
                         }
                         guard admits(group, agent) else { return true }
                         found.append(AgentCandidate(agent: agent, step: step, key: key))
@@ -244,24 +253,24 @@ extension RoutingEngine {
             steps: min(stepIndex + 1, count), pool: stepIndex >= count && (!queues[Int(queue)].policy.strict || count == 0) ? count : nil)
     }
 
-    func stepFilter(_ task: TaskState, _ step: Int) -> ResolvedFilter {
-        resolve(step < task.steps.count ? task.steps[step].filter : AgentFilter(), for: task)
+    func stepFilter(_ slot: Int32, _ step: Int) -> ResolvedFilter {
+        resolve(step < tasks[Int(slot)].steps.count ? tasks[Int(slot)].steps[step].filter : AgentFilter(), slot: slot)
     }
 
     /// Free for the task's medium, not excluded, not already ringing for it, not already listed.
-    func isCandidate(_ agent: Int32, _ slot: Int32, _ task: TaskState, already: [AgentCandidate]) -> Bool {
-        guard isAssignable(agent, task.medium), !task.exclusions.contains(agent) else { return false }
+    func isCandidate(_ agent: Int32, _ slot: Int32, already: [AgentCandidate]) -> Bool {
+        guard isAssignable(agent, tasks[Int(slot)].medium), !tasks[Int(slot)].exclusions.contains(agent) else { return false }
         if agents[Int(agent)].openOffers.contains(where: { offers[Int($0)].task == slot }) { return false }
         return !already.contains { $0.agent == agent }
     }
 
     /// The key of a named agent: its queue key if it is a member, else first of tier 0.
-    func pinnedKey(_ agent: Int32, _ task: TaskState) -> AgentKey {
-        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+    func pinnedKey(_ agent: Int32, queue: Int32, medium: ChannelMedium) -> AgentKey {
+        let strategy = queues[Int(queue)].policy.strategy[medium]
         let membership =
-            agents[Int(agent)].memberships.first { $0.queue == task.queue }
-            ?? ResolvedMembership(queue: task.queue, tier: 0, position: 0, delay: 0)
-        return strategyKey(agent, membership, task.medium, strategy)
+            agents[Int(agent)].memberships.first { $0.queue == queue }
+            ?? ResolvedMembership(queue: queue, tier: 0, position: 0, delay: 0)
+        return strategyKey(agent, membership, medium, strategy)
     }
 
     // MARK: Offers
@@ -281,7 +290,7 @@ extension RoutingEngine {
         let queueID = queues[Int(task.queue)].policy.id
         let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
         let timeout = queues[Int(task.queue)].policy.offerTimeout[task.medium]
-        let autoAccepting = chosen.first { agents[Int($0.agent)].profile.autoAccept.contains(task.medium) }
+        let autoAccepting = chosen.first { agents[Int($0.agent)].limits.autoAccepts(task.medium) }
         let targets = autoAccepting.map { [$0] } ?? chosen
         let (numerator, denominator) = fraction(urgencies[Int(slot)])
         let effective = Double(numerator) / Double(denominator)
@@ -355,7 +364,7 @@ extension RoutingEngine {
                 break
             }
         }
-        let key = membership.map { strategyKey(agent, $0, medium, strategy) } ?? pinnedKey(agent, tasks[Int(slot)])
+        let key = membership.map { strategyKey(agent, $0, medium, strategy) } ?? pinnedKey(agent, queue: queue, medium: medium)
         return AgentCandidate(agent: agent, step: step, key: key)
     }
 
@@ -364,13 +373,13 @@ extension RoutingEngine {
         let strategy = queues[Int(tasks[Int(slot)].queue)].policy.strategy[medium]
         var score: Int?
         if strategy == .bestSkill {
-            score = stepFilter(tasks[Int(slot)], candidate.step).skills.reduce(0) {
+            score = stepFilter(slot, candidate.step).skills.reduce(0) {
                 $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0)
             }
         }
         return StrategyKey(
             strategy: strategy, medium: medium, first: candidate.key.first, second: candidate.key.second, skillScore: score,
-            load: agents[Int(candidate.agent)].load[medium], capacity: agents[Int(candidate.agent)].profile.capacity[medium])
+            load: agents[Int(candidate.agent)].load[medium], capacity: agents[Int(candidate.agent)].limits.capacity[medium])
     }
 
     private var emptyExplanation: OfferExplanation {

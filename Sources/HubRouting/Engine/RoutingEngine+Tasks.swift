@@ -2,9 +2,8 @@ import Foundation
 import HubModel
 
 extension RoutingEngine {
-    mutating func arrive(_ request: TaskRequest) {
-        let queue = queueIndex[request.queue]!
-        let slot = makeTask(request)
+    mutating func arrive(_ request: TaskRequest, queue: Int32) {
+        let slot = makeTask(request, queue: queue)
         var resumed = false
         if let key = request.resumeKey, let wait = abandoned.removeValue(forKey: resumeSlotKey(queue: queue, key: key)),
             wait.expiresAt >= now.milliseconds
@@ -20,7 +19,7 @@ extension RoutingEngine {
 
     /// A task that is the agent's already: it takes the agent's capacity at once, without an offer.
     mutating func assignDirectly(_ request: TaskRequest, to agent: Int32) {
-        let slot = makeTask(request)
+        let slot = makeTask(request, queue: queueIndex[request.queue]!)
         let now = now.milliseconds
         modifyTask(slot) { task in
             task.phase = .assigned(agent: agent)
@@ -37,8 +36,7 @@ extension RoutingEngine {
     }
 
     /// A new task slot for `request`, not yet in a queue.
-    private mutating func makeTask(_ request: TaskRequest) -> Int32 {
-        let queue = queueIndex[request.queue]!
+    private mutating func makeTask(_ request: TaskRequest, queue: Int32) -> Int32 {
         let slot: Int32
         if let free = freeTaskSlots.popLast() {
             slot = free
@@ -48,13 +46,8 @@ extension RoutingEngine {
         }
         let ageBase = min(request.ageBase?.milliseconds ?? now.milliseconds, now.milliseconds)
         nextSequence += 1
-        tasks[Int(slot)] = TaskState(
-            id: request.id, sequence: nextSequence, channel: request.channel, medium: request.channel.medium, queue: queue,
-            priority: request.priority, ageBase: ageBase, enqueuedAt: now.milliseconds, attributes: request.attributes,
-            extraRequirements: request.requirements, prependedSteps: request.steps, addedSteps: [], steps: [], stepIndex: 0,
-            stepStartedAt: now.milliseconds, stepGeneration: 0, droppedThrough: 0, exclusions: [], demoted: [], phase: .waiting, offers: [],
-            groups: [], key: nil, capped: false, firedOverflow: 0, entryCheckPending: true, huntMemory: nil,
-            resumeKey: request.resumeKey, timeToLive: request.timeToLive, assignedAt: 0, hops: 0, entry: 0)
+        let (sequence, now) = (nextSequence, now.milliseconds)
+        modifyTask(slot) { $0.start(request, sequence: sequence, queue: queue, ageBase: ageBase, now: now) }
         taskIndex[request.id] = slot
         return slot
     }
@@ -143,9 +136,8 @@ extension RoutingEngine {
 
     /// Forgets a task that has left the router.
     mutating func discard(_ slot: Int32) {
-        let id = tasks[Int(slot)].id
-        tasks[Int(slot)] = .dead
-        taskIndex[id] = nil
+        taskIndex[tasks[Int(slot)].id] = nil
+        tasks[Int(slot)].clear()
         freeTaskSlots.append(slot)
     }
 
@@ -285,7 +277,7 @@ extension RoutingEngine {
         task.entryCheckPending = true
         task.huntMemory = nil
         let dropped = (task.extraRequirements + queues[Int(task.queue)].policy.requirements)
-            .filter { $0.optional && $0.dropOrder == ended }.map { resolveSkillName($0.skill, task) ?? $0.skill }
+            .filter { $0.optional && $0.dropOrder == ended }.map { resolveSkillName($0.skill, slot) ?? $0.skill }
         task.droppedThrough = ended
         tasks[Int(slot)] = task
         let name = task.stepIndex < task.steps.count ? task.steps[task.stepIndex].name : "queue"
@@ -369,12 +361,15 @@ extension RoutingEngine {
     }
 
     private mutating func resolveSteps(_ slot: Int32) {
-        let task = tasks[Int(slot)]
-        var filters = task.steps.map { resolve($0.filter, for: task) }
-        filters.append(resolve(AgentFilter(), for: task))
+        let i = Int(slot)
+        let (queue, medium, stepCount) = (tasks[i].queue, tasks[i].medium, tasks[i].steps.count)
+        var filters: [ResolvedFilter] = []
+        filters.reserveCapacity(stepCount + 1)
+        for step in 0..<stepCount { filters.append(resolve(tasks[i].steps[step].filter, slot: slot)) }
+        filters.append(resolve(AgentFilter(), slot: slot))
         var groups: [Int32] = []
         groups.reserveCapacity(filters.count)
-        for filter in filters { groups.append(group(for: GroupKey(queue: task.queue, medium: task.medium, delay: 0, filter: filter))) }
+        for filter in filters { groups.append(group(for: GroupKey(queue: queue, medium: medium, delay: 0, filter: filter))) }
         let epoch = filterEpoch
         modifyTask(slot) { task in
             task.resolved = filters
@@ -431,7 +426,7 @@ extension RoutingEngine {
             removeFromGroup(group, key: oldKey!, capped: oldCapped)
         }
         for group in newGroups where oldKey != newKey || oldCapped != capped || !oldGroups.contains(group) {
-            if capped { groups[Int(group)].capped.insert(newKey) } else { groups[Int(group)].tasks.insert(newKey) }
+            if capped { groupTasks[Int(group)].capped.insert(newKey) } else { groupTasks[Int(group)].aging.insert(newKey) }
             listGroup(group)
         }
         tasks[Int(slot)].groups = newGroups
@@ -449,8 +444,8 @@ extension RoutingEngine {
     }
 
     private mutating func removeFromGroup(_ group: Int32, key: TaskKey, capped: Bool) {
-        if capped { groups[Int(group)].capped.remove(key) } else { groups[Int(group)].tasks.remove(key) }
-        guard groups[Int(group)].isEmpty, groups[Int(group)].listed else { return }
+        if capped { groupTasks[Int(group)].capped.remove(key) } else { groupTasks[Int(group)].aging.remove(key) }
+        guard groupTasks[Int(group)].isEmpty, groups[Int(group)].listed else { return }
         groups[Int(group)].listed = false
         let groupKey = groups[Int(group)].key
         if let pinned = groupKey.filter.agents {
@@ -475,6 +470,8 @@ extension RoutingEngine {
         if let existing = groupIndex[key] { return existing }
         let slot = Int32(groups.count)
         groups.append(EligibilityGroup(key: key))
+        groupTasks.append(GroupTasks())
+        groupAdmission.append([])
         groupHeads.append(GroupHead(queue: key.queue, medium: key.medium, delay: key.delay))
         groupIndex[key] = slot
         return slot
@@ -483,20 +480,21 @@ extension RoutingEngine {
     // MARK: Filters
 
     /// A step filter with the task's values in: requirements merged in, agent references and
-    /// `task.` paths resolved.
-    func resolve(_ filter: AgentFilter, for task: TaskState) -> ResolvedFilter {
+    /// `tasks[i].` paths resolved.
+    func resolve(_ filter: AgentFilter, slot: Int32) -> ResolvedFilter {
+        let i = Int(slot)
         // Few requirements: a small sorted array merges them faster than a dictionary.
         var levels: [SkillLevel] = []
         func add(_ requirement: SkillRequirement) {
-            guard let skill = resolveSkillName(requirement.skill, task) else { return }
+            guard let skill = resolveSkillName(requirement.skill, slot) else { return }
             if let index = levels.firstIndex(where: { $0.skill == skill }) {
                 levels[index].level = max(levels[index].level, requirement.minLevel)
             } else {
                 levels.append(SkillLevel(skill: skill, level: requirement.minLevel))
             }
         }
-        for requirement in task.extraRequirements where !(requirement.optional && requirement.dropOrder <= task.droppedThrough) { add(requirement) }
-        for requirement in queues[Int(task.queue)].policy.requirements where !(requirement.optional && requirement.dropOrder <= task.droppedThrough) {
+        for requirement in tasks[i].extraRequirements where !(requirement.optional && requirement.dropOrder <= tasks[i].droppedThrough) { add(requirement) }
+        for requirement in queues[Int(tasks[i].queue)].policy.requirements where !(requirement.optional && requirement.dropOrder <= tasks[i].droppedThrough) {
             add(requirement)
         }
         for requirement in filter.skills { add(requirement) }
@@ -508,9 +506,9 @@ extension RoutingEngine {
                 let id: String?
                 switch reference {
                 case .agent(let agent): id = agent
-                case .taskAttribute(let name): id = task.attributes[name]?.text
+                case .taskAttribute(let name): id = tasks[i].attributes[name]?.text
                 }
-                if let id, let slot = agentIndex[id], agents[Int(slot)].active, !slots.contains(slot) { slots.append(slot) }
+                if let id, let agent = agentIndex[id], agents[Int(agent)].active, !slots.contains(agent) { slots.append(agent) }
             }
             pinned = slots.sorted()
         }
@@ -518,11 +516,11 @@ extension RoutingEngine {
             tierAtMost: filter.tierAtMost.map { Int32(clamping: $0) },
             skills: levels,
             agents: pinned,
-            expression: filter.expression?.bindingTask { taskValue($0, task) })
+            expression: filter.expression?.bindingTask { taskValue($0, slot) })
     }
 
-    /// `lang-${task.language}` with the task's language; nil when the attribute is missing.
-    func resolveSkillName(_ template: String, _ task: TaskState) -> String? {
+    /// `lang-${tasks[i].language}` with the task's language; nil when the attribute is missing.
+    func resolveSkillName(_ template: String, _ slot: Int32) -> String? {
         let bytes = template.utf8
         guard bytes.contains(UInt8(ascii: "$")) else { return template }
         var result = ""
@@ -538,7 +536,7 @@ extension RoutingEngine {
             let nameStart = bytes.index(after: next)
             guard let close = bytes[nameStart...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
             let path = String(template[nameStart..<close])
-            guard path.hasPrefix("task."), let value = taskValue(String(path.dropFirst(5)), task) else { return nil }
+            guard path.hasPrefix("tasks[i]."), let value = taskValue(String(path.dropFirst(5)), slot) else { return nil }
             result += value.text
             index = bytes.index(after: close)
             literalStart = index
@@ -546,28 +544,29 @@ extension RoutingEngine {
         return result + String(template[literalStart...])
     }
 
-    func taskValue(_ name: String, _ task: TaskState) -> AttributeValue? {
-        switch name {
-        case TaskAttribute.channel: .string(task.channel.rawValue)
-        case "medium": .string(task.medium.rawValue)
-        case "queue": .string(queues[Int(task.queue)].policy.id)
-        case "priority": .number(Double(task.priority))
-        default: task.attributes[name]
+    func taskValue(_ name: String, _ slot: Int32) -> AttributeValue? {
+        let i = Int(slot)
+        return switch name {
+        case TaskAttribute.channel: .string(tasks[i].channel.rawValue)
+        case "medium": .string(tasks[i].medium.rawValue)
+        case "queue": .string(queues[Int(tasks[i].queue)].policy.id)
+        case "priority": .number(Double(tasks[i].priority))
+        default: tasks[i].attributes[name]
         }
     }
 
     /// Whether `agent` passes the group's filter (cached per group and agent).
     mutating func admits(_ group: Int32, _ agent: Int32) -> Bool {
-        if groups[Int(group)].admission.count <= Int(agent) {
-            groups[Int(group)].admission += Array(repeating: 0, count: agents.count - groups[Int(group)].admission.count)
+        if groupAdmission[Int(group)].count <= Int(agent) {
+            groupAdmission[Int(group)] += Array(repeating: 0, count: agents.count - groupAdmission[Int(group)].count)
         }
-        switch groups[Int(group)].admission[Int(agent)] {
+        switch groupAdmission[Int(group)][Int(agent)] {
         case 1: return true
         case 2: return false
         default:
             let key = groups[Int(group)].key
             let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
-            groups[Int(group)].admission[Int(agent)] = admitted ? 1 : 2
+            groupAdmission[Int(group)][Int(agent)] = admitted ? 1 : 2
             return admitted
         }
     }
@@ -622,7 +621,7 @@ extension RoutingEngine {
         let queue = groupHeads[Int(group)].queue
         if let pinned = filter.agents {
             return pinned.contains {
-                agents[Int($0)].presence == .available && agents[Int($0)].profile.capacity[medium] > 0
+                agents[Int($0)].presence == .available && agents[Int($0)].limits.capacity[medium] > 0
                     && passes(filter, agent: $0, queue: queue, delay: nil)
             }
         }
@@ -630,7 +629,7 @@ extension RoutingEngine {
         if filter.admitsEveryMember { return true }
         if groups[Int(group)].loggedInVersion == presenceVersion { return groups[Int(group)].anyLoggedIn }
         let any = queues[Int(queue)].members.contains { member in
-            agents[Int(member)].presence == .available && agents[Int(member)].profile.capacity[medium] > 0
+            agents[Int(member)].presence == .available && agents[Int(member)].limits.capacity[medium] > 0
                 && passes(filter, agent: member, queue: queue, delay: nil)
         }
         groups[Int(group)].loggedInVersion = presenceVersion

@@ -19,15 +19,19 @@ public struct RoutingEngine: Sendable {
     var queueIndex: [String: Int32] = [:]
     var agents: [AgentState] = []
     var agentIndex: [String: Int32] = [:]
-    /// Task slots; a free slot holds `TaskState.dead`.
+    /// Task slots; a free slot is `alive == false` (emptied in place, see `TaskState.clear`).
     var tasks: [TaskState] = []
     /// Per task slot, what the serving order compares (kept apart so that comparisons copy no
     /// reference-counted fields).
     var urgencies: [Urgency] = []
-    var taskIndex: [String: Int32] = [:]
+    var taskIndex = SlotTable<String>()
     var freeTaskSlots: [Int32] = []
     var groups: [EligibilityGroup] = []
-    var groupIndex: [GroupKey: Int32] = [:]
+    var groupIndex = SlotTable<GroupKey>()
+    /// Per group: its waiting tasks.
+    var groupTasks: [GroupTasks] = []
+    /// Per group, per agent slot: 0 not yet known, 1 admitted, 2 not admitted.
+    var groupAdmission: [[UInt8]] = []
     /// Per agent slot: non-empty groups that name the agent.
     var pinnedGroups: [[Int32]] = []
     /// Free agents per (queue, medium): index `queue * 3 + medium`.
@@ -37,7 +41,7 @@ public struct RoutingEngine: Sendable {
     var groupLists: [[Int32]] = []
     var offers: [OfferState] = []
     /// Open offers by number (`offer-<number>`): integer keys hash cheaply.
-    var offerIndex: [Int64: Int32] = [:]
+    var offerIndex = SlotTable<Int64>()
     /// Per group: what the agent side checks on every look, apart from the group's key.
     var groupHeads: [GroupHead] = []
     var freeOfferSlots: [Int32] = []
@@ -84,7 +88,7 @@ public struct RoutingEngine: Sendable {
         let target = try validate(event)
         if origin == nil { origin = now.milliseconds }
         switch event {
-        case .taskArrived(let request): arrive(request)
+        case .taskArrived(let request): arrive(request, queue: target!)
         case .taskAssigned(let request, _): assignDirectly(request, to: target!)
         case .taskUpdated(let update): updateTask(update)
         case .taskCancelled(_, let reason): cancelTask(slot: target!, reason: reason)
@@ -133,13 +137,13 @@ public struct RoutingEngine: Sendable {
     }
 
     /// Checks the event against the state; returns the slot it is about (the task's, the
-    /// agent's or the offer's), if any.
+    /// agent's or the offer's; for an arrival, the queue's), if any.
     private func validate(_ event: RoutingEvent) throws(RoutingError) -> Int32? {
         switch event {
         case .taskArrived(let request):
             guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
-            guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }
-            return nil
+            guard let queue = queueIndex[request.queue] else { throw .unknownQueue(request.queue) }
+            return queue
         case .taskAssigned(let request, let agent):
             guard taskIndex[request.id] == nil else { throw .duplicateTask(request.id) }
             guard queueIndex[request.queue] != nil else { throw .unknownQueue(request.queue) }

@@ -4,6 +4,9 @@
 /// goes first, so the best candidate is always the first element that passes a filter.
 struct SortedBag<Element: Comparable> {
     private var buckets: [[Element]] = []
+    /// The last (largest) element of each bucket, so that finding a bucket is a binary search
+    /// over one contiguous array.
+    private var maxes: [Element] = []
     private(set) var count = 0
 
     /// Buckets split above twice this size; small enough that the memmove of an insertion stays
@@ -21,18 +24,22 @@ struct SortedBag<Element: Comparable> {
     mutating func insert(_ element: Element) -> Bool {
         if buckets.isEmpty {
             buckets.append([element])
+            maxes.append(element)
             count = 1
             return true
         }
         let b = bucketIndex(for: element)
-        let i = Self.lowerBound(element, in: buckets[b])
+        let i = lowerBound(element, inBucket: b)
         if i < buckets[b].count && buckets[b][i] == element { return false }
         buckets[b].insert(element, at: i)
+        if i == buckets[b].count - 1 { maxes[b] = element }
         count += 1
         if buckets[b].count > 2 * Self.bucketLoad {
             let tail = Array(buckets[b][Self.bucketLoad...])
             buckets[b].removeSubrange(Self.bucketLoad...)
+            maxes[b] = buckets[b][Self.bucketLoad - 1]
             buckets.insert(tail, at: b + 1)
+            maxes.insert(tail[tail.count - 1], at: b + 1)
         }
         return true
     }
@@ -42,11 +49,16 @@ struct SortedBag<Element: Comparable> {
     mutating func remove(_ element: Element) -> Bool {
         guard !buckets.isEmpty else { return false }
         let b = bucketIndex(for: element)
-        let i = Self.lowerBound(element, in: buckets[b])
+        let i = lowerBound(element, inBucket: b)
         guard i < buckets[b].count, buckets[b][i] == element else { return false }
         buckets[b].remove(at: i)
         count -= 1
-        if buckets[b].isEmpty { buckets.remove(at: b) }
+        if buckets[b].isEmpty {
+            buckets.remove(at: b)
+            maxes.remove(at: b)
+        } else if i == buckets[b].count {
+            maxes[b] = buckets[b][i - 1]
+        }
         return true
     }
 
@@ -66,7 +78,7 @@ struct SortedBag<Element: Comparable> {
         var i = 0
         if let start {
             b = bucketIndex(for: start)
-            i = Self.lowerBound(start, in: buckets[b])
+            i = lowerBound(start, inBucket: b)
         }
         while b < buckets.count {
             let bucket = buckets[b]
@@ -85,23 +97,27 @@ struct SortedBag<Element: Comparable> {
     /// The bucket that holds, or would hold, `element`: the first whose last element is not less
     /// than it, or the last bucket.
     private func bucketIndex(for element: Element) -> Int {
-        var low = 0
-        var high = buckets.count - 1
-        while low < high {
-            let mid = (low + high) / 2
-            if buckets[mid][buckets[mid].count - 1] < element { low = mid + 1 } else { high = mid }
+        maxes.withUnsafeBufferPointer { maxes in
+            var low = 0
+            var high = maxes.count - 1
+            while low < high {
+                let mid = (low + high) / 2
+                if maxes[mid] < element { low = mid + 1 } else { high = mid }
+            }
+            return low
         }
-        return low
     }
 
-    private static func lowerBound(_ element: Element, in bucket: [Element]) -> Int {
-        var low = 0
-        var high = bucket.count
-        while low < high {
-            let mid = (low + high) / 2
-            if bucket[mid] < element { low = mid + 1 } else { high = mid }
+    private func lowerBound(_ element: Element, inBucket b: Int) -> Int {
+        buckets[b].withUnsafeBufferPointer { bucket in
+            var low = 0
+            var high = bucket.count
+            while low < high {
+                let mid = (low + high) / 2
+                if bucket[mid] < element { low = mid + 1 } else { high = mid }
+            }
+            return low
         }
-        return low
     }
 }
 

@@ -26,11 +26,13 @@ public struct PerMedium<Value> {
             case .email: email
             }
         }
-        set {
+        // In place: a get-then-set would copy a stored collection and make every change to it
+        // a copy-on-write of the whole collection.
+        _modify {
             switch medium {
-            case .voice: voice = newValue
-            case .messaging: messaging = newValue
-            case .email: email = newValue
+            case .voice: yield &voice
+            case .messaging: yield &messaging
+            case .email: yield &email
             }
         }
     }

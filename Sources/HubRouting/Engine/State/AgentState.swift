@@ -2,7 +2,10 @@ import HubModel
 
 /// An agent inside the router: profile, presence, load and the counters strategies read.
 struct AgentState {
-    var profile: AgentProfile
+    var profile: AgentProfile { didSet { limits = AgentLimits(profile) } }
+    /// The profile's capacity settings as plain numbers (set with the profile): what every
+    /// assignability check reads, without touching the profile's collections.
+    var limits: AgentLimits
     var active: Bool
     var presence: Presence
     /// No offers before this instant (reject, no-answer and busy delays).
@@ -35,6 +38,32 @@ struct AgentState {
         var until: Int64
         var token: UInt64
     }
+}
+
+struct AgentLimits {
+    var capacity: PerMedium<Int>
+    var cost: PerMedium<Int>
+    var units: Int
+    /// Per medium in hand: bit `m.index` set when medium `m` may interrupt it.
+    var interruptibleBy: PerMedium<UInt8>
+    /// Bit `m.index` set when the agent auto-accepts medium `m`.
+    var autoAccept: UInt8
+
+    init(_ profile: AgentProfile) {
+        capacity = profile.capacity
+        cost = profile.cost
+        units = profile.capacityUnits
+        func bits(_ media: Set<ChannelMedium>) -> UInt8 { media.reduce(0) { $0 | (1 << UInt8($1.index)) } }
+        interruptibleBy = PerMedium(
+            voice: bits(profile.interruptibleBy.voice), messaging: bits(profile.interruptibleBy.messaging),
+            email: bits(profile.interruptibleBy.email))
+        autoAccept = bits(profile.autoAccept)
+    }
+
+    func autoAccepts(_ medium: ChannelMedium) -> Bool { autoAccept & (1 << UInt8(medium.index)) != 0 }
+
+    /// Whether a task of `medium` may interrupt one of `held`.
+    func interrupts(_ held: ChannelMedium, by medium: ChannelMedium) -> Bool { interruptibleBy[held] & (1 << UInt8(medium.index)) != 0 }
 }
 
 struct ResolvedMembership {

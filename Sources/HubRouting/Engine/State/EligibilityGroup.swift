@@ -6,12 +6,6 @@ import HubModel
 /// those it can (no head-of-line blocking), and each look is a constant-time peek.
 struct EligibilityGroup {
     let key: GroupKey
-    /// Tasks ordered by priority (with aging, those still aging).
-    var tasks = SortedBag<TaskKey>()
-    /// With capped aging: tasks whose boost reached the cap.
-    var capped = SortedBag<TaskKey>()
-    /// Per agent slot: 0 not yet known, 1 admitted, 2 not admitted.
-    var admission: [UInt8] = []
     /// Whether the group is listed in its queue's (or pinned agents') index.
     var listed = false
     /// Cache of "some admitted agent is logged in", valid for one presence version.
@@ -19,8 +13,17 @@ struct EligibilityGroup {
     var anyLoggedIn = false
 
     init(key: GroupKey) { self.key = key }
+}
 
-    var isEmpty: Bool { tasks.isEmpty && capped.isEmpty }
+/// What a free agent reads of each group it looks at, kept apart from the group's key and
+/// flags (engine arrays indexed by group slot) so that a look copies nothing.
+struct GroupTasks {
+    /// Tasks ordered by priority (with aging, those still aging).
+    var aging = SortedBag<TaskKey>()
+    /// With capped aging: tasks whose boost reached the cap.
+    var capped = SortedBag<TaskKey>()
+
+    var isEmpty: Bool { aging.isEmpty && capped.isEmpty }
 }
 
 /// A group's queue, medium and delay as plain numbers, apart from its key (whose filter holds
@@ -37,6 +40,34 @@ struct GroupKey: Hashable {
     /// Membership delay in milliseconds (0 for pinned groups).
     var delay: Int64
     var filter: ResolvedFilter
+}
+
+extension GroupKey: SlotTableKey {
+    static var placeholder: GroupKey {
+        GroupKey(queue: -1, medium: .voice, delay: 0, filter: ResolvedFilter(tierAtMost: nil, skills: [], agents: nil, expression: nil))
+    }
+
+    /// Every field, the skills' names byte by byte; an expression (rare) through `Hasher`.
+    func slotHash(seed: UInt64) -> UInt64 {
+        var hash = FNV1a(seed: seed)
+        hash.add(UInt64(UInt32(bitPattern: queue)) | UInt64(medium.index) << 32)
+        hash.add(UInt64(bitPattern: delay))
+        hash.add(filter.tierAtMost.map { UInt64(UInt32(bitPattern: $0)) } ?? .max)
+        for skill in filter.skills {
+            hash.add(skill.skill)
+            hash.add(UInt64(bitPattern: Int64(skill.level)))
+        }
+        if let agents = filter.agents {
+            hash.add(UInt64(agents.count) | 1 << 40)
+            for agent in agents { hash.add(UInt64(UInt32(bitPattern: agent))) }
+        }
+        if let expression = filter.expression {
+            var hasher = Hasher()
+            hasher.combine(expression)
+            hash.add(UInt64(bitPattern: Int64(hasher.finalize())))
+        }
+        return hash.value
+    }
 }
 
 /// A step's filter with the task's values filled in.

@@ -76,6 +76,63 @@ struct TaskState {
     /// False for a free slot.
     var alive = true
 
+    /// Empties a slot in place: the arrays keep their buffers for the slot's next task, so a
+    /// task that comes and goes allocates and frees (almost) nothing.
+    mutating func clear() {
+        alive = false
+        id = ""
+        attributes = [:]
+        extraRequirements.removeAll(keepingCapacity: true)
+        prependedSteps.removeAll(keepingCapacity: true)
+        addedSteps.removeAll(keepingCapacity: true)
+        steps.removeAll(keepingCapacity: true)
+        exclusions.removeAll(keepingCapacity: true)
+        demoted.removeAll(keepingCapacity: true)
+        offers.removeAll(keepingCapacity: true)
+        groups.removeAll(keepingCapacity: true)
+        resolved.removeAll(keepingCapacity: true)
+        resolvedGroups.removeAll(keepingCapacity: true)
+        resolvedEpoch = 0
+        key = nil
+        huntMemory = nil
+        resumeKey = nil
+        timeToLive = nil
+    }
+
+    /// Fills an empty slot (one that `clear()` emptied, or `dead`) with a new task, every field
+    /// as a new task has it, reusing the slot's buffers.
+    mutating func start(_ request: TaskRequest, sequence: Int64, queue: Int32, ageBase: Int64, now: Int64) {
+        assert(!alive && extraRequirements.isEmpty && offers.isEmpty && groups.isEmpty && key == nil)
+        id = request.id
+        self.sequence = sequence
+        channel = request.channel
+        medium = request.channel.medium
+        self.queue = queue
+        priority = request.priority
+        self.ageBase = ageBase
+        enqueuedAt = now
+        attributes = request.attributes
+        extraRequirements.append(contentsOf: request.requirements)
+        prependedSteps.append(contentsOf: request.steps)
+        stepIndex = 0
+        stepStartedAt = now
+        stepGeneration = 0
+        droppedThrough = 0
+        phase = .waiting
+        capped = false
+        firedOverflow = 0
+        entryCheckPending = true
+        ringGeneration = 0
+        huntMemory = nil
+        resumeKey = request.resumeKey
+        timeToLive = request.timeToLive
+        assignedAt = 0
+        hops = 0
+        entry = 0
+        resolvedEpoch = 0
+        alive = true
+    }
+
     /// What a free slot holds.
     static let dead: TaskState = {
         var task = TaskState(
