@@ -101,19 +101,23 @@ extension RoutingEngine {
 
     /// Whether the agent can be offered a task of `medium` now.
     func isAssignable(_ slot: Int32, _ medium: ChannelMedium) -> Bool {
-        // Field by field: binding the whole agent would copy (and retain) its profile.
-        let index = Int(slot)
-        guard agents[index].active, agents[index].presence == .available, agents[index].readyAt <= now.milliseconds else { return false }
-        let limits = agents[index].limits
-        let capacity = limits.capacity[medium]
-        let load = agents[index].load
-        guard capacity > 0, load[medium] < capacity else { return false }
-        if agents[index].unitsUsed + limits.cost[medium] <= limits.units { return true }
-        // Over the units: only if every other medium in hand may be interrupted by this one.
-        for other in ChannelMedium.allCases where load[other] > 0 {
-            if other == medium || !limits.interrupts(other, by: medium) { return false }
+        // Through the buffer's address: reading `agents[index].field` may copy (and retain) the
+        // whole agent first.
+        let now = now.milliseconds
+        return agents.withUnsafeBufferPointer { agents in
+            let index = Int(slot)
+            guard agents[index].active, agents[index].presence == .available, agents[index].readyAt <= now else { return false }
+            let limits = agents[index].limits
+            let capacity = limits.capacity[medium]
+            let load = agents[index].load
+            guard capacity > 0, load[medium] < capacity else { return false }
+            if agents[index].unitsUsed + limits.cost[medium] <= limits.units { return true }
+            // Over the units: only if every other medium in hand may be interrupted by this one.
+            for other in MediaSequence() where load[other] > 0 {
+                if other == medium || !limits.interrupts(other, by: medium) { return false }
+            }
+            return true
         }
-        return true
     }
 
     /// Notes that the agent's state changed: its places in the free sets are brought up to date
@@ -143,7 +147,7 @@ extension RoutingEngine {
             clearFreeEntries(slot)
             agents[Int(slot)].freeEntries = Array(repeating: nil, count: memberships.count * 3)
         }
-        for medium in ChannelMedium.allCases {
+        for medium in MediaSequence() {
             let assignable = isAssignable(slot, medium)
             for (position, membership) in memberships.enumerated() {
                 let index = position * 3 + medium.index

@@ -44,15 +44,25 @@ extension RoutingEngine {
     /// each a peek.
     mutating func bestTask(for agent: Int32) -> Int32? {
         var best: Int32?
-        for medium in ChannelMedium.allCases where isAssignable(agent, medium) {
-            for membership in agents[Int(agent)].memberships {
-                let list = groupLists[freeSetIndex(queue: membership.queue, medium: medium)]
-                for group in list where groupHeads[Int(group)].delay == membership.delay && admits(group, agent) {
+        let memberships = agents[Int(agent)].memberships
+        for medium in MediaSequence() where isAssignable(agent, medium) {
+            for membership in memberships {
+                let list = freeSetIndex(queue: membership.queue, medium: medium)
+                // By position: `admits` may write its cache, and holding a copy of the list
+                // would cost a retain per list.
+                var position = 0
+                while position < groupLists[list].count {
+                    let group = groupLists[list][position]
+                    position += 1
+                    guard groupHeads[Int(group)].delay == membership.delay, admits(group, agent) else { continue }
                     consider(head(of: group, for: agent), into: &best)
                 }
             }
-            let pinned = pinnedGroups[Int(agent)]
-            for group in pinned where groupHeads[Int(group)].medium == medium && admits(group, agent) {
+            var position = 0
+            while position < pinnedGroups[Int(agent)].count {
+                let group = pinnedGroups[Int(agent)][position]
+                position += 1
+                guard groupHeads[Int(group)].medium == medium, admits(group, agent) else { continue }
                 consider(head(of: group, for: agent), into: &best)
             }
         }
@@ -79,7 +89,10 @@ extension RoutingEngine {
     /// A closure literal passed straight to `first(where:)` stays non-escaping: one stored in a
     /// local would capture (copy) the whole engine on every call.
     private func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
-        bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot
+        // Usually the head itself: nobody has declined it.
+        guard let head = bag.first else { return nil }
+        if tasks[Int(head.slot)].exclusions.isEmpty { return head.slot }
+        return bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot
     }
 
     /// The serving order: effective priority (exact, aging included), then age, then arrival.
@@ -315,7 +328,7 @@ extension RoutingEngine {
                         strategyKey: keyText($0, slot))
                 })
             let offer = Offer(
-                id: "offer-\(nextOfferNumber)", taskID: task.id, agentID: agents[Int(candidate.agent)].profile.id,
+                id: "offer-" + String(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].profile.id,
                 expiresAt: now + timeout, explanation: explanation)
             offers[Int(offerSlot)] = OfferState(
                 offer: offer, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,

@@ -80,3 +80,18 @@ extension ChannelMedium {
         }
     }
 }
+
+/// The three media in `ChannelMedium.allCases` order, without building an array (hot loops).
+struct MediaSequence: Sequence, IteratorProtocol {
+    private var position = 0
+
+    mutating func next() -> ChannelMedium? {
+        defer { position += 1 }
+        switch position {
+        case 0: return .voice
+        case 1: return .messaging
+        case 2: return .email
+        default: return nil
+        }
+    }
+}

@@ -557,18 +557,22 @@ extension RoutingEngine {
 
     /// Whether `agent` passes the group's filter (cached per group and agent).
     mutating func admits(_ group: Int32, _ agent: Int32) -> Bool {
-        if groupAdmission[Int(group)].count <= Int(agent) {
+        if groupAdmission[Int(group)].count > Int(agent) {
+            switch groupAdmission[Int(group)][Int(agent)] {
+            case 1: return true
+            case 2: return false
+            default: break
+            }
+        } else {
             groupAdmission[Int(group)] += Array(repeating: 0, count: agents.count - groupAdmission[Int(group)].count)
         }
-        switch groupAdmission[Int(group)][Int(agent)] {
-        case 1: return true
-        case 2: return false
-        default:
+        // Through the buffer's address, so that the group (and its key's arrays) is not copied.
+        let admitted = groups.withUnsafeBufferPointer { groups in
             let key = groups[Int(group)].key
-            let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
-            groupAdmission[Int(group)][Int(agent)] = admitted ? 1 : 2
-            return admitted
+            return passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
         }
+        groupAdmission[Int(group)][Int(agent)] = admitted ? 1 : 2
+        return admitted
     }
 
     /// The filter check itself. `delay`: the membership delay the agent must have (nil: any).

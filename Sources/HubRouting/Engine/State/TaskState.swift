@@ -81,17 +81,19 @@ struct TaskState {
     mutating func clear() {
         alive = false
         id = ""
+        // Shared with the request or the queue's policy: dropped.
         attributes = [:]
-        extraRequirements.removeAll(keepingCapacity: true)
-        prependedSteps.removeAll(keepingCapacity: true)
-        addedSteps.removeAll(keepingCapacity: true)
-        steps.removeAll(keepingCapacity: true)
-        exclusions.removeAll(keepingCapacity: true)
-        demoted.removeAll(keepingCapacity: true)
-        offers.removeAll(keepingCapacity: true)
-        groups.removeAll(keepingCapacity: true)
-        resolved.removeAll(keepingCapacity: true)
-        resolvedGroups.removeAll(keepingCapacity: true)
+        extraRequirements = []
+        prependedSteps = []
+        addedSteps = []
+        steps = []
+        // The task's own: emptied, buffers kept.
+        exclusions.empty()
+        demoted.empty()
+        offers.empty()
+        groups.empty()
+        resolved.empty()
+        resolvedGroups.empty()
         resolvedEpoch = 0
         key = nil
         huntMemory = nil
@@ -112,8 +114,8 @@ struct TaskState {
         self.ageBase = ageBase
         enqueuedAt = now
         attributes = request.attributes
-        extraRequirements.append(contentsOf: request.requirements)
-        prependedSteps.append(contentsOf: request.steps)
+        extraRequirements = request.requirements
+        prependedSteps = request.steps
         stepIndex = 0
         stepStartedAt = now
         stepGeneration = 0
@@ -143,6 +145,14 @@ struct TaskState {
         task.alive = false
         return task
     }()
+}
+
+extension Array {
+    /// Removes every element but keeps the buffer for the next ones; an empty array (which may
+    /// be the shared empty singleton) is left alone, so this never allocates.
+    mutating func empty() {
+        if !isEmpty { removeAll(keepingCapacity: true) }
+    }
 }
 
 /// The order of waiting tasks in a group: most urgent first, then oldest, then first arrived.
