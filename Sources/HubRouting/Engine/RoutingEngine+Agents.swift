@@ -17,7 +17,7 @@ extension RoutingEngine {
             slot = Int32(agents.count)
             agents.append(
                 AgentState(
-                    profile: profile, limits: AgentLimits(profile), active: true, presence: .offline, readyAt: 0, readyGeneration: 0, load: PerMedium(0), unitsUsed: 0,
+                    id: profile.id, profile: profile, limits: AgentLimits(profile), active: true, presence: .offline, readyAt: 0, readyGeneration: 0, load: PerMedium(0), unitsUsed: 0,
                     openOffers: [], assigned: [], wrapUps: [], memberships: [], lastAssignedAt: now.milliseconds,
                     lastAssignedOn: PerMedium(now.milliseconds), lastFreeAt: now.milliseconds, loginAt: now.milliseconds,
                     consecutiveNoAnswer: 0, counters: AgentCounters(), randomKey: Int64(bitPattern: random.next() >> 1), freeEntries: []))
@@ -27,6 +27,18 @@ extension RoutingEngine {
             pinnedGroups.append([])
             dirtyAgentFlags.append(false)
         }
+        var levels: [SkillEntry] = []
+        for (skill, level) in profile.skills {
+            let id: Int32
+            if let known = skillIDs[skill] {
+                id = known
+            } else {
+                id = Int32(skillIDs.count)
+                skillIDs[skill] = id
+            }
+            levels.append(SkillEntry(id: id, level: level))
+        }
+        agents[Int(slot)].skillLevels = levels.sorted { $0.id < $1.id }
         clearFreeEntries(slot)
         let oldDelays = Dictionary(agents[Int(slot)].memberships.map { ($0.queue, $0.delay) }, uniquingKeysWith: { a, _ in a })
         let before = Set(oldDelays.keys)

@@ -57,7 +57,7 @@ extension RoutingEngine {
         for index in tasks.indices {
             guard tasks[index].alive, case let task = tasks[index], task.isWaiting else { continue }
             for agent in agents.indices where isCandidate(Int32(agent), Int32(index), already: []) {
-                if firstAdmittingStep(Int32(index), agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].profile.id)) }
+                if firstAdmittingStep(Int32(index), agent: Int32(agent)) != nil { pairs.append((task.id, agents[agent].id)) }
             }
         }
         return pairs

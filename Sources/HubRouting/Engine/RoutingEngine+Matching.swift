@@ -19,12 +19,17 @@ extension RoutingEngine {
                 let agent = dirtyAgents[cursor]
                 cursor += 1
                 dirtyAgentFlags[Int(agent)] = false
+                // The agent looks at the groups: every waiting task must be in them.
+                flushPendingGroups()
                 fillAgent(agent)
                 continue
             }
             dirtyAgents.removeAll(keepingCapacity: true)
             cursor = 0
-            guard !dirtyTasks.isEmpty else { return }
+            guard !dirtyTasks.isEmpty else {
+                flushPendingGroups()
+                return
+            }
             var best = 0
             for index in 1..<dirtyTasks.count where isMoreUrgent(dirtyTasks[index], than: dirtyTasks[best]) { best = index }
             let slot = dirtyTasks.remove(at: best)
@@ -137,6 +142,8 @@ extension RoutingEngine {
         let pending = tasks[Int(slot)].entryCheckPending
         tasks[Int(slot)].entryCheckPending = false
         guard !chosen.isEmpty else {
+            // Nobody free: the task waits in its groups.
+            if tasks[Int(slot)].groupPending { regroup(slot) }
             let step = tasks[Int(slot)].stepIndex
             if pending, step < tasks[Int(slot)].steps.count, tasks[Int(slot)].steps[step].skipIfNoneFree {
                 advanceStep(slot, reason: .noneFree)
@@ -315,7 +322,7 @@ extension RoutingEngine {
                 offerSlot = free
             } else {
                 offerSlot = Int32(offers.count)
-                offers.append(OfferState(offer: Offer(id: "", taskID: "", agentID: "", expiresAt: now, explanation: emptyExplanation), number: 0, task: 0, taskSequence: 0, agent: 0, medium: .voice, open: false))
+                offers.append(OfferState(offer: Offer(id: "", taskID: "", agentID: "", expiresAt: now, explanation: emptyExplanation), id: "", taskID: "", number: 0, task: 0, taskSequence: 0, agent: 0, medium: .voice, open: false))
             }
             let stepName = candidate.step < task.stepCount ? tasks[Int(slot)].steps[candidate.step].name : "queue"
             let explanation = OfferExplanation(
@@ -324,14 +331,14 @@ extension RoutingEngine {
                 strategyKey: keyText(candidate, slot), effectivePriority: effective, waited: waited, eligibleCount: considered,
                 alternatives: alternatives.map {
                     OfferExplanation.Candidate(
-                        agentID: agents[Int($0.agent)].profile.id, step: $0.step, tier: $0.key.tier > 0 ? Int($0.key.tier) : nil,
+                        agentID: agents[Int($0.agent)].id, step: $0.step, tier: $0.key.tier > 0 ? Int($0.key.tier) : nil,
                         strategyKey: keyText($0, slot))
                 })
             let offer = Offer(
-                id: "offer-" + String(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].profile.id,
+                id: "offer-" + String(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].id,
                 expiresAt: now + timeout, explanation: explanation)
             offers[Int(offerSlot)] = OfferState(
-                offer: offer, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
+                offer: autoAccepting == nil ? offer : nil, id: offer.id, taskID: task.id, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
                 open: true)
             offerIndex[nextOfferNumber] = offerSlot
             tasks[Int(slot)].offers.append(offerSlot)

@@ -22,7 +22,7 @@ extension RoutingEngine {
         tasks[Int(slot)].assignedAt = now.milliseconds
         let present = PresentKey(enqueuedAt: tasks[Int(slot)].enqueuedAt, sequence: tasks[Int(slot)].sequence, slot: slot)
         queues[Int(tasks[Int(slot)].queue)].present[medium].remove(present)
-        output.append(.assigned(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].profile.id, offerID: offers[Int(offerSlot)].offer.id))
+        output.append(.assigned(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].id, offerID: offers[Int(offerSlot)].id))
         refreshAgent(agent)
         markDirty(agent: agent)
     }
@@ -59,7 +59,7 @@ extension RoutingEngine {
         if limit > 0, agents[Int(agent)].consecutiveNoAnswer >= limit, agents[Int(agent)].presence == .available {
             let away = Presence.away(reason: "noAnswer")
             setPresence(agent, away)
-            output.append(.presenceChanged(agentID: agents[Int(agent)].profile.id, presence: away))
+            output.append(.presenceChanged(agentID: agents[Int(agent)].id, presence: away))
         }
     }
 
@@ -73,8 +73,7 @@ extension RoutingEngine {
         closeOffer(offerSlot)
         agents[Int(agent)].openOffers.removeAll { $0 == offerSlot }
         release(agent, offers[Int(offerSlot)].medium, freshIdle: false)
-        let offer = offers[Int(offerSlot)].offer
-        output.append(.offerEnded(offerID: offer.id, taskID: offer.taskID, agentID: offer.agentID, reason: reason))
+        output.append(.offerEnded(offerID: offers[Int(offerSlot)].id, taskID: offers[Int(offerSlot)].taskID, agentID: agents[Int(agent)].id, reason: reason))
         guard tasks[Int(slot)].alive, tasks[Int(slot)].sequence == offers[Int(offerSlot)].taskSequence else { return }
         tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
         if returnTask, tasks[Int(slot)].offers.isEmpty, tasks[Int(slot)].phase == .offered {

@@ -29,7 +29,7 @@ extension RoutingEngine {
         return AgentSnapshot(
             id: id, active: agent.active, presence: agent.presence, load: agent.load,
             assigned: agent.assigned.compactMap { (tasks[Int($0)].alive ? tasks[Int($0)].id : nil) }.sorted(),
-            offers: agent.openOffers.map { offers[Int($0)].offer.id }.sorted(),
+            offers: agent.openOffers.map { offers[Int($0)].id }.sorted(),
             wrapUps: agent.wrapUps.map(\.taskID),
             readyAt: agent.readyAt > now.milliseconds ? RoutingInstant(milliseconds: agent.readyAt) : nil,
             loginAt: RoutingInstant(milliseconds: agent.loginAt), counters: agent.counters)
@@ -43,15 +43,15 @@ extension RoutingEngine {
         let phase: TaskSnapshot.Phase
         switch task.phase {
         case .waiting: phase = .waiting
-        case .offered: phase = .offered(task.offers.map { offers[Int($0)].offer.id }.sorted())
-        case .assigned(let agent): phase = .assigned(agents[Int(agent)].profile.id)
+        case .offered: phase = .offered(task.offers.map { offers[Int($0)].id }.sorted())
+        case .assigned(let agent): phase = .assigned(agents[Int(agent)].id)
         }
         return TaskSnapshot(
             id: id, queue: queues[Int(task.queue)].policy.id, channel: task.channel, phase: phase, step: task.stepIndex,
             stepName: task.stepIndex < task.steps.count ? task.steps[task.stepIndex].name : "queue",
             effectivePriority: effectivePriority(task), ageBase: RoutingInstant(milliseconds: task.ageBase),
             enqueuedAt: RoutingInstant(milliseconds: task.enqueuedAt),
-            excludedAgents: task.exclusions.map { agents[Int($0)].profile.id }.sorted())
+            excludedAgents: task.exclusions.map { agents[Int($0)].id }.sorted())
     }
 
     /// Whether the task is in the router (waiting, offered or assigned).
@@ -59,7 +59,7 @@ extension RoutingEngine {
 
     /// An open offer.
     public func offer(_ id: String) -> Offer? {
-        openOffer(id).map { offers[Int($0)].offer }
+        openOffer(id).flatMap { offers[Int($0)].offer }
     }
 
     /// Tasks in the router (waiting, offered or assigned).

@@ -31,7 +31,7 @@ extension RoutingEngine {
         agents[Int(agent)].lastAssignedAt = now
         agents[Int(agent)].lastAssignedOn[request.channel.medium] = now
         reserve(agent, request.channel.medium)
-        output.append(.assigned(taskID: request.id, agentID: agents[Int(agent)].profile.id, offerID: nil))
+        output.append(.assigned(taskID: request.id, agentID: agents[Int(agent)].id, offerID: nil))
         markDirty(agent: agent)
     }
 
@@ -84,8 +84,24 @@ extension RoutingEngine {
         scheduleEntryTimers(slot)
         skipStepsNobodyCanTake(slot)
         scheduleStepExpiry(slot)
-        regroup(slot)
+        updateUrgency(slot)
+        deferGrouping(slot)
         markDirty(task: slot)
+    }
+
+    /// A task that just entered a queue is routed before anything else reads the groups, and
+    /// most find an agent at once when agents are free: grouping it would only be undone by the
+    /// offer. So it is grouped when an agent is about to look at the groups, when it finds no
+    /// agent, or at the end of the event, whichever comes first.
+    mutating func deferGrouping(_ slot: Int32) {
+        tasks[Int(slot)].groupPending = true
+        pendingGroups.append(slot)
+    }
+
+    mutating func flushPendingGroups() {
+        guard !pendingGroups.isEmpty else { return }
+        for slot in pendingGroups where tasks[Int(slot)].groupPending { regroup(slot) }
+        pendingGroups.removeAll(keepingCapacity: true)
     }
 
     /// Changes a task in place (binding it to a local would copy every field).
@@ -203,7 +219,7 @@ extension RoutingEngine {
             let id = tasks[Int(slot)].id
             agents[Int(agent)].wrapUps.append(AgentState.WrapUp(taskID: id, medium: medium, until: until, token: nextToken))
             timers.schedule(.wrapUpEnd(agent: agent, token: nextToken), at: RoutingInstant(milliseconds: until))
-            output.append(.wrapUpStarted(agentID: agents[Int(agent)].profile.id, taskID: id, until: RoutingInstant(milliseconds: until)))
+            output.append(.wrapUpStarted(agentID: agents[Int(agent)].id, taskID: id, until: RoutingInstant(milliseconds: until)))
             agents[Int(agent)].lastFreeAt = now.milliseconds
             refreshAgent(agent)
         } else {
@@ -215,7 +231,7 @@ extension RoutingEngine {
     mutating func endWrapUp(agent: Int32, taskID: String) {
         guard let index = agents[Int(agent)].wrapUps.firstIndex(where: { $0.taskID == taskID }) else { return }
         let wrapUp = agents[Int(agent)].wrapUps.remove(at: index)
-        output.append(.wrapUpEnded(agentID: agents[Int(agent)].profile.id, taskID: taskID))
+        output.append(.wrapUpEnded(agentID: agents[Int(agent)].id, taskID: taskID))
         release(agent, wrapUp.medium, freshIdle: true)
     }
 
@@ -412,7 +428,10 @@ extension RoutingEngine {
 
     /// Puts a waiting task in exactly the groups and with the key it should have now.
     mutating func regroup(_ slot: Int32) {
-        if tasks[Int(slot)].alive { updateUrgency(slot) }
+        if tasks[Int(slot)].alive {
+            tasks[Int(slot)].groupPending = false
+            updateUrgency(slot)
+        }
         guard tasks[Int(slot)].isWaiting else {
             withdraw(slot)
             return
@@ -490,7 +509,7 @@ extension RoutingEngine {
             if let index = levels.firstIndex(where: { $0.skill == skill }) {
                 levels[index].level = max(levels[index].level, requirement.minLevel)
             } else {
-                levels.append(SkillLevel(skill: skill, level: requirement.minLevel))
+                levels.append(SkillLevel(skill: skill, level: requirement.minLevel, id: skillIDs[skill] ?? -1))
             }
         }
         for requirement in tasks[i].extraRequirements where !(requirement.optional && requirement.dropOrder <= tasks[i].droppedThrough) { add(requirement) }
@@ -588,9 +607,9 @@ extension RoutingEngine {
         if let tier = filter.tierAtMost {
             guard let membership, membership.tier <= tier else { return false }
         }
-        if !filter.skills.isEmpty {
-            let skills = agents[Int(slot)].profile.skills
-            for requirement in filter.skills where (skills[requirement.skill] ?? 0) < requirement.level { return false }
+        for requirement in filter.skills {
+            let level = requirement.id >= 0 ? skillLevel(slot, requirement.id) : agents[Int(slot)].profile.skills[requirement.skill] ?? 0
+            if level < requirement.level { return false }
         }
         if let expression = filter.expression {
             let agent = agents[Int(slot)]
@@ -602,6 +621,21 @@ extension RoutingEngine {
             }
         }
         return true
+    }
+
+    /// The agent's level in an interned skill (0 without it): a binary search of a few numbers.
+    func skillLevel(_ slot: Int32, _ id: Int32) -> Int {
+        agents.withUnsafeBufferPointer { agents in
+            agents[Int(slot)].skillLevels.withUnsafeBufferPointer { levels in
+                var low = 0
+                var high = levels.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if levels[mid].id < id { low = mid + 1 } else { high = mid }
+                }
+                return low < levels.count && levels[low].id == id ? levels[low].level : 0
+            }
+        }
     }
 
     func agentValue(_ name: String, _ agent: AgentState, _ membership: ResolvedMembership?) -> AttributeValue? {

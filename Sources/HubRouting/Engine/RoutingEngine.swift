@@ -28,6 +28,8 @@ public struct RoutingEngine: Sendable {
     var freeTaskSlots: [Int32] = []
     var groups: [EligibilityGroup] = []
     var groupIndex = SlotTable<GroupKey>()
+    /// Skill names seen in agents' profiles, numbered in order of first sight.
+    var skillIDs = SlotTable<String>()
     /// Per group: its waiting tasks.
     var groupTasks: [GroupTasks] = []
     /// Per group, per agent slot: 0 not yet known, 1 admitted, 2 not admitted.
@@ -59,6 +61,8 @@ public struct RoutingEngine: Sendable {
     var dirtyAgents: [Int32] = []
     var dirtyAgentFlags: [Bool] = []
     var dirtyTasks: [Int32] = []
+    /// Tasks whose grouping waits until an agent looks at the groups or the task finds nobody.
+    var pendingGroups: [Int32] = []
     /// Agents whose places in the free sets are out of date.
     var staleAgents: [Int32] = []
     var staleAgentFlags: [Bool] = []
@@ -131,6 +135,7 @@ public struct RoutingEngine: Sendable {
     }
 
     mutating func takeOutput() -> [RoutingDecision] {
+        flushPendingGroups()
         flushStaleAgents()
         defer { output.removeAll(keepingCapacity: true) }
         return output

@@ -2,10 +2,14 @@ import HubModel
 
 /// An agent inside the router: profile, presence, load and the counters strategies read.
 struct AgentState {
+    /// The profile's id (it never changes for a slot), apart so that reading it copies nothing.
+    var id: String
     var profile: AgentProfile { didSet { limits = AgentLimits(profile) } }
     /// The profile's capacity settings as plain numbers (set with the profile): what every
     /// assignability check reads, without touching the profile's collections.
     var limits: AgentLimits
+    /// The profile's skills by interned number, sorted: what filter checks read.
+    var skillLevels: [SkillEntry] = []
     var active: Bool
     var presence: Presence
     /// No offers before this instant (reject, no-answer and busy delays).
@@ -38,6 +42,11 @@ struct AgentState {
         var until: Int64
         var token: UInt64
     }
+}
+
+struct SkillEntry {
+    var id: Int32
+    var level: Int
 }
 
 struct AgentLimits {

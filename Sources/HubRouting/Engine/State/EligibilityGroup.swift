@@ -86,6 +86,16 @@ struct ResolvedFilter: Hashable {
 struct SkillLevel: Hashable, Comparable {
     var skill: String
     var level: Int
+    /// The skill's interned number when some agent had it at resolution time, else -1 (then
+    /// agents are checked by name). Derived from `skill`: not part of equality.
+    var id: Int32 = -1
 
     static func < (lhs: Self, rhs: Self) -> Bool { lhs.skill < rhs.skill }
+
+    static func == (lhs: Self, rhs: Self) -> Bool { lhs.skill == rhs.skill && lhs.level == rhs.level }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(skill)
+        hasher.combine(level)
+    }
 }

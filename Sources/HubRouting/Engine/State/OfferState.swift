@@ -2,7 +2,12 @@ import HubModel
 
 /// An open offer.
 struct OfferState {
-    var offer: Offer
+    /// The offer as published, kept while it is open; nil for one that an auto-accepting agent
+    /// took at once (nobody reads it again).
+    var offer: Offer?
+    /// The offer's id and its task's, apart so that reading them copies nothing.
+    var id: String
+    var taskID: String
     /// Unique across the run: a timer of an earlier offer in the same slot is ignored.
     var number: Int64
     var task: Int32

@@ -46,6 +46,9 @@ struct TaskState {
     var groups: [Int32]
     var key: TaskKey?
     var capped: Bool
+    /// Entered a queue and not yet put in its groups: a task that finds an agent at once is never
+    /// grouped (see `RoutingEngine.deferGrouping`).
+    var groupPending = false
     /// Overflow rules of the current queue that already fired (bit per rule index).
     var firedOverflow: UInt64
     /// Whether the newest step was just entered and has not yet been tried (for skipIfNoneFree).
@@ -96,6 +99,7 @@ struct TaskState {
         resolvedGroups.empty()
         resolvedEpoch = 0
         key = nil
+        groupPending = false
         huntMemory = nil
         resumeKey = nil
         timeToLive = nil
