@@ -164,7 +164,7 @@ extension RoutingEngine {
             for (position, membership) in memberships.enumerated() {
                 let index = position * 3 + medium.index
                 let set = Int32(freeSetIndex(queue: membership.queue, medium: medium))
-                let wanted = assignable ? strategyKey(slot, membership, medium, queues[Int(membership.queue)].policy.strategy[medium]) : nil
+                let wanted = assignable ? strategyKey(slot, membership, medium, strategy(queue: membership.queue, medium)) : nil
                 let current = agents[Int(slot)].freeEntries[index]
                 if current?.key == wanted { continue }
                 if let current { freeAgents[Int(current.set)].remove(current.key) }

@@ -32,7 +32,7 @@ extension RoutingEngine {
 
     func orderedCandidatesByScan(_ slot: Int32) -> [AgentCandidate] {
         let task = tasks[Int(slot)]
-        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        let strategy = self.strategy(queue: task.queue, task.medium)
         var result: [AgentCandidate] = []
         for agent in agents.indices {
             let agent = Int32(agent)

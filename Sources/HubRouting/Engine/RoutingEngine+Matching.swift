@@ -130,7 +130,7 @@ extension RoutingEngine {
     mutating func routeTask(_ slot: Int32) {
         guard tasks[Int(slot)].isWaiting else { return }
         let queue = Int(tasks[Int(slot)].queue)
-        let strategy = queues[queue].policy.strategy[tasks[Int(slot)].medium]
+        let strategy = self.strategy(queue: Int32(queue), tasks[Int(slot)].medium)
         let want: Int
         switch strategy {
         case .ringAll: want = configuration.maxParallelOffers
@@ -210,6 +210,8 @@ extension RoutingEngine {
         let medium = tasks[i].medium
         let demoted = tasks[i].demoted
         let waited = now.milliseconds - tasks[i].enqueuedAt
+        // Without membership delays in the queue every member's delay is 0.
+        let delaysApply = queues[Int(queue)].delays.count > 1
         let resolved = resolvedFilters(slot)
         let resolvedGroups = resolvedGroups(slot)
         var result: [AgentCandidate] = []
@@ -232,11 +234,14 @@ extension RoutingEngine {
                     // The group at the task's own delay level is the step's cached one; other
                     // membership delays (rare) are looked up once each.
                     var otherDelays: [(delay: Int64, group: Int32)] = []
+                    // The free set was brought up to date above: everyone in it may take the medium.
                     freeAgents[freeSetIndex(queue: queue, medium: medium)].forEach { key in
                         if let tier = filter.tierAtMost, key.tier > tier { return false }
                         let agent = key.agent
-                        guard demoted.isEmpty || demoted.contains(agent) == demotedPass, isCandidate(agent, slot, already: result) else { return true }
-                        let delay = agents[Int(agent)].memberships.first { $0.queue == queue }?.delay ?? 0
+                        guard demoted.isEmpty || demoted.contains(agent) == demotedPass, isCandidate(agent, slot, already: result, known: true) else {
+                            return true
+                        }
+                        let delay = delaysApply ? agents[Int(agent)].memberships.first { $0.queue == queue }?.delay ?? 0 : 0
                         guard delay <= waited else { return true }
                         let group: Int32
                         if delay == 0 {
@@ -278,15 +283,18 @@ extension RoutingEngine {
     }
 
     /// Free for the task's medium, not excluded, not already ringing for it, not already listed.
-    func isCandidate(_ agent: Int32, _ slot: Int32, already: [AgentCandidate]) -> Bool {
-        guard isAssignable(agent, tasks[Int(slot)].medium), !tasks[Int(slot)].exclusions.contains(agent) else { return false }
-        if agents[Int(agent)].openOffers.contains(where: { offers[Int($0)].task == slot }) { return false }
+    /// `known`: the agent comes from an up-to-date free set, so it may take the medium.
+    func isCandidate(_ agent: Int32, _ slot: Int32, already: [AgentCandidate], known: Bool = false) -> Bool {
+        assert(!known || isAssignable(agent, tasks[Int(slot)].medium))
+        guard known || isAssignable(agent, tasks[Int(slot)].medium), !tasks[Int(slot)].exclusions.contains(agent) else { return false }
+        // An agent rings for the task only if the task has open offers.
+        if !tasks[Int(slot)].offers.isEmpty, agents[Int(agent)].openOffers.contains(where: { offers[Int($0)].task == slot }) { return false }
         return !already.contains { $0.agent == agent }
     }
 
     /// The key of a named agent: its queue key if it is a member, else first of tier 0.
     func pinnedKey(_ agent: Int32, queue: Int32, medium: ChannelMedium) -> AgentKey {
-        let strategy = queues[Int(queue)].policy.strategy[medium]
+        let strategy = self.strategy(queue: queue, medium)
         let membership =
             agents[Int(agent)].memberships.first { $0.queue == queue }
             ?? ResolvedMembership(queue: queue, tier: 0, position: 0, delay: 0)
@@ -308,7 +316,7 @@ extension RoutingEngine {
             id: tasks[Int(slot)].id, queue: tasks[Int(slot)].queue, medium: tasks[Int(slot)].medium, sequence: tasks[Int(slot)].sequence,
             stepCount: tasks[Int(slot)].steps.count)
         let queueID = queues[Int(task.queue)].policy.id
-        let strategy = queues[Int(task.queue)].policy.strategy[task.medium]
+        let strategy = self.strategy(queue: task.queue, task.medium)
         let timeout = queues[Int(task.queue)].policy.offerTimeout[task.medium]
         let autoAccepting = chosen.first { agents[Int($0.agent)].limits.autoAccepts(task.medium) }
         let targets = autoAccepting.map { [$0] } ?? chosen
@@ -370,7 +378,7 @@ extension RoutingEngine {
     mutating func explainAgentSide(_ slot: Int32, _ agent: Int32) -> AgentCandidate {
         let queue = tasks[Int(slot)].queue
         let medium = tasks[Int(slot)].medium
-        let strategy = queues[Int(queue)].policy.strategy[medium]
+        let strategy = self.strategy(queue: queue, medium)
         let membership = agents[Int(agent)].memberships.first { $0.queue == queue }
         let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
         var step = tasks[Int(slot)].steps.count
@@ -390,7 +398,7 @@ extension RoutingEngine {
 
     func keyText(_ candidate: AgentCandidate, _ slot: Int32) -> StrategyKey {
         let medium = tasks[Int(slot)].medium
-        let strategy = queues[Int(tasks[Int(slot)].queue)].policy.strategy[medium]
+        let strategy = self.strategy(queue: tasks[Int(slot)].queue, medium)
         var score: Int?
         if strategy == .bestSkill {
             score = stepFilter(slot, candidate.step).skills.reduce(0) {

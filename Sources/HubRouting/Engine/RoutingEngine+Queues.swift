@@ -1,6 +1,12 @@
 import HubModel
 
 extension RoutingEngine {
+    /// The queue's strategy for the medium, read through the buffer's address (reading
+    /// `queues[q].policy.strategy` may copy the whole queue state first).
+    func strategy(queue: Int32, _ medium: ChannelMedium) -> AgentStrategy {
+        queues.withUnsafeBufferPointer { $0[Int(queue)].policy.strategy[medium] }
+    }
+
     /// Adds a queue, or replaces the policy of an existing one, and re-resolves everything that
     /// depends on it.
     mutating func addOrReplaceQueue(_ policy: QueuePolicy) {

@@ -137,8 +137,12 @@ public struct RoutingEngine: Sendable {
     mutating func takeOutput() -> [RoutingDecision] {
         flushPendingGroups()
         flushStaleAgents()
-        defer { output.removeAll(keepingCapacity: true) }
-        return output
+        // The caller gets the buffer; the next event starts a small new one (keeping the
+        // capacity would copy it, since the caller holds it).
+        let decisions = output
+        output = []
+        output.reserveCapacity(4)
+        return decisions
     }
 
     /// Checks the event against the state; returns the slot it is about (the task's, the
