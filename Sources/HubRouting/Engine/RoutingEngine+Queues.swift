@@ -11,6 +11,9 @@ extension RoutingEngine {
     /// depends on it.
     mutating func addOrReplaceQueue(_ policy: QueuePolicy) {
         let windowMinutes = max(1, Int((configuration.rateWindow.wholeMilliseconds + 59_999) / 60_000))
+        // Every shared resolution may depend on the queue's old policy.
+        plans.removeAll()
+        planIndex = SlotTable()
         if let slot = queueIndex[policy.id] {
             queues[Int(slot)].policy = policy
             return
@@ -18,7 +21,7 @@ extension RoutingEngine {
         let slot = Int32(queues.count)
         queues.append(
             QueueState(
-                policy: policy, delays: [0], members: [],
+                policy: policy, plansShareable: QueueState.resolvesAlike(policy), delays: [0], members: [],
                 present: PerMedium(SortedBag<PresentKey>()), staffed: PerMedium(0), staffGeneration: PerMedium(0),
                 unstaffedSince: PerMedium(now.milliseconds),
                 statistics: PerMedium(

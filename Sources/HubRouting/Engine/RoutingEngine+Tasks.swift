@@ -379,6 +379,24 @@ extension RoutingEngine {
     private mutating func resolveSteps(_ slot: Int32) {
         let i = Int(slot)
         let (queue, medium, stepCount) = (tasks[i].queue, tasks[i].medium, tasks[i].steps.count)
+        let epoch = filterEpoch
+        // Tasks that resolve alike share one resolution.
+        var planKey: PlanKey?
+        if queues[Int(queue)].plansShareable, tasks[i].prependedSteps.isEmpty, tasks[i].addedSteps.isEmpty,
+            tasks[i].extraRequirements.allSatisfy({ !$0.skill.utf8.contains(UInt8(ascii: "$")) })
+        {
+            let key = PlanKey(queue: queue, medium: medium, droppedThrough: tasks[i].droppedThrough, requirements: tasks[i].extraRequirements)
+            if let plan = planIndex[key], plans[Int(plan)].epoch == epoch {
+                let (filters, groups) = (plans[Int(plan)].filters, plans[Int(plan)].groups)
+                modifyTask(slot) { task in
+                    task.resolved = filters
+                    task.resolvedGroups = groups
+                    task.resolvedEpoch = epoch
+                }
+                return
+            }
+            planKey = key
+        }
         var filters: [ResolvedFilter] = []
         filters.reserveCapacity(stepCount + 1)
         for step in 0..<stepCount { filters.append(resolve(tasks[i].steps[step].filter, slot: slot)) }
@@ -386,7 +404,21 @@ extension RoutingEngine {
         var groups: [Int32] = []
         groups.reserveCapacity(filters.count)
         for filter in filters { groups.append(group(for: GroupKey(queue: queue, medium: medium, delay: 0, filter: filter))) }
-        let epoch = filterEpoch
+        if let planKey {
+            let plan = TaskPlan(filters: filters, groups: groups, epoch: epoch)
+            if let known = planIndex[planKey] {
+                plans[Int(known)] = plan
+            } else {
+                // Bounded: distinct requirement sets are few, but nothing stops a client from
+                // sending many.
+                if plans.count >= 65_536 {
+                    plans.removeAll()
+                    planIndex = SlotTable()
+                }
+                planIndex[planKey] = Int32(plans.count)
+                plans.append(plan)
+            }
+        }
         modifyTask(slot) { task in
             task.resolved = filters
             task.resolvedGroups = groups

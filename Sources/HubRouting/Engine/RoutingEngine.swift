@@ -28,6 +28,9 @@ public struct RoutingEngine: Sendable {
     var freeTaskSlots: [Int32] = []
     var groups: [EligibilityGroup] = []
     var groupIndex = SlotTable<GroupKey>()
+    /// Shared step resolutions (see `QueueState.plansShareable`); emptied when a queue changes.
+    var plans: [TaskPlan] = []
+    var planIndex = SlotTable<PlanKey>()
     /// Skill names seen in agents' profiles, numbered in order of first sight.
     var skillIDs = SlotTable<String>()
     /// Per group: its waiting tasks.

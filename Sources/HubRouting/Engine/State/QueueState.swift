@@ -2,7 +2,11 @@ import HubModel
 
 /// A queue inside the router.
 struct QueueState {
-    var policy: QueuePolicy
+    var policy: QueuePolicy { didSet { plansShareable = Self.resolvesAlike(policy) } }
+    /// Whether tasks of the queue with the same medium, requirements and dropped skills resolve
+    /// its steps to the same filters (nothing in them reads a task's attributes), so that they
+    /// can share one resolution (`TaskPlan`).
+    var plansShareable = false
     /// The distinct membership delays of its agents, ascending, starting with 0.
     var delays: [Int64]
     /// Agent slots that are members.
@@ -20,6 +24,47 @@ struct QueueState {
     var statistics: PerMedium<QueueStatistics>
 
     var agingEvery: Int64? { policy.aging.map { max(1, $0.every.wholeMilliseconds) } }
+
+    static func resolvesAlike(_ policy: QueuePolicy) -> Bool {
+        func plain(_ requirement: SkillRequirement) -> Bool { !requirement.skill.utf8.contains(UInt8(ascii: "$")) }
+        return policy.requirements.allSatisfy(plain)
+            && policy.steps.allSatisfy { step in
+                step.filter.expression == nil && step.filter.skills.allSatisfy(plain)
+                    && step.filter.agents.allSatisfy { if case .agent = $0 { true } else { false } }
+            }
+    }
+}
+
+/// A resolution of a queue's steps shared by the tasks that resolve alike.
+struct TaskPlan {
+    var filters: [ResolvedFilter]
+    var groups: [Int32]
+    /// The router's `filterEpoch` when resolved: agent references may have changed since.
+    var epoch: UInt64
+}
+
+/// What a shareable resolution depends on besides the queue's policy.
+struct PlanKey: Equatable {
+    var queue: Int32
+    var medium: ChannelMedium
+    var droppedThrough: Int
+    var requirements: [SkillRequirement]
+}
+
+extension PlanKey: SlotTableKey {
+    static var placeholder: PlanKey { PlanKey(queue: -1, medium: .voice, droppedThrough: 0, requirements: []) }
+
+    func slotHash(seed: UInt64) -> UInt64 {
+        var hash = FNV1a(seed: seed)
+        hash.add(UInt64(UInt32(bitPattern: queue)) | UInt64(medium.index) << 32)
+        hash.add(UInt64(bitPattern: Int64(droppedThrough)))
+        for requirement in requirements {
+            hash.add(requirement.skill)
+            hash.add(UInt64(bitPattern: Int64(requirement.minLevel)) ^ (requirement.optional ? 1 << 62 : 0))
+            hash.add(UInt64(bitPattern: Int64(requirement.dropOrder)))
+        }
+        return hash.value
+    }
 }
 
 struct PresentKey: Comparable, Hashable {

@@ -95,8 +95,9 @@ struct TaskState {
         demoted.empty()
         offers.empty()
         groups.empty()
-        resolved.empty()
-        resolvedGroups.empty()
+        // Possibly shared with other tasks (a `TaskPlan`): dropped.
+        resolved = []
+        resolvedGroups = []
         resolvedEpoch = 0
         key = nil
         groupPending = false
