@@ -159,6 +159,11 @@ extension RoutingEngine {
     /// Picks the agents to offer to from the ordered candidates; returns them and the runners-up.
     func choose(from ordered: [AgentCandidate], slot: Int32, strategy: AgentStrategy, want: Int) -> ([AgentCandidate], [AgentCandidate]) {
         guard let first = ordered.first else { return ([], []) }
+        // The order as it is (most strategies): no reordering within the first block.
+        if !strategy.needsWholeBlock {
+            let count = min(want, ordered.count)
+            return (Array(ordered[..<count]), Array(ordered[count...]))
+        }
         let blockEnd = ordered.firstIndex { $0.step != first.step || $0.key.tier != first.key.tier } ?? ordered.count
         var block = Array(ordered[..<blockEnd])
         switch strategy {

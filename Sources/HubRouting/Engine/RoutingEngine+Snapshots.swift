@@ -21,7 +21,7 @@ extension RoutingEngine {
     }
 
     /// Every queue, by id.
-    public var queueSnapshots: [QueueSnapshot] { queueIndex.keys.sorted().compactMap { queue($0) } }
+    public var queueSnapshots: [QueueSnapshot] { queues.map(\.policy.id).sorted().compactMap { queue($0) } }
 
     public func agent(_ id: String) -> AgentSnapshot? {
         guard let slot = agentIndex[id] else { return nil }
@@ -36,7 +36,7 @@ extension RoutingEngine {
     }
 
     /// Every agent, by id.
-    public var agentSnapshots: [AgentSnapshot] { agentIndex.keys.sorted().compactMap { agent($0) } }
+    public var agentSnapshots: [AgentSnapshot] { agents.map(\.id).sorted().compactMap { agent($0) } }
 
     public func task(_ id: String) -> TaskSnapshot? {
         guard let slot = taskIndex[id], tasks[Int(slot)].alive, case let task = tasks[Int(slot)] else { return nil }

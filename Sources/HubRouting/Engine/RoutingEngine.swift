@@ -16,9 +16,9 @@ public struct RoutingEngine: Sendable {
     public internal(set) var now: RoutingInstant
 
     var queues: [QueueState] = []
-    var queueIndex: [String: Int32] = [:]
+    var queueIndex = SlotTable<String>()
     var agents: [AgentState] = []
-    var agentIndex: [String: Int32] = [:]
+    var agentIndex = SlotTable<String>()
     /// Task slots; a free slot is `alive == false` (emptied in place, see `TaskState.clear`).
     var tasks: [TaskState] = []
     /// Per task slot, what the serving order compares (kept apart so that comparisons copy no
