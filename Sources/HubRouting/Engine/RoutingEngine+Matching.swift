@@ -96,7 +96,7 @@ extension RoutingEngine {
     private func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
         // Usually the head itself: nobody has declined it.
         guard let head = bag.first else { return nil }
-        if tasks[Int(head.slot)].exclusions.isEmpty { return head.slot }
+        if !urgencies[Int(head.slot)].excludes { return head.slot }
         return bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot
     }
 

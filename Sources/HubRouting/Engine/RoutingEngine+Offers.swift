@@ -93,6 +93,7 @@ extension RoutingEngine {
     mutating func exclude(_ agent: Int32, from slot: Int32) {
         guard tasks[Int(slot)].alive, !tasks[Int(slot)].exclusions.contains(agent) else { return }
         tasks[Int(slot)].exclusions.append(agent)
+        noteExclusion(slot)
     }
 
     /// Progressive ringing: one more agent while the earlier ones keep ringing.

@@ -268,7 +268,10 @@ extension RoutingEngine {
         if !keepAge { tasks[Int(slot)].ageBase = now.milliseconds }
         enterQueue(slot, queue, resumed: false)
         // The agent who passed it on is not offered it back in its first step.
-        if let previousAgent, tasks[Int(slot)].isWaiting { tasks[Int(slot)].exclusions = [previousAgent] }
+        if let previousAgent, tasks[Int(slot)].isWaiting {
+            tasks[Int(slot)].exclusions = [previousAgent]
+            noteExclusion(slot)
+        }
     }
 
     func resumeSlotKey(queue: Int32, key: String) -> String { "\(queue)|\(key)" }
@@ -449,13 +452,18 @@ extension RoutingEngine {
         return result
     }
 
+    mutating func noteExclusion(_ slot: Int32) {
+        if Int(slot) < urgencies.count { urgencies[Int(slot)].excludes = true }
+    }
+
     /// Refreshes the numbers the serving order compares.
     mutating func updateUrgency(_ slot: Int32) {
         while urgencies.count < tasks.count { urgencies.append(Urgency()) }
         let aging = queues[Int(tasks[Int(slot)].queue)].policy.aging
         urgencies[Int(slot)] = Urgency(
             base: Int64(basePriority(slot: slot)), ageBase: tasks[Int(slot)].ageBase, sequence: tasks[Int(slot)].sequence,
-            every: aging.map { max(1, $0.every.wholeMilliseconds) } ?? 0, cap: aging?.max.map(Int64.init) ?? -1)
+            every: aging.map { max(1, $0.every.wholeMilliseconds) } ?? 0, cap: aging?.max.map(Int64.init) ?? -1,
+            excludes: !tasks[Int(slot)].exclusions.isEmpty)
     }
 
     /// Puts a waiting task in exactly the groups and with the key it should have now.

@@ -11,7 +11,7 @@ struct SortedBag<Element: Comparable> {
 
     /// Buckets split above twice this size; small enough that the memmove of an insertion stays
     /// within a few cache lines' worth of work, large enough that the bucket index stays short.
-    private static var bucketLoad: Int { 32 }
+    private static var bucketLoad: Int { 16 }
 
     init() {}
 

@@ -190,4 +190,7 @@ struct Urgency {
     var every: Int64 = 0
     /// Aging cap in points; -1: none.
     var cap: Int64 = -1
+    /// Whether the task may have excluded agents (false: it has none), so that a look at a
+    /// group's head need not read the task itself.
+    var excludes = false
 }
