@@ -539,7 +539,7 @@ extension RoutingEngine {
     // MARK: Filters
 
     /// A step filter with the task's values in: requirements merged in, agent references and
-    /// `tasks[i].` paths resolved.
+    /// `task.` paths resolved.
     func resolve(_ filter: AgentFilter, slot: Int32) -> ResolvedFilter {
         let i = Int(slot)
         // Few requirements: a small sorted array merges them faster than a dictionary.
@@ -578,7 +578,7 @@ extension RoutingEngine {
             expression: filter.expression?.bindingTask { taskValue($0, slot) })
     }
 
-    /// `lang-${tasks[i].language}` with the task's language; nil when the attribute is missing.
+    /// `lang-${task.language}` with the task's language; nil when the attribute is missing.
     func resolveSkillName(_ template: String, _ slot: Int32) -> String? {
         let bytes = template.utf8
         guard bytes.contains(UInt8(ascii: "$")) else { return template }
@@ -595,7 +595,7 @@ extension RoutingEngine {
             let nameStart = bytes.index(after: next)
             guard let close = bytes[nameStart...].firstIndex(of: UInt8(ascii: "}")) else { return nil }
             let path = String(template[nameStart..<close])
-            guard path.hasPrefix("tasks[i]."), let value = taskValue(String(path.dropFirst(5)), slot) else { return nil }
+            guard path.hasPrefix("task."), let value = taskValue(String(path.dropFirst(5)), slot) else { return nil }
             result += value.text
             index = bytes.index(after: close)
             literalStart = index

@@ -1,0 +1,112 @@
+import HubModel
+import Testing
+
+@testable import HubRouting
+
+/// The router's own index structures, against the standard library doing the same work, and
+/// the sharing of step resolutions between tasks.
+@Suite("Router: index structures and shared resolutions")
+struct IndexStructureTests {
+    @Test("a slot table agrees with a dictionary over a long run of inserts, overwrites and removals")
+    func slotTableMatchesDictionary() {
+        var table = SlotTable<String>()
+        var reference: [String: Int32] = [:]
+        var random = SplitMix64(seed: 7)
+        // Few distinct keys and many removals: deleted entries pile up and force rebuilds.
+        for step in 0..<60_000 {
+            let key = "t\(random.next() % 3_000)"
+            switch random.next() % 3 {
+            case 0, 1:
+                let value = Int32(step)
+                table[key] = value
+                reference[key] = value
+            default:
+                table[key] = nil
+                reference[key] = nil
+            }
+            if step % 997 == 0 {
+                for probe in 0..<3_000 { #expect(table["t\(probe)"] == reference["t\(probe)"]) }
+                #expect(table.count == reference.count)
+            }
+        }
+        for (key, value) in reference { #expect(table[key] == value) }
+        #expect(table.count == reference.count)
+        #expect(table["never"] == nil)
+    }
+
+    @Test("number keys, including 0 and negative ones, are found and removed like any other")
+    func slotTableNumbers() {
+        var table = SlotTable<Int64>()
+        for key: Int64 in [0, -1, 1, .max, .min, 42] { table[key] = Int32(truncatingIfNeeded: key & 0xFFFF) }
+        #expect(table[0] == 0)
+        #expect(table[-1] == Int32(truncatingIfNeeded: Int64(-1) & 0xFFFF))
+        #expect(table[.min] == 0)
+        #expect(table.count == 6)
+        table[0] = nil
+        #expect(table[0] == nil)
+        #expect(table[42] == 42)
+        #expect(table.count == 5)
+    }
+
+    @Test("a sorted bag keeps order and membership like a sorted array through splits and merges")
+    func sortedBagMatchesSortedArray() {
+        var bag = SortedBag<Int>()
+        var reference: Set<Int> = []
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<20_000 {
+            let value = Int(random.next() % 2_000)
+            if random.next() % 2 == 0 {
+                #expect(bag.insert(value) == reference.insert(value).inserted)
+            } else {
+                #expect(bag.remove(value) == (reference.remove(value) != nil))
+            }
+        }
+        #expect(bag.elements == reference.sorted())
+        #expect(bag.count == reference.count)
+        #expect(bag.first == reference.min())
+        var visited: [Int] = []
+        bag.forEach(from: 1_000) { visited.append($0); return true }
+        #expect(visited == reference.sorted().filter { $0 >= 1_000 })
+    }
+
+    @Test("tasks with the same requirements share one resolution; a reconfigured queue resolves anew")
+    func plansShared() {
+        let queue = QueuePolicy.plain()
+        var h = RouterHarness(queues: [queue], agents: [.member("zh", skills: ["lang-zh": 5]), .member("en", skills: ["lang-en": 5])], available: false)
+        h.arrive("a", requirements: [SkillRequirement(skill: "lang-zh", minLevel: 3)])
+        h.arrive("b", requirements: [SkillRequirement(skill: "lang-zh", minLevel: 3)])
+        h.arrive("c", requirements: [SkillRequirement(skill: "lang-en", minLevel: 3)])
+        #expect(h.router.plans.count == 2, "one plan per requirement set")
+        // The shared plan routes each to the agent with the skill.
+        h.send(.agentPresence(agentID: "en", .available))
+        #expect(h.offeredAgents("c") == ["en"])
+        #expect(h.offeredAgents("a").isEmpty)
+        h.send(.agentPresence(agentID: "zh", .available))
+        #expect(h.offeredAgents("a") == ["zh"])
+        #expect(h.offeredAgents("b").isEmpty, "the agent rings for one task at a time")
+        // A new policy drops every plan: the old ones may depend on the old steps.
+        var stricter = queue
+        stricter.requirements = [SkillRequirement(skill: "lang-zh", minLevel: 9)]
+        h.send(.queueConfigured(stricter))
+        h.arrive("d", requirements: [SkillRequirement(skill: "lang-zh", minLevel: 3)])
+        #expect(h.router.plans.count == 1)
+        #expect(h.router.task("d") != nil && h.offeredAgents("d").isEmpty, "nobody has lang-zh at 9")
+    }
+
+    @Test("a queue whose steps read task attributes resolves every task on its own")
+    func plansNotSharedWithTemplates() {
+        var queue = QueuePolicy.plain()
+        queue.requirements = [SkillRequirement(skill: "lang-${task.language}", minLevel: 1)]
+        var h = RouterHarness(queues: [queue], agents: [.member("zh", skills: ["lang-zh": 5])], available: false)
+        // Chats: the agent has room for both, so only the filter keeps the English one away.
+        h.arrive("a", channel: .wechat, attributes: [TaskAttribute.language: .string("zh")])
+        h.arrive("b", channel: .wechat, attributes: [TaskAttribute.language: .string("en")])
+        #expect(h.router.plans.isEmpty)
+        h.send(.agentPresence(agentID: "zh", .available))
+        #expect(h.offeredAgents("a") == ["zh"])
+        h.accept("a")
+        #expect(h.offeredAgents("b").isEmpty, "the English task does not take the Chinese plan")
+        h.arrive("c", channel: .wechat, attributes: [TaskAttribute.language: .string("zh")])
+        #expect(h.offeredAgents("c") == ["zh"], "a second Chinese chat fits beside the first")
+    }
+}
