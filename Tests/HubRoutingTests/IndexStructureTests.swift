@@ -34,6 +34,20 @@ struct IndexStructureTests {
         #expect(table["never"] == nil)
     }
 
+    @Test("ids that Swift compares as equal find the same entry (canonical equivalents)")
+    func slotTableCanonicalEquivalence() {
+        var table = SlotTable<String>()
+        table["caf\u{E9}"] = 1
+        table["K"] = 2
+        table["q;"] = 3
+        #expect(table["cafe\u{301}"] == 1, "é decomposed")
+        #expect(table["\u{212A}"] == 2, "the Kelvin sign is K")
+        #expect(table["q\u{37E}"] == 3, "the Greek question mark is a semicolon")
+        table["cafe\u{301}"] = nil
+        #expect(table["caf\u{E9}"] == nil)
+        #expect(table.count == 2)
+    }
+
     @Test("number keys, including 0 and negative ones, are found and removed like any other")
     func slotTableNumbers() {
         var table = SlotTable<Int64>()

@@ -191,8 +191,9 @@ extension RoutingEngine {
 
     /// Free eligible agents in order of preference (step, tier, strategy key, agent), at least
     /// `enough` of them when there are, and the whole first (step, tier) block if asked.
-    mutating func orderedCandidates(_ slot: Int32, enough: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
+    mutating func orderedCandidates(_ slot: Int32, enough wanted: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
         flushStaleAgents()
+        let enough = max(1, wanted)
         func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
             guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
             guard wholeFirstBlock, let last = more.last ?? found.last else { return true }

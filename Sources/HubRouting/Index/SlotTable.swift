@@ -1,3 +1,5 @@
+import Foundation
+
 /// A key of a `SlotTable`: hashed by the table's own function, which is much cheaper than
 /// `Hasher` (SipHash) for the short ids and numbers the router looks up on every event.
 protocol SlotTableKey: Equatable {
@@ -129,8 +131,13 @@ struct FNV1a {
 
     init(seed: UInt64) { state = 0xCBF2_9CE4_8422_2325 ^ seed }
 
+    /// The hash agrees with `String`'s `==`, which compares canonical equivalents as equal
+    /// ("é" as one scalar or as "e" and an accent; the Kelvin sign and "K"): ASCII text is
+    /// hashed as it is, anything else in its NFC form.
     mutating func add(_ string: String) {
         var copy = string
+        let ascii = copy.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
+        if !ascii { copy = copy.precomposedStringWithCanonicalMapping }
         copy.withUTF8 { bytes in
             for byte in bytes {
                 state ^= UInt64(byte)
