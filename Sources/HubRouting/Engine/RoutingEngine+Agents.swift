@@ -112,6 +112,7 @@ extension RoutingEngine {
     }
 
     /// Whether the agent can be offered a task of `medium` now.
+    @inline(__always)
     func isAssignable(_ slot: Int32, _ medium: ChannelMedium) -> Bool {
         // Through the buffer's address: reading `agents[index].field` may copy (and retain) the
         // whole agent first.

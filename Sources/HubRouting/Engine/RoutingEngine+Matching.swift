@@ -74,14 +74,17 @@ extension RoutingEngine {
         return best
     }
 
+    @inline(__always)
     private func consider(_ candidate: Int32?, into best: inout Int32?) {
         guard let candidate else { return }
         if let current = best, !isMoreUrgent(candidate, than: current) { return }
         best = candidate
     }
 
-    /// The most urgent task of a group that has not excluded the agent.
-    func head(of group: Int32, for agent: Int32) -> Int32? {
+    /// The most urgent task of a group that has not excluded the agent. (`mutating` though it
+    /// changes nothing: called with `self` by address, where a plain method would be handed a
+    /// copy of the whole engine.)
+    mutating func head(of group: Int32, for agent: Int32) -> Int32? {
         let aging = firstNotExcluding(groupTasks[Int(group)].aging, agent)
         let capped = groupTasks[Int(group)].capped.isEmpty ? nil : firstNotExcluding(groupTasks[Int(group)].capped, agent)
         switch (aging, capped) {
@@ -91,16 +94,18 @@ extension RoutingEngine {
         }
     }
 
-    /// A closure literal passed straight to `first(where:)` stays non-escaping: one stored in a
-    /// local would capture (copy) the whole engine on every call.
+    /// The first task of `bag` that has not excluded the agent.
+    @inline(__always)
     private func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
         // Usually the head itself: nobody has declined it.
         guard let head = bag.first else { return nil }
         if !urgencies[Int(head.slot)].excludes { return head.slot }
-        return bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot
+        // A closure that captured `self` would copy the whole engine on every call.
+        return tasks.withUnsafeBufferPointer { tasks in bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot }
     }
 
     /// The serving order: effective priority (exact, aging included), then age, then arrival.
+    @inline(__always)
     func isMoreUrgent(_ a: Int32, than b: Int32) -> Bool {
         let x = urgencies[Int(a)]
         let y = urgencies[Int(b)]
@@ -118,6 +123,7 @@ extension RoutingEngine {
     }
 
     /// Effective priority as an exact fraction numerator / denominator.
+    @inline(__always)
     func fraction(_ u: Urgency) -> (Int64, Int64) {
         guard u.every > 0 else { return (u.base, 1) }
         let waited = now.milliseconds - u.ageBase
@@ -271,14 +277,17 @@ extension RoutingEngine {
     }
 
     /// The steps whose agents are eligible now, in preference order.
+    @inline(__always)
     func openSteps(_ task: TaskState) -> OpenSteps {
         openSteps(stepIndex: task.stepIndex, count: task.steps.count, queue: task.queue)
     }
 
+    @inline(__always)
     func openSteps(_ slot: Int32) -> OpenSteps {
         openSteps(stepIndex: tasks[Int(slot)].stepIndex, count: tasks[Int(slot)].steps.count, queue: tasks[Int(slot)].queue)
     }
 
+    @inline(__always)
     private func openSteps(stepIndex: Int, count: Int, queue: Int32) -> OpenSteps {
         OpenSteps(
             steps: min(stepIndex + 1, count), pool: stepIndex >= count && (!queues[Int(queue)].policy.strict || count == 0) ? count : nil)
@@ -290,6 +299,7 @@ extension RoutingEngine {
 
     /// Free for the task's medium, not excluded, not already ringing for it, not already listed.
     /// `known`: the agent comes from an up-to-date free set, so it may take the medium.
+    @inline(__always)
     func isCandidate(_ agent: Int32, _ slot: Int32, already: [AgentCandidate], known: Bool = false) -> Bool {
         assert(!known || isAssignable(agent, tasks[Int(slot)].medium))
         guard known || isAssignable(agent, tasks[Int(slot)].medium), !tasks[Int(slot)].exclusions.contains(agent) else { return false }

@@ -3,6 +3,7 @@ import HubModel
 extension RoutingEngine {
     /// The queue's strategy for the medium, read through the buffer's address (reading
     /// `queues[q].policy.strategy` may copy the whole queue state first).
+    @inline(__always)
     func strategy(queue: Int32, _ medium: ChannelMedium) -> AgentStrategy {
         queues.withUnsafeBufferPointer { $0[Int(queue)].policy.strategy[medium] }
     }
@@ -67,6 +68,7 @@ extension RoutingEngine {
         for agent in queues[Int(queue)].members { markDirty(agent: agent) }
     }
 
+    @inline(__always)
     func freeSetIndex(queue: Int32, medium: ChannelMedium) -> Int { Int(queue) * 3 + medium.index }
 
     /// Recomputes the membership delay levels of a queue from its members.

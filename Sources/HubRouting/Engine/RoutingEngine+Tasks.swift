@@ -337,6 +337,7 @@ extension RoutingEngine {
     }
 
     /// `basePriority` read field by field (no copy of the task).
+    @inline(__always)
     func basePriority(slot: Int32) -> Int {
         let i = Int(slot)
         let step = tasks[i].stepIndex
@@ -352,6 +353,7 @@ extension RoutingEngine {
         return base + min(boost, aging.max.map(Double.init) ?? .infinity)
     }
 
+    @inline(__always)
     func key(_ slot: Int32) -> (TaskKey, capped: Bool) {
         let u = urgencies[Int(slot)]
         var primary = -u.base
@@ -615,6 +617,7 @@ extension RoutingEngine {
     }
 
     /// Whether `agent` passes the group's filter (cached per group and agent).
+    @inline(__always)
     mutating func admits(_ group: Int32, _ agent: Int32) -> Bool {
         if groupAdmission[Int(group)].count > Int(agent) {
             switch groupAdmission[Int(group)][Int(agent)] {
@@ -622,14 +625,19 @@ extension RoutingEngine {
             case 2: return false
             default: break
             }
-        } else {
+        }
+        return learnAdmission(group, agent)
+    }
+
+    /// Checks the group's filter for the agent and caches the answer (apart from `admits`, so
+    /// that the cached path stays small).
+    @inline(never)
+    private mutating func learnAdmission(_ group: Int32, _ agent: Int32) -> Bool {
+        if groupAdmission[Int(group)].count <= Int(agent) {
             groupAdmission[Int(group)] += Array(repeating: 0, count: agents.count - groupAdmission[Int(group)].count)
         }
-        // Through the buffer's address, so that the group (and its key's arrays) is not copied.
-        let admitted = groups.withUnsafeBufferPointer { groups in
-            let key = groups[Int(group)].key
-            return passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
-        }
+        let key = groups[Int(group)].key
+        let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
         groupAdmission[Int(group)][Int(agent)] = admitted ? 1 : 2
         return admitted
     }
@@ -664,6 +672,7 @@ extension RoutingEngine {
     }
 
     /// The agent's level in an interned skill (0 without it): a binary search of a few numbers.
+    @inline(__always)
     func skillLevel(_ slot: Int32, _ id: Int32) -> Int {
         agents.withUnsafeBufferPointer { agents in
             agents[Int(slot)].skillLevels.withUnsafeBufferPointer { levels in
