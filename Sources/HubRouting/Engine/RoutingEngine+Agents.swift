@@ -25,6 +25,7 @@ extension RoutingEngine {
             filterEpoch &+= 1
             staleAgentFlags.append(false)
             pinnedGroups.append([])
+            admission.append([])
             dirtyAgentFlags.append(false)
         }
         var levels: [SkillEntry] = []
@@ -57,7 +58,7 @@ extension RoutingEngine {
             // A zero delay is always a level; only other delays change the queue's levels.
             if (oldDelays[queue] ?? 0) > 0 || (newDelays[queue] ?? 0) > 0 { queueDelaysChanged(queue) }
         }
-        for group in groupAdmission.indices where groupAdmission[group].count > Int(slot) { groupAdmission[group][Int(slot)] = 0 }
+        admission[Int(slot)].empty()
         presenceVersion &+= 1
         addStaffing(slot)
         refreshAgent(slot)

@@ -46,9 +46,9 @@ extension RoutingEngine {
     }
 
     /// The heads of the groups that admit the agent, compared: O(groups of the agent's queues),
-    /// each a peek.
+    /// each a read of the group's head record.
     mutating func bestTask(for agent: Int32) -> Int32? {
-        var best: Int32?
+        var best = Candidate()
         let memberships = agents[Int(agent)].memberships
         for medium in MediaSequence() where isAssignable(agent, medium) {
             for membership in memberships {
@@ -60,7 +60,7 @@ extension RoutingEngine {
                     let group = groupLists[list][position]
                     position += 1
                     guard groupHeads[Int(group)].delay == membership.delay, admits(group, agent) else { continue }
-                    consider(head(of: group, for: agent), into: &best)
+                    considerHead(of: group, for: agent, into: &best)
                 }
             }
             var position = 0
@@ -68,49 +68,68 @@ extension RoutingEngine {
                 let group = pinnedGroups[Int(agent)][position]
                 position += 1
                 guard groupHeads[Int(group)].medium == medium, admits(group, agent) else { continue }
-                consider(head(of: group, for: agent), into: &best)
+                considerHead(of: group, for: agent, into: &best)
             }
         }
-        return best
+        return best.slot >= 0 ? best.slot : nil
     }
 
+    /// The most urgent task found so far, with its urgency (-1: none).
+    struct Candidate {
+        var slot: Int32 = -1
+        var urgency = Urgency()
+
+        @inline(__always)
+        mutating func consider(_ slot: Int32, _ urgency: Urgency, now: Int64) {
+            if self.slot >= 0, !RoutingEngine.isMoreUrgent(urgency, than: self.urgency, now: now) { return }
+            self.slot = slot
+            self.urgency = urgency
+        }
+    }
+
+    /// Offers the group's most urgent task that has not excluded the agent to `best`. Usually
+    /// the head record says it all; a head that some agent declined sends the look to the set.
+    /// (`mutating` though it changes nothing: called with `self` by address, where a plain
+    /// method would be handed a copy of the whole engine.)
     @inline(__always)
-    private func consider(_ candidate: Int32?, into best: inout Int32?) {
-        guard let candidate else { return }
-        if let current = best, !isMoreUrgent(candidate, than: current) { return }
-        best = candidate
-    }
-
-    /// The most urgent task of a group that has not excluded the agent. (`mutating` though it
-    /// changes nothing: called with `self` by address, where a plain method would be handed a
-    /// copy of the whole engine.)
-    mutating func head(of group: Int32, for agent: Int32) -> Int32? {
-        let aging = firstNotExcluding(groupTasks[Int(group)].aging, agent)
-        let capped = groupTasks[Int(group)].capped.isEmpty ? nil : firstNotExcluding(groupTasks[Int(group)].capped, agent)
-        switch (aging, capped) {
-        case (let a?, let c?): return isMoreUrgent(a, than: c) ? a : c
-        case (let a?, nil): return a
-        case (nil, let c): return c
+    mutating func considerHead(of group: Int32, for agent: Int32, into best: inout Candidate) {
+        let g = Int(group)
+        let now = now.milliseconds
+        let aging = groupHeads[g].aging
+        if aging >= 0 {
+            if !groupHeads[g].agingUrgency.excludes {
+                best.consider(aging, groupHeads[g].agingUrgency, now: now)
+            } else if let slot = firstNotExcluding(groupTasks[g].aging, agent) {
+                best.consider(slot, urgencies[Int(slot)], now: now)
+            }
+        }
+        let capped = groupHeads[g].capped
+        if capped >= 0 {
+            if !groupHeads[g].cappedUrgency.excludes {
+                best.consider(capped, groupHeads[g].cappedUrgency, now: now)
+            } else if let slot = firstNotExcluding(groupTasks[g].capped, agent) {
+                best.consider(slot, urgencies[Int(slot)], now: now)
+            }
         }
     }
 
     /// The first task of `bag` that has not excluded the agent.
-    @inline(__always)
-    private func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
-        // Usually the head itself: nobody has declined it.
-        guard let head = bag.first else { return nil }
-        if !urgencies[Int(head.slot)].excludes { return head.slot }
+    @inline(never)
+    private mutating func firstNotExcluding(_ bag: SortedBag<TaskKey>, _ agent: Int32) -> Int32? {
         // A closure that captured `self` would copy the whole engine on every call.
-        return tasks.withUnsafeBufferPointer { tasks in bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot }
+        tasks.withUnsafeBufferPointer { tasks in bag.first { !tasks[Int($0.slot)].exclusions.contains(agent) }?.slot }
     }
 
     /// The serving order: effective priority (exact, aging included), then age, then arrival.
     @inline(__always)
     func isMoreUrgent(_ a: Int32, than b: Int32) -> Bool {
-        let x = urgencies[Int(a)]
-        let y = urgencies[Int(b)]
-        let (xn, xd) = fraction(x)
-        let (yn, yd) = fraction(y)
+        Self.isMoreUrgent(urgencies[Int(a)], than: urgencies[Int(b)], now: now.milliseconds)
+    }
+
+    @inline(__always)
+    static func isMoreUrgent(_ x: Urgency, than y: Urgency, now: Int64) -> Bool {
+        let (xn, xd) = fraction(x, now: now)
+        let (yn, yd) = fraction(y, now: now)
         if xd == yd {
             if xn != yn { return xn > yn }
         } else {
@@ -124,9 +143,12 @@ extension RoutingEngine {
 
     /// Effective priority as an exact fraction numerator / denominator.
     @inline(__always)
-    func fraction(_ u: Urgency) -> (Int64, Int64) {
+    func fraction(_ u: Urgency) -> (Int64, Int64) { Self.fraction(u, now: now.milliseconds) }
+
+    @inline(__always)
+    static func fraction(_ u: Urgency, now: Int64) -> (Int64, Int64) {
         guard u.every > 0 else { return (u.base, 1) }
-        let waited = now.milliseconds - u.ageBase
+        let waited = now - u.ageBase
         if u.cap >= 0, waited >= u.cap * u.every { return (u.base + u.cap, 1) }
         return (u.base * u.every + waited, u.every)
     }

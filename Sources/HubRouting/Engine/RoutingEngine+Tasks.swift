@@ -455,7 +455,9 @@ extension RoutingEngine {
     }
 
     mutating func noteExclusion(_ slot: Int32) {
-        if Int(slot) < urgencies.count { urgencies[Int(slot)].excludes = true }
+        guard Int(slot) < urgencies.count else { return }
+        urgencies[Int(slot)].excludes = true
+        refreshHeads(of: slot)
     }
 
     /// Refreshes the numbers the serving order compares.
@@ -488,11 +490,36 @@ extension RoutingEngine {
         }
         for group in newGroups where oldKey != newKey || oldCapped != capped || !oldGroups.contains(group) {
             if capped { groupTasks[Int(group)].capped.insert(newKey) } else { groupTasks[Int(group)].aging.insert(newKey) }
+            refreshHead(group)
             listGroup(group)
         }
         tasks[Int(slot)].groups = newGroups
         tasks[Int(slot)].key = newKey
         tasks[Int(slot)].capped = capped
+        // The urgency may have changed without the key (exclusions cleared).
+        refreshHeads(of: slot)
+    }
+
+    /// Copies the first task of each of the group's sets, with its urgency, into its head.
+    mutating func refreshHead(_ group: Int32) {
+        let g = Int(group)
+        let aging = groupTasks[g].aging.first?.slot ?? -1
+        let capped = groupTasks[g].capped.first?.slot ?? -1
+        groupHeads[g].aging = aging
+        groupHeads[g].capped = capped
+        if aging >= 0 { groupHeads[g].agingUrgency = urgencies[Int(aging)] }
+        if capped >= 0 { groupHeads[g].cappedUrgency = urgencies[Int(capped)] }
+    }
+
+    /// The task's urgency changed: the heads it is first in copy it again.
+    mutating func refreshHeads(of slot: Int32) {
+        guard tasks[Int(slot)].alive else { return }
+        var position = 0
+        while position < tasks[Int(slot)].groups.count {
+            let group = tasks[Int(slot)].groups[position]
+            position += 1
+            if groupHeads[Int(group)].aging == slot || groupHeads[Int(group)].capped == slot { refreshHead(group) }
+        }
     }
 
     /// Takes a task out of all its groups.
@@ -506,6 +533,7 @@ extension RoutingEngine {
 
     private mutating func removeFromGroup(_ group: Int32, key: TaskKey, capped: Bool) {
         if capped { groupTasks[Int(group)].capped.remove(key) } else { groupTasks[Int(group)].aging.remove(key) }
+        refreshHead(group)
         guard groupTasks[Int(group)].isEmpty, groups[Int(group)].listed else { return }
         groups[Int(group)].listed = false
         let groupKey = groups[Int(group)].key
@@ -532,7 +560,6 @@ extension RoutingEngine {
         let slot = Int32(groups.count)
         groups.append(EligibilityGroup(key: key))
         groupTasks.append(GroupTasks())
-        groupAdmission.append([])
         groupHeads.append(GroupHead(queue: key.queue, medium: key.medium, delay: key.delay))
         groupIndex[key] = slot
         return slot
@@ -619,8 +646,8 @@ extension RoutingEngine {
     /// Whether `agent` passes the group's filter (cached per group and agent).
     @inline(__always)
     mutating func admits(_ group: Int32, _ agent: Int32) -> Bool {
-        if groupAdmission[Int(group)].count > Int(agent) {
-            switch groupAdmission[Int(group)][Int(agent)] {
+        if admission[Int(agent)].count > Int(group) {
+            switch admission[Int(agent)][Int(group)] {
             case 1: return true
             case 2: return false
             default: break
@@ -633,12 +660,12 @@ extension RoutingEngine {
     /// that the cached path stays small).
     @inline(never)
     private mutating func learnAdmission(_ group: Int32, _ agent: Int32) -> Bool {
-        if groupAdmission[Int(group)].count <= Int(agent) {
-            groupAdmission[Int(group)] += Array(repeating: 0, count: agents.count - groupAdmission[Int(group)].count)
+        if admission[Int(agent)].count <= Int(group) {
+            admission[Int(agent)] += repeatElement(0, count: groups.count - admission[Int(agent)].count)
         }
         let key = groups[Int(group)].key
         let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
-        groupAdmission[Int(group)][Int(agent)] = admitted ? 1 : 2
+        admission[Int(agent)][Int(group)] = admitted ? 1 : 2
         return admitted
     }
 

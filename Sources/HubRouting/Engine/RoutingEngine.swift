@@ -35,8 +35,9 @@ public struct RoutingEngine: Sendable {
     var skillIDs = SlotTable<String>()
     /// Per group: its waiting tasks.
     var groupTasks: [GroupTasks] = []
-    /// Per group, per agent slot: 0 not yet known, 1 admitted, 2 not admitted.
-    var groupAdmission: [[UInt8]] = []
+    /// Per agent slot, per group: 0 not yet known, 1 admitted, 2 not admitted. By agent, so that
+    /// the groups one agent looks at are checked in one array.
+    var admission: [[UInt8]] = []
     /// Per agent slot: non-empty groups that name the agent.
     var pinnedGroups: [[Int32]] = []
     /// Free agents per (queue, medium): index `queue * 3 + medium`.
@@ -47,7 +48,7 @@ public struct RoutingEngine: Sendable {
     var offers: [OfferState] = []
     /// Open offers by number (`offer-<number>`): integer keys hash cheaply.
     var offerIndex = SlotTable<Int64>()
-    /// Per group: what the agent side checks on every look, apart from the group's key.
+    /// Per group: what the agent side reads on every look (see `GroupHead`).
     var groupHeads: [GroupHead] = []
     var freeOfferSlots: [Int32] = []
     var timers = DeadlineHeap<RouterTimer>()

@@ -26,12 +26,25 @@ struct GroupTasks {
     var isEmpty: Bool { aging.isEmpty && capped.isEmpty }
 }
 
-/// A group's queue, medium and delay as plain numbers, apart from its key (whose filter holds
-/// arrays): what a free agent checks for every group it looks at.
+/// What a free agent reads of every group it looks at, in one small record apart from the group's
+/// key (whose filter holds arrays) and its task sets: queue, medium and delay as plain numbers,
+/// and the first task of each task set with its serving order copied, so that a look touches no
+/// other memory (a group's sets and the tasks' own records are far apart and rarely in cache).
 struct GroupHead {
     var queue: Int32
     var medium: ChannelMedium
     var delay: Int64
+    /// The first task of the aging set and of the capped set; -1 when the set is empty.
+    var aging: Int32 = -1
+    var capped: Int32 = -1
+    var agingUrgency = Urgency()
+    var cappedUrgency = Urgency()
+
+    init(queue: Int32, medium: ChannelMedium, delay: Int64) {
+        self.queue = queue
+        self.medium = medium
+        self.delay = delay
+    }
 }
 
 struct GroupKey: Hashable {
