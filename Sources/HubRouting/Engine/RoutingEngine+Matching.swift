@@ -41,8 +41,24 @@ extension RoutingEngine {
 
     mutating func fillAgent(_ agent: Int32) {
         while let slot = configuration.fullScan ? bestTaskByScan(for: agent) : bestTask(for: agent) {
-            offer(slot, to: [explainAgentSide(slot, agent)], cause: .agentFree, alternatives: [], considered: 1)
+            var chosen = takeCandidateBuffer()
+            chosen.append(explainAgentSide(slot, agent))
+            offer(slot, to: chosen[...], cause: .agentFree, alternatives: chosen[1...], considered: 1)
+            returnCandidateBuffer(chosen)
         }
+    }
+
+    /// The engine's reusable candidate list, empty: taken out while in use (so that `self` stays
+    /// free to change) and given back after, so that decisions allocate no lists of their own.
+    mutating func takeCandidateBuffer() -> [AgentCandidate] {
+        var buffer: [AgentCandidate] = []
+        swap(&buffer, &candidateBuffer)
+        buffer.empty()
+        return buffer
+    }
+
+    mutating func returnCandidateBuffer(_ buffer: consuming [AgentCandidate]) {
+        candidateBuffer = buffer
     }
 
     /// The heads of the groups that admit the agent, compared: O(groups of the agent's queues),
@@ -165,79 +181,81 @@ extension RoutingEngine {
         case .progressive: want = 1
         default: want = max(1, min(queues[queue].policy.parallelOffers, configuration.maxParallelOffers))
         }
-        let ordered = orderedCandidates(slot, enough: want + configuration.explainAlternatives + 1, wholeFirstBlock: strategy.needsWholeBlock)
-        let (chosen, rest) = choose(from: ordered, slot: slot, strategy: strategy, want: want)
+        var ordered = takeCandidateBuffer()
+        orderedCandidates(slot, enough: want + configuration.explainAlternatives + 1, wholeFirstBlock: strategy.needsWholeBlock, into: &ordered)
+        let chosen = choose(&ordered, slot: slot, strategy: strategy, want: want)
         let pending = tasks[Int(slot)].entryCheckPending
         tasks[Int(slot)].entryCheckPending = false
-        guard !chosen.isEmpty else {
+        if chosen == 0 {
             // Nobody free: the task waits in its groups.
             if tasks[Int(slot)].groupPending { regroup(slot) }
             let step = tasks[Int(slot)].stepIndex
             if pending, step < tasks[Int(slot)].steps.count, tasks[Int(slot)].steps[step].skipIfNoneFree {
                 advanceStep(slot, reason: .noneFree)
             }
-            return
+        } else {
+            offer(
+                slot, to: ordered[..<chosen], cause: chosen > 1 ? .parallel : .taskReady,
+                alternatives: ordered[chosen..<min(ordered.count, chosen + configuration.explainAlternatives)], considered: ordered.count)
         }
-        offer(
-            slot, to: chosen, cause: chosen.count > 1 ? .parallel : .taskReady,
-            alternatives: Array(rest.prefix(configuration.explainAlternatives)), considered: ordered.count)
-
+        returnCandidateBuffer(ordered)
     }
 
-    /// Picks the agents to offer to from the ordered candidates; returns them and the runners-up.
-    func choose(from ordered: [AgentCandidate], slot: Int32, strategy: AgentStrategy, want: Int) -> ([AgentCandidate], [AgentCandidate]) {
-        guard let first = ordered.first else { return ([], []) }
+    /// Puts the agents to offer to first among the ordered candidates (reordering within the
+    /// first block where the strategy picks within it); returns how many to offer to. The rest
+    /// are the runners-up, in order.
+    func choose(_ ordered: inout [AgentCandidate], slot: Int32, strategy: AgentStrategy, want: Int) -> Int {
+        guard let first = ordered.first else { return 0 }
         // The order as it is (most strategies): no reordering within the first block.
-        if !strategy.needsWholeBlock {
-            let count = min(want, ordered.count)
-            return (Array(ordered[..<count]), Array(ordered[count...]))
-        }
+        guard strategy.needsWholeBlock else { return min(want, ordered.count) }
         let blockEnd = ordered.firstIndex { $0.step != first.step || $0.key.tier != first.key.tier } ?? ordered.count
-        var block = Array(ordered[..<blockEnd])
         switch strategy {
         case .ringAll:
-            let chosen = Array(block.prefix(want))
-            return (chosen, Array(block.dropFirst(chosen.count)) + Array(ordered[blockEnd...]))
+            return min(want, blockEnd)
         case .bestSkill:
             let filter = stepFilter(slot, first.step)
+            let block = Array(ordered[..<blockEnd])
             let scores = block.map { candidate in filter.skills.reduce(0) { $0 + (agents[Int(candidate.agent)].profile.skills[$1.skill] ?? 0) } }
             let order = block.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-            block = order.map { block[$0] }
+            for (position, index) in order.enumerated() { ordered[position] = block[index] }
         case .topDown:
             if let memory = tasks[Int(slot)].huntMemory, memory.tier == first.key.tier,
-                let start = block.firstIndex(where: { $0.key.first > Int64(memory.position) })
+                let start = ordered[..<blockEnd].firstIndex(where: { $0.key.first > Int64(memory.position) })
             {
-                block = Array(block[start...] + block[..<start])
+                ordered.replaceSubrange(..<blockEnd, with: Array(ordered[start..<blockEnd] + ordered[..<start]))
             }
         default:
             break
         }
-        let reordered = block + Array(ordered[blockEnd...])
-        let chosen = Array(reordered.prefix(want))
-        return (chosen, Array(reordered.dropFirst(chosen.count)))
+        return min(want, ordered.count)
     }
 
     /// Free eligible agents in order of preference (step, tier, strategy key, agent), at least
-    /// `enough` of them when there are, and the whole first (step, tier) block if asked.
-    mutating func orderedCandidates(_ slot: Int32, enough wanted: Int, wholeFirstBlock: Bool) -> [AgentCandidate] {
+    /// `enough` of them when there are, and the whole first (step, tier) block if asked, into
+    /// `result` (empty on entry).
+    mutating func orderedCandidates(_ slot: Int32, enough wanted: Int, wholeFirstBlock: Bool, into result: inout [AgentCandidate]) {
         flushStaleAgents()
         let enough = max(1, wanted)
-        func isDone(_ found: [AgentCandidate], _ more: [AgentCandidate]) -> Bool {
-            guard found.count + more.count >= enough, let first = found.first ?? more.first else { return false }
-            guard wholeFirstBlock, let last = more.last ?? found.last else { return true }
+        func isDone(_ found: [AgentCandidate]) -> Bool {
+            guard found.count >= enough, let first = found.first else { return false }
+            guard wholeFirstBlock, let last = found.last else { return true }
             return last.step != first.step || last.key.tier != first.key.tier
         }
         // Both ways yield a prefix of the same order; cut at the same point so that they decide
         // and explain identically: the shortest prefix that is done.
-        func cut(_ all: [AgentCandidate]) -> [AgentCandidate] {
-            guard let first = all.first, all.count > enough else { return all }
+        func cut(_ all: inout [AgentCandidate]) {
+            guard let first = all.first, all.count > enough else { return }
             var end = enough
             if wholeFirstBlock {
                 while end <= all.count, all[end - 1].step == first.step && all[end - 1].key.tier == first.key.tier { end += 1 }
             }
-            return end >= all.count ? all : Array(all[..<end])
+            if end < all.count { all.removeSubrange(end...) }
         }
-        if configuration.fullScan { return cut(orderedCandidatesByScan(slot)) }
+        if configuration.fullScan {
+            result = orderedCandidatesByScan(slot)
+            cut(&result)
+            return
+        }
         // The task's fields, not the task: a copy would retain every array in it.
         let i = Int(slot)
         let queue = tasks[i].queue
@@ -248,22 +266,18 @@ extension RoutingEngine {
         let delaysApply = queues[Int(queue)].delays.count > 1
         let resolved = resolvedFilters(slot)
         let resolvedGroups = resolvedGroups(slot)
-        var result: [AgentCandidate] = []
-        result.reserveCapacity(enough + 1)
-        var found: [AgentCandidate] = []
-        found.reserveCapacity(enough + 1)
         // Agents demoted by an earlier decline come last, in a second pass.
-        for demotedPass in demoted.isEmpty ? [false] : [false, true] {
-            if demotedPass && isDone(result, []) { break }
+        for demotedPass in [false, true] {
+            if demotedPass && (demoted.isEmpty || isDone(result)) { break }
             for step in openSteps(slot) {
                 let filter = resolved[step]
-                found.removeAll(keepingCapacity: true)
+                let stepStart = result.count
                 if let pinned = filter.agents {
                     for agent in pinned
                     where demoted.contains(agent) == demotedPass && isCandidate(agent, slot, already: result) && admits(resolvedGroups[step], agent) {
-                        found.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, queue: queue, medium: medium)))
+                        result.append(AgentCandidate(agent: agent, step: step, key: pinnedKey(agent, queue: queue, medium: medium)))
                     }
-                    found.sort { $0.key < $1.key }
+                    result[stepStart...].sort { $0.key < $1.key }
                 } else {
                     // The group at the task's own delay level is the step's cached one; other
                     // membership delays (rare) are looked up once each.
@@ -287,15 +301,14 @@ extension RoutingEngine {
                             otherDelays.append((delay, group))
                         }
                         guard admits(group, agent) else { return true }
-                        found.append(AgentCandidate(agent: agent, step: step, key: key))
-                        return !isDone(result, found)
+                        result.append(AgentCandidate(agent: agent, step: step, key: key))
+                        return !isDone(result)
                     }
                 }
-                result += found
-                if isDone(result, []) { break }
+                if isDone(result) { break }
             }
         }
-        return cut(result)
+        cut(&result)
     }
 
     /// The steps whose agents are eligible now, in preference order.
@@ -322,7 +335,7 @@ extension RoutingEngine {
     /// Free for the task's medium, not excluded, not already ringing for it, not already listed.
     /// `known`: the agent comes from an up-to-date free set, so it may take the medium.
     @inline(__always)
-    func isCandidate(_ agent: Int32, _ slot: Int32, already: [AgentCandidate], known: Bool = false) -> Bool {
+    func isCandidate(_ agent: Int32, _ slot: Int32, already: borrowing [AgentCandidate], known: Bool = false) -> Bool {
         assert(!known || isAssignable(agent, tasks[Int(slot)].medium))
         guard known || isAssignable(agent, tasks[Int(slot)].medium), !tasks[Int(slot)].exclusions.contains(agent) else { return false }
         // An agent rings for the task only if the task has open offers.
@@ -344,8 +357,8 @@ extension RoutingEngine {
     /// Offers the task to the chosen agents (one, or several in parallel), reserving their
     /// capacity in the same step. An agent with auto-accept takes it at once.
     mutating func offer(
-        _ slot: Int32, to chosen: [AgentCandidate], cause: OfferExplanation.Cause, alternatives: [AgentCandidate], considered: Int,
-        startsRinging: Bool = true
+        _ slot: Int32, to chosen: ArraySlice<AgentCandidate>, cause: OfferExplanation.Cause, alternatives: ArraySlice<AgentCandidate>,
+        considered: Int, startsRinging: Bool = true
     ) {
         withdraw(slot)
         tasks[Int(slot)].phase = .offered
@@ -356,12 +369,14 @@ extension RoutingEngine {
         let queueID = queues[Int(task.queue)].policy.id
         let strategy = self.strategy(queue: task.queue, task.medium)
         let timeout = queues[Int(task.queue)].policy.offerTimeout[task.medium]
-        let autoAccepting = chosen.first { agents[Int($0.agent)].limits.autoAccepts(task.medium) }
-        let targets = autoAccepting.map { [$0] } ?? chosen
+        // An agent who accepts at once takes it alone.
+        let autoAccepting = chosen.firstIndex { agents[Int($0.agent)].limits.autoAccepts(task.medium) }
+        let targets = autoAccepting.map { $0..<($0 + 1) } ?? chosen.indices
         let (numerator, denominator) = fraction(urgencies[Int(slot)])
         let effective = Double(numerator) / Double(denominator)
         let waited = now - RoutingInstant(milliseconds: tasks[Int(slot)].enqueuedAt)
-        for candidate in targets {
+        for index in targets {
+            let candidate = chosen[index]
             nextOfferNumber += 1
             let offerSlot: Int32
             if let free = freeOfferSlots.popLast() {
@@ -381,7 +396,7 @@ extension RoutingEngine {
                         strategyKey: keyText($0, slot))
                 })
             let offer = Offer(
-                id: "offer-" + String(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].id,
+                id: Self.offerID(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].id,
                 expiresAt: now + timeout, explanation: explanation)
             offers[Int(offerSlot)] = OfferState(
                 offer: autoAccepting == nil ? offer : nil, id: offer.id, taskID: task.id, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
@@ -432,6 +447,25 @@ extension RoutingEngine {
         }
         let key = membership.map { strategyKey(agent, $0, medium, strategy) } ?? pinnedKey(agent, queue: queue, medium: medium)
         return AgentCandidate(agent: agent, step: step, key: key)
+    }
+
+    /// `offer-<number>`, written without the general integer formatting.
+    static func offerID(_ number: Int64) -> String {
+        // "offer-" and up to 19 digits.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 26) { buffer in
+            var digits = number.magnitude
+            var position = 26
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(digits % 10)
+                digits /= 10
+            } while digits > 0
+            for byte in "offer-".utf8.reversed() {
+                position -= 1
+                buffer[position] = byte
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[position...]), as: UTF8.self)
+        }
     }
 
     func keyText(_ candidate: AgentCandidate, _ slot: Int32) -> StrategyKey {

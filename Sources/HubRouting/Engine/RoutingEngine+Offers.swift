@@ -99,20 +99,19 @@ extension RoutingEngine {
     /// Progressive ringing: one more agent while the earlier ones keep ringing.
     mutating func ringNext(_ slot: Int32) {
         guard tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.phase == .offered, task.offers.count < configuration.maxParallelOffers else { return }
-        let ordered = orderedCandidates(slot, enough: 1 + configuration.explainAlternatives, wholeFirstBlock: false)
+        var ordered = takeCandidateBuffer()
+        orderedCandidates(slot, enough: 1 + configuration.explainAlternatives, wholeFirstBlock: false, into: &ordered)
         let round = task.ringGeneration
-        if let next = ordered.first {
-            addOffer(slot, to: next, alternatives: Array(ordered.dropFirst().prefix(configuration.explainAlternatives)), considered: ordered.count)
+        if !ordered.isEmpty {
+            // `offer` withdraws and marks offered; the task is already both, so it only adds.
+            offer(
+                slot, to: ordered[..<1], cause: .parallel, alternatives: ordered[1..<min(ordered.count, 1 + configuration.explainAlternatives)],
+                considered: ordered.count, startsRinging: false)
         }
+        returnCandidateBuffer(ordered)
         if tasks[Int(slot)].alive, tasks[Int(slot)].sequence == task.sequence, tasks[Int(slot)].phase == .offered {
             timers.schedule(
                 .progressiveRing(task: slot, sequence: task.sequence, generation: round), at: now + queues[Int(task.queue)].policy.progressiveInterval)
         }
-    }
-
-    /// An extra offer of an already offered task (progressive ringing).
-    private mutating func addOffer(_ slot: Int32, to candidate: AgentCandidate, alternatives: [AgentCandidate], considered: Int) {
-        // `offer` withdraws and marks offered; the task is already both, so it only adds.
-        offer(slot, to: [candidate], cause: .parallel, alternatives: alternatives, considered: considered, startsRinging: false)
     }
 }

@@ -71,6 +71,8 @@ public struct RoutingEngine: Sendable {
     var staleAgents: [Int32] = []
     var staleAgentFlags: [Bool] = []
     var output: [RoutingDecision] = []
+    /// Reused for the candidates of each decision (see `takeCandidateBuffer`).
+    var candidateBuffer: [AgentCandidate] = []
 
     public init(configuration: RouterConfiguration = RouterConfiguration(), queues: [QueuePolicy] = [], agents: [AgentProfile] = [], now: RoutingInstant = .zero) {
         self.configuration = configuration
