@@ -15,10 +15,17 @@ public struct Engine: Sendable {
     public let outboxWorker: OutboxWorker
     /// The router, fed by the event log.
     public let routing: RoutingService
+    /// Agents' logins and sessions.
+    public let auth: AuthService
+    /// The agents' live feed of the event log.
+    public let feed: InboxFeed
+    /// What agents read and do in the inbox, with permissions, masking and the audit trail.
+    public let inbox: InboxService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
         outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(), routing rules: RoutingRules = RoutingRules(),
+        auth: AuthService.Configuration = AuthService.Configuration(), feed: InboxFeed.Configuration = InboxFeed.Configuration(),
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
@@ -32,12 +39,15 @@ public struct Engine: Sendable {
         outboxWorker = worker
         outbound = OutboundService(store: store, channels: channels, now: clock, wake: { worker.wake() })
         routing = RoutingService(store: store, routing: rules, now: clock, logger: logger.component("routing"))
+        self.auth = AuthService(store: store, configuration: auth, now: clock, logger: logger.component("auth"))
+        self.feed = InboxFeed(store: store, configuration: feed, logger: logger.component("feed"))
+        inbox = InboxService(store: store, channels: channels, routing: routing, outbound: outbound, now: clock, logger: logger.component("inbox"))
     }
 }
 
 extension Logger {
     /// A copy of this logger whose lines name `component`.
-    func component(_ component: String) -> Logger {
+    public func component(_ component: String) -> Logger {
         var logger = self
         logger[metadataKey: "component"] = "\(component)"
         return logger

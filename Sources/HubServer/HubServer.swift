@@ -6,6 +6,7 @@ import HubEngine
 import HubModel
 import HubStore
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -44,7 +45,7 @@ public struct HubServer: Sendable {
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         engine = Engine(
             store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox,
-            routing: hubConfiguration.routing, logger: logger)
+            routing: hubConfiguration.routing, auth: configuration.auth, logger: logger)
         logger.info(
             "hub prepared",
             metadata: [
@@ -64,8 +65,11 @@ public struct HubServer: Sendable {
         router.add(middleware: ErrorMiddleware(logger: logger))
         HealthRoutes.add(to: router, engine: engine, readiness: readiness)
         WebhookRoutes.add(to: router, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
-        AdminRoutes.add(to: router, engine: engine, adminToken: configuration.adminToken, maximumBodyBytes: configuration.maximumBodyBytes)
-        RoutingRoutes.add(to: router, engine: engine, adminToken: configuration.adminToken, maximumBodyBytes: configuration.maximumBodyBytes)
+        let api = router.group("v1").add(middleware: AuthMiddleware(adminToken: configuration.adminToken, auth: engine.auth))
+        AuthRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        ResourceRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        AgentSocketRoutes.add(to: api, engine: engine, configuration: AgentSocket.Configuration(), logger: logger.component("inbox"))
         return router
     }
 
@@ -73,8 +77,12 @@ public struct HubServer: Sendable {
     public func makeApplication(onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
         let readiness = self.readiness
         let logger = self.logger
+        let router = makeRouter()
         return Application(
-            router: makeRouter(),
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(maxFrameSize: 1 << 16, autoPing: .enabled(timePeriod: .seconds(30)), validateUTF8: true)),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "switchboard-hub"),
             onServerRunning: { channel in
                 let address = channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
@@ -94,6 +102,7 @@ public struct HubServer: Sendable {
                     .init(service: CheckpointService(store: store)),
                     .init(service: engine.outboxWorker),
                     .init(service: RoutingServiceRunner(engine.routing)),
+                    .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),
                     .init(service: makeApplication()),
                     .init(service: ShutdownWatcher(readiness: readiness)),

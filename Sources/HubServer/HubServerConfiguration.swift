@@ -17,12 +17,14 @@ public struct HubServerConfiguration: Sendable {
     public var adminToken: Secret?
     /// The largest request body accepted.
     public var maximumBodyBytes: Int
+    /// Agents' logins: session lifetime, password hashing cost, failed-login limits.
+    public var auth: AuthService.Configuration
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, dataDirectory: String = "data", channelsDirectory: String = "channels",
         routingRulesDirectory: String = "routing-rules", durability: SQLiteStore.Durability = .full,
         engine: EngineConfiguration = EngineConfiguration(), outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(),
-        adminToken: Secret? = nil, maximumBodyBytes: Int = 1 << 20
+        adminToken: Secret? = nil, maximumBodyBytes: Int = 1 << 20, auth: AuthService.Configuration = AuthService.Configuration()
     ) {
         self.httpHost = httpHost
         self.httpPort = httpPort
@@ -34,6 +36,7 @@ public struct HubServerConfiguration: Sendable {
         self.outbox = outbox
         self.adminToken = adminToken
         self.maximumBodyBytes = maximumBodyBytes
+        self.auth = auth
     }
 
     /// `data/hub.sqlite`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HubConfig
 import HubEngine
+import HubModel
 import HubRouting
 import HubServer
 import HubStore
@@ -15,9 +16,10 @@ struct Hub: AsyncParsableCommand {
         discussion: """
             Every option may also be set by its environment variable (HUB_HTTP, HUB_DATA, ...); a flag wins over \
             the environment. Secrets are never flags: channel secrets come from the variables named in channels/*.yaml, \
-            and the admin API token from HUB_ADMIN_TOKEN.
+            the admin API token from HUB_ADMIN_TOKEN, and agents' passwords are typed (hub set-password) or sent by an \
+            admin over the API.
             """,
-        subcommands: [Serve.self, Migrate.self, CheckConfig.self, Simulate.self],
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, Simulate.self, SetPassword.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -93,7 +95,7 @@ struct Serve: AsyncParsableCommand {
         if let token = Environment.value("HUB_ADMIN_TOKEN") {
             configuration.adminToken = Secret(variable: "HUB_ADMIN_TOKEN", value: token)
         } else {
-            logger.notice("the /v1 admin API is off: set HUB_ADMIN_TOKEN to turn it on")
+            logger.notice("no admin token: agents log in, integrations need HUB_ADMIN_TOKEN")
         }
         do {
             let server = try await HubServer(configuration: configuration, hubConfiguration: hubConfiguration, logger: logger)
@@ -121,7 +123,63 @@ struct Serve: AsyncParsableCommand {
         configuration.engine.defaultRegion = defaultRegion ?? Environment.value("HUB_DEFAULT_REGION")
         configuration.channelsDirectory = config.channelsDirectory
         configuration.routingRulesDirectory = config.routingRulesDirectory
+        if let text = Environment.value("HUB_SESSION_TTL") {
+            guard let seconds = Int(text), seconds >= 60 else { throw ValidationError("HUB_SESSION_TTL is a number of seconds, at least 60") }
+            configuration.auth.sessionLifetime = .seconds(seconds)
+        }
+        if let text = Environment.value("HUB_BCRYPT_COST") {
+            guard let cost = UInt8(text), (4...31).contains(cost) else { throw ValidationError("HUB_BCRYPT_COST is 4 to 31") }
+            configuration.auth.bcryptCost = cost
+        }
         return configuration
+    }
+}
+
+struct SetPassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-password",
+        abstract: "Set an agent's password (read from the terminal, or one line of standard input), then exit.",
+        discussion: "The hub must be stopped (one process per database); on a running hub an admin uses POST /v1/agents/{id}/password.")
+
+    @Argument(help: "The agent's id, as in routing-rules/.")
+    var agent: String
+
+    @Option(name: .customLong("data"), help: "Data directory (env HUB_DATA; default ./data).")
+    var data: String?
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = try log.bootstrap()
+        var configuration = HubServerConfiguration()
+        configuration.dataDirectory = data ?? Environment.value("HUB_DATA") ?? "data"
+        configuration.channelsDirectory = config.channelsDirectory
+        configuration.routingRulesDirectory = config.routingRulesDirectory
+        if let text = Environment.value("HUB_BCRYPT_COST"), let cost = UInt8(text), (4...31).contains(cost) { configuration.auth.bcryptCost = cost }
+        let result = HubServer.loadConfiguration(configuration)
+        guard let hubConfiguration = result.configuration else {
+            for diagnostic in result.errors { print(diagnostic) }
+            throw ExitCode(2)
+        }
+        let password: String
+        if isatty(STDIN_FILENO) == 1 {
+            guard let typed = getpass("Password for \(agent): ").map({ String(cString: $0) }), !typed.isEmpty else { throw ExitCode(1) }
+            password = typed
+        } else {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("give the password on standard input")
+            }
+            password = line
+        }
+        let server = try await HubServer(configuration: configuration, hubConfiguration: hubConfiguration, logger: logger)
+        do {
+            try await server.engine.auth.setPassword(password, for: Agent.ID(agent), actor: .admin)
+        } catch let error as InboxError {
+            print("error: \(error.message)")
+            throw ExitCode(1)
+        }
+        print("password set for \(agent)")
     }
 }
 

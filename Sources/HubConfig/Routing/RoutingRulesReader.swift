@@ -98,7 +98,7 @@ enum RoutingRulesReader {
     }
 
     static func readAgent(_ node: ConfigNode) -> (AgentConfig, AgentReferences)? {
-        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip"] + RoutingPolicyReader.agentKeys
+        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip", "revealContacts"] + RoutingPolicyReader.agentKeys
         guard let mapping = node.mapping(allowedKeys: keys) else { return nil }
         let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
         let loginNode = mapping["login"]
@@ -126,7 +126,7 @@ enum RoutingRulesReader {
         guard let id, let login, let name else { return nil }
         let agent = Agent(
             id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: work.skills, queues: work.queues,
-            capacity: work.capacity, sipAddress: sip)
+            capacity: work.capacity, sipAddress: sip, canRevealContacts: mapping["revealContacts"]?.bool)
         let profile = RoutingPolicyReader.profile(mapping, agent: agent, delays: work.delays)
         return (
             AgentConfig(agent: agent, profile: profile, location: node.location),

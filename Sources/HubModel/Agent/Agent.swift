@@ -18,11 +18,14 @@ public struct Agent: Sendable, Hashable, Codable, Identifiable {
     public var sipAddress: String?
     /// False when the agent was removed from configuration; kept so history still resolves.
     public var active: Bool
+    /// Whether the agent may reveal customers' phone numbers and e-mail addresses (one at a time,
+    /// each reveal audited); everyone else sees them masked. Default: supervisors and admins.
+    public var canRevealContacts: Bool
 
     public init(
         id: ID, login: String, name: String, role: AgentRole = .agent, email: String? = nil,
         skills: [String: Int] = [:], queues: [QueueMembership] = [], capacity: [ChannelMedium: Int] = Agent.defaultCapacity,
-        sipAddress: String? = nil, active: Bool = true
+        sipAddress: String? = nil, active: Bool = true, canRevealContacts: Bool? = nil
     ) {
         self.id = id
         self.login = login
@@ -34,6 +37,7 @@ public struct Agent: Sendable, Hashable, Codable, Identifiable {
         self.capacity = capacity
         self.sipAddress = sipAddress
         self.active = active
+        self.canRevealContacts = canRevealContacts ?? (role >= .supervisor)
     }
 
     /// One call, three chats, five mails.

@@ -28,6 +28,9 @@ public struct EventRefs: Sendable, Hashable, Codable {
     public var messageID: Message.ID?
     public var ticketID: Ticket.ID?
     public var callID: CallRecord.ID?
+    /// The agent the event concerns: the one offered, assigned or acting on themselves; for any
+    /// other event of a conversation, the conversation's assignee at that moment (the store fills
+    /// it in), so that an agent's feed is a filter on this field alone.
     public var agentID: Agent.ID?
     public var deliveryID: Delivery.ID?
 
@@ -95,4 +98,14 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let routingOverflow = EventKind(rawValue: "routing.overflow")
     public static let routingEnded = EventKind(rawValue: "routing.ended")
     public static let agentWrapUp = EventKind(rawValue: "agent.wrapup")
+    /// An agent logged in or out (payload `state`: started, ended, expired).
+    public static let agentSession = EventKind(rawValue: "agent.session")
+    /// An agent's password was set (the payload says by whom; never the password or its hash).
+    public static let agentPasswordSet = EventKind(rawValue: "agent.password")
+    /// An agent's wrap-up of a conversation: disposition code and notes.
+    public static let conversationDisposition = EventKind(rawValue: "conversation.disposition")
+    /// The audit trail of customer data: a profile was shown (a screen pop, a REST read), or a
+    /// masked phone number or e-mail address was revealed.
+    public static let auditProfileViewed = EventKind(rawValue: "audit.profile_viewed")
+    public static let auditContactRevealed = EventKind(rawValue: "audit.contact_revealed")
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HubEngine
 import HubModel
 import HubStore
 import Hummingbird
@@ -18,10 +19,30 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         self.message = message
     }
 
+    /// Seconds to wait before trying again (429).
+    public var retryAfterSeconds: Int?
+
     public var headers: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message)))
+        var response = JSONResponse.make(status, ErrorBody(error: .init(code: code, message: message)))
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        return response
+    }
+
+    /// The HTTP form of an inbox refusal.
+    static func from(_ error: InboxError) -> APIError {
+        switch error.code {
+        case .unauthorized: return APIError(.unauthorized, code: "unauthorized", message: error.message)
+        case .forbidden: return APIError(.forbidden, code: "forbidden", message: error.message)
+        case .notFound: return APIError(.notFound, code: "not_found", message: error.message)
+        case .invalid: return APIError(.unprocessableContent, code: "invalid_request", message: error.message)
+        case .conflict: return APIError(.conflict, code: "conflict", message: error.message)
+        case .rateLimited:
+            var refusal = APIError(.tooManyRequests, code: "rate_limited", message: error.message)
+            refusal.retryAfterSeconds = error.retryAfter.map { Int(($0.timeInterval).rounded(.up)) } ?? 60
+            return refusal
+        }
     }
 
     static func invalidJSON(_ detail: String) -> APIError { APIError(.badRequest, code: "invalid_json", message: detail) }

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HubEngine
 import HubModel
 import HubStore
 import Hummingbird
@@ -15,6 +16,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as InboxError {
+            return try APIError.from(error).response(from: request, context: context)
         } catch let error as StoreError {
             if error.code == .unavailable { log(error, request) }
             return try APIError.from(error).response(from: request, context: context)

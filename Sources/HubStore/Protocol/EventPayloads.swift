@@ -12,6 +12,21 @@ public struct CustomerCreatedPayload: Sendable, Hashable, Codable {
 public struct ConversationUpdatedPayload: Sendable, Hashable, Codable {
     public var conversation: Conversation
     public var changes: [String]
+    /// The assignee before, when the change took the conversation from an agent: their feed
+    /// learns it is no longer theirs.
+    public var previousAssigneeID: Agent.ID?
+
+    public init(conversation: Conversation, changes: [String], previousAssigneeID: Agent.ID? = nil) {
+        self.conversation = conversation
+        self.changes = changes
+        self.previousAssigneeID = previousAssigneeID
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case conversation
+        case changes
+        case previousAssigneeID = "previousAssigneeId"
+    }
 }
 
 /// Payload of `customer.updated`.

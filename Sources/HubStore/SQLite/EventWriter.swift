@@ -11,9 +11,16 @@ struct EventWriter {
 
     init(db: Database) { self.db = db }
 
-    /// Appends one event and returns its sequence number.
+    /// Appends one event and returns its sequence number. An event of a conversation that names no
+    /// agent is the conversation's assignee's (see `EventRefs.agentID`).
     @discardableResult
     mutating func append(_ kind: EventKind, at date: Date, actor: Actor, refs: EventRefs, payload: some Encodable) throws -> Int64 {
+        var refs = refs
+        if refs.agentID == nil, let conversation = refs.conversationID {
+            refs.agentID = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT assigneeID FROM conversation WHERE id = ?"), arguments: [conversation.rawValue]
+            ).map(Agent.ID.init(rawValue:))
+        }
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO event (kind, occurredAt, actor, customerID, conversationID, messageID, ticketID, callID, agentID, deliveryID, payload)

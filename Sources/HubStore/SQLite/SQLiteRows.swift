@@ -102,7 +102,7 @@ enum SQLiteRows {
             skills: try json.value([String: Int].self, from: row["skills"]),
             queues: try json.value([QueueMembership].self, from: row["queues"]),
             capacity: try json.value([ChannelMedium: Int].self, from: row["capacity"]), sipAddress: row["sipAddress"],
-            active: row["active"])
+            active: row["active"], canRevealContacts: row["revealContacts"])
     }
 
     static func event(_ row: Row, json: JSONColumns) throws -> HubEvent {

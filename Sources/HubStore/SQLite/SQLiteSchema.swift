@@ -202,6 +202,39 @@ enum SQLiteSchema {
                     CREATE INDEX outbox_by_message ON outbox(messageID);
                     """)
         }
+        migrator.registerMigration("v2: agents' logins, sessions, assignment history, agents' feeds") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE agent ADD COLUMN revealContacts INTEGER NOT NULL DEFAULT 0;
+                    UPDATE agent SET revealContacts = 1 WHERE role IN ('supervisor', 'admin');
+                    CREATE TABLE agent_credential (
+                        agentID TEXT PRIMARY KEY NOT NULL,
+                        passwordHash TEXT NOT NULL,
+                        updatedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE agent_session (
+                        tokenDigest TEXT PRIMARY KEY NOT NULL,
+                        agentID TEXT NOT NULL,
+                        createdAt INTEGER NOT NULL,
+                        expiresAt INTEGER NOT NULL,
+                        revokedAt INTEGER,
+                        origin TEXT
+                    );
+                    CREATE INDEX agent_session_by_agent ON agent_session(agentID);
+                    -- Every agent a conversation was ever assigned to: what an agent may read.
+                    CREATE TABLE conversation_agent (
+                        conversationID TEXT NOT NULL,
+                        agentID TEXT NOT NULL,
+                        firstAt INTEGER NOT NULL,
+                        PRIMARY KEY (conversationID, agentID)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX conversation_agent_by_agent ON conversation_agent(agentID, firstAt);
+                    INSERT OR IGNORE INTO conversation_agent (conversationID, agentID, firstAt)
+                        SELECT id, assigneeID, updatedAt FROM conversation WHERE assigneeID IS NOT NULL;
+                    CREATE INDEX conversation_by_assignee ON conversation(assigneeID) WHERE assigneeID IS NOT NULL AND status != 'closed';
+                    CREATE INDEX event_by_agent ON event(agentID, seq) WHERE agentID IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

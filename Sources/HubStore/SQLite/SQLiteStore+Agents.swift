@@ -34,15 +34,16 @@ extension SQLiteStore {
     private static func save(_ agent: Agent, _ db: Database, json: JSONColumns, at date: Date) throws {
         try db.execute(
             sql: """
-                INSERT INTO agent (id, login, name, role, email, sipAddress, skills, queues, capacity, active, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO agent (id, login, name, role, email, sipAddress, skills, queues, capacity, active, revealContacts, updatedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET login = excluded.login, name = excluded.name, role = excluded.role,
                     email = excluded.email, sipAddress = excluded.sipAddress, skills = excluded.skills, queues = excluded.queues,
-                    capacity = excluded.capacity, active = excluded.active, updatedAt = excluded.updatedAt
+                    capacity = excluded.capacity, active = excluded.active, revealContacts = excluded.revealContacts,
+                    updatedAt = excluded.updatedAt
                 """,
             arguments: [
                 agent.id.rawValue, agent.login, agent.name, agent.role.rawValue, agent.email, agent.sipAddress, try json.text(agent.skills),
-                try json.text(agent.queues), try json.text(agent.capacity), agent.active, date.millisecondsSince1970,
+                try json.text(agent.queues), try json.text(agent.capacity), agent.active, agent.canRevealContacts, date.millisecondsSince1970,
             ])
     }
 

@@ -52,6 +52,7 @@ extension SQLiteStore {
         guard var conversation = try SQLiteWrites.conversation(id, db, json: events.json) else {
             throw StoreError.notFound("no conversation \(id)")
         }
+        let previousAssignee = conversation.assigneeID
         var changes = FieldChanges(conversation)
         changes.set(\.status, to: change.status, name: "status")
         changes.set(\.queueID, to: change.queueID, name: "queueID")
@@ -67,7 +68,9 @@ extension SQLiteStore {
         try events.append(
             .conversationUpdated, at: date, actor: actor,
             refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),
-            payload: ConversationUpdatedPayload(conversation: conversation, changes: changes.names))
+            payload: ConversationUpdatedPayload(
+                conversation: conversation, changes: changes.names,
+                previousAssigneeID: previousAssignee != conversation.assigneeID ? previousAssignee : nil))
         return conversation
     }
 

@@ -51,6 +51,7 @@ enum SQLiteWrites {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: conversationArguments(conversation, json: json))
+        try noteAssignee(conversation, db)
     }
 
     static func update(_ conversation: Conversation, _ db: Database, json: JSONColumns) throws {
@@ -62,6 +63,14 @@ enum SQLiteWrites {
                 WHERE id = ?
                 """
         ).execute(arguments: conversationArguments(conversation, json: json, idLast: true))
+        try noteAssignee(conversation, db)
+    }
+
+    /// Remembers every agent a conversation was assigned to (what agents may read).
+    private static func noteAssignee(_ conversation: Conversation, _ db: Database) throws {
+        guard let agent = conversation.assigneeID else { return }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO conversation_agent (conversationID, agentID, firstAt) VALUES (?, ?, ?)")
+            .execute(arguments: [conversation.id.rawValue, agent.rawValue, conversation.updatedAt.millisecondsSince1970])
     }
 
     private static func conversationArguments(_ c: Conversation, json: JSONColumns, idLast: Bool = false) -> StatementArguments {

@@ -1,0 +1,54 @@
+import Foundation
+import HubModel
+
+/// How records look to a viewer: phone numbers and e-mail addresses masked for those who mask
+/// them, providers' raw metadata left out (it may repeat an address), the rest as stored.
+public enum InboxPresenter {
+    /// A payload fit for the viewer: in any object that has a handle's `kind` and `address` (a
+    /// handle, a delivery's recipient), the address masked; `metadata` dropped.
+    public static func sanitize(_ value: JSONValue, for viewer: Viewer) -> JSONValue {
+        switch value {
+        case .array(let items):
+            return .array(items.map { sanitize($0, for: viewer) })
+        case .object(var object):
+            object["metadata"] = nil
+            if viewer.masksContacts, let kindText = object["kind"]?.stringValue, let kind = HandleKind(rawValue: kindText),
+                let address = object["address"]?.stringValue
+            {
+                object["address"] = .string(ContactMask.mask(address, kind: kind))
+                object["masked"] = .bool(true)
+            }
+            return .object(object.mapValues { sanitize($0, for: viewer) })
+        default:
+            return value
+        }
+    }
+
+    /// A value as JSON, sanitized.
+    public static func view(_ value: some Encodable, for viewer: Viewer) -> JSONValue {
+        sanitize((try? JSONValue(encoding: value)) ?? .null, for: viewer)
+    }
+
+    /// A customer with their handles, masked for the viewer, and whether the viewer may reveal them.
+    public static func customer(_ customer: Customer, handles: [Handle], for viewer: Viewer) -> JSONValue {
+        .object([
+            "customer": view(customer, for: viewer), "handles": .array(handles.map { view($0, for: viewer) }),
+            "canRevealContacts": .bool(viewer.masksContacts && viewer.canRevealContacts),
+        ])
+    }
+
+    /// An event as the feed and timelines show it.
+    public static func event(_ event: HubEvent, for viewer: Viewer) -> JSONValue {
+        var refs: [String: JSONValue] = [:]
+        if let id = event.refs.customerID { refs["customerId"] = .string(id.rawValue) }
+        if let id = event.refs.conversationID { refs["conversationId"] = .string(id.rawValue) }
+        if let id = event.refs.messageID { refs["messageId"] = .string(id.rawValue) }
+        if let id = event.refs.ticketID { refs["ticketId"] = .string(id.rawValue) }
+        if let id = event.refs.callID { refs["callId"] = .string(id.rawValue) }
+        if let id = event.refs.agentID { refs["agentId"] = .string(id.rawValue) }
+        return .object([
+            "seq": .int(event.sequence), "kind": .string(event.kind.rawValue), "at": .string(HubJSON.formatTimestamp(event.occurredAt)),
+            "actor": .string(event.actor.description), "refs": .object(refs), "data": sanitize(event.payload, for: viewer),
+        ])
+    }
+}
