@@ -6,7 +6,8 @@ import Hummingbird
 /// Guards `/v1`: a request carries `Authorization: Bearer <token>`, either an agent's session
 /// token (from `POST /v1/auth/login`) or the admin token from `HUB_ADMIN_TOKEN` (integrations).
 /// A WebSocket upgrade may carry the token as `?access_token=` instead, since browsers cannot set
-/// headers on one. Logging in is the one open route.
+/// headers on one; an upgrade without a usable token goes on with the failure noted, for the
+/// socket to report in a frame and a close code. Logging in is the one open route.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HubRequestContext
     let adminToken: Secret?
@@ -15,7 +16,11 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if request.method == .post, request.uri.path == "/v1/auth/login" { return try await next(request, context) }
         var context = context
-        context.viewer = try await viewer(for: request)
+        do {
+            context.viewer = try await viewer(for: request)
+        } catch let error as APIError where request.headers[.upgrade]?.lowercased() == "websocket" {
+            context.authFailure = error
+        }
         return try await next(request, context)
     }
 

@@ -11,6 +11,9 @@ public struct HubRequestContext: RequestContext, WebSocketRequestContext, Remote
     public let remoteAddress: SocketAddress?
     /// Who is asking, once `AuthMiddleware` has checked their token.
     public var viewer: Viewer?
+    /// Why a WebSocket upgrade carried no usable token: the socket opens and says so, since a
+    /// refused upgrade could only answer a bare 400.
+    var authFailure: APIError?
 
     public init(source: Source) {
         coreContext = .init(source: source)

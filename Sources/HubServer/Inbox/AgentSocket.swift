@@ -26,7 +26,15 @@ struct AgentSocket {
     /// Close codes of the application (RFC 6455 §7.4.2: 4000-4999).
     enum CloseCode {
         static let unauthorized = WebSocketErrorCode.unknown(4401)
+        static let forbidden = WebSocketErrorCode.unknown(4403)
         static let helloTimeout = WebSocketErrorCode.unknown(4408)
+    }
+
+    /// Answers a connection that may not have a socket: one error frame, then the close code.
+    static func refuse(_ error: APIError, outbound: WebSocketOutboundWriter) async throws {
+        try await outbound.writeTextMessage(
+            JSONWriter.text(of: JSONValue.object(["type": .string("error"), "code": .string(error.code), "message": .string(error.message)])))
+        try await outbound.close(error.status == .forbidden ? CloseCode.forbidden : CloseCode.unauthorized, reason: error.code)
     }
 
     let engine: Engine
@@ -307,15 +315,18 @@ enum AgentSocketRoutes {
     static func add(to api: RouterGroup<HubRequestContext>, engine: Engine, configuration: AgentSocket.Configuration, logger: Logger) {
         api.ws(
             "agent/ws",
-            shouldUpgrade: { _, context in
-                let viewer = try context.requireViewer()
-                guard viewer.agentID != nil else {
-                    throw APIError(.forbidden, code: "forbidden", message: "the agent socket is for agents: log in as one")
-                }
-                return .upgrade([:])
-            },
+            shouldUpgrade: { _, _ in .upgrade([:]) },
             onUpgrade: { inbound, outbound, context in
-                guard let viewer = context.requestContext.viewer else { return }
+                guard let viewer = context.requestContext.viewer else {
+                    let failure = context.requestContext.authFailure ?? APIError(.unauthorized, code: "unauthorized", message: "log in first")
+                    try await AgentSocket.refuse(failure, outbound: outbound)
+                    return
+                }
+                guard viewer.agentID != nil else {
+                    try await AgentSocket.refuse(
+                        APIError(.forbidden, code: "forbidden", message: "the agent socket is for agents: log in as one"), outbound: outbound)
+                    return
+                }
                 try await AgentSocket(engine: engine, viewer: viewer, configuration: configuration, logger: logger).run(inbound: inbound, outbound: outbound)
             })
     }

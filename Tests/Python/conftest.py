@@ -1,0 +1,183 @@
+"""Starts the real hub (the debug build) with its own configuration, a fake provider for the
+`api` channel's replies, and cleans both up. Each test module gets a fresh hub."""
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HUB = os.environ.get("HUB_BINARY", os.path.join(ROOT, ".build", "debug", "hub"))
+ADMIN = "admin-token-e2e"
+SIGNING = "whsec-e2e"
+INBOUND = "inbound-e2e"
+
+RULES = """
+queues:
+  - id: support
+    offerTimeout: { default: 60s }
+    wrapUp: { default: 10m }
+  - id: billing
+agents:
+  - id: alice
+    name: Alice Wang
+    role: supervisor
+    queues: { support: 2 }
+  - id: bo
+    name: Bo Chen
+    queues: { support: 1 }
+  - id: carol
+    name: Carol Smith
+    queues: [billing]
+"""
+
+
+class Provider:
+    """The integration behind the `api` channel: receives the hub's replies over real HTTP."""
+
+    def __init__(self):
+        self.received = []
+        self.lock = threading.Lock()
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                expected = "sha256=" + hmac.new(SIGNING.encode(), body, hashlib.sha256).hexdigest()
+                signed = hmac.compare_digest(expected, self.headers.get("X-Switchboard-Signature-256", ""))
+                with provider.lock:
+                    provider.received.append({"body": json.loads(body), "signed": signed,
+                                              "key": self.headers.get("Idempotency-Key")})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps({"id": "ext-%d" % len(provider.received)}).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def replies(self):
+        with self.lock:
+            return list(self.received)
+
+    def close(self):
+        self.server.shutdown()
+
+
+class Hub:
+    def __init__(self, directory, provider):
+        os.makedirs(os.path.join(directory, "channels"))
+        os.makedirs(os.path.join(directory, "routing-rules"))
+        with open(os.path.join(directory, "channels", "api-demo.yaml"), "w") as f:
+            f.write(f"""kind: api
+id: api-demo
+queue: support
+secrets: {{ signingSecret: E2E_SIGNING, inboundToken: E2E_INBOUND }}
+options: {{ outboundURL: "http://127.0.0.1:{provider.port}/replies" }}
+delivery: {{ maxAttempts: 3, initialBackoff: 100ms, maxBackoff: 200ms }}
+""")
+        with open(os.path.join(directory, "channels", "sms-bridge.yaml"), "w") as f:
+            f.write("""kind: api
+id: sms-bridge
+queue: support
+defaultRegion: CN
+secrets: { signingSecret: E2E_SIGNING }
+""")
+        with open(os.path.join(directory, "routing-rules", "rules.yaml"), "w") as f:
+            f.write(RULES)
+        env = dict(os.environ, HUB_ADMIN_TOKEN=ADMIN, E2E_SIGNING=SIGNING, E2E_INBOUND=INBOUND, HUB_BCRYPT_COST="4",
+                   HUB_LOG_LEVEL="info")
+        self.log_path = os.path.join(directory, "hub.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [HUB, "serve", "--http", "127.0.0.1:0", "--data", os.path.join(directory, "data"),
+             "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
+             "--durability", "normal"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 60
+        self.base = None
+        while time.time() < deadline and self.base is None:
+            time.sleep(0.1)
+            with open(self.log_path) as f:
+                match = re.search(r'msg="http listening" .*address=(\S+)', f.read())
+            if match:
+                self.base = "http://" + match.group(1)
+            if self.process.poll() is not None:
+                raise RuntimeError("the hub exited:\n" + open(self.log_path).read())
+        assert self.base, "the hub did not start listening"
+        self.ws_base = self.base.replace("http://", "ws://")
+
+    def request(self, method, path, body=None, token=ADMIN, headers=None):
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        all_headers = {"Content-Type": "application/json"} if data is not None else {}
+        if token:
+            all_headers["Authorization"] = "Bearer " + token
+        all_headers.update(headers or {})
+        request = urllib.request.Request(self.base + path, data=data, headers=all_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def customer_message(self, user, text, message_id, account="api-demo", kind=None):
+        sender = {"id": user}
+        if kind:
+            sender["kind"] = kind
+        body = json.dumps({"messageId": message_id, "from": sender, "text": text}).encode()
+        headers = {"X-Switchboard-Signature-256": "sha256=" + hmac.new(SIGNING.encode(), body, hashlib.sha256).hexdigest()}
+        status, answer = self.request("POST", "/webhooks/" + account, body, token=None, headers=headers)
+        assert status in (200, 201), (status, answer)
+        return answer
+
+    def login(self, agent, password="a long enough password"):
+        status, _ = self.request("POST", f"/v1/agents/{agent}/password", {"password": password})
+        assert status == 204
+        status, answer = self.request("POST", "/v1/auth/login", {"login": agent, "password": password}, token=None)
+        assert status == 200, answer
+        return answer["token"]
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def provider():
+    fake = Provider()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module")
+def hub(provider):
+    directory = tempfile.mkdtemp(prefix="hub-e2e-")
+    running = Hub(directory, provider)
+    yield running
+    running.stop()
+    artifacts = os.environ.get("E2E_ARTIFACTS")
+    if artifacts:
+        os.makedirs(artifacts, exist_ok=True)
+        shutil.copy(running.log_path, os.path.join(artifacts, "hub-%d.log" % running.process.pid))
+    shutil.rmtree(directory, ignore_errors=True)

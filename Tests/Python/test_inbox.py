@@ -1,0 +1,283 @@
+"""The agents' inbox end to end: the real hub, a real WebSocket client (the `websockets` package),
+the `api` channel in and out through a fake provider over real HTTP."""
+
+import asyncio
+import json
+import time
+
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+
+class Agent:
+    """One agent's connection: requests with ids, events collected as they come."""
+
+    def __init__(self, hub, token):
+        self.hub = hub
+        self.token = token
+        self.ws = None
+        self.events = []
+        self.pending = {}
+        self.counter = 0
+        self.reader = None
+
+    async def connect(self, resume_from=None):
+        self.ws = await websockets.connect(f"{self.hub.ws_base}/v1/agent/ws?access_token={self.token}", max_size=None)
+        self.reader = asyncio.create_task(self._read())
+        hello = {"type": "hello"}
+        if resume_from is not None:
+            hello["resumeFrom"] = resume_from
+        return await self.call(hello)
+
+    async def _read(self):
+        try:
+            async for text in self.ws:
+                frame = json.loads(text)
+                if frame.get("id") in self.pending:
+                    self.pending.pop(frame["id"]).set_result(frame)
+                else:
+                    self.events.append(frame)
+        except ConnectionClosed:
+            pass
+
+    async def call(self, frame, timeout=20):
+        self.counter += 1
+        frame = dict(frame, id="r%d" % self.counter)
+        future = asyncio.get_running_loop().create_future()
+        self.pending[frame["id"]] = future
+        await self.ws.send(json.dumps(frame))
+        return await asyncio.wait_for(future, timeout)
+
+    async def wait_for(self, predicate, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for frame in self.events:
+                if predicate(frame):
+                    return frame
+            await asyncio.sleep(0.02)
+        raise AssertionError("no such frame; got: %s" % [(f.get("type"), f.get("kind")) for f in self.events])
+
+    async def close(self):
+        await self.ws.close()
+        await self.reader
+
+
+def kind(name):
+    return lambda frame: frame.get("type") == "event" and frame.get("kind") == name
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def offered_conversation(hub, agent_events_frame):
+    return agent_events_frame["data"]["conversationId"]
+
+
+async def assigned_conversation(hub, bo, user, text, message_id):
+    """A customer writes; bo is offered the conversation and accepts it."""
+    bo.events.clear()
+    hub.customer_message(user, text, message_id)
+    offer = await bo.wait_for(kind("offer.created"))
+    await bo.call({"type": "offer.accept", "offerId": offer["data"]["offerId"]})
+    await bo.wait_for(kind("routing.assigned"))
+    return offer
+
+
+def test_offer_with_screen_pop_accept_reply_wrapup(hub, provider):
+    async def scenario():
+        # Earlier, the customer texted from their phone (no agent was in): that conversation closed.
+        sms = hub.customer_message("138 0013 8000", "上周的订单还没到", "sms-1", account="sms-bridge", kind="phone")
+        status, _ = hub.request("POST", f"/v1/conversations/{sms['conversationId']}/close")
+        assert status == 200
+        # The integration knows its user crm-1001 is the same person.
+        status, _ = hub.request("POST", f"/v1/customers/{sms['customerId']}/handles",
+                                {"kind": "api", "address": "crm-1001", "channelAccountID": "api-demo"})
+        assert status in (200, 201)
+
+        bo = Agent(hub, hub.login("bo"))
+        welcome = await bo.connect()
+        assert welcome["type"] == "welcome" and welcome["state"]["agent"]["id"] == "bo"
+        presence = await bo.call({"type": "presence.set", "presence": "available"})
+        assert presence["type"] == "ack" and presence["routing"]["presence"]["state"] == "available"
+
+        # Now the customer writes through the api channel: bo is offered it, with a screen pop.
+        hub.customer_message("crm-1001", "你好，我的订单在哪里？", "api-1")
+        offer = await bo.wait_for(kind("offer.created"))
+        assert offer["seq"] > welcome["sequence"]
+        pop = offer["screenPop"]
+        assert pop["customer"]["customer"]["id"] == sms["customerId"]
+        texts = [entry["data"].get("text") for entry in pop["timeline"] if entry["kind"] == "message.received"]
+        assert "上周的订单还没到" in texts, "the earlier SMS is in the screen pop"
+        channels = {entry["data"].get("channelAccountId") for entry in pop["timeline"] if entry["kind"] == "message.received"}
+        assert channels == {"sms-bridge", "api-demo"}
+        phone = [h for h in pop["customer"]["handles"] if h["kind"] == "phone"][0]
+        assert phone["address"] == "+86138****8000" and phone["masked"] is True
+        assert "13800138000" not in json.dumps(pop)
+        assert pop["offer"]["explanation"]["queue"] == "support"
+        assert any(option["current"] for option in pop["replyChannels"])
+
+        accepted = await bo.call({"type": "offer.accept", "offerId": offer["data"]["offerId"]})
+        assert accepted["type"] == "ack"
+        await bo.wait_for(kind("routing.assigned"))
+        conversation = offer["data"]["conversationId"]
+
+        reply = await bo.call({"type": "message.send", "conversationId": conversation, "text": "您好，订单已发货。",
+                               "clientMessageId": "reply-1"})
+        assert reply["type"] == "ack" and reply["deliveryId"]
+        again = await bo.call({"type": "message.send", "conversationId": conversation, "text": "您好，订单已发货。",
+                               "clientMessageId": "reply-1"})
+        assert again["duplicate"] is True
+        deadline = time.time() + 20
+        while time.time() < deadline and not provider.replies():
+            await asyncio.sleep(0.05)
+        replies = provider.replies()
+        assert len(replies) == 1
+        assert replies[0]["signed"] and replies[0]["body"]["text"] == "您好，订单已发货。"
+        assert replies[0]["body"]["to"]["address"] == "crm-1001"
+        # The delivery's progress reaches the agent.
+        await bo.wait_for(lambda f: f.get("kind") == "message.status" and f["data"]["status"] == "sent")
+
+        note = await bo.call({"type": "note.add", "conversationId": conversation, "text": "VIP, be quick"})
+        assert note["message"]["visibility"] == "note"
+
+        closed = await bo.call({"type": "conversation.close", "conversationId": conversation})
+        assert closed["conversation"]["status"] == "closed"
+        await bo.wait_for(lambda f: f.get("kind") == "agent.wrapup" and f["data"]["state"] == "started")
+        status, routing = hub.request("GET", "/v1/agents/bo/routing")
+        assert routing["wrapUps"] == [conversation]
+        wrapped = await bo.call({"type": "conversation.wrapup", "conversationId": conversation, "disposition": "resolved",
+                                 "notes": "order shipped"})
+        assert wrapped["type"] == "ack"
+        await bo.wait_for(lambda f: f.get("kind") == "agent.wrapup" and f["data"]["state"] == "ended")
+        status, routing = hub.request("GET", "/v1/agents/bo/routing")
+        assert routing["wrapUps"] == [] and routing["load"]["messaging"] == 0, "wrap-up freed the agent"
+        await bo.close()
+
+    run(scenario())
+
+
+def test_resume_gets_exactly_the_missed_events(hub):
+    async def scenario():
+        bo = Agent(hub, hub.login("bo"))
+        await bo.connect()
+        await bo.call({"type": "presence.set", "presence": "available"})
+        offer = await assigned_conversation(hub, bo, "crm-2002", "first", "resume-0")
+        last = max(frame["seq"] for frame in bo.events if frame.get("type") == "event")
+        await bo.close()
+
+        # While bo is away, the customer writes 100 times: 100 events for bo.
+        for index in range(100):
+            hub.customer_message("crm-2002", "message %d" % index, "resume-%d" % (index + 1))
+        status, log = hub.request("GET", f"/v1/events?after={last}&limit=1000")
+        expected = [event["sequence"] for event in log["items"] if event["refs"].get("agentId") == "bo"
+                    and not event["kind"].startswith(("audit.", "delivery."))]
+        assert len(expected) == 100
+
+        again = Agent(hub, bo.token)
+        welcome = await again.connect(resume_from=last)
+        assert welcome["sequence"] == last
+        deadline = time.time() + 20
+        while time.time() < deadline and len(again.events) < 100:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)  # anything more would be a duplicate
+        received = [frame["seq"] for frame in again.events if frame.get("type") == "event"]
+        assert received == expected, "exactly the 100 missed events, in order, once each"
+        assert all(frame["kind"] == "message.received" for frame in again.events)
+        assert all(frame["refs"]["conversationId"] == offer["data"]["conversationId"] for frame in again.events)
+        await again.close()
+
+    run(scenario())
+
+
+def test_permissions_masking_and_audit(hub):
+    async def scenario():
+        bo = Agent(hub, hub.login("bo"))
+        await bo.connect()
+        await bo.call({"type": "presence.set", "presence": "available"})
+        offer = await assigned_conversation(hub, bo, "crm-3003", "hello", "perm-1")
+        conversation = offer["data"]["conversationId"]
+        customer = offer["screenPop"]["customer"]["customer"]["id"]
+        await bo.close()
+
+        carol = Agent(hub, hub.login("carol"))
+        await carol.connect()
+        for frame in ({"type": "conversation.open", "conversationId": conversation},
+                      {"type": "customer.timeline", "customerId": customer},
+                      {"type": "message.send", "conversationId": conversation, "text": "not mine"}):
+            answer = await carol.call(frame)
+            assert answer["type"] == "error" and answer["code"] == "not_found", answer
+        refused = await carol.call({"type": "contact.reveal", "customerId": customer, "handleId": "hdl_x"})
+        assert refused["code"] == "forbidden"
+        status, answer = hub.request("GET", f"/v1/customers/{customer}", token=carol.token)
+        assert status == 404
+        await carol.close()
+
+        # Every profile view is audited: the screen pop and the open of the conversation.
+        status, log = hub.request("GET", "/v1/events?limit=1000")
+        views = [event for event in log["items"] if event["kind"] == "audit.profile_viewed"
+                 and event["refs"].get("customerId") == customer]
+        assert any(event["actor"] == {"kind": "agent", "id": "bo"} and event["payload"]["via"] == "screen pop" for event in views)
+        assert all(event["payload"]["masked"] is True for event in views if event["actor"].get("kind") == "agent")
+
+    run(scenario())
+
+
+def test_bad_input_gets_clear_errors_and_close_codes(hub):
+    async def scenario():
+        token = hub.login("alice")
+        agent = Agent(hub, token)
+        ws = await websockets.connect(f"{hub.ws_base}/v1/agent/ws?access_token={token}", max_size=None)
+        await ws.send(json.dumps({"type": "presence.set", "id": "early", "presence": "available"}))
+        assert json.loads(await ws.recv())["code"] == "hello_required"
+        await ws.send("{not json")
+        assert json.loads(await ws.recv())["code"] == "invalid_json"
+        await ws.send(json.dumps([1, 2]))
+        assert json.loads(await ws.recv())["code"] == "invalid_json"
+        await ws.send(json.dumps({"id": "x"}))
+        assert json.loads(await ws.recv())["code"] == "invalid_request"
+        await ws.send(json.dumps({"type": "hello", "id": "h"}))
+        assert json.loads(await ws.recv())["type"] == "welcome"
+        await ws.send(json.dumps({"type": "teleport", "id": "t"}))
+        answer = json.loads(await ws.recv())
+        assert answer == {"type": "error", "id": "t", "code": "unknown_type", "message": "unknown frame type 'teleport'"}
+        await ws.send(b"\x00\x01")
+        assert json.loads(await ws.recv())["code"] == "unsupported_frame"
+        await ws.send(json.dumps({"type": "offer.accept", "id": "o"}))
+        assert json.loads(await ws.recv())["code"] == "invalid_request"
+        await ws.send(json.dumps({"type": "hello", "id": "h2"}))
+        assert json.loads(await ws.recv())["code"] == "conflict"
+        # Too large: the connection closes with 1009 (message too big).
+        await ws.send(json.dumps({"type": "ping", "id": "big", "pad": "x" * 200_000}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+        # Unknown and revoked tokens never get a session: an error frame, then close code 4401.
+        async def refused_with(token):
+            ws = await websockets.connect(f"{hub.ws_base}/v1/agent/ws?access_token={token}")
+            frame = json.loads(await ws.recv())
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            return frame, closed.value.rcvd.code
+
+        frame, code = await refused_with("sbt_forged")
+        assert frame["type"] == "error" and frame["code"] == "unauthorized" and code == 4401
+        status, _ = hub.request("POST", "/v1/auth/logout", token=token)
+        assert status == 204
+        frame, code = await refused_with(token)
+        assert frame["code"] == "unauthorized" and code == 4401
+        # The admin token is not an agent.
+        frame, code = await refused_with("admin-token-e2e")
+        assert frame["code"] == "forbidden" and code == 4403
+        # Without any token, plain HTTP is refused too.
+        status, answer = hub.request("GET", "/v1/conversations", token=None)
+        assert status == 401 and answer["error"]["code"] == "unauthorized"
+
+        # The hub is still well.
+        status, _ = hub.request("GET", "/healthz", token=None)
+        assert status == 200
+
+    run(scenario())
