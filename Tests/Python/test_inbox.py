@@ -265,8 +265,19 @@ def test_bad_input_gets_clear_errors_and_close_codes(hub):
 
         frame, code = await refused_with("sbt_forged")
         assert frame["type"] == "error" and frame["code"] == "unauthorized" and code == 4401
+        # Logging out elsewhere ends an open connection at once.
+        live = await websockets.connect(f"{hub.ws_base}/v1/agent/ws?access_token={token}")
+        await live.send(json.dumps({"type": "hello", "id": "h"}))
+        assert json.loads(await live.recv())["type"] == "welcome"
         status, _ = hub.request("POST", "/v1/auth/logout", token=token)
         assert status == 204
+        ended = None
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                frame = json.loads(await asyncio.wait_for(live.recv(), 10))
+                if frame.get("type") == "error":
+                    ended = frame
+        assert ended["code"] == "unauthorized" and closed.value.rcvd.code == 4401
         frame, code = await refused_with(token)
         assert frame["code"] == "unauthorized" and code == 4401
         # The admin token is not an agent.

@@ -48,7 +48,7 @@ public actor AuthService {
         public var agent: Agent
         public var session: AgentSession
 
-        public var viewer: Viewer { .agent(agent, session: session.tokenDigest) }
+        public var viewer: Viewer { .agent(agent, session: session) }
     }
 
     private let store: any HubStore

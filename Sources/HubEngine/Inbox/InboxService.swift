@@ -130,13 +130,14 @@ public struct InboxService: Sendable {
     }
 
     /// The ways a reply can reach the customer: each handle not opted out, through each account of
-    /// its kind; the conversation's own first.
+    /// its kind (for a provider id, of its scope: a PSID means nothing to another page); the
+    /// conversation's own first.
     func replyChannels(_ conversation: Conversation, handles: [Handle], for viewer: Viewer) -> [JSONValue] {
         var options: [JSONValue] = []
         let accounts = channels.accounts.values.filter(\.isActive).sorted { $0.id < $1.id }
         let ordered = handles.sorted { ($0.id == conversation.handleID ? 0 : 1, $0.createdAt) < ($1.id == conversation.handleID ? 0 : 1, $1.createdAt) }
         for handle in ordered where handle.optedOutAt == nil {
-            for account in accounts where account.kind.handleKind == handle.kind {
+            for account in accounts where account.kind.handleKind == handle.kind && (handle.scope.isEmpty || handle.scope == account.identityScope) {
                 let address = viewer.masksContacts ? ContactMask.mask(handle.address, kind: handle.kind) : handle.address
                 options.append(
                     .object([

@@ -1,3 +1,4 @@
+import Foundation
 import HubModel
 
 /// Who is asking: a logged-in agent (with their role, queues and rights) or the holder of the
@@ -14,9 +15,12 @@ public struct Viewer: Sendable, Hashable {
     public var masksContacts: Bool
     /// The session the request came with (agents only), to end it at logout.
     public var sessionDigest: String?
+    /// When that session expires.
+    public var sessionExpiresAt: Date?
 
     public init(
-        agentID: Agent.ID?, role: AgentRole, queues: [String], canRevealContacts: Bool, masksContacts: Bool, sessionDigest: String? = nil
+        agentID: Agent.ID?, role: AgentRole, queues: [String], canRevealContacts: Bool, masksContacts: Bool, sessionDigest: String? = nil,
+        sessionExpiresAt: Date? = nil
     ) {
         self.agentID = agentID
         self.role = role
@@ -24,13 +28,14 @@ public struct Viewer: Sendable, Hashable {
         self.canRevealContacts = canRevealContacts
         self.masksContacts = masksContacts
         self.sessionDigest = sessionDigest
+        self.sessionExpiresAt = sessionExpiresAt
     }
 
     /// A logged-in agent.
-    public static func agent(_ agent: Agent, session: String? = nil) -> Viewer {
+    public static func agent(_ agent: Agent, session: AgentSession? = nil) -> Viewer {
         Viewer(
             agentID: agent.id, role: agent.role, queues: agent.queues.map(\.queueID), canRevealContacts: agent.canRevealContacts,
-            masksContacts: true, sessionDigest: session)
+            masksContacts: true, sessionDigest: session?.tokenDigest, sessionExpiresAt: session?.expiresAt)
     }
 
     /// The holder of `HUB_ADMIN_TOKEN`.

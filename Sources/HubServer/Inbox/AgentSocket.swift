@@ -17,8 +17,6 @@ struct AgentSocket {
     struct Configuration: Sendable {
         /// The largest message accepted from a client.
         var maximumMessageBytes = 64 * 1024
-        /// How often the session is checked (logout elsewhere, expiry).
-        var sessionCheck: Duration = .seconds(30)
         /// A client must say hello within this time.
         var helloTimeout: Duration = .seconds(30)
     }
@@ -122,21 +120,29 @@ struct AgentSocket {
 
     // MARK: The session
 
+    /// Closes the connection when its session expires. (A session ended by logout or a new
+    /// password is seen in the feed, as it happens: `agent.session`.)
     private func watchSession() async {
-        guard let digest = viewer.sessionDigest else { return }
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: configuration.sessionCheck)
-                let session = try await engine.store.session(tokenDigest: digest)
-                if session?.isValid(at: Date()) != true {
-                    send(error: "unauthorized", "the session ended (logout, expiry or a new password): log in again", id: nil)
-                    sink.yield(.close(CloseCode.unauthorized, "session ended"))
-                    return
-                }
-            } catch {
-                return
-            }
+        guard let expiry = viewer.sessionExpiresAt else { return }
+        do {
+            try await Task.sleep(for: .milliseconds(max(0, Int64(expiry.timeIntervalSinceNow * 1000))))
+            endSession()
+        } catch {
+            return
         }
+    }
+
+    private func endSession() {
+        send(error: "unauthorized", "the session ended (logout, expiry or a new password): log in again", id: nil)
+        sink.yield(.close(CloseCode.unauthorized, "session ended"))
+    }
+
+    /// Whether the event ends this connection's own session.
+    private func endsSession(_ event: HubEvent) -> Bool {
+        guard event.kind == .agentSession, event.payload["state"]?.stringValue == "ended", let digest = viewer.sessionDigest,
+            let session = event.payload["session"]?.stringValue
+        else { return false }
+        return digest.hasPrefix(session)
     }
 
     // MARK: The feed
@@ -144,9 +150,14 @@ struct AgentSocket {
     private func pump(_ subscription: Int) async {
         while !Task.isCancelled {
             switch await engine.feed.next(subscription) {
-            case .events(let events, let through):
-                for event in events { sink.yield(.frame(await frame(for: event))) }
-                _ = through
+            case .events(let events, _):
+                for event in events {
+                    sink.yield(.frame(await frame(for: event)))
+                    if endsSession(event) {
+                        endSession()
+                        return
+                    }
+                }
             case .resync(let sequence):
                 send("resync", id: nil, ["sequence": .int(sequence), "state": (try? await engine.inbox.state(for: viewer)) ?? .null])
             case .ended:
