@@ -110,15 +110,25 @@ public actor InboxFeed {
 
     // MARK: Following the log
 
-    /// Follows the event log until cancelled.
+    /// Follows the event log until cancelled. A failed read is logged and tried again at the
+    /// next commit; a read cut short by shutdown ends it quietly.
     public func run() async throws {
         let commits = store.eventCommits()
         try await start()
-        try await pull()
+        try await pullLogged()
         for await _ in commits {
-            try await pull()
+            try await pullLogged()
         }
         endAll()
+    }
+
+    private func pullLogged() async throws {
+        do {
+            try await pull()
+        } catch {
+            if Task.isCancelled { return }
+            logger.error("feed read failed; retrying at the next commit", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Starts at the end of the log (what came before is read from the store on demand).
