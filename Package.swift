@@ -89,8 +89,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            // The agents' web page: plain HTML, CSS and JavaScript, no build step.
-            resources: [.copy("Inbox/Web")],
+            // The agents' web page (plain HTML, CSS and JavaScript, no build step) and the OpenAPI document.
+            resources: [.copy("Inbox/Web"), .copy("OpenAPI")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -64,7 +64,7 @@ public struct HubServer: Sendable {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: logger))
         HealthRoutes.add(to: router, engine: engine, readiness: readiness)
-        InboxPageRoutes.add(to: router, logger: logger)
+        StaticRoutes.add(to: router, logger: logger)
         WebhookRoutes.add(to: router, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         let api = router.group("v1").add(middleware: AuthMiddleware(adminToken: configuration.adminToken, auth: engine.auth))
         AuthRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
