@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "hub", targets: ["hub"]),
         .executable(name: "hub-bench", targets: ["IngestBenchmark"]),
         .executable(name: "hub-routing-bench", targets: ["RoutingBenchmark"]),
+        .executable(name: "hub-inbox-bench", targets: ["InboxBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -102,15 +103,32 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What the benchmarks that run a hub process share.
+        .target(name: "BenchmarkSupport", path: "Benchmarks/BenchmarkSupport", swiftSettings: swiftSettings),
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
-                "HubModel", "HubEngine", "HubStore", "HubConfig", "HubChannels",
+                "BenchmarkSupport", "HubModel", "HubEngine", "HubStore", "HubConfig", "HubChannels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/IngestBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "InboxBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/InboxBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import GRDB
 import HubChannels
@@ -54,7 +55,9 @@ struct IngestBenchmark: AsyncParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hub-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         try writeConfiguration(scratch)
-        let server = try HubUnderTest(binary: hub, scratch: scratch, durability: durability)
+        let server = try HubUnderTest(
+            binary: hub, scratch: scratch, durability: durability,
+            environment: ["BENCH_SIGNING_SECRET": "bench-secret", "BENCH_INBOUND_TOKEN": "bench-token"])
         defer { server.stop(signal: SIGKILL) }
         let base = try await server.waitUntilListening()
 
@@ -163,7 +166,7 @@ struct IngestBenchmark: AsyncParsableCommand {
 
     func report(latencies: [Double], elapsed: Duration, stored: Int, peakMemory: Int?, label: String) throws {
         let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))] }
+        func percentile(_ p: Double) -> Double { BenchmarkSupport.percentile(sorted, p) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let result = BenchmarkResult(
             mode: label, messages: messages, concurrency: concurrency, customers: customers, durability: durability,
@@ -248,77 +251,5 @@ struct BenchmarkResult: Encodable {
             |---|---|---|---|---|---|---|---|---|---|---|
             | \(mode) | \(durability) | \(concurrency) | \(messages) | \(Int(messagesPerSecond.rounded())) | \(ms(p50)) | \(ms(p90)) | \(ms(p99)) | \(ms(p999)) | \(ms(max)) | \(peakResidentMegabytes.map { String(format: "%.0f MB", $0) } ?? "?") |
             """
-    }
-}
-
-/// The hub process under load.
-final class HubUnderTest: @unchecked Sendable {
-    // Touched from the benchmark's task only.
-    let process = Process()
-    let logPath: String
-
-    init(binary: String, scratch: URL, durability: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no hub executable at \(binary): run `swift build -c release --product hub` first")
-        }
-        logPath = scratch.appendingPathComponent("hub.log").path
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "serve", "--http", "127.0.0.1:0", "--data", scratch.appendingPathComponent("data").path, "--channels",
-            scratch.appendingPathComponent("channels").path, "--routing-rules", scratch.appendingPathComponent("routing-rules").path,
-            "--durability", durability, "--log-level", "info",
-        ]
-        var environment = ProcessInfo.processInfo.environment
-        environment["BENCH_SIGNING_SECRET"] = "bench-secret"
-        environment["BENCH_INBOUND_TOKEN"] = "bench-token"
-        process.environment = environment
-        let log = FileHandle(forWritingAtPath: logPath)!
-        process.standardError = log
-        process.standardOutput = log
-        try process.run()
-    }
-
-    func waitUntilListening() async throws -> String {
-        for _ in 0..<600 {
-            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            if let line = log.split(separator: "\n").first(where: { $0.contains("msg=\"http listening\"") }),
-                let range = line.range(of: "address=")
-            {
-                return "http://" + line[range.upperBound...].prefix { !$0.isWhitespace }
-            }
-            if !process.isRunning { throw ValidationError("the hub exited: \(log)") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw ValidationError("the hub did not start listening")
-    }
-
-    /// VmHWM of the hub process, in kB.
-    func peakResidentKilobytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8) else { return nil }
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-        return line.flatMap { Int($0.split(whereSeparator: \.isWhitespace).dropFirst().first ?? "") }
-    }
-
-    func stop(signal: Int32) {
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, signal) }
-    }
-
-    func waitForExit() async throws {
-        for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-    }
-}
-
-/// Hands out consecutive message numbers to the senders.
-final class TicketDispenser: Sendable {
-    private let next: Mutex<Int>
-
-    init(first: Int) { next = Mutex(first) }
-
-    func take() -> Int {
-        next.withLock { value in
-            defer { value += 1 }
-            return value
-        }
     }
 }

@@ -118,7 +118,7 @@ enum SQLiteRows {
                 callID: (row["callID"] as String?).map(CallRecord.ID.init(rawValue:)),
                 agentID: (row["agentID"] as String?).map(Agent.ID.init(rawValue:)),
                 deliveryID: (row["deliveryID"] as String?).map(Delivery.ID.init(rawValue:))),
-            payload: try json.value(JSONValue.self, from: row["payload"]))
+            payload: try JSONReader.parse(row["payload"] as String))
     }
 
     private static func corrupt(_ what: String, _ value: String?) -> StoreError {
