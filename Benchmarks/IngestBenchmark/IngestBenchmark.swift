@@ -184,31 +184,11 @@ struct IngestBenchmark: AsyncParsableCommand {
     /// Sends the messages numbered `range` from `concurrency` keep-alive connections, each on its
     /// own thread; returns every latency in milliseconds.
     func send(range: Range<Int>, port: UInt16) async throws -> [Double] {
-        let next = TicketDispenser(first: range.lowerBound)
-        let results = Mutex<[Result<[Double], any Error>]>([])
         let customers = self.customers
-        let senders = (0..<concurrency).map { _ in KeepAliveSender(host: "127.0.0.1", port: port) }
-        let request: @Sendable (Int) -> [UInt8] = { index in
-            let body = Array(
-                #"{"messageId":"bench-\#(index)","from":{"id":"customer-\#(index % customers)"},"text":"您好，我想查询订单 \#(index) 的物流状态。Where is my order?"}"#
-                    .utf8)
-            let head = "POST /webhooks/bench HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-token\r\n"
-                + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
-            return Array(head.utf8) + body
+        return try await KeepAliveSender.load(connections: concurrency, port: port, range: range) { index in
+            KeepAliveSender.webhook(
+                #"{"messageId":"bench-\#(index)","from":{"id":"customer-\#(index % customers)"},"text":"您好，我想查询订单 \#(index) 的物流状态。Where is my order?"}"#)
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let group = DispatchGroup()
-            for sender in senders {
-                group.enter()
-                Thread.detachNewThread {
-                    let result = Result { try sender.run(next: next, end: range.upperBound, request: request) }
-                    results.withLock { $0.append(result) }
-                    group.leave()
-                }
-            }
-            group.notify(queue: .global()) { continuation.resume() }
-        }
-        return try results.withLock { $0 }.flatMap { try $0.get() }
     }
 
     func writeConfiguration(_ scratch: URL) throws {

@@ -1,4 +1,3 @@
-import BenchmarkSupport
 import Foundation
 import Synchronization
 
@@ -9,22 +8,26 @@ import Glibc
 /// One load-generating connection: a blocking HTTP/1.1 keep-alive socket on its own thread,
 /// doing as little as it can (no framework between it and the socket), so that on a small machine
 /// the measurement is of the hub, not of the client. The same shape as `wrk`'s connections.
-final class KeepAliveSender: Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public final class KeepAliveSender: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     let host: String
     let port: UInt16
 
-    init(host: String, port: UInt16) {
+    public init(host: String, port: UInt16) {
         self.host = host
         self.port = port
     }
 
     /// Sends requests for the indices `next` hands out until it passes `end`; returns each
-    /// request's latency in milliseconds.
-    func run(next: TicketDispenser, end: Int, request: (Int) -> [UInt8]) throws -> [Double] {
+    /// request's latency in milliseconds. With `due`, a request is not sent before its time and
+    /// its latency counts from that time (open loop: a slow server cannot slow the load down and
+    /// hide its own delay).
+    public func run(
+        next: TicketDispenser, end: Int, due: ((Int) -> ContinuousClock.Instant)? = nil, request: (Int) -> [UInt8]
+    ) throws -> [Double] {
         let socket = try connect()
         defer { close(socket) }
         var latencies: [Double] = []
@@ -33,7 +36,16 @@ final class KeepAliveSender: Sendable {
             let index = next.take()
             guard index < end else { return latencies }
             let bytes = request(index)
-            let start = ContinuousClock.now
+            var start = ContinuousClock.now
+            if let due = due?(index) {
+                let wait = start.duration(to: due)
+                if wait > .zero {
+                    let (seconds, attoseconds) = wait.components
+                    var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+                    nanosleep(&time, nil)
+                }
+                start = due
+            }
             try bytes.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
@@ -99,5 +111,39 @@ final class KeepAliveSender: Sendable {
             if buffer[start..<(start + pattern.count)].elementsEqual(pattern) { return start }
         }
         return nil
+    }
+}
+
+extension KeepAliveSender {
+    /// Sends the requests numbered `range` from `connections` keep-alive connections, each on its
+    /// own thread; returns every latency in milliseconds (see `run`).
+    public static func load(
+        connections: Int, port: UInt16, range: Range<Int>, due: (@Sendable (Int) -> ContinuousClock.Instant)? = nil,
+        request: @escaping @Sendable (Int) -> [UInt8]
+    ) async throws -> [Double] {
+        let next = TicketDispenser(first: range.lowerBound)
+        let results = Mutex<[Result<[Double], any Error>]>([])
+        let senders = (0..<connections).map { _ in KeepAliveSender(host: "127.0.0.1", port: port) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let group = DispatchGroup()
+            for sender in senders {
+                group.enter()
+                Thread.detachNewThread {
+                    let result = Result { try sender.run(next: next, end: range.upperBound, due: due, request: request) }
+                    results.withLock { $0.append(result) }
+                    group.leave()
+                }
+            }
+            group.notify(queue: .global()) { continuation.resume() }
+        }
+        return try results.withLock { $0 }.flatMap { try $0.get() }
+    }
+
+    /// A `POST /webhooks/bench` request with the `api` channel's inbound token.
+    public static func webhook(_ body: String) -> [UInt8] {
+        let bytes = Array(body.utf8)
+        let head = "POST /webhooks/bench HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-token\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n\r\n"
+        return Array(head.utf8) + bytes
     }
 }
