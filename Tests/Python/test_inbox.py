@@ -292,3 +292,58 @@ def test_bad_input_gets_clear_errors_and_close_codes(hub):
         assert status == 200
 
     run(scenario())
+
+
+def test_two_tabs_transfer_and_supervisor_view(hub):
+    async def scenario():
+        # bo works from two tabs: both see the offer; accepting in one settles it in both.
+        token = hub.login("bo")
+        first, second = Agent(hub, token), Agent(hub, token)
+        await first.connect()
+        await second.connect()
+        await first.call({"type": "presence.set", "presence": "available"})
+        alice = Agent(hub, hub.login("alice"))
+        await alice.connect()
+        hub.customer_message("crm-5005", "two tabs", "tabs-1")
+        offer_one = await first.wait_for(kind("offer.created"))
+        offer_two = await second.wait_for(kind("offer.created"))
+        assert offer_one["data"]["offerId"] == offer_two["data"]["offerId"]
+        await second.call({"type": "offer.accept", "offerId": offer_two["data"]["offerId"]})
+        await first.wait_for(kind("routing.assigned"))
+        await second.wait_for(kind("routing.assigned"))
+        conversation = offer_one["data"]["conversationId"]
+
+        # The supervisor sees bo's offer and assignment live, and the queues and agents on request.
+        await alice.wait_for(lambda f: f.get("kind") == "routing.assigned" and f["refs"]["conversationId"] == conversation)
+        snapshot = await alice.call({"type": "supervisor.snapshot"})
+        assert {queue["id"] for queue in snapshot["queues"]} == {"support", "billing"}
+        bo_state = [agent for agent in snapshot["agents"] if agent["id"] == "bo"][0]
+        assert conversation in bo_state["assigned"]
+        # Monitoring: the conversation's messages reach her too.
+        await alice.call({"type": "supervisor.monitor", "conversationId": conversation})
+        hub.customer_message("crm-5005", "are you there?", "tabs-2")
+        await alice.wait_for(lambda f: f.get("kind") == "message.received" and f["data"]["text"] == "are you there?")
+        # An agent may not monitor.
+        refused = await first.call({"type": "supervisor.monitor", "conversationId": conversation})
+        assert refused["code"] == "forbidden"
+
+        # bo transfers it to billing with a note; carol, who serves billing, is offered it.
+        carol = Agent(hub, hub.login("carol"))
+        await carol.connect()
+        await carol.call({"type": "presence.set", "presence": "available"})
+        moved = await first.call({"type": "conversation.transfer", "conversationId": conversation, "queue": "billing",
+                                  "note": "invoice question"})
+        assert moved["type"] == "ack"
+        offer = await carol.wait_for(kind("offer.created"))
+        assert offer["data"]["conversationId"] == conversation
+        notes = [entry for entry in offer["screenPop"]["timeline"] if entry["kind"] == "message.noted"]
+        assert notes and notes[-1]["data"]["text"] == "Transfer: invoice question"
+        await carol.call({"type": "offer.accept", "offerId": offer["data"]["offerId"]})
+        # bo hears that it is no longer his.
+        taken = await first.wait_for(lambda f: f.get("kind") == "conversation.updated"
+                                     and f["data"].get("previousAssigneeId") == "bo")
+        assert taken["data"]["conversation"]["assigneeId"] == "carol"
+        for agent in (first, second, alice, carol):
+            await agent.close()
+
+    run(scenario())
