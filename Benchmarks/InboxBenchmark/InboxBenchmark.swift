@@ -36,6 +36,9 @@ struct InboxBenchmark: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Option(help: "Write each measured message's due time and latency to this CSV file (to see when the slow ones happen).")
+    var timeline: String?
+
     func run() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hub-inbox-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -124,6 +127,10 @@ struct InboxBenchmark: AsyncParsableCommand {
         let wall = epoch.duration(to: .now)
         let cpu = (server.cpuSeconds() ?? 0) - cpuBefore
         let latencies = observer.latencies.sorted()
+        if let timeline {
+            let rows = observer.timeline.sorted { $0.due < $1.due }.map { String(format: "%.3f,%.3f", $0.due, $0.latency) }
+            try (["due_ms,screen_ms"] + rows).joined(separator: "\n").appending("\n").write(toFile: timeline, atomically: true, encoding: .utf8)
+        }
         let result = Measurement(
             agents: agents, connected: observer.welcomed, residentBeforeMB: Double(residentBefore) / 1024,
             residentAfterMB: Double(residentAfter) / 1024,
@@ -292,6 +299,8 @@ final class Observer: Sendable {
         var assigned = 0
         /// Milliseconds from when each measured message was due to when it reached a screen.
         var latencies: [Double] = []
+        /// When each was due (milliseconds into the measurement) and its latency.
+        var timeline: [(due: Double, latency: Double)] = []
         var disconnected = 0
         var measurement: ContinuousClock.Instant?
     }
@@ -323,10 +332,13 @@ final class Observer: Sendable {
             guard numbers.count == 2, let due = Double(numbers[1]) else { return }
             state.withLock { state in
                 guard let start = state.measurement else { return }
-                state.latencies.append((start.duration(to: now).seconds * 1_000_000 - due) / 1000)
+                let latency = (start.duration(to: now).seconds * 1_000_000 - due) / 1000
+                state.latencies.append(latency)
+                state.timeline.append((due / 1000, latency))
             }
         }
     }
 
     var latencies: [Double] { state.withLock { $0.latencies } }
+    var timeline: [(due: Double, latency: Double)] { state.withLock { $0.timeline } }
 }

@@ -100,7 +100,7 @@ public struct HubServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: CheckpointService(store: store)),
+                    .init(service: CheckpointService(store: store, interval: configuration.checkpointInterval)),
                     .init(service: engine.outboxWorker),
                     .init(service: RoutingServiceRunner(engine.routing)),
                     .init(service: InboxFeedRunner(engine.feed)),
@@ -120,10 +120,11 @@ public struct HubServer: Sendable {
 /// (and the acknowledgements waiting on them) never pay for a checkpoint.
 struct CheckpointService: Service {
     let store: SQLiteStore
+    let interval: Duration
 
     func run() async {
         await cancelWhenGracefulShutdown {
-            await store.runCheckpoints(every: .milliseconds(500))
+            await store.runCheckpoints(every: interval)
         }
     }
 }

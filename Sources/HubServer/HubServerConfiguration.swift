@@ -11,6 +11,10 @@ public struct HubServerConfiguration: Sendable {
     public var channelsDirectory: String
     public var routingRulesDirectory: String
     public var durability: SQLiteStore.Durability
+    /// How often the write-ahead log is checkpointed beside the writer. Short: each checkpoint
+    /// then syncs little, and the writer's own writes never wait long behind the disk's writeback
+    /// (see docs/benchmarks.md, "Agents' inbox").
+    public var checkpointInterval: Duration = .milliseconds(100)
     public var engine: EngineConfiguration
     public var outbox: OutboxWorker.Configuration
     /// The bearer token of the `/v1` API; the API answers 401 without one.

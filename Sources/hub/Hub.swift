@@ -131,6 +131,12 @@ struct Serve: AsyncParsableCommand {
             guard let cost = UInt8(text), (4...31).contains(cost) else { throw ValidationError("HUB_BCRYPT_COST is 4 to 31") }
             configuration.auth.bcryptCost = cost
         }
+        if let text = Environment.value("HUB_CHECKPOINT_INTERVAL_MS") {
+            guard let milliseconds = Int(text), (10...60_000).contains(milliseconds) else {
+                throw ValidationError("HUB_CHECKPOINT_INTERVAL_MS is 10 to 60000 milliseconds")
+            }
+            configuration.checkpointInterval = .milliseconds(milliseconds)
+        }
         return configuration
     }
 }

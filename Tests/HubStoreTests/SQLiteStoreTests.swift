@@ -1,6 +1,6 @@
 import Foundation
 import HubModel
-import HubStore
+@testable import HubStore
 import Testing
 
 @Suite("SQLite store")
@@ -32,5 +32,57 @@ struct SQLiteStoreTests {
         let second = try SQLiteStore(configuration: .init(path: path, durability: .normal))
         try await second.migrate()
         #expect(try await second.eventKinds().last == "message.received")
+    }
+
+    @Test("the in-memory tail of the log answers exactly what the database holds, rolled-back savepoints excluded")
+    func tailMatchesDatabase() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A small tail, so that it is overrun and the oldest events come from the database.
+        let store = try SQLiteStore(configuration: .init(path: path, tailCapacity: 8))
+        try await store.migrate()
+        let first = try await store.ingestOne(Fixture.inbound(from: "user-1", providerID: "m1"))
+        var clash = Fixture.inbound(from: "user-2", providerID: "m2")
+        clash.newConversationID = first.conversationID
+        let results = try await store.ingest([Fixture.inbound(from: "user-3", providerID: "m3"), clash, Fixture.inbound(from: "user-4", providerID: "m4")])
+        #expect((try? results[1].get()) == nil)
+        let recipient = HandleAddress(kind: .api, scope: "api-a", address: "user-1")
+        _ = try await store.enqueueOutbound(Fixture.outbound(conversation: first.conversationID, recipient: recipient, key: "k1"))
+        for index in 5...9 { _ = try await store.ingestOne(Fixture.inbound(from: "user-\(index)", providerID: "m\(index)")) }
+
+        let stored = try await store.storedEvents(after: 0, limit: 1_000)
+        #expect(stored.count > 8)
+        // The failed command's customer was rolled back: its event is in neither.
+        #expect(!stored.contains { $0.kind == .customerCreated && "\($0.payload)".contains("user-2") })
+        let last = try #require(stored.last?.sequence)
+        for after in [0] + stored.map(\.sequence) {
+            for limit in [1, 3, 1_000] {
+                let answer = try await store.events(after: after, limit: limit)
+                #expect(answer == Array(stored.filter { $0.sequence > after }.prefix(limit)), "after \(after), limit \(limit)")
+            }
+        }
+        // The newest events are served from memory, the oldest are not held any more.
+        #expect(store.tail.events(after: last - 1, limit: 10)?.map(\.sequence) == [last])
+        #expect(store.tail.events(after: 0, limit: 10) == nil)
+    }
+
+    @Test("a store opened on an existing log serves its old events from the database and new ones from memory")
+    func tailAfterRestart() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var before: SQLiteStore? = try SQLiteStore(configuration: .init(path: path))
+        try await before!.migrate()
+        _ = try await before!.ingestOne(Fixture.inbound(from: "user-1", providerID: "m1"))
+        let old = try await before!.storedEvents(after: 0, limit: 100)
+        before = nil
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        #expect(try await store.events(after: 0, limit: 100) == old)
+        #expect(store.tail.events(after: 0, limit: 100) == nil)
+        _ = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "m2"))
+        let all = try await store.storedEvents(after: 0, limit: 100)
+        let oldLast = try #require(old.last?.sequence)
+        #expect(store.tail.events(after: oldLast, limit: 100) == all.filter { $0.sequence > oldLast })
+        #expect(try await store.events(after: 0, limit: 100) == all)
     }
 }

@@ -6,7 +6,9 @@ import HubModel
 /// Appends events inside the current write transaction.
 struct EventWriter {
     let db: Database
-    private(set) var lastSequence: Int64?
+    /// The events appended in this transaction, as a reader of the log will see them.
+    private(set) var appended: [HubEvent] = []
+    var lastSequence: Int64? { appended.last?.sequence }
     let json = JSONColumns()
 
     init(db: Database) { self.db = db }
@@ -26,14 +28,30 @@ struct EventWriter {
                 INSERT INTO event (kind, occurredAt, actor, customerID, conversationID, messageID, ticketID, callID, agentID, deliveryID, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+        let milliseconds = date.millisecondsSince1970
+        let actorText = actor.description
+        let payloadText = try json.text(payload)
         try statement.execute(arguments: [
-            kind.rawValue, date.millisecondsSince1970, actor.description, refs.customerID?.rawValue,
+            kind.rawValue, milliseconds, actorText, refs.customerID?.rawValue,
             refs.conversationID?.rawValue, refs.messageID?.rawValue, refs.ticketID?.rawValue, refs.callID?.rawValue,
-            refs.agentID?.rawValue, refs.deliveryID?.rawValue, try json.text(payload),
+            refs.agentID?.rawValue, refs.deliveryID?.rawValue, payloadText,
         ])
         let sequence = db.lastInsertedRowID
-        lastSequence = sequence
+        // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor's text,
+        // the payload's JSON. A payload the hub could not read back fails the write here.
+        appended.append(
+            HubEvent(
+                sequence: sequence, kind: kind, occurredAt: Date(millisecondsSince1970: milliseconds),
+                actor: Actor(parsing: actorText) ?? .system, refs: refs, payload: try JSONReader.parse(payloadText)))
         return sequence
+    }
+
+    /// Where a savepoint begins: events appended after it are forgotten if it rolls back.
+    var mark: Int { appended.count }
+
+    /// Forgets the events appended since `mark` (their savepoint rolled back).
+    mutating func rollBack(to mark: Int) {
+        appended.removeSubrange(mark...)
     }
 }
 

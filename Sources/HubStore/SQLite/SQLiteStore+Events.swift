@@ -4,6 +4,13 @@ import HubModel
 
 extension SQLiteStore {
     public func events(after sequence: Int64, limit: Int) async throws -> [HubEvent] {
+        // The followers of the log ask for what was just committed: the in-memory tail has it.
+        if let recent = tail.events(after: sequence, limit: limit) { return recent }
+        return try await storedEvents(after: sequence, limit: limit)
+    }
+
+    /// The events after `sequence` as the database has them.
+    func storedEvents(after sequence: Int64, limit: Int) async throws -> [HubEvent] {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])

@@ -29,12 +29,14 @@ extension SQLiteStore {
             results.reserveCapacity(commands.count)
             for command in commands {
                 try db.cachedStatement(sql: "SAVEPOINT ingest_command").execute()
+                let mark = events.mark
                 do {
                     let receipt = try Self.ingestOne(command, db, &events)
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
                     results.append(.success(receipt))
                 } catch {
                     try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT ingest_command").execute()
+                    events.rollBack(to: mark)
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
                     switch error {
                     case let error as StoreError: results.append(.failure(error))

@@ -21,8 +21,15 @@ public final class SQLiteStore: HubStore {
         /// How long a statement waits for a lock held by a checkpoint.
         public var busyTimeout: Duration
 
-        public init(path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5)) {
+        /// Recent events kept in memory for the log's followers.
+        public var tailCapacity: Int
+
+        public init(
+            path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5),
+            tailCapacity: Int = 8_192
+        ) {
             self.path = path
+            self.tailCapacity = tailCapacity
             self.durability = durability
             self.maximumReaderCount = maximumReaderCount
             self.busyTimeout = busyTimeout
@@ -39,6 +46,8 @@ public final class SQLiteStore: HubStore {
     /// A second connection that only runs checkpoints, so they never wait behind (or hold up) the writer.
     let checkpointer: DatabaseQueue
     let commits = EventCommitBroadcaster()
+    /// The last committed events, for the log's followers (see `EventTail`).
+    let tail: EventTail
     private let lock: ProcessLock
     public let configuration: Configuration
     public var isExclusive: Bool { true }
@@ -48,6 +57,7 @@ public final class SQLiteStore: HubStore {
     ///   cannot open it.
     public init(configuration: Configuration) throws {
         self.configuration = configuration
+        tail = EventTail(capacity: configuration.tailCapacity)
         let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         lock = try ProcessLock(path: configuration.path + ".lock")
@@ -112,12 +122,24 @@ public final class SQLiteStore: HubStore {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Runs `body` in one write transaction with an event writer; after the commit, subscribers
-    /// learn the new last sequence number.
+    /// Runs `body` in one write transaction with an event writer; after the commit, still inside
+    /// the serialized writer, the transaction's events join the in-memory tail of the log, and then
+    /// subscribers learn the new last sequence number.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventWriter) throws -> T) async throws -> T {
-        let (result, last) = try await pool.write { db in
+        let tail = self.tail
+        let (result, last) = try await pool.writeWithoutTransaction { db in
+            if !tail.isStarted {
+                // Before the first transaction of this process: nothing is committed in between.
+                tail.start(after: try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0)
+            }
             var events = EventWriter(db: db)
-            let result = try body(db, &events)
+            var result: T?
+            try db.inTransaction {
+                result = try body(db, &events)
+                return .commit
+            }
+            guard let result else { throw StoreError(.unavailable, "the write transaction ended without a result") }
+            tail.append(events.appended)
             return (result, events.lastSequence)
         }
         if let last { commits.publish(last) }
