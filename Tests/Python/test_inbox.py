@@ -347,3 +347,57 @@ def test_two_tabs_transfer_and_supervisor_view(hub):
             await agent.close()
 
     run(scenario())
+
+
+def test_rest_lists_page_by_key_and_agents_list_only_their_customers(hub):
+    # Three conversations of one customer, one after the other.
+    conversations = []
+    for number in range(3):
+        answer = hub.customer_message("page-1", f"question {number}", f"page-1-{number}")
+        conversations.append(answer["conversationId"])
+        status, _ = hub.request("POST", f"/v1/conversations/{answer['conversationId']}/close")
+        assert status == 200
+    customer = answer["customerId"]
+    assert len(set(conversations)) == 3
+
+    # Followed one item at a time, the pages give each conversation once, newest first, then end.
+    seen, after = [], None
+    for _ in range(10):
+        path = f"/v1/customers/{customer}/conversations?limit=1" + (f"&after={after}" if after else "")
+        status, page = hub.request("GET", path)
+        assert status == 200, page
+        seen += [item["id"] for item in page["items"]]
+        after = page.get("next")
+        if after is None:
+            break
+    assert seen == list(reversed(conversations))
+    status, answer = hub.request("GET", f"/v1/customers/{customer}/conversations?after=not-a-cursor")
+    assert status == 422 and "after" in answer["error"]["message"]
+
+    # The customer list, two at a time: everyone once for an admin.
+    listed, after = [], None
+    for _ in range(1000):
+        status, page = hub.request("GET", "/v1/customers?limit=2" + (f"&after={after}" if after else ""))
+        assert status == 200, page
+        listed += [item["id"] for item in page["items"]]
+        after = page.get("next")
+        if after is None:
+            break
+    assert len(listed) == len(set(listed)) and customer in listed
+    assert listed == sorted(listed)
+
+    # Carol serves billing only: the support customer is not in her list, and every customer
+    # that is opens for her.
+    carol = hub.login("carol")
+    status, page = hub.request("GET", "/v1/customers?limit=1000", token=carol)
+    assert status == 200
+    assert customer not in [item["id"] for item in page["items"]]
+    for item in page["items"]:
+        assert hub.request("GET", f"/v1/customers/{item['id']}", token=carol)[0] == 200
+    # ...and once it waits in billing, it is.
+    waiting = hub.customer_message("page-1", "anyone in billing?", "page-1-3")["conversationId"]
+    status, answer = hub.request("POST", f"/v1/conversations/{waiting}/transfer", {"queue": "billing"})
+    assert status == 200, answer
+    status, page = hub.request("GET", "/v1/customers?limit=1000", token=carol)
+    assert customer in [item["id"] for item in page["items"]]
+    assert hub.request("GET", f"/v1/customers/{customer}", token=carol)[0] == 200

@@ -53,11 +53,24 @@ enum ResourceRoutes {
             return JSONResponse.make(.created, try await inbox.customerProfile(customer.id, for: viewer, via: "rest"))
         }
         api.get("customers") { request, context in
+            let viewer = try context.requireViewer()
+            let kindText = request.uri.queryParameters["handleKind"]
+            let address = request.uri.queryParameters["address"]
+            guard kindText != nil || address != nil else {
+                // The list: everyone for supervisors and admins, an agent's own customers for an
+                // agent. Records only: the handles (and their audit) come with each profile.
+                let limit = try limitParameter(request)
+                let after = request.uri.queryParameters["after"].map { Customer.ID(String($0)) }
+                let customers = try await engine.store.customers(
+                    after: after, servedBy: viewer.seesAll ? nil : viewer.agentID ?? Agent.ID(""), queues: viewer.seesAll ? [] : viewer.queues,
+                    limit: limit)
+                return page(customers, limit: limit, for: viewer) { $0.id.rawValue }
+            }
             // Looking a customer up by a raw address is for those who see contacts in clear.
-            let viewer = try requireSupervisor(context)
-            guard let kindText = request.uri.queryParameters["handleKind"], let kind = HandleKind(rawValue: String(kindText)),
-                let address = request.uri.queryParameters["address"]
-            else { throw APIError.invalid("look customers up with ?handleKind=<phone|email|...>&address=<address>") }
+            guard viewer.seesAll else { throw APIError(.forbidden, code: "forbidden", message: "only supervisors and admins look customers up by address") }
+            guard let kindText, let kind = HandleKind(rawValue: String(kindText)), let address else {
+                throw APIError.invalid("look customers up with ?handleKind=<phone|email|...>&address=<address>")
+            }
             let input = IdentityService.HandleInput(
                 kind: kind, address: String(address), channelAccountID: request.uri.queryParameters["channelAccountId"].map(String.init))
             guard let customer = try await engine.identity.customer(for: input) else {
@@ -119,15 +132,16 @@ enum ResourceRoutes {
             let id = Customer.ID(try context.parameters.require("id"))
             _ = try await inbox.customer(id, for: viewer)
             let limit = try limitParameter(request)
-            let conversations = try await engine.store.conversations(of: id, limit: limit).map { InboxPresenter.view($0, for: viewer) }
-            return JSONResponse.make(.ok, Page(items: conversations, next: nil))
+            let conversations = try await engine.store.conversations(of: id, after: try cursorParameter(request), limit: limit)
+            return page(conversations, limit: limit, for: viewer) { PageCursors.conversation($0).description }
         }
-        api.get("customers/:id/tickets") { _, context in
+        api.get("customers/:id/tickets") { request, context in
             let viewer = try context.requireViewer()
             let id = Customer.ID(try context.parameters.require("id"))
             _ = try await inbox.customer(id, for: viewer)
-            let tickets = try await engine.store.tickets(of: id).map { InboxPresenter.view($0, for: viewer) }
-            return JSONResponse.make(.ok, Page(items: tickets, next: nil))
+            let limit = try limitParameter(request)
+            let tickets = try await engine.store.tickets(of: id, after: try cursorParameter(request), limit: limit)
+            return page(tickets, limit: limit, for: viewer) { PageCursors.ticket($0).description }
         }
         api.get("customers/:id/timeline") { request, context in
             let viewer = try context.requireViewer()
@@ -151,8 +165,8 @@ enum ResourceRoutes {
             guard agent == viewer.agentID || viewer.seesAll else {
                 throw APIError(.forbidden, code: "forbidden", message: "only supervisors list other agents' conversations")
             }
-            let conversations = try await engine.store.activeConversations(of: agent, limit: limit).map { InboxPresenter.view($0, for: viewer) }
-            return JSONResponse.make(.ok, Page(items: conversations, next: nil))
+            let conversations = try await engine.store.activeConversations(of: agent, after: try cursorParameter(request), limit: limit)
+            return page(conversations, limit: limit, for: viewer) { PageCursors.activeConversation($0).description }
         }
         api.get("conversations/:id") { request, context in
             let viewer = try context.requireViewer()
@@ -249,6 +263,20 @@ enum ResourceRoutes {
         let viewer = try context.requireViewer()
         guard viewer.seesAll else { throw APIError(.forbidden, code: "forbidden", message: "this needs a supervisor or an admin") }
         return viewer
+    }
+
+    /// A page of records as the viewer sees them; a full page names where the next one begins
+    /// (the last page may be found empty: a page that happens to end the list cannot know it).
+    static func page<Item: Encodable>(_ items: [Item], limit: Int, for viewer: Viewer, next: (Item) -> String) -> Response {
+        JSONResponse.make(
+            .ok, Page(items: items.map { InboxPresenter.view($0, for: viewer) }, next: items.count == limit ? items.last.map(next) : nil))
+    }
+
+    /// The `after` of a list paged by `PageCursor` (the `next` of the page before).
+    static func cursorParameter(_ request: Request) throws -> PageCursor? {
+        guard let text = request.uri.queryParameters["after"] else { return nil }
+        guard let cursor = PageCursor(text) else { throw APIError.invalid("after must be the next of the page before") }
+        return cursor
     }
 
     static func limitParameter(_ request: Request) throws -> Int {

@@ -43,6 +43,10 @@ public protocol IngestStore: Sendable {
 /// Customers, their handles, merges.
 public protocol IdentityStore: Sendable {
     func customer(_ id: Customer.ID) async throws -> Customer?
+    /// Customers in id order after `after`, at most `limit`; merged-away customers left out. With
+    /// `servedBy`, only those some conversation of whose is or was assigned to that agent or is in
+    /// one of `queues` (what an agent may open).
+    func customers(after: Customer.ID?, servedBy agentID: Agent.ID?, queues: [String], limit: Int) async throws -> [Customer]
     /// The handles of a customer, oldest first.
     func handles(of customerID: Customer.ID) async throws -> [Handle]
     /// The handle with this normalized key.
@@ -70,8 +74,9 @@ public protocol IdentityStore: Sendable {
 /// Conversations, messages, and outbound messages entering the outbox.
 public protocol ConversationStore: Sendable {
     func conversation(_ id: Conversation.ID) async throws -> Conversation?
-    /// A customer's conversations, newest first.
-    func conversations(of customerID: Customer.ID, limit: Int) async throws -> [Conversation]
+    /// A customer's conversations, newest first (by creation), after `cursor` (see
+    /// `PageCursors.conversation`), at most `limit`.
+    func conversations(of customerID: Customer.ID, after cursor: PageCursor?, limit: Int) async throws -> [Conversation]
     func message(_ id: Message.ID) async throws -> Message?
     /// Messages of a conversation in order, after the message `after` (exclusive), at most `limit`.
     func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message]
@@ -107,8 +112,8 @@ public protocol TicketStore: Sendable {
     func createTicket(_ draft: TicketDraft, at date: Date, actor: Actor) async throws -> Ticket
     func ticket(_ id: Ticket.ID) async throws -> Ticket?
     func ticket(number: TicketNumber) async throws -> Ticket?
-    /// A customer's tickets, newest first.
-    func tickets(of customerID: Customer.ID) async throws -> [Ticket]
+    /// A customer's tickets, newest first (by number), after `cursor` (see `PageCursors.ticket`), at most `limit`.
+    func tickets(of customerID: Customer.ID, after cursor: PageCursor?, limit: Int) async throws -> [Ticket]
     func updateTicket(_ id: Ticket.ID, _ change: TicketChange, at date: Date, actor: Actor) async throws -> Ticket
     /// Links a conversation to a ticket (no-op when already linked).
     func linkConversation(_ conversationID: Conversation.ID, toTicket ticketID: Ticket.ID, at date: Date, actor: Actor)
@@ -141,4 +146,34 @@ public protocol RoutingStore: Sendable {
     /// change with a `conversation.updated` event when it changes anything.
     /// - Throws: `notFound` for an unknown conversation; then nothing is recorded.
     func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws
+}
+
+extension ConversationStore {
+    /// A customer's newest conversations.
+    public func conversations(of customerID: Customer.ID, limit: Int) async throws -> [Conversation] {
+        try await conversations(of: customerID, after: nil, limit: limit)
+    }
+}
+
+extension TicketStore {
+    /// A customer's newest tickets.
+    public func tickets(of customerID: Customer.ID, limit: Int = 1_000) async throws -> [Ticket] {
+        try await tickets(of: customerID, after: nil, limit: limit)
+    }
+}
+
+/// Where the page after an item begins, for the lists above.
+public enum PageCursors {
+    public static func conversation(_ conversation: Conversation) -> PageCursor {
+        PageCursor(key: conversation.createdAt.millisecondsSince1970, id: conversation.id.rawValue)
+    }
+
+    public static func ticket(_ ticket: Ticket) -> PageCursor {
+        PageCursor(key: Int64(ticket.number.rawValue), id: ticket.id.rawValue)
+    }
+
+    /// An agent's conversations in hand are ordered by their last activity.
+    public static func activeConversation(_ conversation: Conversation) -> PageCursor {
+        PageCursor(key: (conversation.lastMessageAt ?? conversation.updatedAt).millisecondsSince1970, id: conversation.id.rawValue)
+    }
 }

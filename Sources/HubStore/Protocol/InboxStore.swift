@@ -21,8 +21,9 @@ public protocol AuthStore: Sendable {
 /// What the inbox reads and records beyond the other stores: who served whom, a customer's
 /// recent history, and events that change no record (audit, dispositions).
 public protocol InboxStore: Sendable {
-    /// Conversations assigned to the agent now and not closed, most recent activity first.
-    func activeConversations(of agentID: Agent.ID, limit: Int) async throws -> [Conversation]
+    /// Conversations assigned to the agent now and not closed, most recent activity first, after
+    /// `cursor` (see `PageCursors.activeConversation`), at most `limit`.
+    func activeConversations(of agentID: Agent.ID, after cursor: PageCursor?, limit: Int) async throws -> [Conversation]
     /// Whether the conversation is, or ever was, assigned to the agent.
     func wasAssigned(_ conversationID: Conversation.ID, to agentID: Agent.ID) async throws -> Bool
     /// Whether some conversation of the customer is or was assigned to the agent, or belongs to
@@ -34,4 +35,11 @@ public protocol InboxStore: Sendable {
     /// sequence number.
     @discardableResult
     func recordEvent(_ kind: EventKind, refs: EventRefs, payload: JSONValue, at date: Date, actor: Actor) async throws -> Int64
+}
+
+extension InboxStore {
+    /// The agent's newest conversations in hand.
+    public func activeConversations(of agentID: Agent.ID, limit: Int) async throws -> [Conversation] {
+        try await activeConversations(of: agentID, after: nil, limit: limit)
+    }
 }

@@ -7,12 +7,16 @@ extension SQLiteStore {
         try await read { db in try SQLiteWrites.conversation(id, db, json: JSONColumns()) }
     }
 
-    public func conversations(of customerID: Customer.ID, limit: Int) async throws -> [Conversation] {
+    public func conversations(of customerID: Customer.ID, after cursor: PageCursor?, limit: Int) async throws -> [Conversation] {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM conversation WHERE customerID = ? ORDER BY createdAt DESC, id DESC LIMIT ?",
-                arguments: [customerID.rawValue, limit]
+                db,
+                sql: """
+                    SELECT * FROM conversation WHERE customerID = ? AND (createdAt, id) < (?, ?)
+                    ORDER BY createdAt DESC, id DESC LIMIT ?
+                    """,
+                arguments: [customerID.rawValue, cursor?.key ?? Int64.max, cursor?.id ?? "", limit]
             ).map { try SQLiteRows.conversation($0, json: json) }
         }
     }

@@ -7,6 +7,33 @@ extension SQLiteStore {
         try await read { db in try SQLiteWrites.customer(id, db, json: JSONColumns()) }
     }
 
+    public func customers(after: Customer.ID?, servedBy agentID: Agent.ID?, queues: [String], limit: Int) async throws -> [Customer] {
+        try await read { db in
+            let json = JSONColumns()
+            guard let agentID else {
+                return try Row.fetchAll(
+                    db, sql: "SELECT * FROM customer WHERE id > ? AND mergedInto IS NULL ORDER BY id LIMIT ?",
+                    arguments: [after?.rawValue ?? "", limit]
+                ).map { try SQLiteRows.customer($0, json: json) }
+            }
+            // The same rule as `hasServed`: assigned now or before, or waiting in one of the queues.
+            let marks = Array(repeating: "?", count: queues.count).joined(separator: ",")
+            let inQueues = queues.isEmpty ? "" : " UNION SELECT customerID FROM conversation WHERE queueID IN (\(marks))"
+            var arguments: [any DatabaseValueConvertible] = [after?.rawValue ?? "", agentID.rawValue]
+            arguments += queues as [any DatabaseValueConvertible]
+            arguments.append(limit)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM customer WHERE id > ? AND mergedInto IS NULL AND id IN (
+                        SELECT c.customerID FROM conversation_agent ca JOIN conversation c ON c.id = ca.conversationID WHERE ca.agentID = ?\(inQueues))
+                    ORDER BY id LIMIT ?
+                    """,
+                arguments: StatementArguments(arguments)
+            ).map { try SQLiteRows.customer($0, json: json) }
+        }
+    }
+
     public func handles(of customerID: Customer.ID) async throws -> [Handle] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM handle WHERE customerID = ? ORDER BY createdAt, id", arguments: [customerID.rawValue])

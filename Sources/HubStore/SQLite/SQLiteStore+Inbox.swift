@@ -93,16 +93,17 @@ extension SQLiteStore {
 
     // MARK: The inbox
 
-    public func activeConversations(of agentID: Agent.ID, limit: Int) async throws -> [Conversation] {
+    public func activeConversations(of agentID: Agent.ID, after cursor: PageCursor?, limit: Int) async throws -> [Conversation] {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM conversation WHERE assigneeID = ? AND status != 'closed'
+                    AND (-COALESCE(lastMessageAt, updatedAt), id) > (?, ?)
                     ORDER BY COALESCE(lastMessageAt, updatedAt) DESC, id LIMIT ?
                     """,
-                arguments: [agentID.rawValue, limit]
+                arguments: [agentID.rawValue, cursor.map { -$0.key } ?? Int64.min, cursor?.id ?? "", limit]
             ).map { try SQLiteRows.conversation($0, json: json) }
         }
     }

@@ -57,10 +57,12 @@ extension SQLiteStore {
         try await read { db in try Self.ticket(where: "number = ?", [number.rawValue], db) }
     }
 
-    public func tickets(of customerID: Customer.ID) async throws -> [Ticket] {
+    public func tickets(of customerID: Customer.ID, after cursor: PageCursor?, limit: Int) async throws -> [Ticket] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM ticket WHERE customerID = ? ORDER BY number DESC", arguments: [customerID.rawValue])
-                .map { row in try SQLiteRows.ticket(row, conversationIDs: try Self.linkedConversations(row["id"], db)) }
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM ticket WHERE customerID = ? AND number < ? ORDER BY number DESC LIMIT ?",
+                arguments: [customerID.rawValue, cursor?.key ?? Int64.max, limit]
+            ).map { row in try SQLiteRows.ticket(row, conversationIDs: try Self.linkedConversations(row["id"], db)) }
         }
     }
 
