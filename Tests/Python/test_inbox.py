@@ -401,3 +401,18 @@ def test_rest_lists_page_by_key_and_agents_list_only_their_customers(hub):
     status, page = hub.request("GET", "/v1/customers?limit=1000", token=carol)
     assert customer in [item["id"] for item in page["items"]]
     assert hub.request("GET", f"/v1/customers/{customer}", token=carol)[0] == 200
+
+
+def test_agents_and_queues_live_page_by_id(hub):
+    for path, expected in (("/v1/routing/agents", ["alice", "bo", "carol"]), ("/v1/routing/queues", ["billing", "support"])):
+        ids, after = [], None
+        for _ in range(10):
+            status, page = hub.request("GET", f"{path}?limit=1" + (f"&after={after}" if after else ""))
+            assert status == 200, page
+            ids += [item["id"] for item in page["items"]]
+            after = page.get("next")
+            if after is None:
+                break
+        assert ids == expected, path
+    status, answer = hub.request("GET", "/v1/routing/agents?limit=0")
+    assert status == 422

@@ -38,9 +38,9 @@ enum RoutingRoutes {
         let routing = engine.routing
         let inbox = engine.inbox
 
-        api.get("routing/queues") { _, context in
+        api.get("routing/queues") { request, context in
             _ = try context.requireViewer()
-            return JSONResponse.make(.ok, JSONValue.object(["items": .array(await routing.queues().map(RoutingJSON.queue))]))
+            return try idPage(await routing.queues(), id: \.id, request: request, json: RoutingJSON.queue)
         }
         api.get("routing/queues/:id") { _, context in
             _ = try context.requireViewer()
@@ -48,9 +48,9 @@ enum RoutingRoutes {
             guard let queue = await routing.queue(id) else { throw APIError.notFound("no queue \(id)") }
             return JSONResponse.make(.ok, RoutingJSON.queue(queue))
         }
-        api.get("routing/agents") { _, context in
+        api.get("routing/agents") { request, context in
             _ = try ResourceRoutes.requireSupervisor(context)
-            return JSONResponse.make(.ok, JSONValue.object(["items": .array(await routing.agents().map(RoutingJSON.agent))]))
+            return try idPage(await routing.agents(), id: \.id, request: request, json: RoutingJSON.agent)
         }
         api.get("agents/:id/routing") { _, context in
             let viewer = try context.requireViewer()
@@ -130,6 +130,16 @@ enum RoutingRoutes {
             }
             return JSONResponse.make(.ok, RoutingJSON.task(task, lastOffer: await routing.lastOffer(of: id)))
         }
+    }
+
+    /// A page of the router's live records in id order: `after` an id, at most `limit`.
+    static func idPage<Item>(_ all: [Item], id: (Item) -> String, request: Request, json: (Item) -> JSONValue) throws -> Response {
+        let limit = try ResourceRoutes.limitParameter(request)
+        let after = request.uri.queryParameters["after"].map(String.init) ?? ""
+        let page = all.filter { id($0) > after }.sorted { id($0) < id($1) }.prefix(limit)
+        var body: [String: JSONValue] = ["items": .array(page.map(json))]
+        if page.count == limit, let last = page.last { body["next"] = .string(id(last)) }
+        return JSONResponse.make(.ok, JSONValue.object(body))
     }
 
     static func presence(_ text: String, reason: String?) throws -> Presence {
