@@ -24,7 +24,12 @@ SIGNING = "whsec-e2e"
 INBOUND = "inbound-e2e"
 
 RULES = """
+router:
+  rejectDelay: 1s
+  noAnswerDelay: 1s
 queues:
+  - id: quick
+    offerTimeout: { default: 2s }
   - id: support
     offerTimeout: { default: 60s }
     wrapUp: { default: 10m }
@@ -40,6 +45,9 @@ agents:
   - id: carol
     name: Carol Smith
     queues: [billing]
+  - id: dana
+    name: Dana Li
+    queues: [quick]
 """
 
 
@@ -90,6 +98,12 @@ queue: support
 secrets: {{ signingSecret: E2E_SIGNING, inboundToken: E2E_INBOUND }}
 options: {{ outboundURL: "http://127.0.0.1:{provider.port}/replies" }}
 delivery: {{ maxAttempts: 3, initialBackoff: 100ms, maxBackoff: 200ms }}
+""")
+        with open(os.path.join(directory, "channels", "api-quick.yaml"), "w") as f:
+            f.write("""kind: api
+id: api-quick
+queue: quick
+secrets: { signingSecret: E2E_SIGNING }
 """)
         with open(os.path.join(directory, "channels", "sms-bridge.yaml"), "w") as f:
             f.write("""kind: api

@@ -316,7 +316,7 @@ def test_two_tabs_transfer_and_supervisor_view(hub):
         # The supervisor sees bo's offer and assignment live, and the queues and agents on request.
         await alice.wait_for(lambda f: f.get("kind") == "routing.assigned" and f["refs"]["conversationId"] == conversation)
         snapshot = await alice.call({"type": "supervisor.snapshot"})
-        assert {queue["id"] for queue in snapshot["queues"]} == {"support", "billing"}
+        assert {queue["id"] for queue in snapshot["queues"]} == {"support", "billing", "quick"}
         bo_state = [agent for agent in snapshot["agents"] if agent["id"] == "bo"][0]
         assert conversation in bo_state["assigned"]
         # Monitoring: the conversation's messages reach her too.
@@ -404,7 +404,7 @@ def test_rest_lists_page_by_key_and_agents_list_only_their_customers(hub):
 
 
 def test_agents_and_queues_live_page_by_id(hub):
-    for path, expected in (("/v1/routing/agents", ["alice", "bo", "carol"]), ("/v1/routing/queues", ["billing", "support"])):
+    for path, expected in (("/v1/routing/agents", ["alice", "bo", "carol", "dana"]), ("/v1/routing/queues", ["billing", "quick", "support"])):
         ids, after = [], None
         for _ in range(10):
             status, page = hub.request("GET", f"{path}?limit=1" + (f"&after={after}" if after else ""))
@@ -416,3 +416,29 @@ def test_agents_and_queues_live_page_by_id(hub):
         assert ids == expected, path
     status, answer = hub.request("GET", "/v1/routing/agents?limit=0")
     assert status == 422
+
+
+def test_an_offer_left_unanswered_expires_and_a_declined_one_ends_on_the_agents_screen(hub):
+    async def scenario():
+        dana = Agent(hub, hub.login("dana"))
+        await dana.connect()
+        await dana.call({"type": "presence.set", "presence": "available"})
+        # Unanswered: the queue's offer timeout is 2 s.
+        hub.customer_message("quick-1", "hello?", "quick-1", account="api-quick")
+        first = await dana.wait_for(kind("offer.created"))
+        assert first["data"]["expiresAt"]
+        ended = await dana.wait_for(lambda f: f.get("kind") == "offer.ended" and f["data"]["offerId"] == first["data"]["offerId"])
+        assert ended["data"]["reason"] == "expired", ended
+        late = await dana.call({"type": "offer.accept", "offerId": first["data"]["offerId"]})
+        assert late["type"] == "error", late
+        # Declined: once her no-answer delay has passed she is offered again (the next customer
+        # is waiting too); she declines.
+        hub.customer_message("quick-2", "anyone?", "quick-2", account="api-quick")
+        again = await dana.wait_for(lambda f: f.get("kind") == "offer.created" and f["data"]["offerId"] != first["data"]["offerId"])
+        answer = await dana.call({"type": "offer.reject", "offerId": again["data"]["offerId"]})
+        assert answer["type"] == "ack", answer
+        declined = await dana.wait_for(lambda f: f.get("kind") == "offer.ended" and f["data"]["offerId"] == again["data"]["offerId"])
+        assert declined["data"]["reason"] == "declined", declined
+        await dana.close()
+
+    run(scenario())
