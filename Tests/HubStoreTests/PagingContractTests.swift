@@ -87,6 +87,13 @@ struct PagingContractTests {
             _ = try await store.updateConversation(sixth.id, ConversationChange(queueID: .some("billing")), at: Fixture.date(11), actor: .system)
             #expect(try await store.customers(after: nil, servedBy: "bo", queues: ["billing"], limit: 100).count == 6)
             #expect(try await store.customers(after: nil, servedBy: "bo", queues: [], limit: 100).count == 5)
+            // The list and the check that guards opening a customer apply one rule.
+            for queues in [[], ["billing"], ["support"]] {
+                let listed = Set(try await store.customers(after: nil, servedBy: "bo", queues: queues, limit: 100).map(\.id))
+                for customer in customers {
+                    #expect(try await store.hasServed(customer, agent: "bo", queues: queues) == listed.contains(customer), "\(customer) \(queues)")
+                }
+            }
         }
     }
 }

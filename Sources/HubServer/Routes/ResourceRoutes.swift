@@ -61,9 +61,14 @@ enum ResourceRoutes {
                 // agent. Records only: the handles (and their audit) come with each profile.
                 let limit = try limitParameter(request)
                 let after = request.uri.queryParameters["after"].map { Customer.ID(String($0)) }
-                let customers = try await engine.store.customers(
-                    after: after, servedBy: viewer.seesAll ? nil : viewer.agentID ?? Agent.ID(""), queues: viewer.seesAll ? [] : viewer.queues,
-                    limit: limit)
+                let customers: [Customer]
+                if viewer.seesAll {
+                    customers = try await engine.store.customers(after: after, servedBy: nil, queues: [], limit: limit)
+                } else if let agent = viewer.agentID {
+                    customers = try await engine.store.customers(after: after, servedBy: agent, queues: viewer.queues, limit: limit)
+                } else {
+                    customers = []
+                }
                 return page(customers, limit: limit, for: viewer) { $0.id.rawValue }
             }
             // Looking a customer up by a raw address is for those who see contacts in clear.
