@@ -8,15 +8,18 @@ import Logging
 /// for a configured account.
 public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
-    public static let schemas: [ChannelKindSchema] = [APIChannelOptions.schema]
+    public static let schemas: [ChannelKindSchema] = [APIChannelOptions.schema, TwilioSMSOptions.schema]
 
     /// The adapter for one account.
-    public static func adapter(for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger) -> (any ChannelAdapter)? {
+    public static func adapter(
+        for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, rejections: WebhookRejections = WebhookRejections()
+    ) -> (any ChannelAdapter)? {
         var logger = logger
         logger[metadataKey: "component"] = "channel"
         switch account.kind {
-        case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger)
-        case .voice, .sms, .email, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat: return nil
+        case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .sms: return TwilioSMSAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .voice, .email, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat: return nil
         }
     }
 }

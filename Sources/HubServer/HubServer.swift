@@ -20,6 +20,8 @@ public struct HubServer: Sendable {
     public let hubConfiguration: HubConfiguration
     public let engine: Engine
     public let readiness = Readiness()
+    /// Webhook requests refused, per channel account and reason.
+    public let rejections: WebhookRejections
     let store: SQLiteStore
     let logger: Logger
 
@@ -41,7 +43,9 @@ public struct HubServer: Sendable {
         store = try SQLiteStore(configuration: .init(path: configuration.databasePath, durability: configuration.durability))
         try await store.migrate()
         let changed = try await store.syncAgents(hubConfiguration.routing.agents.map(\.agent), at: Date().truncatedToMilliseconds)
-        let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger) }
+        let rejections = WebhookRejections()
+        self.rejections = rejections
+        let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger, rejections: rejections) }
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         engine = Engine(
             store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox,
@@ -65,10 +69,11 @@ public struct HubServer: Sendable {
         router.add(middleware: ErrorMiddleware(logger: logger))
         HealthRoutes.add(to: router, engine: engine, readiness: readiness)
         StaticRoutes.add(to: router, logger: logger)
-        WebhookRoutes.add(to: router, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
+        WebhookRoutes.add(to: router, engine: engine, rejections: rejections, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         let api = router.group("v1").add(middleware: AuthMiddleware(adminToken: configuration.adminToken, auth: engine.auth))
         AuthRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         ResourceRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        ChannelRoutes.add(to: api, engine: engine, rejections: rejections)
         RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         AgentSocketRoutes.add(to: api, engine: engine, configuration: AgentSocket.Configuration(), logger: logger.component("inbox"))
         return router

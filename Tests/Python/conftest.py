@@ -87,8 +87,16 @@ class Provider:
         self.server.shutdown()
 
 
+def free_port():
+    """A loopback port nobody listens on now (for a hub whose public URL must be known up front)."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Hub:
-    def __init__(self, directory, provider):
+    def __init__(self, directory, provider, extra_channels=None, port=0, environment=None):
         os.makedirs(os.path.join(directory, "channels"))
         os.makedirs(os.path.join(directory, "routing-rules"))
         with open(os.path.join(directory, "channels", "api-demo.yaml"), "w") as f:
@@ -112,14 +120,17 @@ queue: support
 defaultRegion: CN
 secrets: { signingSecret: E2E_SIGNING }
 """)
+        for name, text in (extra_channels or {}).items():
+            with open(os.path.join(directory, "channels", name + ".yaml"), "w") as f:
+                f.write(text)
         with open(os.path.join(directory, "routing-rules", "rules.yaml"), "w") as f:
             f.write(RULES)
         env = dict(os.environ, HUB_ADMIN_TOKEN=ADMIN, E2E_SIGNING=SIGNING, E2E_INBOUND=INBOUND, HUB_BCRYPT_COST="4",
-                   HUB_LOG_LEVEL="info")
+                   HUB_LOG_LEVEL="info", **(environment or {}))
         self.log_path = os.path.join(directory, "hub.log")
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [HUB, "serve", "--http", "127.0.0.1:0", "--data", os.path.join(directory, "data"),
+            [HUB, "serve", "--http", f"127.0.0.1:{port}", "--data", os.path.join(directory, "data"),
              "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
              "--durability", "normal"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -136,7 +147,7 @@ secrets: { signingSecret: E2E_SIGNING }
         assert self.base, "the hub did not start listening"
         self.ws_base = self.base.replace("http://", "ws://")
 
-    def request(self, method, path, body=None, token=ADMIN, headers=None):
+    def request(self, method, path, body=None, token=ADMIN, headers=None, raw=False):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         all_headers = {"Content-Type": "application/json"} if data is not None else {}
         if token:
@@ -145,11 +156,11 @@ secrets: { signingSecret: E2E_SIGNING }
         request = urllib.request.Request(self.base + path, data=data, headers=all_headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
+                content = response.read()
+                return response.status, content if raw else (json.loads(content) if content else None)
         except urllib.error.HTTPError as error:
-            raw = error.read()
-            return error.code, json.loads(raw) if raw else None
+            content = error.read()
+            return error.code, json.loads(content) if content else None
 
     def customer_message(self, user, text, message_id, account="api-demo", kind=None):
         sender = {"id": user}
@@ -186,12 +197,20 @@ def provider():
 
 @pytest.fixture(scope="module")
 def hub(provider):
+    yield from running_hub(provider)
+
+
+def running_hub(provider, **options):
+    """Starts a hub in a fresh directory, yields it, and stops and removes it (keeping its log
+    when E2E_ARTIFACTS names a directory)."""
     directory = tempfile.mkdtemp(prefix="hub-e2e-")
-    running = Hub(directory, provider)
-    yield running
-    running.stop()
-    artifacts = os.environ.get("E2E_ARTIFACTS")
-    if artifacts:
-        os.makedirs(artifacts, exist_ok=True)
-        shutil.copy(running.log_path, os.path.join(artifacts, "hub-%d.log" % running.process.pid))
-    shutil.rmtree(directory, ignore_errors=True)
+    running = Hub(directory, provider, **options)
+    try:
+        yield running
+    finally:
+        running.stop()
+        artifacts = os.environ.get("E2E_ARTIFACTS")
+        if artifacts:
+            os.makedirs(artifacts, exist_ok=True)
+            shutil.copy(running.log_path, os.path.join(artifacts, "hub-%d.log" % running.process.pid))
+        shutil.rmtree(directory, ignore_errors=True)

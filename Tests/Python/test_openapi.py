@@ -25,6 +25,7 @@ def registered_routes():
         for route in re.findall(r'\("(\w[\w/.-]*)", "\w+", "[\w.]+", "[^"]+"\)', text):
             routes.add(("GET", "/" + route))
     routes.add(("POST", "/webhooks/{account}"))
+    routes.add(("POST", "/webhooks/{account}/{action}"))
     return routes
 
 

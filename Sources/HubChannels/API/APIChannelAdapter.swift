@@ -15,16 +15,21 @@ public struct APIChannelAdapter: ChannelAdapter {
     let httpClient: HTTPClient
     let logger: Logger
     let now: @Sendable () -> Date
+    let rejections: WebhookRejections
 
     public var accountID: String { account.id }
     public var kind: ChannelKind { .api }
 
-    public init(account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, rejections: WebhookRejections = WebhookRejections(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.account = account
         self.options = account.options as? APIChannelOptions ?? APIChannelOptions()
         self.httpClient = httpClient
         self.logger = logger
         self.now = now
+        self.rejections = rejections
     }
 
     // MARK: Inbound
@@ -112,18 +117,11 @@ public struct APIChannelAdapter: ChannelAdapter {
     }
 
     private func reject(_ status: Int, _ code: String, _ message: String, _ request: WebhookRequest) -> WebhookResponse {
-        logger.warning(
-            "webhook rejected",
-            metadata: ["account": "\(account.id)", "status": "\(status)", "code": "\(code)", "reason": "\(message)"])
-        return .error(status, code: code, message: message)
+        WebhookRefusal(accountID: account.id, logger: logger, rejections: rejections)(status, code, message)
     }
 
     private func reject(_ error: IngestError, _ request: WebhookRequest) -> WebhookResponse {
-        switch error.code {
-        case .invalidEvent: reject(422, "invalid_message", error.message, request)
-        case .unknownAccount: reject(404, "unknown_channel_account", error.message, request)
-        case .unavailable: reject(503, "unavailable", "the message was not stored, try again: \(error.message)", request)
-        }
+        WebhookRefusal(accountID: account.id, logger: logger, rejections: rejections)(error, invalidStatus: 422)
     }
 
     // MARK: Outbound

@@ -6,7 +6,7 @@ public enum WebhookSignature {
     /// `sha256=` followed by the lower-case hex HMAC-SHA256 of `body` under `secret`.
     public static func sha256(body: some DataProtocol, secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + code.hexString
     }
 
     /// Checks a `sha256=<hex>` header in constant time.

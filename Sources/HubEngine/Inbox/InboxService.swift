@@ -21,7 +21,7 @@ public struct InboxService: Sendable {
     /// Events of a customer shown in a timeline (history across channels).
     static let timelineKinds: Set<EventKind> = [
         .conversationCreated, .messageReceived, .messageQueued, .messageNoted, .messageStatusChanged, .callCreated, .callUpdated,
-        .ticketCreated, .ticketUpdated, .ticketLinked, .routingAssigned, .conversationDisposition,
+        .ticketCreated, .ticketUpdated, .ticketLinked, .routingAssigned, .conversationDisposition, .handleConsent,
     ]
 
     public init(

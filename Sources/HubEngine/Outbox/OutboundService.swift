@@ -66,6 +66,9 @@ public struct OutboundService: Sendable {
             guard handle.kind == account.kind.handleKind else {
                 throw StoreError.invalid("a \(handle.kind.rawValue) handle cannot be reached through \(account.kind.rawValue) account '\(account.id)'")
             }
+            if let limit = account.kind.maximumOutboundTextLength, let text = request.content.text, text.count > limit {
+                throw StoreError.invalid("a \(account.kind.rawValue) message holds at most \(limit) characters; this one has \(text.count)")
+            }
             if let optedOut = handle.optedOutAt {
                 throw StoreError.conflict("the customer opted out of messages on \(handle.key) at \(HubJSON.formatTimestamp(optedOut))")
             }

@@ -21,6 +21,21 @@ public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Codi
         }
     }
 
+    /// The longest text the provider accepts in one outbound message (in characters), where it
+    /// has a limit: SMS 1,600 (Twilio's Messages API, sent as up to ten concatenated segments),
+    /// WeChat 2,048, Messenger 2,000, Instagram 1,000, Telegram 4,096. A longer reply is refused
+    /// when the agent sends it, not after it failed at the provider.
+    public var maximumOutboundTextLength: Int? {
+        switch self {
+        case .sms: 1_600
+        case .wechat, .wecom: 2_048
+        case .messenger: 2_000
+        case .instagram: 1_000
+        case .telegram: 4_096
+        case .voice, .email, .webchat, .api: nil
+        }
+    }
+
     /// The kind of handle that identifies a customer on this channel. Voice and SMS share phone
     /// handles, so a customer who calls and later texts from one number is one customer.
     public var handleKind: HandleKind {

@@ -23,12 +23,15 @@ public struct InboundEvent: Sendable, Hashable {
     public var attributes: [String: String]
     /// Provider fields kept with the message.
     public var metadata: [String: JSONValue]
+    /// The customer opted out of (or back into) messages on this handle with this message (an
+    /// SMS "STOP" or "START"); recorded on the handle in the message's transaction.
+    public var consent: ConsentChange?
 
     public init(
         channelKind: ChannelKind, channelAccountID: String, sender: InboundSender, recipient: String? = nil,
         providerMessageID: String, occurredAt: Date? = nil, text: String?, attachments: [Attachment] = [],
         threadKey: String? = nil, subject: String? = nil, attributes: [String: String] = [:],
-        metadata: [String: JSONValue] = [:]
+        metadata: [String: JSONValue] = [:], consent: ConsentChange? = nil
     ) {
         self.channelKind = channelKind
         self.channelAccountID = channelAccountID
@@ -42,6 +45,19 @@ public struct InboundEvent: Sendable, Hashable {
         self.subject = subject
         self.attributes = attributes
         self.metadata = metadata
+        self.consent = consent
+    }
+}
+
+/// A customer's opt-out or opt-in on the handle they wrote from, with the keyword that said so.
+public struct ConsentChange: Sendable, Hashable, Codable {
+    public var optedOut: Bool
+    /// The keyword as the customer wrote it ("STOP", "退订", "START").
+    public var keyword: String
+
+    public init(optedOut: Bool, keyword: String) {
+        self.optedOut = optedOut
+        self.keyword = keyword
     }
 }
 
@@ -97,13 +113,21 @@ public struct DeliveryStatusUpdate: Sendable, Hashable {
     public var channelAccountID: String
     /// The provider's id of the outbound message, as returned when it was sent.
     public var providerMessageID: String
+    /// The hub's delivery, when the provider echoes it back (a status callback URL that names
+    /// it): the report then finds its message even before the provider's answer to the send
+    /// request has been recorded.
+    public var deliveryID: Delivery.ID?
     public var status: DeliveryStatus
     public var error: String?
     public var occurredAt: Date?
 
-    public init(channelAccountID: String, providerMessageID: String, status: DeliveryStatus, error: String? = nil, occurredAt: Date? = nil) {
+    public init(
+        channelAccountID: String, providerMessageID: String, deliveryID: Delivery.ID? = nil, status: DeliveryStatus, error: String? = nil,
+        occurredAt: Date? = nil
+    ) {
         self.channelAccountID = channelAccountID
         self.providerMessageID = providerMessageID
+        self.deliveryID = deliveryID
         self.status = status
         self.error = error
         self.occurredAt = occurredAt

@@ -72,6 +72,8 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let customerUnmerged = EventKind(rawValue: "customer.unmerged")
     public static let handleCreated = EventKind(rawValue: "handle.created")
     public static let handleLinked = EventKind(rawValue: "handle.linked")
+    /// A customer opted out of messages on a handle, or back in (payload `ConsentPayload`).
+    public static let handleConsent = EventKind(rawValue: "handle.consent")
     public static let conversationCreated = EventKind(rawValue: "conversation.created")
     public static let conversationUpdated = EventKind(rawValue: "conversation.updated")
     public static let messageReceived = EventKind(rawValue: "message.received")

@@ -1,4 +1,5 @@
 import HTTPTypes
+import HubChannels
 import HubConfig
 import HubEngine
 import HubModel
@@ -6,9 +7,12 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// `/webhooks/<channel account id>`: every provider's requests, handed to the account's adapter.
+/// `/webhooks/<channel account id>` (and one level below it, such as `/status`): every provider's
+/// requests, handed to the account's adapter. Refusals are logged and counted per account.
 enum WebhookRoutes {
-    static func add(to router: Router<HubRequestContext>, engine: Engine, maximumBodyBytes: Int, logger: Logger) {
+    static func add(
+        to router: Router<HubRequestContext>, engine: Engine, rejections: WebhookRejections, maximumBodyBytes: Int, logger: Logger
+    ) {
         let handler: @Sendable (Request, HubRequestContext) async throws -> Response = { request, context in
             var request = request
             let accountID = try context.parameters.require("account")
@@ -17,10 +21,18 @@ enum WebhookRoutes {
                 throw APIError(.notFound, code: "unknown_channel_account", message: "no channel account '\(accountID)'")
             }
             if let reason = account.inactiveReason {
+                rejections.count(account: accountID, reason: "channel_unavailable")
                 logger.warning("webhook for an inactive channel account", metadata: ["account": "\(accountID)", "reason": "\(reason)"])
                 throw APIError(.serviceUnavailable, code: "channel_unavailable", message: reason)
             }
-            let body = try await request.collectBody(limit: maximumBodyBytes)
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(limit: maximumBodyBytes)
+            } catch let error as APIError {
+                rejections.count(account: accountID, reason: error.code)
+                logger.warning("webhook rejected", metadata: ["account": "\(accountID)", "code": "\(error.code)", "reason": "\(error.message)"])
+                throw error
+            }
             let webhook = WebhookRequest(
                 method: request.method.rawValue, url: "http://\(request.head.authority ?? "localhost")\(request.uri.string)",
                 path: request.uri.path,
@@ -36,6 +48,7 @@ enum WebhookRoutes {
         }
         for method in [HTTPRequest.Method.get, .post, .put] {
             router.on("webhooks/:account", method: method, use: handler)
+            router.on("webhooks/:account/:action", method: method, use: handler)
         }
     }
 }

@@ -35,6 +35,26 @@ public struct CustomerUpdatedPayload: Sendable, Hashable, Codable {
     public var changes: [String]
 }
 
+/// Payload of `handle.consent`: a customer opted out of messages on a handle (SMS "STOP"), or
+/// back in ("START").
+public struct ConsentPayload: Sendable, Hashable, Codable {
+    public var handleID: Handle.ID
+    public var kind: HandleKind
+    public var optedOut: Bool
+    public var keyword: String
+    public var channelAccountID: String
+    public var messageID: Message.ID
+
+    private enum CodingKeys: String, CodingKey {
+        case handleID = "handleId"
+        case kind
+        case optedOut
+        case keyword
+        case channelAccountID = "channelAccountId"
+        case messageID = "messageId"
+    }
+}
+
 /// Payload of `message.status`.
 public struct MessageStatusPayload: Sendable, Hashable, Codable {
     public var messageID: Message.ID

@@ -152,9 +152,33 @@ extension SQLiteStore {
         try events.append(
             .messageReceived, at: at, actor: actor,
             refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id), payload: message)
+        if let consent = event.consent {
+            try Self.recordConsent(consent, handleID: handleID, kind: command.sender.kind, message: message, customerID: customerID, db, &events)
+        }
         return IngestReceipt(
             customerID: customerID, conversationID: conversationID, messageID: message.id, duplicate: false,
             customerCreated: customerCreated, conversationCreated: conversationCreated)
+    }
+
+    /// An opt-out or opt-in keyword: the handle's `optedOutAt` changes with the message that said
+    /// so, and an event records it. Repeating the current state changes nothing.
+    static func recordConsent(
+        _ consent: ConsentChange, handleID: Handle.ID, kind: HandleKind, message: Message, customerID: Customer.ID, _ db: Database,
+        _ events: inout EventWriter
+    ) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT optedOutAt FROM handle WHERE id = ?"), arguments: [handleID.rawValue])
+        else { return }
+        let optedOutAt: Int64? = row[0]
+        guard (optedOutAt != nil) != consent.optedOut else { return }
+        let at = message.createdAt
+        try db.cachedStatement(sql: "UPDATE handle SET optedOutAt = ? WHERE id = ?")
+            .execute(arguments: [consent.optedOut ? at.millisecondsSince1970 : nil, handleID.rawValue])
+        try events.append(
+            .handleConsent, at: at, actor: .channel(message.channelAccountID),
+            refs: EventRefs(customerID: customerID, conversationID: message.conversationID, messageID: message.id),
+            payload: ConsentPayload(
+                handleID: handleID, kind: kind, optedOut: consent.optedOut, keyword: consent.keyword,
+                channelAccountID: message.channelAccountID, messageID: message.id))
     }
 
     /// A customer's message changes its conversation: it reopens one waiting on the customer, moves
@@ -191,15 +215,28 @@ extension SQLiteStore {
 
     public func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool {
         try await write { db, events in
-            guard
-                let row = try Row.fetchOne(
+            // By the delivery the provider names (its callback URL carries it), else by the
+            // provider's message id.
+            let row: Row?
+            if let deliveryID = update.deliveryID {
+                row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT m.*, c.customerID AS customerID FROM outbox o JOIN message m ON m.id = o.messageID
+                            JOIN conversation c ON c.id = m.conversationID
+                            WHERE o.id = ? AND o.channelAccountID = ?
+                            """),
+                    arguments: [deliveryID.rawValue, update.channelAccountID])
+            } else {
+                row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
                             SELECT m.*, c.customerID AS customerID FROM message m JOIN conversation c ON c.id = m.conversationID
                             WHERE m.channelAccountID = ? AND m.direction = 'outbound' AND m.providerMessageID = ?
                             """),
                     arguments: [update.channelAccountID, update.providerMessageID])
-            else { return false }
+            }
+            guard let row else { return false }
             var message = try SQLiteRows.message(row, json: events.json)
             let current = message.deliveryStatus ?? .queued
             guard current.canAdvance(to: update.status) else { return true }
