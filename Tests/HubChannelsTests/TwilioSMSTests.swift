@@ -295,13 +295,8 @@ struct TwilioSMSAdapterTests {
     ])
     func failures(_ status: Int, body: String, retryable: Bool, reason: String) async throws {
         let provider = FakeProvider { _, _ in FakeProvider.Reply(status: status, headers: ["Retry-After": "7"], body: body) }
-        let failure = try await provider.serve { base -> DeliveryFailure? in
-            do throws(DeliveryFailure) {
-                _ = try await Self.adapter(apiBaseURL: base).deliver(Self.delivery())
-                return nil
-            } catch {
-                return error
-            }
+        let failure = try await provider.serve { base in
+            await deliveryFailure { () async throws(DeliveryFailure) in _ = try await Self.adapter(apiBaseURL: base).deliver(Self.delivery()) }
         }
         let error = try #require(failure)
         #expect(error.isRetryable == retryable)

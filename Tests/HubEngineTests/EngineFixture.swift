@@ -35,7 +35,7 @@ struct EngineFixture {
 
     init(
         accounts: [ChannelAccountConfig], configuration: EngineConfiguration = EngineConfiguration(), routing: RoutingRules = RoutingRules(),
-        directory existing: TemporaryDirectory? = nil
+        directory existing: TemporaryDirectory? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) async throws {
         directory = try existing ?? TemporaryDirectory("hub-engine")
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
@@ -43,7 +43,7 @@ struct EngineFixture {
         let adapters = accounts.compactMap { ChannelCatalog.adapter(for: $0, httpClient: .shared, logger: Self.quietLogger) }
         engine = Engine(
             store: store, channels: ChannelDirectory(accounts: accounts, adapters: adapters), configuration: configuration,
-            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), routing: routing,
+            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), routing: routing, now: now,
             logger: Self.quietLogger)
     }
 

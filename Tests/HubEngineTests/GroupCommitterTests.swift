@@ -21,6 +21,10 @@ final class CountingIngestStore: IngestStore {
     func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool {
         try await inner.applyDeliveryStatus(update, at: date)
     }
+
+    func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool {
+        try await inner.applyConsent(consent, handle: handle, channelAccountID: channelAccountID, at: date)
+    }
 }
 
 /// A store whose every transaction fails, as on a full disk.
@@ -30,6 +34,8 @@ struct FailingIngestStore: IngestStore {
     }
 
     func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool { false }
+
+    func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool { false }
 }
 
 @Suite("Group commit")

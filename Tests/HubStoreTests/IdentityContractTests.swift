@@ -72,6 +72,13 @@ struct IdentityContractTests {
             #expect(try await store.customer(mail.customerID)?.mergedInto == phone.customerID)
             #expect(try await store.conversation(mail.conversationID)?.customerID == phone.customerID)
             #expect(try await store.ticket(ticket.id)?.customerID == phone.customerID)
+            // One history: the merged customer's past events (which name its old id) are the survivor's too.
+            let history = try await store.events(customerID: phone.customerID, after: 0, limit: 1_000)
+            #expect(history.contains { $0.kind == .messageReceived && $0.refs.messageID == mail.messageID })
+            #expect(history.contains { $0.kind == .messageReceived && $0.refs.messageID == phone.messageID })
+            #expect(history.map(\.sequence) == history.map(\.sequence).sorted())
+            let recent = try await store.recentEvents(customerID: phone.customerID, before: nil, limit: 1_000)
+            #expect(recent.map(\.sequence) == history.map(\.sequence))
             // Identity now resolves to the survivor on every handle.
             let more = try await store.ingestOne(Fixture.inbound(account: "mail-1", kind: .email, from: "li@example.com", providerID: "<2@x>", at: 20))
             #expect(more.customerID == phone.customerID)
@@ -103,6 +110,7 @@ struct IdentityContractTests {
             #expect(try await store.conversation(newThread.conversationID)?.customerID == mail.customerID)
             #expect(try await store.conversation(phone.conversationID)?.customerID == phone.customerID)
             #expect(try await store.ticket(ticket.id)?.customerID == mail.customerID)
+            #expect(!(try await store.events(customerID: phone.customerID, after: 0, limit: 1_000)).contains { $0.refs.messageID == mail.messageID })
             // And identity resolves to the restored customer again.
             let after = try await store.ingestOne(Fixture.inbound(account: "mail-1", kind: .email, from: "li@example.com", providerID: "<4@x>", at: 40))
             #expect(after.customerID == mail.customerID)

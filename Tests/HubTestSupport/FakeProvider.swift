@@ -89,3 +89,14 @@ public final class FakeProvider: Sendable {
         }
     }
 }
+
+/// The failure of one delivery attempt against a provider (nil when it succeeded), for tests of
+/// how adapters map providers' errors.
+public func deliveryFailure(_ attempt: () async throws(DeliveryFailure) -> Void) async -> DeliveryFailure? {
+    do throws(DeliveryFailure) {
+        try await attempt()
+        return nil
+    } catch {
+        return error
+    }
+}

@@ -8,6 +8,7 @@ public final class RecordingSink: InboundSink {
         var events: [InboundEvent] = []
         var receipts: [String: IngestReceipt] = [:]
         var statuses: [DeliveryStatusUpdate] = []
+        var consents: [ConsentUpdate] = []
     }
 
     private let state = Mutex(State())
@@ -23,6 +24,7 @@ public final class RecordingSink: InboundSink {
 
     public var events: [InboundEvent] { state.withLock { $0.events } }
     public var statuses: [DeliveryStatusUpdate] { state.withLock { $0.statuses } }
+    public var consents: [ConsentUpdate] { state.withLock { $0.consents } }
 
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
         if let failure { throw failure }
@@ -46,5 +48,14 @@ public final class RecordingSink: InboundSink {
         guard knownProviderIDs.contains(update.providerMessageID) else { return false }
         state.withLock { $0.statuses.append(update) }
         return true
+    }
+
+    /// Records every consent change; senders that wrote before count as known.
+    public func updateConsent(_ update: ConsentUpdate) async throws(IngestError) -> Bool {
+        if let failure { throw failure }
+        return state.withLock { state in
+            state.consents.append(update)
+            return state.events.contains { $0.channelAccountID == update.channelAccountID && $0.sender.address == update.sender.address }
+        }
     }
 }

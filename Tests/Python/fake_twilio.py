@@ -12,9 +12,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from twilio.request_validator import RequestValidator
+
+from fake_http import answer_json, serve
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "twilio-e2e-auth-token"
@@ -78,21 +80,12 @@ class FakeTwilio:
                                      "status": status})
 
             def answer(self, status, body, headers=None):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+                answer_json(self, status, body, headers)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.base = serve(Handler)
 
     def report(self, url, sid, fields, final):
         """Status callbacks as Twilio sends them: `sent`, then the final state, signed."""
@@ -120,6 +113,8 @@ class FakeTwilio:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+        except urllib.error.URLError as error:  # the hub is gone (a callback after the test ended)
+            return None, str(error.reason).encode()
 
     def inbound(self, url, sender, text, sid, to=NUMBER, media=()):
         """A customer's SMS (or MMS) as Twilio delivers it to the hub's webhook."""

@@ -13,4 +13,12 @@ public struct ChannelDirectory: Sendable {
 
     public func account(_ id: String) -> ChannelAccountConfig? { accounts[id] }
     public func adapter(_ id: String) -> (any ChannelAdapter)? { adapters[id] }
+
+    /// The active accounts a message to `handle` can go out through, by id: those of the handle's
+    /// kind, and for a provider-scoped id (a PSID, an openid) only those of its scope.
+    public func accounts(reaching handle: Handle) -> [ChannelAccountConfig] {
+        accounts.values.filter { account in
+            account.isActive && account.kind.handleKind == handle.kind && (handle.scope.isEmpty || handle.scope == account.identityScope)
+        }.sorted { $0.id < $1.id }
+    }
 }

@@ -5,13 +5,15 @@ import HubModel
 /// them, providers' raw metadata left out (it may repeat an address), the rest as stored.
 public enum InboxPresenter {
     /// A payload fit for the viewer: in any object that has a handle's `kind` and `address` (a
-    /// handle, a delivery's recipient), the address masked; `metadata` dropped.
+    /// handle, a delivery's recipient), the address masked; `metadata` dropped, except the hub's
+    /// own note of how a message was rerouted (account ids, channels and a reason, no address).
     public static func sanitize(_ value: JSONValue, for viewer: Viewer) -> JSONValue {
         switch value {
         case .array(let items):
             return .array(items.map { sanitize($0, for: viewer) })
         case .object(var object):
-            object["metadata"] = nil
+            let rerouted = object["metadata"]?["rerouted"]
+            object["metadata"] = rerouted.map { .object(["rerouted": $0]) }
             if viewer.masksContacts, let kindText = object["kind"]?.stringValue, let kind = HandleKind(rawValue: kindText),
                 let address = object["address"]?.stringValue
             {

@@ -134,10 +134,9 @@ public struct InboxService: Sendable {
     /// conversation's own first.
     func replyChannels(_ conversation: Conversation, handles: [Handle], for viewer: Viewer) -> [JSONValue] {
         var options: [JSONValue] = []
-        let accounts = channels.accounts.values.filter(\.isActive).sorted { $0.id < $1.id }
         let ordered = handles.sorted { ($0.id == conversation.handleID ? 0 : 1, $0.createdAt) < ($1.id == conversation.handleID ? 0 : 1, $1.createdAt) }
         for handle in ordered where handle.optedOutAt == nil {
-            for account in accounts where account.kind.handleKind == handle.kind && (handle.scope.isEmpty || handle.scope == account.identityScope) {
+            for account in channels.accounts(reaching: handle) {
                 let address = viewer.masksContacts ? ContactMask.mask(handle.address, kind: handle.kind) : handle.address
                 options.append(
                     .object([

@@ -68,17 +68,33 @@ public struct IngestService: InboundSink {
         guard event.attachments.count <= configuration.maximumAttachments else {
             throw IngestError(.invalidEvent, "\(event.attachments.count) attachments; at most \(configuration.maximumAttachments) are accepted")
         }
-        let kind = event.sender.kind ?? event.channelKind.handleKind
-        let sender: HandleAddress
+        let sender = try normalize(event.sender, kind: event.channelKind, account: account)
+        return IngestCommand(
+            event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
+    }
+
+    /// The sender's handle in its normal form.
+    func normalize(_ sender: InboundSender, kind channelKind: ChannelKind, account: ChannelAccountConfig) throws(IngestError) -> HandleAddress {
+        let kind = sender.kind ?? channelKind.handleKind
         do {
-            sender = try HandleAddress.normalize(
-                kind: kind, raw: event.sender.address, scope: account.identityScope,
-                defaultRegion: account.defaultRegion ?? configuration.defaultRegion)
+            return try HandleAddress.normalize(
+                kind: kind, raw: sender.address, scope: account.identityScope, defaultRegion: account.defaultRegion ?? configuration.defaultRegion)
         } catch {
             throw IngestError(.invalidEvent, "sender: \(error)")
         }
-        return IngestCommand(
-            event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
+    }
+
+    public func updateConsent(_ update: ConsentUpdate) async throws(IngestError) -> Bool {
+        guard let account = channels.account(update.channelAccountID) else {
+            throw IngestError(.unknownAccount, "no channel account '\(update.channelAccountID)'")
+        }
+        let handle = try normalize(update.sender, kind: update.channelKind, account: account)
+        do {
+            return try await store.applyConsent(update.consent, handle: handle, channelAccountID: account.id, at: now())
+        } catch {
+            logger.error("consent not stored", metadata: ["account": "\(update.channelAccountID)", "error": "\(error)"])
+            throw IngestError(.unavailable, "the store could not commit: \(error)")
+        }
     }
 
     public func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool {

@@ -53,34 +53,152 @@ public struct OutboundService: Sendable {
         let messageID = Message.ID.generate(at: date)
         let key = request.idempotencyKey ?? "message:\(messageID)"
         var plan: DeliveryPlan?
+        var content = request.content
+        var metadata: [String: JSONValue] = [:]
         if request.visibility == .public {
-            let accountID = request.channelAccountID ?? conversation.channelAccountID
-            guard let account = channels.account(accountID) else { throw StoreError.invalid("no channel account '\(accountID)'") }
-            guard let handleID = request.handleID ?? conversation.handleID else {
-                throw StoreError.invalid("conversation \(conversation.id) has no customer handle to reply to")
-            }
-            let handles = try await store.handles(of: conversation.customerID)
-            guard let handle = handles.first(where: { $0.id == handleID }) else {
-                throw StoreError.notFound("customer \(conversation.customerID) has no handle \(handleID)")
-            }
-            guard handle.kind == account.kind.handleKind else {
-                throw StoreError.invalid("a \(handle.kind.rawValue) handle cannot be reached through \(account.kind.rawValue) account '\(account.id)'")
-            }
-            if let limit = account.kind.maximumOutboundTextLength, let text = request.content.text, text.count > limit {
-                throw StoreError.invalid("a \(account.kind.rawValue) message holds at most \(limit) characters; this one has \(text.count)")
-            }
-            if let optedOut = handle.optedOutAt {
-                throw StoreError.conflict("the customer opted out of messages on \(handle.key) at \(HubJSON.formatTimestamp(optedOut))")
-            }
+            let route = try await route(request, in: conversation, at: date)
             plan = DeliveryPlan(
-                deliveryID: .generate(at: date), channelAccountID: account.id, channelKind: account.kind, recipient: handle.key,
-                orderingKey: account.delivery.ordered ? conversation.id.rawValue : nil, maxAttempts: account.delivery.maxAttempts)
+                deliveryID: .generate(at: date), channelAccountID: route.account.id, channelKind: route.account.kind,
+                recipient: route.handle.key, orderingKey: route.account.delivery.ordered ? conversation.id.rawValue : nil,
+                maxAttempts: route.account.delivery.maxAttempts)
+            if let tag = route.messageTag { content.options["messageTag"] = .string(tag) }
+            if let rerouted = route.rerouted { metadata["rerouted"] = rerouted }
         }
         let receipt = try await store.enqueueOutbound(
             OutboundCommand(
                 messageID: messageID, conversationID: conversation.id, author: request.author, visibility: request.visibility,
-                content: request.content, idempotencyKey: key, delivery: plan, at: date, actor: actor))
+                content: content, idempotencyKey: key, delivery: plan, metadata: metadata, at: date, actor: actor))
         if receipt.delivery != nil, !receipt.duplicate { wake() }
         return receipt
+    }
+
+    // MARK: Choosing the channel
+
+    /// Where a public message goes, and how.
+    struct Route {
+        var account: ChannelAccountConfig
+        var handle: Handle
+        /// A provider tag that allows sending after the reply window (Meta's HUMAN_AGENT).
+        var messageTag: String?
+        /// Why the message does not take the conversation's channel, for the timeline.
+        var rerouted: JSONValue?
+    }
+
+    /// The conversation's channel (or the one the sender chose), if the provider lets the message
+    /// through now. When the conversation's own channel is closed, by a reply window (WeChat's 48
+    /// hours, Messenger's 24) or because the customer opted out of it (SMS STOP, a WeChat
+    /// unfollow), the message goes out on the customer's next channel: the one they wrote from
+    /// most recently that is open, and the timeline says so. A channel the sender chose
+    /// explicitly is never swapped: a closed one is refused with the reason.
+    func route(_ request: Request, in conversation: Conversation, at date: Date) async throws -> Route {
+        let accountID = request.channelAccountID ?? conversation.channelAccountID
+        guard let account = channels.account(accountID) else { throw StoreError.invalid("no channel account '\(accountID)'") }
+        guard let handleID = request.handleID ?? conversation.handleID else {
+            throw StoreError.invalid("conversation \(conversation.id) has no customer handle to reply to")
+        }
+        let handles = try await store.handles(of: conversation.customerID)
+        guard let handle = handles.first(where: { $0.id == handleID }) else {
+            throw StoreError.notFound("customer \(conversation.customerID) has no handle \(handleID)")
+        }
+        guard handle.kind == account.kind.handleKind else {
+            throw StoreError.invalid("a \(handle.kind.rawValue) handle cannot be reached through \(account.kind.rawValue) account '\(account.id)'")
+        }
+        try checkContent(request.content, fits: account)
+        let verdict: WindowVerdict
+        if let optedOut = handle.optedOutAt {
+            // No address in the reason: it is shown to agents who see contacts masked.
+            verdict = .closed("the customer opted out of messages on their \(handle.kind.rawValue) handle at \(HubJSON.formatTimestamp(optedOut))")
+        } else {
+            verdict = try await window(of: account, for: conversation.customerID, at: date)
+        }
+        switch verdict {
+        case .open: return Route(account: account, handle: handle)
+        case .tagged(let tag): return Route(account: account, handle: handle, messageTag: tag)
+        case .closed(let reason):
+            guard request.handleID == nil, request.channelAccountID == nil else { throw StoreError.conflict(reason) }
+            var candidates: [(account: ChannelAccountConfig, handle: Handle, lastInbound: Date?)] = []
+            for other in handles where other.optedOutAt == nil {
+                for next in channels.accounts(reaching: other) where !(next.id == account.id && other.id == handle.id) {
+                    guard (try? checkContent(request.content, fits: next)) != nil else { continue }
+                    let activity = try await store.channelActivity(customerID: conversation.customerID, channelAccountID: next.id)
+                    candidates.append((next, other, activity.lastInboundAt))
+                }
+            }
+            // The channel the customer used last first; then the oldest handle (usually the one
+            // they gave first), then the account id, so the choice is stable.
+            candidates.sort { left, right in
+                let l = left.lastInbound ?? .distantPast
+                let r = right.lastInbound ?? .distantPast
+                if l != r { return l > r }
+                if left.handle.createdAt != right.handle.createdAt { return left.handle.createdAt < right.handle.createdAt }
+                return left.account.id < right.account.id
+            }
+            for candidate in candidates {
+                let nextVerdict = try await window(of: candidate.account, for: conversation.customerID, at: date)
+                let tag: String?
+                switch nextVerdict {
+                case .open: tag = nil
+                case .tagged(let value): tag = value
+                case .closed: continue
+                }
+                let rerouted = JSONValue.object([
+                    "fromChannelAccountId": .string(account.id), "fromChannel": .string(account.kind.rawValue),
+                    "toChannelAccountId": .string(candidate.account.id), "toChannel": .string(candidate.account.kind.rawValue),
+                    "reason": .string(reason),
+                ])
+                return Route(account: candidate.account, handle: candidate.handle, messageTag: tag, rerouted: rerouted)
+            }
+            throw StoreError.conflict("\(reason); the customer has no other channel this message can go out on")
+        }
+    }
+
+    /// A reply window's verdict on sending now.
+    enum WindowVerdict: Equatable {
+        case open
+        /// Closed, but the account's tag allows it.
+        case tagged(String)
+        /// Closed, with the reason in words.
+        case closed(String)
+    }
+
+    /// Whether `account`'s provider lets the business write to the customer now: within the
+    /// channel's reply window after the customer's last message there, and within its count of
+    /// replies per customer message.
+    func window(of account: ChannelAccountConfig, for customerID: Customer.ID, at date: Date) async throws -> WindowVerdict {
+        guard let window = account.kind.replyWindow else { return .open }
+        let activity = try await store.channelActivity(customerID: customerID, channelAccountID: account.id)
+        let provider = Self.providerName(account.kind)
+        guard let last = activity.lastInboundAt else {
+            return .closed("the customer has never written through \(account.id); \(provider) lets businesses write only after a customer's message")
+        }
+        let age = Duration.milliseconds(date.millisecondsSince1970 - last.millisecondsSince1970)
+        if age > window {
+            if let extensionWindow = account.options.windowExtension, age <= extensionWindow.lasts { return .tagged(extensionWindow.tag) }
+            return .closed(
+                "\(provider)'s \(Self.hours(window))-hour window closed: the customer last wrote through \(account.id) \(Self.hours(age)) hours ago")
+        }
+        if let quota = account.kind.repliesPerCustomerMessage, activity.publicRepliesSince >= quota {
+            return .closed("\(provider) allows \(quota) messages per customer message; \(activity.publicRepliesSince) went out since the customer last wrote")
+        }
+        return .open
+    }
+
+    /// Refuses content the channel cannot carry, when it is sent rather than after it failed.
+    func checkContent(_ content: OutboundContent, fits account: ChannelAccountConfig) throws {
+        if let limit = account.kind.maximumOutboundTextLength, let text = content.text, text.count > limit {
+            throw StoreError.invalid("a \(account.kind.rawValue) message holds at most \(limit) characters; this one has \(text.count)")
+        }
+    }
+
+    static func hours(_ duration: Duration) -> Int { Int(duration.components.seconds / 3600) }
+
+    static func providerName(_ kind: ChannelKind) -> String {
+        switch kind {
+        case .wechat: "WeChat"
+        case .wecom: "WeCom"
+        case .messenger: "Messenger"
+        case .instagram: "Instagram"
+        default: kind.rawValue
+        }
     }
 }

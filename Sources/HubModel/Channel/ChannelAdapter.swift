@@ -28,6 +28,9 @@ public protocol InboundSink: Sendable {
     /// Records a provider's status report for an outbound message.
     /// - Returns: false when no outbound message has that provider id.
     func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool
+    /// Records an opt-out or opt-in that came without a message.
+    /// - Returns: false when no customer has the sender's handle yet (nothing to record).
+    func updateConsent(_ update: ConsentUpdate) async throws(IngestError) -> Bool
 }
 
 /// The provider accepted a delivery.

@@ -36,6 +36,26 @@ public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Codi
         }
     }
 
+    /// How long after the customer's last message the provider lets the business answer freely:
+    /// WeChat's customer-service messages 48 hours, Messenger's and Instagram's standard window 24
+    /// hours. Nil where there is no such rule.
+    public var replyWindow: Duration? {
+        switch self {
+        case .wechat, .wecom: .seconds(48 * 3600)
+        case .messenger, .instagram: .seconds(24 * 3600)
+        case .voice, .sms, .email, .telegram, .webchat, .api: nil
+        }
+    }
+
+    /// How many messages the business may send per customer message within the window: WeChat
+    /// allows 5 (its current customer-service rules; WeCom 微信客服 the same). Nil: no count.
+    public var repliesPerCustomerMessage: Int? {
+        switch self {
+        case .wechat, .wecom: 5
+        default: nil
+        }
+    }
+
     /// The kind of handle that identifies a customer on this channel. Voice and SMS share phone
     /// handles, so a customer who calls and later texts from one number is one customer.
     public var handleKind: HandleKind {

@@ -61,6 +61,21 @@ public struct ConsentChange: Sendable, Hashable, Codable {
     }
 }
 
+/// An opt-out or opt-in that arrives without a message (a WeChat follower unfollowing).
+public struct ConsentUpdate: Sendable, Hashable {
+    public var channelKind: ChannelKind
+    public var channelAccountID: String
+    public var sender: InboundSender
+    public var consent: ConsentChange
+
+    public init(channelKind: ChannelKind, channelAccountID: String, sender: InboundSender, consent: ConsentChange) {
+        self.channelKind = channelKind
+        self.channelAccountID = channelAccountID
+        self.sender = sender
+        self.consent = consent
+    }
+}
+
 /// The sender of an inbound event, before normalization.
 public struct InboundSender: Sendable, Hashable {
     /// Defaults to the channel's handle kind; an integrator may say "phone" or "email" so that

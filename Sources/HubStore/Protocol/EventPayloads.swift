@@ -43,7 +43,8 @@ public struct ConsentPayload: Sendable, Hashable, Codable {
     public var optedOut: Bool
     public var keyword: String
     public var channelAccountID: String
-    public var messageID: Message.ID
+    /// The message that said so; nil for a provider event (an unfollow).
+    public var messageID: Message.ID?
 
     private enum CodingKeys: String, CodingKey {
         case handleID = "handleId"

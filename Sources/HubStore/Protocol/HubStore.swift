@@ -19,7 +19,7 @@ public protocol HubStore: EventLogStore, IngestStore, IdentityStore, Conversatio
 public protocol EventLogStore: Sendable {
     /// Events with a sequence number greater than `sequence`, in order, at most `limit`.
     func events(after sequence: Int64, limit: Int) async throws -> [HubEvent]
-    /// Events touching one customer, newest last, after `sequence`.
+    /// Events touching one customer (or a customer merged into it), newest last, after `sequence`.
     func events(customerID: Customer.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent]
     /// The sequence number of the last event (0 when the log is empty).
     func lastEventSequence() async throws -> Int64
@@ -38,6 +38,9 @@ public protocol IngestStore: Sendable {
     /// Applies a provider's status report to the outbound message with that provider id.
     /// - Returns: false when no such message exists.
     func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool
+    /// Sets or clears a handle's opt-out, with a `handle.consent` event when it changes.
+    /// - Returns: false when no handle has that address.
+    func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool
 }
 
 /// Customers, their handles, merges.
@@ -86,6 +89,20 @@ public protocol ConversationStore: Sendable {
     /// Records an outbound message (or a private note) and, for a public one, its delivery in the
     /// outbox, in one transaction. Idempotent by `command.idempotencyKey`.
     func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt
+    /// When the customer last wrote through a channel account, and how many public messages went
+    /// out through it since: what providers' reply windows are counted from.
+    func channelActivity(customerID: Customer.ID, channelAccountID: String) async throws -> ChannelActivity
+}
+
+/// A customer's last message through one channel account, and the replies through it since.
+public struct ChannelActivity: Sendable, Hashable {
+    public var lastInboundAt: Date?
+    public var publicRepliesSince: Int
+
+    public init(lastInboundAt: Date?, publicRepliesSince: Int) {
+        self.lastInboundAt = lastInboundAt
+        self.publicRepliesSince = publicRepliesSince
+    }
 }
 
 /// The durable outbox.

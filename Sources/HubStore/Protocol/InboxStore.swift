@@ -29,7 +29,8 @@ public protocol InboxStore: Sendable {
     /// Whether some conversation of the customer is or was assigned to the agent, or belongs to
     /// one of `queues`.
     func hasServed(_ customerID: Customer.ID, agent agentID: Agent.ID, queues: [String]) async throws -> Bool
-    /// The customer's newest events before `before` (all when nil), at most `limit`, oldest first.
+    /// The customer's newest events (with those of customers merged into it) before `before` (all
+    /// when nil), at most `limit`, oldest first.
     func recentEvents(customerID: Customer.ID, before: Int64?, limit: Int) async throws -> [HubEvent]
     /// Appends an event that changes no record (an audit entry, a disposition); returns its
     /// sequence number.

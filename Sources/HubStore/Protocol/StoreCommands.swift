@@ -46,14 +46,17 @@ public struct OutboundCommand: Sendable, Hashable {
     public var idempotencyKey: String
     /// For public messages: where and how to deliver.
     public var delivery: DeliveryPlan?
+    /// Kept with the message (how it was routed, when it did not take the conversation's channel).
+    public var metadata: [String: JSONValue]
     public var at: Date
     public var actor: Actor
 
     public init(
         messageID: Message.ID = .generate(), conversationID: Conversation.ID, author: MessageAuthor,
         visibility: MessageVisibility = .public, content: OutboundContent, idempotencyKey: String, delivery: DeliveryPlan?,
-        at: Date, actor: Actor
+        metadata: [String: JSONValue] = [:], at: Date, actor: Actor
     ) {
+        self.metadata = metadata
         self.messageID = messageID
         self.conversationID = conversationID
         self.author = author

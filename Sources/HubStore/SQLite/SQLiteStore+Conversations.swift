@@ -99,6 +99,24 @@ extension SQLiteStore {
         }
     }
 
+    public func channelActivity(customerID: Customer.ID, channelAccountID: String) async throws -> ChannelActivity {
+        try await read { db in
+            let last = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MAX(lastInboundAt) FROM conversation WHERE customerID = ? AND channelAccountID = ?"),
+                arguments: [customerID.rawValue, channelAccountID])
+            guard let last else { return ChannelActivity(lastInboundAt: nil, publicRepliesSince: 0) }
+            let replies = try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM message
+                        WHERE conversationID IN (SELECT id FROM conversation WHERE customerID = ?)
+                          AND channelAccountID = ? AND direction = 'outbound' AND visibility = 'public' AND createdAt > ?
+                        """),
+                arguments: [customerID.rawValue, channelAccountID, last]) ?? 0
+            return ChannelActivity(lastInboundAt: Date(millisecondsSince1970: last), publicRepliesSince: replies)
+        }
+    }
+
     public func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt {
         try await write { db, events in
             let json = events.json
@@ -124,7 +142,7 @@ extension SQLiteStore {
                 id: command.messageID, conversationID: conversation.id, direction: .outbound, author: command.author,
                 visibility: command.visibility, text: command.content.text, attachments: command.content.attachments,
                 channelAccountID: command.delivery?.channelAccountID ?? conversation.channelAccountID,
-                deliveryStatus: isPublic ? .queued : nil, createdAt: command.at)
+                deliveryStatus: isPublic ? .queued : nil, metadata: command.metadata, createdAt: command.at)
             try SQLiteWrites.insert(message, db, json: json)
             try db.execute(
                 sql: "INSERT INTO outbound_request (idempotencyKey, messageID, createdAt) VALUES (?, ?, ?)",

@@ -22,11 +22,20 @@ extension SQLiteStore {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM event WHERE customerID = ? AND seq > ? ORDER BY seq LIMIT ?",
+                db, sql: Self.historySQL + "SELECT * FROM event WHERE customerID IN history AND seq > ? ORDER BY seq LIMIT ?",
                 arguments: [customerID.rawValue, sequence, limit]
             ).map { try SQLiteRows.event($0, json: json) }
         }
     }
+
+    /// The customer and every customer merged into it (and not unmerged), transitively: their
+    /// history is one history since the merge, though past events name the old ids.
+    static let historySQL = """
+        WITH RECURSIVE history(id) AS (
+            SELECT ? UNION SELECT m.mergedID FROM customer_merge m JOIN history h ON m.survivorID = h.id WHERE m.unmergedAt IS NULL
+        )
+
+        """
 
     public func lastEventSequence() async throws -> Int64 {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0 }

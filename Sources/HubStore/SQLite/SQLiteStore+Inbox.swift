@@ -137,7 +137,7 @@ extension SQLiteStore {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM event WHERE customerID = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                db, sql: Self.historySQL + "SELECT * FROM event WHERE customerID IN history AND seq < ? ORDER BY seq DESC LIMIT ?",
                 arguments: [customerID.rawValue, before ?? Int64.max, limit]
             ).map { try SQLiteRows.event($0, json: json) }.reversed()
         }

@@ -153,32 +153,48 @@ extension SQLiteStore {
             .messageReceived, at: at, actor: actor,
             refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id), payload: message)
         if let consent = event.consent {
-            try Self.recordConsent(consent, handleID: handleID, kind: command.sender.kind, message: message, customerID: customerID, db, &events)
+            try Self.recordConsent(
+                consent, handleID: handleID, kind: command.sender.kind, customerID: customerID, accountID: event.channelAccountID,
+                message: message, at: at, db, &events)
         }
         return IngestReceipt(
             customerID: customerID, conversationID: conversationID, messageID: message.id, duplicate: false,
             customerCreated: customerCreated, conversationCreated: conversationCreated)
     }
 
-    /// An opt-out or opt-in keyword: the handle's `optedOutAt` changes with the message that said
-    /// so, and an event records it. Repeating the current state changes nothing.
+    /// An opt-out or opt-in (a keyword in `message`, or a provider event without one): the
+    /// handle's `optedOutAt` changes in the same transaction, and an event records it. Repeating
+    /// the current state changes nothing.
     static func recordConsent(
-        _ consent: ConsentChange, handleID: Handle.ID, kind: HandleKind, message: Message, customerID: Customer.ID, _ db: Database,
-        _ events: inout EventWriter
+        _ consent: ConsentChange, handleID: Handle.ID, kind: HandleKind, customerID: Customer.ID, accountID: String, message: Message?,
+        at: Date, _ db: Database, _ events: inout EventWriter
     ) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT optedOutAt FROM handle WHERE id = ?"), arguments: [handleID.rawValue])
         else { return }
         let optedOutAt: Int64? = row[0]
         guard (optedOutAt != nil) != consent.optedOut else { return }
-        let at = message.createdAt
         try db.cachedStatement(sql: "UPDATE handle SET optedOutAt = ? WHERE id = ?")
             .execute(arguments: [consent.optedOut ? at.millisecondsSince1970 : nil, handleID.rawValue])
         try events.append(
-            .handleConsent, at: at, actor: .channel(message.channelAccountID),
-            refs: EventRefs(customerID: customerID, conversationID: message.conversationID, messageID: message.id),
+            .handleConsent, at: at, actor: .channel(accountID),
+            refs: EventRefs(customerID: customerID, conversationID: message?.conversationID, messageID: message?.id),
             payload: ConsentPayload(
-                handleID: handleID, kind: kind, optedOut: consent.optedOut, keyword: consent.keyword,
-                channelAccountID: message.channelAccountID, messageID: message.id))
+                handleID: handleID, kind: kind, optedOut: consent.optedOut, keyword: consent.keyword, channelAccountID: accountID,
+                messageID: message?.id))
+    }
+
+    public func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool {
+        try await write { db, events in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT id, customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
+                    arguments: [handle.kind.rawValue, handle.scope, handle.address])
+            else { return false }
+            try Self.recordConsent(
+                consent, handleID: Handle.ID(row[0] as String), kind: handle.kind, customerID: Customer.ID(row[1] as String),
+                accountID: channelAccountID, message: nil, at: date, db, &events)
+            return true
+        }
     }
 
     /// A customer's message changes its conversation: it reopens one waiting on the customer, moves
