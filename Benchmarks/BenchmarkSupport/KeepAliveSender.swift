@@ -26,7 +26,7 @@ public final class KeepAliveSender: Sendable {
     /// its latency counts from that time (open loop: a slow server cannot slow the load down and
     /// hide its own delay).
     public func run(
-        next: TicketDispenser, end: Int, due: ((Int) -> ContinuousClock.Instant)? = nil, request: (Int) -> [UInt8]
+        next: TicketDispenser, end: Int, due: ((Int) -> ContinuousClock.Instant)? = nil, accepted: Int = 201, request: (Int) -> [UInt8]
     ) throws -> [Double] {
         let socket = try connect()
         defer { close(socket) }
@@ -56,7 +56,7 @@ public final class KeepAliveSender: Sendable {
             }
             let status = try readResponse(socket, &buffer)
             let elapsed = ContinuousClock.now - start
-            guard status == 201 else { throw Failure(description: "message \(index) got HTTP \(status)") }
+            guard status == accepted else { throw Failure(description: "message \(index) got HTTP \(status)") }
             latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
         }
     }
@@ -118,7 +118,7 @@ extension KeepAliveSender {
     /// Sends the requests numbered `range` from `connections` keep-alive connections, each on its
     /// own thread; returns every latency in milliseconds (see `run`).
     public static func load(
-        connections: Int, port: UInt16, range: Range<Int>, due: (@Sendable (Int) -> ContinuousClock.Instant)? = nil,
+        connections: Int, port: UInt16, range: Range<Int>, due: (@Sendable (Int) -> ContinuousClock.Instant)? = nil, accepted: Int = 201,
         request: @escaping @Sendable (Int) -> [UInt8]
     ) async throws -> [Double] {
         let next = TicketDispenser(first: range.lowerBound)
@@ -129,7 +129,7 @@ extension KeepAliveSender {
             for sender in senders {
                 group.enter()
                 Thread.detachNewThread {
-                    let result = Result { try sender.run(next: next, end: range.upperBound, due: due, request: request) }
+                    let result = Result { try sender.run(next: next, end: range.upperBound, due: due, accepted: accepted, request: request) }
                     results.withLock { $0.append(result) }
                     group.leave()
                 }
@@ -141,9 +141,14 @@ extension KeepAliveSender {
 
     /// A `POST /webhooks/bench` request with the `api` channel's inbound token.
     public static func webhook(_ body: String) -> [UInt8] {
-        let bytes = Array(body.utf8)
-        let head = "POST /webhooks/bench HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer bench-token\r\n"
-            + "Content-Type: application/json\r\nContent-Length: \(bytes.count)\r\n\r\n"
-        return Array(head.utf8) + bytes
+        post("/webhooks/bench", headers: ["Authorization: Bearer bench-token", "Content-Type: application/json"], body: Array(body.utf8))
+    }
+
+    /// An HTTP/1.1 POST to `target` with `headers` ("Name: value") and `body`.
+    public static func post(_ target: String, headers: [String], body: [UInt8]) -> [UInt8] {
+        var head = "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        for header in headers { head += header + "\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        return Array(head.utf8) + body
     }
 }

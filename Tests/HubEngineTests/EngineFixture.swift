@@ -16,7 +16,7 @@ struct EngineFixture {
 
     static var quietLogger: Logger {
         var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["FIXTURE_LOG"] == nil ? .critical : .debug
         return logger
     }
 

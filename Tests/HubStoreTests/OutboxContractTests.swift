@@ -157,6 +157,41 @@ struct OutboxContractTests {
         }
     }
 
+    @Test("a provider id given to two messages stays with the first; the second is still recorded as sent", arguments: StoreBackend.allCases)
+    func duplicateProviderID(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let conversation = try await Self.conversation(store)
+            let first = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: Self.recipient, key: "a", ordered: false))
+            let second = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: Self.recipient, key: "b", ordered: false))
+            _ = try await store.claimDeliveries(now: Fixture.date(2), limit: 10, owner: "w", leaseUntil: Fixture.date(60))
+            _ = try await store.recordDeliveryResult(first.delivery!.id, owner: "w", result: .sent(providerMessageID: "SAME"), at: Fixture.date(3))
+            let sent = try await store.recordDeliveryResult(second.delivery!.id, owner: "w", result: .sent(providerMessageID: "SAME"), at: Fixture.date(3))
+            #expect(sent.state == .sent)
+            #expect(try await store.message(first.message.id)?.providerMessageID == "SAME")
+            #expect(try await store.message(second.message.id)?.providerMessageID == nil)
+            #expect(try await store.message(second.message.id)?.deliveryStatus == .sent)
+        }
+    }
+
+    @Test("a deferred claim is due again later with its attempts as before, and only its owner can defer it", arguments: StoreBackend.allCases)
+    func deferral(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let conversation = try await Self.conversation(store)
+            let receipt = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: Self.recipient, key: "k"))
+            let id = try #require(receipt.delivery?.id)
+            #expect(try await store.claimDeliveries(now: Fixture.date(2), limit: 10, owner: "w", leaseUntil: Fixture.date(60)).map(\.id) == [id])
+            try await store.deferDelivery(id, owner: "someone else", until: Fixture.date(5), at: Fixture.date(2))
+            #expect(try await store.delivery(id)?.state == .sending)
+            try await store.deferDelivery(id, owner: "w", until: Fixture.date(5), at: Fixture.date(2))
+            let deferred = try #require(try await store.delivery(id))
+            #expect(deferred.state == .pending)
+            #expect(deferred.attempts == 0)
+            #expect(deferred.nextAttemptAt == Fixture.date(5))
+            #expect(try await store.claimDeliveries(now: Fixture.date(4), limit: 10, owner: "w", leaseUntil: Fixture.date(60)).isEmpty)
+            #expect(try await store.claimDeliveries(now: Fixture.date(5), limit: 10, owner: "w", leaseUntil: Fixture.date(60)).map(\.attempts) == [1])
+        }
+    }
+
     @Test("deliveries left in flight by a crash become due again, with an event", arguments: StoreBackend.allCases)
     func recovery(backend: StoreBackend) async throws {
         try await backend.withStore { store in

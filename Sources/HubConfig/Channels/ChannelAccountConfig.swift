@@ -71,11 +71,17 @@ public struct DeliveryPolicy: Sendable, Hashable {
     public var attemptTimeout: Duration
     /// Deliveries to one conversation go out one at a time, in order.
     public var ordered: Bool
+    /// At most this many provider calls per second for the account (nil: no limit), with bursts
+    /// of up to `burst`.
+    public var ratePerSecond: Double?
+    public var burst: Int
 
     public init(
         maxAttempts: Int = 8, initialBackoff: Duration = .seconds(2), maxBackoff: Duration = .seconds(600),
-        attemptTimeout: Duration = .seconds(30), ordered: Bool = true
+        attemptTimeout: Duration = .seconds(30), ordered: Bool = true, ratePerSecond: Double? = nil, burst: Int = 1
     ) {
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
         self.maxAttempts = maxAttempts
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff

@@ -87,7 +87,9 @@ enum ChannelAccountReader {
 
     static func readDelivery(_ node: ConfigNode) -> DeliveryPolicy {
         var policy = DeliveryPolicy()
-        guard let mapping = node.mapping(allowedKeys: ["maxAttempts", "initialBackoff", "maxBackoff", "attemptTimeout", "ordered"]) else {
+        guard
+            let mapping = node.mapping(allowedKeys: ["maxAttempts", "initialBackoff", "maxBackoff", "attemptTimeout", "ordered", "ratePerSecond", "burst"])
+        else {
             return policy
         }
         if let value = mapping["maxAttempts"]?.int(in: 1...100) { policy.maxAttempts = value }
@@ -95,6 +97,14 @@ enum ChannelAccountReader {
         if let value = mapping["maxBackoff"]?.duration { policy.maxBackoff = value }
         if let value = mapping["attemptTimeout"]?.duration { policy.attemptTimeout = value }
         if let value = mapping["ordered"]?.bool { policy.ordered = value }
+        if let node = mapping["ratePerSecond"], let text = node.string {
+            if let rate = Double(text), rate > 0, rate <= 10_000 {
+                policy.ratePerSecond = rate
+            } else {
+                node.error("ratePerSecond must be a number above 0 and at most 10000, such as 1 or 0.5, not '\(text)'")
+            }
+        }
+        if let burst = mapping["burst"]?.int(in: 1...10_000) { policy.burst = burst }
         if policy.maxBackoff < policy.initialBackoff {
             mapping.owner.error("maxBackoff (\(ConfigDuration.format(policy.maxBackoff))) is shorter than initialBackoff (\(ConfigDuration.format(policy.initialBackoff)))")
         }

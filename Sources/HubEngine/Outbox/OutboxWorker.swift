@@ -35,6 +35,10 @@ public final class OutboxWorker: Service, Sendable {
     private let logger: Logger
     private let wakeSignal = WakeSignal()
     private let inFlight = Mutex(0)
+    /// Per-account rates and provider-requested pauses.
+    let throttle = AccountThrottle()
+    /// A throttled delivery waits in its task up to this long; a longer wait gives the claim back.
+    static let shortWait: TimeInterval = 1
     /// Identifies this process's claims.
     public let owner: String
 
@@ -79,8 +83,24 @@ public final class OutboxWorker: Service, Sendable {
                         }
                     }
                     for delivery in claimed {
+                        let policy = channels.account(delivery.channelAccountID)?.delivery ?? DeliveryPolicy()
+                        let date = now()
+                        let wait = throttle.admit(
+                            delivery.channelAccountID, ratePerSecond: policy.ratePerSecond, burst: policy.burst, now: date,
+                            reserveWithin: Self.shortWait)
+                        if wait > Self.shortWait {
+                            // The account is over its rate or paused: give the claim back, without
+                            // counting an attempt, so that other accounts' deliveries go meanwhile.
+                            do {
+                                try await store.deferDelivery(delivery.id, owner: owner, until: date.addingTimeInterval(wait), at: date)
+                            } catch {
+                                logger.error("cannot defer a throttled delivery", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
+                            }
+                            continue
+                        }
                         inFlight.withLock { $0 += 1 }
                         group.addTask {
+                            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up)))) }
                             await self.attempt(delivery)
                             self.inFlight.withLock { $0 -= 1 }
                             self.wakeSignal.signal()
@@ -117,6 +137,10 @@ public final class OutboxWorker: Service, Sendable {
             let receipt = try await adapter.deliver(delivery)
             result = .sent(providerMessageID: receipt.providerMessageID)
         } catch let failure as DeliveryFailure {
+            if let retryAfter = failure.retryAfter {
+                // The provider asked the whole account to slow down (429 Retry-After).
+                throttle.pause(delivery.channelAccountID, until: now().addingTimeInterval(Self.seconds(retryAfter)))
+            }
             result = Self.outcome(of: failure, delivery: delivery, policy: policy, now: now(), jitter: jitter())
         } catch {
             result = Self.outcome(of: .transient("\(error)"), delivery: delivery, policy: policy, now: now(), jitter: jitter())

@@ -115,6 +115,9 @@ public protocol OutboxStore: Sendable {
     /// Records how an attempt ended, with its events.
     func recordDeliveryResult(_ id: Delivery.ID, owner: String, result: DeliveryAttemptResult, at date: Date) async throws
         -> Delivery
+    /// Gives a claimed delivery back without an attempt (its account is throttled): due again at
+    /// `until`, its attempt count as before the claim.
+    func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws
     /// Makes deliveries left `sending` by a crashed process due again now (exclusive stores only).
     func recoverInterruptedDeliveries(now: Date) async throws -> [Delivery]
     /// When the next claimable delivery becomes due, if any is waiting.

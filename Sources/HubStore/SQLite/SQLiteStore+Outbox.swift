@@ -32,6 +32,19 @@ extension SQLiteStore {
         }
     }
 
+    public func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws {
+        try await write { db, _ in
+            // Back to the state before the claim: pending if it had never been tried, else failed.
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'pending' ELSE 'failed' END, attempts = MAX(attempts - 1, 0),
+                        nextAttemptAt = ?, leaseOwner = NULL, leaseUntil = NULL, updatedAt = ?
+                    WHERE id = ? AND state = 'sending' AND leaseOwner = ?
+                    """,
+                arguments: [until.millisecondsSince1970, date.millisecondsSince1970, id.rawValue, owner])
+        }
+    }
+
     public func recordDeliveryResult(_ id: Delivery.ID, owner: String, result: DeliveryAttemptResult, at date: Date) async throws
         -> Delivery
     {
@@ -62,7 +75,18 @@ extension SQLiteStore {
                 payload.outcome = "sent"
                 payload.providerMessageID = providerMessageID
                 if var current = message {
-                    current.providerMessageID = providerMessageID ?? current.providerMessageID
+                    // A provider that answers two messages with one id (an integration's bug) must
+                    // not wedge the second delivery: the id stays with the first message only.
+                    let taken = try providerMessageID.map { id in
+                        try Bool.fetchOne(
+                            db,
+                            sql: """
+                                SELECT EXISTS(SELECT 1 FROM message WHERE channelAccountID = ? AND direction = 'outbound'
+                                    AND providerMessageID = ? AND id != ?)
+                                """,
+                            arguments: [current.channelAccountID, id, current.id.rawValue]) ?? false
+                    } ?? false
+                    if !taken { current.providerMessageID = providerMessageID ?? current.providerMessageID }
                     current.sentAt = date
                     if (current.deliveryStatus ?? .queued).canAdvance(to: .sent) { newStatus = .sent }
                     message = current
