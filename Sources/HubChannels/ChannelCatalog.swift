@@ -8,7 +8,9 @@ import Logging
 /// for a configured account.
 public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
-    public static let schemas: [ChannelKindSchema] = [APIChannelOptions.schema, TwilioSMSOptions.schema]
+    public static let schemas: [ChannelKindSchema] = [
+        APIChannelOptions.schema, TwilioSMSOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
+    ]
 
     /// The adapter for one account.
     public static func adapter(
@@ -19,7 +21,8 @@ public enum ChannelCatalog {
         switch account.kind {
         case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .sms: return TwilioSMSAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
-        case .voice, .email, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat: return nil
+        case .messenger, .instagram: return MetaAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .voice, .email, .wechat, .wecom, .telegram, .webchat: return nil
         }
     }
 }
