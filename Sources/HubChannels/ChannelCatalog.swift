@@ -9,7 +9,7 @@ import Logging
 public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
     public static let schemas: [ChannelKindSchema] = [
-        APIChannelOptions.schema, TwilioSMSOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
+        APIChannelOptions.schema, TwilioSMSOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema, TelegramOptions.schema,
     ]
 
     /// The adapter for one account.
@@ -22,7 +22,8 @@ public enum ChannelCatalog {
         case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .sms: return TwilioSMSAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .messenger, .instagram: return MetaAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
-        case .voice, .email, .wechat, .wecom, .telegram, .webchat: return nil
+        case .telegram: return TelegramAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .voice, .email, .wechat, .wecom, .webchat: return nil
         }
     }
 }
