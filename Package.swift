@@ -154,7 +154,7 @@ let package = Package(
         ),
         .testTarget(name: "HubModelTests", dependencies: ["HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubRoutingTests", dependencies: ["HubRouting", "HubModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting"], swiftSettings: swiftSettings),
+        .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting", "HubChannels"], swiftSettings: swiftSettings),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubChannelsTests",

@@ -8,7 +8,10 @@ import Logging
 /// for a configured account.
 public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
-    public static let schemas: [ChannelKindSchema] = [APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema]
+    public static let schemas: [ChannelKindSchema] = [
+        APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
+        TelegramOptions.schema,
+    ]
 
     /// The adapter for one account.
     public static func adapter(
@@ -20,7 +23,9 @@ public enum ChannelCatalog {
         case .api: return APIChannelAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .sms: return TwilioSMSAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .wechat: return WeChatAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
-        case .voice, .email, .wecom, .messenger, .instagram, .telegram, .webchat: return nil
+        case .messenger, .instagram: return MetaAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .telegram: return TelegramAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .voice, .email, .wecom, .webchat: return nil
         }
     }
 }

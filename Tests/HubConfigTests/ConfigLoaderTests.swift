@@ -1,4 +1,5 @@
 import Foundation
+import HubChannels
 import HubConfig
 import HubModel
 import HubRouting
@@ -62,7 +63,8 @@ struct ConfigLoaderTests {
     @Test("the sample configuration in the repository loads without errors")
     func sampleConfiguration() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let result = ConfigLoader(schemas: [TestSchemas.api], environment: [:])
+        // Every kind this build ships, as the hub loads them.
+        let result = ConfigLoader(schemas: ChannelCatalog.schemas, environment: [:])
             .load(channelsDirectory: root.appendingPathComponent("channels").path, routingRulesDirectory: root.appendingPathComponent("routing-rules").path)
         #expect(result.errors.isEmpty, "\(result.errors)")
         let configuration = try #require(result.configuration)

@@ -138,4 +138,38 @@ struct ReplyWindowTests {
         }
         #expect(try await fixture.engine.store.messages(in: receipt.conversationID, after: nil, limit: 10).count == 1, "nothing was queued")
     }
+
+    @Test("Messenger with HUMAN_AGENT: inside 24 hours a plain reply, up to 7 days a tagged one, then the next channel")
+    func messengerTag() async throws {
+        let clock = Locked(Self.start)
+        var accounts = Self.accounts(base: "http://127.0.0.1:9")
+        accounts.append(
+            ChannelAccountConfig(
+                id: "fb-page", kind: .messenger, name: "Facebook", queueID: "support",
+                secrets: [
+                    "appSecret": Secret(variable: "A", value: "a"), "verifyToken": Secret(variable: "V", value: "v"),
+                    "pageAccessToken": Secret(variable: "P", value: "p"),
+                ],
+                options: MetaOptions(pageID: "1234567890", outsideWindowTag: "HUMAN_AGENT"), location: Self.location("fb-page")))
+        let fixture = try await EngineFixture(accounts: accounts, now: { clock.value })
+        let receipt = try await fixture.engine.ingest.ingest(
+            InboundEvent(channelKind: .messenger, channelAccountID: "fb-page", sender: InboundSender(address: "6543210987"), providerMessageID: "m_1", text: "hi"))
+        _ = try await fixture.engine.identity.linkHandle(
+            IdentityService.HandleInput(kind: .phone, address: Self.phone), to: receipt.customerID, actor: Actor.admin)
+
+        clock.withLock { $0 = Self.start.addingTimeInterval(23 * 3600) }
+        let inside = try await Self.reply(fixture, receipt.conversationID, "within a day")
+        #expect(inside.delivery?.channelAccountID == "fb-page")
+        #expect(inside.delivery?.content.options["messageTag"] == nil)
+
+        clock.withLock { $0 = Self.start.addingTimeInterval(6 * 24 * 3600) }
+        let tagged = try await Self.reply(fixture, receipt.conversationID, "six days later")
+        #expect(tagged.delivery?.channelAccountID == "fb-page")
+        #expect(tagged.delivery?.content.options["messageTag"] == .string("HUMAN_AGENT"))
+
+        clock.withLock { $0 = Self.start.addingTimeInterval(8 * 24 * 3600) }
+        let late = try await Self.reply(fixture, receipt.conversationID, "eight days later")
+        #expect(late.delivery?.channelAccountID == "sms-twilio")
+        #expect(late.message.metadata["rerouted"]?["reason"]?.stringValue?.hasPrefix("Messenger's 24-hour window closed") == true)
+    }
 }
