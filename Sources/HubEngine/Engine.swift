@@ -13,6 +13,8 @@ public struct Engine: Sendable {
     public let identity: IdentityService
     public let outbound: OutboundService
     public let outboxWorker: OutboxWorker
+    /// Copies customers' attachments from providers into the hub's blob store.
+    public let attachmentFetcher: AttachmentFetcher
     /// The router, fed by the event log.
     public let routing: RoutingService
     /// Agents' logins and sessions.
@@ -26,13 +28,22 @@ public struct Engine: Sendable {
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
         outbox: OutboxWorker.Configuration = OutboxWorker.Configuration(), routing rules: RoutingRules = RoutingRules(),
         auth: AuthService.Configuration = AuthService.Configuration(), feed: InboxFeed.Configuration = InboxFeed.Configuration(),
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        attachments: AttachmentFetcher.Configuration = AttachmentFetcher.Configuration(), now: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger
     ) {
         self.store = store
         self.channels = channels
         let clock: @Sendable () -> Date = { now().truncatedToMilliseconds }
+        let blobs = BlobStore(
+            directory: configuration.blobDirectory.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("hub-blobs-\(UUID().uuidString)"))
+        let fetcher = AttachmentFetcher(
+            store: store, channels: channels, blobs: blobs, maximumBytes: configuration.maximumAttachmentBytes, configuration: attachments, now: clock,
+            logger: logger.component("attachments"))
+        attachmentFetcher = fetcher
         ingest = IngestService(
-            channels: channels, configuration: configuration, store: store, now: clock, logger: logger.component("ingest"))
+            channels: channels, configuration: configuration, store: store, now: clock, logger: logger.component("ingest"),
+            onAttachments: { fetcher.wake() })
         identity = IdentityService(store: store, channels: channels, configuration: configuration, now: clock)
         let worker = OutboxWorker(
             store: store, channels: channels, configuration: outbox, now: clock, logger: logger.component("outbox"))

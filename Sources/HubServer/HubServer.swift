@@ -47,8 +47,13 @@ public struct HubServer: Sendable {
         self.rejections = rejections
         let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger, rejections: rejections) }
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
+        var engineConfiguration = configuration.engine
+        if engineConfiguration.blobDirectory == nil {
+            // Customers' attachments live next to the database.
+            engineConfiguration.blobDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("blobs")
+        }
         engine = Engine(
-            store: store, channels: channels, configuration: configuration.engine, outbox: configuration.outbox,
+            store: store, channels: channels, configuration: engineConfiguration, outbox: configuration.outbox,
             routing: hubConfiguration.routing, auth: configuration.auth, logger: logger)
         logger.info(
             "hub prepared",
@@ -74,6 +79,7 @@ public struct HubServer: Sendable {
         AuthRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         ResourceRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         ChannelRoutes.add(to: api, engine: engine, rejections: rejections)
+        AttachmentRoutes.add(to: api, engine: engine)
         RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         AgentSocketRoutes.add(to: api, engine: engine, configuration: AgentSocket.Configuration(), logger: logger.component("inbox"))
         return router
@@ -107,6 +113,7 @@ public struct HubServer: Sendable {
                 services: [
                     .init(service: CheckpointService(store: store, interval: configuration.checkpointInterval)),
                     .init(service: engine.outboxWorker),
+                    .init(service: engine.attachmentFetcher),
                     .init(service: RoutingServiceRunner(engine.routing)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),

@@ -35,7 +35,8 @@ struct EngineFixture {
 
     init(
         accounts: [ChannelAccountConfig], configuration: EngineConfiguration = EngineConfiguration(), routing: RoutingRules = RoutingRules(),
-        directory existing: TemporaryDirectory? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        directory existing: TemporaryDirectory? = nil, now: @escaping @Sendable () -> Date = { Date() },
+        attachments: AttachmentFetcher.Configuration = AttachmentFetcher.Configuration()
     ) async throws {
         directory = try existing ?? TemporaryDirectory("hub-engine")
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
@@ -43,8 +44,8 @@ struct EngineFixture {
         let adapters = accounts.compactMap { ChannelCatalog.adapter(for: $0, httpClient: .shared, logger: Self.quietLogger) }
         engine = Engine(
             store: store, channels: ChannelDirectory(accounts: accounts, adapters: adapters), configuration: configuration,
-            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), routing: routing, now: now,
-            logger: Self.quietLogger)
+            outbox: OutboxWorker.Configuration(concurrency: 8, lease: .seconds(30), idlePoll: .seconds(1)), routing: routing, attachments: attachments,
+            now: now, logger: Self.quietLogger)
     }
 
     /// Runs the outbox worker while `body` runs, then shuts it down gracefully.

@@ -30,12 +30,15 @@ public final class FakeProvider: Sendable {
         public var body: String
         /// Wait this long before answering (a slow provider).
         public var delay: Duration
+        /// A binary body, sent instead of `body` when set.
+        public var bytes: [UInt8]?
 
-        public init(status: Int, headers: [String: String] = [:], body: String = "", delay: Duration = .zero) {
+        public init(status: Int, headers: [String: String] = [:], body: String = "", delay: Duration = .zero, bytes: [UInt8]? = nil) {
             self.status = status
             self.headers = headers
             self.body = body
             self.delay = delay
+            self.bytes = bytes
         }
 
         public static func ok(_ body: String = "{}") -> Reply { Reply(status: 200, headers: ["Content-Type": "application/json"], body: body) }
@@ -70,7 +73,7 @@ public final class FakeProvider: Sendable {
             if reply.delay > .zero { try await Task.sleep(for: reply.delay) }
             var fields = HTTPFields()
             for (name, value) in reply.headers { fields[HTTPField.Name(name)!] = value }
-            return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            return Response(status: .init(code: reply.status), headers: fields, body: .init(byteBuffer: reply.bytes.map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: reply.body)))
         }
         for path in ["/", "**"] {
             router.on(RouterPath(path), method: .post, use: handler)

@@ -126,6 +126,11 @@ public struct APIChannelAdapter: ChannelAdapter {
 
     // MARK: Outbound
 
+    /// An integrator's attachment URL, fetched as is.
+    public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+    }
+
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard let url = options.outboundURL else {
             throw .permanent("channel account '\(account.id)' has no options.outboundURL to deliver to")

@@ -262,6 +262,11 @@ public struct MetaAdapter: ChannelAdapter {
     /// delivery is several requests, and the receipt names the first message (the text). A
     /// failure after the first request makes the whole delivery retry, which can repeat what was
     /// already sent: at least once, as every delivery.
+    /// Meta's attachment URLs are public CDN links that expire: fetched as they are.
+    public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+    }
+
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard let token = account.secrets["pageAccessToken"]?.value else {
             throw .transient("channel account '\(account.id)' has no page access token")

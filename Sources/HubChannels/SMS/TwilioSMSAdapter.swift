@@ -153,6 +153,16 @@ public struct TwilioSMSAdapter: ChannelAdapter {
 
     // MARK: Outbound
 
+    /// An MMS media URL, with the account's basic auth (Twilio can require it for media; it
+    /// redirects to a short-lived storage URL, which the client follows).
+    public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        let token = account.secrets["authToken"]?.value ?? ""
+        let credentials = "Basic " + Data("\(options.accountSID):\(token)".utf8).base64EncodedString()
+        return try await AttachmentDownload.get(
+            attachment.reference, headers: [("Authorization", credentials)], httpClient: httpClient, maximumBytes: maximumBytes,
+            timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+    }
+
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard let authToken = account.secrets["authToken"]?.value else { throw .transient("channel account '\(account.id)' has no auth token") }
         var form: [(name: String, value: String)] = [("To", delivery.recipient.address)]

@@ -238,6 +238,25 @@ public struct TelegramAdapter: ChannelAdapter {
     /// Telegram can fetch or already holds. The receipt names the first message sent, as
     /// `<chat id>:<message_id>`. The bot token is part of every request's path, so no URL with it
     /// ever reaches a failure's reason or a log line.
+    /// `telegram-file:<file_id>`: `getFile` names the file's path, then it is downloaded from
+    /// `/file/bot<token>/<path>` (the token never shows in errors).
+    public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        guard let token = account.secrets["botToken"]?.value else { throw .transient("channel account '\(account.id)' has no bot token") }
+        guard attachment.reference.hasPrefix(Self.fileScheme) else {
+            return try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+        }
+        let fileID = String(attachment.reference.dropFirst(Self.fileScheme.count))
+        let call = try await ProviderJSONCall.post(
+            .object(["file_id": .string(fileID)]), to: "\(options.apiBaseURL)/bot\(token)/getFile",
+            shownAs: "\(options.apiBaseURL)/bot<redacted>/getFile", httpClient: httpClient, timeout: account.delivery.attemptTimeout)
+        guard (200..<300).contains(call.status), call.answer?["ok"] == .bool(true), let path = call.answer?["result"]?["file_path"]?.stringValue
+        else { throw Self.failure(call, method: "getFile").redacting(token) }
+        var fetched = try await AttachmentDownload.get(
+            "\(options.apiBaseURL)/file/bot\(token)/\(path)", httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout), redacting: token)
+        fetched.filename = fetched.filename ?? attachment.filename ?? path.split(separator: "/").last.map(String.init)
+        return fetched
+    }
+
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
         guard let token = account.secrets["botToken"]?.value else { throw .transient("channel account '\(account.id)' has no bot token") }
         do {

@@ -204,6 +204,32 @@ public struct WeChatAdapter: ChannelAdapter {
         }
     }
 
+    // MARK: Attachments
+
+    /// A picture's `PicUrl` is fetched as is; voice, video and files (`wechat-media:<media id>`)
+    /// through `/cgi-bin/media/get`, which keeps them three days. An error comes back as JSON.
+    public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        guard attachment.reference.hasPrefix("wechat-media:") else {
+            return try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+        }
+        let mediaID = String(attachment.reference.dropFirst("wechat-media:".count))
+        for attempt in 1...2 {
+            let token = try await tokens.token()
+            let url = "\(options.apiBaseURL)/cgi-bin/media/get?access_token=\(FormURLEncoding.percentEncode(token))&media_id=\(FormURLEncoding.percentEncode(mediaID))"
+            let fetched = try await AttachmentDownload.get(url, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout), redacting: token)
+            guard fetched.contentType?.lowercased().hasPrefix("application/json") == true || fetched.contentType?.lowercased().hasPrefix("text/plain") == true,
+                let error = try? JSONReader.parse(String(decoding: fetched.bytes, as: UTF8.self)), let code = error["errcode"]?.intValue
+            else { return fetched }
+            let answer = Answer(errcode: code, errmsg: error["errmsg"]?.stringValue ?? "")
+            if attempt == 1, [40001, 40014, 42001].contains(code) {
+                await tokens.invalidate(token)
+                continue
+            }
+            throw Self.failure(answer)
+        }
+        throw .transient("WeChat refused two access tokens in a row")
+    }
+
     // MARK: Outbound
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {

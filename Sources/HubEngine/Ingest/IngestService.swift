@@ -13,11 +13,14 @@ public struct IngestService: InboundSink {
     let committer: GroupCommitter
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Called after a message with attachments is stored (wakes the attachment fetcher).
+    let onAttachments: @Sendable () -> Void
 
     init(
         channels: ChannelDirectory, configuration: EngineConfiguration, store: any HubStore, now: @escaping @Sendable () -> Date,
-        logger: Logger
+        logger: Logger, onAttachments: @escaping @Sendable () -> Void = {}
     ) {
+        self.onAttachments = onAttachments
         self.channels = channels
         self.configuration = configuration
         self.store = store
@@ -30,6 +33,7 @@ public struct IngestService: InboundSink {
         let command = try prepare(event)
         switch await committer.submit(command) {
         case .success(let receipt):
+            if !receipt.duplicate, !event.attachments.isEmpty { onAttachments() }
             logger.debug(
                 "message stored",
                 metadata: [

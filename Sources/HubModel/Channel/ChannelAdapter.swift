@@ -18,6 +18,25 @@ public protocol ChannelAdapter: Sendable {
     /// really comes from the provider, hand events to `sink`, and answer only after the sink has
     /// stored them.
     func handleWebhook(_ request: WebhookRequest, sink: any InboundSink) async -> WebhookResponse
+
+    /// Downloads a customer's attachment from the provider (a media URL, a media id), at most
+    /// `maximumBytes`, for the hub to keep its own copy: providers' links expire.
+    /// - Throws: `DeliveryFailure`: transient when a later try may work, permanent when not.
+    func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment
+}
+
+/// An attachment's content as downloaded from a provider.
+public struct FetchedAttachment: Sendable {
+    public var bytes: [UInt8]
+    /// The type the provider gave, if any.
+    public var contentType: String?
+    public var filename: String?
+
+    public init(bytes: [UInt8], contentType: String?, filename: String? = nil) {
+        self.bytes = bytes
+        self.contentType = contentType
+        self.filename = filename
+    }
 }
 
 /// Where adapters hand what they receive. Implemented by the engine; every call returns only

@@ -185,11 +185,37 @@ public struct Attachment: Sendable, Hashable, Codable {
     public var contentType: String?
     public var byteCount: Int?
     public var filename: String?
+    /// For a customer's attachment: whether the hub has its own copy yet (providers' links
+    /// expire). Nil for attachments the hub does not fetch.
+    public var status: AttachmentStatus?
+    /// The provider's reference the content was fetched from, once it is in the hub's store.
+    public var source: String?
+    /// Why it was refused (too large, a type not accepted, gone at the provider).
+    public var problem: String?
 
-    public init(reference: String, contentType: String? = nil, byteCount: Int? = nil, filename: String? = nil) {
+    public init(
+        reference: String, contentType: String? = nil, byteCount: Int? = nil, filename: String? = nil, status: AttachmentStatus? = nil,
+        source: String? = nil, problem: String? = nil
+    ) {
         self.reference = reference
         self.contentType = contentType
         self.byteCount = byteCount
         self.filename = filename
+        self.status = status
+        self.source = source
+        self.problem = problem
     }
+
+    /// Whether the content is in the hub's own store.
+    public var isStored: Bool { reference.hasPrefix("blob:") }
+}
+
+/// Where a customer's attachment stands.
+public enum AttachmentStatus: String, Sendable, Hashable, Codable {
+    /// To be fetched from the provider.
+    case pending
+    /// In the hub's store (`reference` is a `blob:`).
+    case stored
+    /// Not fetched, for good: `problem` says why.
+    case refused
 }

@@ -80,6 +80,9 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let messageQueued = EventKind(rawValue: "message.queued")
     public static let messageNoted = EventKind(rawValue: "message.noted")
     public static let messageStatusChanged = EventKind(rawValue: "message.status")
+    /// A customer's attachment is in the hub's store now, or was refused (payload: the message's
+    /// id, the attachment's position and the attachment).
+    public static let messageAttachment = EventKind(rawValue: "message.attachment")
     public static let deliveryAttempted = EventKind(rawValue: "delivery.attempted")
     public static let deliveryDead = EventKind(rawValue: "delivery.dead")
     public static let deliveryRecovered = EventKind(rawValue: "delivery.recovered")

@@ -178,7 +178,10 @@ extension Attachment: JSONWritable {
         }
         writer.field("contentType", contentType)
         writer.field("filename", filename)
+        writer.field("problem", problem)
         writer.field("reference", reference)
+        writer.field("source", source)
+        writer.field("status", status?.rawValue)
         writer.endObject()
     }
 }

@@ -56,6 +56,19 @@ public struct ConsentPayload: Sendable, Hashable, Codable {
     }
 }
 
+/// Payload of `message.attachment`: a customer's attachment, now in the hub's store or refused.
+public struct AttachmentPayload: Sendable, Hashable, Codable {
+    public var messageID: Message.ID
+    public var position: Int
+    public var attachment: Attachment
+
+    private enum CodingKeys: String, CodingKey {
+        case messageID = "messageId"
+        case position
+        case attachment
+    }
+}
+
 /// Payload of `message.status`.
 public struct MessageStatusPayload: Sendable, Hashable, Codable {
     public var messageID: Message.ID

@@ -115,6 +115,14 @@ public protocol OutboxStore: Sendable {
     /// Records how an attempt ended, with its events.
     func recordDeliveryResult(_ id: Delivery.ID, owner: String, result: DeliveryAttemptResult, at date: Date) async throws
         -> Delivery
+    /// Claims up to `limit` attachments due to be fetched (or whose lease ran out); each claim is
+    /// an attempt.
+    func claimAttachmentFetches(now: Date, limit: Int, leaseUntil: Date) async throws -> [AttachmentFetch]
+    /// Records how fetching an attachment ended; a stored or refused one updates its message,
+    /// with a `message.attachment` event.
+    func recordAttachmentFetch(_ fetch: AttachmentFetch, outcome: AttachmentFetchOutcome, at date: Date) async throws
+    /// When the next attachment is due to be fetched, if any.
+    func nextAttachmentFetchDue() async throws -> Date?
     /// Gives a claimed delivery back without an attempt (its account is throttled): due again at
     /// `until`, its attempt count as before the claim.
     func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws

@@ -206,3 +206,32 @@ public struct RoutingRecord: Sendable, Hashable {
         self.conversationChange = conversationChange
     }
 }
+
+/// A customer's attachment the hub is to fetch from the provider into its own store.
+public struct AttachmentFetch: Sendable, Hashable {
+    public var messageID: Message.ID
+    /// The attachment's index in the message.
+    public var position: Int
+    public var channelAccountID: String
+    public var attachment: Attachment
+    /// Attempts so far, this one included.
+    public var attempts: Int
+
+    public init(messageID: Message.ID, position: Int, channelAccountID: String, attachment: Attachment, attempts: Int) {
+        self.messageID = messageID
+        self.position = position
+        self.channelAccountID = channelAccountID
+        self.attachment = attachment
+        self.attempts = attempts
+    }
+}
+
+/// How fetching one attachment ended.
+public enum AttachmentFetchOutcome: Sendable, Hashable {
+    /// In the hub's store: the attachment as it is now (a `blob:` reference, size, type).
+    case stored(Attachment)
+    /// Failed; try again at `retryAt`.
+    case retry(error: String, retryAt: Date)
+    /// Not to be fetched, for good.
+    case refused(reason: String)
+}

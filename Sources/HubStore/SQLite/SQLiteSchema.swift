@@ -235,6 +235,25 @@ enum SQLiteSchema {
                     CREATE INDEX event_by_agent ON event(agentID, seq) WHERE agentID IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v3: fetching customers' attachments into the hub's store") { db in
+            try db.execute(
+                sql: """
+                    -- One row per attachment of an inbound message still to fetch from its provider,
+                    -- written with the message: a crash between the two loses nothing.
+                    CREATE TABLE attachment_fetch (
+                        messageID TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        channelAccountID TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        nextAttemptAt INTEGER NOT NULL,
+                        leaseUntil INTEGER,
+                        lastError TEXT,
+                        PRIMARY KEY (messageID, position)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX attachment_fetch_due ON attachment_fetch(nextAttemptAt) WHERE state IN ('pending', 'fetching');
+                    """)
+        }
         return migrator
     }
 }

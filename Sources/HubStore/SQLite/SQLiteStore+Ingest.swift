@@ -144,11 +144,22 @@ extension SQLiteStore {
             conversationID = conversation.id
         }
 
+        // Providers' links expire: every attachment not already in the hub's store is fetched
+        // later, from a row written with the message.
+        var attachments = event.attachments
+        for index in attachments.indices where !attachments[index].isStored { attachments[index].status = .pending }
         let message = Message(
             id: command.messageID, conversationID: conversationID, direction: .inbound, author: .customer, text: event.text,
-            attachments: event.attachments, channelAccountID: event.channelAccountID, providerMessageID: event.providerMessageID,
+            attachments: attachments, channelAccountID: event.channelAccountID, providerMessageID: event.providerMessageID,
             metadata: event.metadata, createdAt: at, sentAt: event.occurredAt)
         try SQLiteWrites.insert(message, db, json: json)
+        for (position, attachment) in attachments.enumerated() where attachment.status == .pending {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO attachment_fetch (messageID, position, channelAccountID, state, nextAttemptAt) VALUES (?, ?, ?, 'pending', ?)
+                    """
+            ).execute(arguments: [message.id.rawValue, position, event.channelAccountID, at.millisecondsSince1970])
+        }
         try events.append(
             .messageReceived, at: at, actor: actor,
             refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id), payload: message)

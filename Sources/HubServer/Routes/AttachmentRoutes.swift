@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import HubEngine
+import HubModel
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/messages/{id}/attachments/{position}`: a customer's attachment from the hub's own
+/// store, for whoever may read the message's conversation. Served as a download with the type the
+/// content was checked to be, never sniffed by the browser.
+enum AttachmentRoutes {
+    static func add(to api: RouterGroup<HubRequestContext>, engine: Engine) {
+        api.get("messages/:id/attachments/:position") { _, context in
+            let viewer = try context.requireViewer()
+            let id = Message.ID(try context.parameters.require("id"))
+            guard let position = Int(try context.parameters.require("position")) else { throw APIError.invalid("position is a number") }
+            guard let message = try await engine.store.message(id) else { throw APIError.notFound("no message \(id)") }
+            // The same rule as reading the conversation (404 for "not yours" too).
+            _ = try await engine.inbox.conversation(message.conversationID, for: viewer)
+            guard message.attachments.indices.contains(position) else { throw APIError.notFound("message \(id) has no attachment \(position)") }
+            let attachment = message.attachments[position]
+            switch attachment.status {
+            case .pending?: throw APIError(.conflict, code: "not_fetched_yet", message: "the attachment is still being fetched from the provider")
+            case .refused?: throw APIError(.gone, code: "refused", message: "the attachment was not kept: \(attachment.problem ?? "refused")")
+            case .stored?, nil: break
+            }
+            guard attachment.isStored, let bytes = engine.attachmentFetcher.blobs.get(attachment.reference) else {
+                throw APIError(.notFound, code: "not_stored", message: "the hub holds no copy of this attachment (its reference is \(attachment.isStored ? "missing" : "external"))")
+            }
+            var headers: HTTPFields = [
+                .contentType: attachment.contentType ?? "application/octet-stream", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+            ]
+            let name = attachment.filename ?? "attachment-\(position)"
+            headers[.contentDisposition] = "attachment; filename*=UTF-8''\(FormPercent.encode(name))"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+    }
+}
+
+/// RFC 5987 percent-encoding for a filename in Content-Disposition.
+enum FormPercent {
+    static func encode(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                result.append(Character(Unicode.Scalar(byte)))
+            default: result += String(format: "%%%02X", byte)
+            }
+        }
+        return result
+    }
+}
