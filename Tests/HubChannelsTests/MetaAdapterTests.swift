@@ -204,7 +204,7 @@ struct MetaAdapterTests {
     @Test("bad requests are refused with the right status, counted, and store nothing", arguments: [
         ("no signature", 403, "missing_signature"), ("tampered body", 403, "invalid_signature"), ("wrong secret", 403, "invalid_signature"),
         ("sha1 only", 403, "invalid_signature"), ("malformed JSON", 400, "malformed_body"), ("not UTF-8", 400, "malformed_body"),
-        ("wrong object", 400, "wrong_object"), ("no sender", 400, "invalid_event"), ("no entries", 400, "invalid_event"),
+        ("wrong object", 400, "wrong_object"), ("no entries", 400, "invalid_event"),
         ("DELETE", 405, "method_not_allowed"),
     ])
     func rejections(_ name: String, status: Int, code: String) async throws {
@@ -228,7 +228,6 @@ struct MetaAdapterTests {
             request.body = [0x22, 0xFF, 0x22]
             request.headers = [("x-hub-signature-256", WebhookSignature.sha256(body: request.body, secret: Self.appSecret))]
         case "wrong object": request = Self.webhook(Self.escapedChineseBody.replacingOccurrences(of: #""page""#, with: #""user""#))
-        case "no sender": request = Self.webhook(Self.escapedChineseBody.replacingOccurrences(of: #""sender":{"id":"6543210987"},"#, with: ""))
         case "no entries": request = Self.webhook(#"{"object":"page"}"#)
         default:
             request = Self.webhook(Self.escapedChineseBody)
@@ -240,6 +239,19 @@ struct MetaAdapterTests {
         #expect(sink.events.isEmpty)
         #expect(sink.statuses.isEmpty)
         #expect(counter.counts(account: "fb-page") == [code: 1])
+    }
+
+    @Test("an unreadable item (a plugin opt-in naming no sender) is skipped and counted; the rest of the batch is stored")
+    func unreadableItem() async throws {
+        let sink = RecordingSink()
+        let counter = WebhookRejections()
+        let body = #"{"object":"page","entry":[{"id":"1234567890","time":1700000000000,"messaging":["#
+            + #"{"recipient":{"id":"1234567890"},"timestamp":1700000000000,"optin":{"ref":"checkbox","user_ref":"u-1"}},"#
+            + #"{"sender":{"id":"6543210987"},"recipient":{"id":"1234567890"},"timestamp":1700000000001,"message":{"mid":"m_ok","text":"hello"}}]}]}"#
+        let response = await Self.adapter(rejections: counter).handleWebhook(Self.webhook(body), sink: sink)
+        #expect(response.status == 200)
+        #expect(sink.events.map(\.providerMessageID) == ["m_ok"])
+        #expect(counter.counts(account: "fb-page") == ["invalid_event": 1])
     }
 
     @Test("a store that cannot commit makes the webhook 503, so that Meta retries")
@@ -256,6 +268,16 @@ struct MetaAdapterTests {
             conversationID: "cnv_1", orderingKey: "cnv_1", recipient: HandleAddress(kind: .messenger, scope: "fb-page", address: "PSID-1"),
             content: OutboundContent(text: text, attachments: attachments, options: options), state: .sending, attempts: 1, maxAttempts: 5,
             nextAttemptAt: Date(timeIntervalSince1970: 0), createdAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test("Instagram replies go to /me/messages (the IG account id only names webhook entries)")
+    func instagramSendPath() async throws {
+        let provider = FakeProvider { _, _ in .ok(#"{"recipient_id":"IGSID-1","message_id":"ig_out"}"#) }
+        let receipt = try await provider.serve { base in
+            try await Self.adapter(kind: .instagram, graphBaseURL: base).deliver(Self.delivery())
+        }
+        #expect(receipt.providerMessageID == "ig_out")
+        #expect(provider.requests.map(\.path) == ["/v25.0/me/messages"])
     }
 
     @Test("a reply is one Send API request for the text, then one per attachment with a public URL")

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
-import HubChannels
+@testable import HubChannels
 import HubConfig
 import HubModel
 import HubTestSupport
@@ -34,6 +34,21 @@ struct TwilioSignatureTests {
         #expect(TwilioSignature.isValid("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: withPort, parameters: Self.parameters, authToken: "12345"))
         // Another port is another URL.
         #expect(!TwilioSignature.isValid("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: "https://mycompany.com:8443/myapp.php?foo=1&bar=2", parameters: Self.parameters, authToken: "12345"))
+    }
+
+    @Test("URL variants are found byte for byte, whatever the host: no normalizing, no re-encoding, no crash")
+    func variants() {
+        let odd = "http://" + Array(repeating: "é", count: 20).joined(separator: ".") + "/webhooks/x?a=1"
+        #expect(TwilioSignature.urlVariants(odd) == [odd, odd.replacingOccurrences(of: "/webhooks", with: ":80/webhooks")])
+        #expect(TwilioSignature.urlVariants("https://h.example:443/x?y=1") == ["https://h.example:443/x?y=1", "https://h.example/x?y=1"])
+        #expect(TwilioSignature.urlVariants("https://h.example/x") == ["https://h.example/x", "https://h.example:443/x"])
+        #expect(TwilioSignature.urlVariants("http://[::1]:80/x") == ["http://[::1]:80/x", "http://[::1]/x"])
+        #expect(TwilioSignature.urlVariants("http://[::1]/x") == ["http://[::1]/x", "http://[::1]:80/x"])
+        #expect(TwilioSignature.urlVariants("http://h:8080/x") == ["http://h:8080/x"])
+        #expect(TwilioSignature.urlVariants("http://h%7B{:80") == ["http://h%7B{:80", "http://h%7B{"])
+        #expect(TwilioSignature.urlVariants("ftp://h/x") == ["ftp://h/x"])
+        #expect(TwilioSignature.urlVariants("garbage") == ["garbage"])
+        #expect(!TwilioSignature.isValid(String(repeating: "A", count: 27) + "=", url: odd, parameters: [], authToken: "t"))
     }
 
     @Test("an SMS with Chinese text (vector computed with the twilio SDK)")
@@ -194,6 +209,7 @@ struct TwilioSMSAdapterTests {
         ("tampered body", 403, "invalid_signature"), ("wrong token", 403, "invalid_signature"), ("no signature", 403, "missing_signature"),
         ("malformed form", 400, "malformed_body"), ("another account", 403, "wrong_account"), ("no sender", 400, "invalid_message"),
         ("json body", 415, "unsupported_media_type"), ("DELETE", 405, "method_not_allowed"), ("bad media count", 400, "invalid_message"),
+        ("thousands of fields", 400, "malformed_body"),
     ])
     func rejections(_ name: String, status: Int, code: String) async throws {
         let sink = RecordingSink()
@@ -214,6 +230,7 @@ struct TwilioSMSAdapterTests {
         case "DELETE":
             request = Self.webhook(Self.inbound())
             request.method = "DELETE"
+        case "thousands of fields": request = Self.webhook(Self.inbound() + (0..<300).map { ("f\($0)", "") })
         default: request = Self.webhook(Self.inbound().map { $0.name == "NumMedia" ? ($0.name, "-1") : $0 })
         }
         let response = await Self.adapter(rejections: counter).handleWebhook(request, sink: sink)
@@ -291,7 +308,7 @@ struct TwilioSMSAdapterTests {
         (503, "", true, "503"),
         (401, #"{"code":20003,"message":"Authenticate","status":401}"#, true, "check the auth token"),
         (400, #"{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}"#, false, "error 21610"),
-        (400, #"{"code":21211,"message":"The 'To' number is not a valid phone number.","status":400}"#, false, "error 21211"),
+        (400, #"{"code":21211,"message":"The 'To' number +8613800138000 is not a valid phone number.","status":400}"#, false, "The 'To' number <number> is not"),
     ])
     func failures(_ status: Int, body: String, retryable: Bool, reason: String) async throws {
         let provider = FakeProvider { _, _ in FakeProvider.Reply(status: status, headers: ["Retry-After": "7"], body: body) }
@@ -301,6 +318,7 @@ struct TwilioSMSAdapterTests {
         let error = try #require(failure)
         #expect(error.isRetryable == retryable)
         #expect(error.reason.contains(reason))
+        #expect(!error.reason.contains("8613800138000"), "numbers are not quoted in reasons agents may see")
         if status == 429 { #expect(error.retryAfter == .seconds(7)) }
     }
 }

@@ -94,9 +94,11 @@ struct WeChatAdapterTests {
     @Test("plain mode: messages of every type, follow and unfollow, a menu click; other events are acknowledged only")
     func plainPushes() async throws {
         let sink = RecordingSink()
-        let adapter = Self.adapter(encryption: .compatible)
+        let adapter = Self.adapter(encryption: .plain)
+        var nonce = 0
         func push(_ fields: String) async -> Int {
-            await adapter.handleWebhook(Self.request(body: Self.plain(fields), encrypted: false), sink: sink).status
+            nonce += 1
+            return await adapter.handleWebhook(Self.request(nonce: "n\(nonce)", body: Self.plain(fields), encrypted: false), sink: sink).status
         }
         #expect(await push("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[你好]]></Content><MsgId>1</MsgId>") == 200)
         #expect(await push("<MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[https://mmbiz.qpic.cn/x.jpg]]></PicUrl><MediaId><![CDATA[m1]]></MediaId><MsgId>2</MsgId>") == 200)
@@ -119,6 +121,23 @@ struct WeChatAdapterTests {
         #expect(events[4].text == "订单\n详情\nhttps://shop.example/o/1")
         #expect(events[5].attributes == ["menuKey": "HUMAN_AGENT"])
         #expect(sink.consents.map(\.consent) == [ConsentChange(optedOut: true, keyword: "unsubscribe"), ConsentChange(optedOut: false, keyword: "subscribe")])
+    }
+
+    @Test("plain mode: a signature carries one body (WeChat's retry passes); compatible mode with a key takes encrypted pushes only")
+    func plainModeReplays() async throws {
+        let sink = RecordingSink()
+        let adapter = Self.adapter(encryption: .plain)
+        let text = Self.plain("<MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>77</MsgId>")
+        #expect(await adapter.handleWebhook(Self.request(nonce: "same", body: text, encrypted: false), sink: sink).status == 200)
+        #expect(await adapter.handleWebhook(Self.request(nonce: "same", body: text, encrypted: false), sink: sink).status == 200)
+        let forged = Self.plain("<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[unsubscribe]]></Event>")
+        let answer = await adapter.handleWebhook(Self.request(nonce: "same", body: forged, encrypted: false), sink: sink)
+        #expect(answer.status == 403)
+        #expect(try HubJSON.makeDecoder().decode(ErrorBody.self, from: Data(answer.body)).error.code == "replayed_signature")
+        #expect(sink.events.count == 1 && sink.consents.isEmpty)
+        let compatible = Self.adapter(encryption: .compatible)
+        #expect(await compatible.handleWebhook(Self.request(nonce: "other", body: text, encrypted: false), sink: sink).status == 403)
+        #expect(await compatible.handleWebhook(Self.request(body: Self.envelope, encrypted: true, msgSignature: Self.msgSignature), sink: sink).status == 200)
     }
 
     @Test("bad pushes are refused with the right status, counted, and store nothing", arguments: [

@@ -189,5 +189,28 @@ struct OutboxWorkerTests {
         let policy = DeliveryPolicy(initialBackoff: .seconds(2), maxBackoff: .seconds(60))
         #expect(Backoff.delay(attempt: 1, policy: policy, jitter: 0, retryAfter: .seconds(30)) == .seconds(30))
         #expect(Backoff.delay(attempt: 6, policy: policy, jitter: 1, retryAfter: .seconds(30)) == .seconds(60))
+        // A garbled or hostile Retry-After is honoured for an hour at most.
+        #expect(Backoff.delay(attempt: 1, policy: policy, jitter: 0, retryAfter: .seconds(99_999_999_999_999)) == .seconds(3600))
+    }
+
+    @Test("a provider's absurd timestamp is dropped at ingest, and dates saturate instead of trapping")
+    func absurdTimestamps() async throws {
+        #expect(Date(timeIntervalSince1970: 1e17).millisecondsSince1970 == .max)
+        #expect(Date(timeIntervalSince1970: -1e17).millisecondsSince1970 == .min)
+        let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)])
+        defer { fixture.directory.remove() }
+        for (index, seconds) in [1e17, 4_102_444_800.0 * 10, -5.0].enumerated() {
+            let receipt = try await fixture.engine.ingest.ingest(
+                InboundEvent(
+                    channelKind: .api, channelAccountID: "api-a", sender: InboundSender(address: "user-1"), providerMessageID: "late-\(index)",
+                    occurredAt: Date(timeIntervalSince1970: seconds), text: "from the far future"))
+            #expect(try await fixture.engine.store.message(receipt.messageID)?.sentAt == nil)
+        }
+        let plausible = Date(timeIntervalSince1970: 1_790_000_000)
+        let receipt = try await fixture.engine.ingest.ingest(
+            InboundEvent(
+                channelKind: .api, channelAccountID: "api-a", sender: InboundSender(address: "user-1"), providerMessageID: "ok",
+                occurredAt: plausible, text: "normal"))
+        #expect(try await fixture.engine.store.message(receipt.messageID)?.sentAt == plausible)
     }
 }

@@ -110,10 +110,21 @@ struct ReplyWindowTests {
         let (fixture, receipt) = try await Self.scenario(base: "http://127.0.0.1:9", clock: clock)
         clock.withLock { $0 = Self.start.addingTimeInterval(47 * 3600) }
         for index in 1...5 {
-            let sent = try await Self.reply(fixture, receipt.conversationID, "reply \(index)")
+            let sent = try await fixture.engine.outbound.send(
+                OutboundService.Request(
+                    conversationID: receipt.conversationID, author: .agent("bo"), content: OutboundContent(text: "reply \(index)"),
+                    idempotencyKey: "reply-\(index)"),
+                actor: .agent("bo"))
             #expect(sent.delivery?.channelAccountID == "wechat-oa")
             #expect(sent.message.metadata["rerouted"] == Optional<JSONValue>.none)
         }
+        // The fifth sent again (its answer was lost): the stored message, not a refusal.
+        let again = try await fixture.engine.outbound.send(
+            OutboundService.Request(
+                conversationID: receipt.conversationID, author: .agent("bo"), content: OutboundContent(text: "reply 5"), idempotencyKey: "reply-5"),
+            actor: .agent("bo"))
+        #expect(again.duplicate)
+        #expect(again.delivery?.channelAccountID == "wechat-oa")
         let sixth = try await Self.reply(fixture, receipt.conversationID, "reply 6")
         #expect(sixth.delivery?.channelAccountID == "sms-twilio")
         #expect(sixth.message.metadata["rerouted"]?["reason"]?.stringValue as String? == "WeChat allows 5 messages per customer message; 5 went out since the customer last wrote")

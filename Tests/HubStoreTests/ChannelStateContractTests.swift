@@ -77,6 +77,18 @@ struct ChannelStateContractTests {
                     DeliveryStatusUpdate(channelAccountID: "api-a", providerMessageID: "SM-0", deliveryID: "dlv_unknown", status: .failed),
                     at: Fixture.date(5)))
             #expect(try await store.message(receipt.message.id)?.deliveryStatus == .delivered)
+
+            // A failure reported before the send is recorded stays a failure.
+            let second = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: recipient, key: "k2", ordered: false))
+            _ = try await store.claimDeliveries(now: Fixture.date(6), limit: 10, owner: "w", leaseUntil: Fixture.date(60))
+            _ = try await store.applyDeliveryStatus(
+                DeliveryStatusUpdate(
+                    channelAccountID: "api-a", providerMessageID: "SM-10", deliveryID: second.delivery!.id, status: .failed, error: "undelivered (error 30003)"),
+                at: Fixture.date(7))
+            _ = try await store.recordDeliveryResult(second.delivery!.id, owner: "w", result: .sent(providerMessageID: "SM-10"), at: Fixture.date(8))
+            let failed = try #require(try await store.message(second.message.id))
+            #expect(failed.deliveryStatus == .failed)
+            #expect(failed.deliveryError == "undelivered (error 30003)")
         }
     }
 }

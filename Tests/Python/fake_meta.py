@@ -54,7 +54,7 @@ class FakeMeta:
             def do_POST(self):
                 url = urllib.parse.urlsplit(self.path)
                 query = dict(urllib.parse.parse_qsl(url.query))
-                match = re.fullmatch(r"/(v\d+\.\d+)/(\d+)/messages", url.path)
+                match = re.fullmatch(r"/(v\d+\.\d+)/(\d+|me)/messages", url.path)
                 if not match:
                     return self.error(400, 2500, "Unknown path components: " + url.path, "OAuthException")
                 if query.get("access_token") != fake.page_token:

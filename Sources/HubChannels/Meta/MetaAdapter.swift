@@ -156,7 +156,12 @@ public struct MetaAdapter: ChannelAdapter {
                 do {
                     items += try self.items(ofMessaging: item)
                 } catch {
-                    throw FormatError(reason: "entry \(index), messaging item \(position): \(error.reason)")
+                    // One unreadable item (a plugin opt-in naming no sender) must not make Meta
+                    // resend the others forever: it is counted, logged and skipped.
+                    rejections.count(account: account.id, reason: "invalid_event")
+                    logger.warning(
+                        "webhook item skipped",
+                        metadata: ["account": "\(account.id)", "entry": "\(index)", "item": "\(position)", "reason": "\(error.reason)"])
                 }
             }
         }
@@ -294,7 +299,11 @@ public struct MetaAdapter: ChannelAdapter {
         } else {
             envelope["messaging_type"] = .string("RESPONSE")
         }
-        let path = "\(options.graphBaseURL)/\(options.graphVersion)/\(options.pageID)/messages"
+        // Messenger sends as the Page. Instagram's account id names the webhook entries, but the
+        // Send API wants the linked Page (Facebook Login) or `me` with the token: `me` works with
+        // either login's token.
+        let sender = kind == .instagram ? "me" : options.pageID
+        let path = "\(options.graphBaseURL)/\(options.graphVersion)/\(sender)/messages"
         let url = path + "?access_token=" + FormURLEncoding.percentEncode(token)
         var first: String?
         for (index, message) in messages.enumerated() {

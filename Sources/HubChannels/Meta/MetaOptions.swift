@@ -19,12 +19,12 @@ public struct MetaOptions: ChannelOptions, Hashable {
     /// delivery names and never decides.
     public var outsideWindowTag: String?
 
-    /// How the outbound service may use the tag: `HUMAN_AGENT` up to 7 days after the customer's
-    /// last message; the update tags have no time limit (Meta restricts them to non-promotional
-    /// updates instead).
+    /// How the outbound service may use the tag: `HUMAN_AGENT`, up to 7 days after the customer's
+    /// last message. The update tags are for non-promotional notifications of a kind Meta lists,
+    /// not for any agent's reply, so they never extend the window automatically.
     public var windowExtension: WindowExtension? {
-        guard let tag = outsideWindowTag else { return nil }
-        return WindowExtension(tag: tag, lasts: tag == "HUMAN_AGENT" ? .seconds(7 * 24 * 3600) : .seconds(10 * 365 * 24 * 3600))
+        guard outsideWindowTag == "HUMAN_AGENT" else { return nil }
+        return WindowExtension(tag: "HUMAN_AGENT", lasts: .seconds(7 * 24 * 3600))
     }
 
     public static let defaultGraphBaseURL = "https://graph.facebook.com"
@@ -86,6 +86,10 @@ public struct MetaOptions: ChannelOptions, Hashable {
         }
         if let node = options["outsideWindowTag"] {
             guard let tag = node.oneOf(messageTags(for: kind), what: "message tag for \(kind.rawValue)") else { return nil }
+            guard tag == "HUMAN_AGENT" else {
+                node.error("\(tag) is for Meta's listed non-promotional updates, not agents' replies after the window: only HUMAN_AGENT extends it")
+                return nil
+            }
             result.outsideWindowTag = tag
         }
         return result

@@ -28,6 +28,9 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         self.rejections = rejections
     }
 
+    /// More form fields than any Twilio webhook carries.
+    static let maximumFields = 200
+
     static let emptyTwiML = Array(#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#.utf8)
 
     // MARK: Inbound
@@ -37,6 +40,13 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         guard request.method == "POST" || request.method == "GET" else {
             return reject(405, "method_not_allowed", "Twilio webhooks are POST (or GET) requests", request)
         }
+        // Cheap checks first: nothing is decoded for a request that cannot be Twilio's.
+        guard let signature = request.header("x-twilio-signature") else {
+            return reject(403, "missing_signature", "the request has no X-Twilio-Signature header", request)
+        }
+        guard let authToken = account.secrets["authToken"]?.value else {
+            return reject(503, "channel_unavailable", "channel account '\(account.id)' has no auth token", request)
+        }
         // POST parameters are signed; GET ones are part of the signed URL.
         var signedParameters: [(name: String, value: String)] = []
         var parameters = request.query
@@ -44,18 +54,16 @@ public struct TwilioSMSAdapter: ChannelAdapter {
             if let type = request.header("content-type"), !type.lowercased().hasPrefix("application/x-www-form-urlencoded") {
                 return reject(415, "unsupported_media_type", "expected application/x-www-form-urlencoded, not \(type)", request)
             }
+            // Twilio sends a few dozen fields (ten media at most); a body of thousands is not Twilio's.
+            guard request.body.lazy.filter({ $0 == UInt8(ascii: "&") }).count < Self.maximumFields else {
+                return reject(400, "malformed_body", "more than \(Self.maximumFields) form fields", request)
+            }
             do {
                 signedParameters = try FormURLEncoding.decode(request.body)
             } catch {
                 return reject(400, "malformed_body", "the form body is malformed: \(error.reason)", request)
             }
             parameters += signedParameters
-        }
-        guard let signature = request.header("x-twilio-signature") else {
-            return reject(403, "missing_signature", "the request has no X-Twilio-Signature header", request)
-        }
-        guard let authToken = account.secrets["authToken"]?.value else {
-            return reject(503, "channel_unavailable", "channel account '\(account.id)' has no auth token", request)
         }
         let url = signedURL(request)
         guard TwilioSignature.isValid(signature, url: url, parameters: signedParameters, authToken: authToken) else {
@@ -202,7 +210,7 @@ public struct TwilioSMSAdapter: ChannelAdapter {
             throw .transient("POST \(url) failed: \(error)")
         }
         let status = Int(response.status.code)
-        let answer = try? JSONReader.parse(String(buffer: reply))
+        let answer = Self.redactingNumbers(try? JSONReader.parse(String(buffer: reply)), delivery.recipient.address, options.from)
         switch status {
         case 200..<300:
             guard let sid = answer?["sid"]?.stringValue, !sid.isEmpty else {
@@ -221,6 +229,20 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         default:
             throw .permanent("the Messages API refused the message (\(status))\(Self.describe(answer))")
         }
+    }
+
+    /// Twilio's error texts quote the numbers ("The 'To' number +86… is not a valid phone
+    /// number."). The reason is stored and shown to agents who see numbers masked, so the
+    /// numbers are taken out of it.
+    static func redactingNumbers(_ answer: JSONValue?, _ numbers: String?...) -> JSONValue? {
+        guard case .object(var object)? = answer, var message = object["message"]?.stringValue else { return answer }
+        for number in numbers.compactMap({ $0 }) where !number.isEmpty {
+            message = message.replacingOccurrences(of: number, with: "<number>")
+            let digits = number.filter(\.isNumber)
+            if digits.count >= 6 { message = message.replacingOccurrences(of: digits, with: "<number>") }
+        }
+        object["message"] = .string(message)
+        return .object(object)
     }
 
     /// Twilio's error body: `{"code": 21610, "message": "...", "more_info": ..., "status": 400}`.

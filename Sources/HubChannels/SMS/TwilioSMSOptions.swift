@@ -86,7 +86,13 @@ public struct TwilioSMSOptions: ChannelOptions, Hashable {
             options.owner.error("give 'from' (the sending number) or 'messagingServiceSid': without one, replies cannot be sent")
         }
         if let node = options["apiBaseURL"], let url = httpURL(node) { result.apiBaseURL = url.hasSuffix("/") ? String(url.dropLast()) : url }
-        if let node = options["publicURL"], let url = httpURL(node) { result.publicURL = url }
+        if let node = options["publicURL"], let url = httpURL(node) {
+            if url.contains("?") || url.contains("#") {
+                node.error("publicURL is the webhook's URL without a query: '\(url)'")
+            } else {
+                result.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            }
+        }
         if let value = options["statusCallbacks"]?.bool { result.statusCallbacks = value }
         if result.statusCallbacks, result.publicURL == nil, options["statusCallbacks"] != nil {
             options["statusCallbacks"]?.warning("status callbacks need publicURL (the URL the provider reaches the hub at); none will be requested")

@@ -16,9 +16,14 @@ public enum TwilioSignature {
     /// The string Twilio signs. A name given several times contributes each distinct value once,
     /// sorted, as the SDK does.
     public static func signedString(url: String, parameters: [(name: String, value: String)]) -> String {
+        url + parameterString(parameters)
+    }
+
+    /// The parameters' part of the signed string.
+    static func parameterString(_ parameters: [(name: String, value: String)]) -> String {
         var byName: [String: Set<String>] = [:]
         for parameter in parameters { byName[parameter.name, default: []].insert(parameter.value) }
-        var result = url
+        var result = ""
         for name in byName.keys.sorted(by: utf8Order) {
             for value in byName[name, default: []].sorted(by: utf8Order) {
                 result += name
@@ -43,32 +48,42 @@ public enum TwilioSignature {
             else { return false }
         }
         let key = SymmetricKey(data: Array(authToken.utf8))
+        let signedParameters = parameterString(parameters)
         for candidate in urlVariants(url) {
-            let message = Array(signedString(url: candidate, parameters: parameters).utf8)
+            let message = Array((candidate + signedParameters).utf8)
             if HMAC<Insecure.SHA1>.isValidAuthenticationCode(expected, authenticating: message, using: key) { return true }
         }
         return false
     }
 
-    /// The URL as given, and with its default port added or removed.
+    /// The URL as given, and with its default port added or removed. The authority is found by
+    /// hand (after `://`, up to the first `/`, `?` or `#`): the URL may come from a client's Host
+    /// header, and must be neither normalized nor re-encoded, only matched byte for byte.
     static func urlVariants(_ url: String) -> [String] {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-            let defaultPort = ["https": 443, "http": 80][scheme], let hostRange = components.rangeOfHost
-        else { return [url] }
-        var variants = [url]
-        if let portRange = components.rangeOfPort {
-            if components.port == defaultPort {
-                // Drop ":443" (the colon precedes the port).
-                var without = url
-                without.removeSubrange(url.index(before: portRange.lowerBound)..<portRange.upperBound)
-                variants.append(without)
-            }
-        } else {
-            var with = url
-            with.insert(contentsOf: ":\(defaultPort)", at: hostRange.upperBound)
-            variants.append(with)
+        let bytes = Array(url.utf8)
+        guard let schemeEnd = url.range(of: "://") else { return [url] }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard let defaultPort = ["https": "443", "http": "80"][scheme] else { return [url] }
+        let authorityStart = url.utf8.distance(from: url.startIndex, to: schemeEnd.upperBound)
+        var authorityEnd = authorityStart
+        while authorityEnd < bytes.count, ![UInt8(ascii: "/"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains(bytes[authorityEnd]) {
+            authorityEnd += 1
         }
-        return variants
+        let authority = bytes[authorityStart..<authorityEnd]
+        let head = bytes[..<authorityStart]
+        let tail = bytes[authorityEnd...]
+        // The port follows the last ':' that is not inside an IPv6 literal's brackets.
+        let colon = authority.lastIndex(of: UInt8(ascii: ":")).flatMap { index in
+            authority[index...].contains(UInt8(ascii: "]")) ? nil : index
+        }
+        var other: [UInt8]
+        if let colon {
+            guard Array(authority[(colon + 1)...]) == Array(defaultPort.utf8) else { return [url] }
+            other = Array(head) + Array(authority[..<colon]) + Array(tail)
+        } else {
+            other = Array(head) + Array(authority) + Array(":\(defaultPort)".utf8) + Array(tail)
+        }
+        return [url, String(decoding: other, as: UTF8.self)]
     }
 
     static func utf8Order(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }

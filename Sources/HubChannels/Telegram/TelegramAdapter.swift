@@ -224,7 +224,8 @@ public struct TelegramAdapter: ChannelAdapter {
 
     /// How large a PhotoSize is: its area, then its byte count.
     private static func size(_ photo: JSONValue) -> (area: Int64, bytes: Int64) {
-        ((photo["width"]?.intValue ?? 0) * (photo["height"]?.intValue ?? 0), photo["file_size"]?.intValue ?? 0)
+        // Wrapping multiplication: an absurd width and height must not trap.
+        ((photo["width"]?.intValue ?? 0) &* (photo["height"]?.intValue ?? 0), photo["file_size"]?.intValue ?? 0)
     }
 
     private func reject(_ status: Int, _ code: String, _ message: String) -> WebhookResponse {

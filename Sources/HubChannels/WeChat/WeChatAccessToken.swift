@@ -21,9 +21,10 @@ actor WeChatAccessToken {
         self.fetch = fetch
     }
 
-    /// A token valid for at least `margin` more.
+    /// A token valid for at least `margin` more (or half its lifetime, for short-lived ones).
     func token() async throws(DeliveryFailure) -> String {
         if let current, clock.now + margin < current.expires { return current.token }
+        let valid = current.flatMap { clock.now < $0.expires ? $0.token : nil }
         let task: Task<Result<(token: String, expires: ContinuousClock.Instant), DeliveryFailure>, Never>
         if let refreshing {
             task = refreshing
@@ -43,9 +44,16 @@ actor WeChatAccessToken {
         }
         let result = await task.value
         if refreshing == task { refreshing = nil }
-        let fresh = try result.get()
-        current = fresh
-        return fresh.token
+        switch result {
+        case .success(let fresh):
+            // A caller resuming late from an older fetch must not put back a token already replaced.
+            if current.map({ fresh.expires > $0.expires }) ?? true { current = fresh }
+            return current?.token ?? fresh.token
+        case .failure(let error):
+            // A refresh that fails inside the margin leaves a token that still works.
+            if let valid { return valid }
+            throw error
+        }
     }
 
     /// Drops `token` after the API refused it (40001, 40014, 42001), unless it was replaced already.

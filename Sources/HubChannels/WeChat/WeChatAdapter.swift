@@ -1,10 +1,12 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HubConfig
 import HubModel
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// A WeChat Official Account (公众号). WeChat pushes followers' messages and events to
 /// `/webhooks/<account>` (a GET first, to verify the URL); every push is checked against the
@@ -21,6 +23,8 @@ public struct WeChatAdapter: ChannelAdapter {
     let crypto: WeChatCrypto?
     let tokens: WeChatAccessToken
     let now: @Sendable () -> Date
+    /// Plain-mode signatures seen lately, with the body each signed.
+    let replays = ReplayGuard()
 
     public var accountID: String { account.id }
     public var kind: ChannelKind { .wechat }
@@ -45,6 +49,14 @@ public struct WeChatAdapter: ChannelAdapter {
             }
         } else {
             crypto = nil
+        }
+        if options.encryption != .safe {
+            logger.warning(
+                "WeChat pushes in plain mode are signed without their body; use safe mode (encryption: safe with the encodingAESKey)",
+                metadata: ["account": "\(account.id)", "encryption": "\(options.encryption.rawValue)"])
+        }
+        if options.encryption != .plain, crypto == nil {
+            logger.error("encrypted pushes need a usable encodingAESKey secret; they are refused until one is set", metadata: ["account": "\(account.id)"])
         }
         let base = options.apiBaseURL
         let appID = options.appID
@@ -118,8 +130,15 @@ public struct WeChatAdapter: ChannelAdapter {
         }
         let encrypted = request.queryValue("encrypt_type") == "aes"
         guard encrypted else {
-            guard options.encryption != .safe else {
-                return .failure(Problem(status: 403, code: "encryption_required", message: "this account takes encrypted pushes only (safe mode)"))
+            // In compatible mode WeChat sends every push encrypted too: a plain one is someone
+            // who dropped `encrypt_type` to skip the signature over the body.
+            guard options.encryption == .plain || (options.encryption == .compatible && crypto == nil) else {
+                return .failure(Problem(status: 403, code: "encryption_required", message: "this account takes encrypted pushes only"))
+            }
+            // Plain mode signs only token, timestamp and nonce, not the body: one signature may
+            // carry one body. WeChat's own retries repeat the body and pass.
+            guard replays.admit(key: "\(timestamp):\(nonce)", body: request.body, now: now(), keepFor: options.maximumClockSkew) else {
+                return .failure(Problem(status: 403, code: "replayed_signature", message: "this signature was already used with another body"))
             }
             return .success(body)
         }
@@ -168,8 +187,13 @@ public struct WeChatAdapter: ChannelAdapter {
         case .link(let title, let description, let url):
             text = [title, description, url].filter { !$0.isEmpty }.joined(separator: "\n")
         case .file(let name, let mediaID):
-            guard let mediaID else { return Self.success }
-            attachments.append(Attachment(reference: "wechat-media:\(mediaID)", filename: name))
+            if let mediaID {
+                attachments.append(Attachment(reference: "wechat-media:\(mediaID)", filename: name))
+            } else {
+                // The Official Account's form (Title and FileKey) cannot be downloaded here; the
+                // agent still sees that a file was sent.
+                text = "[file] \(name ?? "")"
+            }
         case .event(.subscribe), .event(.unsubscribe):
             let follows: Bool = if case .event(.subscribe) = push.kind { true } else { false }
             do {
@@ -332,5 +356,34 @@ public struct WeChatAdapter: ChannelAdapter {
         }
         let lifetime = json["expires_in"]?.intValue ?? 7200
         return (token, .seconds(max(60, lifetime)))
+    }
+}
+
+/// Remembers which body each plain-mode signature (timestamp and nonce) came with, for as long as
+/// the timestamp is accepted, so that a signature seen once cannot carry another body.
+final class ReplayGuard: Sendable {
+    private struct Entry {
+        var digest: SHA256Digest
+        var expires: Date
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    /// More entries than this are not kept (the oldest go first): memory stays bounded under a flood.
+    static let capacity = 100_000
+
+    /// Whether `body` may be accepted under `key`: the first time, or again with the same body.
+    func admit(key: String, body: [UInt8], now: Date, keepFor: Duration) -> Bool {
+        let digest = SHA256.hash(data: body)
+        return entries.withLock { entries in
+            if let entry = entries[key], entry.expires > now { return entry.digest == digest }
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value.expires > now }
+                if entries.count >= Self.capacity, let oldest = entries.min(by: { $0.value.expires < $1.value.expires })?.key {
+                    entries[oldest] = nil
+                }
+            }
+            entries[key] = Entry(digest: digest, expires: now.addingTimeInterval(2 * Double(keepFor.components.seconds)))
+            return true
+        }
     }
 }

@@ -12,8 +12,10 @@ public enum InboxPresenter {
         case .array(let items):
             return .array(items.map { sanitize($0, for: viewer) })
         case .object(var object):
-            let rerouted = object["metadata"]?["rerouted"]
-            object["metadata"] = rerouted.map { .object(["rerouted": $0]) }
+            // Only an outbound message's, and only the hub's own fields of it (an integrator's
+            // inbound metadata could hold anything under that name).
+            let rerouted = object["direction"] == .string("outbound") ? object["metadata"]?["rerouted"] : nil
+            object["metadata"] = rerouted.flatMap(Self.reroute)
             if viewer.masksContacts, let kindText = object["kind"]?.stringValue, let kind = HandleKind(rawValue: kindText),
                 let address = object["address"]?.stringValue
             {
@@ -24,6 +26,16 @@ public enum InboxPresenter {
         default:
             return value
         }
+    }
+
+    /// The reroute note's known fields, as strings.
+    static func reroute(_ value: JSONValue) -> JSONValue? {
+        guard case .object(let fields) = value else { return nil }
+        var kept: [String: JSONValue] = [:]
+        for name in ["fromChannelAccountId", "fromChannel", "toChannelAccountId", "toChannel", "reason"] {
+            if let text = fields[name]?.stringValue { kept[name] = .string(text) }
+        }
+        return .object(["rerouted": .object(kept)])
     }
 
     /// A value as JSON, sanitized.

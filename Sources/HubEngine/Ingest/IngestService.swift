@@ -73,8 +73,22 @@ public struct IngestService: InboundSink {
             throw IngestError(.invalidEvent, "\(event.attachments.count) attachments; at most \(configuration.maximumAttachments) are accepted")
         }
         let sender = try normalize(event.sender, kind: event.channelKind, account: account)
+        var event = event
+        event.occurredAt = plausible(event.occurredAt)
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
+    }
+
+    /// A provider's timestamp, if it is one the hub can believe: between 2000 and a day ahead of
+    /// the hub's clock. Anything else (a garbled or hostile value) is dropped; the hub's own
+    /// receiving time stays.
+    func plausible(_ date: Date?) -> Date? {
+        guard let date else { return nil }
+        guard date.timeIntervalSince1970 >= 946_684_800, date <= now().addingTimeInterval(86_400) else {
+            logger.info("implausible provider timestamp ignored", metadata: ["timestamp": "\(date.timeIntervalSince1970)"])
+            return nil
+        }
+        return date
     }
 
     /// The sender's handle in its normal form.
@@ -105,6 +119,8 @@ public struct IngestService: InboundSink {
         guard channels.account(update.channelAccountID) != nil else {
             throw IngestError(.unknownAccount, "no channel account '\(update.channelAccountID)'")
         }
+        var update = update
+        update.occurredAt = plausible(update.occurredAt)
         do {
             return try await store.applyDeliveryStatus(update, at: now())
         } catch {

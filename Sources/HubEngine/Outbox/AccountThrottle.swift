@@ -13,6 +13,8 @@ public final class AccountThrottle: Sendable {
         /// When the bucket is next empty again (GCRA's theoretical arrival time).
         var theoreticalArrival: Date = .distantPast
         var pausedUntil: Date = .distantPast
+        /// Deliveries were given back until then: no use claiming this account's before.
+        var heldUntil: Date = .distantPast
     }
 
     private let accounts = Mutex<[String: Account]>([:])
@@ -35,6 +37,20 @@ public final class AccountThrottle: Sendable {
             if wait <= reserveWithin { state.theoreticalArrival = arrival.addingTimeInterval(interval) }
             return wait
         }
+    }
+
+    /// The account's deliveries were given back until `until`.
+    public func hold(_ account: String, until: Date) {
+        accounts.withLock { accounts in
+            var state = accounts[account] ?? Account()
+            state.heldUntil = max(state.heldUntil, until)
+            accounts[account] = state
+        }
+    }
+
+    /// Accounts whose deliveries are not worth claiming at `now`.
+    public func heldAccounts(at now: Date) -> Set<String> {
+        accounts.withLock { accounts in Set(accounts.compactMap { $0.value.heldUntil > now || $0.value.pausedUntil > now ? $0.key : nil }) }
     }
 
     /// No request to `account` before `until` (the provider said so).

@@ -49,6 +49,9 @@ public struct OutboundService: Sendable {
         guard let conversation = try await store.conversation(request.conversationID) else {
             throw StoreError.notFound("no conversation \(request.conversationID)")
         }
+        // A retry of a request already stored gets what the first one stored, even if the channel
+        // has closed meanwhile (the message is queued; refusing it now would be false).
+        if let key = request.idempotencyKey, let stored = try await store.outboundReceipt(idempotencyKey: key) { return stored }
         let date = now()
         let messageID = Message.ID.generate(at: date)
         let key = request.idempotencyKey ?? "message:\(messageID)"

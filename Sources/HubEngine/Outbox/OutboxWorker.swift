@@ -77,11 +77,16 @@ public final class OutboxWorker: Service, Sendable {
                         do {
                             let date = now()
                             claimed = try await store.claimDeliveries(
-                                now: date, limit: free, owner: owner, leaseUntil: date.addingTimeInterval(Self.seconds(configuration.lease)))
+                                now: date, limit: free, owner: owner, leaseUntil: date.addingTimeInterval(Self.seconds(configuration.lease)),
+                                excludingAccounts: throttle.heldAccounts(at: date))
                         } catch {
                             logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
                         }
                     }
+                    // Over its rate or paused, an account's claims are given back (without counting an
+                    // attempt) in one transaction, and the account is left out of claims until then,
+                    // so that other accounts' deliveries go meanwhile.
+                    var heldBack: [String: (ids: [Delivery.ID], until: Date)] = [:]
                     for delivery in claimed {
                         let policy = channels.account(delivery.channelAccountID)?.delivery ?? DeliveryPolicy()
                         let date = now()
@@ -89,13 +94,8 @@ public final class OutboxWorker: Service, Sendable {
                             delivery.channelAccountID, ratePerSecond: policy.ratePerSecond, burst: policy.burst, now: date,
                             reserveWithin: Self.shortWait)
                         if wait > Self.shortWait {
-                            // The account is over its rate or paused: give the claim back, without
-                            // counting an attempt, so that other accounts' deliveries go meanwhile.
-                            do {
-                                try await store.deferDelivery(delivery.id, owner: owner, until: date.addingTimeInterval(wait), at: date)
-                            } catch {
-                                logger.error("cannot defer a throttled delivery", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])
-                            }
+                            let until = date.addingTimeInterval(wait)
+                            heldBack[delivery.channelAccountID, default: ([], until)].ids.append(delivery.id)
                             continue
                         }
                         inFlight.withLock { $0 += 1 }
@@ -104,6 +104,14 @@ public final class OutboxWorker: Service, Sendable {
                             await self.attempt(delivery)
                             self.inFlight.withLock { $0 -= 1 }
                             self.wakeSignal.signal()
+                        }
+                    }
+                    for (account, held) in heldBack {
+                        throttle.hold(account, until: held.until)
+                        do {
+                            try await store.deferDeliveries(held.ids, owner: owner, until: held.until, at: now())
+                        } catch {
+                            logger.error("cannot give throttled deliveries back", metadata: ["account": "\(account)", "error": "\(error)"])
                         }
                     }
                     if !claimed.isEmpty, claimed.count == free { continue }
@@ -137,9 +145,9 @@ public final class OutboxWorker: Service, Sendable {
             let receipt = try await adapter.deliver(delivery)
             result = .sent(providerMessageID: receipt.providerMessageID)
         } catch let failure as DeliveryFailure {
-            if let retryAfter = failure.retryAfter {
+            if let retryAfter = failure.retryAfter, retryAfter > .zero {
                 // The provider asked the whole account to slow down (429 Retry-After).
-                throttle.pause(delivery.channelAccountID, until: now().addingTimeInterval(Self.seconds(retryAfter)))
+                throttle.pause(delivery.channelAccountID, until: now().addingTimeInterval(Self.seconds(min(retryAfter, Backoff.maximumRetryAfter))))
             }
             result = Self.outcome(of: failure, delivery: delivery, policy: policy, now: now(), jitter: jitter())
         } catch {

@@ -107,7 +107,15 @@ extension Date {
     /// Milliseconds since 1970 (rounded to the nearest), the storage form of timestamps. Rounding,
     /// not truncation: a date parsed or computed as a whole number of milliseconds is often a hair
     /// below it as a double, and must map back to that same number.
-    public var millisecondsSince1970: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    /// Dates beyond what 64 bits of milliseconds hold (a provider's absurd timestamp) saturate
+    /// rather than trap.
+    public var millisecondsSince1970: Int64 {
+        let milliseconds = (timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return 0 }
+        if milliseconds >= 9.2e18 { return .max }
+        if milliseconds <= -9.2e18 { return .min }
+        return Int64(milliseconds)
+    }
 
     /// The date `milliseconds` after 1970.
     public init(millisecondsSince1970 milliseconds: Int64) {

@@ -23,7 +23,8 @@ enum WebhookRoutes {
             if let reason = account.inactiveReason {
                 rejections.count(account: accountID, reason: "channel_unavailable")
                 logger.warning("webhook for an inactive channel account", metadata: ["account": "\(accountID)", "reason": "\(reason)"])
-                throw APIError(.serviceUnavailable, code: "channel_unavailable", message: reason)
+                // The reason names configuration files and secrets: for the log and GET /v1/channels, not the caller.
+                throw APIError(.serviceUnavailable, code: "channel_unavailable", message: "channel account '\(accountID)' is not active")
             }
             let body: ByteBuffer
             do {

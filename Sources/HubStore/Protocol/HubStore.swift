@@ -89,6 +89,8 @@ public protocol ConversationStore: Sendable {
     /// Records an outbound message (or a private note) and, for a public one, its delivery in the
     /// outbox, in one transaction. Idempotent by `command.idempotencyKey`.
     func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt
+    /// What an earlier request with this idempotency key stored (a duplicate's receipt), if any.
+    func outboundReceipt(idempotencyKey: String) async throws -> OutboundReceipt?
     /// When the customer last wrote through a channel account, and how many public messages went
     /// out through it since: what providers' reply windows are counted from.
     func channelActivity(customerID: Customer.ID, channelAccountID: String) async throws -> ChannelActivity
@@ -112,6 +114,9 @@ public protocol OutboxStore: Sendable {
     /// skipping those behind an unfinished earlier delivery with the same ordering key. Each
     /// claim counts as an attempt.
     func claimDeliveries(now: Date, limit: Int, owner: String, leaseUntil: Date) async throws -> [Delivery]
+    /// The same, skipping the deliveries of `excludingAccounts` (throttled ones: claiming them
+    /// only to give them back would keep the writer busy for nothing).
+    func claimDeliveries(now: Date, limit: Int, owner: String, leaseUntil: Date, excludingAccounts: Set<String>) async throws -> [Delivery]
     /// Records how an attempt ended, with its events.
     func recordDeliveryResult(_ id: Delivery.ID, owner: String, result: DeliveryAttemptResult, at date: Date) async throws
         -> Delivery
@@ -126,6 +131,8 @@ public protocol OutboxStore: Sendable {
     /// Gives a claimed delivery back without an attempt (its account is throttled): due again at
     /// `until`, its attempt count as before the claim.
     func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws
+    /// Several deferrals in one transaction.
+    func deferDeliveries(_ ids: [Delivery.ID], owner: String, until: Date, at date: Date) async throws
     /// Makes deliveries left `sending` by a crashed process due again now (exclusive stores only).
     func recoverInterruptedDeliveries(now: Date) async throws -> [Delivery]
     /// When the next claimable delivery becomes due, if any is waiting.

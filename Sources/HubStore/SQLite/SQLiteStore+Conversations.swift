@@ -117,20 +117,27 @@ extension SQLiteStore {
         }
     }
 
+    public func outboundReceipt(idempotencyKey: String) async throws -> OutboundReceipt? {
+        try await read { db in try Self.outboundReceipt(idempotencyKey, db, json: JSONColumns()) }
+    }
+
+    /// What a request with this key stored, as a duplicate's receipt.
+    static func outboundReceipt(_ key: String, _ db: Database, json: JSONColumns) throws -> OutboundReceipt? {
+        guard let messageID = try String.fetchOne(db, sql: "SELECT messageID FROM outbound_request WHERE idempotencyKey = ?", arguments: [key])
+        else { return nil }
+        guard let message = try SQLiteWrites.message(Message.ID(messageID), db, json: json) else {
+            throw StoreError.conflict("idempotency key '\(key)' refers to a missing message")
+        }
+        let delivery = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE messageID = ?", arguments: [messageID])
+            .map { try SQLiteRows.delivery($0, json: json) }
+        return OutboundReceipt(message: message, delivery: delivery, duplicate: true)
+    }
+
     public func enqueueOutbound(_ command: OutboundCommand) async throws -> OutboundReceipt {
         try await write { db, events in
             let json = events.json
             // A repeated request (a client retrying after a timeout) returns what the first stored.
-            if let messageID = try String.fetchOne(
-                db, sql: "SELECT messageID FROM outbound_request WHERE idempotencyKey = ?", arguments: [command.idempotencyKey])
-            {
-                guard let message = try SQLiteWrites.message(Message.ID(messageID), db, json: json) else {
-                    throw StoreError.conflict("idempotency key '\(command.idempotencyKey)' refers to a missing message")
-                }
-                let delivery = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE messageID = ?", arguments: [messageID])
-                    .map { try SQLiteRows.delivery($0, json: json) }
-                return OutboundReceipt(message: message, delivery: delivery, duplicate: true)
-            }
+            if let receipt = try Self.outboundReceipt(command.idempotencyKey, db, json: json) { return receipt }
             guard var conversation = try SQLiteWrites.conversation(command.conversationID, db, json: json) else {
                 throw StoreError.notFound("no conversation \(command.conversationID)")
             }

@@ -19,13 +19,34 @@ extension SQLiteStore {
     }
 
     public func events(customerID: Customer.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent] {
-        try await read { db in
-            let json = JSONColumns()
-            return try Row.fetchAll(
-                db, sql: Self.historySQL + "SELECT * FROM event WHERE customerID IN history AND seq > ? ORDER BY seq LIMIT ?",
-                arguments: [customerID.rawValue, sequence, limit]
-            ).map { try SQLiteRows.event($0, json: json) }
+        try await read { db in try Self.historyEvents(of: customerID, after: sequence, before: nil, limit: limit, db) }
+    }
+
+    /// A customer's events with those of the customers merged into it, oldest first: after
+    /// `after` (the first `limit`), or before `before` (the last `limit`). One indexed query per
+    /// customer id, each reading at most `limit` rows in the index's order, merged here: a single
+    /// query over the set of ids would make SQLite sort every event of the customer.
+    static func historyEvents(of customerID: Customer.ID, after: Int64?, before: Int64?, limit: Int, _ db: Database) throws -> [HubEvent] {
+        let json = JSONColumns()
+        let ids = try String.fetchAll(db.cachedStatement(sql: historySQL + "SELECT id FROM history"), arguments: [customerID.rawValue])
+        var rows: [Row] = []
+        for id in ids {
+            if let after {
+                rows += try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM event WHERE customerID = ? AND seq > ? ORDER BY seq LIMIT ?"), arguments: [id, after, limit])
+            } else {
+                rows += try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT * FROM event WHERE customerID = ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
+                    arguments: [id, before ?? Int64.max, limit])
+            }
         }
+        var events = try rows.map { try SQLiteRows.event($0, json: json) }
+        if after != nil {
+            events.sort { $0.sequence < $1.sequence }
+            return Array(events.prefix(limit))
+        }
+        events.sort { $0.sequence > $1.sequence }
+        return events.prefix(limit).reversed()
     }
 
     /// The customer and every customer merged into it (and not unmerged), transitively: their

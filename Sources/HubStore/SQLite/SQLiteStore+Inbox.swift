@@ -134,13 +134,7 @@ extension SQLiteStore {
     }
 
     public func recentEvents(customerID: Customer.ID, before: Int64?, limit: Int) async throws -> [HubEvent] {
-        try await read { db in
-            let json = JSONColumns()
-            return try Row.fetchAll(
-                db, sql: Self.historySQL + "SELECT * FROM event WHERE customerID IN history AND seq < ? ORDER BY seq DESC LIMIT ?",
-                arguments: [customerID.rawValue, before ?? Int64.max, limit]
-            ).map { try SQLiteRows.event($0, json: json) }.reversed()
-        }
+        try await read { db in try Self.historyEvents(of: customerID, after: nil, before: before, limit: limit, db) }
     }
 
     @discardableResult

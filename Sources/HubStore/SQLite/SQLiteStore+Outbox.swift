@@ -16,32 +16,50 @@ extension SQLiteStore {
     }
 
     public func claimDeliveries(now: Date, limit: Int, owner: String, leaseUntil: Date) async throws -> [Delivery] {
-        try await write { db, events in
+        try await claimDeliveries(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, excludingAccounts: [])
+    }
+
+    public func claimDeliveries(now: Date, limit: Int, owner: String, leaseUntil: Date, excludingAccounts: Set<String>) async throws
+        -> [Delivery]
+    {
+        let excluded = excludingAccounts.sorted()
+        let exclusion = excluded.isEmpty ? "" : " AND o.channelAccountID NOT IN (\(excluded.indices.map { ":x\($0)" }.joined(separator: ", ")))"
+        var values: [String: (any DatabaseValueConvertible)?] = [
+            "now": now.millisecondsSince1970, "owner": owner, "leaseUntil": leaseUntil.millisecondsSince1970, "limit": limit,
+        ]
+        for (index, account) in excluded.enumerated() { values["x\(index)"] = account }
+        let arguments = StatementArguments(values)
+        return try await write { db, events in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE outbox SET state = 'sending', attempts = attempts + 1, leaseOwner = :owner, leaseUntil = :leaseUntil,
                         updatedAt = :now
-                    WHERE seq IN (SELECT o.seq FROM outbox o WHERE \(Self.claimable) ORDER BY o.nextAttemptAt, o.seq LIMIT :limit)
+                    WHERE seq IN (SELECT o.seq FROM outbox o WHERE \(Self.claimable)\(exclusion) ORDER BY o.nextAttemptAt, o.seq LIMIT :limit)
                     RETURNING *
                     """,
-                arguments: [
-                    "now": now.millisecondsSince1970, "owner": owner, "leaseUntil": leaseUntil.millisecondsSince1970, "limit": limit,
-                ])
+                arguments: arguments)
             return try rows.sorted { ($0["seq"] as Int64) < ($1["seq"] as Int64) }.map { try SQLiteRows.delivery($0, json: events.json) }
         }
     }
 
     public func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws {
+        try await deferDeliveries([id], owner: owner, until: until, at: date)
+    }
+
+    public func deferDeliveries(_ ids: [Delivery.ID], owner: String, until: Date, at date: Date) async throws {
+        guard !ids.isEmpty else { return }
         try await write { db, _ in
             // Back to the state before the claim: pending if it had never been tried, else failed.
-            try db.execute(
+            let statement = try db.cachedStatement(
                 sql: """
                     UPDATE outbox SET state = CASE WHEN attempts <= 1 THEN 'pending' ELSE 'failed' END, attempts = MAX(attempts - 1, 0),
                         nextAttemptAt = ?, leaseOwner = NULL, leaseUntil = NULL, updatedAt = ?
                     WHERE id = ? AND state = 'sending' AND leaseOwner = ?
-                    """,
-                arguments: [until.millisecondsSince1970, date.millisecondsSince1970, id.rawValue, owner])
+                    """)
+            for id in ids {
+                try statement.execute(arguments: [until.millisecondsSince1970, date.millisecondsSince1970, id.rawValue, owner])
+            }
         }
     }
 
@@ -88,7 +106,9 @@ extension SQLiteStore {
                     } ?? false
                     if !taken { current.providerMessageID = providerMessageID ?? current.providerMessageID }
                     current.sentAt = date
-                    if (current.deliveryStatus ?? .queued).canAdvance(to: .sent) { newStatus = .sent }
+                    // Only from queued: a provider's report (failed, delivered) that overtook the
+                    // answer to the send request is newer news than "sent".
+                    if (current.deliveryStatus ?? .queued) == .queued { newStatus = .sent }
                     message = current
                 }
             case .retry(let error, let retryAt):
