@@ -34,11 +34,29 @@ class FakeTwilio:
         self.opted_out = set()     # numbers Twilio itself knows as unsubscribed (error 21610)
         self.undeliverable = set() # numbers whose messages end "undelivered" (error 30003)
         self.throttle = 0          # answer this many sends with 429 first
+        self.media = {}            # path -> (content type, bytes): MMS media, behind basic auth
+        self.media_fetches = []    # (path, authorized)
         self.lock = threading.Lock()
         self.counter = itertools.count(1)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                expected = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+                authorized = self.headers.get("Authorization") == expected
+                with fake.lock:
+                    fake.media_fetches.append((self.path, authorized))
+                if not authorized:
+                    return self.answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                if self.path not in fake.media:
+                    return self.answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+                content_type, data = fake.media[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self):
                 match = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages\.json", self.path)
                 if not match:

@@ -209,3 +209,43 @@ def test_bad_webhooks_are_refused_counted_and_store_nothing(sms_hub, twilio):
     # Agents may not read the channel configuration.
     status, _ = sms_hub.request("GET", "/v1/channels", token=sms_hub.login("carol"))
     assert status == 403
+
+
+PNG = bytes([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + bytes(range(200))
+
+
+def test_mms_media_are_fetched_into_the_hub_and_served_to_those_who_may_read_them(sms_hub, twilio):
+    """Twilio's media URLs need the account's credentials and expire: the hub keeps its own copy,
+    checked by its first bytes; a program sent as a picture is refused with the reason."""
+    media = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{'4' * 32}/Media/ME{'1' * 32}"
+    fake = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM{'4' * 32}/Media/ME{'2' * 32}"
+    twilio.media[media] = ("image/png", PNG)
+    twilio.media[fake] = ("image/jpeg", b"MZ\x90\x00 a Windows program")
+    status, _ = twilio.inbound(sms_hub.sms_url, "+8613600136001", "", "MM" + "4" * 32,
+                               media=[(twilio.base + media, "image/png"), (twilio.base + fake, "image/jpeg")])
+    assert status == 200
+    status, found = sms_hub.request("GET", "/v1/customers?handleKind=phone&address=%2B8613600136001")
+    customer = found["customer"]["id"]
+    conversation = sms_hub.request("GET", f"/v1/customers/{customer}/conversations")[1]["items"][0]["id"]
+
+    def attachments():
+        return messages(sms_hub, conversation)[0]["attachments"]
+
+    deadline = time.time() + 30
+    while time.time() < deadline and any(a.get("status") == "pending" for a in attachments()):
+        time.sleep(0.1)
+    first, second = attachments()
+    assert first["status"] == "stored" and first["reference"].startswith("blob:sha256:"), first
+    assert first["contentType"] == "image/png" and first["byteCount"] == len(PNG) and first["source"] == twilio.base + media
+    assert second["status"] == "refused" and "executable" in second["problem"], second
+    assert all(authorized for _, authorized in twilio.media_fetches), "media are fetched with the account's basic auth"
+
+    message = messages(sms_hub, conversation)[0]["id"]
+    status, body = sms_hub.request("GET", f"/v1/messages/{message}/attachments/0", raw=True)
+    assert status == 200 and body == PNG
+    status, error = sms_hub.request("GET", f"/v1/messages/{message}/attachments/1")
+    assert status == 410 and "executable" in error["error"]["message"]
+    # An agent who never served this customer cannot read it.
+    status, _ = sms_hub.request("GET", f"/v1/messages/{message}/attachments/0", token=sms_hub.login("carol"))
+    assert status == 404
+
