@@ -9,7 +9,7 @@ import Logging
 public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
     public static let schemas: [ChannelKindSchema] = [
-        APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
+        APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema, WeComOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
         TelegramOptions.schema,
     ]
 
@@ -25,7 +25,8 @@ public enum ChannelCatalog {
         case .wechat: return WeChatAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .messenger, .instagram: return MetaAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .telegram: return TelegramAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
-        case .voice, .email, .wecom, .webchat: return nil
+        case .wecom: return WeComAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
+        case .voice, .email, .webchat: return nil
         }
     }
 }

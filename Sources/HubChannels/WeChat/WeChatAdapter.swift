@@ -271,20 +271,10 @@ public struct WeChatAdapter: ChannelAdapter {
         writer.field("content", text)
         writer.endObject()
         writer.endObject()
-        let body = writer.bytes
-        var token = try await tokens.token()
-        for attempt in 1...2 {
-            let answer = try await post("/cgi-bin/message/custom/send", token: token, body: body)
-            switch answer.errcode {
-            case 0: return DeliveryReceipt(providerMessageID: nil)
-            case 40001 where attempt == 1, 40014 where attempt == 1, 42001 where attempt == 1:
-                // The token expired early or was replaced: fetch a new one and try once more.
-                await tokens.invalidate(token)
-                token = try await tokens.token()
-            default: throw Self.failure(answer)
-            }
-        }
-        throw .transient("WeChat refused two access tokens in a row")
+        _ = try await Self.post(
+            "/cgi-bin/message/custom/send", body: writer.bytes, base: options.apiBaseURL, tokens: tokens, httpClient: httpClient,
+            timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+        return DeliveryReceipt(providerMessageID: nil)
     }
 
     /// WeChat's answer: `{"errcode": 0, "errmsg": "ok"}` or an error code.
@@ -293,17 +283,30 @@ public struct WeChatAdapter: ChannelAdapter {
         var errmsg: String
     }
 
-    private func post(_ path: String, token: String, body: [UInt8]) async throws(DeliveryFailure) -> Answer {
-        var request = HTTPClientRequest(url: "\(options.apiBaseURL)\(path)?access_token=\(FormURLEncoding.percentEncode(token))")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        request.headers.add(name: "User-Agent", value: "Switchboard-Hub")
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let (status, json) = try await Self.execute(request, httpClient: httpClient, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout), what: path)
-        guard let code = json?["errcode"]?.intValue else {
-            throw .transient("\(path) answered \(status) without an errcode")
+    /// POSTs JSON to a WeChat (or WeCom) API path with the access token, once more with a new
+    /// token when WeChat refuses it (40001, 40014, 42001); returns the answer when `errcode` is 0.
+    static func post(
+        _ path: String, body: [UInt8], base: String, tokens: WeChatAccessToken, httpClient: HTTPClient, timeout: TimeAmount
+    ) async throws(DeliveryFailure) -> JSONValue {
+        var token = try await tokens.token()
+        for attempt in 1...2 {
+            var request = HTTPClientRequest(url: "\(base)\(path)?access_token=\(FormURLEncoding.percentEncode(token))")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+            request.headers.add(name: "User-Agent", value: "Switchboard-Hub")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let (status, json) = try await execute(request, httpClient: httpClient, timeout: timeout, what: path)
+            guard let json, let code = json["errcode"]?.intValue else { throw .transient("\(path) answered \(status) without an errcode") }
+            switch code {
+            case 0: return json
+            case 40001 where attempt == 1, 40014 where attempt == 1, 42001 where attempt == 1:
+                // The token expired early or was replaced: fetch a new one and try once more.
+                await tokens.invalidate(token)
+                token = try await tokens.token()
+            default: throw failure(Answer(errcode: code, errmsg: json["errmsg"]?.stringValue ?? ""))
+            }
         }
-        return Answer(errcode: code, errmsg: json?["errmsg"]?.stringValue ?? "")
+        throw .transient("WeChat refused two access tokens in a row")
     }
 
     /// Sends a request; the URL (which carries the token or the secret) never appears in errors.
@@ -345,9 +348,16 @@ public struct WeChatAdapter: ChannelAdapter {
     {
         let url =
             "\(base)/cgi-bin/token?grant_type=client_credential&appid=\(FormURLEncoding.percentEncode(appID))&secret=\(FormURLEncoding.percentEncode(secret))"
+        return try await fetchToken(url: url, what: "/cgi-bin/token", httpClient: httpClient, timeout: timeout)
+    }
+
+    /// Fetches an access token from `url` (which carries the secret, so errors name `what` only).
+    static func fetchToken(url: String, what: String, httpClient: HTTPClient, timeout: TimeAmount) async throws(DeliveryFailure)
+        -> (token: String, lifetime: Duration)
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
-        let (_, json) = try await execute(request, httpClient: httpClient, timeout: timeout, what: "/cgi-bin/token")
+        let (_, json) = try await execute(request, httpClient: httpClient, timeout: timeout, what: what)
         guard let json, let token = json["access_token"]?.stringValue, !token.isEmpty else {
             let code = json?["errcode"]?.intValue.map(String.init) ?? "?"
             // A wrong secret or an IP not on the allow-list is fixed by an administrator; the
