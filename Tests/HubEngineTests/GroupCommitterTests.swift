@@ -25,6 +25,10 @@ final class CountingIngestStore: IngestStore {
     func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool {
         try await inner.applyConsent(consent, handle: handle, channelAccountID: channelAccountID, at: date)
     }
+
+    func applyRead(handle: HandleAddress, channelAccountID: String, upTo: Date, at date: Date) async throws -> Int {
+        try await inner.applyRead(handle: handle, channelAccountID: channelAccountID, upTo: upTo, at: date)
+    }
 }
 
 /// A store whose every transaction fails, as on a full disk.
@@ -36,6 +40,8 @@ struct FailingIngestStore: IngestStore {
     func applyDeliveryStatus(_ update: DeliveryStatusUpdate, at date: Date) async throws -> Bool { false }
 
     func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool { false }
+
+    func applyRead(handle: HandleAddress, channelAccountID: String, upTo: Date, at date: Date) async throws -> Int { 0 }
 }
 
 @Suite("Group commit")

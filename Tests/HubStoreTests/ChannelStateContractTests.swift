@@ -91,4 +91,43 @@ struct ChannelStateContractTests {
             #expect(failed.deliveryError == "undelivered (error 30003)")
         }
     }
+
+    @Test("a report that overtakes the send (Meta, Telegram: no delivery id) is applied when the send is recorded", arguments: StoreBackend.allCases)
+    func earlyReport(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let conversation = try await store.ingestOne(Fixture.inbound(providerID: "m1")).conversationID
+            let recipient = HandleAddress(kind: .api, scope: "api-a", address: "user-1")
+            let receipt = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: recipient, key: "k1"))
+            _ = try await store.claimDeliveries(now: Fixture.date(2), limit: 10, owner: "w", leaseUntil: Fixture.date(60))
+            // The delivery report comes first: nobody knows m_out yet.
+            let found = try await store.applyDeliveryStatus(
+                DeliveryStatusUpdate(channelAccountID: "api-a", providerMessageID: "m_out", status: .delivered, occurredAt: Fixture.date(3)),
+                at: Fixture.date(3))
+            #expect(!found)
+            _ = try await store.recordDeliveryResult(receipt.delivery!.id, owner: "w", result: .sent(providerMessageID: "m_out"), at: Fixture.date(4))
+            let message = try #require(try await store.message(receipt.message.id))
+            #expect(message.deliveryStatus == .delivered)
+            #expect(message.deliveredAt == Fixture.date(3))
+            let kinds = try await store.eventKinds()
+            #expect(kinds.suffix(3) == ["delivery.attempted", "message.status", "message.status"])
+        }
+    }
+
+    @Test("a read watermark marks read the messages sent to that customer through the account up to it", arguments: StoreBackend.allCases)
+    func readWatermark(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let conversation = try await store.ingestOne(Fixture.inbound(providerID: "m1")).conversationID
+            let recipient = HandleAddress(kind: .api, scope: "api-a", address: "user-1")
+            let early = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: recipient, key: "a", at: 1, ordered: false))
+            let late = try await store.enqueueOutbound(Fixture.outbound(conversation: conversation, recipient: recipient, key: "b", at: 5, ordered: false))
+            _ = try await store.claimDeliveries(now: Fixture.date(6), limit: 10, owner: "w", leaseUntil: Fixture.date(60))
+            _ = try await store.recordDeliveryResult(early.delivery!.id, owner: "w", result: .sent(providerMessageID: "o1"), at: Fixture.date(6))
+            _ = try await store.recordDeliveryResult(late.delivery!.id, owner: "w", result: .sent(providerMessageID: "o2"), at: Fixture.date(6))
+            #expect(try await store.applyRead(handle: recipient, channelAccountID: "api-a", upTo: Fixture.date(3), at: Fixture.date(7)) == 1)
+            #expect(try await store.message(early.message.id)?.deliveryStatus == .read)
+            #expect(try await store.message(late.message.id)?.deliveryStatus == .sent)
+            #expect(try await store.applyRead(handle: recipient, channelAccountID: "api-b", upTo: Fixture.date(9), at: Fixture.date(9)) == 0)
+            #expect(try await store.applyRead(handle: HandleAddress(kind: .api, scope: "api-a", address: "nobody"), channelAccountID: "api-a", upTo: Fixture.date(9), at: Fixture.date(9)) == 0)
+        }
+    }
 }

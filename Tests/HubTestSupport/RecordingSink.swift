@@ -9,6 +9,7 @@ public final class RecordingSink: InboundSink {
         var receipts: [String: IngestReceipt] = [:]
         var statuses: [DeliveryStatusUpdate] = []
         var consents: [ConsentUpdate] = []
+        var reads: [ReadReceipt] = []
     }
 
     private let state = Mutex(State())
@@ -25,6 +26,13 @@ public final class RecordingSink: InboundSink {
     public var events: [InboundEvent] { state.withLock { $0.events } }
     public var statuses: [DeliveryStatusUpdate] { state.withLock { $0.statuses } }
     public var consents: [ConsentUpdate] { state.withLock { $0.consents } }
+    public var reads: [ReadReceipt] { state.withLock { $0.reads } }
+
+    public func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int {
+        if let failure { throw failure }
+        state.withLock { $0.reads.append(receipt) }
+        return 1
+    }
 
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
         if let failure { throw failure }

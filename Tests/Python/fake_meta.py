@@ -121,6 +121,11 @@ class FakeMeta:
         now = int(time.time() * 1000)
         return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": now, "delivery": {"mids": mids, "watermark": now}}
 
+    @staticmethod
+    def read(page_id, psid):
+        now = int(time.time() * 1000)
+        return {"sender": {"id": psid}, "recipient": {"id": page_id}, "timestamp": now, "read": {"watermark": now}}
+
     def verify(self, url, token, challenge, mode="subscribe"):
         """Meta's subscription check: GET with hub.mode, hub.verify_token and hub.challenge."""
         query = urllib.parse.urlencode({"hub.mode": mode, "hub.verify_token": token, "hub.challenge": challenge})

@@ -118,6 +118,10 @@ def test_a_messenger_message_reaches_the_agent_and_the_reply_goes_out_through_th
                 "message": {"mid": mid, "text": reply, "is_echo": True, "app_id": 1517776481860111}}
         assert meta.post(meta_hub.fb_url, meta.body([meta.entry(PAGE_ID, echo)]))[0] == 200
         assert [m["direction"] for m in messages(meta_hub, conversation)] == ["inbound", "outbound"]
+        # The customer reads it: the read watermark covers the reply.
+        assert meta.post(meta_hub.fb_url, meta.body([meta.entry(PAGE_ID, meta.read(PAGE_ID, PSID))]))[0] == 200
+        await bo.wait_for(lambda f: f.get("kind") == "message.status" and f["data"]["status"] == "read")
+        assert [m for m in messages(meta_hub, conversation) if m["direction"] == "outbound"][0]["deliveryStatus"] == "read"
         await bo.close()
 
     run(scenario())

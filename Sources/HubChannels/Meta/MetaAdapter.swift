@@ -105,6 +105,13 @@ public struct MetaAdapter: ChannelAdapter {
                 } catch {
                     return refusal(error, invalidStatus: 400)
                 }
+            case .read(let reader, let upTo):
+                do {
+                    _ = try await sink.markRead(
+                        ReadReceipt(channelKind: kind, channelAccountID: account.id, reader: InboundSender(address: reader), upTo: upTo))
+                } catch {
+                    return refusal(error, invalidStatus: 400)
+                }
             case .delivered(let mid, let occurredAt):
                 do {
                     let update = DeliveryStatusUpdate(channelAccountID: account.id, providerMessageID: mid, status: .delivered, occurredAt: occurredAt)
@@ -126,6 +133,8 @@ public struct MetaAdapter: ChannelAdapter {
         case message(InboundEvent)
         /// Meta delivered the message with this id to the customer's device.
         case delivered(mid: String, occurredAt: Date?)
+        /// The customer read everything sent to them up to the watermark.
+        case read(reader: String, upTo: Date)
     }
 
     /// Why a well-signed body cannot be read.
@@ -199,11 +208,10 @@ public struct MetaAdapter: ChannelAdapter {
             guard case .array(let mids)? = delivery["mids"] else { return [] }  // a watermark alone names no message
             return mids.compactMap(\.stringValue).map { .delivered(mid: $0, occurredAt: occurredAt) }
         }
-        if item["read"] != nil {
-            // A read watermark covers every message sent before it; mapping it to messages needs
-            // a lookup by recipient and time that the sink does not offer. Not recorded.
-            logger.debug("read receipt ignored", metadata: ["account": "\(account.id)"])
-            return []
+        if let read = item["read"] {
+            // A read watermark covers every message sent to this person before it.
+            guard let watermark = read["watermark"]?.intValue else { return [] }
+            return [.read(reader: sender, upTo: Date(timeIntervalSince1970: Double(watermark) / 1000))]
         }
         logger.debug("messaging item ignored", metadata: ["account": "\(account.id)", "fields": "\(Self.fieldNames(item))"])
         return []

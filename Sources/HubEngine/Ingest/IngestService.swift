@@ -115,6 +115,20 @@ public struct IngestService: InboundSink {
         }
     }
 
+    public func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int {
+        guard let account = channels.account(receipt.channelAccountID) else {
+            throw IngestError(.unknownAccount, "no channel account '\(receipt.channelAccountID)'")
+        }
+        let handle = try normalize(receipt.reader, kind: receipt.channelKind, account: account)
+        guard let upTo = plausible(receipt.upTo) else { return 0 }
+        do {
+            return try await store.applyRead(handle: handle, channelAccountID: account.id, upTo: upTo, at: now())
+        } catch {
+            logger.error("read receipt not stored", metadata: ["account": "\(receipt.channelAccountID)", "error": "\(error)"])
+            throw IngestError(.unavailable, "the store could not commit: \(error)")
+        }
+    }
+
     public func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool {
         guard channels.account(update.channelAccountID) != nil else {
             throw IngestError(.unknownAccount, "no channel account '\(update.channelAccountID)'")

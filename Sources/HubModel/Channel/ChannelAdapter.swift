@@ -50,6 +50,9 @@ public protocol InboundSink: Sendable {
     /// Records an opt-out or opt-in that came without a message.
     /// - Returns: false when no customer has the sender's handle yet (nothing to record).
     func updateConsent(_ update: ConsentUpdate) async throws(IngestError) -> Bool
+    /// Marks read the messages sent to the reader through the account up to `upTo`.
+    /// - Returns: how many messages changed.
+    func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int
 }
 
 /// The provider accepted a delivery.

@@ -61,6 +61,22 @@ public struct ConsentChange: Sendable, Hashable, Codable {
     }
 }
 
+/// The customer read everything the business sent them through an account up to a moment (a
+/// Messenger read watermark).
+public struct ReadReceipt: Sendable, Hashable {
+    public var channelKind: ChannelKind
+    public var channelAccountID: String
+    public var reader: InboundSender
+    public var upTo: Date
+
+    public init(channelKind: ChannelKind, channelAccountID: String, reader: InboundSender, upTo: Date) {
+        self.channelKind = channelKind
+        self.channelAccountID = channelAccountID
+        self.reader = reader
+        self.upTo = upTo
+    }
+}
+
 /// An opt-out or opt-in that arrives without a message (a WeChat follower unfollowing).
 public struct ConsentUpdate: Sendable, Hashable {
     public var channelKind: ChannelKind

@@ -41,6 +41,10 @@ public protocol IngestStore: Sendable {
     /// Sets or clears a handle's opt-out, with a `handle.consent` event when it changes.
     /// - Returns: false when no handle has that address.
     func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool
+    /// Marks read the outbound messages to the handle's customer through the account, sent (or
+    /// delivered) at or before `upTo`: at most the latest 200.
+    /// - Returns: how many changed.
+    func applyRead(handle: HandleAddress, channelAccountID: String, upTo: Date, at date: Date) async throws -> Int
 }
 
 /// Customers, their handles, merges.

@@ -254,6 +254,21 @@ enum SQLiteSchema {
                     CREATE INDEX attachment_fetch_due ON attachment_fetch(nextAttemptAt) WHERE state IN ('pending', 'fetching');
                     """)
         }
+        migrator.registerMigration("v4: providers' reports that overtake the answer to the send request") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE early_status (
+                        channelAccountID TEXT NOT NULL,
+                        providerMessageID TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        error TEXT,
+                        occurredAt INTEGER,
+                        receivedAt INTEGER NOT NULL
+                    );
+                    CREATE INDEX early_status_by_id ON early_status(channelAccountID, providerMessageID);
+                    CREATE INDEX early_status_by_age ON early_status(receivedAt);
+                    """)
+        }
         return migrator
     }
 }

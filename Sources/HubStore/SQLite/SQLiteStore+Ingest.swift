@@ -194,6 +194,32 @@ extension SQLiteStore {
                 messageID: message?.id))
     }
 
+    public func applyRead(handle: HandleAddress, channelAccountID: String, upTo: Date, at date: Date) async throws -> Int {
+        try await write { db, events in
+            guard
+                let customer = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
+                    arguments: [handle.kind.rawValue, handle.scope, handle.address])
+            else { return 0 }
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.* FROM message m WHERE m.conversationID IN (SELECT id FROM conversation WHERE customerID = ?)
+                          AND m.channelAccountID = ? AND m.direction = 'outbound' AND m.deliveryStatus IN ('sent', 'delivered') AND m.createdAt <= ?
+                        ORDER BY m.createdAt DESC LIMIT 200
+                        """),
+                arguments: [customer, channelAccountID, upTo.millisecondsSince1970])
+            for row in rows.reversed() {
+                var message = try SQLiteRows.message(row, json: events.json)
+                try Self.apply(
+                    DeliveryStatusUpdate(
+                        channelAccountID: channelAccountID, providerMessageID: message.providerMessageID ?? "", status: .read, occurredAt: upTo),
+                    to: &message, customerID: Customer.ID(customer), at: date, db, &events)
+            }
+            return rows.count
+        }
+    }
+
     public func applyConsent(_ consent: ConsentChange, handle: HandleAddress, channelAccountID: String, at date: Date) async throws -> Bool {
         try await write { db, events in
             guard
@@ -263,31 +289,74 @@ extension SQLiteStore {
                             """),
                     arguments: [update.channelAccountID, update.providerMessageID])
             }
-            guard let row else { return false }
-            var message = try SQLiteRows.message(row, json: events.json)
-            let current = message.deliveryStatus ?? .queued
-            guard current.canAdvance(to: update.status) else { return true }
-            let when = update.occurredAt ?? date
-            message.deliveryStatus = update.status
-            switch update.status {
-            case .queued: break
-            case .sent: message.sentAt = message.sentAt ?? when
-            case .delivered: message.deliveredAt = when
-            case .read:
-                message.readAt = when
-                message.deliveredAt = message.deliveredAt ?? when
-            case .failed: message.deliveryError = update.error ?? "the provider reported the message failed"
+            guard let row else {
+                // A report can overtake the provider's answer to the send request (Meta, Telegram):
+                // it is kept a while, and applied when the send is recorded with that id.
+                if update.deliveryID == nil { try Self.keepEarlyStatus(update, at: date, db) }
+                return false
             }
-            try SQLiteWrites.updateDelivery(of: message, db)
-            try events.append(
-                .messageStatusChanged, at: date, actor: .channel(update.channelAccountID),
-                refs: EventRefs(
-                    customerID: Customer.ID(row["customerID"] as String), conversationID: message.conversationID,
-                    messageID: message.id),
-                payload: MessageStatusPayload(
-                    messageID: message.id, status: update.status, previous: current, error: message.deliveryError,
-                    providerMessageID: update.providerMessageID))
+            var message = try SQLiteRows.message(row, json: events.json)
+            try Self.apply(update, to: &message, customerID: Customer.ID(row["customerID"] as String), at: date, db, &events)
             return true
         }
+    }
+
+    /// Moves a message's delivery status forward (never back), with a `message.status` event.
+    static func apply(
+        _ update: DeliveryStatusUpdate, to message: inout Message, customerID: Customer.ID?, at date: Date, _ db: Database, _ events: inout EventWriter
+    ) throws {
+        let current = message.deliveryStatus ?? .queued
+        guard current.canAdvance(to: update.status) else { return }
+        let when = update.occurredAt ?? date
+        message.deliveryStatus = update.status
+        switch update.status {
+        case .queued: break
+        case .sent: message.sentAt = message.sentAt ?? when
+        case .delivered: message.deliveredAt = when
+        case .read:
+            message.readAt = when
+            message.deliveredAt = message.deliveredAt ?? when
+        case .failed: message.deliveryError = update.error ?? "the provider reported the message failed"
+        }
+        try SQLiteWrites.updateDelivery(of: message, db)
+        try events.append(
+            .messageStatusChanged, at: date, actor: .channel(update.channelAccountID),
+            refs: EventRefs(customerID: customerID, conversationID: message.conversationID, messageID: message.id),
+            payload: MessageStatusPayload(
+                messageID: message.id, status: update.status, previous: current, error: message.deliveryError,
+                providerMessageID: update.providerMessageID))
+    }
+
+    /// Keeps a report for a provider id not (yet) known, for a day.
+    static func keepEarlyStatus(_ update: DeliveryStatusUpdate, at date: Date, _ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM early_status WHERE receivedAt < ?").execute(arguments: [date.millisecondsSince1970 - 86_400_000])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO early_status (channelAccountID, providerMessageID, status, error, occurredAt, receivedAt) VALUES (?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            update.channelAccountID, update.providerMessageID, update.status.rawValue, update.error, update.occurredAt?.millisecondsSince1970,
+            date.millisecondsSince1970,
+        ])
+    }
+
+    /// The reports kept for `providerMessageID`, applied to its message now that it is known.
+    static func applyEarlyStatuses(
+        account: String, providerMessageID: String, to message: inout Message, customerID: Customer.ID?, at date: Date, _ db: Database,
+        _ events: inout EventWriter
+    ) throws {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM early_status WHERE channelAccountID = ? AND providerMessageID = ? ORDER BY receivedAt"),
+            arguments: [account, providerMessageID])
+        guard !rows.isEmpty else { return }
+        for row in rows {
+            guard let status = DeliveryStatus(rawValue: row["status"]) else { continue }
+            let update = DeliveryStatusUpdate(
+                channelAccountID: account, providerMessageID: providerMessageID, status: status, error: row["error"],
+                occurredAt: (row["occurredAt"] as Int64?).map(Date.init(millisecondsSince1970:)))
+            try apply(update, to: &message, customerID: customerID, at: date, db, &events)
+        }
+        try db.cachedStatement(sql: "DELETE FROM early_status WHERE channelAccountID = ? AND providerMessageID = ?")
+            .execute(arguments: [account, providerMessageID])
     }
 }

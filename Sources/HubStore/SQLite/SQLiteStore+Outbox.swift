@@ -155,6 +155,10 @@ extension SQLiteStore {
                             messageID: message.id, status: newStatus, previous: previous, error: message.deliveryError,
                             providerMessageID: message.providerMessageID))
                 }
+                if case .sent(let providerID?) = result, message.providerMessageID == providerID {
+                    try Self.applyEarlyStatuses(
+                        account: delivery.channelAccountID, providerMessageID: providerID, to: &message, customerID: customerID, at: date, db, &events)
+                }
             }
             return delivery
         }
