@@ -50,12 +50,13 @@ public struct WeChatAdapter: ChannelAdapter {
         } else {
             crypto = nil
         }
-        if options.encryption != .safe {
+        // An inactive account (secrets not set yet) is reported as such by the hub already.
+        if account.isActive, options.encryption != .safe {
             logger.warning(
                 "WeChat pushes in plain mode are signed without their body; use safe mode (encryption: safe with the encodingAESKey)",
                 metadata: ["account": "\(account.id)", "encryption": "\(options.encryption.rawValue)"])
         }
-        if options.encryption != .plain, crypto == nil {
+        if account.isActive, options.encryption != .plain, crypto == nil {
             logger.error("encrypted pushes need a usable encodingAESKey secret; they are refused until one is set", metadata: ["account": "\(account.id)"])
         }
         let base = options.apiBaseURL
