@@ -183,4 +183,29 @@ struct ReplyWindowTests {
         #expect(late.delivery?.channelAccountID == "sms-twilio")
         #expect(late.message.metadata["rerouted"]?["reason"]?.stringValue?.hasPrefix("Messenger's 24-hour window closed") == true)
     }
+
+    @Test("a WeChat menu click opens WeChat for three messages within a minute, not for 48 hours")
+    func menuClick() async throws {
+        let clock = Locked(Self.start)
+        let fixture = try await EngineFixture(accounts: Self.accounts(base: "http://127.0.0.1:9"), now: { clock.value })
+        let click = try await fixture.engine.ingest.ingest(
+            InboundEvent(
+                channelKind: .wechat, channelAccountID: "wechat-oa", sender: InboundSender(address: Self.openID),
+                providerMessageID: "\(Self.openID):1:CLICK:HUMAN", text: "[menu] HUMAN", attributes: ["menuKey": "HUMAN"],
+                metadata: ["msgType": .string("event")]))
+        _ = try await fixture.engine.identity.linkHandle(
+            IdentityService.HandleInput(kind: .phone, address: Self.phone), to: click.customerID, actor: Actor.admin)
+        clock.withLock { $0 = Self.start.addingTimeInterval(30) }
+        for index in 1...3 {
+            #expect(try await Self.reply(fixture, click.conversationID, "answer \(index)").delivery?.channelAccountID == "wechat-oa")
+        }
+        let fourth = try await Self.reply(fixture, click.conversationID, "answer 4")
+        #expect(fourth.delivery?.channelAccountID == "sms-twilio")
+        #expect(fourth.message.metadata["rerouted"]?["reason"]?.stringValue?.contains("only used a menu") == true)
+        // A message from the customer opens the usual 48 hours.
+        _ = try await fixture.engine.ingest.ingest(
+            InboundEvent(channelKind: .wechat, channelAccountID: "wechat-oa", sender: InboundSender(address: Self.openID), providerMessageID: "w-9", text: "在吗"))
+        clock.withLock { $0 = Self.start.addingTimeInterval(3600) }
+        #expect(try await Self.reply(fixture, click.conversationID, "an hour later").delivery?.channelAccountID == "wechat-oa")
+    }
 }

@@ -171,7 +171,18 @@ public struct OutboundService: Sendable {
         guard let window = account.kind.replyWindow else { return .open }
         let activity = try await store.channelActivity(customerID: customerID, channelAccountID: account.id)
         let provider = Self.providerName(account.kind)
+        // A menu click (WeChat) lets the business answer briefly, whatever the message window says.
+        if let action = account.kind.actionWindow, let actedAt = activity.lastActionAt,
+            Duration.milliseconds(date.millisecondsSince1970 - actedAt.millisecondsSince1970) <= action.duration,
+            activity.publicRepliesSinceAction < action.replies
+        {
+            return .open
+        }
         guard let last = activity.lastInboundAt else {
+            if let action = account.kind.actionWindow, activity.lastActionAt != nil {
+                return .closed(
+                    "the customer only used a menu through \(account.id); \(provider) allows \(action.replies) messages within \(action.duration.components.seconds) seconds of that")
+            }
             return .closed("the customer has never written through \(account.id); \(provider) lets businesses write only after a customer's message")
         }
         let age = Duration.milliseconds(date.millisecondsSince1970 - last.millisecondsSince1970)

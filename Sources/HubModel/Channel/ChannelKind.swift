@@ -56,6 +56,15 @@ public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Codi
         }
     }
 
+    /// After a customer's action that is not a message (a WeChat menu click), how long and how
+    /// many messages the business may send: WeChat grants 3 within a minute.
+    public var actionWindow: (duration: Duration, replies: Int)? {
+        switch self {
+        case .wechat: (.seconds(60), 3)
+        default: nil
+        }
+    }
+
     /// The kind of handle that identifies a customer on this channel. Voice and SMS share phone
     /// handles, so a customer who calls and later texts from one number is one customer.
     public var handleKind: HandleKind {

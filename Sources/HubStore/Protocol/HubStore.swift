@@ -100,14 +100,20 @@ public protocol ConversationStore: Sendable {
     func channelActivity(customerID: Customer.ID, channelAccountID: String) async throws -> ChannelActivity
 }
 
-/// A customer's last message through one channel account, and the replies through it since.
+/// A customer's last message through one channel account, and the replies through it since; the
+/// same for their last action that is not a message (an inbound message whose metadata `msgType`
+/// is `event`: a WeChat menu click), which providers answer under other rules.
 public struct ChannelActivity: Sendable, Hashable {
     public var lastInboundAt: Date?
     public var publicRepliesSince: Int
+    public var lastActionAt: Date?
+    public var publicRepliesSinceAction: Int
 
-    public init(lastInboundAt: Date?, publicRepliesSince: Int) {
+    public init(lastInboundAt: Date?, publicRepliesSince: Int, lastActionAt: Date? = nil, publicRepliesSinceAction: Int = 0) {
         self.lastInboundAt = lastInboundAt
         self.publicRepliesSince = publicRepliesSince
+        self.lastActionAt = lastActionAt
+        self.publicRepliesSinceAction = publicRepliesSinceAction
     }
 }
 

@@ -101,19 +101,32 @@ extension SQLiteStore {
 
     public func channelActivity(customerID: Customer.ID, channelAccountID: String) async throws -> ChannelActivity {
         try await read { db in
-            let last = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT MAX(lastInboundAt) FROM conversation WHERE customerID = ? AND channelAccountID = ?"),
-                arguments: [customerID.rawValue, channelAccountID])
-            guard let last else { return ChannelActivity(lastInboundAt: nil, publicRepliesSince: 0) }
-            let replies = try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT COUNT(*) FROM message
-                        WHERE conversationID IN (SELECT id FROM conversation WHERE customerID = ?)
-                          AND channelAccountID = ? AND direction = 'outbound' AND visibility = 'public' AND createdAt > ?
-                        """),
-                arguments: [customerID.rawValue, channelAccountID, last]) ?? 0
-            return ChannelActivity(lastInboundAt: Date(millisecondsSince1970: last), publicRepliesSince: replies)
+            func last(actions: Bool) throws -> Int64? {
+                try Int64.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT MAX(createdAt) FROM message
+                            WHERE conversationID IN (SELECT id FROM conversation WHERE customerID = ? AND channelAccountID = ?)
+                              AND direction = 'inbound' AND (COALESCE(json_extract(metadata, '$.msgType'), '') = 'event') = ?
+                            """),
+                    arguments: [customerID.rawValue, channelAccountID, actions])
+            }
+            func replies(since time: Int64?) throws -> Int {
+                guard let time else { return 0 }
+                return try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT COUNT(*) FROM message
+                            WHERE conversationID IN (SELECT id FROM conversation WHERE customerID = ?)
+                              AND channelAccountID = ? AND direction = 'outbound' AND visibility = 'public' AND createdAt > ?
+                            """),
+                    arguments: [customerID.rawValue, channelAccountID, time]) ?? 0
+            }
+            let message = try last(actions: false)
+            let action = try last(actions: true)
+            return ChannelActivity(
+                lastInboundAt: message.map(Date.init(millisecondsSince1970:)), publicRepliesSince: try replies(since: message),
+                lastActionAt: action.map(Date.init(millisecondsSince1970:)), publicRepliesSinceAction: try replies(since: action))
         }
     }
 
