@@ -200,6 +200,16 @@ def hub(provider):
     yield from running_hub(provider)
 
 
+def channel_hub(channels, environment, port=0):
+    """A hub with these extra channel accounts (name -> YAML) and environment, for a provider's
+    end-to-end module; its `api` accounts deliver to a fake integration nobody reads."""
+    provider = Provider()
+    try:
+        yield from running_hub(provider, extra_channels=channels, port=port, environment=environment)
+    finally:
+        provider.close()
+
+
 def running_hub(provider, **options):
     """Starts a hub in a fresh directory, yields it, and stops and removes it (keeping its log
     when E2E_ARTIFACTS names a directory)."""

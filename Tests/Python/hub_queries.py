@@ -1,4 +1,4 @@
-"""Read-only questions the social channels' end-to-end tests ask the running hub's REST API."""
+"""Read-only questions the channels' end-to-end tests ask the running hub's REST API."""
 
 import asyncio
 import time

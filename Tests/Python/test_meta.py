@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Provider, running_hub
+from conftest import channel_hub
 from fake_meta import APP_SECRET, IG_ACCOUNT_ID, PAGE_ID, PAGE_TOKEN, VERIFY_TOKEN, VERSION, FakeMeta, signature
 from hub_queries import messages, received_count, wait_for_message
 from inbox_client import Agent, kind, run
@@ -50,14 +50,10 @@ options:
 """,
     }
     environment = {"E2E_META_APP_SECRET": APP_SECRET, "E2E_META_VERIFY_TOKEN": VERIFY_TOKEN, "E2E_META_PAGE_TOKEN": PAGE_TOKEN}
-    provider = Provider()
-    try:
-        for hub in running_hub(provider, extra_channels=channels, environment=environment):
-            hub.fb_url = hub.base + "/webhooks/fb-page"
-            hub.ig_url = hub.base + "/webhooks/ig-account"
-            yield hub
-    finally:
-        provider.close()
+    for hub in channel_hub(channels, environment):
+        hub.fb_url = hub.base + "/webhooks/fb-page"
+        hub.ig_url = hub.base + "/webhooks/ig-account"
+        yield hub
 
 
 def test_the_subscription_check_echoes_the_challenge(meta_hub, meta):

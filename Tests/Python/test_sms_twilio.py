@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from conftest import Provider, free_port, running_hub
+from conftest import channel_hub, free_port
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, NUMBER, FakeTwilio
+from hub_queries import messages, received_count
 from inbox_client import Agent, kind, run
 
 CUSTOMER = "+8613800138000"
@@ -39,20 +40,9 @@ options:
   publicURL: {public}
 delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 """
-    provider = Provider()
-    try:
-        for hub in running_hub(provider, extra_channels={"sms-twilio": channel}, port=port,
-                               environment={"E2E_TWILIO_TOKEN": AUTH_TOKEN}):
-            hub.sms_url = public
-            yield hub
-    finally:
-        provider.close()
-
-
-def messages(hub, conversation):
-    status, page = hub.request("GET", f"/v1/conversations/{conversation}/messages")
-    assert status == 200, page
-    return page["items"]
+    for hub in channel_hub({"sms-twilio": channel}, {"E2E_TWILIO_TOKEN": AUTH_TOKEN}, port=port):
+        hub.sms_url = public
+        yield hub
 
 
 def test_an_sms_reaches_the_agent_and_the_reply_goes_out_through_the_messages_api(sms_hub, twilio):
@@ -171,11 +161,7 @@ def test_undelivered_and_throttled_messages(sms_hub, twilio):
 
 
 def test_bad_webhooks_are_refused_counted_and_store_nothing(sms_hub, twilio):
-    def count_messages():
-        status, page = sms_hub.request("GET", "/v1/events?limit=1000")
-        return len([e for e in page["items"] if e["kind"] == "message.received"])
-
-    before = count_messages()
+    before = received_count(sms_hub)
     url = sms_hub.sms_url
     params = {"MessageSid": "SM" + "f" * 32, "AccountSid": ACCOUNT_SID, "From": "+8613600136000", "To": NUMBER, "Body": "hi",
               "NumMedia": "0"}
@@ -195,7 +181,7 @@ def test_bad_webhooks_are_refused_counted_and_store_nothing(sms_hub, twilio):
     assert status == 413, (status, answer)
     # Another Twilio account's (correctly signed) webhook.
     assert twilio.post_signed(url, dict(params, AccountSid="AC" + "9" * 32))[0] == 403
-    assert count_messages() == before, "nothing was stored"
+    assert received_count(sms_hub) == before, "nothing was stored"
 
     status, channels = sms_hub.request("GET", "/v1/channels")
     assert status == 200

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Provider, running_hub
+from conftest import channel_hub
 from fake_telegram import BOT_TOKEN, SECRET_TOKEN, FakeTelegram
 from hub_queries import conversation_of, messages, received_count, wait_for_message
 from inbox_client import Agent, kind, run
@@ -35,14 +35,9 @@ options:
   botUsername: switchboard_e2e_bot
 delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 """
-    provider = Provider()
-    try:
-        for hub in running_hub(provider, extra_channels={"tg-bot": channel},
-                               environment={"E2E_TELEGRAM_BOT_TOKEN": BOT_TOKEN, "E2E_TELEGRAM_SECRET": SECRET_TOKEN}):
-            hub.tg_url = hub.base + "/webhooks/tg-bot"
-            yield hub
-    finally:
-        provider.close()
+    for hub in channel_hub({"tg-bot": channel}, {"E2E_TELEGRAM_BOT_TOKEN": BOT_TOKEN, "E2E_TELEGRAM_SECRET": SECRET_TOKEN}):
+        hub.tg_url = hub.base + "/webhooks/tg-bot"
+        yield hub
 
 
 def test_a_telegram_message_reaches_the_agent_and_the_reply_goes_out_as_send_message(tg_hub, telegram):

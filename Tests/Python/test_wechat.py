@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Provider, free_port, running_hub
+from conftest import channel_hub, free_port
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, NUMBER, FakeTwilio
 from fake_wechat import AES_KEY, APP_ID, APP_SECRET, ORIGINAL_ID, TOKEN, FakeWeChat
 from inbox_client import Agent, kind, run
@@ -16,16 +16,15 @@ from inbox_client import Agent, kind, run
 
 @pytest.fixture(scope="module")
 def fakes():
-    wechat, twilio, provider = FakeWeChat(), FakeTwilio(), Provider()
-    yield wechat, twilio, provider
+    wechat, twilio = FakeWeChat(), FakeTwilio()
+    yield wechat, twilio
     wechat.close()
     twilio.close()
-    provider.close()
 
 
 @pytest.fixture(scope="module")
 def hub(fakes):
-    wechat, twilio, provider = fakes
+    wechat, twilio = fakes
     port = free_port()
     channels = {
         "wechat-oa": f"""kind: wechat
@@ -50,7 +49,7 @@ delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 """,
     }
     environment = {"E2E_WX_TOKEN": TOKEN, "E2E_WX_SECRET": APP_SECRET, "E2E_WX_AES": AES_KEY, "E2E_TWILIO_TOKEN": AUTH_TOKEN}
-    for running in running_hub(provider, extra_channels=channels, port=port, environment=environment):
+    for running in channel_hub(channels, environment, port=port):
         running.wechat_url = running.base + "/webhooks/wechat-oa"
         running.sms_url = f"http://127.0.0.1:{port}/webhooks/sms-twilio"
         yield running
@@ -123,7 +122,7 @@ def test_a_follower_reaches_the_agent_and_replies_go_through_the_customer_servic
 
 
 def test_one_customer_across_sms_and_wechat_once_merged_and_a_reply_after_unfollowing_goes_by_sms(hub, fakes):
-    wechat, twilio, _ = fakes
+    wechat, twilio = fakes
     phone, openid = "+8613500135000", "oFollower002"
 
     async def scenario():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import Provider, running_hub
+from conftest import channel_hub
 from fake_wecom import AES_KEY, CORP_ID, KF_SECRET, OPEN_KFID, TOKEN, FakeWeCom
 from inbox_client import Agent, kind, run
 
@@ -21,7 +21,6 @@ def wecom():
 
 @pytest.fixture(scope="module")
 def hub(wecom):
-    provider = Provider()
     channel = f"""kind: wecom
 id: wecom-kf
 queue: support
@@ -30,12 +29,9 @@ options: {{ corpId: {CORP_ID}, openKfId: {OPEN_KFID}, apiBaseURL: "{wecom.base}"
 delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 """
     environment = {"E2E_WECOM_TOKEN": TOKEN, "E2E_WECOM_AES": AES_KEY, "E2E_WECOM_SECRET": KF_SECRET}
-    try:
-        for running in running_hub(provider, extra_channels={"wecom-kf": channel}, environment=environment):
-            running.wecom_url = running.base + "/webhooks/wecom-kf"
-            yield running
-    finally:
-        provider.close()
+    for running in channel_hub({"wecom-kf": channel}, environment):
+        running.wecom_url = running.base + "/webhooks/wecom-kf"
+        yield running
 
 
 def test_url_check_answers_the_decrypted_echostr(hub, wecom):

@@ -232,25 +232,36 @@ public struct WeChatAdapter: ChannelAdapter {
     // MARK: Attachments
 
     /// A picture's `PicUrl` is fetched as is; voice, video and files (`wechat-media:<media id>`)
-    /// through `/cgi-bin/media/get`, which keeps them three days. An error comes back as JSON.
+    /// through `/cgi-bin/media/get`, which keeps them three days.
     public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
+        try await Self.fetchMedia(
+            attachment, base: options.apiBaseURL, tokens: tokens, httpClient: httpClient, maximumBytes: maximumBytes,
+            timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+    }
+
+    /// A `wechat-media:<media id>` from `/cgi-bin/media/get` with the access token (the Official
+    /// Account's or WeCom's: the same API), once more with a new token when it is refused; any
+    /// other reference by its URL. WeChat answers an error as JSON instead of the file.
+    static func fetchMedia(
+        _ attachment: Attachment, base: String, tokens: WeChatAccessToken, httpClient: HTTPClient, maximumBytes: Int, timeout: TimeAmount
+    ) async throws(DeliveryFailure) -> FetchedAttachment {
         guard attachment.reference.hasPrefix("wechat-media:") else {
-            return try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout))
+            return try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: timeout)
         }
-        let mediaID = String(attachment.reference.dropFirst("wechat-media:".count))
+        let mediaID = FormURLEncoding.percentEncode(String(attachment.reference.dropFirst("wechat-media:".count)))
         for attempt in 1...2 {
             let token = try await tokens.token()
-            let url = "\(options.apiBaseURL)/cgi-bin/media/get?access_token=\(FormURLEncoding.percentEncode(token))&media_id=\(FormURLEncoding.percentEncode(mediaID))"
-            let fetched = try await AttachmentDownload.get(url, httpClient: httpClient, maximumBytes: maximumBytes, timeout: APIChannelAdapter.timeAmount(account.delivery.attemptTimeout), redacting: token)
-            guard fetched.contentType?.lowercased().hasPrefix("application/json") == true || fetched.contentType?.lowercased().hasPrefix("text/plain") == true,
-                let error = try? JSONReader.parse(String(decoding: fetched.bytes, as: UTF8.self)), let code = error["errcode"]?.intValue
+            let url = "\(base)/cgi-bin/media/get?access_token=\(FormURLEncoding.percentEncode(token))&media_id=\(mediaID)"
+            let fetched = try await AttachmentDownload.get(url, httpClient: httpClient, maximumBytes: maximumBytes, timeout: timeout, redacting: token)
+            let type = fetched.contentType?.lowercased() ?? ""
+            guard type.hasPrefix("application/json") || type.hasPrefix("text/plain"),
+                let error = try? JSONReader.parse(String(decoding: fetched.bytes, as: UTF8.self)), let code = error["errcode"]?.intValue, code != 0
             else { return fetched }
-            let answer = Answer(errcode: code, errmsg: error["errmsg"]?.stringValue ?? "")
             if attempt == 1, [40001, 40014, 42001].contains(code) {
                 await tokens.invalidate(token)
                 continue
             }
-            throw Self.failure(answer)
+            throw failure(Answer(errcode: code, errmsg: error["errmsg"]?.stringValue ?? ""))
         }
         throw .transient("WeChat refused two access tokens in a row")
     }

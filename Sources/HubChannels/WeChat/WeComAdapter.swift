@@ -179,20 +179,8 @@ public struct WeComAdapter: ChannelAdapter {
 
     /// `wechat-media:<media id>` through `/cgi-bin/media/get` with the corp's token.
     public func fetchAttachment(_ attachment: Attachment, maximumBytes: Int) async throws(DeliveryFailure) -> FetchedAttachment {
-        guard attachment.reference.hasPrefix("wechat-media:") else {
-            return try await AttachmentDownload.get(attachment.reference, httpClient: httpClient, maximumBytes: maximumBytes, timeout: timeout)
-        }
-        let token = try await tokens.token()
-        let media = FormURLEncoding.percentEncode(String(attachment.reference.dropFirst("wechat-media:".count)))
-        let url = "\(options.apiBaseURL)/cgi-bin/media/get?access_token=\(FormURLEncoding.percentEncode(token))&media_id=\(media)"
-        let fetched = try await AttachmentDownload.get(url, httpClient: httpClient, maximumBytes: maximumBytes, timeout: timeout, redacting: token)
-        if fetched.contentType?.lowercased().hasPrefix("application/json") == true,
-            let error = try? JSONReader.parse(String(decoding: fetched.bytes, as: UTF8.self)), let code = error["errcode"]?.intValue, code != 0
-        {
-            if [40001, 40014, 42001].contains(code) { await tokens.invalidate(token) }
-            throw WeChatAdapter.failure(.init(errcode: code, errmsg: error["errmsg"]?.stringValue ?? ""))
-        }
-        return fetched
+        try await WeChatAdapter.fetchMedia(
+            attachment, base: options.apiBaseURL, tokens: tokens, httpClient: httpClient, maximumBytes: maximumBytes, timeout: timeout)
     }
 
     // MARK: Outbound

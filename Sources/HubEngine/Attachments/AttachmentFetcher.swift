@@ -85,10 +85,7 @@ public final class AttachmentFetcher: Service, Sendable {
     }
 
     private func sleepDuration() async -> Duration {
-        guard let due = try? await store.nextAttachmentFetchDue() else { return configuration.idlePoll }
-        let wait = due.timeIntervalSince(now())
-        guard wait > 0 else { return .milliseconds(50) }
-        return min(configuration.idlePoll, .milliseconds(Int64((wait * 1000).rounded(.up))))
+        WakeSignal.sleep(until: try? await store.nextAttachmentFetchDue(), now: now(), idle: configuration.idlePoll)
     }
 
     /// One attempt at one attachment.

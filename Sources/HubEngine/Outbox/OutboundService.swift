@@ -119,25 +119,25 @@ public struct OutboundService: Sendable {
         case .tagged(let tag): return Route(account: account, handle: handle, messageTag: tag)
         case .closed(let reason):
             guard request.handleID == nil, request.channelAccountID == nil else { throw StoreError.conflict(reason) }
-            var candidates: [(account: ChannelAccountConfig, handle: Handle, lastInbound: Date?)] = []
+            var candidates: [(account: ChannelAccountConfig, handle: Handle, activity: ChannelActivity)] = []
             for other in handles where other.optedOutAt == nil {
                 for next in channels.accounts(reaching: other) where !(next.id == account.id && other.id == handle.id) {
                     guard (try? checkContent(request.content, fits: next)) != nil else { continue }
                     let activity = try await store.channelActivity(customerID: conversation.customerID, channelAccountID: next.id)
-                    candidates.append((next, other, activity.lastInboundAt))
+                    candidates.append((next, other, activity))
                 }
             }
             // The channel the customer used last first; then the oldest handle (usually the one
             // they gave first), then the account id, so the choice is stable.
             candidates.sort { left, right in
-                let l = left.lastInbound ?? .distantPast
-                let r = right.lastInbound ?? .distantPast
+                let l = left.activity.lastInboundAt ?? .distantPast
+                let r = right.activity.lastInboundAt ?? .distantPast
                 if l != r { return l > r }
                 if left.handle.createdAt != right.handle.createdAt { return left.handle.createdAt < right.handle.createdAt }
                 return left.account.id < right.account.id
             }
             for candidate in candidates {
-                let nextVerdict = try await window(of: candidate.account, for: conversation.customerID, at: date)
+                let nextVerdict = windowVerdict(of: candidate.account, activity: candidate.activity, at: date)
                 let tag: String?
                 switch nextVerdict {
                 case .open: tag = nil
@@ -168,8 +168,13 @@ public struct OutboundService: Sendable {
     /// channel's reply window after the customer's last message there, and within its count of
     /// replies per customer message.
     func window(of account: ChannelAccountConfig, for customerID: Customer.ID, at date: Date) async throws -> WindowVerdict {
+        guard account.kind.replyWindow != nil else { return .open }
+        return windowVerdict(of: account, activity: try await store.channelActivity(customerID: customerID, channelAccountID: account.id), at: date)
+    }
+
+    /// The window's verdict from the customer's activity on the account.
+    func windowVerdict(of account: ChannelAccountConfig, activity: ChannelActivity, at date: Date) -> WindowVerdict {
         guard let window = account.kind.replyWindow else { return .open }
-        let activity = try await store.channelActivity(customerID: customerID, channelAccountID: account.id)
         let provider = Self.providerName(account.kind)
         // A menu click (WeChat) lets the business answer briefly, whatever the message window says.
         if let action = account.kind.actionWindow, let actedAt = activity.lastActionAt,

@@ -126,10 +126,7 @@ public final class OutboxWorker: Service, Sendable {
 
     /// Until the next delivery is due, at most `idlePoll`.
     private func sleepDuration() async -> Duration {
-        guard let due = try? await store.nextDeliveryDue() else { return configuration.idlePoll }
-        let wait = due.timeIntervalSince(now())
-        guard wait > 0 else { return .milliseconds(50) }
-        return min(configuration.idlePoll, .milliseconds(Int64((wait * 1000).rounded(.up))))
+        WakeSignal.sleep(until: try? await store.nextDeliveryDue(), now: now(), idle: configuration.idlePoll)
     }
 
     /// One attempt: deliver, then record the outcome.

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A one-slot wake-up: `signal()` wakes the waiter, or the next `wait` if none is waiting.
@@ -60,5 +61,16 @@ final class WakeSignal: Sendable {
             }
             if ready { continuation.resume() }
         }
+    }
+}
+
+extension WakeSignal {
+    /// How long a worker sleeps until its next row is `due` (at most `idle`; a short nap when
+    /// it is due already, or `idle` when nothing is due or the store did not answer).
+    static func sleep(until due: Date?, now: Date, idle: Duration) -> Duration {
+        guard let due else { return idle }
+        let wait = due.timeIntervalSince(now)
+        guard wait > 0 else { return .milliseconds(50) }
+        return min(idle, .milliseconds(Int64((wait * 1000).rounded(.up))))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HubChannels
 import HubEngine
 import HubModel
 import HubStore
@@ -32,24 +33,9 @@ enum AttachmentRoutes {
                 .contentType: attachment.contentType ?? "application/octet-stream", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
             ]
             let name = attachment.filename ?? "attachment-\(position)"
-            headers[.contentDisposition] = "attachment; filename*=UTF-8''\(FormPercent.encode(name))"
+            // RFC 5987: the filename's UTF-8 bytes percent-encoded (unreserved characters kept).
+            headers[.contentDisposition] = "attachment; filename*=UTF-8''\(FormURLEncoding.percentEncode(name))"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
-    }
-}
-
-/// RFC 5987 percent-encoding for a filename in Content-Disposition.
-enum FormPercent {
-    static func encode(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                result.append(Character(Unicode.Scalar(byte)))
-            default: result += String(format: "%%%02X", byte)
-            }
-        }
-        return result
     }
 }

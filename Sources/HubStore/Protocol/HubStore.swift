@@ -138,10 +138,9 @@ public protocol OutboxStore: Sendable {
     func recordAttachmentFetch(_ fetch: AttachmentFetch, outcome: AttachmentFetchOutcome, at date: Date) async throws
     /// When the next attachment is due to be fetched, if any.
     func nextAttachmentFetchDue() async throws -> Date?
-    /// Gives a claimed delivery back without an attempt (its account is throttled): due again at
-    /// `until`, its attempt count as before the claim.
-    func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws
-    /// Several deferrals in one transaction.
+    /// Gives claimed deliveries back without an attempt (their account is throttled), in one
+    /// transaction: due again at `until`, their attempt counts as before the claim. Only the
+    /// claim's owner can.
     func deferDeliveries(_ ids: [Delivery.ID], owner: String, until: Date, at date: Date) async throws
     /// Makes deliveries left `sending` by a crashed process due again now (exclusive stores only).
     func recoverInterruptedDeliveries(now: Date) async throws -> [Delivery]

@@ -43,10 +43,6 @@ extension SQLiteStore {
         }
     }
 
-    public func deferDelivery(_ id: Delivery.ID, owner: String, until: Date, at date: Date) async throws {
-        try await deferDeliveries([id], owner: owner, until: until, at: date)
-    }
-
     public func deferDeliveries(_ ids: [Delivery.ID], owner: String, until: Date, at date: Date) async throws {
         guard !ids.isEmpty else { return }
         try await write { db, _ in
