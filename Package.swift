@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -50,11 +51,23 @@ let package = Package(
             dependencies: ["HubModel", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // E-mail on the wire, with no hub types: RFC 5322/MIME parsing and composing, charsets,
+        // RFC 2047, the SMTP server (inbound) and client (outbound) on SwiftNIO.
+        .target(
+            name: "MailCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // One adapter per channel kind: provider wire formats, signatures, delivery.
         .target(
             name: "HubChannels",
             dependencies: [
-                "HubModel", "HubConfig",
+                "HubModel", "HubConfig", "MailCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -155,6 +168,17 @@ let package = Package(
         .testTarget(name: "HubModelTests", dependencies: ["HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubRoutingTests", dependencies: ["HubRouting", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting", "HubChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MailCoreTests",
+            dependencies: [
+                "MailCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            resources: [.copy("Corpus")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "HubStoreTests", dependencies: ["HubStore", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(
             name: "HubChannelsTests",
