@@ -93,7 +93,8 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
-                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine", "HubRouting",
+                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine", "HubRouting", "MailCore",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
@@ -183,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "HubChannelsTests",
             dependencies: ["HubTestSupport", 
-                "HubChannels", "HubModel", "HubConfig",
+                "HubChannels", "HubModel", "HubConfig", "MailCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

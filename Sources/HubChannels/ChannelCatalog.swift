@@ -10,12 +10,14 @@ public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
     public static let schemas: [ChannelKindSchema] = [
         APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema, WeComOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
-        TelegramOptions.schema,
+        TelegramOptions.schema, EmailOptions.schema,
     ]
 
-    /// The adapter for one account.
+    /// The adapter for one account. `loadBlob` reads content kept in the hub's blob store (an
+    /// e-mail reply's attachments).
     public static func adapter(
-        for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, rejections: WebhookRejections = WebhookRejections()
+        for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, rejections: WebhookRejections = WebhookRejections(),
+        loadBlob: @escaping @Sendable (String) async -> [UInt8]? = { _ in nil }
     ) -> (any ChannelAdapter)? {
         var logger = logger
         logger[metadataKey: "component"] = "channel"
@@ -26,7 +28,8 @@ public enum ChannelCatalog {
         case .messenger, .instagram: return MetaAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .telegram: return TelegramAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
         case .wecom: return WeComAdapter(account: account, httpClient: httpClient, logger: logger, rejections: rejections)
-        case .voice, .email, .webchat: return nil
+        case .email: return EmailAdapter(account: account, httpClient: httpClient, logger: logger, loadBlob: loadBlob)
+        case .voice, .webchat: return nil
         }
     }
 }

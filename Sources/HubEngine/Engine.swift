@@ -42,7 +42,7 @@ public struct Engine: Sendable {
             logger: logger.component("attachments"))
         attachmentFetcher = fetcher
         ingest = IngestService(
-            channels: channels, configuration: configuration, store: store, now: clock, logger: logger.component("ingest"),
+            channels: channels, configuration: configuration, store: store, now: clock, logger: logger.component("ingest"), blobs: blobs,
             onAttachments: { fetcher.wake() })
         identity = IdentityService(store: store, channels: channels, configuration: configuration, now: clock)
         let worker = OutboxWorker(

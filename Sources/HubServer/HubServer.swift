@@ -45,13 +45,16 @@ public struct HubServer: Sendable {
         let changed = try await store.syncAgents(hubConfiguration.routing.agents.map(\.agent), at: Date().truncatedToMilliseconds)
         let rejections = WebhookRejections()
         self.rejections = rejections
-        let adapters = hubConfiguration.channels.compactMap { ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger, rejections: rejections) }
-        let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         var engineConfiguration = configuration.engine
         if engineConfiguration.blobDirectory == nil {
             // Customers' attachments live next to the database.
             engineConfiguration.blobDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("blobs")
         }
+        let blobs = BlobStore(directory: URL(fileURLWithPath: engineConfiguration.blobDirectory ?? "blobs"))
+        let adapters = hubConfiguration.channels.compactMap {
+            ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger, rejections: rejections, loadBlob: { blobs.get($0) })
+        }
+        let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         engine = Engine(
             store: store, channels: channels, configuration: engineConfiguration, outbox: configuration.outbox,
             routing: hubConfiguration.routing, auth: configuration.auth, logger: logger)
@@ -119,12 +122,31 @@ public struct HubServer: Sendable {
                     .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),
                     .init(service: makeApplication()),
                     .init(service: ShutdownWatcher(readiness: readiness)),
-                ],
+                ] + (try makeMailServices()),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
         try await group.run()
         logger.info("hub stopped")
+    }
+}
+
+extension HubServer {
+    /// The SMTP listener, when an e-mail account is configured.
+    func makeMailServices() throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let emailAccounts = hubConfiguration.channels.filter { $0.kind == .email }
+        guard !emailAccounts.isEmpty else { return [] }
+        let acknowledger = MailAcknowledger(
+            engine: engine,
+            accounts: Dictionary(
+                emailAccounts.compactMap { account in (account.options as? EmailOptions).map { (account.id, $0) } }, uniquingKeysWith: { a, _ in a }),
+            logger: logger.component("mail"))
+        let receiver = EmailReceiver(
+            accounts: emailAccounts, sink: engine.ingest,
+            limits: EmailReceiver.Limits(
+                maximumTextLength: configuration.engine.maximumTextLength, maximumAttachments: configuration.engine.maximumAttachments),
+            logger: logger.component("smtp"), onStored: { await acknowledger.acknowledge($0) })
+        return [.init(service: try SMTPListener(configuration: configuration.smtp, receiver: receiver, logger: logger.component("smtp")))]
     }
 }
 

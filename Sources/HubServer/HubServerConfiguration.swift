@@ -23,6 +23,26 @@ public struct HubServerConfiguration: Sendable {
     public var maximumBodyBytes: Int
     /// Agents' logins: session lifetime, password hashing cost, failed-login limits.
     public var auth: AuthService.Configuration
+    /// The SMTP listener for e-mail accounts (started when one is configured).
+    public var smtp = SMTP()
+
+    /// Where and how the hub receives mail.
+    public struct SMTP: Sendable {
+        public var host: String = "127.0.0.1"
+        /// 0 picks a free port.
+        public var port: Int = 2525
+        /// The name in the greeting and in `Received:` headers.
+        public var hostname: String = "localhost"
+        /// The largest mail accepted (announced in EHLO as SIZE; larger ones get 552).
+        public var maximumMessageSize: Int = 25 << 20
+        /// PEM files of the certificate chain and key for STARTTLS; without them STARTTLS is not offered.
+        public var certificatePath: String?
+        public var privateKeyPath: String?
+        /// Refuse mail before STARTTLS (530).
+        public var requireTLS: Bool = false
+
+        public init() {}
+    }
 
     public init(
         httpHost: String = "127.0.0.1", httpPort: Int = 8080, dataDirectory: String = "data", channelsDirectory: String = "channels",

@@ -71,6 +71,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("durability"), help: "full (sync every commit; survives power loss) or normal (survives a crash) (env HUB_DURABILITY).")
     var durability: String?
 
+    @Option(name: .customLong("smtp"), help: "SMTP listen address host:port for e-mail accounts (env HUB_SMTP; default 127.0.0.1:2525).")
+    var smtp: String?
+
     @Option(name: .customLong("default-region"), help: "ISO 3166 region for national phone numbers when an account sets none (env HUB_DEFAULT_REGION).")
     var defaultRegion: String?
 
@@ -131,6 +134,25 @@ struct Serve: AsyncParsableCommand {
             guard let cost = UInt8(text), (4...31).contains(cost) else { throw ValidationError("HUB_BCRYPT_COST is 4 to 31") }
             configuration.auth.bcryptCost = cost
         }
+        let smtpAddress = smtp ?? Environment.value("HUB_SMTP") ?? "127.0.0.1:2525"
+        guard let smtpColon = smtpAddress.lastIndex(of: ":"), let smtpPort = Int(smtpAddress[smtpAddress.index(after: smtpColon)...]),
+            (0...65535).contains(smtpPort)
+        else {
+            throw ValidationError("--smtp must be host:port, such as 127.0.0.1:2525 or 0.0.0.0:25 (got '\(smtpAddress)')")
+        }
+        configuration.smtp.host = String(smtpAddress[..<smtpColon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        configuration.smtp.port = smtpPort
+        if let name = Environment.value("HUB_SMTP_HOSTNAME") { configuration.smtp.hostname = name }
+        if let text = Environment.value("HUB_SMTP_MAX_SIZE") {
+            guard let bytes = Int(text), bytes >= 1024 else { throw ValidationError("HUB_SMTP_MAX_SIZE is a number of bytes, at least 1024") }
+            configuration.smtp.maximumMessageSize = bytes
+        }
+        configuration.smtp.certificatePath = Environment.value("HUB_SMTP_TLS_CERT")
+        configuration.smtp.privateKeyPath = Environment.value("HUB_SMTP_TLS_KEY")
+        if (configuration.smtp.certificatePath == nil) != (configuration.smtp.privateKeyPath == nil) {
+            throw ValidationError("STARTTLS needs both HUB_SMTP_TLS_CERT and HUB_SMTP_TLS_KEY (PEM files)")
+        }
+        configuration.smtp.requireTLS = Environment.value("HUB_SMTP_REQUIRE_TLS") == "1"
         if let text = Environment.value("HUB_CHECKPOINT_INTERVAL_MS") {
             guard let milliseconds = Int(text), (10...60_000).contains(milliseconds) else {
                 throw ValidationError("HUB_CHECKPOINT_INTERVAL_MS is 10 to 60000 milliseconds")

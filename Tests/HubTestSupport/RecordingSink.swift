@@ -10,6 +10,7 @@ public final class RecordingSink: InboundSink {
         var statuses: [DeliveryStatusUpdate] = []
         var consents: [ConsentUpdate] = []
         var reads: [ReadReceipt] = []
+        var blobs: [String: [UInt8]] = [:]
     }
 
     private let state = Mutex(State())
@@ -27,6 +28,19 @@ public final class RecordingSink: InboundSink {
     public var statuses: [DeliveryStatusUpdate] { state.withLock { $0.statuses } }
     public var consents: [ConsentUpdate] { state.withLock { $0.consents } }
     public var reads: [ReadReceipt] { state.withLock { $0.reads } }
+
+    /// Keeps the bytes in memory under `blob:memory:<n>`.
+    public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {
+        if let failure { throw failure }
+        return state.withLock { state in
+            let reference = "blob:memory:\(state.blobs.count + 1)"
+            state.blobs[reference] = bytes
+            return reference
+        }
+    }
+
+    /// What `keep` stored under a reference.
+    public func kept(_ reference: String) -> [UInt8]? { state.withLock { $0.blobs[reference] } }
 
     public func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int {
         if let failure { throw failure }

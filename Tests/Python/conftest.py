@@ -132,7 +132,7 @@ secrets: { signingSecret: E2E_SIGNING }
         self.process = subprocess.Popen(
             [HUB, "serve", "--http", f"127.0.0.1:{port}", "--data", os.path.join(directory, "data"),
              "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
-             "--durability", "normal"],
+             "--durability", "normal", "--smtp", "127.0.0.1:0"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 60
         self.base = None
@@ -145,6 +145,17 @@ secrets: { signingSecret: E2E_SIGNING }
             if self.process.poll() is not None:
                 raise RuntimeError("the hub exited:\n" + open(self.log_path).read())
         assert self.base, "the hub did not start listening"
+        # The SMTP listener starts beside HTTP when an e-mail account is configured.
+        self.smtp = None
+        if any("kind: email" in text for text in (extra_channels or {}).values()):
+            while time.time() < deadline and self.smtp is None:
+                with open(self.log_path) as f:
+                    match = re.search(r'msg="smtp listening" .*address=\S*?(\d+\.\d+\.\d+\.\d+):(\d+)', f.read())
+                if match:
+                    self.smtp = (match.group(1), int(match.group(2)))
+                else:
+                    time.sleep(0.1)
+            assert self.smtp, "the hub did not start its SMTP listener"
         self.ws_base = self.base.replace("http://", "ws://")
 
     def request(self, method, path, body=None, token=ADMIN, headers=None, raw=False):

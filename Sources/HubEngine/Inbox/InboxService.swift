@@ -162,6 +162,20 @@ public struct InboxService: Sendable {
         return handle.address
     }
 
+    /// The `blob:` reference of a received message's original (an e-mail as it arrived), for a
+    /// viewer who may read the conversation and see contacts unmasked: the original shows every
+    /// address. Audited as a reveal.
+    public func rawMessage(_ id: Message.ID, for viewer: Viewer) async throws -> String {
+        guard let message = try await store.message(id) else { throw InboxError.notFound("no message \(id)") }
+        let conversation = try await self.conversation(message.conversationID, for: viewer)
+        guard let raw = message.metadata["raw"]?.stringValue else { throw InboxError.notFound("message \(id) has no original kept") }
+        guard viewer.canRevealContacts else { throw InboxError.forbidden("the original shows contact details, which your role may not see") }
+        try await audit(
+            .auditContactRevealed, customer: conversation.customerID, conversation: conversation.id, viewer: viewer,
+            details: ["messageId": .string(id.rawValue), "via": .string("raw message")])
+        return raw
+    }
+
     /// The agent's state on connecting: profile, presence and load, open offers with their
     /// screen pops, conversations in hand, wrap-ups.
     public func state(for viewer: Viewer) async throws -> JSONValue {

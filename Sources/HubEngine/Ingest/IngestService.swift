@@ -15,12 +15,15 @@ public struct IngestService: InboundSink {
     let logger: Logger
     /// Called after a message with attachments is stored (wakes the attachment fetcher).
     let onAttachments: @Sendable () -> Void
+    /// Where content received whole (a raw e-mail, its attachments) is kept.
+    let blobs: BlobStore?
 
     init(
         channels: ChannelDirectory, configuration: EngineConfiguration, store: any HubStore, now: @escaping @Sendable () -> Date,
-        logger: Logger, onAttachments: @escaping @Sendable () -> Void = {}
+        logger: Logger, blobs: BlobStore? = nil, onAttachments: @escaping @Sendable () -> Void = {}
     ) {
         self.onAttachments = onAttachments
+        self.blobs = blobs
         self.channels = channels
         self.configuration = configuration
         self.store = store
@@ -47,6 +50,16 @@ public struct IngestService: InboundSink {
             case .invalid, .conflict, .notFound: throw IngestError(.invalidEvent, error.message)
             case .unavailable: throw IngestError(.unavailable, error.message)
             }
+        }
+    }
+
+    public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {
+        guard let blobs else { throw IngestError(.unavailable, "this hub keeps no received content (no blob store)") }
+        do {
+            return try blobs.put(bytes)
+        } catch {
+            logger.error("keeping received content failed", metadata: ["bytes": "\(bytes.count)", "error": "\(error)"])
+            throw IngestError(.unavailable, "the received content could not be stored: \(error)")
         }
     }
 

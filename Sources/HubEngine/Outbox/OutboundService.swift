@@ -65,6 +65,7 @@ public struct OutboundService: Sendable {
                 recipient: route.handle.key, orderingKey: route.account.delivery.ordered ? conversation.id.rawValue : nil,
                 maxAttempts: route.account.delivery.maxAttempts)
             if let tag = route.messageTag { content.options["messageTag"] = .string(tag) }
+            if route.account.kind.threadsReplies { try await addThreadReferences(to: &content, in: conversation, through: route.account.id) }
             if let rerouted = route.rerouted { metadata["rerouted"] = rerouted }
         }
         let receipt = try await store.enqueueOutbound(
@@ -73,6 +74,20 @@ public struct OutboundService: Sendable {
                 content: content, idempotencyKey: key, delivery: plan, metadata: metadata, at: date, actor: actor))
         if receipt.delivery != nil, !receipt.duplicate { wake() }
         return receipt
+    }
+
+    /// A reply on a threaded channel (e-mail) names what it answers: the customer's latest
+    /// message (else the latest message at all) as In-Reply-To, the thread's newest messages as
+    /// References, and the conversation's subject for the adapter to answer under. A message
+    /// rerouted from another channel starts a thread of its own.
+    func addThreadReferences(to content: inout OutboundContent, in conversation: Conversation, through accountID: String) async throws {
+        guard conversation.channelAccountID == accountID else { return }
+        let references = try await store.threadReferences(in: conversation.id, channelAccountID: accountID, limit: 30)
+        if content.inReplyTo == nil {
+            content.inReplyTo = references.last(where: { $0.direction == .inbound })?.providerMessageID ?? references.last?.providerMessageID
+        }
+        if !references.isEmpty { content.options["references"] = .array(references.map { .string($0.providerMessageID) }) }
+        if let subject = conversation.subject, content.options["threadSubject"] == nil { content.options["threadSubject"] = .string(subject) }
     }
 
     // MARK: Choosing the channel

@@ -67,6 +67,10 @@ public enum ChannelKind: String, Sendable, Hashable, Codable, CaseIterable, Codi
 
     /// The kind of handle that identifies a customer on this channel. Voice and SMS share phone
     /// handles, so a customer who calls and later texts from one number is one customer.
+    /// Whether replies carry references to the messages they answer (e-mail's In-Reply-To and
+    /// References), which the outbox then fills from the conversation.
+    public var threadsReplies: Bool { self == .email }
+
     public var handleKind: HandleKind {
         switch self {
         case .voice, .sms: .phone

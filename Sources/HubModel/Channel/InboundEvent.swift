@@ -18,6 +18,10 @@ public struct InboundEvent: Sendable, Hashable {
     public var attachments: [Attachment]
     /// Separates parallel threads (an e-mail thread root); nil for one thread per customer.
     public var threadKey: String?
+    /// What the message says it answers (an e-mail's In-Reply-To and References, a reply address
+    /// token, a ticket number in the subject): the conversation it continues, when that is one of
+    /// the sender's own.
+    public var thread: ThreadHints?
     public var subject: String?
     /// Conversation attributes learned on the way in (language, IVR input, intent).
     public var attributes: [String: String]
@@ -30,7 +34,7 @@ public struct InboundEvent: Sendable, Hashable {
     public init(
         channelKind: ChannelKind, channelAccountID: String, sender: InboundSender, recipient: String? = nil,
         providerMessageID: String, occurredAt: Date? = nil, text: String?, attachments: [Attachment] = [],
-        threadKey: String? = nil, subject: String? = nil, attributes: [String: String] = [:],
+        threadKey: String? = nil, thread: ThreadHints? = nil, subject: String? = nil, attributes: [String: String] = [:],
         metadata: [String: JSONValue] = [:], consent: ConsentChange? = nil
     ) {
         self.channelKind = channelKind
@@ -42,11 +46,34 @@ public struct InboundEvent: Sendable, Hashable {
         self.text = text
         self.attachments = attachments
         self.threadKey = threadKey
+        self.thread = thread
         self.subject = subject
         self.attributes = attributes
         self.metadata = metadata
         self.consent = consent
     }
+}
+
+/// How an inbound message names the conversation it continues, strongest first. Ingest follows
+/// the first hint that leads to an open conversation of the sender's own customer on the same
+/// account; hints pointing at another customer's conversation are ignored, so a guessed id or
+/// number never lets anyone write into someone else's thread.
+public struct ThreadHints: Sendable, Hashable {
+    /// Provider message ids the message answers, most recent first (an e-mail's In-Reply-To, then
+    /// its References from the last): inbound ids as received, outbound ids as the hub sent them.
+    public var references: [String]
+    /// A conversation named by the address the customer wrote to (`support+c<token>@…`).
+    public var conversationID: Conversation.ID?
+    /// A ticket number the customer quoted ("[T-000123]" in a subject).
+    public var ticketNumber: TicketNumber?
+
+    public init(references: [String] = [], conversationID: Conversation.ID? = nil, ticketNumber: TicketNumber? = nil) {
+        self.references = references
+        self.conversationID = conversationID
+        self.ticketNumber = ticketNumber
+    }
+
+    public var isEmpty: Bool { references.isEmpty && conversationID == nil && ticketNumber == nil }
 }
 
 /// A customer's opt-out or opt-in on the handle they wrote from, with the keyword that said so.
@@ -151,10 +178,13 @@ public struct DeliveryStatusUpdate: Sendable, Hashable {
     public var status: DeliveryStatus
     public var error: String?
     public var occurredAt: Date?
+    /// The provider's report kept by the hub (a bounce's DSN, as a `blob:` reference), attached to
+    /// the message.
+    public var report: String?
 
     public init(
         channelAccountID: String, providerMessageID: String, deliveryID: Delivery.ID? = nil, status: DeliveryStatus, error: String? = nil,
-        occurredAt: Date? = nil
+        occurredAt: Date? = nil, report: String? = nil
     ) {
         self.channelAccountID = channelAccountID
         self.providerMessageID = providerMessageID
@@ -162,5 +192,6 @@ public struct DeliveryStatusUpdate: Sendable, Hashable {
         self.status = status
         self.error = error
         self.occurredAt = occurredAt
+        self.report = report
     }
 }

@@ -55,6 +55,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The elements, when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let value) = self { return value }
+        return nil
+    }
+
     /// The integer, when this is an integer.
     public var intValue: Int64? {
         if case .int(let value) = self { return value }

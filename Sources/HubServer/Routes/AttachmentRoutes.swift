@@ -37,5 +37,19 @@ enum AttachmentRoutes {
             headers[.contentDisposition] = "attachment; filename*=UTF-8''\(FormURLEncoding.percentEncode(name))"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+        // The original of a received message (an e-mail exactly as it arrived, `message/rfc822`).
+        api.get("messages/:id/raw") { _, context in
+            let viewer = try context.requireViewer()
+            let id = Message.ID(try context.parameters.require("id"))
+            let reference = try await engine.inbox.rawMessage(id, for: viewer)
+            guard let bytes = engine.attachmentFetcher.blobs.get(reference) else {
+                throw APIError(.notFound, code: "not_stored", message: "the original of message \(id) is missing from the hub's store")
+            }
+            let headers: HTTPFields = [
+                .contentType: "message/rfc822", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                .contentDisposition: "attachment; filename=\"\(id.rawValue).eml\"",
+            ]
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
     }
 }

@@ -76,6 +76,8 @@ public struct MessageStatusPayload: Sendable, Hashable, Codable {
     public var previous: DeliveryStatus
     public var error: String?
     public var providerMessageID: String?
+    /// The provider's report attached to the message (a bounce's DSN, as a `blob:` reference).
+    public var report: String?
 
     private enum CodingKeys: String, CodingKey {
         case messageID = "messageId"
@@ -83,6 +85,7 @@ public struct MessageStatusPayload: Sendable, Hashable, Codable {
         case previous
         case error
         case providerMessageID = "providerMessageId"
+        case report
     }
 }
 

@@ -78,6 +78,17 @@ public protocol IdentityStore: Sendable {
     func merges(involving customerID: Customer.ID) async throws -> [CustomerMerge]
 }
 
+/// One message of a thread, as a reply refers to it.
+public struct ThreadReference: Sendable, Hashable {
+    public var providerMessageID: String
+    public var direction: MessageDirection
+
+    public init(providerMessageID: String, direction: MessageDirection) {
+        self.providerMessageID = providerMessageID
+        self.direction = direction
+    }
+}
+
 /// Conversations, messages, and outbound messages entering the outbox.
 public protocol ConversationStore: Sendable {
     func conversation(_ id: Conversation.ID) async throws -> Conversation?
@@ -87,6 +98,9 @@ public protocol ConversationStore: Sendable {
     func message(_ id: Message.ID) async throws -> Message?
     /// Messages of a conversation in order, after the message `after` (exclusive), at most `limit`.
     func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message]
+    /// The provider ids of a conversation's messages through one account, oldest first, the
+    /// newest `limit` of them: an e-mail reply's References. (Outbound ids are known once sent.)
+    func threadReferences(in conversationID: Conversation.ID, channelAccountID: String, limit: Int) async throws -> [ThreadReference]
     /// Changes status, queue, priority, assignee, subject or attributes.
     func updateConversation(_ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor) async throws
         -> Conversation

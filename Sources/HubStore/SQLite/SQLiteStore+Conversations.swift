@@ -25,6 +25,23 @@ extension SQLiteStore {
         try await read { db in try SQLiteWrites.message(id, db, json: JSONColumns()) }
     }
 
+    public func threadReferences(in conversationID: Conversation.ID, channelAccountID: String, limit: Int) async throws -> [ThreadReference] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT providerMessageID, direction FROM message
+                        WHERE conversationID = ? AND channelAccountID = ? AND providerMessageID IS NOT NULL AND visibility = 'public'
+                        ORDER BY seq DESC LIMIT ?
+                        """),
+                arguments: [conversationID.rawValue, channelAccountID, limit]
+            ).reversed().compactMap { row in
+                guard let direction = MessageDirection(rawValue: row[1]) else { return nil }
+                return ThreadReference(providerMessageID: row[0], direction: direction)
+            }
+        }
+    }
+
     public func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message] {
         try await read { db in
             let json = JSONColumns()

@@ -105,19 +105,31 @@ extension SQLiteStore {
             handleID = handle.id
         }
 
-        // The open conversation on this account and thread, or a new one.
-        let threadKey = event.threadKey ?? ""
+        // The conversation the message says it continues (an e-mail reply), if it is the
+        // sender's own; else the open conversation on this account and thread, or a new one.
+        var threadKey = event.threadKey ?? ""
+        var continuation: ThreadContinuation?
+        if let hints = event.thread, !hints.isEmpty {
+            continuation = try Self.continuation(of: hints, customerID: customerID, accountID: event.channelAccountID, db)
+            if let continuation { threadKey = continuation.threadKey }
+        }
         var conversationCreated = false
         let conversationID: Conversation.ID
-        if let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, status, handleID FROM conversation
-                    WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
-                    ORDER BY createdAt DESC LIMIT 1
-                    """),
-            arguments: [customerID.rawValue, event.channelAccountID, threadKey])
-        {
+        let openRow: Row?
+        if let continuation, continuation.isOpen, let continued = continuation.conversationID {
+            openRow = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, status, handleID FROM conversation WHERE id = ?"), arguments: [continued.rawValue])
+        } else {
+            openRow = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, status, handleID FROM conversation
+                        WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
+                        ORDER BY createdAt DESC LIMIT 1
+                        """),
+                arguments: [customerID.rawValue, event.channelAccountID, threadKey])
+        }
+        if let row = openRow {
             conversationID = Conversation.ID(row[0] as String)
             let status: String = row[1]
             let currentHandle: String? = row[2]
@@ -142,6 +154,11 @@ extension SQLiteStore {
                 payload: conversation)
             conversationCreated = true
             conversationID = conversation.id
+            // A closed thread's tickets (or the ticket the customer quoted) follow the new conversation.
+            for ticketID in continuation?.ticketIDs ?? [] {
+                guard var ticket = try Self.ticket(where: "id = ?", [ticketID.rawValue], db) else { continue }
+                try Self.link(conversationID, to: &ticket, at: at, actor: actor, db, &events)
+            }
         }
 
         // Providers' links expire: every attachment not already in the hub's store is fetched
@@ -171,6 +188,80 @@ extension SQLiteStore {
         return IngestReceipt(
             customerID: customerID, conversationID: conversationID, messageID: message.id, duplicate: false,
             customerCreated: customerCreated, conversationCreated: conversationCreated)
+    }
+
+    /// Where a message's thread hints lead: the conversation it continues, or (when that one is
+    /// closed, or a quoted ticket has no conversation on the account) the thread and tickets a new
+    /// conversation takes over.
+    struct ThreadContinuation {
+        /// The conversation found; nil when only a ticket was.
+        var conversationID: Conversation.ID?
+        var threadKey: String
+        var isOpen: Bool
+        var ticketIDs: [Ticket.ID]
+    }
+
+    /// Follows the hints in order of strength: a referenced message, the conversation named by
+    /// the reply address, a quoted ticket number. Only the sender's own customer's conversations
+    /// and tickets count.
+    static func continuation(of hints: ThreadHints, customerID: Customer.ID, accountID: String, _ db: Database) throws -> ThreadContinuation? {
+        func found(_ row: Row?) throws -> ThreadContinuation? {
+            guard let row else { return nil }
+            let id = Conversation.ID(row["id"] as String)
+            let open = (row["status"] as String) != ConversationStatus.closed.rawValue
+            let tickets = open ? [] : try String.fetchAll(
+                db.cachedStatement(sql: "SELECT ticketID FROM ticket_conversation WHERE conversationID = ?"), arguments: [id.rawValue]
+            ).map(Ticket.ID.init(rawValue:))
+            return ThreadContinuation(conversationID: id, threadKey: row["threadKey"], isOpen: open, ticketIDs: tickets)
+        }
+        let references = Array(hints.references.prefix(100))
+        if !references.isEmpty {
+            let marks = Array(repeating: "?", count: references.count).joined(separator: ", ")
+            var arguments: StatementArguments = [accountID]
+            arguments += StatementArguments(references)
+            arguments += [customerID.rawValue]
+            if let hit = try found(
+                Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT c.id, c.threadKey, c.status FROM message m JOIN conversation c ON c.id = m.conversationID
+                        WHERE m.channelAccountID = ? AND m.direction IN ('inbound', 'outbound') AND m.providerMessageID IN (\(marks))
+                          AND c.customerID = ?
+                        ORDER BY m.seq DESC LIMIT 1
+                        """, arguments: arguments))
+            {
+                return hit
+            }
+        }
+        if let conversationID = hints.conversationID,
+            let hit = try found(
+                Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT id, threadKey, status FROM conversation WHERE id = ? AND customerID = ? AND channelAccountID = ?"),
+                    arguments: [conversationID.rawValue, customerID.rawValue, accountID]))
+        {
+            return hit
+        }
+        if let number = hints.ticketNumber,
+            let ticketID = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM ticket WHERE number = ? AND customerID = ?"), arguments: [number.rawValue, customerID.rawValue])
+        {
+            if let hit = try found(
+                Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT c.id, c.threadKey, c.status FROM ticket_conversation t JOIN conversation c ON c.id = t.conversationID
+                            WHERE t.ticketID = ? AND c.channelAccountID = ? AND c.status != 'closed' ORDER BY c.createdAt DESC LIMIT 1
+                            """),
+                    arguments: [ticketID, accountID]))
+            {
+                return hit
+            }
+            // The ticket lives on other channels (it was opened on a call): a new conversation
+            // here joins it, in a thread of its own.
+            return ThreadContinuation(
+                conversationID: nil, threadKey: "ticket:\(number.rawValue)", isOpen: false, ticketIDs: [Ticket.ID(ticketID)])
+        }
+        return nil
     }
 
     /// An opt-out or opt-in (a keyword in `message`, or a provider event without one): the
@@ -319,12 +410,17 @@ extension SQLiteStore {
         case .failed: message.deliveryError = update.error ?? "the provider reported the message failed"
         }
         try SQLiteWrites.updateDelivery(of: message, db)
+        if let report = update.report {
+            message.metadata["deliveryReport"] = .string(report)
+            try db.cachedStatement(sql: "UPDATE message SET metadata = ? WHERE id = ?")
+                .execute(arguments: [try events.json.text(message.metadata), message.id.rawValue])
+        }
         try events.append(
             .messageStatusChanged, at: date, actor: .channel(update.channelAccountID),
             refs: EventRefs(customerID: customerID, conversationID: message.conversationID, messageID: message.id),
             payload: MessageStatusPayload(
                 messageID: message.id, status: update.status, previous: current, error: message.deliveryError,
-                providerMessageID: update.providerMessageID))
+                providerMessageID: update.providerMessageID, report: update.report))
     }
 
     /// Keeps a report for a provider id not (yet) known, for a day.

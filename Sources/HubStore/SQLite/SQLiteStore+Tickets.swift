@@ -120,17 +120,24 @@ extension SQLiteStore {
             guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: events.json) else {
                 throw StoreError.notFound("no conversation \(conversationID)")
             }
-            guard !ticket.conversationIDs.contains(conversationID) else { return ticket }
-            try db.execute(
-                sql: "INSERT INTO ticket_conversation (ticketID, conversationID, linkedAt) VALUES (?, ?, ?)",
-                arguments: [ticketID.rawValue, conversationID.rawValue, date.millisecondsSince1970])
-            ticket.conversationIDs.append(conversationID)
-            try events.append(
-                .ticketLinked, at: date, actor: actor,
-                refs: EventRefs(customerID: ticket.customerID, conversationID: conversation.id, ticketID: ticket.id),
-                payload: TicketUpdatedPayload(ticket: ticket, changes: ["conversationIDs"]))
+            try Self.link(conversation.id, to: &ticket, at: date, actor: actor, db, &events)
             return ticket
         }
+    }
+
+    /// Links a conversation to a ticket (nothing when it already is), with a `ticket.linked` event.
+    static func link(
+        _ conversationID: Conversation.ID, to ticket: inout Ticket, at date: Date, actor: Actor, _ db: Database, _ events: inout EventWriter
+    ) throws {
+        guard !ticket.conversationIDs.contains(conversationID) else { return }
+        try db.execute(
+            sql: "INSERT INTO ticket_conversation (ticketID, conversationID, linkedAt) VALUES (?, ?, ?)",
+            arguments: [ticket.id.rawValue, conversationID.rawValue, date.millisecondsSince1970])
+        ticket.conversationIDs.append(conversationID)
+        try events.append(
+            .ticketLinked, at: date, actor: actor,
+            refs: EventRefs(customerID: ticket.customerID, conversationID: conversationID, ticketID: ticket.id),
+            payload: TicketUpdatedPayload(ticket: ticket, changes: ["conversationIDs"]))
     }
 
     static func ticket(where condition: String, _ arguments: StatementArguments, _ db: Database) throws -> Ticket? {

@@ -1,0 +1,244 @@
+import Crypto
+import Foundation
+import HubConfig
+import HubModel
+import Logging
+import MailCore
+
+/// What the hub's SMTP listener does with mail: accepts recipients that are one of the e-mail
+/// accounts' mailboxes (or a plus-address of one), and turns each mail into the one model —
+/// the raw message and every attachment kept in the blob store, then one inbound message per
+/// account addressed, threaded by its references, its reply-address token or a quoted ticket
+/// number. The 250 goes out only after all of that is stored. Bounces (DSNs) are not customer
+/// messages: they mark the outbound message they report on failed, with the report attached.
+public struct EmailReceiver: SMTPServerDelegate {
+    /// The accounts, by every address they receive at (lower-cased).
+    let accounts: [String: Account]
+    /// Every address of every e-mail account: mail from one of them is the hub's own (a loop).
+    let ownAddresses: Set<String>
+    let sink: any InboundSink
+    let limits: Limits
+    let logger: Logger
+    /// Called after a customer's mail is stored (the engine may acknowledge it).
+    let onStored: @Sendable (StoredMail) async -> Void
+
+    /// One account the listener delivers to.
+    public struct Account: Sendable {
+        public var id: String
+        public var options: EmailOptions
+        public var isActive: Bool
+
+        public init(id: String, options: EmailOptions, isActive: Bool) {
+            self.id = id
+            self.options = options
+            self.isActive = isActive
+        }
+    }
+
+    /// What is cut before ingest (the raw message keeps everything).
+    public struct Limits: Sendable {
+        public var maximumTextLength: Int
+        public var maximumAttachments: Int
+
+        public init(maximumTextLength: Int = 60_000, maximumAttachments: Int = 20) {
+            self.maximumTextLength = maximumTextLength
+            self.maximumAttachments = maximumAttachments
+        }
+    }
+
+    /// A customer's mail, stored.
+    public struct StoredMail: Sendable {
+        public var accountID: String
+        public var receipt: IngestReceipt
+        public var sender: String
+        public var subject: String?
+        /// Why no automatic answer may go to this mail (RFC 3834), if one may not.
+        public var automatic: AutoSubmission?
+    }
+
+    public init(
+        accounts: [ChannelAccountConfig], sink: any InboundSink, limits: Limits = Limits(), logger: Logger,
+        onStored: @escaping @Sendable (StoredMail) async -> Void = { _ in }
+    ) {
+        var byAddress: [String: Account] = [:]
+        for account in accounts where account.kind == .email {
+            guard let options = account.options as? EmailOptions else { continue }
+            for address in options.addresses {
+                byAddress[address] = byAddress[address] ?? Account(id: account.id, options: options, isActive: account.isActive)
+            }
+        }
+        self.accounts = byAddress
+        self.ownAddresses = Set(byAddress.keys)
+        self.sink = sink
+        self.limits = limits
+        self.logger = logger
+        self.onStored = onStored
+    }
+
+    /// Whether any account receives mail (the listener is not started otherwise).
+    public var isEmpty: Bool { accounts.isEmpty }
+
+    // MARK: SMTP
+
+    public func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply? {
+        let (base, _) = EmailAddressing.split(address)
+        guard let account = accounts[base] else {
+            logger.info("unknown recipient refused", metadata: ["remote": "\(envelope.remoteAddress ?? "?")"])
+            return SMTPReply(code: 550, enhancedCode: "5.1.1", text: "no such mailbox here")
+        }
+        guard account.isActive else {
+            return SMTPReply(code: 450, enhancedCode: "4.2.1", text: "mailbox temporarily unavailable")
+        }
+        return nil
+    }
+
+    public func receive(_ message: [UInt8], envelope: SMTPEnvelope) async -> SMTPReply {
+        let mail = MailMessage.parse(message)
+        // One delivery per account, whatever aliases and tags the mail names it by.
+        var targets: [(account: Account, recipient: String, tag: EmailAddressing.Tag)] = []
+        for recipient in envelope.recipients {
+            let (base, tag) = EmailAddressing.split(recipient)
+            guard let account = accounts[base], !targets.contains(where: { $0.account.id == account.id }) else { continue }
+            targets.append((account, base, tag))
+        }
+        guard !targets.isEmpty else { return SMTPReply(code: 554, enhancedCode: "5.1.1", text: "no valid recipients") }
+
+        let raw: String
+        do {
+            raw = try await sink.keep(message)
+        } catch {
+            logger.error("mail not stored", metadata: ["error": "\(error)"])
+            return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+        }
+        let automatic = mail.autoSubmission ?? AutoSubmission.classify(headers: mail.headers, contentType: nil, envelopeSender: envelope.mailFrom)
+
+        if mail.deliveryReport != nil || automatic?.isBounce == true {
+            return await receiveBounce(mail, raw: raw, targets: targets)
+        }
+        let sender = mail.from.first ?? mail.sender ?? (envelope.mailFrom.isEmpty ? nil : MailAddress(displayName: nil, address: envelope.mailFrom))
+        guard let sender, sender.address.contains("@") else {
+            logger.notice("mail without a sender kept but not ingested", metadata: ["raw": "\(raw)"])
+            return SMTPReply(code: 550, enhancedCode: "5.1.7", text: "the message has no sender address")
+        }
+        if ownAddresses.contains(EmailAddressing.split(sender.address).base) {
+            // The hub's own mail came back (a forwarding loop): kept raw, never a conversation.
+            logger.warning("mail from the hub's own address dropped (loop)", metadata: ["raw": "\(raw)"])
+            return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK (loop: not delivered)")
+        }
+
+        var attachments: [Attachment] = []
+        for part in mail.attachments.prefix(limits.maximumAttachments) {
+            do {
+                let reference = try await sink.keep(part.bytes)
+                attachments.append(
+                    Attachment(
+                        reference: reference, contentType: part.contentType, byteCount: part.bytes.count, filename: part.filename,
+                        status: .stored))
+            } catch {
+                logger.error("mail attachment not stored", metadata: ["error": "\(error)"])
+                return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+            }
+        }
+        for (account, recipient, tag) in targets {
+            let event = inboundEvent(
+                mail, raw: raw, bytes: message, sender: sender, account: account, recipient: recipient, tag: tag, attachments: attachments,
+                automatic: automatic)
+            do {
+                let receipt = try await sink.ingest(event)
+                if !receipt.duplicate {
+                    await onStored(
+                        StoredMail(accountID: account.id, receipt: receipt, sender: sender.address, subject: mail.subject, automatic: automatic))
+                }
+            } catch {
+                logger.error("mail not ingested", metadata: ["account": "\(account.id)", "error": "\(error)"])
+                switch error.code {
+                case .unavailable: return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+                case .invalidEvent, .unknownAccount: return SMTPReply(code: 554, enhancedCode: "5.6.0", text: "message refused: \(error.message)")
+                }
+            }
+        }
+        return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK stored")
+    }
+
+    // MARK: Building the event
+
+    func inboundEvent(
+        _ mail: MailMessage, raw: String, bytes: [UInt8], sender: MailAddress, account: Account, recipient: String, tag: EmailAddressing.Tag,
+        attachments: [Attachment], automatic: AutoSubmission?
+    ) -> InboundEvent {
+        // The provider id is the Message-ID (a retry of the same mail is stored once); a mail
+        // without one is identified by its content.
+        let providerID = mail.messageID.flatMap { $0.isEmpty ? nil : String($0.prefix(500)) }
+            ?? "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        // Replies name the newest message first: In-Reply-To, then References from the last.
+        var references: [String] = []
+        for id in mail.inReplyTo + mail.references.reversed() where !references.contains(id) { references.append(id) }
+        var hints = ThreadHints(references: references)
+        if case .conversation(let id) = tag { hints.conversationID = id }
+        hints.ticketNumber = mail.subject.flatMap(MailSubject.ticketNumber(in:))
+        // A new thread is keyed by its root: the first reference, or the mail itself.
+        let threadKey = mail.references.first ?? mail.inReplyTo.first ?? providerID
+
+        var text = mail.visibleText ?? mail.textBody ?? ""
+        var metadata: [String: JSONValue] = ["raw": .string(raw), "messageId": .string(providerID)]
+        if text.count > limits.maximumTextLength {
+            text = String(text.prefix(limits.maximumTextLength))
+            metadata["truncated"] = .bool(true)
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, attachments.isEmpty {
+            text = mail.subject.map { $0.isEmpty ? "(empty message)" : $0 } ?? "(empty message)"
+        }
+        if let html = mail.htmlBody, html.utf8.count <= 256 * 1024 { metadata["html"] = .string(html) }
+        if let full = mail.textBody, full != text, full.count <= limits.maximumTextLength { metadata["fullText"] = .string(full) }
+        if mail.attachments.count > attachments.count { metadata["attachmentsOmitted"] = .int(Int64(mail.attachments.count - attachments.count)) }
+        let cc = mail.cc.map(\.address)
+        if !cc.isEmpty { metadata["cc"] = .array(cc.map { .string($0) }) }
+        if let automatic { metadata["autoSubmitted"] = .string(automatic.reason) }
+        if !mail.problems.isEmpty { metadata["problems"] = .array(mail.problems.prefix(20).map { .string($0) }) }
+        return InboundEvent(
+            channelKind: .email, channelAccountID: account.id,
+            sender: InboundSender(kind: .email, address: sender.address, displayName: sender.displayName), recipient: recipient,
+            providerMessageID: providerID, occurredAt: mail.date, text: text, attachments: attachments, threadKey: threadKey, thread: hints,
+            subject: mail.subject.map { String($0.prefix(998)) }, metadata: metadata)
+    }
+
+    // MARK: Bounces
+
+    /// A delivery status notification: the outbound message it names (by the envelope token the
+    /// hub wrote, else by the original Message-ID) is marked failed, with the report attached. A
+    /// delay notice changes nothing. A report about nothing the hub sent is kept raw and logged.
+    func receiveBounce(_ mail: MailMessage, raw: String, targets: [(account: Account, recipient: String, tag: EmailAddressing.Tag)]) async -> SMTPReply {
+        let report = mail.deliveryReport
+        if let report, !report.isFailure {
+            logger.info("delivery delay notice", metadata: ["raw": "\(raw)", "message": "\(report.originalMessageID ?? "?")"])
+            return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK")
+        }
+        let failed = report?.recipients.first(where: { $0.action?.lowercased() == "failed" || ($0.status?.hasPrefix("5") ?? false) })
+        var reason = "bounced"
+        if let failed {
+            if let status = failed.status { reason += " \(status)" }
+            if let diagnostic = failed.diagnosticCode { reason += ": \(String(diagnostic.prefix(300)))" }
+        } else if let subject = mail.subject {
+            reason += ": \(String(subject.prefix(200)))"
+        }
+        for (account, _, tag) in targets {
+            var deliveryID: Delivery.ID?
+            if case .delivery(let id) = tag { deliveryID = id }
+            guard deliveryID != nil || report?.originalMessageID != nil else { continue }
+            let update = DeliveryStatusUpdate(
+                channelAccountID: account.id, providerMessageID: report?.originalMessageID ?? "", deliveryID: deliveryID, status: .failed,
+                error: reason, occurredAt: Date(), report: raw)
+            do {
+                if try await sink.updateDeliveryStatus(update) {
+                    logger.info("bounce recorded", metadata: ["account": "\(account.id)", "raw": "\(raw)"])
+                    return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK bounce recorded")
+                }
+            } catch {
+                logger.error("bounce not recorded", metadata: ["account": "\(account.id)", "error": "\(error)"])
+                return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the report now; try again later")
+            }
+        }
+        logger.notice("bounce about no known message, kept raw", metadata: ["raw": "\(raw)"])
+        return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK")
+    }
+}
