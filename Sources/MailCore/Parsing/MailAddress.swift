@@ -88,21 +88,39 @@ public struct MailAddress: Sendable, Hashable {
         return result
     }
 
-    /// `local@domain` with the domain lower-cased, or nil if there is no usable address.
+    /// `local@domain` with the domain lower-cased, or nil if there is no usable address: an
+    /// obsolete source route (RFC 5322 §4.4, `@a,@b:user@c`) and a `mailto:` prefix are removed;
+    /// blanks, brackets and other specials outside a quoted local part make it unusable.
     static func normalized(_ raw: String) -> String? {
-        var text = raw.trimmingMailWhitespace()
-        if text.hasPrefixIgnoringASCIICase("mailto:") { text = String(text.dropFirst(7)) }
-        // An obsolete source route (RFC 5322 §4.4): <@a,@b:user@c>.
-        if text.hasPrefix("@"), let colon = text.lastIndex(of: ":") { text = String(text[text.index(after: colon)...]) }
-        guard let at = text.lastIndex(of: "@") else { return nil }
+        let all = Array(raw.utf8)
+        guard let first = all.firstIndex(where: { !MailBytes.isWhitespace($0) }),
+            let last = all.lastIndex(where: { !MailBytes.isWhitespace($0) })
+        else { return nil }
+        var text = all[first...last]
+        if MailBytes.hasPrefixIgnoringCase(text, at: text.startIndex, Array("mailto:".utf8)) { text = text.dropFirst(7) }
+        if text.first == 0x40, let colon = text.lastIndex(of: 0x3A) { text = text[(colon + 1)...] }
+        guard let at = text.lastIndex(of: 0x40) else { return nil }
         let local = text[..<at]
-        let domain = text[text.index(after: at)...]
+        let domain = text[(at + 1)...]
         guard !local.isEmpty, !domain.isEmpty else { return nil }
-        let quotedLocal = local.count >= 2 && local.hasPrefix("\"") && local.hasSuffix("\"")
-        let forbidden: Set<Character> = [" ", "\t", "<", ">", "\"", "(", ")", ",", ";", ":", "\\"]
-        if !quotedLocal && local.contains(where: forbidden.contains) { return nil }
-        if domain.contains(where: { forbidden.contains($0) || $0 == "@" }) { return nil }
-        return local + "@" + domain.lowercased()
+        let quotedLocal = local.count >= 2 && local.first == 0x22 && local.last == 0x22
+        if !quotedLocal && local.contains(where: isSpecial) { return nil }
+        if domain.contains(where: isSpecial) { return nil }
+        let domainText: String
+        if MailBytes.isASCII(domain) {
+            domainText = String(decoding: domain.map(MailBytes.lowercased), as: UTF8.self)
+        } else {
+            domainText = String(decoding: domain, as: UTF8.self).lowercased()
+        }
+        return String(decoding: local, as: UTF8.self) + "@" + domainText
+    }
+
+    /// Bytes that cannot appear unquoted in an address (RFC 5322 §3.2.3 specials and blanks).
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0D, 0x0A, 0x3C, 0x3E, 0x22, 0x28, 0x29, 0x2C, 0x3B, 0x3A, 0x5C: return true
+        default: return false
+        }
     }
 
     /// The pieces of one address-list entry as it is read.

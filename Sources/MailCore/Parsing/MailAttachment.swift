@@ -26,7 +26,7 @@ public struct MailAttachment: Sendable, Hashable {
     /// control characters removed, blanks trimmed, leading dots dropped; nil if nothing is left.
     static func sanitizedFilename(_ raw: String?) -> String? {
         guard var name = raw else { return nil }
-        if name.contains("=?") { name = EncodedWords.decode(name) }
+        name = EncodedWords.decode(name)
         if let separator = name.lastIndex(where: { $0 == "/" || $0 == "\\" }) {
             name = String(name[name.index(after: separator)...])
         }

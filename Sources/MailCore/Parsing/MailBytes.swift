@@ -27,9 +27,27 @@ enum MailBytes {
         }
     }
 
-    /// Whether every byte is 7-bit ASCII.
+    /// Whether every byte is 7-bit ASCII (eight bytes at a time on contiguous storage).
     static func isASCII(_ bytes: some Collection<UInt8>) -> Bool {
-        !bytes.contains { $0 >= 0x80 }
+        if let result = bytes.withContiguousStorageIfAvailable({ isASCII(buffer: $0) }) { return result }
+        for byte in bytes where byte >= 0x80 { return false }
+        return true
+    }
+
+    static func isASCII(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = buffer.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let count = buffer.count
+        var i = 0
+        while i + 8 <= count {
+            if raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < count {
+            if buffer[i] >= 0x80 { return false }
+            i += 1
+        }
+        return true
     }
 
     /// The index of the next LF at or after `from`, or nil.

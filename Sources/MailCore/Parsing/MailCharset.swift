@@ -18,6 +18,11 @@ public enum MailCharset {
     /// Decodes `bytes` in `charset` (a MIME label, any case; nil means US-ASCII). `exact` is
     /// false when bytes were replaced, the label was unknown, or the bytes did not match it.
     public static func decode(_ bytes: some Collection<UInt8>, charset: String?) -> (text: String, exact: Bool) {
+        decode(array: bytes as? [UInt8] ?? Array(bytes), charset: charset)
+    }
+
+    private static func decode(array bytes: [UInt8], charset: String?) -> (text: String, exact: Bool) {
+        if charset == nil { return decodeUndeclared(bytes) }
         switch resolve(charset) {
         case .utf8:
             return decodeUTF8(bytes)
@@ -26,7 +31,7 @@ public enum MailCharset {
         case .windows1252:
             return (decodeWindows1252(bytes), true)
         case .iconv(let name):
-            if let decoded = decodeWithIconv(Array(bytes), from: name) { return decoded }
+            if let decoded = decodeWithIconv(bytes, from: name) { return decoded }
             return (decodeUTF8(bytes).text, false)
         case .unknown:
             return (decodeUTF8(bytes).text, false)
@@ -35,10 +40,10 @@ public enum MailCharset {
 
     /// Decodes bytes that declare no charset (or US-ASCII): ASCII exactly; otherwise UTF-8 if
     /// valid, else GB18030 (the commonest undeclared 8-bit charset in Chinese mail), inexact.
-    static func decodeUndeclared(_ bytes: some Collection<UInt8>) -> (text: String, exact: Bool) {
+    static func decodeUndeclared(_ bytes: [UInt8]) -> (text: String, exact: Bool) {
         if MailBytes.isASCII(bytes) { return (String(decoding: bytes, as: UTF8.self), true) }
         if let text = String(validating: bytes, as: UTF8.self) { return (text, false) }
-        if let decoded = decodeWithIconv(Array(bytes), from: "GB18030"), decoded.exact { return (decoded.text, false) }
+        if let decoded = decodeWithIconv(bytes, from: "GB18030"), decoded.exact { return (decoded.text, false) }
         return (decodeWindows1252(bytes), false)
     }
 
@@ -116,7 +121,7 @@ public enum MailCharset {
         return table
     }()
 
-    static func decodeUTF8(_ bytes: some Collection<UInt8>) -> (text: String, exact: Bool) {
+    static func decodeUTF8(_ bytes: [UInt8]) -> (text: String, exact: Bool) {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         if let text = String(validating: body, as: UTF8.self) { return (text, true) }
@@ -124,7 +129,7 @@ public enum MailCharset {
     }
 
     /// windows-1252 with the five unassigned bytes mapped to C1 controls, as browsers do.
-    static func decodeWindows1252(_ bytes: some Collection<UInt8>) -> String {
+    static func decodeWindows1252(_ bytes: [UInt8]) -> String {
         if MailBytes.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
         var scalars = String.UnicodeScalarView()
         for byte in bytes {

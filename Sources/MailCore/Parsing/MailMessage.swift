@@ -127,24 +127,26 @@ public struct MailMessage: Sendable {
     }
 
     /// The message ids in a Message-ID, In-Reply-To or References value: each `<...>` without
-    /// its brackets; without brackets, the blank-separated tokens that contain `@`.
+    /// its brackets and blanks; without brackets, the blank-separated tokens that contain `@`,
+    /// or the whole value when it is one token.
     static func messageIDs(_ raw: String) -> [String]? {
+        let bytes = Array(raw.utf8)
         var ids = [String]()
-        var rest = Substring(raw)
-        while let open = rest.firstIndex(of: "<") {
-            let afterOpen = rest.index(after: open)
-            guard let close = rest[afterOpen...].firstIndex(of: ">") else { break }
-            let id = rest[afterOpen..<close].filter { !$0.isWhitespace }
-            if !id.isEmpty { ids.append(String(id)) }
-            rest = rest[rest.index(after: close)...]
+        var i = 0
+        while let open = bytes[i...].firstIndex(of: 0x3C) {
+            guard let close = bytes[(open + 1)...].firstIndex(of: 0x3E) else { break }
+            let id = bytes[(open + 1)..<close].filter { !MailBytes.isWhitespace($0) }
+            if !id.isEmpty { ids.append(String(decoding: id, as: UTF8.self)) }
+            i = close + 1
         }
         if ids.isEmpty {
-            ids = raw.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
-                .filter { $0.contains("@") }.map { String($0.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))) }
-        }
-        if ids.isEmpty {
-            let token = raw.trimmingMailWhitespace()
-            if !token.isEmpty && !token.contains(" ") && token.utf8.count <= 998 { ids = [token] }
+            let tokens = bytes.split(whereSeparator: { MailBytes.isWhitespace($0) || $0 == 0x2C })
+            for token in tokens where token.contains(0x40) {
+                ids.append(String(decoding: token.filter { $0 != 0x3C && $0 != 0x3E }, as: UTF8.self))
+            }
+            if ids.isEmpty, tokens.count == 1, let token = tokens.first, token.count <= 998 {
+                ids.append(String(decoding: token, as: UTF8.self))
+            }
         }
         return ids.isEmpty ? nil : ids
     }

@@ -2,6 +2,7 @@ extension String {
     /// Whether two strings are equal when ASCII letters are compared case-insensitively
     /// (header names, parameter names, MIME types); no allocation.
     func isEqualIgnoringASCIICase(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
         var left = utf8.makeIterator()
         var right = other.utf8.makeIterator()
         while true {
