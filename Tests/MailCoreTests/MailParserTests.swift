@@ -93,6 +93,21 @@ struct MailParserTests {
         #expect(!message.problems.isEmpty)
     }
 
+    @Test("raw 8-bit headers: UTF-8 first, then the part's charset, then GB18030, then windows-1252")
+    func raw8BitHeaders() {
+        let utf8 = MailMessage.parse(Array("Subject: Grüße\n\nx".utf8))
+        #expect(utf8.subject == "Grüße")
+        #expect(utf8.problems.isEmpty)
+        let big5 = MailMessage.parse(Array("Subject: ".utf8) + [0xA4, 0xA4, 0xA4, 0xE5] + Array("\nContent-Type: text/plain; charset=big5\n\nx".utf8))
+        #expect(big5.subject == "中文")
+        #expect(big5.problems == ["raw 8-bit Subject header is not UTF-8; decoded as big5"])
+        let gbk = MailMessage.parse(Array("Subject: ".utf8) + [0xC4, 0xE3, 0xBA, 0xC3] + Array("\n\nx".utf8))
+        #expect(gbk.subject == "你好")
+        let latin1 = MailMessage.parse(Array("Subject: Caf".utf8) + [0xE9] + Array("\n\nx".utf8))
+        #expect(latin1.subject == "Café")
+        #expect(latin1.problems == ["raw 8-bit Subject header is not UTF-8; decoded as windows-1252"])
+    }
+
     @Test("an mbox From_ line at the top is skipped")
     func mboxLine() {
         let message = parseMail("From ann@example.com Wed Dec  2 10:00:00 2026\nSubject: mbox\n\nbody")

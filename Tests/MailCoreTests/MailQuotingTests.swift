@@ -61,4 +61,15 @@ struct MailQuotingTests {
         #expect(MailQuoting.visibleText(of: "Line one\r\nLine two\r\n") == "Line one\nLine two")
         #expect(MailQuoting.visibleText(of: "From: here I write about Sent items") == "From: here I write about Sent items")
     }
+
+    @Test("thousands of interleaved attributions cost linear time")
+    func pathological() {
+        let block = "On Mon, Support wrote:\n> question\nanswer\n\n"
+        let text = String(repeating: block, count: 20_000)
+        let start = ContinuousClock.now
+        let visible = MailQuoting.visibleText(of: text)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(visible?.hasPrefix("> question\nanswer\n\n> question") == true)
+        #expect(visible?.contains("wrote:") == false)
+    }
 }

@@ -53,6 +53,15 @@ public enum MailCharset {
         return true
     }
 
+    /// Whether a label names a charset other than UTF-8 and ASCII that this decoder knows: the
+    /// fallback for raw 8-bit header bytes that are not UTF-8.
+    static func isLegacyMultibyteOrSingleByte(_ charset: String) -> Bool {
+        switch resolve(charset) {
+        case .iconv, .windows1252: return true
+        case .utf8, .ascii, .unknown: return false
+        }
+    }
+
     enum Decoder: Equatable {
         case utf8, ascii, windows1252, unknown
         case iconv(String)

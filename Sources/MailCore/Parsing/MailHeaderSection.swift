@@ -134,9 +134,14 @@ struct MailHeaderSection {
                 value = text
             } else {
                 var charset = "gb18030"
-                if let fallback = fallbackCharset, case .iconv = MailCharset.resolve(fallback) { charset = fallback }
-                if let fallback = fallbackCharset, MailCharset.resolve(fallback) == .windows1252 { charset = fallback }
-                value = MailCharset.decode(field.value, charset: charset).text
+                if let fallback = fallbackCharset, MailCharset.isLegacyMultibyteOrSingleByte(fallback) { charset = fallback }
+                var decoded = MailCharset.decode(field.value, charset: charset)
+                if !decoded.exact && charset == "gb18030" {
+                    // Not GB18030 either: most likely Latin-1 from an old Western client.
+                    charset = "windows-1252"
+                    decoded = MailCharset.decode(field.value, charset: charset)
+                }
+                value = decoded.text
                 problems.append("raw 8-bit \(field.name) header is not UTF-8; decoded as \(charset.asciiLowercased())")
             }
             result.append(MailHeader(name: field.name, rawValue: value))

@@ -11,43 +11,46 @@ public enum MailQuoting {
     public static func visibleText(of text: String?) -> String? {
         guard let text else { return nil }
         // "\r\n" is one Character in Swift, so split on it as well as on "\n".
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        let all = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        let interleaved = InterleavingIndex(all)
+        var dropped = [Bool](repeating: false, count: all.count)
+        var end = all.count
         var index = 0
         var sawContent = false
-        scan: while index < lines.count {
-            let line = trimmed(lines[index])
-            if isHistoryMarker(line) || isOutlookHeader(lines, at: index) {
-                var cut = index
+        scan: while index < all.count {
+            let line = trimmed(all[index])
+            if isHistoryMarker(line) || isOutlookHeader(all, at: index) {
+                end = index
                 // Outlook puts a rule of underscores above its header block.
-                if cut > 0, let previous = lines[..<cut].lastIndex(where: { !trimmed($0).isEmpty }),
-                    trimmed(lines[previous]).allSatisfy({ $0 == "_" || $0 == "-" }), trimmed(lines[previous]).count >= 8
-                {
-                    cut = previous
+                if index > 0, let previous = all[..<index].lastIndex(where: { !trimmed($0).isEmpty }) {
+                    let rule = trimmed(all[previous])
+                    if rule.count >= 8 && rule.allSatisfy({ $0 == "_" || $0 == "-" }) { end = previous }
                 }
-                lines.removeSubrange(cut...)
                 break scan
             }
-            if let count = attributionLength(lines, at: index) {
-                if isInterleaved(lines, after: index + count) {
-                    lines.removeSubrange(index..<(index + count))
-                    continue scan
+            if let count = attributionLength(all, at: index) {
+                guard interleaved.answered(after: index + count) else {
+                    end = index
+                    break scan
                 }
-                lines.removeSubrange(index...)
-                break scan
+                for dropping in index..<(index + count) { dropped[dropping] = true }
+                index += count
+                continue scan
             }
-            if sawContent && isSignatureDelimiter(lines[index]) {
-                lines.removeSubrange(index...)
+            if sawContent && isSignatureDelimiter(all[index]) {
+                end = index
                 break scan
             }
             if !line.isEmpty { sawContent = true }
             index += 1
         }
+        var lines = (0..<end).filter { !dropped[$0] }.map { all[$0] }
         // The trailing quoted block, a dangling attribution and phone signatures, from the end.
         while let last = lines.last {
             let line = trimmed(last)
             if line.isEmpty || line.hasPrefix(">") || isPhoneSignature(line) {
                 lines.removeLast()
-            } else if lines.count >= 1, let count = attributionLength(lines, at: max(0, lines.count - 1)), count == 1 {
+            } else if attributionLength(lines, at: lines.count - 1) == 1 {
                 lines.removeLast()
             } else if lines.count >= 2, attributionLength(lines, at: lines.count - 2) == 2 {
                 lines.removeLast(2)
@@ -55,19 +58,19 @@ public enum MailQuoting {
                 break
             }
         }
-        while let first = lines.first, trimmed(first).isEmpty { lines.removeFirst() }
+        lines.removeFirst(lines.firstIndex { !trimmed($0).isEmpty } ?? lines.count)
         let result = lines.joined(separator: "\n")
         return result.isEmpty ? text : result
     }
 
-    private static func trimmed(_ line: Substring) -> Substring {
+    fileprivate static func trimmed(_ line: Substring) -> Substring {
         let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" || $0 == "\u{A0}" || $0 == "\r" || $0 == "\r\n" }
         guard let start = line.firstIndex(where: { !isBlank($0) }) else { return "" }
         guard let end = line.lastIndex(where: { !isBlank($0) }) else { return "" }
         return line[start...end]
     }
 
-    private static func isSignatureDelimiter(_ line: Substring) -> Bool {
+    fileprivate static func isSignatureDelimiter(_ line: Substring) -> Bool {
         line == "-- " || line == "--" || line == "-- \u{A0}"
     }
 
@@ -119,26 +122,45 @@ public enum MailQuoting {
         line.hasSuffix("wrote:") || line.hasSuffix("写道：") || line.hasSuffix("写道:")
     }
 
-    /// Whether, after an attribution, the quote is answered inline: a line of the customer's own
-    /// follows a quoted line (signatures and phone lines do not count).
-    private static func isInterleaved(_ lines: [Substring], after start: Int) -> Bool {
-        var sawQuote = false
-        for line in lines[min(start, lines.count)...] {
-            if isSignatureDelimiter(line) { return false }
-            let text = trimmed(line)
-            if text.isEmpty { continue }
-            if text.hasPrefix(">") {
-                sawQuote = true
-            } else if sawQuote && !isPhoneSignature(text) {
-                return true
-            } else if !sawQuote {
-                return false
+    /// Answers, in constant time per attribution, whether the quote after it is answered inline:
+    /// the first non-blank line is quoted and a line of the customer's own (not a phone
+    /// signature) follows before the signature delimiter. Built in one backward pass, so many
+    /// attributions cost linear time.
+    private struct InterleavingIndex {
+        /// For each line, the index of the first non-blank line at or after it.
+        private var nextNonBlank: [Int]
+        /// For each line, whether an own line follows it before the next signature delimiter.
+        private var ownLineBelow: [Bool]
+        private let lines: [Substring]
+
+        init(_ lines: [Substring]) {
+            self.lines = lines
+            nextNonBlank = [Int](repeating: lines.count, count: lines.count + 1)
+            ownLineBelow = [Bool](repeating: false, count: lines.count + 1)
+            var seen = false
+            for index in stride(from: lines.count - 1, through: 0, by: -1) {
+                ownLineBelow[index] = seen
+                let text = MailQuoting.trimmed(lines[index])
+                nextNonBlank[index] = text.isEmpty ? nextNonBlank[index + 1] : index
+                if MailQuoting.isSignatureDelimiter(lines[index]) {
+                    seen = false
+                } else if !text.isEmpty && !text.hasPrefix(">") && !MailQuoting.isPhoneSignature(text) {
+                    seen = true
+                }
             }
         }
-        return false
+
+        func answered(after start: Int) -> Bool {
+            guard start < lines.count else { return false }
+            let first = nextNonBlank[start]
+            guard first < lines.count, !MailQuoting.isSignatureDelimiter(lines[first]),
+                MailQuoting.trimmed(lines[first]).hasPrefix(">")
+            else { return false }
+            return ownLineBelow[first]
+        }
     }
 
-    private static func isPhoneSignature(_ line: Substring) -> Bool {
+    fileprivate static func isPhoneSignature(_ line: Substring) -> Bool {
         let prefixes = ["Sent from my ", "Sent from Mail for ", "Sent from Outlook", "Get Outlook for ", "Sent from Yahoo Mail",
                         "发自我的", "来自我的", "从我的iPhone发送", "从我的 iPhone 发送", "發自我的", "Envoyé de mon ", "Von meinem "]
         return line.count < 80 && prefixes.contains { line.hasPrefix($0) }
