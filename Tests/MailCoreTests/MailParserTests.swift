@@ -108,6 +108,15 @@ struct MailParserTests {
         #expect(latin1.problems == ["raw 8-bit Subject header is not UTF-8; decoded as windows-1252"])
     }
 
+    @Test("format=flowed text is unwrapped (RFC 3676), quotes and signature kept apart")
+    func formatFlowed() {
+        let body = "This is a long \nparagraph that was \nwrapped.\n> quoted \n> text\n \n-- \nSig\n"
+        let message = parseMail("Content-Type: text/plain; charset=utf-8; format=flowed\n\n" + body)
+        #expect(message.textBody == "This is a long paragraph that was wrapped.\n> quoted text\n\n-- \nSig\n")
+        let delsp = parseMail("Content-Type: text/plain; format=flowed; delsp=yes\n\n日本語の \n文章です。\n")
+        #expect(delsp.textBody == "日本語の文章です。\n")
+    }
+
     @Test("an mbox From_ line at the top is skipped")
     func mboxLine() {
         let message = parseMail("From ann@example.com Wed Dec  2 10:00:00 2026\nSubject: mbox\n\nbody")

@@ -167,6 +167,9 @@ struct MIMETreeReader {
             if isHTML {
                 htmls.append(HTMLSanitizer.sanitize(text))
                 htmlTexts.append(HTMLText.plainText(from: text))
+            } else if part.contentType["format"]?.asciiLowercased() == "flowed" {
+                let deleteSpace = part.contentType["delsp"]?.asciiLowercased() == "yes"
+                texts.append(FlowedText.unflow(text, deleteSpace: deleteSpace))
             } else {
                 texts.append(text)
             }
