@@ -106,7 +106,7 @@ public struct MailMessage: Sendable {
         message.cc = headers.values("Cc").flatMap(MailAddress.parseList)
         message.replyTo = headers.values("Reply-To").flatMap(MailAddress.parseList)
         message.sender = headers["Sender"].flatMap { MailAddress.parseList($0).first }
-        message.date = headers["Date"].flatMap(MailDate.parse)
+        message.date = headers["Date"].flatMap(MailDateParser.parse)
         if headers["Date"] != nil && message.date == nil { reader.note("unreadable Date header") }
 
         let texts = reader.texts.filter { !$0.isEmpty }

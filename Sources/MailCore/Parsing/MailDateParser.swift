@@ -3,7 +3,7 @@ import Foundation
 /// RFC 5322 §3.3 dates, read tolerantly: optional day name, obsolete and military zones
 /// (§4.3), two- and three-digit years (§4.3), missing seconds or zone, asctime order, stray
 /// comments and commas. Works on bytes: no Foundation date formatter, no locale.
-enum MailDate {
+enum MailDateParser {
     /// The instant a Date header names, or nil when no day, month, year and time can be found.
     static func parse(_ raw: String) -> Date? {
         let bytes = Array(raw.utf8)
