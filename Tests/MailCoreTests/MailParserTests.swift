@@ -203,6 +203,52 @@ struct MailParserTests {
         #expect(message.problems.isEmpty)
     }
 
+    @Test("alternatives that each carry the attachment: text from the plain one, the file once")
+    func alternativesWithAttachments() {
+        let message = parseMail("""
+            Content-Type: multipart/alternative; boundary=A
+
+            --A
+            Content-Type: multipart/mixed; boundary=M1
+
+            --M1
+            Content-Type: text/plain
+
+            plain version
+            --M1
+            Content-Type: application/pdf; name=a.pdf
+
+            pdf
+            --M1--
+            --A
+            Content-Type: multipart/mixed; boundary=M2
+
+            --M2
+            Content-Type: text/html
+
+            <p>html version</p>
+            --M2
+            Content-Type: application/pdf; name=a.pdf
+
+            pdf
+            --M2--
+            --A--
+            """)
+        #expect(message.textBody == "plain version")
+        #expect(message.htmlBody == "<p>html version</p>")
+        #expect(message.attachments.map(\.filename) == ["a.pdf"])
+    }
+
+    @Test("text in a charset that does not match its bytes is replaced and reported")
+    func charsetProblems() {
+        let invalid = MailMessage.parse(Array("Content-Type: text/plain; charset=utf-8\n\nbad ".utf8) + [0xFF, 0xFE])
+        #expect(invalid.textBody == "bad \u{FFFD}\u{FFFD}")
+        #expect(invalid.problems == ["invalid bytes for charset utf-8; replaced with U+FFFD"])
+        let unknown = parseMail("Content-Type: text/plain; charset=x-foo\n\ntext")
+        #expect(unknown.textBody == "text")
+        #expect(unknown.problems == ["undecodable charset x-foo, decoded as UTF-8 with replacement"])
+    }
+
     @Test("an HTML-only message gets text with line breaks and a quoted blockquote")
     func htmlOnly() {
         let message = parseMail("""

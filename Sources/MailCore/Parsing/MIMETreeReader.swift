@@ -130,16 +130,27 @@ struct MIMETreeReader {
         }
     }
 
-    /// multipart/alternative: the text comes from the plain-text alternative, the HTML from the
-    /// richest (last) HTML-bearing one; other alternatives are not shown.
+    /// multipart/alternative: the text comes from the plain-text alternative (a text/plain part,
+    /// or a multipart/mixed sent first as the plain version with its attachments), the HTML from
+    /// the richest (last) HTML-bearing one; other alternatives are not shown. Attachments the
+    /// HTML alternative repeats from the plain one are kept once.
     private mutating func walkAlternative(_ children: [MIMEPart], depth: Int) {
-        let textIndex = children.firstIndex { $0.contentType.value == "text/plain" && !Self.isAttachment($0) }
-        let htmlIndex = children.lastIndex { child in
+        let isHTMLBearing: (MIMEPart) -> Bool = { child in
             let type = child.contentType.value
             return (type == "text/html" && !Self.isAttachment(child)) || type == "multipart/related" || type == "multipart/mixed"
         }
+        let htmlIndex = children.lastIndex(where: isHTMLBearing)
+        let textIndex =
+            children.firstIndex { $0.contentType.value == "text/plain" && !Self.isAttachment($0) }
+            ?? children.firstIndex { $0.contentType.value == "multipart/mixed" }.flatMap { $0 == htmlIndex ? nil : $0 }
+        let before = attachments.count
         if let textIndex { walk(children[textIndex], depth: depth, inRelated: false) }
+        let afterText = attachments.count
         if let htmlIndex { walk(children[htmlIndex], depth: depth, inRelated: false) }
+        if afterText > before && attachments.count > afterText {
+            let fromText = attachments[before..<afterText]
+            attachments = Array(attachments[..<afterText]) + attachments[afterText...].filter { !fromText.contains($0) }
+        }
         if textIndex == nil && htmlIndex == nil, let last = children.last {
             walk(last, depth: depth, inRelated: false)
         }
