@@ -80,7 +80,12 @@ public enum MailComposer {
     private static func textPart(_ text: String, subtype: String) -> Part {
         let bytes = canonicalText(text)
         let encoding = preferredEncoding(forText: bytes)
-        let body = encoding == .base64 ? base64Lines(bytes) : quotedPrintable(bytes)
+        var body = encoding == .base64 ? base64Lines(bytes) : quotedPrintable(bytes)
+        // Text that does not end in a line break ends in a soft break, so the CRLF that must
+        // close the message (or precede a boundary) adds no line break to it.
+        if encoding == .quotedPrintable, !body.isEmpty, body.suffix(2) != [13, 10] {
+            body += [UInt8(ascii: "="), 13, 10]
+        }
         return .leaf(
             headers: [
                 "Content-Type: text/\(subtype); charset=UTF-8",
