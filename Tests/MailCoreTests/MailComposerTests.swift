@@ -176,6 +176,14 @@ struct MailComposerTests {
         #expect(message.rawHeaderLines.filter { $0.hasPrefix(" word") }.count >= 2)
     }
 
+    @Test("a header word too long to fold is encoded instead, within 998 octets")
+    func unfoldableWord() throws {
+        let subject = "Token " + String(repeating: "x", count: 1500)
+        let message = Self.entity(Self.mail(subject: subject))
+        let header = try #require(message.header("Subject"))
+        #expect(Self.decodeEncodedWords(header)?.text == subject)
+    }
+
     @Test("quoted-printable: long lines soft-broken, trailing blanks, = and a leading dot escaped")
     func quotedPrintable() throws {
         let text = String(repeating: "abcdefghij", count: 20) + "\n.dot = sign \t\nend ü"

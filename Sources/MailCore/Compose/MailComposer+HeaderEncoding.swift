@@ -39,7 +39,9 @@ extension MailComposer {
         /// it is not ASCII.
         mutating func appendUnstructured(_ value: String) {
             let clean = MailComposer.singleLine(value)
-            if clean.utf8.allSatisfy({ $0 < 0x80 }) {
+            // A word too long to fold would break the 998-octet limit: encoded words split it.
+            let foldable = !clean.split(separator: " ").contains { $0.utf8.count > 900 }
+            if foldable && clean.utf8.allSatisfy({ $0 < 0x80 }) {
                 for word in clean.split(separator: " ", omittingEmptySubsequences: true) {
                     append(String(word))
                 }
