@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Testing
 
 @testable import MailCore
@@ -140,6 +141,28 @@ struct SMTPLoopbackTests {
             await #expect(throws: SMTPClientHandler.Failure.connectionClosed) { try await unanswered.futureResult.get() }
             try await Task.sleep(for: .milliseconds(100))
             #expect(mailbox.stored.isEmpty)
+        }
+    }
+
+    @Test("over a real socket: a command pipelined behind STARTTLS in plaintext is never executed")
+    func startTLSInjectionLive() async throws {
+        let configuration = SMTPServerConfiguration(port: 0, hostname: "mx.hub.test", tls: try SMTPTestCertificate.serverContext())
+        try await Self.withServer(configuration) { port, _ in
+            var connection = try await SMTPClientConnection.connect(
+                host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5), tls: nil)
+            #expect(try await connection.command(nil, timeout: .seconds(5)).code == 220)
+            #expect(try await connection.command("EHLO x", timeout: .seconds(5)).code == 250)
+            // One segment: STARTTLS and an injected NOOP.
+            #expect(try await connection.command("STARTTLS\r\nNOOP", timeout: .seconds(5)).code == 220)
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.certificateVerification = .none
+            try await connection.startTLS(context: try NIOSSLContext(configuration: tls), serverHostname: "localhost")
+            let ehlo = try await connection.command("EHLO x", timeout: .seconds(5))
+            #expect(ehlo.code == 250)
+            #expect(ehlo.lines.first == "mx.hub.test Hello x")
+            #expect(!ehlo.lines.contains("STARTTLS"))
+            #expect(try await connection.command("NOOP", timeout: .seconds(5)) == .ok())
+            await connection.close()
         }
     }
 
