@@ -166,6 +166,22 @@ struct SMTPLoopbackTests {
         }
     }
 
+    @Test("shutdown() ends an idle session with 421 at once, not after the grace period")
+    func shutdownIdleSession() async throws {
+        let server = SMTPServer(configuration: SMTPServerConfiguration(port: 0, shutdownGracePeriod: .seconds(30)), delegate: SMTPTestMailbox())
+        let port = try #require(try await server.start().port)
+        let connection = try await SMTPClientConnection.connect(
+            host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(5), tls: nil)
+        #expect(try await connection.command(nil, timeout: .seconds(5)).code == 220)
+        #expect(try await connection.command("EHLO x", timeout: .seconds(5)).code == 250)
+        let started = ContinuousClock.now
+        async let goodbye = connection.command(nil, timeout: .seconds(5))
+        await server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try await goodbye.code == 421)
+        await connection.close()
+    }
+
     @Test("run() serves until cancelled")
     func runUntilCancelled() async throws {
         let mailbox = SMTPTestMailbox()
