@@ -144,18 +144,19 @@ extension MailComposer {
 
     // MARK: - MIME parameters
 
-    /// `; name="value"` for ASCII values, or an ASCII fallback plus the RFC 2231
-    /// `name*=UTF-8''...` form (split into `name*0*`, `name*1*`, ... when long) for others.
-    static func parameter(_ name: String, _ value: String, includeExtended: Bool) -> [String] {
+    /// A Content-Disposition parameter: `name="value"` for ASCII values, else RFC 2231
+    /// `name*=UTF-8''...` (split into `name*0*`, `name*1*`, ... when long) alone. No plain
+    /// `name=` fallback goes with it: Python's `email` (both policies) and other readers take
+    /// the plain one over the extended one when both are present, which would hide the real
+    /// name; the fallback for old readers is the Content-Type `name` (`legacyNameTokens`).
+    static func parameter(_ name: String, _ value: String) -> [String] {
         let clean = singleLine(value)
-        if clean.utf8.allSatisfy({ $0 < 0x80 }) || !includeExtended {
-            return ["\(name)=\(quoted(asciiFallback(clean)))"]
+        if clean.utf8.allSatisfy({ $0 < 0x80 }) {
+            return ["\(name)=\(quoted(clean))"]
         }
-        var result = ["\(name)=\(quoted(asciiFallback(clean)))"]
         let encoded = percentEncoded(clean)
         if encoded.count + name.count + 12 <= 76 {
-            result.append("\(name)*=UTF-8''\(encoded)")
-            return result
+            return ["\(name)*=UTF-8''\(encoded)"]
         }
         // RFC 2231 §3 continuations, never splitting a %XX triplet.
         var pieces: [String] = []
@@ -172,10 +173,19 @@ extension MailComposer {
             index = end
         }
         pieces.append(current)
-        for (number, piece) in pieces.enumerated() {
-            result.append("\(name)*\(number)*=\(piece)")
-        }
-        return result
+        return pieces.enumerated().map { "\(name)*\($0.offset)*=\($0.element)" }
+    }
+
+    /// The Content-Type `name` parameter as tokens to fold: quoted ASCII, or RFC 2047 words
+    /// inside the quotes (not standard, but what Outlook, Gmail and Thunderbird write and
+    /// read), for readers that ignore RFC 2231.
+    static func legacyNameTokens(_ value: String) -> [String] {
+        let clean = singleLine(value)
+        if clean.utf8.allSatisfy({ $0 < 0x80 }) { return ["name=\(quoted(clean))"] }
+        var words = encodedWords(clean, firstWordRoom: 70)
+        words[0] = "name=\"" + words[0]
+        words[words.count - 1] += "\""
+        return words
     }
 
     /// The value as a quoted string.
@@ -183,10 +193,6 @@ extension MailComposer {
         "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
-    /// An ASCII stand-in for a file name: non-ASCII characters become `_`, the extension stays.
-    static func asciiFallback(_ value: String) -> String {
-        String(String.UnicodeScalarView(value.unicodeScalars.map { $0.isASCII ? $0 : "_" }))
-    }
 
     /// RFC 2231 §7 percent-encoding of UTF-8 (attribute-char stays literal).
     static func percentEncoded(_ value: String) -> String {

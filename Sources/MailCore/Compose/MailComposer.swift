@@ -99,11 +99,13 @@ public enum MailComposer {
         if contentType.isEmpty || !contentType.contains("/") { contentType = "application/octet-stream" }
         var typeField = HeaderFolder(name: "Content-Type")
         typeField.append(contentType + ";")
-        typeField.append(parameter("name", attachment.filename, includeExtended: false)[0])
+        for (index, token) in legacyNameTokens(attachment.filename).enumerated() {
+            typeField.append(token, newLine: index > 0)
+        }
 
         var disposition = HeaderFolder(name: "Content-Disposition")
         disposition.append(attachment.contentID == nil ? "attachment;" : "inline;")
-        let filename = parameter("filename", attachment.filename, includeExtended: true)
+        let filename = parameter("filename", attachment.filename)
         for (index, piece) in filename.enumerated() {
             disposition.append(piece + (index == filename.count - 1 ? "" : ";"), newLine: index > 0)
         }
