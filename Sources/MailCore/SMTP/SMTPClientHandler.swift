@@ -1,0 +1,96 @@
+import NIOCore
+
+/// The client side's NIO shell: writes commands, matches each reply to the oldest waiting
+/// request (so pipelined commands work) and fails requests on timeout or disconnection.
+final class SMTPClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = Request
+    typealias OutboundOut = ByteBuffer
+
+    /// Bytes to send (none for the greeting) and the promise for the reply they get.
+    struct Request: Sendable {
+        var bytes: ByteBuffer?
+        var promise: EventLoopPromise<SMTPReply>
+        var timeout: TimeAmount
+    }
+
+    /// Why a request got no reply.
+    enum Failure: Error, Hashable {
+        case timeout
+        case connectionClosed
+    }
+
+    private struct Waiting {
+        var promise: EventLoopPromise<SMTPReply>
+        var timer: Scheduled<Void>?
+    }
+
+    private var parser = SMTPReplyParser()
+    private var waiting: [Waiting] = []
+    private var unclaimed: [SMTPReply] = []
+    private var failure: (any Error)?
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            request.promise.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        if !unclaimed.isEmpty {
+            request.promise.succeed(unclaimed.removeFirst())
+        } else {
+            let timer = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) { [weak self] in
+                guard let self else { return }
+                self.fail(Failure.timeout, context: context)
+            }
+            waiting.append(Waiting(promise: request.promise, timer: timer))
+        }
+        if let bytes = request.bytes {
+            context.write(wrapOutboundOut(bytes), promise: promise)
+        } else {
+            promise?.succeed()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        do {
+            for reply in try parser.parse(&buffer) {
+                if waiting.isEmpty {
+                    unclaimed.append(reply)
+                } else {
+                    let first = waiting.removeFirst()
+                    first.timer?.cancel()
+                    first.promise.succeed(reply)
+                }
+            }
+        } catch {
+            fail(error, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(Failure.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error, context: context)
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: any Error) {
+        if failure == nil { failure = error }
+        let pending = waiting
+        waiting = []
+        for request in pending {
+            request.timer?.cancel()
+            request.promise.fail(error)
+        }
+    }
+}

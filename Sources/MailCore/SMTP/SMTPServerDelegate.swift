@@ -1,0 +1,15 @@
+/// What the SMTP server asks of its owner: whether a recipient exists, and to store a message.
+///
+/// The server calls the delegate from a task off the event loop and waits for the answer before
+/// it reads the next pipelined command, so replies stay in order.
+public protocol SMTPServerDelegate: Sendable {
+    /// RCPT TO: accept (return `nil`) or reject with a reply (e.g. `550 5.1.1`).
+    func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply?
+
+    /// After DATA's final dot: store the message durably, then return 250 (or 451/554 etc).
+    ///
+    /// Called at most once per message; if the connection drops before the final dot, or the
+    /// message exceeds the size limit, this is never called. `message` holds the bytes as
+    /// received (CRLF line ends, dot-unstuffed) with the server's `Received:` header first.
+    func receive(_ message: [UInt8], envelope: SMTPEnvelope) async -> SMTPReply
+}

@@ -1,0 +1,157 @@
+import Logging
+import NIOCore
+import NIOSSL
+
+/// The thin NIO shell around `SMTPServerStateMachine` for one connection: feeds it bytes and
+/// events, performs its actions, and calls the delegate from a task whose answer comes back on
+/// the event loop.
+///
+/// While the delegate is working, `read` is held back, so a fast client cannot queue unbounded
+/// input; what it already sent stays queued in order inside the state machine.
+final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Sent through the pipeline when the server stops.
+    struct ShutdownEvent: Sendable {}
+
+    private var stateMachine: SMTPServerStateMachine
+    private let configuration: SMTPServerConfiguration
+    private let delegate: any SMTPServerDelegate
+    private let acceptingConnection: Bool
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+    private var readPending = false
+
+    init(
+        configuration: SMTPServerConfiguration,
+        delegate: any SMTPServerDelegate,
+        remoteAddress: String?,
+        acceptingConnection: Bool = true,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.delegate = delegate
+        self.acceptingConnection = acceptingConnection
+        self.logger = logger
+        self.stateMachine = SMTPServerStateMachine(configuration: configuration, remoteAddress: remoteAddress)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { perform(stateMachine.connected(acceptingConnections: acceptingConnection)) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        perform(stateMachine.connected(acceptingConnections: acceptingConnection))
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stateMachine.connectionClosed()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(stateMachine.received(unwrapInboundIn(data)))
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            perform(stateMachine.idleTimeoutFired())
+        case is ShutdownEvent:
+            perform(stateMachine.shutdownRequested())
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("SMTP connection error", metadata: ["error": "\(error)"])
+        stateMachine.connectionClosed()
+        context.close(promise: nil)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if stateMachine.isAwaitingDelegate {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    // MARK: - Performing actions
+
+    private func perform(_ actions: [SMTPServerStateMachine.Action]) {
+        guard let context, !actions.isEmpty else { return }
+        var lastWrite: EventLoopFuture<Void>?
+        for action in actions {
+            switch action {
+            case .send(let reply):
+                lastWrite = context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)))
+            case .checkRecipient(let address, let envelope):
+                context.flush()
+                let delegate = delegate
+                callDelegate(on: context.eventLoop) {
+                    await delegate.checkRecipient(address, envelope: envelope)
+                } then: { handler, reply in
+                    handler.perform(handler.stateMachine.recipientChecked(reply))
+                }
+            case .deliver(let message, let envelope):
+                context.flush()
+                let delegate = delegate
+                callDelegate(on: context.eventLoop) {
+                    await delegate.receive(message, envelope: envelope)
+                } then: { handler, reply in
+                    handler.perform(handler.stateMachine.messageStored(reply))
+                }
+            case .startTLS:
+                context.flush()
+                guard let tls = configuration.tls else { continue }
+                do {
+                    try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                } catch {
+                    context.close(promise: nil)
+                }
+            case .close:
+                context.flush()
+                if let lastWrite {
+                    lastWrite.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                } else {
+                    context.close(promise: nil)
+                }
+                return
+            }
+        }
+        context.flush()
+        resumeReadingIfPossible()
+    }
+
+    private func resumeReadingIfPossible() {
+        guard readPending, !stateMachine.isAwaitingDelegate, let context else { return }
+        readPending = false
+        context.read()
+    }
+
+    /// Runs `work` off the event loop and hands its result to `then` back on it.
+    private func callDelegate<Result: Sendable>(
+        on eventLoop: any EventLoop,
+        _ work: @escaping @Sendable () async -> Result,
+        then: @escaping (SMTPServerHandler, Result) -> Void
+    ) {
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        let continuation = NIOLoopBound(then, eventLoop: eventLoop)
+        Task {
+            let result = await work()
+            eventLoop.execute {
+                continuation.value(handler.value, result)
+            }
+        }
+    }
+}
