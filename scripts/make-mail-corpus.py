@@ -707,6 +707,76 @@ Content-Type: text/html; charset=utf-8
 """), subject="🎁 Winter sale", autoReason="Precedence: bulk", text=["Winter sale", "Shop now"],
     html=['src="data:image/png;base64,iVBORw0KGgo="', 'href="http://shop.example/sale"'], htmlNot=["svg", "onmouseover"])
 
+# 40. Apple Mail: format=flowed text, an inline image between two text parts.
+add("40-apple-mail-inline.eml", crlf("""From: Lena <lena@example.com>
+To: support@hub.test
+Subject: Broken lid
+Mime-Version: 1.0 (Mac OS X Mail 16.0)
+Content-Type: multipart/mixed; boundary="Apple-Mail=_5D1E"
+
+--Apple-Mail=_5D1E
+Content-Transfer-Encoding: 7bit
+Content-Type: text/plain; charset=us-ascii; format=flowed
+
+The lid of the box arrived broken, see the photo. It happened 
+during 
+shipping, I think.
+
+--Apple-Mail=_5D1E
+Content-Disposition: inline; filename=IMG_0042.jpeg
+Content-Type: image/jpeg; x-unix-mode=0644; name="IMG_0042.jpeg"
+Content-Transfer-Encoding: base64
+
+/9j/4AAQSkZJRgABAQ==
+--Apple-Mail=_5D1E
+Content-Transfer-Encoding: 7bit
+Content-Type: text/plain; charset=us-ascii
+
+Lena
+
+Sent from my iPad
+--Apple-Mail=_5D1E--
+"""), subject="Broken lid", text=["It happened during shipping, I think.", "Lena"], attachments=["IMG_0042.jpeg"], inline=[True],
+    attachmentSizes=[13], visible="The lid of the box arrived broken, see the photo. It happened during shipping, I think.\n\nLena", problems=False)
+
+# 41. Outlook HTML reply in GB2312 (GBK bytes), MSO conditional comments, a bold From/Sent block.
+html41 = """<html xmlns:v="urn:schemas-microsoft-com:vml"><head><meta http-equiv=Content-Type content="text/html; charset=gb2312">
+<style><!-- p.MsoNormal {margin:0cm;} --></style><!--[if gte mso 9]><xml><o:shapedefaults v:ext="edit" spidmax="1026" /></xml><![endif]-->
+</head><body lang=ZH-CN><div class=WordSection1><p class=MsoNormal>您好，镕基路的地址是对的。<o:p></o:p></p>
+<div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'><p class=MsoNormal><b>发件人:</b> 客服 &lt;support@hub.test&gt;<br><b>发送时间:</b> 2026年12月14日 10:00<br><b>收件人:</b> 周八<br><b>主题:</b> 地址确认</p></div>
+<p class=MsoNormal>请确认您的地址。</p></div></body></html>"""
+add("41-outlook-html-reply.eml", crlf("""From: =?gb2312?B?1tywyw==?= <zhouba@example.cn>
+To: support@hub.test
+Subject: =?gb2312?B?tPC4tDogtdjWt8i3yM8=?=
+Content-Type: multipart/alternative; boundary="----=_NextPart_000_0001_01DB4E2A.3C5E8F10"
+X-Mailer: Microsoft Outlook 16.0
+
+This is a multipart message in MIME format.
+
+------=_NextPart_000_0001_01DB4E2A.3C5E8F10
+Content-Type: text/html; charset="gb2312"
+Content-Transfer-Encoding: quoted-printable
+
+""") + qp(html41.encode("gbk")) + crlf("""
+------=_NextPart_000_0001_01DB4E2A.3C5E8F10--
+"""), subject="答复: 地址确认", fromName="周八", text=["发件人: 客服 <support@hub.test>"], visible="您好，镕基路的地址是对的。",
+    htmlNot=["xml", "mso", "style", "border"], html=["<b>发件人:</b>"], problems=False)
+
+# 42. Gmail HTML reply: gmail_quote attribution and blockquote.
+html42 = """<div dir="ltr">Tuesday works for me.<div><br></div><div>Max</div></div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Dec 14, 2026 at 10:00\u202fAM Support &lt;<a href="mailto:support@hub.test">support@hub.test</a>&gt; wrote:<br></div><blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex"><div dir="ltr">Which day suits you?</div></blockquote></div>"""
+add("42-gmail-html-reply.eml", crlf("""From: Max <max@example.com>
+To: support@hub.test
+Subject: Re: Appointment
+Content-Type: multipart/alternative; boundary="000000000000a1b2c3"
+
+--000000000000a1b2c3
+Content-Type: text/html; charset="UTF-8"
+Content-Transfer-Encoding: quoted-printable
+
+""") + qp(html42.encode()) + crlf("""
+--000000000000a1b2c3--
+"""), subject="Re: Appointment", visible="Tuesday works for me.\n\nMax", text=["> Which day suits you?"], html=["<blockquote>"], problems=False)
+
 os.makedirs(OUT, exist_ok=True)
 for name, data in corpus.items():
     with open(os.path.join(OUT, name), "wb") as f:

@@ -4,8 +4,8 @@ import Testing
 @testable import MailCore
 
 /// The parser's fuzzer for CI: seeded mutations of every corpus message for a bounded time,
-/// checking that parsing returns and the limits hold. A failure prints the seed, file and
-/// iteration, which reproduce it exactly.
+/// checking that parsing returns, the limits hold and sanitized HTML is safe. The mutations
+/// depend only on the seed; a failure names the round and file, which reproduce it.
 @Suite("parser properties")
 struct MailParserPropertyTests {
     /// Wall-clock budget for the mutation fuzzer.
@@ -54,22 +54,46 @@ struct MailParserPropertyTests {
         }
     }
 
-    static func checkInvariants(_ message: MailMessage, input: [UInt8], limits: MailLimits) {
-        #expect(message.partCount <= max(1, limits.maximumParts))
-        #expect(message.attachments.count <= limits.maximumParts)
-        #expect(message.attachments.allSatisfy { $0.bytes.count <= input.count })
-        #expect(message.headers.fields.count <= limits.maximumHeaderCount)
-        #expect(message.headers.fields.reduce(0) { $0 + $1.name.utf8.count } <= limits.maximumHeaderBytes + 256)
-        #expect(message.problems.count <= 64)
-        #expect((message.textBody?.utf8.count ?? 0) <= 6 * input.count + 64)
-        #expect((message.htmlBody?.utf8.count ?? 0) <= 8 * input.count + 2048)
-        #expect(message.attachments.allSatisfy { !($0.filename?.contains("/") ?? false) && !($0.filename?.contains("\\") ?? false) })
-        if let html = message.htmlBody?.lowercased() {
-            #expect(!html.contains("<script"))
-            #expect(!html.contains("javascript:"))
-        }
+    static func checkInvariants(_ message: MailMessage, input: [UInt8], limits: MailLimits, context: @autoclosure () -> String = "") {
+        let comment = Comment(rawValue: context())
+        #expect(message.partCount <= max(1, limits.maximumParts), comment)
+        #expect(message.attachments.count <= limits.maximumParts, comment)
+        #expect(message.attachments.allSatisfy { $0.bytes.count <= input.count }, comment)
+        #expect(message.headers.fields.count <= limits.maximumHeaderCount, comment)
+        #expect(message.headers.fields.reduce(0) { $0 + $1.name.utf8.count } <= limits.maximumHeaderBytes + 256, comment)
+        #expect(message.problems.count <= 64, comment)
+        #expect((message.textBody?.utf8.count ?? 0) <= 6 * input.count + 64, comment)
+        #expect((message.htmlBody?.utf8.count ?? 0) <= 8 * input.count + 2048, comment)
+        #expect(message.attachments.allSatisfy { !($0.filename?.contains("/") ?? false) && !($0.filename?.contains("\\") ?? false) }, comment)
+        if let html = message.htmlBody { #expect(isSafeHTML(html), "\(context()): \(html)") }
         _ = message.visibleText
         _ = message.autoSubmission
+    }
+
+    /// Whether sanitized HTML, read again, has only whitelisted elements and attributes, and
+    /// links and images only to allowed schemes.
+    static func isSafeHTML(_ html: String) -> Bool {
+        let attributes: Set<String> = ["href", "rel", "src", "alt", "title", "width", "height", "colspan", "rowspan"]
+        var tokenizer = HTMLTokenizer(html)
+        while let token = tokenizer.next() {
+            switch token {
+            case .startTag(let name, let tagAttributes, _):
+                guard HTMLSanitizer.allowedElements.contains(name) else { return false }
+                for (attribute, value) in tagAttributes {
+                    guard attributes.contains(attribute) else { return false }
+                    let decoded = HTMLEntities.decode(value)
+                    if attribute == "href" && !HTMLSanitizer.isAllowedLink(decoded) { return false }
+                    if attribute == "src" && !HTMLSanitizer.isAllowedImage(decoded) { return false }
+                }
+            case .endTag(let name):
+                guard HTMLSanitizer.allowedElements.contains(name) else { return false }
+            case .rawText:
+                return false
+            case .text:
+                continue
+            }
+        }
+        return true
     }
 
     @Test("mutated corpus messages never crash the parser and stay within limits")
@@ -83,14 +107,14 @@ struct MailParserPropertyTests {
         var iterations = 0
         var parsed = 0
         while ContinuousClock.now < deadline {
-            for original in originals {
+            for (index, original) in originals.enumerated() {
                 // The 300 KB message is slow to mutate in debug builds: one in ten rounds.
                 if original.count > 100_000 && iterations % 10 != 0 { continue }
                 var bytes = original
                 for _ in 0..<Int.random(in: 1...6, using: &random) { Self.mutate(&bytes, using: &random) }
                 let limits = iterations % 3 == 0 ? tight : .standard
                 let message = MailMessage.parse(bytes, limits: limits)
-                Self.checkInvariants(message, input: bytes, limits: limits)
+                Self.checkInvariants(message, input: bytes, limits: limits, context: "round \(iterations), file \(names[index])")
                 parsed += 1
             }
             iterations += 1

@@ -117,6 +117,15 @@ struct MailParserTests {
         #expect(delsp.textBody == "日本語の文章です。\n")
     }
 
+    @Test("a raw GBK file name in Content-Type name= is readable")
+    func rawGBKFilename() {
+        var bytes = Array("Content-Type: multipart/mixed; boundary=z\n\n--z\nContent-Type: application/pdf; name=\"".utf8)
+        bytes += [0xB7, 0xA2, 0xC6, 0xB1]  // 发票 in GBK
+        bytes += Array(".pdf\"\n\n%PDF\n--z--\n".utf8)
+        let message = MailMessage.parse(bytes)
+        #expect(message.attachments.map(\.filename) == ["发票.pdf"])
+    }
+
     @Test("an mbox From_ line at the top is skipped")
     func mboxLine() {
         let message = parseMail("From ann@example.com Wed Dec  2 10:00:00 2026\nSubject: mbox\n\nbody")

@@ -33,17 +33,20 @@ struct MIMETreeReader {
         partCount += 1
         let section = MailHeaderSection(bytes, limits: limits)
         for problem in section.problems { note(problem) }
-        let rawType = section.value("Content-Type").map { String(decoding: $0, as: UTF8.self) }
-        var contentType = MIMEFieldValue(rawType ?? defaultType)
+        let rawTypeBytes = section.value("Content-Type")
+        let provisional = MIMEFieldValue(rawTypeBytes.map { String(decoding: $0, as: UTF8.self) } ?? defaultType)
+        var headerProblems = [String]()
+        let headers = section.headers(fallbackCharset: provisional["charset"], problems: &headerProblems)
+        for problem in headerProblems { note(problem) }
+        // A raw 8-bit name= parameter is only readable once the header is decoded as text.
+        let rawType = rawTypeBytes == nil ? nil : headers["Content-Type"]
+        var contentType = rawTypeBytes.map { MailBytes.isASCII($0) } == false ? MIMEFieldValue(rawType ?? defaultType) : provisional
         if !Self.isValidType(contentType.value) {
             if let rawType { note("invalid Content-Type \"\(rawType.prefix(40))\"; read as \(defaultType)") }
             let parameters = contentType.parameters
             contentType = MIMEFieldValue(defaultType)
             if defaultType == "text/plain" { contentType.parameters["charset"] = parameters["charset"] }
         }
-        var headerProblems = [String]()
-        let headers = section.headers(fallbackCharset: contentType["charset"], problems: &headerProblems)
-        for problem in headerProblems { note(problem) }
         return MIMEPart(
             headers: headers, contentType: contentType, disposition: headers["Content-Disposition"].map(MIMEFieldValue.init),
             transferEncoding: headers["Content-Transfer-Encoding"], body: bytes[section.bodyStart...])

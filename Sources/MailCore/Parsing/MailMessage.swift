@@ -110,11 +110,7 @@ public struct MailMessage: Sendable {
         if headers["Date"] != nil && message.date == nil { reader.note("unreadable Date header") }
 
         let texts = reader.texts.filter { !$0.isEmpty }
-        if !texts.isEmpty {
-            message.textBody = texts.joined(separator: "\n\n")
-        } else if !reader.htmlTexts.isEmpty {
-            message.textBody = reader.htmlTexts.joined(separator: "\n\n")
-        }
+        message.textBody = Self.joined(texts.isEmpty ? reader.htmlTexts.filter { !$0.isEmpty } : texts)
         if !reader.htmls.isEmpty { message.htmlBody = reader.htmls.joined(separator: "\n") }
         message.attachments = reader.attachments
         if let status = reader.deliveryStatus {
@@ -124,6 +120,17 @@ public struct MailMessage: Sendable {
         message.problems = reader.problems
         message.partCount = reader.partCount
         return message
+    }
+
+    /// Several inline text parts as one text: each without its trailing line breaks, separated
+    /// by a blank line; a single part exactly as it is.
+    private static func joined(_ texts: [String]) -> String? {
+        guard texts.count > 1 else { return texts.first }
+        return texts.map { text in
+            var trimmed = Substring(text)
+            while let last = trimmed.last, last == "\n" || last == "\r\n" || last == "\r" { trimmed = trimmed.dropLast() }
+            return String(trimmed)
+        }.joined(separator: "\n\n")
     }
 
     /// The message ids in a Message-ID, In-Reply-To or References value: each `<...>` without
