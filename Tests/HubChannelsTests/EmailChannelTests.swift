@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 @testable import HubChannels
 import HubConfig

@@ -38,7 +38,7 @@ struct ThreadingContractTests {
             let sent = try await store.enqueueOutbound(command)
             let delivery = try #require(sent.delivery)
             _ = try await store.claimDeliveries(now: Fixture.date(2), limit: 10, owner: "w", leaseUntil: Fixture.date(60))
-            try await store.recordDeliveryResult(delivery.id, owner: "w", result: .sent(providerMessageID: "msg_x@hub.test"), at: Fixture.date(3))
+            _ = try await store.recordDeliveryResult(delivery.id, owner: "w", result: .sent(providerMessageID: "msg_x@hub.test"), at: Fixture.date(3))
             #expect(
                 try await store.threadReferences(in: first.conversationID, channelAccountID: "mail", limit: 10) == [
                     ThreadReference(providerMessageID: "c1@example.test", direction: .inbound),

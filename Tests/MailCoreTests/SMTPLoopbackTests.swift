@@ -176,6 +176,9 @@ struct SMTPLoopbackTests {
         #expect(try await connection.command("EHLO x", timeout: .seconds(5)).code == 250)
         let started = ContinuousClock.now
         async let goodbye = connection.command(nil, timeout: .seconds(5))
+        // Let the read be waiting before the server says goodbye and closes (a read started
+        // after the close finds the channel gone).
+        try await Task.sleep(for: .milliseconds(200))
         await server.shutdown()
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(try await goodbye.code == 421)

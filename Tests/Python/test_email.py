@@ -116,11 +116,13 @@ def test_a_mail_is_answered_in_the_inbox_and_the_thread_holds_both_ways(mail_hub
         offer = await bo.wait_for(kind("offer.created"))
         conversation = offer["data"]["conversationId"]
         stored = messages(mail_hub, conversation)
-        assert [m["text"] for m in stored] == ["你好，我的退款到哪一步了？"], "the signature is not shown to agents"
+        assert [m["text"] for m in stored if m["direction"] == "inbound"] == ["你好，我的退款到哪一步了？"], "the signature is not shown"
         assert offer["screenPop"]["conversation"]["subject"] == "退款进度"
 
-        # The acknowledgement (autoReply) goes out at once, marked automatic and threaded.
+        # The acknowledgement (autoReply) goes out at once, marked automatic and threaded, and is on
+        # the timeline as the hub's message.
         ack = sink.wait(1)[0]
+        await wait_for_message(mail_hub, conversation, lambda m: m["direction"] == "outbound" and m["author"]["kind"] == "system")
         assert ack[2]["Auto-Submitted"] == "auto-replied" and ack[2]["In-Reply-To"] == "<c1@example.test>"
         assert ack[2].get_content().strip() == "We received: 退款进度"
 
@@ -172,9 +174,10 @@ def test_html_only_multipart_gb2312_and_the_original_kept(mail_hub):
     html.set_content("<p>Order <b>#42</b> is late.<script>alert(1)</script></p><p>Second line</p>", subtype="html")
     send(mail_hub, html)
     conversation = conversation_of(mail_hub, "email", "wang@example.test")
-    [stored] = messages(mail_hub, conversation)
+    [stored] = inbound(mail_hub, conversation)
     assert "Order #42 is late." in stored["text"] and "Second line" in stored["text"] and "alert" not in stored["text"]
-    assert "<script" not in stored["metadata"]["html"]
+    assert "<script" not in stored["metadata"]["email"]["html"] and "<b>#42</b>" in stored["metadata"]["email"]["html"]
+    assert stored["metadata"]["original"] is True
 
     pdf = b"%PDF-1.4 fake invoice \x00\x01\x02" * 100
     mixed = MIMEMultipart()
@@ -188,7 +191,7 @@ def test_html_only_multipart_gb2312_and_the_original_kept(mail_hub):
     mixed.attach(part)
     send(mail_hub, mixed)
     conversation = conversation_of(mail_hub, "email", "zhao@example.test")
-    [stored] = messages(mail_hub, conversation)
+    [stored] = inbound(mail_hub, conversation)
     assert stored["text"] == "Please see the invoice."
     [attachment] = stored["attachments"]
     assert attachment["filename"] == "发票.pdf" and attachment["contentType"] == "application/pdf" and attachment["byteCount"] == len(pdf)
@@ -204,7 +207,7 @@ def test_html_only_multipart_gb2312_and_the_original_kept(mail_hub):
     with smtplib.SMTP(*mail_hub.smtp, timeout=30) as client:
         client.sendmail("zhang@example.test", [MAILBOX], raw)
     conversation = conversation_of(mail_hub, "email", "zhang@example.test")
-    [stored] = messages(mail_hub, conversation)
+    [stored] = inbound(mail_hub, conversation)
     assert stored["text"] == "您好，我想查询订单状态。朱镕基"
     status, detail = mail_hub.request("GET", f"/v1/conversations/{conversation}")
     assert status == 200 and detail["subject"] == "您的工单 #1234 状态已更新", detail
@@ -220,7 +223,7 @@ def test_a_retry_of_the_same_mail_is_stored_once(mail_hub):
     send(mail_hub, message)
     send(mail_hub, message)
     conversation = conversation_of(mail_hub, "email", "retry@example.test")
-    assert [m["text"] for m in messages(mail_hub, conversation)] == ["Only once please"]
+    assert [m["text"] for m in inbound(mail_hub, conversation)] == ["Only once please"]
 
 
 def test_unknown_recipients_are_refused_at_rcpt(mail_hub):
@@ -276,9 +279,9 @@ def test_a_connection_dropped_mid_data_stores_nothing(mail_hub):
 
 def test_a_bounce_marks_the_reply_failed_and_is_attached(mail_hub, sink):
     async def scenario():
+        count = len(sink.received())
         send(mail_hub, plain("gone@example.test", "Where is it", "Hello?", "<x1@example.test>"))
         conversation = conversation_of(mail_hub, "email", "gone@example.test")
-        count = len(sink.received())
         status, sent = mail_hub.request("POST", f"/v1/conversations/{conversation}/messages", {"text": "It is on its way."})
         assert status in (200, 201, 202), sent
         # The acknowledgement and the reply.
@@ -312,10 +315,15 @@ def test_automatic_mail_is_stored_but_never_acknowledged(mail_hub, sink):
                          List_Id="<news.example.test>"))
     send(mail_hub, plain("ooo@example.test", "Out of office", "I am away", "<o1@example.test>", Auto_Submitted="auto-replied"))
     conversation = conversation_of(mail_hub, "email", "ooo@example.test")
-    [stored] = messages(mail_hub, conversation)
-    assert stored["metadata"]["autoSubmitted"]
+    [stored] = inbound(mail_hub, conversation)
+    assert stored["metadata"]["email"]["autoSubmitted"]
     time.sleep(1)
     assert len(sink.received()) == count, "no acknowledgement to bulk or auto-submitted mail"
+
+
+def inbound(hub, conversation):
+    """The customer's messages in a conversation (acknowledgements and replies left out)."""
+    return [m for m in messages(hub, conversation) if m["direction"] == "inbound"]
 
 
 def read_reply(reader):

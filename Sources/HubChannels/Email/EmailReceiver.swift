@@ -180,21 +180,26 @@ public struct EmailReceiver: SMTPServerDelegate {
         let threadKey = mail.references.first ?? mail.inReplyTo.first ?? providerID
 
         var text = mail.visibleText ?? mail.textBody ?? ""
-        var metadata: [String: JSONValue] = ["raw": .string(raw), "messageId": .string(providerID)]
+        // What agents may see of the mail beyond its text goes under `email` (the inbox shows
+        // those fields); the original's reference stays apart (served only to those who may see
+        // contacts, audited).
+        var details: [String: JSONValue] = [:]
         if text.count > limits.maximumTextLength {
             text = String(text.prefix(limits.maximumTextLength))
-            metadata["truncated"] = .bool(true)
+            details["truncated"] = .bool(true)
         }
         if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, attachments.isEmpty {
             text = mail.subject.map { $0.isEmpty ? "(empty message)" : $0 } ?? "(empty message)"
         }
-        if let html = mail.htmlBody, html.utf8.count <= 256 * 1024 { metadata["html"] = .string(html) }
-        if let full = mail.textBody, full != text, full.count <= limits.maximumTextLength { metadata["fullText"] = .string(full) }
-        if mail.attachments.count > attachments.count { metadata["attachmentsOmitted"] = .int(Int64(mail.attachments.count - attachments.count)) }
+        if let html = mail.htmlBody, html.utf8.count <= 256 * 1024 { details["html"] = .string(html) }
+        if let full = mail.textBody, full != text, full.count <= limits.maximumTextLength { details["fullText"] = .string(full) }
+        if mail.attachments.count > attachments.count { details["attachmentsOmitted"] = .int(Int64(mail.attachments.count - attachments.count)) }
         let cc = mail.cc.map(\.address)
-        if !cc.isEmpty { metadata["cc"] = .array(cc.map { .string($0) }) }
-        if let automatic { metadata["autoSubmitted"] = .string(automatic.reason) }
-        if !mail.problems.isEmpty { metadata["problems"] = .array(mail.problems.prefix(20).map { .string($0) }) }
+        if !cc.isEmpty { details["cc"] = .array(cc.map { .string($0) }) }
+        if let automatic { details["autoSubmitted"] = .string(automatic.reason) }
+        if !mail.problems.isEmpty { details["problems"] = .array(mail.problems.prefix(20).map { .string($0) }) }
+        var metadata: [String: JSONValue] = ["raw": .string(raw), "messageId": .string(providerID)]
+        if !details.isEmpty { metadata["email"] = .object(details) }
         return InboundEvent(
             channelKind: .email, channelAccountID: account.id,
             sender: InboundSender(kind: .email, address: sender.address, displayName: sender.displayName), recipient: recipient,

@@ -14,8 +14,9 @@ public enum InboxPresenter {
         case .object(var object):
             // Only an outbound message's, and only the hub's own fields of it (an integrator's
             // inbound metadata could hold anything under that name).
-            let rerouted = object["direction"] == .string("outbound") ? object["metadata"]?["rerouted"] : nil
-            object["metadata"] = rerouted.flatMap(Self.reroute)
+            if let metadata = object["metadata"] {
+                object["metadata"] = Self.hubMetadata(metadata, outbound: object["direction"] == .string("outbound"), for: viewer)
+            }
             if viewer.masksContacts, let kindText = object["kind"]?.stringValue, let kind = HandleKind(rawValue: kindText),
                 let address = object["address"]?.stringValue
             {
@@ -26,6 +27,33 @@ public enum InboxPresenter {
         default:
             return value
         }
+    }
+
+    /// The metadata fields the hub itself writes and agents may see: how an outbound message was
+    /// rerouted and the bounce report attached to it; of a received e-mail, its sanitized HTML, full
+    /// text, copies (masked for those who mask), why it counts as automatic, what was malformed,
+    /// and whether the original is kept. Nil when none is there.
+    static func hubMetadata(_ metadata: JSONValue, outbound: Bool, for viewer: Viewer) -> JSONValue? {
+        var kept: [String: JSONValue] = [:]
+        if outbound {
+            if let rerouted = metadata["rerouted"].flatMap(Self.reroute) { kept["rerouted"] = rerouted["rerouted"] }
+            if let report = metadata["deliveryReport"]?.stringValue, report.hasPrefix("blob:") { kept["deliveryReport"] = .string(report) }
+        } else {
+            if case .object(let email)? = metadata["email"] {
+                var fields: [String: JSONValue] = [:]
+                for name in ["html", "fullText", "autoSubmitted"] { if let text = email[name]?.stringValue { fields[name] = .string(text) } }
+                for name in ["truncated"] { if case .bool(let flag)? = email[name] { fields[name] = .bool(flag) } }
+                if let count = email["attachmentsOmitted"]?.intValue { fields["attachmentsOmitted"] = .int(count) }
+                if case .array(let problems)? = email["problems"] { fields["problems"] = .array(problems.compactMap { $0.stringValue.map(JSONValue.string) }) }
+                if case .array(let copies)? = email["cc"] {
+                    fields["cc"] = .array(
+                        copies.compactMap(\.stringValue).map { .string(viewer.masksContacts ? ContactMask.mask($0, kind: .email) : $0) })
+                }
+                kept["email"] = .object(fields)
+            }
+            if metadata["raw"]?.stringValue?.hasPrefix("blob:") == true { kept["original"] = .bool(true) }
+        }
+        return kept.isEmpty ? nil : .object(kept)
     }
 
     /// The reroute note's known fields, as strings.

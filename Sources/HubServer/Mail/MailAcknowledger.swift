@@ -3,6 +3,7 @@ import HubChannels
 import HubEngine
 import HubModel
 import HubStore
+import MailCore
 import Logging
 
 /// Acknowledges a customer's new mail conversation with the account's `autoReply`, through the
