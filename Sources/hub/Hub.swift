@@ -153,6 +153,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("STARTTLS needs both HUB_SMTP_TLS_CERT and HUB_SMTP_TLS_KEY (PEM files)")
         }
         configuration.smtp.requireTLS = Environment.value("HUB_SMTP_REQUIRE_TLS") == "1"
+        if configuration.smtp.requireTLS, configuration.smtp.certificatePath == nil {
+            throw ValidationError("HUB_SMTP_REQUIRE_TLS=1 needs HUB_SMTP_TLS_CERT and HUB_SMTP_TLS_KEY: without them no mail could be accepted")
+        }
         if let text = Environment.value("HUB_CHECKPOINT_INTERVAL_MS") {
             guard let milliseconds = Int(text), (10...60_000).contains(milliseconds) else {
                 throw ValidationError("HUB_CHECKPOINT_INTERVAL_MS is 10 to 60000 milliseconds")

@@ -114,6 +114,45 @@ struct EmailChannelTests {
         #expect(sink.kept(attachment.reference) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
     }
 
+    @Test("a mail without a Message-ID is identified by its content, not by the listener's Received header")
+    func contentIdentity() async throws {
+        let sink = RecordingSink()
+        let body = "From: li@example.test\nTo: support@hub.test\nSubject: no id\n\nhello\n"
+        for time in ["10:00:00", "10:05:00"] {
+            let raw = Self.mail("Received: from mx.example.test ([127.0.0.1])\n\tby hub.test with ESMTP; Wed, 2 Dec 2026 \(time) +0000\n" + body)
+            #expect(await Self.receiver(sink).receive(raw, envelope: Self.envelope).code == 250)
+        }
+        #expect(sink.events.count == 1, "the retry is recognized")
+        #expect(sink.events.first?.providerMessageID.hasPrefix("sha256:") == true)
+    }
+
+    @Test("a relay's refusal ends the delivery only when it is about the message")
+    func refusalStages() {
+        func fault(_ stage: String, _ code: Int?) -> Bool {
+            EmailAdapter.isMessageFault(
+                SMTPSendError(isPermanent: code.map { $0 >= 500 } ?? true, reply: code.map { SMTPReply(code: $0, text: "x") }, stage: stage))
+        }
+        #expect(fault("rcpt", 550) && fault("message", 554) && fault("data", 554))
+        #expect(fault("mail", 552) && fault("mail", nil), "too large for the relay")
+        #expect(!fault("auth", 535) && !fault("mail", 553) && !fault("ehlo", 554) && !fault("greeting", 554), "the account's problem: retried")
+        #expect(!fault("rcpt", 450) && !fault("message", 451))
+    }
+
+    @Test("automatic mail that is no bounce is stored, marked; the reply token wins over an alias for the same account")
+    func automaticAndTokens() async throws {
+        let sink = RecordingSink()
+        let raw = Self.mail("From: postmaster@example.test\nTo: help@hub.test\nSubject: question\nMessage-ID: <p1@example.test>\n\nA person writing from postmaster.\n")
+        var envelope = Self.envelope
+        envelope.recipients = ["help@hub.test", "support+c01jxyzabcdefghjkmnpqrstvwx@hub.test"]
+        #expect(await Self.receiver(sink).receive(raw, envelope: envelope).code == 250)
+        let event = try #require(sink.events.first)
+        #expect(sink.events.count == 1, "one account, one message")
+        #expect(event.text == "A person writing from postmaster.")
+        #expect(event.metadata["email"]?["autoSubmitted"]?.stringValue != nil)
+        #expect(event.thread?.conversationID == Conversation.ID("cnv_01JXYZABCDEFGHJKMNPQRSTVWX"))
+        #expect(sink.statuses.isEmpty)
+    }
+
     @Test("the hub's own mail coming back is dropped; a store failure answers 451 so the sender retries")
     func loopsAndFailures() async {
         let sink = RecordingSink()

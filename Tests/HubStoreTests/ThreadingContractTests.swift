@@ -98,6 +98,21 @@ struct ThreadingContractTests {
         }
     }
 
+    @Test("a ticket of the sender's that is linked to someone else's conversation does not lead there", arguments: StoreBackend.allCases)
+    func ticketLinkedAcrossCustomers(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let other = try await store.ingestOne(Self.mail(from: "other@example.test", id: "o1@example.test"))
+            let mine = try await store.ingestOne(Self.mail(from: "me@example.test", id: "m1@example.test", at: 1))
+            let ticket = try await store.createTicket(TicketDraft(subject: "Mine", customerID: mine.customerID), at: Fixture.date(2), actor: .admin)
+            // A link left across customers (as an unmerge can leave one).
+            _ = try await store.linkConversation(other.conversationID, toTicket: ticket.id, at: Fixture.date(3), actor: .admin)
+            let quoted = try await store.ingestOne(
+                Self.mail(from: "me@example.test", id: "m2@example.test", hints: ThreadHints(ticketNumber: ticket.number), at: 4))
+            #expect(quoted.conversationID != other.conversationID)
+            #expect(try await store.messages(in: other.conversationID, after: nil, limit: 10).map(\.providerMessageID) == ["o1@example.test"])
+        }
+    }
+
     @Test("an answer to a closed thread opens a new conversation that keeps the thread's tickets", arguments: StoreBackend.allCases)
     func closedThread(backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -29,6 +29,21 @@ struct SMTPClientTests {
         #expect(replies[4].isTransient && replies[2].isPermanent)
     }
 
+    @Test("a reply split across reads, each read a fresh buffer as the channel delivers them, is kept until its end")
+    func splitAcrossReads() throws {
+        var parser = SMTPReplyParser()
+        var replies: [SMTPReply] = []
+        for chunk in ["25", "0 2.0.0 Ok: queued as 4X", "YZ\r", "\n221-bye\r\n", "221 now\r\n"] {
+            var read = ByteBuffer(string: chunk)
+            replies += try parser.parse(&read)
+            #expect(replies.count <= 2)
+        }
+        #expect(replies == [SMTPReply(code: 250, enhancedCode: "2.0.0", text: "Ok: queued as 4XYZ"), SMTPReply(code: 221, text: "bye\nnow")])
+        #expect(!parser.hasPartialReply)
+        var endless = ByteBuffer(string: "250 " + String(repeating: "x", count: SMTPReplyParser.maximumLineLength + 1))
+        #expect(throws: SMTPReplyParser.MalformedReply.self) { try parser.parse(&endless) }
+    }
+
     @Test("garbage and mixed codes are errors")
     func malformed() {
         #expect(throws: SMTPReplyParser.MalformedReply.self) { try Self.parse(["HTTP/1.1 400 Bad\r\n"]) }

@@ -334,3 +334,45 @@ def read_reply(reader):
         lines += line
         if len(line) < 4 or line[3:4] != b"-":
             return lines
+
+
+@pytest.fixture(scope="module")
+def tls_hub(sink, tmp_path_factory):
+    """A hub whose listener offers STARTTLS with a certificate made for the test, and requires it."""
+    import subprocess
+    directory = tmp_path_factory.mktemp("smtp-tls")
+    certificate, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                    "-keyout", str(key), "-out", str(certificate)], check=True, capture_output=True)
+    channel = f"""kind: email
+id: email-tls
+queue: support
+options:
+  address: secure@hub.test
+  relay: {{ host: 127.0.0.1, port: {sink.port}, security: none }}
+"""
+    environment = {"HUB_SMTP_TLS_CERT": str(certificate), "HUB_SMTP_TLS_KEY": str(key), "HUB_SMTP_REQUIRE_TLS": "1"}
+    for hub in channel_hub({"email-tls": channel}, environment):
+        yield hub
+
+
+def test_starttls_with_the_configured_certificate(tls_hub):
+    import ssl
+    message = plain("tls@example.test", "Over TLS", "Sent encrypted", "<t1@example.test>")
+    message.replace_header("To", "secure@hub.test")
+    with smtplib.SMTP(*tls_hub.smtp, timeout=30) as client:
+        client.ehlo("customer.example.test")
+        assert client.has_extn("starttls")
+        # Required: nothing is accepted before STARTTLS.
+        code, _ = client.mail("tls@example.test")
+        assert code == 530
+        client.rset()
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        client.starttls(context=context)
+        client.ehlo("customer.example.test")
+        assert not client.has_extn("starttls")
+        client.send_message(message, to_addrs=["secure@hub.test"])
+    conversation = conversation_of(tls_hub, "email", "tls@example.test")
+    assert [m["text"] for m in inbound(tls_hub, conversation)] == ["Sent encrypted"]

@@ -43,6 +43,9 @@ public struct EmailAdapter: ChannelAdapter {
     }
 
     public func deliver(_ delivery: Delivery) async throws(DeliveryFailure) -> DeliveryReceipt {
+        if options.relay.username != nil, account.secrets["relayPassword"] == nil {
+            throw .transient("channel account '\(account.id)' has a relay username but no relayPassword secret")
+        }
         let mail = try await compose(delivery)
         let envelopeSender = EmailAddressing.bounceAddress(options.address, delivery: delivery.id)
         let bytes = MailComposer.compose(mail)
@@ -56,7 +59,21 @@ public struct EmailAdapter: ChannelAdapter {
             // The customer's address is not in the reason: agents may see contacts masked.
             let reason = "the relay \(options.relay.host):\(options.relay.port) refused at \(error.stage)"
                 + (error.reply.map { ": \($0.code) \($0.enhancedCode.map { $0 + " " } ?? "")\($0.text)" } ?? ": \(error)")
-            throw error.isPermanent ? .permanent(reason) : .transient(reason)
+            throw Self.isMessageFault(error) ? .permanent(reason) : .transient(reason)
+        }
+    }
+
+    /// Whether a refusal is about this message (its recipient, size or content), which no retry
+    /// fixes, rather than about the account (refused credentials, a sender address the relay does
+    /// not allow, no TLS): those are retried while an administrator fixes the configuration, so
+    /// customers' replies are not lost to a typo.
+    static func isMessageFault(_ error: SMTPSendError) -> Bool {
+        guard error.isPermanent else { return false }
+        switch error.stage {
+        case "rcpt", "data", "message": return true
+        // Checked before sending (SIZE, SMTPUTF8), or the relay's 552: the message is too large.
+        case "mail": return error.reply == nil || error.reply?.code == 552
+        default: return false
         }
     }
 

@@ -51,6 +51,8 @@ public struct EmailReceiver: SMTPServerDelegate {
         public var accountID: String
         public var receipt: IngestReceipt
         public var sender: String
+        /// The SMTP envelope's sender (RFC 3834 answers go there; "" for a null sender).
+        public var envelopeSender: String
         public var subject: String?
         /// Why no automatic answer may go to this mail (RFC 3834), if one may not.
         public var automatic: AutoSubmission?
@@ -68,6 +70,14 @@ public struct EmailReceiver: SMTPServerDelegate {
             }
         }
         self.accounts = byAddress
+        for account in accounts where account.kind == .email {
+            guard let options = account.options as? EmailOptions else { continue }
+            for address in options.addresses where byAddress[address]?.id != account.id {
+                logger.warning(
+                    "two e-mail accounts receive at one address; the first one gets its mail",
+                    metadata: ["address": "\(address)", "account": "\(account.id)", "receiver": "\(byAddress[address]?.id ?? "?")"])
+            }
+        }
         self.ownAddresses = Set(byAddress.keys)
         self.sink = sink
         self.limits = limits
@@ -98,7 +108,12 @@ public struct EmailReceiver: SMTPServerDelegate {
         var targets: [(account: Account, recipient: String, tag: EmailAddressing.Tag)] = []
         for recipient in envelope.recipients {
             let (base, tag) = EmailAddressing.split(recipient)
-            guard let account = accounts[base], !targets.contains(where: { $0.account.id == account.id }) else { continue }
+            guard let account = accounts[base] else { continue }
+            if let index = targets.firstIndex(where: { $0.account.id == account.id }) {
+                // The same account named twice (an alias and a reply token): the token counts.
+                if targets[index].tag == .none { targets[index].tag = tag }
+                continue
+            }
             targets.append((account, base, tag))
         }
         guard !targets.isEmpty else { return SMTPReply(code: 554, enhancedCode: "5.1.1", text: "no valid recipients") }
@@ -112,7 +127,12 @@ public struct EmailReceiver: SMTPServerDelegate {
         }
         let automatic = mail.autoSubmission ?? AutoSubmission.classify(headers: mail.headers, contentType: nil, envelopeSender: envelope.mailFrom)
 
-        if mail.deliveryReport != nil || automatic?.isBounce == true {
+        // A delivery status report, or a mailer's bounce to the address a delivery was sent from,
+        // is about an outbound message, not from a customer. Anything else automatic (a human
+        // writing from postmaster@, an out-of-office reply) is stored, marked as automatic.
+        let isReport = mail.deliveryReport != nil && mail.contentType == "multipart/report"
+        let toBounceAddress = targets.contains { if case .delivery = $0.tag { true } else { false } }
+        if isReport || (toBounceAddress && automatic?.isBounce == true) {
             return await receiveBounce(mail, raw: raw, targets: targets)
         }
         let sender = mail.from.first ?? mail.sender ?? (envelope.mailFrom.isEmpty ? nil : MailAddress(displayName: nil, address: envelope.mailFrom))
@@ -147,7 +167,9 @@ public struct EmailReceiver: SMTPServerDelegate {
                 let receipt = try await sink.ingest(event)
                 if !receipt.duplicate {
                     await onStored(
-                        StoredMail(accountID: account.id, receipt: receipt, sender: sender.address, subject: mail.subject, automatic: automatic))
+                        StoredMail(
+                            accountID: account.id, receipt: receipt, sender: sender.address, envelopeSender: envelope.mailFrom, subject: mail.subject,
+                            automatic: automatic))
                 }
             } catch {
                 logger.error("mail not ingested", metadata: ["account": "\(account.id)", "error": "\(error)"])
@@ -169,10 +191,11 @@ public struct EmailReceiver: SMTPServerDelegate {
         // The provider id is the Message-ID (a retry of the same mail is stored once); a mail
         // without one is identified by its content.
         let providerID = mail.messageID.flatMap { $0.isEmpty ? nil : String($0.prefix(500)) }
-            ?? "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            ?? "sha256:" + SHA256.hash(data: Self.withoutTrace(bytes)).map { String(format: "%02x", $0) }.joined()
         // Replies name the newest message first: In-Reply-To, then References from the last.
         var references: [String] = []
-        for id in mail.inReplyTo + mail.references.reversed() where !references.contains(id) { references.append(id) }
+        var seen = Set<String>()
+        for id in mail.inReplyTo.prefix(10) + mail.references.suffix(100).reversed() where seen.insert(id).inserted { references.append(id) }
         var hints = ThreadHints(references: references)
         if case .conversation(let id) = tag { hints.conversationID = id }
         hints.ticketNumber = mail.subject.flatMap(MailSubject.ticketNumber(in:))
@@ -205,6 +228,21 @@ public struct EmailReceiver: SMTPServerDelegate {
             sender: InboundSender(kind: .email, address: sender.address, displayName: sender.displayName), recipient: recipient,
             providerMessageID: providerID, occurredAt: mail.date, text: text, attachments: attachments, threadKey: threadKey, thread: hints,
             subject: mail.subject.map { String($0.prefix(998)) }, metadata: metadata)
+    }
+
+    /// The mail without the `Received:` header the listener put first (its time differs on
+    /// every attempt), so that a retry of a mail without a Message-ID hashes the same.
+    static func withoutTrace(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+        guard bytes.starts(with: Array("Received:".utf8)) else { return bytes[...] }
+        var index = 0
+        while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+            let next = newline + 1
+            guard next < bytes.count else { return bytes[next...] }
+            // A folded header continues on lines starting with a space or a tab.
+            if bytes[next] != UInt8(ascii: " "), bytes[next] != UInt8(ascii: "\t") { return bytes[next...] }
+            index = next
+        }
+        return bytes[...]
     }
 
     // MARK: Bounces

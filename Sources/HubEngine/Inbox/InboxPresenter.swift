@@ -41,7 +41,10 @@ public enum InboxPresenter {
         } else {
             if case .object(let email)? = metadata["email"] {
                 var fields: [String: JSONValue] = [:]
-                for name in ["html", "fullText", "autoSubmitted"] { if let text = email[name]?.stringValue { fields[name] = .string(text) } }
+                // The HTML and the whole text quote earlier mail with its addresses: not for
+                // those who see contacts masked (the text shown has the quotes removed).
+                let names = viewer.masksContacts ? ["autoSubmitted"] : ["html", "fullText", "autoSubmitted"]
+                for name in names { if let text = email[name]?.stringValue { fields[name] = .string(text) } }
                 for name in ["truncated"] { if case .bool(let flag)? = email[name] { fields[name] = .bool(flag) } }
                 if let count = email["attachmentsOmitted"]?.intValue { fields["attachmentsOmitted"] = .int(count) }
                 if case .array(let problems)? = email["problems"] { fields["problems"] = .array(problems.compactMap { $0.stringValue.map(JSONValue.string) }) }

@@ -162,13 +162,16 @@ public struct InboxService: Sendable {
         return handle.address
     }
 
-    /// The `blob:` reference of a received message's original (an e-mail as it arrived), for a
+    /// The `blob:` reference of a received message's original (an e-mail as it arrived) or of a
+    /// sent message's bounce report, for a
     /// viewer who may read the conversation and see contacts unmasked: the original shows every
     /// address. Audited as a reveal.
     public func rawMessage(_ id: Message.ID, for viewer: Viewer) async throws -> String {
         guard let message = try await store.message(id) else { throw InboxError.notFound("no message \(id)") }
         let conversation = try await self.conversation(message.conversationID, for: viewer)
-        guard let raw = message.metadata["raw"]?.stringValue else { throw InboxError.notFound("message \(id) has no original kept") }
+        // A received mail's original, or the bounce report attached to a message sent.
+        let kept = message.direction == .inbound ? message.metadata["raw"] : message.metadata["deliveryReport"]
+        guard let raw = kept?.stringValue, raw.hasPrefix("blob:") else { throw InboxError.notFound("message \(id) has no original kept") }
         guard viewer.canRevealContacts else { throw InboxError.forbidden("the original shows contact details, which your role may not see") }
         try await audit(
             .auditContactRevealed, customer: conversation.customerID, conversation: conversation.id, viewer: viewer,

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HubConfig
 import HubModel
@@ -56,7 +57,13 @@ public struct IngestService: InboundSink {
     public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {
         guard let blobs else { throw IngestError(.unavailable, "this hub keeps no received content (no blob store)") }
         do {
-            return try blobs.put(bytes)
+            // The write and its fsyncs block: on a Dispatch thread, not on the few threads that
+            // run every task of the hub.
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result { try blobs.put(bytes) })
+                }
+            }
         } catch {
             logger.error("keeping received content failed", metadata: ["bytes": "\(bytes.count)", "error": "\(error)"])
             throw IngestError(.unavailable, "the received content could not be stored: \(error)")
@@ -88,6 +95,12 @@ public struct IngestService: InboundSink {
         let sender = try normalize(event.sender, kind: event.channelKind, account: account)
         var event = event
         event.occurredAt = plausible(event.occurredAt)
+        if event.channelKind != .email {
+            // Names only the e-mail receiver writes (the inbox shows `email`, `/raw` serves `raw`):
+            // an integrator's metadata cannot pose as them.
+            event.metadata["email"] = nil
+            event.metadata["raw"] = nil
+        }
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
     }

@@ -82,11 +82,18 @@ public struct OutboundService: Sendable {
     /// rerouted from another channel starts a thread of its own.
     func addThreadReferences(to content: inout OutboundContent, in conversation: Conversation, through accountID: String) async throws {
         guard conversation.channelAccountID == accountID else { return }
-        let references = try await store.threadReferences(in: conversation.id, channelAccountID: accountID, limit: 30)
+        // Only real Message-IDs (a mail without one is known by a content hash); the thread's root
+        // first, then the newest.
+        let recent = try await store.threadReferences(in: conversation.id, channelAccountID: accountID, limit: 30)
+            .filter { $0.providerMessageID.contains("@") }
         if content.inReplyTo == nil {
-            content.inReplyTo = references.last(where: { $0.direction == .inbound })?.providerMessageID ?? references.last?.providerMessageID
+            content.inReplyTo = recent.last(where: { $0.direction == .inbound })?.providerMessageID ?? recent.last?.providerMessageID
         }
-        if !references.isEmpty { content.options["references"] = .array(references.map { .string($0.providerMessageID) }) }
+        var references = recent.map(\.providerMessageID)
+        if conversation.threadKey.contains("@"), !references.contains(conversation.threadKey) {
+            references = [conversation.threadKey] + references.suffix(29)
+        }
+        if !references.isEmpty { content.options["references"] = .array(references.map { .string($0) }) }
         if let subject = conversation.subject, content.options["threadSubject"] == nil { content.options["threadSubject"] = .string(subject) }
     }
 

@@ -24,6 +24,12 @@ struct MailAcknowledger: Sendable {
             return
         }
         let address = mail.sender.lowercased()
+        // RFC 3834 answers the envelope's sender. Answering only when it is the From address
+        // keeps a forged From from turning the hub into a sender of mail to strangers.
+        guard mail.envelopeSender.lowercased() == address else {
+            logger.info("no acknowledgement: the envelope sender is not the From address", metadata: ["account": "\(mail.accountID)"])
+            return
+        }
         let now = Date()
         let seconds = max(60, Double(reply.interval.components.seconds))
         let period = Int64(now.timeIntervalSince1970 / seconds)
@@ -35,7 +41,8 @@ struct MailAcknowledger: Sendable {
             {
                 return
             }
-            let text = reply.text.replacingOccurrences(of: "{subject}", with: mail.subject ?? "")
+            let subject = (mail.subject ?? "").count > 100 ? String((mail.subject ?? "").prefix(100)) + "…" : (mail.subject ?? "")
+            let text = reply.text.replacingOccurrences(of: "{subject}", with: subject)
             _ = try await engine.outbound.send(
                 OutboundService.Request(
                     conversationID: mail.receipt.conversationID, author: .system,

@@ -209,8 +209,15 @@ extension SQLiteStore {
             guard let row else { return nil }
             let id = Conversation.ID(row["id"] as String)
             let open = (row["status"] as String) != ConversationStatus.closed.rawValue
+            // Only the customer's own tickets follow (a link to someone else's ticket, left by an
+            // unmerge, must not carry this mail into it).
             let tickets = open ? [] : try String.fetchAll(
-                db.cachedStatement(sql: "SELECT ticketID FROM ticket_conversation WHERE conversationID = ?"), arguments: [id.rawValue]
+                db.cachedStatement(
+                    sql: """
+                        SELECT tc.ticketID FROM ticket_conversation tc JOIN ticket t ON t.id = tc.ticketID
+                        WHERE tc.conversationID = ? AND t.customerID = ?
+                        """),
+                arguments: [id.rawValue, customerID.rawValue]
             ).map(Ticket.ID.init(rawValue:))
             return ThreadContinuation(conversationID: id, threadKey: row["threadKey"], isOpen: open, ticketIDs: tickets)
         }
@@ -250,9 +257,10 @@ extension SQLiteStore {
                     db.cachedStatement(
                         sql: """
                             SELECT c.id, c.threadKey, c.status FROM ticket_conversation t JOIN conversation c ON c.id = t.conversationID
-                            WHERE t.ticketID = ? AND c.channelAccountID = ? AND c.status != 'closed' ORDER BY c.createdAt DESC LIMIT 1
+                            WHERE t.ticketID = ? AND c.channelAccountID = ? AND c.customerID = ? AND c.status != 'closed'
+                            ORDER BY c.createdAt DESC LIMIT 1
                             """),
-                    arguments: [ticketID, accountID]))
+                    arguments: [ticketID, accountID, customerID.rawValue]))
             {
                 return hit
             }

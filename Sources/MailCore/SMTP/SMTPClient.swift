@@ -78,6 +78,10 @@ public struct SMTPClient: Sendable {
 
         if let username = relay.username {
             stage = "auth"
+            // Credentials only inside TLS, unless the relay is configured as plaintext (loopback).
+            guard connection.isTLS || relay.security == .none else {
+                throw SMTPSendError(isPermanent: false, reply: nil, stage: stage, reason: "the relay offered no TLS; credentials are not sent in clear")
+            }
             try await authenticate(on: connection, username: username, password: relay.password ?? "", capabilities: capabilities, relay: relay)
         }
 

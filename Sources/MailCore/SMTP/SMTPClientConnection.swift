@@ -66,6 +66,7 @@ struct SMTPClientConnection: Sendable {
     mutating func startTLS(context: NIOSSLContext, serverHostname: String?) async throws {
         let channel = channel
         try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self).prepareForTLS()
             try channel.pipeline.syncOperations.addHandler(
                 NIOSSLClientHandler(context: context, serverHostname: serverHostname), position: .first)
         }.get()

@@ -70,6 +70,16 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Before TLS starts: nothing may have arrived after the `220` to STARTTLS. Replies the relay
+    /// (or someone in the path) sent ahead in plaintext would otherwise be taken as answers to
+    /// commands sent inside TLS.
+    func prepareForTLS() throws {
+        guard unclaimed.isEmpty, !parser.hasPartialReply else { throw InjectedPlaintext() }
+    }
+
+    /// Bytes arrived in plaintext after the reply to STARTTLS.
+    struct InjectedPlaintext: Error, Hashable {}
+
     func channelInactive(context: ChannelHandlerContext) {
         failAll(Failure.connectionClosed)
         context.fireChannelInactive()

@@ -12,8 +12,27 @@ struct SMTPReplyParser {
     private var lines: [String] = []
     private var code: Int?
 
-    /// Consumes complete lines from `buffer` and returns the replies they finish.
-    mutating func parse(_ buffer: inout ByteBuffer) throws -> [SMTPReply] {
+    /// The longest reply line kept while waiting for its end (RFC 5321 allows 512 octets).
+    static let maximumLineLength = 16 * 1024
+
+    /// Whether part of a line or of a multi-line reply has arrived without its end.
+    var hasPartialReply: Bool { pendingLine != nil || !lines.isEmpty }
+
+    /// Consumes complete lines from `incoming` and returns the replies they finish. A line split
+    /// across reads is kept until its end arrives.
+    mutating func parse(_ incoming: inout ByteBuffer) throws -> [SMTPReply] {
+        var buffer: ByteBuffer
+        if var pending = pendingLine {
+            pending.writeBuffer(&incoming)
+            buffer = pending
+            pendingLine = nil
+        } else {
+            buffer = incoming
+            incoming.moveReaderIndex(forwardBy: incoming.readableBytes)
+        }
+        defer {
+            if buffer.readableBytes > 0 { pendingLine = buffer.slice() }
+        }
         var replies: [SMTPReply] = []
         while let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
             var line = buffer.readSlice(length: newline - buffer.readerIndex)!
@@ -22,6 +41,11 @@ struct SMTPReplyParser {
             if let reply = try parseLine(String(decoding: line.readableBytesView, as: UTF8.self)) {
                 replies.append(reply)
             }
+        }
+        if buffer.readableBytes > Self.maximumLineLength {
+            let start = String(decoding: buffer.readableBytesView.prefix(80), as: UTF8.self)
+            buffer.clear()
+            throw MalformedReply(line: start + "… (a line longer than \(Self.maximumLineLength) octets)")
         }
         return replies
     }
