@@ -211,7 +211,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             text = String(text.prefix(limits.maximumTextLength))
             details["truncated"] = .bool(true)
         }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, attachments.isEmpty {
+        if attachments.isEmpty, !text.contains(where: { !$0.isWhitespace }) {
             text = mail.subject.map { $0.isEmpty ? "(empty message)" : $0 } ?? "(empty message)"
         }
         if let html = mail.htmlBody, html.utf8.count <= 256 * 1024 { details["html"] = .string(html) }

@@ -269,6 +269,19 @@ enum SQLiteSchema {
                     CREATE INDEX early_status_by_age ON early_status(receivedAt);
                     """)
         }
+        migrator.registerMigration("v5: a customer's conversations found without reading them all") { db in
+            // A customer with thousands of conversations (one per e-mail thread) made ingest read
+            // every one of them to find the open conversation of a thread (the planner preferred
+            // the index that orders by creation), and the routing service sort them all to find
+            // the ten newest. Each index now answers its query in order, in a few rows.
+            try db.execute(
+                sql: """
+                    DROP INDEX conversation_open;
+                    CREATE INDEX conversation_open ON conversation(customerID, channelAccountID, threadKey, createdAt) WHERE status != 'closed';
+                    DROP INDEX conversation_by_customer;
+                    CREATE INDEX conversation_by_customer ON conversation(customerID, createdAt, id);
+                    """)
+        }
         return migrator
     }
 }

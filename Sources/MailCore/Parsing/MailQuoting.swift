@@ -84,6 +84,8 @@ public enum MailQuoting {
 
     /// An Outlook-style header block: a `From:` line with a `Sent:`/`Date:` line close below.
     private static func isOutlookHeader(_ lines: [Substring], at index: Int) -> Bool {
+        // Every label below starts with one of these (after stars): most lines are out at once.
+        guard let first = trimmed(lines[index]).first(where: { $0 != "*" }), "F发寄VD".contains(first) else { return false }
         let line = trimmed(lines[index]).replacingStars()
         let fromLabels = ["From:", "发件人:", "发件人：", "寄件者:", "寄件者：", "Von:", "De :", "De:"]
         guard fromLabels.contains(where: { line.hasPrefix($0) }) else { return false }
@@ -101,7 +103,8 @@ public enum MailQuoting {
         let line = trimmed(lines[index])
         if line.isEmpty || line.hasPrefix(">") { return nil }
         if isAttribution(line) { return 1 }
-        if index + 1 < lines.count, line.count < 200 {
+        // Every attribution ends with a colon: only then is joining two lines worth it.
+        if index + 1 < lines.count, let last = trimmed(lines[index + 1]).last, last == ":" || last == "：", line.count < 200 {
             let joined = line + " " + trimmed(lines[index + 1])
             if isAttribution(joined[...]), !isAttributionEnd(line) { return 2 }
         }
