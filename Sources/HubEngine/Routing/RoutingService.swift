@@ -35,6 +35,8 @@ public actor RoutingService {
     private let logger: Logger
     private let wake = WakeSignal()
     private var cursor: Int64 = 0
+    /// Recovery finished: the cursor is where the log is to be followed from.
+    private var isFollowing = false
     private var started = false
     /// Offers recently made, for explanations after they closed (bounded).
     private var recentOffers: [String: Offer] = [:]
@@ -100,19 +102,13 @@ public actor RoutingService {
             }
         }
         logger.info("router started", metadata: ["tasks": "\(recovered)", "cursor": "\(cursor)"])
+        isFollowing = true
     }
 
     /// Reads new events, fires due timers; returns how long until the next timer.
     func step() async -> Duration? {
         do {
-            while true {
-                let events = try await store.events(after: cursor, limit: 500)
-                for event in events {
-                    cursor = event.sequence
-                    await handle(event)
-                }
-                if events.count < 500 { break }
-            }
+            try await readEvents()
             try await advance()
         } catch {
             logger.error("routing step failed", metadata: ["error": "\(error)"])
@@ -121,6 +117,26 @@ public actor RoutingService {
         guard let deadline = router.nextDeadline else { return nil }
         let wait = Double(deadline.milliseconds - RoutingInstant(now()).milliseconds) / 1000
         return .milliseconds(Int64(max(0, wait) * 1000) + 1)
+    }
+
+    /// Follows the event log to its end.
+    private func readEvents() async throws {
+        while true {
+            let events = try await store.events(after: cursor, limit: 500)
+            for event in events {
+                cursor = event.sequence
+                await handle(event)
+            }
+            if events.count < 500 { break }
+        }
+    }
+
+    /// Before a command: the events already committed are read first, so that a command about a
+    /// conversation stored a moment ago (a transfer right after the customer's message) finds it
+    /// in the router rather than racing the loop that follows the log.
+    private func catchUp() async throws {
+        guard isFollowing else { return }
+        try await readEvents()
     }
 
     private func advance() async throws {
@@ -397,23 +413,28 @@ public actor RoutingService {
     }
 
     public func accept(offer id: String) async throws {
+        try await catchUp()
         try await apply(.offerAccepted(offerID: id))
     }
 
     public func reject(offer id: String, reason: RejectReason) async throws {
+        try await catchUp()
         try await apply(.offerRejected(offerID: id, reason: reason))
     }
 
     /// The agent finished the conversation's work (wrap-up follows).
     public func complete(conversation id: Conversation.ID) async throws {
+        try await catchUp()
         try await apply(.taskCompleted(taskID: id.rawValue))
     }
 
     public func endWrapUp(agent: String, conversation id: Conversation.ID) async throws {
+        try await catchUp()
         try await apply(.wrapUpEnded(agentID: agent, taskID: id.rawValue))
     }
 
     public func transfer(conversation id: Conversation.ID, to target: TransferTarget, keepAge: Bool = true) async throws {
+        try await catchUp()
         try await apply(.taskTransferred(taskID: id.rawValue, to: target, keepAge: keepAge))
     }
 
