@@ -125,7 +125,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             logger.error("mail not stored", metadata: ["error": "\(error)"])
             return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
         }
-        let automatic = mail.autoSubmission ?? AutoSubmission.classify(headers: mail.headers, contentType: nil, envelopeSender: envelope.mailFrom)
+        let automatic = AutoSubmission.classify(headers: mail.headers, contentType: mail.contentType, envelopeSender: envelope.mailFrom)
 
         // A delivery status report, or a mailer's bounce to the address a delivery was sent from,
         // is about an outbound message, not from a customer. Anything else automatic (a human
@@ -191,7 +191,7 @@ public struct EmailReceiver: SMTPServerDelegate {
         // The provider id is the Message-ID (a retry of the same mail is stored once); a mail
         // without one is identified by its content.
         let providerID = mail.messageID.flatMap { $0.isEmpty ? nil : String($0.prefix(500)) }
-            ?? "sha256:" + SHA256.hash(data: Self.withoutTrace(bytes)).map { String(format: "%02x", $0) }.joined()
+            ?? "sha256:" + SHA256.hash(data: Self.withoutTrace(bytes)).hexString
         // Replies name the newest message first: In-Reply-To, then References from the last.
         var references: [String] = []
         var seen = Set<String>()

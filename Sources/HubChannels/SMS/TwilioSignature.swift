@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubModel
 
 /// Twilio's `X-Twilio-Signature`: base64 HMAC-SHA1, keyed with the account's auth token, of the
 /// URL Twilio called followed by every POST parameter as `name` + `value`, names sorted by byte

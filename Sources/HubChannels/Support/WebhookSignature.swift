@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubModel
 
 /// HMAC signatures in the `sha256=<hex>` form used by the `api` channel (and GitHub and Meta).
 public enum WebhookSignature {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubModel
 import _CryptoExtras
 
 /// WeChat's message signing and "safe mode" encryption (WXBizMsgCrypt), shared by the Official

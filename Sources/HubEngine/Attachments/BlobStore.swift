@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HubModel
 
 #if canImport(Glibc)
 import Glibc
@@ -19,8 +20,7 @@ public struct BlobStore: Sendable {
 
     /// Stores `bytes`; returns their reference.
     public func put(_ bytes: [UInt8]) throws -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        let hex = String(decoding: SHA256.hash(data: bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        let hex = SHA256.hash(data: bytes).hexString
         let folder = directory.appendingPathComponent(String(hex.prefix(2)))
         let target = folder.appendingPathComponent(hex)
         if FileManager.default.fileExists(atPath: target.path) { return "blob:sha256:" + hex }

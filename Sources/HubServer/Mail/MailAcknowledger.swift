@@ -41,7 +41,8 @@ struct MailAcknowledger: Sendable {
             {
                 return
             }
-            let subject = (mail.subject ?? "").count > 100 ? String((mail.subject ?? "").prefix(100)) + "…" : (mail.subject ?? "")
+            var subject = mail.subject ?? ""
+            if subject.count > 100 { subject = subject.prefix(100) + "…" }
             let text = reply.text.replacingOccurrences(of: "{subject}", with: subject)
             _ = try await engine.outbound.send(
                 OutboundService.Request(

@@ -1,6 +1,6 @@
 extension Sequence<UInt8> {
     /// Lower-case hexadecimal.
-    var hexString: String {
+    public var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         for byte in self {
