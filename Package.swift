@@ -33,8 +33,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
-        // Plain Sendable value types: the one conversation model. No I/O.
-        .target(name: "HubModel", swiftSettings: swiftSettings),
+        // Plain Sendable value types: the one conversation model. No I/O. (Crypto names kept
+        // content by its SHA-256.)
+        .target(name: "HubModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
         .target(
             name: "HubRouting", dependencies: ["HubModel"],

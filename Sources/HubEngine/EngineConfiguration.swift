@@ -15,11 +15,16 @@ public struct EngineConfiguration: Sendable {
     public var blobDirectory: String?
     /// The largest attachment the hub downloads and keeps; larger ones are refused.
     public var maximumAttachmentBytes: Int
+    /// Content received with a message (an e-mail's original, its attachments) up to this size
+    /// is committed in the database with the message, in its group commit; larger content goes
+    /// to the blob files, synced before the message is committed.
+    public var maximumInlineContentBytes: Int
 
     public init(
         defaultRegion: String? = nil, maximumTextLength: Int = 65_536, maximumAttachments: Int = 20, maximumIngestBatch: Int = 256,
-        blobDirectory: String? = nil, maximumAttachmentBytes: Int = 25 << 20
+        blobDirectory: String? = nil, maximumAttachmentBytes: Int = 25 << 20, maximumInlineContentBytes: Int = 256 << 10
     ) {
+        self.maximumInlineContentBytes = maximumInlineContentBytes
         self.blobDirectory = blobDirectory
         self.maximumAttachmentBytes = maximumAttachmentBytes
         self.defaultRegion = defaultRegion

@@ -51,8 +51,10 @@ public struct HubServer: Sendable {
             engineConfiguration.blobDirectory = (configuration.dataDirectory as NSString).appendingPathComponent("blobs")
         }
         let blobs = BlobStore(directory: URL(fileURLWithPath: engineConfiguration.blobDirectory ?? "blobs"))
+        let database: any HubStore = store
         let adapters = hubConfiguration.channels.compactMap {
-            ChannelCatalog.adapter(for: $0, httpClient: httpClient, logger: logger, rejections: rejections, loadBlob: { blobs.get($0) })
+            ChannelCatalog.adapter(
+                for: $0, httpClient: httpClient, logger: logger, rejections: rejections, loadBlob: { await blobs.get($0, orFrom: database) })
         }
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         engine = Engine(

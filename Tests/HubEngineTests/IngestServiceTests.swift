@@ -54,6 +54,35 @@ struct IngestServiceTests {
         #expect(events.filter { $0.kind == .messageReceived }.count == 1)
     }
 
+    @Test("content a message carries commits with it; large content goes to the blob files; a retry stores it once")
+    func contentsWithTheMessage() async throws {
+        let blobs = try TemporaryDirectory()
+        defer { blobs.remove() }
+        let fixture = try await EngineFixture(
+            accounts: [EngineFixture.account(outboundURL: nil)],
+            configuration: EngineConfiguration(blobDirectory: blobs.url.path, maximumInlineContentBytes: 1024))
+        defer { fixture.directory.remove() }
+        let small = KeptContent(Array("From: a@example.test\r\n\r\nhello\r\n".utf8))
+        let large = KeptContent([UInt8](repeating: 0x41, count: 4096))
+        let event = InboundEvent(
+            channelKind: .api, channelAccountID: "api-a", sender: InboundSender(address: "u"), providerMessageID: "with-content", text: "x",
+            metadata: ["original": .string(small.reference)], contents: [small, large])
+        let first = try await fixture.engine.ingest.ingest(event)
+        let again = try await fixture.engine.ingest.ingest(event)
+        #expect(!first.duplicate && again.duplicate)
+        // The small one is in the database (in the message's transaction), the large one a file.
+        #expect(try await fixture.engine.store.content(small.reference) == small.bytes)
+        #expect(try await fixture.engine.store.content(large.reference) == nil)
+        let digest = try #require(KeptContent.digest(of: large.reference))
+        let file = blobs.url.appendingPathComponent(String(digest.prefix(2))).appendingPathComponent(String(digest))
+        #expect(FileManager.default.contents(atPath: file.path).map(Array.init) == large.bytes)
+        // Both read back through the one look-up the routes use; nothing else does.
+        #expect(await fixture.engine.ingest.content(small.reference) == small.bytes)
+        #expect(await fixture.engine.ingest.content(large.reference) == large.bytes)
+        #expect(await fixture.engine.ingest.content(KeptContent([1, 2, 3]).reference) == nil)
+        #expect(await fixture.engine.ingest.content("blob:sha256:../../etc/passwd") == nil)
+    }
+
     /// An event ingest must refuse, and the code it must refuse it with.
     struct Refusal: CustomTestStringConvertible, Sendable {
         var name: String

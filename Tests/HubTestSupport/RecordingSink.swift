@@ -29,17 +29,15 @@ public final class RecordingSink: InboundSink {
     public var consents: [ConsentUpdate] { state.withLock { $0.consents } }
     public var reads: [ReadReceipt] { state.withLock { $0.reads } }
 
-    /// Keeps the bytes in memory under `blob:memory:<n>`.
+    /// Keeps the bytes in memory under their content reference, as the engine names them.
     public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {
         if let failure { throw failure }
-        return state.withLock { state in
-            let reference = "blob:memory:\(state.blobs.count + 1)"
-            state.blobs[reference] = bytes
-            return reference
-        }
+        let content = KeptContent(bytes)
+        state.withLock { $0.blobs[content.reference] = bytes }
+        return content.reference
     }
 
-    /// What `keep` stored under a reference.
+    /// What `keep` stored, or an ingested event carried (`contents`), under a reference.
     public func kept(_ reference: String) -> [UInt8]? { state.withLock { $0.blobs[reference] } }
 
     public func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int {
@@ -57,6 +55,7 @@ public final class RecordingSink: InboundSink {
                 return receipt
             }
             state.events.append(event)
+            for content in event.contents { state.blobs[content.reference] = content.bytes }
             let receipt = IngestReceipt(
                 customerID: .generate(), conversationID: .generate(), messageID: .generate(), duplicate: false, customerCreated: true,
                 conversationCreated: true)

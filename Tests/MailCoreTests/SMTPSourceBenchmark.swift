@@ -25,7 +25,7 @@ struct SMTPSourceBenchmark {
     final class CountingMailbox: SMTPServerDelegate {
         let received = Atomic<Int>(0)
         let octets = Atomic<Int>(0)
-        func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply? { nil }
+        func checkRecipient(_ address: String, envelope: SMTPEnvelope) -> SMTPReply? { nil }
         func receive(_ message: [UInt8], envelope: SMTPEnvelope) async -> SMTPReply {
             received.add(1, ordering: .relaxed)
             octets.add(message.count, ordering: .relaxed)

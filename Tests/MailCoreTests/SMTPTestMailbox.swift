@@ -24,8 +24,7 @@ final class SMTPTestMailbox: SMTPServerDelegate {
     var stored: [Stored] { state.withLock { $0.stored } }
     var checked: [String] { state.withLock { $0.checked } }
 
-    func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply? {
-        if delay > .zero { try? await Task.sleep(for: delay) }
+    func checkRecipient(_ address: String, envelope: SMTPEnvelope) -> SMTPReply? {
         state.withLock { $0.checked.append(address) }
         return known.contains(address.lowercased()) ? nil : .unknownRecipient("<\(address)>: no such mailbox")
     }

@@ -6,10 +6,11 @@ import Logging
 import MailCore
 
 /// What the hub's SMTP listener does with mail: accepts recipients that are one of the e-mail
-/// accounts' mailboxes (or a plus-address of one), and turns each mail into the one model —
-/// the raw message and every attachment kept in the blob store, then one inbound message per
-/// account addressed, threaded by its references, its reply-address token or a quoted ticket
-/// number. The 250 goes out only after all of that is stored. Bounces (DSNs) are not customer
+/// accounts' mailboxes (or a plus-address of one), and turns each mail into the one model: one
+/// inbound message per account addressed, threaded by its references, its reply-address token or
+/// a quoted ticket number, with the raw message and every attachment committed in the same
+/// transaction (large ones synced to the blob files first). The 250 goes out only after that
+/// commit. Bounces (DSNs) are not customer
 /// messages: they mark the outbound message they report on failed, with the report attached.
 public struct EmailReceiver: SMTPServerDelegate {
     /// The accounts, by every address they receive at (lower-cased).
@@ -90,7 +91,7 @@ public struct EmailReceiver: SMTPServerDelegate {
 
     // MARK: SMTP
 
-    public func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply? {
+    public func checkRecipient(_ address: String, envelope: SMTPEnvelope) -> SMTPReply? {
         let (base, _) = EmailAddressing.split(address)
         guard let account = accounts[base] else {
             logger.info("unknown recipient refused", metadata: ["remote": "\(envelope.remoteAddress ?? "?")"])
@@ -118,12 +119,19 @@ public struct EmailReceiver: SMTPServerDelegate {
         }
         guard !targets.isEmpty else { return SMTPReply(code: 554, enhancedCode: "5.1.1", text: "no valid recipients") }
 
-        let raw: String
-        do {
-            raw = try await sink.keep(message)
-        } catch {
-            logger.error("mail not stored", metadata: ["error": "\(error)"])
-            return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+        // A customer's mail keeps its original (and attachments) in the transaction of its
+        // message; mail that is no customer's message (a bounce, a loop) is kept on its own.
+        let original = KeptContent(message)
+        let raw = original.reference
+        let unavailable = SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+        func keepOriginal() async -> Bool {
+            do {
+                _ = try await sink.keep(message)
+                return true
+            } catch {
+                logger.error("mail not stored", metadata: ["error": "\(error)"])
+                return false
+            }
         }
         let automatic = AutoSubmission.classify(headers: mail.headers, contentType: mail.contentType, envelopeSender: envelope.mailFrom)
 
@@ -133,36 +141,37 @@ public struct EmailReceiver: SMTPServerDelegate {
         let isReport = mail.deliveryReport != nil && mail.contentType == "multipart/report"
         let toBounceAddress = targets.contains { if case .delivery = $0.tag { true } else { false } }
         if isReport || (toBounceAddress && automatic?.isBounce == true) {
+            guard await keepOriginal() else { return unavailable }
             return await receiveBounce(mail, raw: raw, targets: targets)
         }
         let sender = mail.from.first ?? mail.sender ?? (envelope.mailFrom.isEmpty ? nil : MailAddress(displayName: nil, address: envelope.mailFrom))
         guard let sender, sender.address.contains("@") else {
+            guard await keepOriginal() else { return unavailable }
             logger.notice("mail without a sender kept but not ingested", metadata: ["raw": "\(raw)"])
             return SMTPReply(code: 550, enhancedCode: "5.1.7", text: "the message has no sender address")
         }
         if ownAddresses.contains(EmailAddressing.split(sender.address).base) {
             // The hub's own mail came back (a forwarding loop): kept raw, never a conversation.
+            guard await keepOriginal() else { return unavailable }
             logger.warning("mail from the hub's own address dropped (loop)", metadata: ["raw": "\(raw)"])
             return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK (loop: not delivered)")
         }
 
         var attachments: [Attachment] = []
+        var contents = [original]
         for part in mail.attachments.prefix(limits.maximumAttachments) {
-            do {
-                let reference = try await sink.keep(part.bytes)
-                attachments.append(
-                    Attachment(
-                        reference: reference, contentType: part.contentType, byteCount: part.bytes.count, filename: part.filename,
-                        status: .stored))
-            } catch {
-                logger.error("mail attachment not stored", metadata: ["error": "\(error)"])
-                return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
-            }
+            let content = KeptContent(part.bytes)
+            contents.append(content)
+            attachments.append(
+                Attachment(
+                    reference: content.reference, contentType: part.contentType, byteCount: part.bytes.count, filename: part.filename,
+                    status: .stored))
         }
         for (account, recipient, tag) in targets {
-            let event = inboundEvent(
+            var event = inboundEvent(
                 mail, raw: raw, bytes: message, sender: sender, account: account, recipient: recipient, tag: tag, attachments: attachments,
                 automatic: automatic)
+            event.contents = contents
             do {
                 let receipt = try await sink.ingest(event)
                 if !receipt.duplicate {
@@ -174,7 +183,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             } catch {
                 logger.error("mail not ingested", metadata: ["account": "\(account.id)", "error": "\(error)"])
                 switch error.code {
-                case .unavailable: return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+                case .unavailable: return unavailable
                 case .invalidEvent, .unknownAccount: return SMTPReply(code: 554, enhancedCode: "5.6.0", text: "message refused: \(error.message)")
                 }
             }
@@ -207,7 +216,8 @@ public struct EmailReceiver: SMTPServerDelegate {
         // those fields); the original's reference stays apart (served only to those who may see
         // contacts, audited).
         var details: [String: JSONValue] = [:]
-        if text.count > limits.maximumTextLength {
+        // (Counting Characters walks the whole text: only when its bytes could be too many.)
+        if text.utf8.count > limits.maximumTextLength, text.count > limits.maximumTextLength {
             text = String(text.prefix(limits.maximumTextLength))
             details["truncated"] = .bool(true)
         }
@@ -215,7 +225,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             text = mail.subject.map { $0.isEmpty ? "(empty message)" : $0 } ?? "(empty message)"
         }
         if let html = mail.htmlBody, html.utf8.count <= 256 * 1024 { details["html"] = .string(html) }
-        if let full = mail.textBody, full != text, full.count <= limits.maximumTextLength { details["fullText"] = .string(full) }
+        if let full = mail.textBody, full != text, full.utf8.count <= limits.maximumTextLength || full.count <= limits.maximumTextLength { details["fullText"] = .string(full) }
         if mail.attachments.count > attachments.count { details["attachmentsOmitted"] = .int(Int64(mail.attachments.count - attachments.count)) }
         let cc = mail.cc.map(\.address)
         if !cc.isEmpty { details["cc"] = .array(cc.map { .string($0) }) }

@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import HubModel
+import HubStore
 
 #if canImport(Glibc)
 import Glibc
@@ -20,10 +20,11 @@ public struct BlobStore: Sendable {
 
     /// Stores `bytes`; returns their reference.
     public func put(_ bytes: [UInt8]) throws -> String {
-        let hex = SHA256.hash(data: bytes).hexString
+        let reference = KeptContent.reference(of: bytes)
+        let hex = String(reference.dropFirst(KeptContent.prefix.count))
         let folder = directory.appendingPathComponent(String(hex.prefix(2)))
         let target = folder.appendingPathComponent(hex)
-        if FileManager.default.fileExists(atPath: target.path) { return "blob:sha256:" + hex }
+        if FileManager.default.fileExists(atPath: target.path) { return reference }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".\(hex).\(UUID().uuidString)")
         try Self.writeSynced(bytes, to: temporary.path)
@@ -32,7 +33,7 @@ public struct BlobStore: Sendable {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
         }
         try Self.sync(folder.path)
-        return "blob:sha256:" + hex
+        return reference
     }
 
     /// The content of a reference, or nil when the hub has no such blob.
@@ -41,11 +42,17 @@ public struct BlobStore: Sendable {
         return FileManager.default.contents(atPath: url.path).map(Array.init)
     }
 
+    /// The content of a reference from the files, else from the database (content committed with
+    /// its message, `InboundEvent.contents`); nil when neither holds it or the store failed.
+    public func get(_ reference: String, orFrom store: any ConversationStore) async -> [UInt8]? {
+        guard KeptContent.digest(of: reference) != nil else { return nil }
+        if let bytes = get(reference) { return bytes }
+        return try? await store.content(reference)
+    }
+
     /// The file of a well-formed reference (64 lower-case hex digits; nothing else reaches the disk).
     func path(of reference: String) -> URL? {
-        guard reference.hasPrefix("blob:sha256:") else { return nil }
-        let hex = reference.dropFirst("blob:sha256:".count)
-        guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        guard let hex = KeptContent.digest(of: reference) else { return nil }
         return directory.appendingPathComponent(String(hex.prefix(2))).appendingPathComponent(String(hex))
     }
 

@@ -34,7 +34,19 @@ public struct IngestService: InboundSink {
     }
 
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
-        let command = try prepare(event)
+        var command = try prepare(event)
+        // Large content goes to the blob files first (synced); the rest commits with the message.
+        if command.event.contents.contains(where: { $0.bytes.count > configuration.maximumInlineContentBytes }) {
+            var inline: [KeptContent] = []
+            for content in command.event.contents {
+                if content.bytes.count > configuration.maximumInlineContentBytes {
+                    _ = try await keep(content.bytes)
+                } else {
+                    inline.append(content)
+                }
+            }
+            command.event.contents = inline
+        }
         switch await committer.submit(command) {
         case .success(let receipt):
             if !receipt.duplicate, !event.attachments.isEmpty { onAttachments() }
@@ -52,6 +64,12 @@ public struct IngestService: InboundSink {
             case .unavailable: throw IngestError(.unavailable, error.message)
             }
         }
+    }
+
+    /// The content of a reference: from the blob files or the database (kept with its message).
+    public func content(_ reference: String) async -> [UInt8]? {
+        guard let blobs else { return try? await store.content(reference) }
+        return await blobs.get(reference, orFrom: store)
     }
 
     public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {
@@ -86,7 +104,7 @@ public struct IngestService: InboundSink {
         guard hasText || !event.attachments.isEmpty else {
             throw IngestError(.invalidEvent, "the message has neither text nor attachments")
         }
-        if let text = event.text, text.count > configuration.maximumTextLength {
+        if let text = event.text, text.utf8.count > configuration.maximumTextLength, text.count > configuration.maximumTextLength {
             throw IngestError(.invalidEvent, "the text is \(text.count) characters long; at most \(configuration.maximumTextLength) are accepted")
         }
         guard event.attachments.count <= configuration.maximumAttachments else {

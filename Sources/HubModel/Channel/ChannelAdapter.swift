@@ -53,9 +53,10 @@ public protocol InboundSink: Sendable {
     /// Marks read the messages sent to the reader through the account up to `upTo`.
     /// - Returns: how many messages changed.
     func markRead(_ receipt: ReadReceipt) async throws(IngestError) -> Int
-    /// Keeps content the hub received whole (an e-mail's raw message, its attachments, a bounce
-    /// report) durably in the hub's blob store, before the message that refers to it is ingested.
-    /// - Returns: the content's `blob:` reference.
+    /// Keeps content the hub received whole that is not part of an inbound message (a bounce
+    /// report, mail that came back in a loop) durably in the hub's blob store. Content a message
+    /// refers to goes with it instead (`InboundEvent.contents`), committed in its transaction.
+    /// - Returns: the content's reference (`KeptContent.reference(of:)`).
     func keep(_ bytes: [UInt8]) async throws(IngestError) -> String
 }
 

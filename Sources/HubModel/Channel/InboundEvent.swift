@@ -30,12 +30,15 @@ public struct InboundEvent: Sendable, Hashable {
     /// The customer opted out of (or back into) messages on this handle with this message (an
     /// SMS "STOP" or "START"); recorded on the handle in the message's transaction.
     public var consent: ConsentChange?
+    /// Content received whole that the message refers to by reference (an e-mail's original, its
+    /// attachments): stored in the message's own transaction, so one commit makes both durable.
+    public var contents: [KeptContent]
 
     public init(
         channelKind: ChannelKind, channelAccountID: String, sender: InboundSender, recipient: String? = nil,
         providerMessageID: String, occurredAt: Date? = nil, text: String?, attachments: [Attachment] = [],
         threadKey: String? = nil, thread: ThreadHints? = nil, subject: String? = nil, attributes: [String: String] = [:],
-        metadata: [String: JSONValue] = [:], consent: ConsentChange? = nil
+        metadata: [String: JSONValue] = [:], consent: ConsentChange? = nil, contents: [KeptContent] = []
     ) {
         self.channelKind = channelKind
         self.channelAccountID = channelAccountID
@@ -51,6 +54,7 @@ public struct InboundEvent: Sendable, Hashable {
         self.attributes = attributes
         self.metadata = metadata
         self.consent = consent
+        self.contents = contents
     }
 }
 

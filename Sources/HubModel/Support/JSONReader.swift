@@ -141,6 +141,7 @@ public struct JSONReader {
             position += 1
         }
         var utf8 = Array(bytes[start..<position])
+        utf8.reserveCapacity(bytes.count - start)
         while position < bytes.count {
             let byte = bytes[position]
             switch byte {
@@ -179,9 +180,15 @@ public struct JSONReader {
                     throw failure("an invalid escape")
                 }
             default:
-                if byte < 0x20 { throw failure("a control character in a string") }
-                utf8.append(byte)
-                position += 1
+                // A run of plain bytes up to the next quote or escape, copied at once.
+                let run = position
+                while position < bytes.count {
+                    let byte = bytes[position]
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
+                    if byte < 0x20 { throw failure("a control character in a string") }
+                    position += 1
+                }
+                utf8.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<position]))
             }
         }
         throw failure("an unterminated string")

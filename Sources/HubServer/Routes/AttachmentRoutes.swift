@@ -26,7 +26,7 @@ enum AttachmentRoutes {
             case .refused?: throw APIError(.gone, code: "refused", message: "the attachment was not kept: \(attachment.problem ?? "refused")")
             case .stored?, nil: break
             }
-            guard attachment.isStored, let bytes = engine.attachmentFetcher.blobs.get(attachment.reference) else {
+            guard attachment.isStored, let bytes = await engine.ingest.content(attachment.reference) else {
                 throw APIError(.notFound, code: "not_stored", message: "the hub holds no copy of this attachment (its reference is \(attachment.isStored ? "missing" : "external"))")
             }
             var headers: HTTPFields = [
@@ -42,7 +42,7 @@ enum AttachmentRoutes {
             let viewer = try context.requireViewer()
             let id = Message.ID(try context.parameters.require("id"))
             let reference = try await engine.inbox.rawMessage(id, for: viewer)
-            guard let bytes = engine.attachmentFetcher.blobs.get(reference) else {
+            guard let bytes = await engine.ingest.content(reference) else {
                 throw APIError(.notFound, code: "not_stored", message: "the original of message \(id) is missing from the hub's store")
             }
             let headers: HTTPFields = [

@@ -96,6 +96,9 @@ public protocol ConversationStore: Sendable {
     /// `PageCursors.conversation`), at most `limit`.
     func conversations(of customerID: Customer.ID, after cursor: PageCursor?, limit: Int) async throws -> [Conversation]
     func message(_ id: Message.ID) async throws -> Message?
+    /// Content stored with the message that refers to it (`InboundEvent.contents`), by its
+    /// `blob:sha256:` reference; nil when the database holds none (it may be in the blob files).
+    func content(_ reference: String) async throws -> [UInt8]?
     /// Messages of a conversation in order, after the message `after` (exclusive), at most `limit`.
     func messages(in conversationID: Conversation.ID, after: Message.ID?, limit: Int) async throws -> [Message]
     /// The provider ids of a conversation's messages through one account, oldest first, the

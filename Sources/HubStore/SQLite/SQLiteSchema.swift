@@ -282,6 +282,19 @@ enum SQLiteSchema {
                     CREATE INDEX conversation_by_customer ON conversation(customerID, createdAt, id);
                     """)
         }
+        migrator.registerMigration("v6: content received whole, stored with its message") { db in
+            // An e-mail's original and its attachments (up to the inline limit) are committed in
+            // the transaction of the message that refers to them: one fsync for a batch of mails
+            // instead of two files synced per mail. Larger content stays in the blob files.
+            try db.execute(
+                sql: """
+                    CREATE TABLE content (
+                        reference TEXT PRIMARY KEY NOT NULL,
+                        bytes BLOB NOT NULL,
+                        createdAt INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

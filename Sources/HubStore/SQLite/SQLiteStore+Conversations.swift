@@ -25,6 +25,12 @@ extension SQLiteStore {
         try await read { db in try SQLiteWrites.message(id, db, json: JSONColumns()) }
     }
 
+    public func content(_ reference: String) async throws -> [UInt8]? {
+        try await read { db in
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT bytes FROM content WHERE reference = ?"), arguments: [reference]).map { Array($0) }
+        }
+    }
+
     public func threadReferences(in conversationID: Conversation.ID, channelAccountID: String, limit: Int) async throws -> [ThreadReference] {
         try await read { db in
             try Row.fetchAll(

@@ -79,6 +79,13 @@ extension SQLiteStore {
                 messageID: Message.ID(row[0] as String), duplicate: true, customerCreated: false, conversationCreated: false)
         }
 
+        // What the message refers to by reference, kept in its transaction (the same content
+        // from another message is already there: content-addressed).
+        for content in event.contents {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO content (reference, bytes, createdAt) VALUES (?, ?, ?)")
+                .execute(arguments: [content.reference, Data(content.bytes), at.millisecondsSince1970])
+        }
+
         // Identity: the customer who owns the sender's handle, or a new one. (Columns are read by
         // position on this path: it runs once per inbound message, inside the writer.)
         var customerCreated = false

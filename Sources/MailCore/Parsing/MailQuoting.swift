@@ -10,8 +10,7 @@ public enum MailQuoting {
     /// and the trailing quoted block go. Returns `text` itself when stripping would leave nothing.
     public static func visibleText(of text: String?) -> String? {
         guard let text else { return nil }
-        // "\r\n" is one Character in Swift, so split on it as well as on "\n".
-        let all = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        let all = lines(of: text)
         let interleaved = InterleavingIndex(all)
         var dropped = [Bool](repeating: false, count: all.count)
         var end = all.count
@@ -48,7 +47,7 @@ public enum MailQuoting {
         // The trailing quoted block, a dangling attribution and phone signatures, from the end.
         while let last = lines.last {
             let line = trimmed(last)
-            if line.isEmpty || line.hasPrefix(">") || isPhoneSignature(line) {
+            if line.isEmpty || isQuoted(line) || isPhoneSignature(line) {
                 lines.removeLast()
             } else if attributionLength(lines, at: lines.count - 1) == 1 {
                 lines.removeLast()
@@ -63,11 +62,29 @@ public enum MailQuoting {
         return result.isEmpty ? text : result
     }
 
+    /// The lines of `text`, split at "\n" with a "\r" before it dropped. (One pass over the
+    /// bytes: splitting by Characters costs grapheme breaking on every byte of every mail.)
+    static func lines(of text: String) -> [Substring] {
+        let utf8 = text.utf8
+        var lines: [Substring] = []
+        var start = utf8.startIndex
+        while let newline = utf8[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            var end = newline
+            if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
+            lines.append(text[start..<end])
+            start = utf8.index(after: newline)
+        }
+        lines.append(text[start...])
+        return lines
+    }
+
+    /// The line without blanks (spaces, tabs, ideographic and no-break spaces) at either end,
+    /// found by Unicode scalar.
     fileprivate static func trimmed(_ line: Substring) -> Substring {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" || $0 == "\u{A0}" || $0 == "\r" || $0 == "\r\n" }
-        guard let start = line.firstIndex(where: { !isBlank($0) }) else { return "" }
-        guard let end = line.lastIndex(where: { !isBlank($0) }) else { return "" }
-        return line[start...end]
+        let isBlank: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\u{3000}" || $0 == "\u{A0}" || $0 == "\r" || $0 == "\n" }
+        let scalars = line.unicodeScalars
+        guard let start = scalars.firstIndex(where: { !isBlank($0) }), let last = scalars.lastIndex(where: { !isBlank($0) }) else { return "" }
+        return line[start..<scalars.index(after: last)]
     }
 
     fileprivate static func isSignatureDelimiter(_ line: Substring) -> Bool {
@@ -76,7 +93,7 @@ public enum MailQuoting {
 
     /// `-----Original Message-----`, `------------------ 原始邮件 ------------------` and kin.
     private static func isHistoryMarker(_ line: Substring) -> Bool {
-        guard line.hasPrefix("--") || line.hasPrefix("——") else { return false }
+        guard line.utf8.starts(with: "--".utf8) || line.utf8.starts(with: "——".utf8) else { return false }
         let lower = line.lowercased()
         return lower.contains("original message") || lower.contains("原始邮件") || lower.contains("原始郵件")
             || lower.contains("ursprüngliche nachricht") || lower.contains("message d'origine")
@@ -85,7 +102,9 @@ public enum MailQuoting {
     /// An Outlook-style header block: a `From:` line with a `Sent:`/`Date:` line close below.
     private static func isOutlookHeader(_ lines: [Substring], at index: Int) -> Bool {
         // Every label below starts with one of these (after stars): most lines are out at once.
-        guard let first = trimmed(lines[index]).first(where: { $0 != "*" }), "F发寄VD".contains(first) else { return false }
+        guard let first = trimmed(lines[index]).unicodeScalars.first(where: { $0 != "*" }), "F发寄VD".unicodeScalars.contains(first) else {
+            return false
+        }
         let line = trimmed(lines[index]).replacingStars()
         let fromLabels = ["From:", "发件人:", "发件人：", "寄件者:", "寄件者：", "Von:", "De :", "De:"]
         guard fromLabels.contains(where: { line.hasPrefix($0) }) else { return false }
@@ -101,10 +120,12 @@ public enum MailQuoting {
     private static func attributionLength(_ lines: [Substring], at index: Int) -> Int? {
         guard index < lines.count else { return nil }
         let line = trimmed(lines[index])
-        if line.isEmpty || line.hasPrefix(">") { return nil }
+        if line.isEmpty || isQuoted(line) { return nil }
         if isAttribution(line) { return 1 }
         // Every attribution ends with a colon: only then is joining two lines worth it.
-        if index + 1 < lines.count, let last = trimmed(lines[index + 1]).last, last == ":" || last == "：", line.count < 200 {
+        if index + 1 < lines.count, let last = trimmed(lines[index + 1]).unicodeScalars.last, last == ":" || last == "：", line.utf8.count < 800,
+            line.count < 200
+        {
             let joined = line + " " + trimmed(lines[index + 1])
             if isAttribution(joined[...]), !isAttributionEnd(line) { return 2 }
         }
@@ -112,6 +133,8 @@ public enum MailQuoting {
     }
 
     private static func isAttribution(_ line: Substring) -> Bool {
+        // Every form below ends with a colon: most lines are out at once.
+        guard let last = line.unicodeScalars.last, last == ":" || last == "：" else { return false }
         if line.hasPrefix("On ") && line.hasSuffix("wrote:") { return true }
         if line.hasSuffix("写道：") || line.hasSuffix("写道:") || line.hasSuffix("寫道：") || line.hasSuffix("寫道:") {
             return line.hasPrefix("在") || line.contains("于") || line.contains("於")
@@ -147,7 +170,7 @@ public enum MailQuoting {
                 nextNonBlank[index] = text.isEmpty ? nextNonBlank[index + 1] : index
                 if MailQuoting.isSignatureDelimiter(lines[index]) {
                     seen = false
-                } else if !text.isEmpty && !text.hasPrefix(">") && !MailQuoting.isPhoneSignature(text) {
+                } else if !text.isEmpty && !MailQuoting.isQuoted(text) && !MailQuoting.isPhoneSignature(text) {
                     seen = true
                 }
             }
@@ -157,16 +180,26 @@ public enum MailQuoting {
             guard start < lines.count else { return false }
             let first = nextNonBlank[start]
             guard first < lines.count, !MailQuoting.isSignatureDelimiter(lines[first]),
-                MailQuoting.trimmed(lines[first]).hasPrefix(">")
+                MailQuoting.isQuoted(MailQuoting.trimmed(lines[first]))
             else { return false }
             return ownLineBelow[first]
         }
     }
 
+    fileprivate static func isQuoted(_ line: Substring) -> Bool {
+        line.utf8.first == UInt8(ascii: ">")
+    }
+
+    private static let phoneSignatures = [
+        "Sent from my ", "Sent from Mail for ", "Sent from Outlook", "Get Outlook for ", "Sent from Yahoo Mail",
+        "发自我的", "来自我的", "从我的iPhone发送", "从我的 iPhone 发送", "發自我的", "Envoyé de mon ", "Von meinem ",
+    ]
+    /// The first scalar of every phone signature: other lines are out without a comparison.
+    private static let phoneSignatureStarts = Set(phoneSignatures.compactMap(\.unicodeScalars.first))
+
     fileprivate static func isPhoneSignature(_ line: Substring) -> Bool {
-        let prefixes = ["Sent from my ", "Sent from Mail for ", "Sent from Outlook", "Get Outlook for ", "Sent from Yahoo Mail",
-                        "发自我的", "来自我的", "从我的iPhone发送", "从我的 iPhone 发送", "發自我的", "Envoyé de mon ", "Von meinem "]
-        return line.count < 80 && prefixes.contains { line.hasPrefix($0) }
+        guard let first = line.unicodeScalars.first, phoneSignatureStarts.contains(first) else { return false }
+        return phoneSignatures.contains { line.hasPrefix($0) } && line.count < 80
     }
 }
 

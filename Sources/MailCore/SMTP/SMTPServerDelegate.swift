@@ -3,8 +3,9 @@
 /// The server calls the delegate from a task off the event loop and waits for the answer before
 /// it reads the next pipelined command, so replies stay in order.
 public protocol SMTPServerDelegate: Sendable {
-    /// RCPT TO: accept (return `nil`) or reject with a reply (e.g. `550 5.1.1`).
-    func checkRecipient(_ address: String, envelope: SMTPEnvelope) async -> SMTPReply?
+    /// RCPT TO: accept (return `nil`) or reject with a reply (e.g. `550 5.1.1`). Called on the
+    /// connection's event loop: answer from memory, never block.
+    func checkRecipient(_ address: String, envelope: SMTPEnvelope) -> SMTPReply?
 
     /// After DATA's final dot: store the message durably, then return 250 (or 451/554 etc).
     ///

@@ -91,18 +91,14 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func perform(_ actions: [SMTPServerStateMachine.Action]) {
         guard let context, !actions.isEmpty else { return }
         var lastWrite: EventLoopFuture<Void>?
-        for action in actions {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
             switch action {
             case .send(let reply):
                 lastWrite = context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)))
             case .checkRecipient(let address, let envelope):
-                context.flush()
-                let delegate = delegate
-                callDelegate(on: context.eventLoop) {
-                    await delegate.checkRecipient(address, envelope: envelope)
-                } then: { handler, reply in
-                    handler.perform(handler.stateMachine.recipientChecked(reply))
-                }
+                // Answered here, on the event loop (no hop to a task and back for every RCPT).
+                queue.append(contentsOf: stateMachine.recipientChecked(delegate.checkRecipient(address, envelope: envelope)))
             case .deliver(let message, let envelope):
                 context.flush()
                 let delegate = delegate
