@@ -80,14 +80,38 @@ struct IngestContractTests {
         try await backend.withStore { store in
             let results = try await store.ingest([
                 Fixture.inbound(providerID: "m1"), Fixture.inbound(providerID: "m1"), Fixture.inbound(from: "user-2", providerID: "m1"),
+                Fixture.inbound(from: "user-2", providerID: "m1"),
             ])
             let receipts = try results.map { try $0.get() }
             #expect(!receipts[0].duplicate)
             #expect(receipts[1].duplicate)
             #expect(receipts[1].messageID == receipts[0].messageID)
-            // The provider id is per account, not per sender: the third is the same provider message.
-            #expect(receipts[2].duplicate)
-            #expect(try await store.eventKinds().filter { $0 == "message.received" }.count == 1)
+            // Another sender reusing the id is another message, and its own retry is its duplicate.
+            #expect(!receipts[2].duplicate)
+            #expect(receipts[2].customerID != receipts[0].customerID)
+            #expect(receipts[3].duplicate)
+            #expect(receipts[3].messageID == receipts[2].messageID)
+            #expect(try await store.eventKinds().filter { $0 == "message.received" }.count == 2)
+        }
+    }
+
+    @Test("an id reused by another sender never drops their message; it is kept under an id scoped to them", arguments: StoreBackend.allCases)
+    func reusedProviderID(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let first = try await store.ingestOne(Fixture.inbound(from: "user-1", providerID: "<same@mailer.test>", text: "first"))
+            let other = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "<same@mailer.test>", text: "second", at: 2))
+            let otherAgain = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "<same@mailer.test>", text: "second", at: 3))
+            let firstAgain = try await store.ingestOne(Fixture.inbound(from: "user-1", providerID: "<same@mailer.test>", text: "first", at: 4))
+            #expect(!first.duplicate && !other.duplicate)
+            #expect(otherAgain.duplicate && otherAgain.messageID == other.messageID)
+            #expect(firstAgain.duplicate && firstAgain.messageID == first.messageID)
+            let kept = try #require(try await store.message(other.messageID))
+            #expect(kept.text == "second")
+            let scoped = try #require(kept.providerMessageID)
+            #expect(scoped.hasPrefix("<same@mailer.test> sender:"))
+            // The sender's address is not in the id (agents see ids; not all may see contacts).
+            #expect(!scoped.contains("user-2"))
+            #expect(try await store.message(first.messageID)?.providerMessageID == "<same@mailer.test>")
         }
     }
 

@@ -2,7 +2,7 @@ import HubModel
 import Synchronization
 
 /// An `InboundSink` that keeps what adapters hand it, for testing adapters on their own. It
-/// deduplicates by provider message id like the real engine.
+/// deduplicates by provider message id and sender like the real engine.
 public final class RecordingSink: InboundSink {
     private struct State {
         var events: [InboundEvent] = []
@@ -49,7 +49,8 @@ public final class RecordingSink: InboundSink {
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
         if let failure { throw failure }
         return state.withLock { state in
-            let key = event.channelAccountID + "\u{0}" + event.providerMessageID
+            // A retry is the same id from the same sender (another sender's reuse is kept).
+            let key = event.channelAccountID + "\u{0}" + event.providerMessageID + "\u{0}" + event.sender.address
             if var receipt = state.receipts[key] {
                 receipt.duplicate = true
                 return receipt

@@ -218,11 +218,19 @@ def test_html_only_multipart_gb2312_and_the_original_kept(mail_hub):
     assert original.startswith(b"Received: ") and original.endswith(raw), original[:300]
 
 
-def test_a_retry_of_the_same_mail_is_stored_once(mail_hub):
+def test_a_retry_of_the_same_mail_is_stored_once_and_a_reused_id_is_not_a_retry(mail_hub):
     message = plain("retry@example.test", "Once", "Only once please", "<r1@example.test>")
     send(mail_hub, message)
     send(mail_hub, message)
     conversation = conversation_of(mail_hub, "email", "retry@example.test")
+    assert [m["text"] for m in inbound(mail_hub, conversation)] == ["Only once please"]
+    # Someone else's mail with the same Message-ID is not a retry: it is stored, once.
+    other = plain("reuser@example.test", "Mine", "A different mail, a reused id", "<r1@example.test>")
+    send(mail_hub, other)
+    send(mail_hub, other)
+    theirs = conversation_of(mail_hub, "email", "reuser@example.test")
+    assert theirs != conversation
+    assert [m["text"] for m in inbound(mail_hub, theirs)] == ["A different mail, a reused id"]
     assert [m["text"] for m in inbound(mail_hub, conversation)] == ["Only once please"]
 
 

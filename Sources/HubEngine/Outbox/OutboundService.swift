@@ -82,10 +82,11 @@ public struct OutboundService: Sendable {
     /// rerouted from another channel starts a thread of its own.
     func addThreadReferences(to content: inout OutboundContent, in conversation: Conversation, through accountID: String) async throws {
         guard conversation.channelAccountID == accountID else { return }
-        // Only real Message-IDs (a mail without one is known by a content hash); the thread's root
-        // first, then the newest.
+        // Only real Message-IDs (a mail without one is known by a content hash, one that reused
+        // another sender's id by that id, a space and the sender's hash); the thread's root first,
+        // then the newest.
         let recent = try await store.threadReferences(in: conversation.id, channelAccountID: accountID, limit: 30)
-            .filter { $0.providerMessageID.contains("@") }
+            .filter { $0.providerMessageID.contains("@") && !$0.providerMessageID.contains(" ") }
         if content.inReplyTo == nil {
             content.inReplyTo = recent.last(where: { $0.direction == .inbound })?.providerMessageID ?? recent.last?.providerMessageID
         }

@@ -51,6 +51,39 @@ extension SQLiteStore {
         }
     }
 
+    /// The receipt of the inbound message stored on the account under `providerID`, if any.
+    static func storedInbound(_ providerID: String, accountID: String, _ db: Database) throws -> IngestReceipt? {
+        // The plain look-up first: on the usual path (no such message) it is all there is.
+        guard
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM message WHERE channelAccountID = ? AND direction = 'inbound' AND providerMessageID = ?"),
+                arguments: [accountID, providerID]) != nil,
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.conversationID, c.customerID FROM message m JOIN conversation c ON c.id = m.conversationID
+                        WHERE m.channelAccountID = ? AND m.direction = 'inbound' AND m.providerMessageID = ?
+                        """),
+                arguments: [accountID, providerID])
+        else { return nil }
+        return IngestReceipt(
+            customerID: Customer.ID(row[2] as String), conversationID: Conversation.ID(row[1] as String),
+            messageID: Message.ID(row[0] as String), duplicate: true, customerCreated: false, conversationCreated: false)
+    }
+
+    /// The id a message is kept under when another customer's message already has its provider
+    /// id: the id, a space (which no Message-ID contains, so outbound threading never quotes
+    /// it) and a stable hash of the sender (not the address itself: ids are shown to agents who
+    /// may not see contacts).
+    static func senderScopedID(_ providerID: String, _ sender: HandleAddress) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(sender.kind.rawValue)\u{0}\(sender.scope)\u{0}\(sender.address)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return providerID + " sender:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// Errors that are about the database, not the command: the whole batch fails and nothing is stored.
     static func isDatabaseUnusable(_ error: DatabaseError) -> Bool {
         [.SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CORRUPT, .SQLITE_CANTOPEN, .SQLITE_NOTADB, .SQLITE_READONLY, .SQLITE_BUSY, .SQLITE_NOMEM]
@@ -58,25 +91,22 @@ extension SQLiteStore {
     }
 
     static func ingestOne(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter) throws -> IngestReceipt {
-        let event = command.event
+        var event = command.event
         let json = events.json
         let at = command.receivedAt
         let actor = Actor.channel(event.channelAccountID)
 
-        if try String.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM message WHERE channelAccountID = ? AND direction = 'inbound' AND providerMessageID = ?"),
-            arguments: [event.channelAccountID, event.providerMessageID]) != nil,
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT m.id, m.conversationID, c.customerID FROM message m JOIN conversation c ON c.id = m.conversationID
-                        WHERE m.channelAccountID = ? AND m.direction = 'inbound' AND m.providerMessageID = ?
-                        """),
-                arguments: [event.channelAccountID, event.providerMessageID])
-        {
-            return IngestReceipt(
-                customerID: Customer.ID(row[2] as String), conversationID: Conversation.ID(row[1] as String),
-                messageID: Message.ID(row[0] as String), duplicate: true, customerCreated: false, conversationCreated: false)
+        // A provider id already stored on the account is a retry, if it comes from the same
+        // customer. From anyone else it is another message that reuses the id (a mailer that
+        // writes the same Message-ID on every mail, an integrator's ids that restart, a forged
+        // id): it is kept under an id of its own, scoped to its sender, never dropped.
+        if let existing = try storedInbound(event.providerMessageID, accountID: event.channelAccountID, db) {
+            let senderCustomer = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
+                arguments: [command.sender.kind.rawValue, command.sender.scope, command.sender.address])
+            if senderCustomer == existing.customerID.rawValue { return existing }
+            event.providerMessageID = senderScopedID(event.providerMessageID, command.sender)
+            if let retry = try storedInbound(event.providerMessageID, accountID: event.channelAccountID, db) { return retry }
         }
 
         // What the message refers to by reference, kept in its transaction (the same content
