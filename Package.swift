@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "hub-bench", targets: ["IngestBenchmark"]),
         .executable(name: "hub-routing-bench", targets: ["RoutingBenchmark"]),
         .executable(name: "hub-inbox-bench", targets: ["InboxBenchmark"]),
+        .executable(name: "hub-smtp-bench", targets: ["SMTPBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -145,6 +146,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/InboxBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        // MailCore's SMTP listener storing nothing (the ceiling of the hub's listener).
+        .executableTarget(
+            name: "SMTPBenchmark",
+            dependencies: ["MailCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/SMTPBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
