@@ -65,6 +65,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // SIP on the wire, with no hub types: RFC 3261 messages, URIs, digest authentication, the
+        // UDP and TCP transport.
+        .target(
+            name: "SIPCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         // One adapter per channel kind: provider wire formats, signatures, delivery.
         .target(
             name: "HubChannels",
@@ -178,6 +187,11 @@ let package = Package(
         .testTarget(name: "HubModelTests", dependencies: ["HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubRoutingTests", dependencies: ["HubRouting", "HubModel"], swiftSettings: swiftSettings),
         .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting", "HubChannels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SIPCoreTests",
+            dependencies: ["SIPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            resources: [.copy("Torture")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "MailCoreTests",
             dependencies: [

@@ -1,0 +1,148 @@
+/// Pieces of the RFC 3261 §25 grammar shared by the parsers.
+enum SIPGrammar {
+    /// `token` characters: alphanumerics and `-.!%*_+`'~`.
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "!"), UInt8(ascii: "%"), UInt8(ascii: "*"), UInt8(ascii: "_"),
+            UInt8(ascii: "+"), UInt8(ascii: "`"), UInt8(ascii: "'"), UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    static func isToken<S: StringProtocol>(_ text: S) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
+    }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+
+    static func trimmed(_ text: Substring) -> Substring {
+        let scalars = text.unicodeScalars
+        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" }),
+            let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" })
+        else { return "" }
+        return text[start..<scalars.index(after: last)]
+    }
+
+    static func trimmed(_ text: String) -> Substring { trimmed(text[...]) }
+
+    /// Splits a list header's value at commas outside quoted strings and `<...>`; empty elements
+    /// are dropped, each element trimmed.
+    static func splitList(_ value: String) -> [String] {
+        split(value, at: UInt8(ascii: ","), outsideAngles: true).map { trimmed($0) }.filter { !$0.isEmpty }.map(String.init)
+    }
+
+    /// `;name=value;flag` parameters after a value: lower-cased names in order, values as
+    /// written (quoted values unquoted). Nil when a name is not a token or a quote is open.
+    static func parameters<S: StringProtocol>(_ text: S) -> [(name: String, value: String?)]? {
+        var result: [(name: String, value: String?)] = []
+        for piece in splitOutsideQuotes(String(text), separator: UInt8(ascii: ";")) {
+            let piece = trimmed(piece)
+            if piece.isEmpty { return nil }
+            if let equals = piece.firstIndex(of: "=") {
+                let name = trimmed(piece[..<equals])
+                var value = trimmed(piece[piece.index(after: equals)...])
+                guard isToken(name) else { return nil }
+                if value.hasPrefix("\"") {
+                    guard let unquoted = unquote(value) else { return nil }
+                    value = Substring(unquoted)
+                } else if value.isEmpty || !value.utf8.allSatisfy({ isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
+                    // host values (received=, maddr=) include IPv6 references.
+                    return nil
+                }
+                result.append((name.lowercased(), String(value)))
+            } else {
+                guard isToken(piece) else { return nil }
+                result.append((piece.lowercased(), nil))
+            }
+        }
+        return result
+    }
+
+    /// Splits at `separator` outside quoted strings.
+    static func splitOutsideQuotes(_ text: String, separator: UInt8) -> [Substring] {
+        split(text, at: separator, outsideAngles: false)
+    }
+
+    /// Splits at `separator` where it is not inside a quoted string (with its backslash escapes)
+    /// nor, when asked, inside `<...>`.
+    private static func split(_ text: String, at separator: UInt8, outsideAngles: Bool) -> [Substring] {
+        var parts: [Substring] = []
+        var inQuotes = false
+        var inAngle = false
+        var escaped = false
+        var start = text.utf8.startIndex
+        var index = start
+        while index < text.utf8.endIndex {
+            let byte = text.utf8[index]
+            if inQuotes {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inQuotes = false
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes = true
+            } else if outsideAngles, byte == UInt8(ascii: "<") {
+                inAngle = true
+            } else if outsideAngles, byte == UInt8(ascii: ">") {
+                inAngle = false
+            } else if byte == separator, !inAngle {
+                parts.append(text[start..<index])
+                start = text.utf8.index(after: index)
+            }
+            index = text.utf8.index(after: index)
+        }
+        parts.append(text[start...])
+        return parts
+    }
+
+    /// The content of a quoted string (`"a \"b\""` → `a "b"`), or nil when it is not one.
+    static func unquote<S: StringProtocol>(_ text: S) -> String? {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "\""), bytes.last == UInt8(ascii: "\"") else { return nil }
+        var out: [UInt8] = []
+        var index = 1
+        while index < bytes.count - 1 {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\\") {
+                guard index + 1 < bytes.count - 1 else { return nil }
+                out.append(bytes[index + 1])
+                index += 2
+                continue
+            }
+            if byte == UInt8(ascii: "\"") { return nil }
+            out.append(byte)
+            index += 1
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// Decodes `%XX` escapes; nil for a malformed escape or bytes that are not UTF-8.
+    static func unescape<S: StringProtocol>(_ text: S) -> String? {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        var out: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

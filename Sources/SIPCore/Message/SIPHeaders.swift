@@ -1,0 +1,153 @@
+/// Header fields in the order they came, under canonical names (compact forms expanded, known
+/// names in their usual spelling, unknown names as written). Names compare case-insensitively;
+/// a header may occur on several lines and a list header may hold several values on one line
+/// (`values` returns them split, in order).
+public struct SIPHeaders: Sendable, Hashable, Sequence {
+    public struct Field: Sendable, Hashable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = SIPHeaders.canonicalName(name)
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field] = []
+
+    public init() {}
+
+    public init(_ pairs: [(String, String)]) {
+        fields = pairs.map { Field(name: $0.0, value: $0.1) }
+    }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+
+    public var count: Int { fields.count }
+
+    /// Appends a field (after any of the same name).
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append(Field(name: name, value: value))
+    }
+
+    /// Inserts a field before every other (a new top Via, a Record-Route).
+    public mutating func prepend(_ name: String, _ value: String) {
+        fields.insert(Field(name: name, value: value), at: 0)
+    }
+
+    /// Replaces every field of the name with one (appended where the first one was).
+    public mutating func set(_ name: String, _ value: String) {
+        let canonical = Self.canonicalName(name)
+        if let index = fields.firstIndex(where: { $0.name == canonical }) {
+            fields[index].value = value
+            var position = fields.count - 1
+            while position > index {
+                if fields[position].name == canonical { fields.remove(at: position) }
+                position -= 1
+            }
+        } else {
+            fields.append(Field(name: canonical, value: value))
+        }
+    }
+
+    public mutating func remove(_ name: String) {
+        let canonical = Self.canonicalName(name)
+        fields.removeAll { $0.name == canonical }
+    }
+
+    /// Puts a value before every other of its header, on a line of its own placed where the
+    /// header's first line was (so a new top Via stays among the Vias).
+    public mutating func prependValue(_ name: String, _ value: String) {
+        let canonical = Self.canonicalName(name)
+        if let index = fields.firstIndex(where: { $0.name == canonical }) {
+            fields.insert(Field(name: canonical, value: value), at: index)
+        } else {
+            prepend(canonical, value)
+        }
+    }
+
+    /// Removes the first value of a list header (the top Via), keeping the others of its line.
+    public mutating func removeFirstValue(_ name: String) {
+        let canonical = Self.canonicalName(name)
+        guard let index = fields.firstIndex(where: { $0.name == canonical }) else { return }
+        let values = SIPGrammar.splitList(fields[index].value)
+        if values.count <= 1 {
+            fields.remove(at: index)
+        } else {
+            fields[index].value = values.dropFirst().joined(separator: ", ")
+        }
+    }
+
+    /// The first line's value of the header, as written (a list header's line unsplit).
+    public func first(_ name: String) -> String? {
+        let canonical = Self.canonicalName(name)
+        return fields.first { $0.name == canonical }?.value
+    }
+
+    /// Every line's value of the header, in order.
+    public func lines(_ name: String) -> [String] {
+        let canonical = Self.canonicalName(name)
+        return fields.filter { $0.name == canonical }.map(\.value)
+    }
+
+    /// Every value of the header in order: the lines' values, split at commas for list headers
+    /// (never inside quotes or `<>`; never for headers whose grammar holds commas, such as
+    /// Authorization or Date).
+    public func values(_ name: String) -> [String] {
+        let canonical = Self.canonicalName(name)
+        let lines = lines(canonical)
+        guard Self.listHeaders.contains(canonical) else { return lines }
+        return lines.flatMap { SIPGrammar.splitList($0) }
+    }
+
+    public func contains(_ name: String) -> Bool {
+        let canonical = Self.canonicalName(name)
+        return fields.contains { $0.name == canonical }
+    }
+
+    // MARK: Names
+
+    /// RFC 3261 §7.3.3 and extensions: compact forms.
+    static let compactForms: [UInt8: String] = [
+        UInt8(ascii: "i"): "Call-ID", UInt8(ascii: "m"): "Contact", UInt8(ascii: "e"): "Content-Encoding",
+        UInt8(ascii: "l"): "Content-Length", UInt8(ascii: "c"): "Content-Type", UInt8(ascii: "f"): "From",
+        UInt8(ascii: "s"): "Subject", UInt8(ascii: "k"): "Supported", UInt8(ascii: "t"): "To", UInt8(ascii: "v"): "Via",
+        UInt8(ascii: "o"): "Event", UInt8(ascii: "u"): "Allow-Events", UInt8(ascii: "r"): "Refer-To",
+        UInt8(ascii: "b"): "Referred-By", UInt8(ascii: "x"): "Session-Expires", UInt8(ascii: "a"): "Accept-Contact",
+        UInt8(ascii: "j"): "Reject-Contact", UInt8(ascii: "d"): "Request-Disposition", UInt8(ascii: "y"): "Identity",
+        UInt8(ascii: "n"): "Identity-Info",
+    ]
+
+    /// Known names by their lower-case form.
+    static let knownNames: [String: String] = {
+        let names = [
+            "Accept", "Accept-Contact", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
+            "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact", "Content-Disposition", "Content-Encoding",
+            "Content-Language", "Content-Length", "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "From",
+            "Identity", "Identity-Info", "In-Reply-To", "Max-Forwards", "Min-Expires", "MIME-Version", "Organization",
+            "P-Asserted-Identity", "P-Preferred-Identity", "Path", "Priority", "Privacy", "Proxy-Authenticate",
+            "Proxy-Authorization", "Proxy-Require", "RAck", "Reason", "Record-Route", "Refer-To", "Referred-By",
+            "Reject-Contact", "Replaces", "Reply-To", "Request-Disposition", "Require", "Retry-After", "Route", "RSeq",
+            "Server", "Service-Route", "Session-Expires", "Min-SE", "Subject", "Subscription-State", "Supported", "Timestamp",
+            "To", "Unsupported", "User-Agent", "Via", "Warning", "WWW-Authenticate",
+        ]
+        return Dictionary(uniqueKeysWithValues: names.map { ($0.lowercased(), $0) })
+    }()
+
+    /// Headers whose values are comma-separated lists (RFC 3261 §7.3.1: their lines may be
+    /// combined and split).
+    static let listHeaders: Set<String> = [
+        "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events", "Call-Info", "Contact",
+        "Content-Encoding", "Content-Language", "Error-Info", "In-Reply-To", "P-Asserted-Identity", "P-Preferred-Identity",
+        "Path", "Proxy-Require", "Reason", "Record-Route", "Require", "Route", "Service-Route", "Supported", "Unsupported",
+        "Via", "Warning",
+    ]
+
+    /// The canonical spelling of a header name.
+    public static func canonicalName(_ name: String) -> String {
+        let utf8 = name.utf8
+        if utf8.count == 1, let compact = compactForms[utf8.first! | 0x20] { return compact }
+        if let known = knownNames[name.lowercased()] { return known }
+        return name
+    }
+}

@@ -1,0 +1,156 @@
+/// A SIP request or response (RFC 3261 §7): a start line, header fields in the order they came,
+/// and a body of bytes. Values are kept as text after unfolding; structured views (URIs, Via,
+/// name-addr, CSeq) are parsed on demand.
+public struct SIPMessage: Sendable, Hashable {
+    public enum StartLine: Sendable, Hashable {
+        case request(method: String, uri: String)
+        case response(status: Int, reason: String)
+    }
+
+    public var startLine: StartLine
+    public var headers: SIPHeaders
+    public var body: [UInt8]
+
+    public init(startLine: StartLine, headers: SIPHeaders = SIPHeaders(), body: [UInt8] = []) {
+        self.startLine = startLine
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func request(_ method: String, uri: String, headers: SIPHeaders = SIPHeaders(), body: [UInt8] = []) -> SIPMessage {
+        SIPMessage(startLine: .request(method: method, uri: uri), headers: headers, body: body)
+    }
+
+    public static func response(_ status: Int, _ reason: String? = nil, headers: SIPHeaders = SIPHeaders(), body: [UInt8] = []) -> SIPMessage {
+        SIPMessage(startLine: .response(status: status, reason: reason ?? SIPStatus.reason(for: status)), headers: headers, body: body)
+    }
+
+    public var isRequest: Bool {
+        if case .request = startLine { true } else { false }
+    }
+
+    /// The request's method, or nil for a response.
+    public var method: String? {
+        if case .request(let method, _) = startLine { method } else { nil }
+    }
+
+    /// The request's Request-URI text, or nil for a response.
+    public var requestURI: String? {
+        if case .request(_, let uri) = startLine { uri } else { nil }
+    }
+
+    /// The response's status code, or nil for a request.
+    public var status: Int? {
+        if case .response(let status, _) = startLine { status } else { nil }
+    }
+
+    public var callID: String? { headers.first("Call-ID") }
+
+    /// The CSeq header, parsed; nil when missing or malformed.
+    public var cseq: SIPCSeq? { headers.first("CSeq").flatMap(SIPCSeq.init(parsing:)) }
+
+    /// Every Via value, top first; nil when one of them is malformed.
+    public var vias: [SIPVia]? {
+        var vias: [SIPVia] = []
+        for value in headers.values("Via") {
+            guard let via = SIPVia(parsing: value) else { return nil }
+            vias.append(via)
+        }
+        return vias
+    }
+
+    public var from: SIPNameAddress? { headers.first("From").flatMap(SIPNameAddress.init(parsing:)) }
+    public var to: SIPNameAddress? { headers.first("To").flatMap(SIPNameAddress.init(parsing:)) }
+
+    /// The message as it goes on the wire: canonical header names, one field per line, and a
+    /// Content-Length that matches the body (replacing any the headers held).
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + body.count)
+        switch startLine {
+        case .request(let method, let uri):
+            out.append(contentsOf: "\(method) \(uri) SIP/2.0\r\n".utf8)
+        case .response(let status, let reason):
+            out.append(contentsOf: "SIP/2.0 \(status) \(reason)\r\n".utf8)
+        }
+        for field in headers.fields where field.name != "Content-Length" {
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: ": ".utf8)
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: "\r\n".utf8)
+        }
+        out.append(contentsOf: "Content-Length: \(body.count)\r\n\r\n".utf8)
+        out.append(contentsOf: body)
+        return out
+    }
+}
+
+/// The CSeq header: a sequence number and the method it numbers.
+public struct SIPCSeq: Sendable, Hashable, CustomStringConvertible {
+    public var number: UInt32
+    public var method: String
+
+    public init(number: UInt32, method: String) {
+        self.number = number
+        self.method = method
+    }
+
+    /// `1 INVITE`: a number below 2^31 (§8.1.1.5), whitespace, a method token.
+    public init?(parsing text: String) {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 2, parts[0].utf8.count <= 10, let number = UInt32(parts[0]), number < 1 << 31,
+            SIPGrammar.isToken(parts[1])
+        else { return nil }
+        self.number = number
+        method = String(parts[1])
+    }
+
+    public var description: String { "\(number) \(method)" }
+}
+
+/// Reason phrases of the status codes the hub sends (RFC 3261 §21 and companions).
+public enum SIPStatus {
+    public static func reason(for status: Int) -> String {
+        switch status {
+        case 100: "Trying"
+        case 180: "Ringing"
+        case 181: "Call Is Being Forwarded"
+        case 182: "Queued"
+        case 183: "Session Progress"
+        case 200: "OK"
+        case 202: "Accepted"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 407: "Proxy Authentication Required"
+        case 408: "Request Timeout"
+        case 413: "Request Entity Too Large"
+        case 415: "Unsupported Media Type"
+        case 416: "Unsupported URI Scheme"
+        case 420: "Bad Extension"
+        case 423: "Interval Too Brief"
+        case 480: "Temporarily Unavailable"
+        case 481: "Call/Transaction Does Not Exist"
+        case 482: "Loop Detected"
+        case 483: "Too Many Hops"
+        case 484: "Address Incomplete"
+        case 486: "Busy Here"
+        case 487: "Request Terminated"
+        case 488: "Not Acceptable Here"
+        case 491: "Request Pending"
+        case 500: "Server Internal Error"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 504: "Server Time-out"
+        case 505: "Version Not Supported"
+        case 513: "Message Too Large"
+        case 600: "Busy Everywhere"
+        case 603: "Decline"
+        case 604: "Does Not Exist Anywhere"
+        case 606: "Not Acceptable"
+        default: status < 200 ? "Progress" : status < 300 ? "OK" : "Error"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+/// A From, To, Contact, Route or P-Asserted-Identity value (RFC 3261 §20.10, §25.1): an optional
+/// display name, a URI, and header parameters such as `tag`. In the bare `addr-spec` form the
+/// parameters after the URI belong to the header, not to the URI.
+public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
+    public var displayName: String?
+    public var uri: SIPURI
+    public var parameters: [SIPParameter]
+
+    public init(displayName: String? = nil, uri: SIPURI, parameters: [SIPParameter] = []) {
+        self.displayName = displayName
+        self.uri = uri
+        self.parameters = parameters
+    }
+
+    public var tag: String? {
+        get { parameters[parameter: "tag"] }
+        set {
+            parameters.removeAll { $0.name == "tag" }
+            if let newValue { parameters.append(SIPParameter("tag", newValue)) }
+        }
+    }
+
+    public init?(parsing text: some StringProtocol) {
+        let text = SIPGrammar.trimmed(String(text))
+        guard !text.isEmpty else { return nil }
+        var afterURI: Substring
+        if let open = Self.angleOpen(text) {
+            // name-addr: [display-name] <URI> params
+            let name = SIPGrammar.trimmed(text[..<open])
+            if name.hasPrefix("\"") {
+                guard let unquoted = SIPGrammar.unquote(name) else { return nil }
+                displayName = unquoted
+            } else if !name.isEmpty {
+                // A run of tokens separated by whitespace.
+                guard name.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy({ SIPGrammar.isToken($0) }) else { return nil }
+                displayName = String(name)
+            }
+            let inside = text[text.index(after: open)...]
+            guard let close = inside.firstIndex(of: ">"), let uri = SIPURI(parsing: inside[..<close]) else { return nil }
+            self.uri = uri
+            afterURI = inside[inside.index(after: close)...]
+        } else {
+            // addr-spec: the URI ends at the first ';' (its parameters would be ambiguous).
+            let semicolon = text.firstIndex(of: ";") ?? text.endIndex
+            guard let uri = SIPURI(parsing: text[..<semicolon]) else { return nil }
+            self.uri = uri
+            afterURI = text[semicolon...]
+        }
+        afterURI = SIPGrammar.trimmed(afterURI)
+        if afterURI.isEmpty {
+            parameters = []
+        } else {
+            guard afterURI.hasPrefix(";"), let parameters = SIPGrammar.parameters(afterURI.dropFirst()) else { return nil }
+            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+        }
+    }
+
+    /// The `<` that opens the URI, outside a quoted display name.
+    private static func angleOpen(_ text: Substring) -> Substring.Index? {
+        var inQuotes = false
+        var escaped = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if inQuotes {
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    inQuotes = false
+                }
+            } else if character == "\"" {
+                inQuotes = true
+            } else if character == "<" {
+                return index
+            }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    public var description: String {
+        var text = ""
+        if let displayName {
+            var escaped = ""
+            for character in displayName {
+                if character == "\\" || character == "\"" { escaped.append("\\") }
+                escaped.append(character)
+            }
+            text = "\"\(escaped)\" "
+        }
+        return text + "<\(uri)>" + parameters.wireFormat
+    }
+}
+
+/// One Via value (RFC 3261 §20.42): the protocol and transport, the sent-by host and port, and
+/// parameters (`branch`, `received`, `rport`, `maddr`, `ttl`).
+public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
+    /// `UDP`, `TCP`, `TLS`, `SCTP`, `WS`... upper-cased.
+    public var transport: String
+    public var host: String
+    public var port: Int?
+    public var parameters: [SIPParameter]
+
+    public init(transport: String, host: String, port: Int? = nil, parameters: [SIPParameter] = []) {
+        self.transport = transport.uppercased()
+        self.host = host
+        self.port = port
+        self.parameters = parameters
+    }
+
+    public var branch: String? { parameters[parameter: "branch"] }
+
+    /// `SIP / 2.0 / UDP host:port;params` (whitespace allowed around the slashes and the colon).
+    public init?(parsing text: some StringProtocol) {
+        let text = String(SIPGrammar.trimmed(String(text)))
+        let pieces = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard pieces.count == 3, SIPGrammar.trimmed(pieces[0]).uppercased() == "SIP", SIPGrammar.trimmed(pieces[1]) == "2.0" else { return nil }
+        var rest = pieces[2].drop(while: { $0 == " " || $0 == "\t" })
+        let transport = rest.prefix(while: { $0 != " " && $0 != "\t" })
+        guard SIPGrammar.isToken(transport) else { return nil }
+        self.transport = transport.uppercased()
+        rest = rest.dropFirst(transport.count)
+        guard rest.first == " " || rest.first == "\t" else { return nil }
+        var sentBy = rest
+        parameters = []
+        if let semicolon = rest.firstIndex(of: ";") {
+            sentBy = rest[..<semicolon]
+            guard let parameters = SIPGrammar.parameters(rest[rest.index(after: semicolon)...]) else { return nil }
+            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+        }
+        guard let (host, port) = SIPURI.hostPort(sentBy) else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String {
+        "SIP/2.0/\(transport) \(host)\(port.map { ":\($0)" } ?? "")" + parameters.wireFormat
+    }
+}

@@ -1,0 +1,250 @@
+/// Why a message could not be parsed, and the status a request that cannot be parsed gets
+/// (RFC 3261 §16.3, §21.4: 400 with the reason, 505 for another version, 513 when too large).
+public struct SIPParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var status: Int
+    public var reason: String
+    /// The header fields, when they could be read (the start line or the body was at fault): a
+    /// request can then still be answered.
+    public var headers: SIPHeaders?
+
+    public init(_ reason: String, status: Int = 400, headers: SIPHeaders? = nil) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+    }
+
+    public var description: String { "\(status) \(reason)" }
+}
+
+/// RFC 3261 §7 messages from bytes: one UDP datagram, or one message cut from a TCP stream by
+/// `SIPStreamFramer`. Header lines may end in CRLF or a bare LF, folded lines are unfolded,
+/// compact names expanded, whitespace around the colon allowed. Bounded: at most
+/// `maximumHeaders` fields and `maximumLineLength` bytes per unfolded line.
+public struct SIPParser: Sendable {
+    public var maximumHeaders: Int
+    public var maximumLineLength: Int
+
+    public init(maximumHeaders: Int = 256, maximumLineLength: Int = 16 * 1024) {
+        self.maximumHeaders = maximumHeaders
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// Where a message's bytes came from: a datagram carries one message whose body may run to
+    /// its end; on a stream the body is exactly Content-Length bytes, which must be present.
+    public enum Framing: Sendable {
+        case datagram
+        case stream
+    }
+
+    /// Parses one whole message.
+    public func parse(_ bytes: [UInt8], framing: Framing = .datagram) throws(SIPParseError) -> SIPMessage {
+        var start = 0
+        // Leading CRLFs (keep-alives, stray line ends) are skipped (§7.5).
+        while start < bytes.count, bytes[start] == 0x0D || bytes[start] == 0x0A { start += 1 }
+        guard let (headerEnd, bodyStart) = Self.headerEnd(bytes, from: start) else {
+            throw SIPParseError("no empty line after the headers")
+        }
+        var lines = try unfoldedLines(bytes[start..<headerEnd])
+        guard !lines.isEmpty else { throw SIPParseError("empty message") }
+        let firstLine = lines.removeFirst()
+        var headers = SIPHeaders()
+        for line in lines {
+            guard headers.count < maximumHeaders else { throw SIPParseError("more than \(maximumHeaders) header fields", status: 513) }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw SIPParseError("a header line without a colon")
+            }
+            var nameEnd = colon
+            while nameEnd > line.startIndex, SIPGrammar.isWhitespace(line[nameEnd - 1]) { nameEnd -= 1 }
+            let name = line[line.startIndex..<nameEnd]
+            guard !name.isEmpty, name.allSatisfy(SIPGrammar.isTokenByte) else {
+                throw SIPParseError("a malformed header name")
+            }
+            var valueStart = colon + 1
+            while valueStart < line.endIndex, SIPGrammar.isWhitespace(line[valueStart]) { valueStart += 1 }
+            var valueEnd = line.endIndex
+            while valueEnd > valueStart, SIPGrammar.isWhitespace(line[valueEnd - 1]) { valueEnd -= 1 }
+            guard let value = String(validating: line[valueStart..<valueEnd], as: UTF8.self) else {
+                throw SIPParseError("header \(String(decoding: name, as: UTF8.self)) is not UTF-8")
+            }
+            headers.add(String(decoding: name, as: UTF8.self), value)
+        }
+        let startLine: SIPMessage.StartLine
+        do {
+            startLine = try Self.startLine(firstLine)
+        } catch {
+            throw SIPParseError(error.reason, status: error.status, headers: headers)
+        }
+        let available = bytes.count - bodyStart
+        let lengths = headers.lines("Content-Length")
+        var bodyLength = available
+        if let first = lengths.first {
+            guard lengths.allSatisfy({ $0 == first }), first.utf8.count <= 9, first.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let declared = Int(first)
+            else { throw SIPParseError("a malformed Content-Length", headers: headers) }
+            guard declared <= available else {
+                throw SIPParseError("Content-Length \(declared) is larger than the \(available) bytes of body received", headers: headers)
+            }
+            bodyLength = declared
+        } else if framing == .stream {
+            throw SIPParseError("Content-Length is required on a stream", headers: headers)
+        }
+        return SIPMessage(startLine: startLine, headers: headers, body: Array(bytes[bodyStart..<(bodyStart + bodyLength)]))
+    }
+
+    /// The end of the header section (where its empty line begins) and the start of the body.
+    static func headerEnd(_ bytes: [UInt8], from start: Int) -> (Int, Int)? {
+        var index = start
+        while index < bytes.count {
+            guard bytes[index] == 0x0A else {
+                index += 1
+                continue
+            }
+            // A line ends here; an empty line follows if the next is CRLF or LF.
+            if index + 1 < bytes.count, bytes[index + 1] == 0x0A { return (index + 1, index + 2) }
+            if index + 2 < bytes.count, bytes[index + 1] == 0x0D, bytes[index + 2] == 0x0A { return (index + 1, index + 3) }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The header section's lines, with folded continuations joined by one space.
+    private func unfoldedLines(_ section: ArraySlice<UInt8>) throws(SIPParseError) -> [ArraySlice<UInt8>] {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = section.startIndex
+        var index = section.startIndex
+        while index <= section.endIndex {
+            if index == section.endIndex || section[index] == 0x0A {
+                var lineEnd = index
+                if lineEnd > lineStart, section[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = section[lineStart..<lineEnd]
+                if let first = line.first, SIPGrammar.isWhitespace(first), !lines.isEmpty {
+                    // A continuation: the whitespace run becomes one space.
+                    let rest = line.drop(while: SIPGrammar.isWhitespace)
+                    var joined = Array(lines[lines.count - 1])
+                    if !rest.isEmpty {
+                        joined.append(0x20)
+                        joined.append(contentsOf: rest)
+                    }
+                    lines[lines.count - 1] = joined[...]
+                } else if !line.isEmpty || index < section.endIndex {
+                    if line.isEmpty { throw SIPParseError("an empty line inside the headers") }
+                    // (A NUL may be there, escaped in a quoted string; a bare CR may not.)
+                    if line.contains(0x0D) { throw SIPParseError("a bare CR in a header line") }
+                    lines.append(line)
+                }
+                if let last = lines.last, last.count > maximumLineLength {
+                    throw SIPParseError("a header line longer than \(maximumLineLength) bytes", status: 513)
+                }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return lines
+    }
+
+    /// `METHOD SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase`: single spaces.
+    static func startLine(_ line: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage.StartLine {
+        guard let text = String(validating: line, as: UTF8.self) else { throw SIPParseError("the start line is not UTF-8") }
+        if text.utf8.count >= 8, text.utf8.prefix(4).map({ $0 | 0x20 }) == Array("sip/".utf8) {
+            let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2 else { throw SIPParseError("a malformed status line") }
+            guard parts[0].uppercased() == "SIP/2.0" else { throw SIPParseError("SIP version \(parts[0]) is not supported", status: 505) }
+            guard parts[1].utf8.count == 3, let status = Int(parts[1]), (100...699).contains(status) else {
+                throw SIPParseError("a malformed status code")
+            }
+            let reason = parts.count == 3 ? String(parts[2]) : ""
+            guard !reason.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 }) else { throw SIPParseError("a control character in the reason phrase") }
+            return .response(status: status, reason: reason)
+        }
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
+            throw SIPParseError("a malformed request line (method, Request-URI and version separated by single spaces)")
+        }
+        guard SIPGrammar.isToken(parts[0]) else { throw SIPParseError("a malformed method") }
+        let version = parts[2]
+        guard version.uppercased().hasPrefix("SIP/") else { throw SIPParseError("a malformed request line") }
+        guard version.uppercased() == "SIP/2.0" else { throw SIPParseError("SIP version \(version) is not supported", status: 505) }
+        let uri = String(parts[1])
+        guard uri.contains(":"), !uri.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+            throw SIPParseError("a malformed Request-URI")
+        }
+        return .request(method: String(parts[0]), uri: uri)
+    }
+}
+
+/// Cuts SIP messages out of a TCP byte stream (RFC 3261 §18.3): the headers up to the empty
+/// line, then exactly Content-Length bytes. CRLF keep-alives between messages (RFC 5626) are
+/// reported so the transport can answer them. Bounded: a message larger than `maximumSize`
+/// is an error, after which the stream cannot be trusted (close it).
+public struct SIPStreamFramer: Sendable {
+    public enum Item: Sendable {
+        case message([UInt8])
+        /// A double CRLF ping between messages: answer with a single CRLF pong.
+        case keepAlivePing
+    }
+
+    public var maximumSize: Int
+    private var buffer: [UInt8] = []
+    private var failed = false
+
+    public init(maximumSize: Int = 64 * 1024) {
+        self.maximumSize = maximumSize
+    }
+
+    /// Adds received bytes; returns the complete items, in order.
+    public mutating func append(_ bytes: some Sequence<UInt8>) throws(SIPParseError) -> [Item] {
+        guard !failed else { throw SIPParseError("the stream failed before") }
+        buffer.append(contentsOf: bytes)
+        var items: [Item] = []
+        while true {
+            // Keep-alives: CRLFCRLF is a ping; a lone CRLF (a pong) or stray line end is skipped.
+            let ping: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+            if buffer.starts(with: ping) {
+                items.append(.keepAlivePing)
+                buffer.removeFirst(4)
+                continue
+            }
+            if let first = buffer.first, first == 0x0D || first == 0x0A {
+                // Possibly a ping still arriving.
+                if buffer.count < 4, ping.starts(with: buffer) { return items }
+                buffer.removeFirst(first == 0x0D && buffer.count > 1 && buffer[1] == 0x0A ? 2 : 1)
+                continue
+            }
+            guard !buffer.isEmpty else { return items }
+            guard let (_, bodyStart) = SIPParser.headerEnd(buffer, from: 0) else {
+                if buffer.count > maximumSize {
+                    failed = true
+                    throw SIPParseError("headers longer than \(maximumSize) bytes", status: 513)
+                }
+                return items
+            }
+            let length = try Self.contentLength(buffer[0..<bodyStart])
+            guard bodyStart + length <= maximumSize else {
+                failed = true
+                throw SIPParseError("a message larger than \(maximumSize) bytes", status: 513)
+            }
+            guard buffer.count >= bodyStart + length else { return items }
+            items.append(.message(Array(buffer[0..<(bodyStart + length)])))
+            buffer.removeFirst(bodyStart + length)
+        }
+    }
+
+    /// The Content-Length (or `l`) header of a header section; required on a stream.
+    static func contentLength(_ section: ArraySlice<UInt8>) throws(SIPParseError) -> Int {
+        var found: Int?
+        for line in section.split(separator: 0x0A) {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            var name = line[line.startIndex..<colon]
+            while let last = name.last, SIPGrammar.isWhitespace(last) { name = name.dropLast() }
+            let lower = name.map { $0 | 0x20 }
+            guard lower == Array("content-length".utf8) || lower == [UInt8(ascii: "l")] else { continue }
+            let value = line[(colon + 1)...].filter { !SIPGrammar.isWhitespace($0) && $0 != 0x0D }
+            guard !value.isEmpty, value.count <= 9, value.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(String(decoding: value, as: UTF8.self))
+            else { throw SIPParseError("a malformed Content-Length") }
+            if let found, found != number { throw SIPParseError("two different Content-Length values") }
+            found = number
+        }
+        guard let found else { throw SIPParseError("Content-Length is required on a stream") }
+        return found
+    }
+}

@@ -1,0 +1,215 @@
+/// A parameter of a URI or header value (`;transport=tcp`, `;lr`): its name lower-cased, its
+/// value as written.
+public struct SIPParameter: Sendable, Hashable {
+    public var name: String
+    public var value: String?
+
+    public init(_ name: String, _ value: String? = nil) {
+        self.name = name.lowercased()
+        self.value = value
+    }
+}
+
+extension [SIPParameter] {
+    /// The value of the named parameter ("" for a flag), nil when absent.
+    public subscript(parameter name: String) -> String? {
+        let name = name.lowercased()
+        return first { $0.name == name }.map { $0.value ?? "" }
+    }
+
+    var wireFormat: String {
+        map { ";" + $0.name + ($0.value.map { "=" + $0 } ?? "") }.joined()
+    }
+}
+
+/// A SIP, SIPS or tel URI (RFC 3261 §19.1, RFC 3966); other schemes keep their text only.
+/// User and password are kept unescaped; the host lower-cased (§19.1.4 compares it so).
+public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
+    public var scheme: String
+    public var user: String?
+    public var password: String?
+    /// Host name, IPv4 address or bracketed IPv6 reference; for `tel:` the number.
+    public var host: String
+    public var port: Int?
+    public var parameters: [SIPParameter]
+    /// The `?` headers part, as written.
+    public var headers: String?
+    /// For schemes other than sip, sips and tel: everything after the colon.
+    public var opaque: String?
+
+    public init(scheme: String = "sip", user: String? = nil, host: String, port: Int? = nil, parameters: [SIPParameter] = []) {
+        self.scheme = scheme
+        self.user = user
+        self.host = host
+        self.port = port
+        self.parameters = parameters
+    }
+
+    public var isSIP: Bool { scheme == "sip" || scheme == "sips" }
+
+    public init?(parsing text: some StringProtocol) {
+        let text = String(SIPGrammar.trimmed(String(text)))
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let scheme = text[..<colon].lowercased()
+        guard !scheme.isEmpty, scheme.utf8.first.map({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) == true,
+            scheme.utf8.allSatisfy({ SIPGrammar.isTokenByte($0) })
+        else { return nil }
+        self.scheme = scheme
+        parameters = []
+        var rest = text[text.index(after: colon)...]
+        guard !rest.isEmpty, !rest.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
+        switch scheme {
+        case "sip", "sips":
+            break
+        case "tel":
+            // tel:+1-555-0100;phone-context=...
+            let pieces = rest.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
+            host = String(pieces[0])
+            guard !host.isEmpty else { return nil }
+            if pieces.count > 1 {
+                guard let parameters = SIPGrammar.parameters(pieces[1]) else { return nil }
+                self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+            }
+            return
+        default:
+            host = ""
+            opaque = String(rest)
+            return
+        }
+        // The user part may hold ';' and '?' but never a raw '@' (nor may the parameters or the
+        // headers): the last '@' ends the user part, and the headers begin at the first '?' after it.
+        if let at = rest.lastIndex(of: "@"), let question = rest[at...].firstIndex(of: "?") {
+            headers = String(rest[rest.index(after: question)...])
+            rest = rest[..<question]
+        } else if !rest.contains("@"), let question = rest.firstIndex(of: "?") {
+            headers = String(rest[rest.index(after: question)...])
+            rest = rest[..<question]
+        }
+        if let at = rest.lastIndex(of: "@") {
+            let userinfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            var userText = userinfo
+            if let passwordColon = userinfo.firstIndex(of: ":") {
+                guard let password = SIPGrammar.unescape(userinfo[userinfo.index(after: passwordColon)...]) else { return nil }
+                self.password = password
+                userText = userinfo[..<passwordColon]
+            }
+            guard !userText.isEmpty, let user = SIPGrammar.unescape(userText) else { return nil }
+            self.user = user
+        }
+        var hostport = rest
+        if let semicolon = rest.firstIndex(of: ";") {
+            hostport = rest[..<semicolon]
+            guard let parameters = SIPGrammar.parameters(rest[rest.index(after: semicolon)...]) else { return nil }
+            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+        }
+        guard let (host, port) = Self.hostPort(hostport) else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    /// `host[:port]`: a host name (labels of alphanumerics and hyphens), an IPv4 address or a
+    /// bracketed IPv6 reference, lower-cased; the port 0-65535.
+    static func hostPort(_ text: some StringProtocol) -> (String, Int?)? {
+        let text = SIPGrammar.trimmed(String(text))
+        var hostText = text
+        var port: Int?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            hostText = text[...close]
+            let after = text[text.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()), (0...65535).contains(number) else { return nil }
+                port = number
+            }
+            let inside = hostText.dropFirst().dropLast()
+            guard !inside.isEmpty, inside.utf8.allSatisfy({ SIPGrammar.hexValue($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { return nil }
+        } else {
+            if let colon = text.lastIndex(of: ":") {
+                let portText = SIPGrammar.trimmed(text[text.index(after: colon)...])
+                guard !portText.isEmpty, portText.utf8.count <= 5, let number = Int(portText), (0...65535).contains(number) else { return nil }
+                port = number
+                hostText = SIPGrammar.trimmed(text[..<colon])
+            }
+            guard !hostText.isEmpty,
+                hostText.utf8.allSatisfy({ byte in
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                }),
+                hostText.utf8.first != UInt8(ascii: "-"), hostText.utf8.first != UInt8(ascii: ".")
+            else { return nil }
+        }
+        return (hostText.lowercased(), port)
+    }
+
+    public var description: String {
+        if let opaque { return scheme + ":" + opaque }
+        if scheme == "tel" { return "tel:" + host + parameters.wireFormat }
+        var text = scheme + ":"
+        if let user {
+            text += Self.escape(user, allowed: Self.userAllowed)
+            if let password { text += ":" + Self.escape(password, allowed: Self.passwordAllowed) }
+            text += "@"
+        }
+        text += host
+        if let port { text += ":\(port)" }
+        text += parameters.wireFormat
+        if let headers { text += "?" + headers }
+        return text
+    }
+
+    /// The `?` headers as a set of `name=value` (names lower-cased, values unescaped): their
+    /// order does not matter, their presence does.
+    private var headerSet: Set<String> {
+        guard let headers else { return [] }
+        return Set(headers.split(separator: "&").map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = (SIPGrammar.unescape(parts[0]) ?? String(parts[0])).lowercased()
+            let value = parts.count > 1 ? (SIPGrammar.unescape(parts[1]) ?? String(parts[1])) : ""
+            return name + "=" + value
+        })
+    }
+
+    // unreserved, plus user-unreserved / the password's own set (§25.1).
+    private static let unreserved = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()".utf8)
+    private static let userAllowed = unreserved.union("&=+$,;?/".utf8)
+    private static let passwordAllowed = unreserved.union("&=+$,".utf8)
+
+    static func escape(_ text: String, allowed: Set<UInt8>) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            if allowed.contains(byte) {
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    /// RFC 3261 §19.1.4 comparison: scheme, user and password case-sensitive after unescaping,
+    /// host case-insensitive, ports and the transport, user, ttl, method and maddr parameters
+    /// equal when present in either; other parameters equal when present in both.
+    public func matches(_ other: SIPURI) -> Bool {
+        guard scheme == other.scheme, user == other.user, password == other.password, host == other.host, port == other.port,
+            opaque == other.opaque, headerSet == other.headerSet
+        else { return false }
+        let significant = ["transport", "user", "ttl", "method", "maddr"]
+        for name in significant where parameters[parameter: name]?.lowercased() != other.parameters[parameter: name]?.lowercased() {
+            return false
+        }
+        for parameter in parameters where !significant.contains(parameter.name) {
+            if let theirs = other.parameters[parameter: parameter.name], theirs.lowercased() != (parameter.value ?? "").lowercased() {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,318 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Where a message came from or goes to: a UDP address, or one TCP connection.
+public struct SIPPeer: Sendable, Hashable, CustomStringConvertible {
+    public enum Transport: String, Sendable, Hashable {
+        case udp = "UDP"
+        case tcp = "TCP"
+    }
+
+    public var transport: Transport
+    public var address: SocketAddress
+    /// The TCP connection a message came on (responses go back on it); nil for UDP.
+    public var connection: UInt64?
+
+    public init(transport: Transport, address: SocketAddress, connection: UInt64? = nil) {
+        self.transport = transport
+        self.address = address
+        self.connection = connection
+    }
+
+    public var ipAddress: String { address.ipAddress ?? "?" }
+    public var port: Int { address.port ?? 0 }
+    public var description: String { "\(transport.rawValue) \(ipAddress):\(port)" }
+}
+
+/// What the transport hands the element above it, in arrival order.
+public enum SIPInbound: Sendable {
+    /// A parsed message; for a request, the top Via already carries `received`/`rport` (RFC
+    /// 3581) so that responses built from it go back where it came from.
+    case message(SIPMessage, from: SIPPeer)
+    /// A request that could not be parsed whole, with what could be read of it (for a 400 with
+    /// the reason, when its headers allow an answer at all).
+    case malformed(SIPParseError, from: SIPPeer)
+}
+
+public struct SIPTransportConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest message accepted (UDP datagram or TCP message); larger is dropped or closes the
+    /// connection.
+    public var maximumMessageSize: Int
+    /// Messages waiting for the element; beyond it new ones are dropped (a flood, or an element
+    /// that stalls) and counted.
+    public var inboundBuffer: Int
+    /// Messages one source address may send per second before the rest are dropped (0: no limit).
+    public var perSourceRate: Int
+    public var idleTimeout: Duration
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 5060, maximumMessageSize: Int = 64 * 1024, inboundBuffer: Int = 4096,
+        perSourceRate: Int = 200, idleTimeout: Duration = .seconds(600)
+    ) {
+        self.host = host
+        self.port = port
+        self.maximumMessageSize = maximumMessageSize
+        self.inboundBuffer = inboundBuffer
+        self.perSourceRate = perSourceRate
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// SIP over UDP and TCP on one address (RFC 3261 §18): parses what arrives (framing TCP by
+/// Content-Length, answering CRLF keep-alive pings), hands it on in order through `inbound`,
+/// and sends what the element gives it, to a UDP address or back on a TCP connection.
+public final class SIPTransport: Sendable {
+    private struct State {
+        var udp: (any Channel)?
+        var tcp: (any Channel)?
+        var connections: [UInt64: any Channel] = [:]
+        var nextConnection: UInt64 = 1
+        var stopping = false
+        /// Messages per source address in the current second.
+        var window: Int64 = 0
+        var counts: [String: Int] = [:]
+    }
+
+    public let configuration: SIPTransportConfiguration
+    public let inbound: AsyncStream<SIPInbound>
+    private let continuation: AsyncStream<SIPInbound>.Continuation
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Messages dropped: over the per-source rate or the inbound buffer.
+    public let dropped = Atomic<Int>(0)
+
+    public init(
+        configuration: SIPTransportConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "switchboard.sip.transport")
+    ) {
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        (inbound, continuation) = AsyncStream.makeStream(of: SIPInbound.self, bufferingPolicy: .bufferingOldest(configuration.inboundBuffer))
+    }
+
+    /// Binds UDP and TCP on the configured address (port 0: one free port for both when
+    /// possible) and returns the bound addresses.
+    @discardableResult
+    public func start() async throws -> (udp: SocketAddress, tcp: SocketAddress) {
+        let udpChannel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumMessageSize + 1))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        let tcpPort = udpChannel.localAddress?.port ?? configuration.port
+        let tcpChannel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                let id = state.withLock { state -> UInt64 in
+                    defer { state.nextConnection += 1 }
+                    state.connections[state.nextConnection] = channel
+                    return state.nextConnection
+                }
+                channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)))
+                    try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, connection: id))
+                }
+            }
+            .bind(host: configuration.host, port: tcpPort).get()
+        state.withLock { state in
+            state.udp = udpChannel
+            state.tcp = tcpChannel
+        }
+        let udp = udpChannel.localAddress!
+        let tcp = tcpChannel.localAddress!
+        logger.info("sip listening", metadata: ["udp": "\(udp)", "tcp": "\(tcp)"])
+        return (udp, tcp)
+    }
+
+    /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection.
+    public func send(_ message: SIPMessage, to peer: SIPPeer) async throws {
+        let bytes = message.serialized()
+        switch peer.transport {
+        case .udp:
+            guard let channel = state.withLock({ $0.udp }) else { throw SIPTransportError.notRunning }
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: peer.address, data: buffer))
+        case .tcp:
+            guard let id = peer.connection, let channel = state.withLock({ $0.connections[id] }) else { throw SIPTransportError.connectionClosed }
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            try await channel.writeAndFlush(buffer)
+        }
+    }
+
+    /// Closes the listeners and connections and ends `inbound`.
+    public func shutdown() async {
+        let channels = state.withLock { state -> [any Channel] in
+            state.stopping = true
+            defer {
+                state.udp = nil
+                state.tcp = nil
+                state.connections = [:]
+            }
+            return [state.udp, state.tcp].compactMap { $0 } + Array(state.connections.values)
+        }
+        for channel in channels { try? await channel.close() }
+        continuation.finish()
+    }
+
+    /// Serves until the task is cancelled, then shuts down.
+    public func run() async throws {
+        if state.withLock({ $0.udp == nil }) { try await start() }
+        guard let udp = state.withLock({ $0.udp }) else { return }
+        await withTaskCancellationHandler {
+            try? await udp.closeFuture.get()
+        } onCancel: {
+            udp.close(promise: nil)
+        }
+        await shutdown()
+    }
+
+    // MARK: From the handlers
+
+    /// Parses one message's bytes and hands it on (requests get `received`/`rport` stamped).
+    func received(_ bytes: [UInt8], from peer: SIPPeer, framing: SIPParser.Framing) {
+        guard admit(peer) else { return }
+        do {
+            var message = try SIPParser().parse(bytes, framing: framing)
+            if message.isRequest { Self.stampVia(&message, from: peer) }
+            deliver(.message(message, from: peer))
+        } catch {
+            logger.info("malformed SIP message", metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
+            // Only a request that looks like one is worth an answer (never answer a response).
+            if !bytes.starts(with: Array("SIP/".utf8)) { deliver(.malformed(error, from: peer)) }
+        }
+    }
+
+    private func deliver(_ item: SIPInbound) {
+        if case .dropped = continuation.yield(item) {
+            dropped.add(1, ordering: .relaxed)
+            logger.warning("SIP inbound buffer full, message dropped")
+        }
+    }
+
+    /// The per-source limit (a flood from one address is dropped, others go on).
+    private func admit(_ peer: SIPPeer) -> Bool {
+        guard configuration.perSourceRate > 0 else { return true }
+        let second = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
+        let admitted = state.withLock { state -> Bool in
+            if state.window != second {
+                state.window = second
+                state.counts.removeAll(keepingCapacity: true)
+            }
+            let count = state.counts[peer.ipAddress, default: 0] + 1
+            state.counts[peer.ipAddress] = count
+            return count <= configuration.perSourceRate
+        }
+        if !admitted {
+            if dropped.add(1, ordering: .relaxed).newValue % 100 == 1 {
+                logger.warning("SIP flood from one source: messages dropped", metadata: ["peer": "\(peer)"])
+            }
+        }
+        return admitted
+    }
+
+    /// RFC 3581 and §18.2.1: the top Via gets `received=` when the source address differs from
+    /// its sent-by, and an empty `rport` is filled with the source port; responses then go back
+    /// to the address the request came from.
+    static func stampVia(_ message: inout SIPMessage, from peer: SIPPeer) {
+        guard let top = message.headers.values("Via").first, var via = SIPVia(parsing: top) else { return }
+        var changed = false
+        if via.host != peer.ipAddress, via.parameters[parameter: "received"] == nil {
+            via.parameters.append(SIPParameter("received", peer.ipAddress))
+            changed = true
+        }
+        if let index = via.parameters.firstIndex(where: { $0.name == "rport" }), via.parameters[index].value == nil {
+            via.parameters[index].value = String(peer.port)
+            changed = true
+        }
+        guard changed else { return }
+        message.headers.removeFirstValue("Via")
+        message.headers.prependValue("Via", via.description)
+    }
+
+    func pong(_ channel: any Channel) {
+        var buffer = channel.allocator.buffer(capacity: 2)
+        buffer.writeBytes([0x0D, 0x0A])
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+}
+
+public enum SIPTransportError: Error, Sendable {
+    case notRunning
+    case connectionClosed
+}
+
+/// One UDP datagram is one message.
+final class SIPDatagramHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let transport: SIPTransport
+
+    init(transport: SIPTransport) {
+        self.transport = transport
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let bytes = Array(envelope.data.readableBytesView)
+        // Keep-alive CRLFs over UDP are ignored; so is anything over the size limit.
+        guard bytes.contains(where: { $0 != 0x0D && $0 != 0x0A }) else { return }
+        guard bytes.count <= transport.configuration.maximumMessageSize else { return }
+        transport.received(bytes, from: SIPPeer(transport: .udp, address: envelope.remoteAddress), framing: .datagram)
+    }
+}
+
+/// A TCP connection: bytes framed into messages by `SIPStreamFramer`.
+final class SIPStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    let transport: SIPTransport
+    let connection: UInt64
+    private var framer: SIPStreamFramer
+
+    init(transport: SIPTransport, connection: UInt64) {
+        self.transport = transport
+        self.connection = connection
+        framer = SIPStreamFramer(maximumSize: transport.configuration.maximumMessageSize)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        guard let address = context.remoteAddress else { return }
+        let peer = SIPPeer(transport: .tcp, address: address, connection: connection)
+        do {
+            for item in try framer.append(buffer.readableBytesView) {
+                switch item {
+                case .keepAlivePing: transport.pong(context.channel)
+                case .message(let bytes): transport.received(bytes, from: peer, framing: .stream)
+                }
+            }
+        } catch {
+            // The stream cannot be framed any more: close it (RFC 3261 §18.3).
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}

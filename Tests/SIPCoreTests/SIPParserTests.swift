@@ -1,0 +1,200 @@
+import Foundation
+import SIPCore
+import Testing
+
+/// Text with LF line ends as SIP bytes with CRLF.
+func sip(_ text: String) -> [UInt8] { Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+
+@Suite("SIP message parser")
+struct SIPParserTests {
+    static let invite = """
+        INVITE sip:support@hub.example.com SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport
+        Max-Forwards: 70
+        To: <sip:support@hub.example.com>
+        From: "Ada Lovelace" <sip:+14155550100@trunk.example.net>;tag=1928301774
+        Call-ID: a84b4c76e66710@pc33.example.net
+        CSeq: 314159 INVITE
+        Contact: <sip:+14155550100@192.0.2.10:5060>
+        Content-Type: application/sdp
+        Content-Length: 12
+
+        v=0
+        o=- 1 1
+        """
+
+    @Test("a request: start line, headers in order, structured views and the body")
+    func invite() throws {
+        let message = try SIPParser().parse(sip(Self.invite))
+        #expect(message.method == "INVITE")
+        #expect(message.requestURI == "sip:support@hub.example.com")
+        #expect(message.callID == "a84b4c76e66710@pc33.example.net")
+        #expect(message.cseq == SIPCSeq(number: 314_159, method: "INVITE"))
+        #expect(message.headers.first("max-forwards") == "70")
+        #expect(message.headers.fields.map(\.name) == [
+            "Via", "Max-Forwards", "To", "From", "Call-ID", "CSeq", "Contact", "Content-Type", "Content-Length",
+        ])
+        let via = try #require(message.vias?.first)
+        #expect(via.transport == "UDP" && via.host == "192.0.2.10" && via.port == 5060)
+        #expect(via.branch == "z9hG4bK776asdhds")
+        #expect(via.parameters[parameter: "rport"] == "")
+        let from = try #require(message.from)
+        #expect(from.displayName == "Ada Lovelace")
+        #expect(from.uri.user == "+14155550100" && from.uri.host == "trunk.example.net")
+        #expect(from.tag == "1928301774")
+        #expect(message.to?.tag == nil)
+        #expect(message.body == Array("v=0\r\no=- 1 1".utf8))
+    }
+
+    @Test("compact names, folding, whitespace around the colon, any case; comma lists split outside quotes and <>")
+    func headerForms() throws {
+        let message = try SIPParser().parse(sip("""
+            OPTIONS sip:hub.example.com SIP/2.0
+            v: SIP/2.0/TCP a.example.com;branch=z9hG4bK1,
+             SIP/2.0/UDP b.example.com:5070;branch=z9hG4bK2
+            VIA  :   SIP / 2.0 / UDP [2001:db8::9]:5062 ;branch=z9hG4bK3
+            i: folded-call-id@example.com
+            f: sip:caller@example.com;tag=77
+            t: sip:hub.example.com
+            cseq:
+              2 OPTIONS
+            m: "Smith, John" <sip:john@a.example.com;transport=tcp>;q=0.7, <sip:john@b.example.com>
+            Max-Forwards: 70
+            l: 0
+
+
+            """))
+        #expect(message.callID == "folded-call-id@example.com")
+        #expect(message.cseq?.number == 2)
+        let vias = try #require(message.vias)
+        #expect(vias.map(\.host) == ["a.example.com", "b.example.com", "[2001:db8::9]"])
+        #expect(vias.map(\.port) == [nil, 5070, 5062])
+        #expect(vias.map(\.branch) == ["z9hG4bK1", "z9hG4bK2", "z9hG4bK3"])
+        let contacts = message.headers.values("Contact").compactMap(SIPNameAddress.init(parsing:))
+        #expect(contacts.count == 2)
+        #expect(contacts[0].displayName == "Smith, John")
+        #expect(contacts[0].uri.parameters[parameter: "transport"] == "tcp")
+        #expect(contacts[0].parameters[parameter: "q"] == "0.7")
+        #expect(message.from?.tag == "77")
+        #expect(message.from?.uri.parameters.isEmpty == true)
+        #expect(message.body.isEmpty)
+    }
+
+    @Test("Content-Length: larger than the body is refused, smaller cuts a datagram, absent runs to the end (not on a stream)")
+    func contentLength() throws {
+        let head = "MESSAGE sip:a@b.example SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\nTo: <sip:a@b.example>\nFrom: <sip:c@d.example>;tag=1\nCall-ID: x\nCSeq: 1 MESSAGE\nMax-Forwards: 70\n"
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(sip(head + "Content-Length: 50\n\nhello")) }
+        #expect(try SIPParser().parse(sip(head + "Content-Length: 3\n\nhello")).body == Array("hel".utf8))
+        #expect(try SIPParser().parse(sip(head + "\nhello")).body == Array("hello".utf8))
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(sip(head + "\nhello"), framing: .stream) }
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(sip(head + "Content-Length: 5\nl: 4\n\nhello")) }
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(sip(head + "Content-Length: -1\n\nhello")) }
+    }
+
+    @Test("start lines: single spaces, SIP/2.0 only (505), three-digit codes, an empty reason phrase")
+    func startLines() throws {
+        let rest = "\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\nCall-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n"
+        #expect(try SIPParser().parse(sip("SIP/2.0 180 Ringing" + rest)).status == 180)
+        let noReason = try SIPParser().parse(sip("SIP/2.0 100 " + rest))
+        #expect(noReason.startLine == .response(status: 100, reason: ""))
+        for bad in ["OPTIONS  sip:a@b SIP/2.0", "OPTIONS sip:a@b  SIP/2.0", "OPTIONS sip:a@b", "SIP/2.0 2000 OK", "SIP/2.0 099 Low", "OPT<IONS sip:a@b SIP/2.0"] {
+            #expect(throws: SIPParseError.self, "\(bad)") { try SIPParser().parse(sip(bad + rest)) }
+        }
+        do {
+            _ = try SIPParser().parse(sip("OPTIONS sip:a@b SIP/7.0" + rest))
+            Issue.record("SIP/7.0 was accepted")
+        } catch {
+            #expect(error.status == 505)
+        }
+        do {
+            _ = try SIPParser().parse(sip("SIP/3.0 200 OK" + rest))
+            Issue.record("SIP/3.0 was accepted")
+        } catch {
+            #expect(error.status == 505)
+        }
+    }
+
+    @Test("bounded: too many header fields or too long a line is 513, never a crash")
+    func limits() {
+        var text = "OPTIONS sip:a@b SIP/2.0\n"
+        for index in 0..<300 { text += "X-H\(index): \(index)\n" }
+        do {
+            _ = try SIPParser().parse(sip(text + "\n"))
+            Issue.record("300 headers accepted")
+        } catch {
+            #expect(error.status == 513)
+        }
+        do {
+            _ = try SIPParser(maximumLineLength: 100).parse(sip("OPTIONS sip:a@b SIP/2.0\nSubject: " + String(repeating: "x", count: 200) + "\n\n"))
+            Issue.record("a long line accepted")
+        } catch {
+            #expect(error.status == 513)
+        }
+    }
+
+    @Test("serializing gives canonical names, one field per line and the body's Content-Length; parsing it back gives the same message")
+    func roundTrip() throws {
+        let message = try SIPParser().parse(sip(Self.invite))
+        var changed = message
+        changed.body = Array("v=0\r\n".utf8)
+        let wire = changed.serialized()
+        let text = String(decoding: wire, as: UTF8.self)
+        #expect(text.hasPrefix("INVITE sip:support@hub.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport\r\n"))
+        #expect(text.hasSuffix("Content-Length: 5\r\n\r\nv=0\r\n"))
+        let again = try SIPParser().parse(wire, framing: .stream)
+        #expect(again.startLine == changed.startLine)
+        #expect(again.body == changed.body)
+        #expect(again.headers.fields.filter { $0.name != "Content-Length" } == changed.headers.fields.filter { $0.name != "Content-Length" })
+    }
+
+    @Test("header editing: a new top Via, the top value of a list line removed, a header set once")
+    func editing() throws {
+        var headers = try SIPParser().parse(sip(Self.invite)).headers
+        headers.prepend("Via", "SIP/2.0/UDP hub.example.com;branch=z9hG4bKhub")
+        #expect(headers.values("Via").count == 2)
+        headers.removeFirstValue("Via")
+        #expect(headers.values("Via") == ["SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport"])
+        headers.add("Via", "SIP/2.0/UDP a;branch=z9hG4bKa, SIP/2.0/UDP b;branch=z9hG4bKb")
+        headers.removeFirstValue("v")
+        #expect(headers.values("Via").count == 2)
+        headers.set("Max-Forwards", "69")
+        headers.add("max-forwards", "1")
+        headers.set("MAX-FORWARDS", "68")
+        #expect(headers.lines("Max-Forwards") == ["68"])
+    }
+}
+
+@Suite("SIP stream framing")
+struct SIPStreamFramerTests {
+    static let message = sip("OPTIONS sip:a@b SIP/2.0\nVia: SIP/2.0/TCP h;branch=z9hG4bKx\nCall-ID: x\nCSeq: 1 OPTIONS\nContent-Length: 4\n\nbody")
+
+    @Test("messages back to back, split anywhere, with keep-alive pings between them")
+    func framing() throws {
+        let stream = Self.message + [0x0D, 0x0A, 0x0D, 0x0A] + Self.message + [0x0D, 0x0A] + Self.message
+        for chunk in [1, 3, 7, stream.count] {
+            var framer = SIPStreamFramer()
+            var items: [SIPStreamFramer.Item] = []
+            var offset = 0
+            while offset < stream.count {
+                items += try framer.append(stream[offset..<min(stream.count, offset + chunk)])
+                offset += chunk
+            }
+            let messages = items.compactMap { if case .message(let bytes) = $0 { bytes } else { nil } }
+            let pings = items.filter { if case .keepAlivePing = $0 { true } else { false } }.count
+            #expect(messages == [Self.message, Self.message, Self.message], "chunk \(chunk)")
+            #expect(pings == 1, "chunk \(chunk)")
+            #expect(try messages.map { try SIPParser().parse($0, framing: .stream).body } == Array(repeating: Array("body".utf8), count: 3))
+        }
+    }
+
+    @Test("a message without Content-Length, or larger than the limit, fails the stream")
+    func failures() {
+        var framer = SIPStreamFramer()
+        #expect(throws: SIPParseError.self) { try framer.append(sip("OPTIONS sip:a@b SIP/2.0\nCall-ID: x\n\n")) }
+        #expect(throws: SIPParseError.self) { try framer.append(Self.message) }
+        var small = SIPStreamFramer(maximumSize: 64)
+        #expect(throws: SIPParseError.self) { try small.append(Self.message) }
+        var endless = SIPStreamFramer(maximumSize: 1024)
+        #expect(throws: SIPParseError.self) { try endless.append(Array(repeating: UInt8(ascii: "A"), count: 2000)) }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SIPCore
+import Synchronization
+import Testing
+
+/// The transport against a real peer: SIPp (Debian package `sip-tester`) sends over UDP and TCP;
+/// a small element answers through `SIPRequestTriage` and with 200 to OPTIONS.
+@Suite("SIP transport with SIPp", .serialized)
+struct SIPTransportTests {
+    static let sipp = ["/usr/bin/sipp", "/usr/local/bin/sipp"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// OPTIONS → 200; an unknown method → 501; a malformed request (Max-Forwards not a number)
+    /// → 400; a CRLF keep-alive on the way (TCP).
+    static let scenario = """
+        <?xml version="1.0" encoding="ISO-8859-1" ?>
+        <scenario name="keep-alive, unknown method, malformed request">
+          <send retrans="500"><![CDATA[
+        OPTIONS sip:hub@[remote_ip]:[remote_port] SIP/2.0
+        Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+        From: <sip:probe@[local_ip]:[local_port]>;tag=[pid]probe[call_number]
+        To: <sip:hub@[remote_ip]:[remote_port]>
+        Call-ID: [call_id]
+        CSeq: 1 OPTIONS
+        Max-Forwards: 70
+        Content-Length: 0
+
+        ]]></send>
+          <recv response="200" />
+          <send retrans="500"><![CDATA[
+        PUBLISH sip:hub@[remote_ip]:[remote_port] SIP/2.0
+        Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+        From: <sip:probe@[local_ip]:[local_port]>;tag=[pid]probe[call_number]
+        To: <sip:hub@[remote_ip]:[remote_port]>
+        Call-ID: [call_id]
+        CSeq: 2 PUBLISH
+        Max-Forwards: 70
+        Content-Length: 0
+
+        ]]></send>
+          <recv response="501" />
+          <send retrans="500"><![CDATA[
+        MESSAGE sip:hub@[remote_ip]:[remote_port] SIP/2.0
+        Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+        From: <sip:probe@[local_ip]:[local_port]>;tag=[pid]probe[call_number]
+        To: <sip:hub@[remote_ip]:[remote_port]>
+        Call-ID: [call_id]
+        CSeq: 3 MESSAGE
+        Max-Forwards: seventy
+        Content-Length: 0
+
+        ]]></send>
+          <recv response="400" />
+        </scenario>
+        """
+
+    /// Serves `transport.inbound` until it ends: triage, OPTIONS answered, the rest 480.
+    static func element(_ transport: SIPTransport, seen: @escaping @Sendable (SIPMessage) -> Void) -> Task<Void, Never> {
+        Task {
+            let triage = SIPRequestTriage(toTag: "hub")
+            for await item in transport.inbound {
+                switch item {
+                case .message(let message, let peer):
+                    seen(message)
+                    switch triage.decide(message) {
+                    case .respond(let response): try? await transport.send(response, to: peer)
+                    case .drop: break
+                    case .proceed:
+                        let status = message.method == "OPTIONS" ? 200 : 480
+                        try? await transport.send(message.response(status, toTag: "hub", headers: [("Allow", triage.allow)]), to: peer)
+                    }
+                case .malformed(let error, let peer):
+                    if case .respond(let response) = triage.decide(error) { try? await transport.send(response, to: peer) }
+                }
+            }
+        }
+    }
+
+    final class Seen: @unchecked Sendable {
+        private let lock = NSLock()
+        private var messages: [SIPMessage] = []
+        func add(_ message: SIPMessage) { lock.withLock { messages.append(message) } }
+        var all: [SIPMessage] { lock.withLock { messages } }
+    }
+
+    @Test("SIPp over UDP and TCP: 200 to OPTIONS, 501 to an unknown method, 400 to a malformed request; Via stamped with received and rport",
+        .enabled(if: sipp != nil), arguments: ["u1", "t1"])
+    func sippExchange(_ transportMode: String) async throws {
+        let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0))
+        let (udp, tcp) = try await transport.start()
+        #expect(udp.port == tcp.port)
+        let seen = Seen()
+        let element = Self.element(transport) { seen.add($0) }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sipp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scenario = directory.appendingPathComponent("scenario.xml")
+        try Self.scenario.write(to: scenario, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.sipp))
+        process.currentDirectoryURL = directory
+        process.arguments = [
+            "-sf", scenario.path, "-t", transportMode, "-i", "127.0.0.1", "-p", "0", "-m", "3", "-r", "10", "-timeout", "20s", "-timeout_error",
+            "-trace_err", "-nostdin", "127.0.0.1:\(udp.port!)",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        let errors = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix("_errors.log") }
+            .compactMap { try? String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }.joined() ?? ""
+        #expect(status == 0, "sipp failed: \(errors)")
+        await transport.shutdown()
+        await element.value
+
+        let messages = seen.all
+        // Three calls of three requests (retransmissions, if any, come on top).
+        #expect(messages.filter { $0.method == "OPTIONS" }.count >= 3)
+        #expect(messages.filter { $0.method == "PUBLISH" }.count >= 3)
+        #expect(messages.filter { $0.method == "MESSAGE" }.count >= 3)
+        // The top Via: rport filled with the source port (sipp sends from 127.0.0.1).
+        let via = try #require(messages.first?.vias?.first)
+        #expect(via.parameters[parameter: "rport"].flatMap(Int.init) != nil)
+    }
+
+    @Test("a flood from one source is cut at the per-source rate; others still get through")
+    func flood() async throws {
+        let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, perSourceRate: 20))
+        let (udp, _) = try await transport.start()
+        let seen = Seen()
+        let element = Self.element(transport) { seen.add($0) }
+        // A raw UDP socket sends 100 OPTIONS within a second.
+        let socket = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        for index in 0..<100 {
+            let text = sip("OPTIONS sip:hub@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK\(index)\nFrom: <sip:a@b>;tag=1\nTo: <sip:hub@127.0.0.1>\nCall-ID: flood\(index)\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n")
+            var buffer = socket.allocator.buffer(capacity: text.count)
+            buffer.writeBytes(text)
+            try await socket.writeAndFlush(AddressedEnvelope(remoteAddress: udp, data: buffer))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try await socket.close()
+        await transport.shutdown()
+        await element.value
+        let received = seen.all.count
+        #expect(received >= 20 && received <= 40, "\(received) of 100 admitted")
+        #expect(transport.dropped.load(ordering: .relaxed) >= 60)
+    }
+}
