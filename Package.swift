@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "HubEngine",
             dependencies: [
-                "HubModel", "HubStore", "HubConfig", "HubRouting",
+                "HubModel", "HubStore", "HubConfig", "HubRouting", "SIPCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "HubServer",
             dependencies: [
-                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine", "HubRouting", "MailCore",
+                "HubModel", "HubConfig", "HubStore", "HubChannels", "HubEngine", "HubRouting", "MailCore", "SIPCore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "hub",
             dependencies: [
-                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine", "HubRouting",
+                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine", "HubRouting", "SIPCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -216,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HubEngineTests",
-            dependencies: ["HubTestSupport", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels", "HubRouting",
+            dependencies: ["HubTestSupport", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels", "HubRouting", "SIPCore",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],

@@ -17,7 +17,7 @@ public enum ChannelCatalog {
     /// e-mail reply's attachments).
     public static func adapter(
         for account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, rejections: WebhookRejections = WebhookRejections(),
-        loadBlob: @escaping @Sendable (String) async -> [UInt8]? = { _ in nil }
+        loadBlob: @escaping @Sendable (String) async throws -> [UInt8]? = { _ in nil }
     ) -> (any ChannelAdapter)? {
         var logger = logger
         logger[metadataKey: "component"] = "channel"

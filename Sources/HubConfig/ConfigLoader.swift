@@ -30,7 +30,7 @@ public struct ConfigLoader: Sendable {
         var content = RoutingRulesReader.FileContent()
         for document in ruleDocuments {
             guard let root = document.root else { continue }
-            let file = RoutingRulesReader.read(root)
+            let file = RoutingRulesReader.read(root, environment: environment)
             content.skills += file.skills
             content.queues += file.queues
             content.agents += file.agents

@@ -54,7 +54,7 @@ public struct HubServer: Sendable {
         let database: any HubStore = store
         let adapters = hubConfiguration.channels.compactMap {
             ChannelCatalog.adapter(
-                for: $0, httpClient: httpClient, logger: logger, rejections: rejections, loadBlob: { await blobs.get($0, orFrom: database) })
+                for: $0, httpClient: httpClient, logger: logger, rejections: rejections, loadBlob: { try await blobs.get($0, orFrom: database) })
         }
         let channels = ChannelDirectory(accounts: hubConfiguration.channels, adapters: adapters)
         engine = Engine(
@@ -124,7 +124,7 @@ public struct HubServer: Sendable {
                     .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),
                     .init(service: makeApplication()),
                     .init(service: ShutdownWatcher(readiness: readiness)),
-                ] + (try makeMailServices()),
+                ] + (try makeMailServices()) + makeVoiceServices(),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
@@ -149,6 +149,16 @@ extension HubServer {
                 maximumTextLength: configuration.engine.maximumTextLength, maximumAttachments: configuration.engine.maximumAttachments),
             logger: logger.component("smtp"), onStored: { await acknowledger.acknowledge($0) })
         return [.init(service: try SMTPListener(configuration: configuration.smtp, receiver: receiver, logger: logger.component("smtp")))]
+    }
+}
+
+extension HubServer {
+    /// The SIP element, when an agent has a phone.
+    func makeVoiceServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard SIPService.isNeeded(hubConfiguration) else { return [] }
+        return [
+            .init(service: SIPService(configuration: configuration.sip, agents: hubConfiguration.routing.agents, routing: engine.routing, logger: logger.component("sip")))
+        ]
     }
 }
 

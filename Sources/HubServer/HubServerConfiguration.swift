@@ -1,6 +1,7 @@
 import HubConfig
 import HubEngine
 import HubStore
+import SIPCore
 
 /// How the hub process is set up: where it listens, where its data and configuration are.
 public struct HubServerConfiguration: Sendable {
@@ -25,6 +26,21 @@ public struct HubServerConfiguration: Sendable {
     public var auth: AuthService.Configuration
     /// The SMTP listener for e-mail accounts (started when one is configured).
     public var smtp = SMTP()
+    /// The SIP element for agents' phones and voice trunks (started when one is configured).
+    public var sip = SIP()
+
+    /// Where the hub speaks SIP.
+    public struct SIP: Sendable {
+        public var host: String = "127.0.0.1"
+        /// UDP and TCP; 0 picks a free port.
+        public var port: Int = 5060
+        /// The digest realm phones register in; nil: the agents' SIP domain when they share one.
+        public var realm: String?
+        /// The digest challenges offered, in order (see `Registrar.Configuration.algorithms`).
+        public var digestAlgorithms: [SIPDigestAlgorithm] = [.md5, .sha256]
+
+        public init() {}
+    }
 
     /// Where and how the hub receives mail.
     public struct SMTP: Sendable {

@@ -6,6 +6,7 @@ import HubModel
 import HubRouting
 import HubServer
 import HubStore
+import SIPCore
 import Logging
 
 @main
@@ -74,6 +75,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("smtp"), help: "SMTP listen address host:port for e-mail accounts (env HUB_SMTP; default 127.0.0.1:2525).")
     var smtp: String?
 
+    @Option(name: .customLong("sip"), help: "SIP listen address host:port (UDP and TCP) for agents' phones (env HUB_SIP; default 127.0.0.1:5060).")
+    var sip: String?
+
     @Option(name: .customLong("default-region"), help: "ISO 3166 region for national phone numbers when an account sets none (env HUB_DEFAULT_REGION).")
     var defaultRegion: String?
 
@@ -134,14 +138,8 @@ struct Serve: AsyncParsableCommand {
             guard let cost = UInt8(text), (4...31).contains(cost) else { throw ValidationError("HUB_BCRYPT_COST is 4 to 31") }
             configuration.auth.bcryptCost = cost
         }
-        let smtpAddress = smtp ?? Environment.value("HUB_SMTP") ?? "127.0.0.1:2525"
-        guard let smtpColon = smtpAddress.lastIndex(of: ":"), let smtpPort = Int(smtpAddress[smtpAddress.index(after: smtpColon)...]),
-            (0...65535).contains(smtpPort)
-        else {
-            throw ValidationError("--smtp must be host:port, such as 127.0.0.1:2525 or 0.0.0.0:25 (got '\(smtpAddress)')")
-        }
-        configuration.smtp.host = String(smtpAddress[..<smtpColon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        configuration.smtp.port = smtpPort
+        (configuration.smtp.host, configuration.smtp.port) = try Self.listenAddress(
+            smtp ?? Environment.value("HUB_SMTP") ?? "127.0.0.1:2525", option: "--smtp", examples: "127.0.0.1:2525 or 0.0.0.0:25")
         if let name = Environment.value("HUB_SMTP_HOSTNAME") { configuration.smtp.hostname = name }
         if let text = Environment.value("HUB_SMTP_MAX_SIZE") {
             guard let bytes = Int(text), bytes >= 1024 else { throw ValidationError("HUB_SMTP_MAX_SIZE is a number of bytes, at least 1024") }
@@ -155,6 +153,16 @@ struct Serve: AsyncParsableCommand {
         configuration.smtp.requireTLS = Environment.value("HUB_SMTP_REQUIRE_TLS") == "1"
         if configuration.smtp.requireTLS, configuration.smtp.certificatePath == nil {
             throw ValidationError("HUB_SMTP_REQUIRE_TLS=1 needs HUB_SMTP_TLS_CERT and HUB_SMTP_TLS_KEY: without them no mail could be accepted")
+        }
+        (configuration.sip.host, configuration.sip.port) = try Self.listenAddress(
+            sip ?? Environment.value("HUB_SIP") ?? "127.0.0.1:5060", option: "--sip", examples: "127.0.0.1:5060 or 0.0.0.0:5060")
+        configuration.sip.realm = Environment.value("HUB_SIP_REALM")
+        if let text = Environment.value("HUB_SIP_DIGEST") {
+            let algorithms = text.split(separator: ",").map { name in
+                SIPDigestAlgorithm.allCases.first { $0.rawValue.lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() }
+            }
+            guard !algorithms.isEmpty, !algorithms.contains(nil) else { throw ValidationError("HUB_SIP_DIGEST lists MD5 and/or SHA-256, such as SHA-256,MD5") }
+            configuration.sip.digestAlgorithms = algorithms.compactMap { $0 }
         }
         if let text = Environment.value("HUB_CHECKPOINT_INTERVAL_MS") {
             guard let milliseconds = Int(text), (10...60_000).contains(milliseconds) else {
@@ -297,5 +305,15 @@ enum Environment {
     static func value(_ name: String) -> String? {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
+    }
+}
+
+extension Serve {
+    /// `host:port` (an IPv6 host in brackets), the port 0 to 65535.
+    static func listenAddress(_ text: String, option: String, examples: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(option) must be host:port, such as \(examples) (got '\(text)')")
+        }
+        return (String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
     }
 }

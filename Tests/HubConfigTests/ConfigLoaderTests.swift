@@ -246,3 +246,43 @@ struct ConfigLoaderTests {
         #expect(ConfigDuration.parse(text) == nil)
     }
 }
+
+@Suite("Agents' SIP phones in the configuration")
+struct AgentPhoneConfigTests {
+    static func rules(_ agent: String) -> String {
+        """
+        queues:
+          - id: support
+        agents:
+          - id: alice
+            name: Alice
+            queues: { support: 1 }
+        \(agent.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    @Test("sip with sipPassword (from the environment) and sipContact: the phone; the password never inline; a phone needs a sip address")
+    func phones() throws {
+        let good = try ConfigFixture(
+            channels: ["api.yaml": minimalChannel],
+            rules: ["agents.yaml": Self.rules("sip: sip:Alice@Switchboard.test\nsipPassword: ALICE_SIP\nsipContact: sip:alice@192.0.2.5:5062")])
+            .load(environment: ["API_SECRET": "s", "ALICE_SIP": "pw"])
+        let phone = try #require(good.configuration?.routing.agents.first?.phone)
+        #expect(phone.addressOfRecord == "sip:alice@switchboard.test")
+        #expect(phone.password?.value == "pw" && phone.password?.variable == "ALICE_SIP")
+        #expect(phone.staticContact == "sip:alice@192.0.2.5:5062")
+
+        let unset = try ConfigFixture(channels: ["api.yaml": minimalChannel], rules: ["agents.yaml": Self.rules("sip: sip:alice@switchboard.test\nsipPassword: ALICE_SIP")])
+            .load()
+        #expect(unset.configuration?.routing.agents.first?.phone?.password == nil)
+        #expect(unset.diagnostics.contains { $0.severity == .warning && $0.message.contains("ALICE_SIP is not set") })
+
+        let inline = try ConfigFixture(channels: ["api.yaml": minimalChannel], rules: ["agents.yaml": Self.rules("sip: sip:alice@switchboard.test\nsipPassword: hunter2")])
+            .load()
+        #expect(inline.configuration == nil)
+        #expect(inline.diagnostics.contains { $0.severity == .error && $0.message.contains("never inline") })
+
+        let orphan = try ConfigFixture(channels: ["api.yaml": minimalChannel], rules: ["agents.yaml": Self.rules("sipPassword: ALICE_SIP")]).load()
+        #expect(orphan.diagnostics.contains { $0.severity == .error && $0.message.contains("needs the agent's 'sip' address") })
+    }
+}

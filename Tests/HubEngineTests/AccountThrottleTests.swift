@@ -81,8 +81,10 @@ struct AccountThrottleTests {
             }
             let slowTimes = arrivals.value.filter { $0.path == "/slow" }.map(\.at)
             #expect(slowTimes.count == 8)
-            // Eight at 4/s: at least 7 intervals of 250 ms between the first and the last.
-            if let first = slowTimes.min(), let last = slowTimes.max() { #expect(last - first >= .milliseconds(1_650)) }
+            // Eight at 4/s: 7 intervals of 250 ms between the first send and the last (1.75 s);
+            // measured at the provider, the first arrival's own latency under a loaded test run
+            // comes off that (unthrottled, all eight arrive within a few tens of milliseconds).
+            if let first = slowTimes.min(), let last = slowTimes.max() { #expect(last - first >= .milliseconds(1_500)) }
             // The other account's reply did not wait behind them.
             let fastTime = try #require(arrivals.value.first { $0.path == "/fast" }?.at)
             #expect(fastTime < slowTimes.max()!)

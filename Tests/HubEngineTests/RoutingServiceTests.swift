@@ -66,6 +66,38 @@ struct RoutingServiceTests {
         #expect(await routing.agent("alice")?.counters.handled == 1)
     }
 
+    @Test("an agent whose phone cannot be reached is offered no calls, still its chats; the call comes once the phone is back")
+    func phoneReachability() async throws {
+        var voice = EngineFixture.account(id: "voice-a", outboundURL: nil)
+        voice.kind = .voice
+        let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil), voice], routing: Self.rules())
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        try await routing.setVoiceReachable(agent: "alice", false)
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        #expect(await routing.agentJSON("alice")?["voiceReachable"] == .bool(false))
+        let call = try await fixture.engine.ingest.ingest(
+            InboundEvent(
+                channelKind: .voice, channelAccountID: "voice-a", sender: InboundSender(address: "+14155550100"), providerMessageID: "call-1",
+                text: "(call)"))
+        try await routing.settle()
+        #expect(await routing.lastOffer(of: call.conversationID) == nil)
+        #expect(await routing.task(call.conversationID)?.phase == .waiting)
+        let chat = try await fixture.conversation()
+        try await routing.settle()
+        let chatOffer = try #require(await routing.lastOffer(of: chat.conversationID))
+        #expect(chatOffer.agentID == "alice")
+        // (A call takes the whole agent: the chat ends first.)
+        try await routing.accept(offer: chatOffer.id)
+        try await routing.complete(conversation: chat.conversationID)
+        try await routing.settle()
+        #expect(await routing.lastOffer(of: call.conversationID) == nil)
+        try await routing.setVoiceReachable(agent: "alice", true)
+        try await routing.settle()
+        #expect(await routing.lastOffer(of: call.conversationID)?.agentID == "alice")
+        #expect(await routing.agentJSON("alice")?["voiceReachable"] == .bool(true))
+    }
+
     @Test("a conversation closed while it waits leaves the router")
     func closedWhileWaiting() async throws {
         let fixture = try await fixture()

@@ -96,7 +96,7 @@ def free_port():
 
 
 class Hub:
-    def __init__(self, directory, provider, extra_channels=None, port=0, environment=None):
+    def __init__(self, directory, provider, extra_channels=None, port=0, environment=None, rules=None):
         os.makedirs(os.path.join(directory, "channels"))
         os.makedirs(os.path.join(directory, "routing-rules"))
         with open(os.path.join(directory, "channels", "api-demo.yaml"), "w") as f:
@@ -124,7 +124,7 @@ secrets: { signingSecret: E2E_SIGNING }
             with open(os.path.join(directory, "channels", name + ".yaml"), "w") as f:
                 f.write(text)
         with open(os.path.join(directory, "routing-rules", "rules.yaml"), "w") as f:
-            f.write(RULES)
+            f.write(rules or RULES)
         env = dict(os.environ, HUB_ADMIN_TOKEN=ADMIN, E2E_SIGNING=SIGNING, E2E_INBOUND=INBOUND, HUB_BCRYPT_COST="4",
                    HUB_LOG_LEVEL="info", **(environment or {}))
         self.log_path = os.path.join(directory, "hub.log")
@@ -132,7 +132,7 @@ secrets: { signingSecret: E2E_SIGNING }
         self.process = subprocess.Popen(
             [HUB, "serve", "--http", f"127.0.0.1:{port}", "--data", os.path.join(directory, "data"),
              "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
-             "--durability", "normal", "--smtp", "127.0.0.1:0"],
+             "--durability", "normal", "--smtp", "127.0.0.1:0", "--sip", "127.0.0.1:0"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 60
         self.base = None
@@ -145,18 +145,25 @@ secrets: { signingSecret: E2E_SIGNING }
             if self.process.poll() is not None:
                 raise RuntimeError("the hub exited:\n" + open(self.log_path).read())
         assert self.base, "the hub did not start listening"
-        # The SMTP listener starts beside HTTP when an e-mail account is configured.
+        # The SMTP listener starts beside HTTP when an e-mail account is configured; the SIP
+        # element when an agent has a phone (UDP and TCP share its port).
         self.smtp = None
         if any("kind: email" in text for text in (extra_channels or {}).values()):
-            while time.time() < deadline and self.smtp is None:
-                with open(self.log_path) as f:
-                    match = re.search(r'msg="smtp listening" .*address=\S*?(\d+\.\d+\.\d+\.\d+):(\d+)', f.read())
-                if match:
-                    self.smtp = (match.group(1), int(match.group(2)))
-                else:
-                    time.sleep(0.1)
-            assert self.smtp, "the hub did not start its SMTP listener"
+            self.smtp = self.logged_address(r'msg="smtp listening" .*address=', deadline, "its SMTP listener")
+        self.sip = None
+        if "sipPassword" in (rules or "") or "sipContact" in (rules or ""):
+            self.sip = self.logged_address(r'msg="sip listening" .*udp=', deadline, "its SIP element")
         self.ws_base = self.base.replace("http://", "ws://")
+
+    def logged_address(self, prefix, deadline, what):
+        """The (host, port) a listener logged after `prefix`, waiting for the line."""
+        while time.time() < deadline:
+            with open(self.log_path) as f:
+                match = re.search(prefix + r'\S*?(\d+\.\d+\.\d+\.\d+):(\d+)', f.read())
+            if match:
+                return match.group(1), int(match.group(2))
+            time.sleep(0.1)
+        raise AssertionError("the hub did not start " + what)
 
     def request(self, method, path, body=None, token=ADMIN, headers=None, raw=False):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SIPCore
 import Testing
 
@@ -196,5 +197,86 @@ struct SIPStreamFramerTests {
         #expect(throws: SIPParseError.self) { try small.append(Self.message) }
         var endless = SIPStreamFramer(maximumSize: 1024)
         #expect(throws: SIPParseError.self) { try endless.append(Array(repeating: UInt8(ascii: "A"), count: 2000)) }
+    }
+}
+
+@Suite("SIP hostile input")
+struct SIPHostileInputTests {
+    @Test("thousands of folded continuation lines are refused (bounded), not joined line by line; a bare CR in a continuation is refused")
+    func folding() {
+        var text = "OPTIONS sip:h@h SIP/2.0\r\nX: " + String(repeating: "a", count: 16_000) + "\r\n"
+        text += String(repeating: " \r\n", count: 16_000) + "\r\n"
+        do {
+            _ = try SIPParser().parse(Array(text.utf8))
+            Issue.record("accepted")
+        } catch {
+            #expect(error.status == 513)
+        }
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(Array("OPTIONS sip:h@h SIP/2.0\r\nVia: x\r\n \rX: y\r\n\r\n".utf8)) }
+    }
+
+    @Test("a stream of line ends and pings is consumed in one pass, answered with one pong per read")
+    func keepAliveFlood() throws {
+        var framer = SIPStreamFramer()
+        let pings = try framer.append(Array(repeating: [UInt8]([0x0D, 0x0A, 0x0D, 0x0A]), count: 16_384).joined())
+        #expect(pings.count == 1)
+        #expect(try framer.append(Array(repeating: UInt8(0x0A), count: 65_536)).isEmpty)
+        let message = sip("OPTIONS sip:a@b SIP/2.0\nContent-Length: 0\n\n")
+        #expect(try framer.append(message).count == 1)
+    }
+
+    @Test("Via stamping keeps quoted parameters quoted: no injected Via, no valid request turned bad; received replaces the client's own")
+    func stamping() throws {
+        let peer = SIPPeer(transport: .udp, address: try SocketAddress(ipAddress: "192.0.2.7", port: 40_000))
+        var message = try SIPParser().parse(sip("""
+            OPTIONS sip:hub@hub.example SIP/2.0
+            Via: SIP/2.0/UDP client.invalid;branch=z9hG4bK1;x="a, SIP/2.0/UDP 198.51.100.9:5060;branch=z9hG4bKevil";y="a b"
+            Call-ID: c
+            CSeq: 1 OPTIONS
+            Content-Length: 0
+
+
+            """))
+        SIPTransport.stampVia(&message, from: peer)
+        let vias = try #require(message.vias)
+        #expect(vias.count == 1)
+        #expect(vias[0].parameters[parameter: "received"] == "192.0.2.7")
+        #expect(vias[0].parameters[parameter: "y"] == "a b")
+        let again = try SIPParser().parse(message.serialized())
+        #expect(again.vias?.count == 1)
+
+        var spoofed = try SIPParser().parse(sip("""
+            OPTIONS sip:hub@hub.example SIP/2.0
+            Via: SIP/2.0/UDP 192.0.2.7;branch=z9hG4bK2;received=198.51.100.9;rport=9999
+            Call-ID: c
+            CSeq: 1 OPTIONS
+            Content-Length: 0
+
+
+            """))
+        SIPTransport.stampVia(&spoofed, from: peer)
+        let via = try #require(spoofed.vias?.first)
+        #expect(via.parameters[parameter: "received"] == "192.0.2.7" && via.parameters[parameter: "rport"] == "40000")
+        #expect(via.parameters.filter { $0.name == "received" }.count == 1)
+    }
+
+    @Test("nothing breaks a header on the wire: CR and LF in values, quotes hidden behind combining marks, unknown names in any case")
+    func serializing() throws {
+        var headers = SIPHeaders()
+        headers.add("Subject", "hi\r\nContact: <sip:evil@evil.example>")
+        headers.add("x-Custom", "1")
+        #expect(headers.first("X-CUSTOM") == "1")
+        headers.set("X-CUSTOM", "2")
+        #expect(headers.lines("x-custom") == ["2"])
+        let name = "Acme\"\u{301} <sip:attacker@evil.example>;x="
+        let display = SIPNameAddress(displayName: name, uri: SIPURI(parsing: "sip:customer@example.com")!)
+        headers.add("From", display.description)
+        let wire = SIPMessage.request("MESSAGE", uri: "sip:hub@hub.example", headers: headers).serialized()
+        let parsed = try SIPParser().parse(wire)
+        #expect(parsed.headers.lines("Contact").isEmpty)
+        #expect(parsed.headers.first("Subject") == "hi  Contact: <sip:evil@evil.example>")
+        #expect(parsed.from?.uri.host == "example.com")
+        let parsedName = parsed.from?.displayName
+        #expect(parsedName == name)
     }
 }

@@ -64,6 +64,18 @@ struct SIPTransactionTests {
         #expect(transaction.fire(now: 6_000 + 32_000) == [.terminated])
     }
 
+    @Test("INVITE client: once it rings, no timer ends it; a 200 after 40 s of ringing is the answer")
+    func longRing() {
+        var transaction = SIPClientTransaction(request: Self.request("INVITE"), reliable: false, now: 0)
+        let ringing = Self.request("INVITE").response(180, toTag: "a7")
+        #expect(transaction.receive(ringing, now: 200) == [.response(ringing)])
+        #expect(transaction.nextDeadline == nil)
+        #expect(Self.run(&transaction, from: 210, to: 40_000) { $0.fire(now: $1) }.isEmpty)
+        let ok = Self.request("INVITE").response(200, toTag: "a7")
+        #expect(transaction.receive(ok, now: 40_000) == [.response(ok)])
+        #expect(transaction.state == .accepted)
+    }
+
     @Test("INVITE client: a 2xx goes to the TU, and so do its retransmissions for 64*T1 (RFC 6026); over TCP nothing is retransmitted")
     func inviteClientAccepted() {
         var transaction = SIPClientTransaction(request: Self.request("INVITE"), reliable: true, now: 0)

@@ -17,14 +17,14 @@ public struct EmailAdapter: ChannelAdapter {
     let client: SMTPClient
     let httpClient: HTTPClient
     /// Reads an attachment kept in the hub's blob store (`blob:` references).
-    let loadBlob: @Sendable (String) async -> [UInt8]?
+    let loadBlob: @Sendable (String) async throws -> [UInt8]?
     let logger: Logger
 
     public var accountID: String { account.id }
     public var kind: ChannelKind { .email }
 
     public init(
-        account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, loadBlob: @escaping @Sendable (String) async -> [UInt8]? = { _ in nil }
+        account: ChannelAccountConfig, httpClient: HTTPClient, logger: Logger, loadBlob: @escaping @Sendable (String) async throws -> [UInt8]? = { _ in nil }
     ) {
         self.account = account
         self.options = account.options as? EmailOptions ?? EmailOptions(address: "invalid@invalid.invalid", relay: .init(host: "localhost"))
@@ -128,7 +128,14 @@ public struct EmailAdapter: ChannelAdapter {
         let bytes: [UInt8]
         var contentType = attachment.contentType
         if attachment.isStored {
-            guard let stored = await loadBlob(attachment.reference) else {
+            let stored: [UInt8]?
+            do {
+                stored = try await loadBlob(attachment.reference)
+            } catch {
+                // The store failed to answer, which says nothing about the attachment: try again.
+                throw .transient("the hub's store could not be read: \(error)")
+            }
+            guard let stored else {
                 throw .permanent("attachment \(attachment.filename ?? attachment.reference) is not in the hub's store")
             }
             bytes = stored

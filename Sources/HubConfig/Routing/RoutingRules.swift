@@ -66,11 +66,32 @@ public struct AgentConfig: Sendable, Hashable {
     public var agent: Agent
     /// The router's view: skills, memberships with tiers and delays, capacity, attributes.
     public var profile: AgentProfile
+    /// The agent's SIP phone, when it has one (`sip` with `sipPassword` and/or `sipContact`).
+    public var phone: AgentPhone?
     public var location: ConfigLocation
 
-    public init(agent: Agent, profile: AgentProfile, location: ConfigLocation) {
+    public init(agent: Agent, profile: AgentProfile, phone: AgentPhone? = nil, location: ConfigLocation) {
         self.agent = agent
         self.profile = profile
+        self.phone = phone
         self.location = location
+    }
+}
+
+/// How the hub reaches an agent's SIP phone: it registers (digest user name: the user part of
+/// the agent's `sip` address, with the password from the environment), or it sits at a static
+/// contact, or both.
+public struct AgentPhone: Sendable, Hashable {
+    /// The agent's address of record (`sip:alice@switchboard.example`).
+    public var addressOfRecord: String
+    /// The digest password; nil when the variable is not set (the phone cannot register then).
+    public var password: Secret?
+    /// A contact the hub calls without any registration.
+    public var staticContact: String?
+
+    public init(addressOfRecord: String, password: Secret? = nil, staticContact: String? = nil) {
+        self.addressOfRecord = addressOfRecord
+        self.password = password
+        self.staticContact = staticContact
     }
 }

@@ -20,7 +20,7 @@ enum RoutingRulesReader {
         var queues: [(String, ConfigNode)]
     }
 
-    static func read(_ root: ConfigNode) -> FileContent {
+    static func read(_ root: ConfigNode, environment: [String: String] = [:]) -> FileContent {
         var content = FileContent()
         guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router"]) else { return content }
         for item in mapping["skills"]?.list ?? [] {
@@ -30,7 +30,7 @@ enum RoutingRulesReader {
             if let queue = readQueue(item) { content.queues.append((queue, item)) }
         }
         for item in mapping["agents"]?.list ?? [] {
-            if let agent = readAgent(item) { content.agents.append(agent) }
+            if let agent = readAgent(item, environment: environment) { content.agents.append(agent) }
         }
         for (index, item) in (mapping["rules"]?.list ?? []).enumerated() {
             if let rule = RoutingPolicyReader.rule(item, index: index) { content.rules.append((rule, item)) }
@@ -97,8 +97,9 @@ enum RoutingRulesReader {
         return threshold.map { ServiceLevelTarget(threshold: $0, percent: percent) }
     }
 
-    static func readAgent(_ node: ConfigNode) -> (AgentConfig, AgentReferences)? {
-        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip", "revealContacts"] + RoutingPolicyReader.agentKeys
+    static func readAgent(_ node: ConfigNode, environment: [String: String] = [:]) -> (AgentConfig, AgentReferences)? {
+        let keys = ["id", "login", "name", "role", "email", "skills", "queues", "capacity", "sip", "sipPassword", "sipContact", "revealContacts"]
+            + RoutingPolicyReader.agentKeys
         guard let mapping = node.mapping(allowedKeys: keys) else { return nil }
         let id = mapping.required("id").flatMap(ChannelAccountReader.readID)
         let loginNode = mapping["login"]
@@ -123,13 +124,14 @@ enum RoutingRulesReader {
             }
             return address.address
         }
+        let phone = readPhone(mapping, sip: sip, environment: environment)
         guard let id, let login, let name else { return nil }
         let agent = Agent(
             id: Agent.ID(id), login: login, name: name, role: role, email: email, skills: work.skills, queues: work.queues,
             capacity: work.capacity, sipAddress: sip, canRevealContacts: mapping["revealContacts"]?.bool)
         let profile = RoutingPolicyReader.profile(mapping, agent: agent, delays: work.delays)
         return (
-            AgentConfig(agent: agent, profile: profile, location: node.location),
+            AgentConfig(agent: agent, profile: profile, phone: phone, location: node.location),
             AgentReferences(node: node, login: loginNode, skills: work.skillNodes, queues: work.queueNodes)
         )
     }
@@ -142,6 +144,38 @@ enum RoutingRulesReader {
         var delays: [String: Duration] = [:]
         var queueNodes: [(String, ConfigNode)] = []
         var capacity = Agent.defaultCapacity
+    }
+
+    /// `sipPassword` (the environment variable holding the phone's digest password) and
+    /// `sipContact` (a static contact): both need the agent's `sip` address.
+    static func readPhone(_ mapping: ConfigMapping, sip: String?, environment: [String: String]) -> AgentPhone? {
+        let passwordNode = mapping["sipPassword"]
+        let contactNode = mapping["sipContact"]
+        guard passwordNode != nil || contactNode != nil else { return nil }
+        guard let sip else {
+            (passwordNode ?? contactNode)?.error("a SIP phone needs the agent's 'sip' address (sip:user@domain)")
+            return nil
+        }
+        var phone = AgentPhone(addressOfRecord: sip)
+        if let passwordNode, let variable = passwordNode.nonEmptyString {
+            guard SecretVariableName.isValid(variable) else {
+                passwordNode.error("the phone's password is given by environment variable name (such as ALICE_SIP_PASSWORD), never inline")
+                return nil
+            }
+            if let value = environment[variable], !value.isEmpty {
+                phone.password = Secret(variable: variable, value: value)
+            } else {
+                passwordNode.warning("environment variable \(variable) is not set: the agent's phone cannot register until it is")
+            }
+        }
+        if let contactNode, let text = contactNode.nonEmptyString {
+            guard text.lowercased().hasPrefix("sip:") || text.lowercased().hasPrefix("sips:"), text.contains("@") || text.contains(".") else {
+                contactNode.error("'\(text)' is not a SIP URI (expected sip:user@host:port)")
+                return nil
+            }
+            phone.staticContact = text
+        }
+        return phone
     }
 
     static func readWork(_ mapping: ConfigMapping) -> Work {

@@ -43,11 +43,12 @@ public struct BlobStore: Sendable {
     }
 
     /// The content of a reference from the files, else from the database (content committed with
-    /// its message, `InboundEvent.contents`); nil when neither holds it or the store failed.
-    public func get(_ reference: String, orFrom store: any ConversationStore) async -> [UInt8]? {
+    /// its message, `InboundEvent.contents`); nil when neither holds it.
+    /// - Throws: when the database could not be read (nothing is known then).
+    public func get(_ reference: String, orFrom store: any ConversationStore) async throws -> [UInt8]? {
         guard KeptContent.digest(of: reference) != nil else { return nil }
         if let bytes = get(reference) { return bytes }
-        return try? await store.content(reference)
+        return try await store.content(reference)
     }
 
     /// The file of a well-formed reference (64 lower-case hex digits; nothing else reaches the disk).

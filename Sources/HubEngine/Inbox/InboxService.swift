@@ -197,7 +197,7 @@ public struct InboxService: Sendable {
                 "id": .string(agent.id.rawValue), "name": .string(agent.name), "role": .string(agent.role.rawValue),
                 "queues": .array(agent.queues.map { .string($0.queueID) }), "canRevealContacts": .bool(agent.canRevealContacts),
             ]),
-            "routing": snapshot.map(RoutingJSON.agent) ?? .null,
+            "routing": snapshot == nil ? .null : await routing.agentJSON(agentID.rawValue) ?? .null,
             "offers": .array(offers),
             "conversations": .array(conversations.map { InboxPresenter.view($0, for: viewer) }),
         ])
@@ -209,7 +209,8 @@ public struct InboxService: Sendable {
         guard let target = agent ?? viewer.agentID else { throw InboxError.invalid("which agent?") }
         guard target == viewer.agentID || viewer.seesAll else { throw InboxError.forbidden("you may set only your own presence") }
         do {
-            return RoutingJSON.agent(try await routing.setPresence(agent: target.rawValue, presence, actor: viewer.actor))
+            let snapshot = try await routing.setPresence(agent: target.rawValue, presence, actor: viewer.actor)
+            return await routing.agentJSON(target.rawValue) ?? RoutingJSON.agent(snapshot)
         } catch let failure as RoutingService.Failure {
             throw Self.inboxError(failure)
         }

@@ -67,9 +67,10 @@ public struct IngestService: InboundSink {
     }
 
     /// The content of a reference: from the blob files or the database (kept with its message).
-    public func content(_ reference: String) async -> [UInt8]? {
-        guard let blobs else { return try? await store.content(reference) }
-        return await blobs.get(reference, orFrom: store)
+    /// - Throws: when the database could not be read.
+    public func content(_ reference: String) async throws -> [UInt8]? {
+        guard let blobs else { return try await store.content(reference) }
+        return try await blobs.get(reference, orFrom: store)
     }
 
     public func keep(_ bytes: [UInt8]) async throws(IngestError) -> String {

@@ -82,9 +82,12 @@ public enum RoutingJSON {
         return .object(["id": .string(queue.id), "media": .object(media)])
     }
 
-    public static func agent(_ agent: AgentSnapshot) -> JSONValue {
+    /// An agent's routing state; `voiceReachable` says whether its phone can be called (false
+    /// while the SIP element knows of no registered phone and no static contact).
+    public static func agent(_ agent: AgentSnapshot, voiceReachable: Bool = true) -> JSONValue {
         .object([
             "id": .string(agent.id), "active": .bool(agent.active), "presence": presence(agent.presence), "load": perMedium(agent.load),
+            "voiceReachable": .bool(voiceReachable),
             "assigned": .array(agent.assigned.map { .string($0) }), "offers": .array(agent.offers.map { .string($0) }),
             "wrapUps": .array(agent.wrapUps.map { .string($0) }),
             "readyAt": agent.readyAt.map { .string(HubJSON.formatTimestamp($0.date)) } ?? .null,

@@ -49,6 +49,11 @@ public actor RoutingService {
     private var writtenCount = 0
     private var writing = false
     private var writeWaiters: [(ticket: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    /// The agents as configured, before what the hub knows now changes them (see `effective`).
+    private var profiles: [String: AgentProfile]
+    /// Agents whose phone cannot be reached (none registered, no static contact): the router
+    /// sees no voice capacity for them, so no call is offered to them; their other work goes on.
+    private var voiceUnreachable: Set<String> = []
 
     public init(store: any HubStore, routing: RoutingRules, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
@@ -56,6 +61,7 @@ public actor RoutingService {
         self.logger = logger
         rules = routing.rules
         queueIDs = Set(routing.queues.map(\.id))
+        profiles = Dictionary(routing.agents.map { ($0.profile.id, $0.profile) }, uniquingKeysWith: { $1 })
         router = RoutingEngine(
             configuration: routing.router, queues: routing.queues.map(\.policy), agents: routing.agents.map(\.profile),
             now: RoutingInstant(now()))
@@ -444,7 +450,8 @@ public actor RoutingService {
         var decisions: [RoutingDecision] = router.advance(to: RoutingInstant(now()))
         for queue in routing.queues { decisions += (try? router.apply(.queueConfigured(queue.policy))) ?? [] }
         let configured = Set(routing.agents.map(\.profile.id))
-        for agent in routing.agents { decisions += (try? router.apply(.agentConfigured(agent.profile))) ?? [] }
+        profiles = Dictionary(routing.agents.map { ($0.profile.id, $0.profile) }, uniquingKeysWith: { $1 })
+        for agent in routing.agents { decisions += (try? router.apply(.agentConfigured(effective(agent.profile)))) ?? [] }
         for agent in router.agentSnapshots where agent.active && !configured.contains(agent.id) {
             decisions += (try? router.apply(.agentRemoved(agentID: agent.id))) ?? []
         }
@@ -452,6 +459,38 @@ public actor RoutingService {
         router.configuration = routing.router
         try await record(decisions)
         logger.info("routing rules reloaded", metadata: ["queues": "\(routing.queues.count)", "agents": "\(routing.agents.count)"])
+    }
+
+    /// Whether the agent's phone can be reached (the registrar's view); an unreachable agent is
+    /// offered no calls until it can be again.
+    public func setVoiceReachable(agent: String, _ reachable: Bool) async throws {
+        let changed = reachable ? voiceUnreachable.remove(agent) != nil : voiceUnreachable.insert(agent).inserted
+        guard changed, let profile = profiles[agent] else { return }
+        var decisions = router.advance(to: RoutingInstant(now()))
+        decisions += try router.apply(.agentConfigured(effective(profile)))
+        try await record(decisions)
+        logger.info("agent's phone \(reachable ? "reachable" : "unreachable")", metadata: ["agent": "\(agent)"])
+    }
+
+    public func isVoiceReachable(agent: String) -> Bool { !voiceUnreachable.contains(agent) }
+
+    /// An agent's routing state as the API shows it.
+    public func agentJSON(_ id: String) -> JSONValue? {
+        router.agent(id).map { RoutingJSON.agent($0, voiceReachable: !voiceUnreachable.contains(id)) }
+    }
+
+    /// Every agent's routing state as the API shows it.
+    public func agentsJSON() -> [(id: String, json: JSONValue)] {
+        router.agentSnapshots.map { ($0.id, RoutingJSON.agent($0, voiceReachable: !voiceUnreachable.contains($0.id))) }
+    }
+
+    /// The profile the router gets: the configured one, with no voice capacity while the agent's
+    /// phone cannot be reached.
+    private func effective(_ profile: AgentProfile) -> AgentProfile {
+        guard voiceUnreachable.contains(profile.id) else { return profile }
+        var profile = profile
+        profile.capacity.voice = 0
+        return profile
     }
 
     // MARK: Reading

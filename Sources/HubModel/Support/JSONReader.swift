@@ -141,7 +141,7 @@ public struct JSONReader {
             position += 1
         }
         var utf8 = Array(bytes[start..<position])
-        utf8.reserveCapacity(bytes.count - start)
+        utf8.reserveCapacity(position - start + 64)
         while position < bytes.count {
             let byte = bytes[position]
             switch byte {

@@ -279,7 +279,7 @@ struct AgentSocket {
                     "ack", id: id,
                     [
                         "queues": .array(await engine.routing.queues().map(RoutingJSON.queue)),
-                        "agents": .array(await engine.routing.agents().map(RoutingJSON.agent)),
+                        "agents": .array(await engine.routing.agentsJSON().map(\.json)),
                     ])
             case "supervisor.monitor", "supervisor.unmonitor":
                 guard viewer.seesAll else { throw InboxError.forbidden("for supervisors") }

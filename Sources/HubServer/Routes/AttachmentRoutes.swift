@@ -11,6 +11,15 @@ import NIOCore
 /// store, for whoever may read the message's conversation. Served as a download with the type the
 /// content was checked to be, never sniffed by the browser.
 enum AttachmentRoutes {
+    /// Kept content; a store that cannot be read is a 503 (try again), not a missing copy.
+    static func content(_ reference: String, _ engine: Engine) async throws -> [UInt8]? {
+        do {
+            return try await engine.ingest.content(reference)
+        } catch {
+            throw APIError(.serviceUnavailable, code: "store_unavailable", message: "the hub's store could not be read; try again")
+        }
+    }
+
     static func add(to api: RouterGroup<HubRequestContext>, engine: Engine) {
         api.get("messages/:id/attachments/:position") { _, context in
             let viewer = try context.requireViewer()
@@ -26,7 +35,7 @@ enum AttachmentRoutes {
             case .refused?: throw APIError(.gone, code: "refused", message: "the attachment was not kept: \(attachment.problem ?? "refused")")
             case .stored?, nil: break
             }
-            guard attachment.isStored, let bytes = await engine.ingest.content(attachment.reference) else {
+            guard attachment.isStored, let bytes = try await Self.content(attachment.reference, engine) else {
                 throw APIError(.notFound, code: "not_stored", message: "the hub holds no copy of this attachment (its reference is \(attachment.isStored ? "missing" : "external"))")
             }
             var headers: HTTPFields = [
@@ -42,7 +51,7 @@ enum AttachmentRoutes {
             let viewer = try context.requireViewer()
             let id = Message.ID(try context.parameters.require("id"))
             let reference = try await engine.inbox.rawMessage(id, for: viewer)
-            guard let bytes = await engine.ingest.content(reference) else {
+            guard let bytes = try await Self.content(reference, engine) else {
                 throw APIError(.notFound, code: "not_stored", message: "the original of message \(id) is missing from the hub's store")
             }
             let headers: HTTPFields = [

@@ -50,15 +50,15 @@ enum RoutingRoutes {
         }
         api.get("routing/agents") { request, context in
             _ = try ResourceRoutes.requireSupervisor(context)
-            return try idPage(await routing.agents(), id: \.id, request: request, json: RoutingJSON.agent)
+            return try idPage(await routing.agentsJSON(), id: \.id, request: request, json: \.json)
         }
         api.get("agents/:id/routing") { _, context in
             let viewer = try context.requireViewer()
             let id = try context.parameters.require("id")
-            guard viewer.seesAll || viewer.agentID?.rawValue == id, let agent = await routing.agent(id) else {
+            guard viewer.seesAll || viewer.agentID?.rawValue == id, let agent = await routing.agentJSON(id) else {
                 throw APIError.notFound("no agent \(id)")
             }
-            return JSONResponse.make(.ok, RoutingJSON.agent(agent))
+            return JSONResponse.make(.ok, agent)
         }
         api.post("agents/:id/presence") { request, context in
             var request = request
@@ -74,7 +74,7 @@ enum RoutingRoutes {
             let id = try context.parameters.require("id")
             let input = try await request.decodeJSON(WrapUpRequest.self, limit: maximumBodyBytes)
             try await inbox.endWrapUp(agent: Agent.ID(id), conversation: Conversation.ID(input.conversationId), for: viewer)
-            return JSONResponse.make(.ok, RoutingJSON.agent(await routing.agent(id)!))
+            return JSONResponse.make(.ok, await routing.agentJSON(id) ?? .null)
         }
         api.get("offers/:id") { _, context in
             let viewer = try context.requireViewer()

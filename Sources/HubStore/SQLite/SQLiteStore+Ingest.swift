@@ -106,7 +106,12 @@ extension SQLiteStore {
                 arguments: [command.sender.kind.rawValue, command.sender.scope, command.sender.address])
             if senderCustomer == existing.customerID.rawValue { return existing }
             event.providerMessageID = senderScopedID(event.providerMessageID, command.sender)
-            if let retry = try storedInbound(event.providerMessageID, accountID: event.channelAccountID, db) { return retry }
+            if let retry = try storedInbound(event.providerMessageID, accountID: event.channelAccountID, db) {
+                // Its own retry; anything else under that id (a hash collision, an id written to
+                // look like a scoped one) is someone else's, and this message gets its own id.
+                if senderCustomer == retry.customerID.rawValue { return retry }
+                event.providerMessageID += " message:" + command.messageID.rawValue
+            }
         }
 
         // What the message refers to by reference, kept in its transaction (the same content

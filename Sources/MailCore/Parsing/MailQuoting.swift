@@ -123,13 +123,18 @@ public enum MailQuoting {
         if line.isEmpty || isQuoted(line) { return nil }
         if isAttribution(line) { return 1 }
         // Every attribution ends with a colon: only then is joining two lines worth it.
-        if index + 1 < lines.count, let last = trimmed(lines[index + 1]).unicodeScalars.last, last == ":" || last == "：", line.utf8.count < 800,
-            line.count < 200
+        if index + 1 < lines.count, let last = trimmed(lines[index + 1]).unicodeScalars.last, last == ":" || last == "：",
+            Self.isShorter(line, than: 200)
         {
             let joined = line + " " + trimmed(lines[index + 1])
             if isAttribution(joined[...]), !isAttributionEnd(line) { return 2 }
         }
         return nil
+    }
+
+    /// `line.count < limit` without counting the Characters of a long line.
+    static func isShorter(_ line: Substring, than limit: Int) -> Bool {
+        line.utf8.count < limit || line.index(line.startIndex, offsetBy: limit, limitedBy: line.endIndex) == nil
     }
 
     private static func isAttribution(_ line: Substring) -> Bool {
@@ -199,7 +204,7 @@ public enum MailQuoting {
 
     fileprivate static func isPhoneSignature(_ line: Substring) -> Bool {
         guard let first = line.unicodeScalars.first, phoneSignatureStarts.contains(first) else { return false }
-        return phoneSignatures.contains { line.hasPrefix($0) } && line.count < 80
+        return phoneSignatures.contains { line.hasPrefix($0) } && isShorter(line, than: 80)
     }
 }
 

@@ -1,7 +1,8 @@
 /// What the SMTP server asks of its owner: whether a recipient exists, and to store a message.
 ///
-/// The server calls the delegate from a task off the event loop and waits for the answer before
-/// it reads the next pipelined command, so replies stay in order.
+/// The server asks `checkRecipient` on the connection's event loop (answer from memory) and
+/// `receive` from a task off it, waiting for the answer before it reads the next pipelined
+/// command, so replies stay in order.
 public protocol SMTPServerDelegate: Sendable {
     /// RCPT TO: accept (return `nil`) or reject with a reply (e.g. `550 5.1.1`). Called on the
     /// connection's event loop: answer from memory, never block.

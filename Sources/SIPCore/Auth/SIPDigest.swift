@@ -78,14 +78,7 @@ public enum SIPDigest {
         return result
     }
 
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for character in text {
-            if character == "\"" || character == "\\" { out.append("\\") }
-            out.append(character)
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { SIPGrammar.quoted(text) }
 }
 
 /// A server's challenge (`WWW-Authenticate` / `Proxy-Authenticate`).
@@ -216,31 +209,35 @@ public struct SIPNonceIssuer: Sendable {
         self.lifetime = lifetime
     }
 
-    /// A nonce issued at `now` (milliseconds since the epoch) for `realm`.
+    /// A nonce issued at `now` (milliseconds since the epoch) for `realm`: the time, eight random
+    /// bytes (no two challenges share a nonce, even in the same millisecond), and the MAC.
     public func issue(realm: String, now: Int64) -> String {
         let time = UInt64(bitPattern: now)
-        let timeBytes = (0..<8).map { UInt8(truncatingIfNeeded: time >> (56 - 8 * $0)) }
-        return timeBytes.lowerHex + mac(timeBytes, realm: realm).lowerHex
+        var random = SystemRandomNumberGenerator()
+        let salt = random.next()
+        let issued = (0..<8).map { UInt8(truncatingIfNeeded: time >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: salt >> (8 * $0)) }
+        return issued.lowerHex + mac(issued, realm: realm).lowerHex
     }
 
     public func check(_ nonce: String, realm: String, now: Int64) -> Check {
         let utf8 = Array(nonce.utf8)
-        guard utf8.count == 16 + 32, let bytes = Self.bytes(fromHex: utf8) else { return .invalid }
+        guard utf8.count == 32 + 32, let bytes = Self.bytes(fromHex: utf8) else { return .invalid }
+        let issued = Array(bytes[0..<16])
         let timeBytes = Array(bytes[0..<8])
-        let given = bytes[8...]
-        let expected = mac(timeBytes, realm: realm)
+        let given = bytes[16...]
+        let expected = mac(issued, realm: realm)
         var difference: UInt8 = 0
         for (a, b) in zip(given, expected) { difference |= a ^ b }
         guard difference == 0 else { return .invalid }
-        let issued = Int64(bitPattern: timeBytes.reduce(0) { $0 << 8 | UInt64($1) })
-        let age = now - issued
+        let issuedAt = Int64(bitPattern: timeBytes.reduce(0) { $0 << 8 | UInt64($1) })
+        let age = now - issuedAt
         let limit = lifetime.components.seconds * 1000 + lifetime.components.attoseconds / 1_000_000_000_000_000
         guard age >= -5_000 else { return .invalid }
         return age <= limit ? .valid : .stale
     }
 
-    private func mac(_ timeBytes: [UInt8], realm: String) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: timeBytes + Array(realm.utf8), using: key).prefix(16))
+    private func mac(_ issued: [UInt8], realm: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: issued + Array(realm.utf8), using: key).prefix(16))
     }
 
     private static func bytes(fromHex hex: [UInt8]) -> [UInt8]? {

@@ -100,6 +100,18 @@ enum SIPGrammar {
         return parts
     }
 
+    /// `text` as a quoted string: `"` and `\` escaped, CR, LF and NUL (which no quoted string
+    /// may hold raw) dropped. By byte, so that no combining mark hides a quote.
+    static func quoted(_ text: String) -> String {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in text.utf8 where byte != 0x0D && byte != 0x0A && byte != 0 {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+        out.append(UInt8(ascii: "\""))
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The content of a quoted string (`"a \"b\""` → `a "b"`), or nil when it is not one.
     static func unquote<S: StringProtocol>(_ text: S) -> String? {
         let bytes = Array(text.utf8)

@@ -4,13 +4,34 @@
 /// (`values` returns them split, in order).
 public struct SIPHeaders: Sendable, Hashable, Sequence {
     public struct Field: Sendable, Hashable {
+        /// The canonical name (known names spelled the usual way, others as first written).
         public var name: String
-        public var value: String
+        /// CR, LF and NUL never reach the wire (they would end the header or split it).
+        public var value: String {
+            get { storedValue }
+            set { storedValue = SIPHeaders.clean(newValue) }
+        }
+        /// The lower-cased name, what fields are compared by (§7.3.5).
+        let key: String
+        private var storedValue: String
 
         public init(name: String, value: String) {
             self.name = SIPHeaders.canonicalName(name)
-            self.value = value
+            key = self.name.lowercased()
+            storedValue = SIPHeaders.clean(value)
         }
+
+        public static func == (a: Field, b: Field) -> Bool { a.key == b.key && a.storedValue == b.storedValue }
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(key)
+            hasher.combine(storedValue)
+        }
+    }
+
+    /// The text without CR, LF or NUL (each becomes a space).
+    static func clean(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { return text }
+        return String(decoding: text.utf8.map { $0 == 0x0D || $0 == 0x0A || $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
 
     public private(set) var fields: [Field] = []
@@ -37,39 +58,39 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     /// Replaces every field of the name with one (appended where the first one was).
     public mutating func set(_ name: String, _ value: String) {
-        let canonical = Self.canonicalName(name)
-        if let index = fields.firstIndex(where: { $0.name == canonical }) {
+        let key = Self.key(name)
+        if let index = fields.firstIndex(where: { $0.key == key }) {
             fields[index].value = value
             var position = fields.count - 1
             while position > index {
-                if fields[position].name == canonical { fields.remove(at: position) }
+                if fields[position].key == key { fields.remove(at: position) }
                 position -= 1
             }
         } else {
-            fields.append(Field(name: canonical, value: value))
+            fields.append(Field(name: name, value: value))
         }
     }
 
     public mutating func remove(_ name: String) {
-        let canonical = Self.canonicalName(name)
-        fields.removeAll { $0.name == canonical }
+        let key = Self.key(name)
+        fields.removeAll { $0.key == key }
     }
 
     /// Puts a value before every other of its header, on a line of its own placed where the
     /// header's first line was (so a new top Via stays among the Vias).
     public mutating func prependValue(_ name: String, _ value: String) {
-        let canonical = Self.canonicalName(name)
-        if let index = fields.firstIndex(where: { $0.name == canonical }) {
-            fields.insert(Field(name: canonical, value: value), at: index)
+        let key = Self.key(name)
+        if let index = fields.firstIndex(where: { $0.key == key }) {
+            fields.insert(Field(name: name, value: value), at: index)
         } else {
-            prepend(canonical, value)
+            prepend(name, value)
         }
     }
 
     /// Removes the first value of a list header (the top Via), keeping the others of its line.
     public mutating func removeFirstValue(_ name: String) {
-        let canonical = Self.canonicalName(name)
-        guard let index = fields.firstIndex(where: { $0.name == canonical }) else { return }
+        let key = Self.key(name)
+        guard let index = fields.firstIndex(where: { $0.key == key }) else { return }
         let values = SIPGrammar.splitList(fields[index].value)
         if values.count <= 1 {
             fields.remove(at: index)
@@ -80,14 +101,14 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     /// The first line's value of the header, as written (a list header's line unsplit).
     public func first(_ name: String) -> String? {
-        let canonical = Self.canonicalName(name)
-        return fields.first { $0.name == canonical }?.value
+        let key = Self.key(name)
+        return fields.first { $0.key == key }?.value
     }
 
     /// Every line's value of the header, in order.
     public func lines(_ name: String) -> [String] {
-        let canonical = Self.canonicalName(name)
-        return fields.filter { $0.name == canonical }.map(\.value)
+        let key = Self.key(name)
+        return fields.filter { $0.key == key }.map(\.value)
     }
 
     /// Every value of the header in order: the lines' values, split at commas for list headers
@@ -101,9 +122,12 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     }
 
     public func contains(_ name: String) -> Bool {
-        let canonical = Self.canonicalName(name)
-        return fields.contains { $0.name == canonical }
+        let key = Self.key(name)
+        return fields.contains { $0.key == key }
     }
+
+    /// What fields are compared by: the canonical name, lower-cased.
+    static func key(_ name: String) -> String { canonicalName(name).lowercased() }
 
     // MARK: Names
 

@@ -67,13 +67,14 @@ public struct SIPMessage: Sendable, Hashable {
     public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256 + body.count)
+        // The start line cannot be split either: CR, LF and NUL become spaces.
         switch startLine {
         case .request(let method, let uri):
-            out.append(contentsOf: "\(method) \(uri) SIP/2.0\r\n".utf8)
+            out.append(contentsOf: "\(SIPHeaders.clean(method)) \(SIPHeaders.clean(uri)) SIP/2.0\r\n".utf8)
         case .response(let status, let reason):
-            out.append(contentsOf: "SIP/2.0 \(status) \(reason)\r\n".utf8)
+            out.append(contentsOf: "SIP/2.0 \(status) \(SIPHeaders.clean(reason))\r\n".utf8)
         }
-        for field in headers.fields where field.name != "Content-Length" {
+        for field in headers.fields where field.key != "content-length" {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: field.value.utf8)
@@ -98,7 +99,8 @@ public struct SIPCSeq: Sendable, Hashable, CustomStringConvertible {
     /// `1 INVITE`: a number below 2^31 (§8.1.1.5), whitespace, a method token.
     public init?(parsing text: String) {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].utf8.count <= 10, let number = UInt32(parts[0]), number < 1 << 31,
+        guard parts.count == 2, parts[0].utf8.count <= 10, parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = UInt32(parts[0]),
+            number < 1 << 31,
             SIPGrammar.isToken(parts[1])
         else { return nil }
         self.number = number

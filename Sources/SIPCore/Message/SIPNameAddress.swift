@@ -82,14 +82,7 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         var text = ""
-        if let displayName {
-            var escaped = ""
-            for character in displayName {
-                if character == "\\" || character == "\"" { escaped.append("\\") }
-                escaped.append(character)
-            }
-            text = "\"\(escaped)\" "
-        }
+        if let displayName { text = SIPGrammar.quoted(displayName) + " " }
         return text + "<\(uri)>" + parameters.wireFormat
     }
 }

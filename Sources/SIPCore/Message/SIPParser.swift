@@ -107,43 +107,54 @@ public struct SIPParser: Sendable {
         return nil
     }
 
-    /// The header section's lines, with folded continuations joined by one space.
-    private func unfoldedLines(_ section: ArraySlice<UInt8>) throws(SIPParseError) -> [ArraySlice<UInt8>] {
-        var lines: [ArraySlice<UInt8>] = []
+    /// The header section's lines, with folded continuations joined by one space. Each logical
+    /// line grows in one buffer (no copy per continuation); physical lines are bounded too.
+    private func unfoldedLines(_ section: ArraySlice<UInt8>) throws(SIPParseError) -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        var current: [UInt8]?
+        var physical = 0
         var lineStart = section.startIndex
         var index = section.startIndex
         while index <= section.endIndex {
-            if index == section.endIndex || section[index] == 0x0A {
-                var lineEnd = index
-                if lineEnd > lineStart, section[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                let line = section[lineStart..<lineEnd]
-                if let first = line.first, SIPGrammar.isWhitespace(first), !lines.isEmpty {
-                    // A continuation: the whitespace run becomes one space.
-                    let rest = line.drop(while: SIPGrammar.isWhitespace)
-                    var joined = Array(lines[lines.count - 1])
-                    if !rest.isEmpty {
-                        joined.append(0x20)
-                        joined.append(contentsOf: rest)
-                    }
-                    lines[lines.count - 1] = joined[...]
-                } else if !line.isEmpty || index < section.endIndex {
-                    if line.isEmpty { throw SIPParseError("an empty line inside the headers") }
-                    // (A NUL may be there, escaped in a quoted string; a bare CR may not.)
-                    if line.contains(0x0D) { throw SIPParseError("a bare CR in a header line") }
-                    lines.append(line)
-                }
-                if let last = lines.last, last.count > maximumLineLength {
-                    throw SIPParseError("a header line longer than \(maximumLineLength) bytes", status: 513)
-                }
-                lineStart = index + 1
+            guard index == section.endIndex || section[index] == 0x0A else {
+                index += 1
+                continue
             }
+            var lineEnd = index
+            if lineEnd > lineStart, section[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            let line = section[lineStart..<lineEnd]
+            lineStart = index + 1
             index += 1
+            physical += 1
+            guard physical <= 4 * maximumHeaders else { throw SIPParseError("more than \(4 * maximumHeaders) header lines", status: 513) }
+            if line.isEmpty {
+                // Only the end of the section may be empty (the parser cut it at the empty line).
+                if index <= section.endIndex { throw SIPParseError("an empty line inside the headers") }
+                continue
+            }
+            // (A NUL may be there, escaped in a quoted string; a bare CR may not, on any line.)
+            if line.contains(0x0D) { throw SIPParseError("a bare CR in a header line") }
+            if let first = line.first, SIPGrammar.isWhitespace(first), current != nil {
+                // A continuation: the whitespace run becomes one space.
+                let rest = line.drop(while: SIPGrammar.isWhitespace)
+                if !rest.isEmpty {
+                    current!.append(0x20)
+                    current!.append(contentsOf: rest)
+                }
+            } else {
+                if let finished = current { lines.append(finished) }
+                current = Array(line)
+            }
+            if let current, current.count > maximumLineLength {
+                throw SIPParseError("a header line longer than \(maximumLineLength) bytes", status: 513)
+            }
         }
+        if let current { lines.append(current) }
         return lines
     }
 
     /// `METHOD SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase`: single spaces.
-    static func startLine(_ line: ArraySlice<UInt8>) throws(SIPParseError) -> SIPMessage.StartLine {
+    static func startLine(_ line: [UInt8]) throws(SIPParseError) -> SIPMessage.StartLine {
         guard let text = String(validating: line, as: UTF8.self) else { throw SIPParseError("the start line is not UTF-8") }
         if text.utf8.count >= 8, text.utf8.prefix(4).map({ $0 | 0x20 }) == Array("sip/".utf8) {
             let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
@@ -185,48 +196,80 @@ public struct SIPStreamFramer: Sendable {
 
     public var maximumSize: Int
     private var buffer: [UInt8] = []
+    /// The first byte not yet consumed; the buffer is compacted once per `append`.
+    private var start = 0
+    /// Where the search for the end of the headers resumes.
+    private var searched = 0
+    /// The end of the message whose headers are complete, while its body arrives.
+    private var pendingEnd: Int?
     private var failed = false
 
     public init(maximumSize: Int = 64 * 1024) {
         self.maximumSize = maximumSize
     }
 
-    /// Adds received bytes; returns the complete items, in order.
+    /// Adds received bytes; returns the complete items, in order (at most one ping per call,
+    /// however many a peer packs in). Linear in the bytes received.
     public mutating func append(_ bytes: some Sequence<UInt8>) throws(SIPParseError) -> [Item] {
         guard !failed else { throw SIPParseError("the stream failed before") }
         buffer.append(contentsOf: bytes)
+        defer { compact() }
         var items: [Item] = []
-        while true {
-            // Keep-alives: CRLFCRLF is a ping; a lone CRLF (a pong) or stray line end is skipped.
-            let ping: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
-            if buffer.starts(with: ping) {
-                items.append(.keepAlivePing)
-                buffer.removeFirst(4)
-                continue
-            }
-            if let first = buffer.first, first == 0x0D || first == 0x0A {
-                // Possibly a ping still arriving.
-                if buffer.count < 4, ping.starts(with: buffer) { return items }
-                buffer.removeFirst(first == 0x0D && buffer.count > 1 && buffer[1] == 0x0A ? 2 : 1)
-                continue
-            }
-            guard !buffer.isEmpty else { return items }
-            guard let (_, bodyStart) = SIPParser.headerEnd(buffer, from: 0) else {
-                if buffer.count > maximumSize {
-                    failed = true
-                    throw SIPParseError("headers longer than \(maximumSize) bytes", status: 513)
+        var pinged = false
+        let ping: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+        while start < buffer.count {
+            if pendingEnd == nil, buffer[start] == 0x0D || buffer[start] == 0x0A {
+                // Keep-alives between messages: CRLFCRLF is a ping; a lone CRLF (a pong) or a
+                // stray line end is skipped.
+                if buffer[start...].starts(with: ping) {
+                    if !pinged { items.append(.keepAlivePing) }
+                    pinged = true
+                    start += 4
+                } else if buffer.count - start < 4, ping.starts(with: buffer[start...]) {
+                    break  // perhaps a ping still arriving
+                } else {
+                    start += buffer[start] == 0x0D && start + 1 < buffer.count && buffer[start + 1] == 0x0A ? 2 : 1
                 }
-                return items
+                searched = start
+                continue
             }
-            let length = try Self.contentLength(buffer[0..<bodyStart])
-            guard bodyStart + length <= maximumSize else {
-                failed = true
-                throw SIPParseError("a message larger than \(maximumSize) bytes", status: 513)
+            if pendingEnd == nil {
+                guard let (_, bodyStart) = SIPParser.headerEnd(buffer, from: max(start, searched - 3)) else {
+                    searched = buffer.count
+                    if buffer.count - start > maximumSize {
+                        failed = true
+                        throw SIPParseError("headers longer than \(maximumSize) bytes", status: 513)
+                    }
+                    break
+                }
+                let length: Int
+                do {
+                    length = try Self.contentLength(buffer[start..<bodyStart])
+                } catch {
+                    failed = true
+                    throw error
+                }
+                guard bodyStart - start + length <= maximumSize else {
+                    failed = true
+                    throw SIPParseError("a message larger than \(maximumSize) bytes", status: 513)
+                }
+                pendingEnd = bodyStart + length
             }
-            guard buffer.count >= bodyStart + length else { return items }
-            items.append(.message(Array(buffer[0..<(bodyStart + length)])))
-            buffer.removeFirst(bodyStart + length)
+            guard let end = pendingEnd, buffer.count >= end else { break }
+            items.append(.message(Array(buffer[start..<end])))
+            start = end
+            searched = end
+            pendingEnd = nil
         }
+        return items
+    }
+
+    private mutating func compact() {
+        guard start > 0 else { return }
+        buffer.removeFirst(start)
+        searched = max(0, searched - start)
+        pendingEnd = pendingEnd.map { $0 - start }
+        start = 0
     }
 
     /// The Content-Length (or `l`) header of a header section; required on a stream.

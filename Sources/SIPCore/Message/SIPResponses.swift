@@ -44,12 +44,13 @@ public struct SIPRequestTriage: Sendable {
     public var extensions: Set<String>
     public var toTag: String
 
+    /// `toTag`: the tag the answers put on To (§8.2.6.2 requires one); a random one by default.
     public init(methods: [String] = ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER", "REFER", "NOTIFY", "INFO", "UPDATE"],
-        extensions: Set<String> = ["replaces", "timer"], toTag: String = "")
+        extensions: Set<String> = ["replaces", "timer"], toTag: String? = nil)
     {
         self.methods = methods
         self.extensions = extensions
-        self.toTag = toTag
+        self.toTag = toTag ?? "t" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
     }
 
     public var allow: String { methods.joined(separator: ", ") }
@@ -82,7 +83,7 @@ public struct SIPRequestTriage: Sendable {
         return .proceed
     }
 
-    private func tag(_ headers: SIPHeaders) -> String? { toTag.isEmpty ? nil : toTag }
+    private func tag(_ headers: SIPHeaders) -> String? { toTag }
 
     /// Enough for the client to match a response to its transaction: the top Via's branch and
     /// the CSeq (§17.1.3); a missing Call-ID is itself the reason for the 400.
@@ -92,7 +93,6 @@ public struct SIPRequestTriage: Sendable {
 
     /// `Bad Request (Missing Call-ID)`-style phrases: the standard phrase and the reason.
     static func reasonPhrase(_ error: SIPParseError) -> String {
-        let clean = error.reason.filter { $0 != "\r" && $0 != "\n" }
-        return "\(SIPStatus.reason(for: error.status)) (\(clean))"
+        "\(SIPStatus.reason(for: error.status)) (\(SIPHeaders.clean(error.reason)))"
     }
 }

@@ -17,8 +17,16 @@ extension [SIPParameter] {
         return first { $0.name == name }.map { $0.value ?? "" }
     }
 
+    /// `;name=value` each; a value that is not plain token or host characters goes out as a
+    /// quoted string (it came in as one), so that re-serializing never changes what a header says.
     var wireFormat: String {
-        map { ";" + $0.name + ($0.value.map { "=" + $0 } ?? "") }.joined()
+        map { parameter in
+            guard let value = parameter.value else { return ";" + parameter.name }
+            let plain = !value.isEmpty && value.utf8.allSatisfy {
+                SIPGrammar.isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]")
+            }
+            return ";" + parameter.name + "=" + (plain ? value : SIPGrammar.quoted(value))
+        }.joined()
     }
 }
 
@@ -119,7 +127,10 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             hostText = text[...close]
             let after = text[text.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let number = Int(after.dropFirst()), (0...65535).contains(number) else { return nil }
+                let digits = after.dropFirst()
+                guard after.hasPrefix(":"), (1...5).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                    let number = Int(digits), (0...65535).contains(number)
+                else { return nil }
                 port = number
             }
             let inside = hostText.dropFirst().dropLast()
@@ -128,7 +139,9 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         } else {
             if let colon = text.lastIndex(of: ":") {
                 let portText = SIPGrammar.trimmed(text[text.index(after: colon)...])
-                guard !portText.isEmpty, portText.utf8.count <= 5, let number = Int(portText), (0...65535).contains(number) else { return nil }
+                guard !portText.isEmpty, portText.utf8.count <= 5, portText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(portText),
+                    (0...65535).contains(number)
+                else { return nil }
                 port = number
                 hostText = SIPGrammar.trimmed(text[..<colon])
             }

@@ -109,8 +109,10 @@ public struct SIPClientTransaction: Sendable {
         switch (state, status) {
         case (.calling, 100...199), (.trying, 100...199), (.proceeding, 100...199):
             if isInvite {
-                // Timer A stops; B stays (RFC 3261 lets the TU decide how long to ring).
+                // Timers A and B stop (§17.1.1.2: B runs only in Calling): how long a phone may
+                // ring is the transaction user's to decide (it CANCELs).
                 retransmitAt = nil
+                endAt = nil
             } else if !reliable {
                 // Timer E goes on at T2.
                 interval = timers.t2

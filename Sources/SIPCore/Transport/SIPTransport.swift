@@ -48,11 +48,14 @@ public struct SIPTransportConfiguration: Sendable {
     /// Messages one source address may send per second before the rest are dropped (0: no limit).
     public var perSourceRate: Int
     public var idleTimeout: Duration
+    /// TCP connections open at once; more are closed at once.
+    public var maximumConnections: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, maximumMessageSize: Int = 64 * 1024, inboundBuffer: Int = 4096,
-        perSourceRate: Int = 200, idleTimeout: Duration = .seconds(600)
+        perSourceRate: Int = 200, idleTimeout: Duration = .seconds(600), maximumConnections: Int = 2048
     ) {
+        self.maximumConnections = maximumConnections
         self.host = host
         self.port = port
         self.maximumMessageSize = maximumMessageSize
@@ -111,15 +114,38 @@ public final class SIPTransport: Sendable {
             }
             .bind(host: configuration.host, port: configuration.port).get()
         let tcpPort = udpChannel.localAddress?.port ?? configuration.port
-        let tcpChannel = try await ServerBootstrap(group: group)
+        let tcpChannel: any Channel
+        do {
+            tcpChannel = try await tcpBootstrap().bind(host: configuration.host, port: tcpPort).get()
+        } catch {
+            try? await udpChannel.close()
+            throw error
+        }
+        state.withLock { state in
+            state.udp = udpChannel
+            state.tcp = tcpChannel
+        }
+        let udp = udpChannel.localAddress!
+        let tcp = tcpChannel.localAddress!
+        logger.debug("SIP transport bound", metadata: ["udp": "\(udp)", "tcp": "\(tcp)"])
+        return (udp, tcp)
+    }
+
+    private func tcpBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
-                let id = state.withLock { state -> UInt64 in
+                let id = state.withLock { state -> UInt64? in
+                    guard state.connections.count < configuration.maximumConnections else { return nil }
                     defer { state.nextConnection += 1 }
                     state.connections[state.nextConnection] = channel
                     return state.nextConnection
+                }
+                guard let id else {
+                    logger.warning("SIP connection refused: too many connections")
+                    return channel.close()
                 }
                 channel.closeFuture.whenComplete { [self] _ in _ = state.withLock { $0.connections.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
@@ -127,15 +153,6 @@ public final class SIPTransport: Sendable {
                     try channel.pipeline.syncOperations.addHandler(SIPStreamHandler(transport: self, connection: id))
                 }
             }
-            .bind(host: configuration.host, port: tcpPort).get()
-        state.withLock { state in
-            state.udp = udpChannel
-            state.tcp = tcpChannel
-        }
-        let udp = udpChannel.localAddress!
-        let tcp = tcpChannel.localAddress!
-        logger.info("sip listening", metadata: ["udp": "\(udp)", "tcp": "\(tcp)"])
-        return (udp, tcp)
     }
 
     /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection.
@@ -193,8 +210,9 @@ public final class SIPTransport: Sendable {
             deliver(.message(message, from: peer))
         } catch {
             logger.info("malformed SIP message", metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
-            // Only a request that looks like one is worth an answer (never answer a response).
-            if !bytes.starts(with: Array("SIP/".utf8)) { deliver(.malformed(error, from: peer)) }
+            // Only a request is worth an answer (never answer a response, however it starts).
+            let first = bytes.drop { $0 == 0x0D || $0 == 0x0A }.prefix(4).map { $0 | 0x20 }
+            if first != Array("sip/".utf8) { deliver(.malformed(error, from: peer)) }
         }
     }
 
@@ -226,26 +244,26 @@ public final class SIPTransport: Sendable {
         return admitted
     }
 
-    /// RFC 3581 and §18.2.1: the top Via gets `received=` when the source address differs from
-    /// its sent-by, and an empty `rport` is filled with the source port; responses then go back
-    /// to the address the request came from.
-    static func stampVia(_ message: inout SIPMessage, from peer: SIPPeer) {
+    /// RFC 3581 and §18.2.1: the top Via gets `received=` with the source address when that
+    /// differs from its sent-by or when it asks for `rport` (a value the client wrote is
+    /// replaced), and `rport` gets the source port; responses then go back where the request
+    /// came from.
+    public static func stampVia(_ message: inout SIPMessage, from peer: SIPPeer) {
         guard let top = message.headers.values("Via").first, var via = SIPVia(parsing: top) else { return }
-        var changed = false
-        if via.host != peer.ipAddress, via.parameters[parameter: "received"] == nil {
-            via.parameters.append(SIPParameter("received", peer.ipAddress))
-            changed = true
-        }
-        if let index = via.parameters.firstIndex(where: { $0.name == "rport" }), via.parameters[index].value == nil {
-            via.parameters[index].value = String(peer.port)
-            changed = true
-        }
-        guard changed else { return }
+        let source = peer.ipAddress.lowercased()
+        let host = via.host.hasPrefix("[") ? String(via.host.dropFirst().dropLast()) : via.host
+        let rport = via.parameters.firstIndex { $0.name == "rport" }
+        guard host != source || rport != nil else { return }
+        via.parameters.removeAll { $0.name == "received" }
+        if let index = via.parameters.firstIndex(where: { $0.name == "rport" }) { via.parameters[index].value = String(peer.port) }
+        via.parameters.append(SIPParameter("received", source))
         message.headers.removeFirstValue("Via")
         message.headers.prependValue("Via", via.description)
     }
 
     func pong(_ channel: any Channel) {
+        // A peer that does not read its pongs gets none (no unbounded pending writes).
+        guard channel.isWritable else { return }
         var buffer = channel.allocator.buffer(capacity: 2)
         buffer.writeBytes([0x0D, 0x0A])
         channel.writeAndFlush(buffer, promise: nil)

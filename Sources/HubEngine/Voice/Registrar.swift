@@ -1,0 +1,251 @@
+import Foundation
+import Logging
+import SIPCore
+
+/// Agents' SIP phones (RFC 3261 §10.3): a REGISTER is challenged with digest (SHA-256 and MD5,
+/// RFC 8760), and once authenticated as the agent whose address of record it names, its
+/// contacts become bindings that expire. An agent is reachable for calls while it has a binding
+/// or a static contact; the change is reported as it happens (a registration, an expiry, an
+/// unregistration). Bindings live in memory: phones register again within their interval after
+/// a restart, and until then the agent takes no calls.
+public actor Registrar {
+    /// A phone the registrar accepts registrations for.
+    public struct Account: Sendable {
+        public var agentID: String
+        /// `sip:alice@switchboard.example`: its user part is the digest user name.
+        public var addressOfRecord: SIPURI
+        /// HA1 per algorithm (the password itself is not kept).
+        var ha1: [SIPDigestAlgorithm: String]
+        public var staticContact: SIPURI?
+
+        public init(agentID: String, addressOfRecord: SIPURI, password: String?, realm: String, staticContact: SIPURI? = nil) {
+            self.agentID = agentID
+            self.addressOfRecord = addressOfRecord
+            self.staticContact = staticContact
+            var ha1: [SIPDigestAlgorithm: String] = [:]
+            if let password, let user = addressOfRecord.user {
+                for algorithm in SIPDigestAlgorithm.allCases {
+                    ha1[algorithm] = SIPDigest.ha1(algorithm, username: user, realm: realm, password: password)
+                }
+            }
+            self.ha1 = ha1
+        }
+
+        var username: String? { addressOfRecord.user }
+        var canRegister: Bool { !ha1.isEmpty }
+    }
+
+    /// One registered contact of an agent's phone.
+    public struct Binding: Sendable, Hashable {
+        public var contact: SIPURI
+        /// The Contact value as the phone wrote it (returned in the 200).
+        public var contactText: String
+        public var expiresAt: Int64
+        public var callID: String
+        public var cseq: UInt32
+        /// Where the REGISTER came from: calls go to the contact, over this transport.
+        public var source: SIPPeer
+        public var userAgent: String?
+    }
+
+    public struct Configuration: Sendable {
+        public var realm: String
+        public var minimumExpires: Int
+        public var maximumExpires: Int
+        public var defaultExpires: Int
+        /// The challenges offered, in this order. MD5 first by default: phones that read only
+        /// the first challenge (SIPp among them) know no other; SHA-256 is offered after it and
+        /// accepted whenever a phone answers with it (RFC 8760).
+        public var algorithms: [SIPDigestAlgorithm]
+
+        public init(
+            realm: String, minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600,
+            algorithms: [SIPDigestAlgorithm] = [.md5, .sha256]
+        ) {
+            self.algorithms = algorithms.isEmpty ? [.md5, .sha256] : algorithms
+            self.realm = realm
+            self.minimumExpires = minimumExpires
+            self.maximumExpires = maximumExpires
+            self.defaultExpires = defaultExpires
+        }
+    }
+
+    public nonisolated let configuration: Configuration
+    private let accounts: [String: Account]
+    private let byUsername: [String: String]
+    private var bindings: [String: [Binding]] = [:]
+    private let nonces: SIPNonceIssuer
+    /// The highest nonce count used with each live nonce (by user), and when it can be forgotten.
+    private var nonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
+    private var nonceLifetime: Int64 {
+        nonces.lifetime.components.seconds * 1000 + 60_000
+    }
+    private let logger: Logger
+    private let onReachability: @Sendable (String, Bool) async -> Void
+
+    public init(
+        configuration: Configuration, accounts: [Account], nonces: SIPNonceIssuer = SIPNonceIssuer(), logger: Logger,
+        onReachability: @escaping @Sendable (_ agentID: String, _ reachable: Bool) async -> Void = { _, _ in }
+    ) {
+        self.configuration = configuration
+        self.accounts = Dictionary(accounts.map { ($0.agentID, $0) }, uniquingKeysWith: { first, _ in first })
+        var byUsername: [String: String] = [:]
+        for account in accounts where account.canRegister {
+            if let user = account.username, byUsername[user] == nil { byUsername[user] = account.agentID }
+        }
+        self.byUsername = byUsername
+        self.nonces = nonces
+        self.logger = logger
+        self.onReachability = onReachability
+    }
+
+    /// Whether the agent's phone can be called now.
+    public func isReachable(_ agentID: String) -> Bool {
+        guard let account = accounts[agentID] else { return false }
+        return account.staticContact != nil || !(bindings[agentID] ?? []).isEmpty
+    }
+
+    /// Every agent with a phone, reachable or not (for the state at start).
+    public var agentIDs: [String] { accounts.keys.sorted() }
+
+    /// The agent's current bindings, newest first.
+    public func bindings(of agentID: String) -> [Binding] {
+        (bindings[agentID] ?? []).sorted { $0.expiresAt > $1.expiresAt }
+    }
+
+    /// Answers a REGISTER (`now` in milliseconds since the epoch).
+    public func register(_ request: SIPMessage, from peer: SIPPeer, now: Int64) async -> SIPMessage {
+        // Authentication first: who is this?
+        let credentials = request.headers.lines("Authorization").compactMap(SIPDigestCredentials.init(parsing:))
+            .first { $0.realm == configuration.realm }
+        guard let credentials else { return challenge(request, stale: false, now: now) }
+        switch nonces.check(credentials.nonce, realm: configuration.realm, now: now) {
+        case .invalid: return challenge(request, stale: false, now: now)
+        case .stale: return challenge(request, stale: true, now: now)
+        case .valid: break
+        }
+        // Only what was offered: qop=auth (never RFC 2069's form without it) and one of the
+        // configured algorithms.
+        guard credentials.qop?.lowercased() == "auth", configuration.algorithms.contains(credentials.algorithm) else {
+            return challenge(request, stale: false, now: now)
+        }
+        guard let agentID = byUsername[credentials.username], let account = accounts[agentID], let ha1 = account.ha1[credentials.algorithm],
+            credentials.verifies(ha1: ha1, method: "REGISTER")
+        else {
+            logger.notice("SIP registration refused: wrong user name or password", metadata: ["peer": "\(peer)", "user": "\(credentials.username)"])
+            return challenge(request, stale: false, now: now)
+        }
+        // A replay: each nonce count may be used once, and only upwards (RFC 7616 §3.4), so a
+        // captured REGISTER cannot be sent again with another Contact.
+        let used = credentials.nonce + " " + credentials.username
+        guard let count = credentials.nc.flatMap({ UInt32($0, radix: 16) }), count > (nonceCounts[used]?.count ?? 0) else {
+            logger.notice("SIP registration replayed or out of order", metadata: ["peer": "\(peer)", "agent": "\(agentID)"])
+            return challenge(request, stale: false, now: now)
+        }
+        nonceCounts[used] = (count, now + nonceLifetime)
+        // RFC 7616 §3.4.6: the digest covers this Request-URI, not another.
+        var sameURI = credentials.uri == request.requestURI
+        if !sameURI, let given = SIPURI(parsing: credentials.uri), let target = request.requestURI.flatMap({ SIPURI(parsing: $0) }) {
+            sameURI = given.matches(target)
+        }
+        guard sameURI else {
+            return request.response(400, reason: "Bad Request (Authorization uri does not match the Request-URI)", toTag: Self.tag)
+        }
+        // The address of record in To must be the authenticated agent's own.
+        guard let to = request.to?.uri, to.user == account.addressOfRecord.user, to.host == account.addressOfRecord.host else {
+            logger.notice("SIP registration for another address refused", metadata: ["peer": "\(peer)", "agent": "\(agentID)"])
+            return request.response(403, reason: "Forbidden (not your address of record)", toTag: Self.tag)
+        }
+        return await update(request, agentID: agentID, from: peer, now: now)
+    }
+
+    /// Applies the Contact headers of an authenticated REGISTER (§10.3 steps 6-8).
+    private func update(_ request: SIPMessage, agentID: String, from peer: SIPPeer, now: Int64) async -> SIPMessage {
+        guard let callID = request.callID, let cseq = request.cseq?.number else { return request.response(400, toTag: Self.tag) }
+        let headerExpires = request.headers.first("Expires").flatMap { Int($0) }
+        let contacts = request.headers.values("Contact")
+        let wasReachable = isReachable(agentID)
+        var current = bindings[agentID] ?? []
+        if contacts == ["*"] {
+            // Remove every binding: only with Expires: 0 (§10.2.2).
+            guard headerExpires == 0 else { return request.response(400, reason: "Bad Request (Contact * needs Expires: 0)", toTag: Self.tag) }
+            current.removeAll()
+        } else {
+            for value in contacts {
+                guard let contact = SIPNameAddress(parsing: value) else { return request.response(400, reason: "Bad Request (Bad Contact)", toTag: Self.tag) }
+                var expires = contact.parameters[parameter: "expires"].flatMap { Int($0) } ?? headerExpires ?? configuration.defaultExpires
+                if expires < 0 { expires = configuration.defaultExpires }
+                if expires > 0, expires < configuration.minimumExpires {
+                    return request.response(
+                        423, toTag: Self.tag, headers: [("Min-Expires", String(configuration.minimumExpires))])
+                }
+                expires = min(expires, configuration.maximumExpires)
+                if let index = current.firstIndex(where: { $0.contact.matches(contact.uri) }) {
+                    // The same phone again: an older or repeated request changes nothing (§10.3 step 7).
+                    if current[index].callID == callID, current[index].cseq >= cseq {
+                        return request.response(500, reason: "Server Internal Error (out of order REGISTER)", toTag: Self.tag)
+                    }
+                    if expires == 0 {
+                        current.remove(at: index)
+                        continue
+                    }
+                    current[index] = Binding(
+                        contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID, cseq: cseq,
+                        source: peer, userAgent: request.headers.first("User-Agent"))
+                } else if expires > 0 {
+                    current.append(
+                        Binding(
+                            contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID,
+                            cseq: cseq, source: peer, userAgent: request.headers.first("User-Agent")))
+                }
+            }
+        }
+        bindings[agentID] = current.isEmpty ? nil : current
+        let reachable = isReachable(agentID)
+        logger.info(
+            "SIP registration", metadata: ["agent": "\(agentID)", "bindings": "\(current.count)", "peer": "\(peer)"])
+        if reachable != wasReachable { await onReachability(agentID, reachable) }
+        // 200 with every current binding and its remaining time.
+        let listed = current.map { binding in
+            ("Contact", binding.contactText + ";expires=\(max(0, (binding.expiresAt - now) / 1000))")
+        }
+        return request.response(200, toTag: Self.tag, headers: listed + [("Date", Self.date(now))])
+    }
+
+    /// Drops expired bindings; reports agents who became unreachable. Returns the next expiry.
+    @discardableResult
+    public func sweep(now: Int64) async -> Int64? {
+        nonceCounts = nonceCounts.filter { $0.value.forgetAt > now }
+        var next: Int64?
+        for (agentID, list) in bindings {
+            let alive = list.filter { $0.expiresAt > now }
+            if alive.count != list.count {
+                bindings[agentID] = alive.isEmpty ? nil : alive
+                logger.info("SIP registration expired", metadata: ["agent": "\(agentID)", "bindings": "\(alive.count)"])
+                if alive.isEmpty, accounts[agentID]?.staticContact == nil { await onReachability(agentID, false) }
+            }
+            for binding in alive { next = min(next ?? binding.expiresAt, binding.expiresAt) }
+        }
+        return next
+    }
+
+    /// 401 with a fresh nonce, one challenge per configured algorithm.
+    private func challenge(_ request: SIPMessage, stale: Bool, now: Int64) -> SIPMessage {
+        let nonce = nonces.issue(realm: configuration.realm, now: now)
+        let challenges = configuration.algorithms.map {
+            ("WWW-Authenticate", SIPDigestChallenge(realm: configuration.realm, nonce: nonce, algorithm: $0, stale: stale).headerValue)
+        }
+        return request.response(401, toTag: Self.tag, headers: challenges)
+    }
+
+    public static let tag = "reg" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+
+    /// RFC 1123 date, as §20.17 asks.
+    static func date(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

@@ -1,0 +1,162 @@
+import HubEngine
+import Logging
+import NIOCore
+import SIPCore
+import Synchronization
+import Testing
+
+@Suite("SIP registrar")
+struct RegistrarTests {
+    static let realm = "switchboard.test"
+    static let peer = SIPPeer(transport: .udp, address: try! SocketAddress(ipAddress: "192.0.2.7", port: 5062))
+
+    final class Changes: Sendable {
+        let list = Mutex<[String]>([])
+        func record(_ agent: String, _ reachable: Bool) { list.withLock { $0.append("\(agent) \(reachable ? "reachable" : "unreachable")") } }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    static func registrar(_ changes: Changes, lifetime: Duration = .seconds(300)) -> Registrar {
+        Registrar(
+            configuration: Registrar.Configuration(realm: realm),
+            accounts: [
+                Registrar.Account(agentID: "alice", addressOfRecord: SIPURI(parsing: "sip:alice@switchboard.test")!, password: "s3cret", realm: realm),
+                Registrar.Account(agentID: "bo", addressOfRecord: SIPURI(parsing: "sip:bo@switchboard.test")!, password: "other", realm: realm),
+                Registrar.Account(
+                    agentID: "desk", addressOfRecord: SIPURI(parsing: "sip:desk@switchboard.test")!, password: nil, realm: realm,
+                    staticContact: SIPURI(parsing: "sip:desk@192.0.2.50:5060")),
+            ],
+            nonces: SIPNonceIssuer(lifetime: lifetime), logger: Logger(label: "test"), onReachability: { changes.record($0, $1) })
+    }
+
+    static func register(
+        user: String = "alice", to: String = "sip:alice@switchboard.test", cseq: Int = 1, contact: String = "<sip:alice@192.0.2.7:5062>",
+        expires: Int? = 120, authorization: String? = nil
+    ) -> SIPMessage {
+        var headers = SIPHeaders()
+        headers.add("Via", "SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bK\(cseq)")
+        headers.add("From", "<\(to)>;tag=p1")
+        headers.add("To", "<\(to)>")
+        headers.add("Call-ID", "reg-\(user)@192.0.2.7")
+        headers.add("CSeq", "\(cseq) REGISTER")
+        headers.add("Contact", contact)
+        if let expires { headers.add("Expires", String(expires)) }
+        if let authorization { headers.add("Authorization", authorization) }
+        return .request("REGISTER", uri: "sip:switchboard.test", headers: headers)
+    }
+
+    /// Registers with the challenge the registrar gave (the algorithm chosen from its challenges).
+    static func answered(
+        _ registrar: Registrar, algorithm: SIPDigestAlgorithm = .md5, user: String = "alice", password: String = "s3cret",
+        to: String = "sip:alice@switchboard.test", cseq: Int = 2, contact: String = "<sip:alice@192.0.2.7:5062>", expires: Int? = 120, now: Int64
+    ) async throws -> SIPMessage {
+        let challenge = await registrar.register(register(user: user, to: to, cseq: cseq - 1, contact: contact, expires: expires), from: peer, now: now)
+        let offered = challenge.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:))
+        let chosen = try #require(offered.first { $0.algorithm == algorithm })
+        let credentials = SIPDigestCredentials(
+            answering: chosen, username: user, password: password, method: "REGISTER", uri: "sip:switchboard.test", cnonce: "c\(cseq)", nc: cseq)
+        return await registrar.register(
+            register(user: user, to: to, cseq: cseq, contact: contact, expires: expires, authorization: credentials.headerValue), from: peer, now: now)
+    }
+
+    @Test("a REGISTER without credentials is challenged: MD5 first (phones reading one challenge), SHA-256 after it")
+    func challenge() async {
+        let registrar = Self.registrar(Changes())
+        let response = await registrar.register(Self.register(), from: Self.peer, now: 1_000_000)
+        #expect(response.status == 401)
+        let challenges = response.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:))
+        #expect(challenges.map(\.algorithm) == [.md5, .sha256])
+        #expect(challenges.allSatisfy { $0.realm == Self.realm && !$0.stale })
+        #expect(response.to?.tag != nil)
+    }
+
+    @Test("the right password with MD5 or SHA-256 binds the contact; the 200 lists it; the agent becomes reachable once")
+    func registers() async throws {
+        let changes = Changes()
+        let registrar = Self.registrar(changes)
+        #expect(await registrar.isReachable("alice") == false)
+        let ok = try await Self.answered(registrar, now: 1_000_000)
+        #expect(ok.status == 200)
+        #expect(ok.headers.values("Contact") == ["<sip:alice@192.0.2.7:5062>;expires=120"])
+        #expect(ok.headers.first("Date")?.hasSuffix("GMT") == true)
+        #expect(await registrar.isReachable("alice"))
+        let again = try await Self.answered(registrar, algorithm: .sha256, cseq: 4, now: 1_060_000)
+        #expect(again.status == 200 && again.headers.values("Contact").count == 1)
+        let binding = try #require(await registrar.bindings(of: "alice").first)
+        #expect(binding.expiresAt == 1_060_000 + 120_000 && binding.source == Self.peer)
+        #expect(changes.all == ["alice reachable"])
+    }
+
+    @Test("refusals: a wrong password is challenged again, another agent's address is 403, a stale nonce says stale, too short an interval is 423")
+    func refusals() async throws {
+        let registrar = Self.registrar(Changes(), lifetime: .seconds(10))
+        #expect(try await Self.answered(registrar, password: "wrong", now: 1_000_000).status == 401)
+        // Bo's credentials for Alice's address.
+        #expect(try await Self.answered(registrar, user: "bo", password: "other", to: "sip:alice@switchboard.test", now: 1_000_000).status == 403)
+        let short = try await Self.answered(registrar, expires: 30, now: 1_000_000)
+        #expect(short.status == 423 && short.headers.first("Min-Expires") == "60")
+        // Credentials computed on a nonce that has since expired.
+        let challenge = await registrar.register(Self.register(), from: Self.peer, now: 1_000_000)
+        let offered = try #require(challenge.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:)).first)
+        let late = SIPDigestCredentials(
+            answering: offered, username: "alice", password: "s3cret", method: "REGISTER", uri: "sip:switchboard.test", cnonce: "x", nc: 20)
+        let stale = await registrar.register(Self.register(cseq: 9, authorization: late.headerValue), from: Self.peer, now: 1_011_000)
+        #expect(stale.status == 401)
+        let staleChallenges = stale.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:))
+        #expect(!staleChallenges.isEmpty && staleChallenges.allSatisfy(\.stale))
+        // A digest over another URI.
+        let other = SIPDigestCredentials(
+            answering: offered, username: "alice", password: "s3cret", method: "REGISTER", uri: "sip:elsewhere.test", cnonce: "y", nc: 21)
+        #expect(await registrar.register(Self.register(cseq: 10, authorization: other.headerValue), from: Self.peer, now: 1_001_000).status == 400)
+        #expect(await registrar.isReachable("alice") == false)
+    }
+
+    @Test("unregistering (expires=0, or Contact * with Expires: 0) and expiry make the agent unreachable; a static contact always is")
+    func unregisters() async throws {
+        let changes = Changes()
+        let registrar = Self.registrar(changes)
+        #expect(await registrar.isReachable("desk"))
+        _ = try await Self.answered(registrar, now: 1_000_000)
+        let gone = try await Self.answered(registrar, cseq: 4, expires: 0, now: 1_010_000)
+        #expect(gone.status == 200 && gone.headers.values("Contact").isEmpty)
+        _ = try await Self.answered(registrar, cseq: 6, now: 1_020_000)
+        #expect(try await Self.answered(registrar, cseq: 8, contact: "*", expires: 30, now: 1_030_000).status == 400)
+        let all = try await Self.answered(registrar, cseq: 10, contact: "*", expires: 0, now: 1_030_000)
+        #expect(all.status == 200)
+        _ = try await Self.answered(registrar, cseq: 12, now: 1_040_000)
+        #expect(await registrar.sweep(now: 1_040_000 + 119_000) == 1_040_000 + 120_000)
+        await registrar.sweep(now: 1_040_000 + 120_000)
+        #expect(await registrar.isReachable("alice") == false)
+        #expect(changes.all == [
+            "alice reachable", "alice unreachable", "alice reachable", "alice unreachable", "alice reachable", "alice unreachable",
+        ])
+    }
+
+    @Test("a captured REGISTER replayed (same nonce and count, another Contact) is challenged, not bound; RFC 2069's form without qop is refused")
+    func replay() async throws {
+        let registrar = Self.registrar(Changes())
+        let challenge = await registrar.register(Self.register(), from: Self.peer, now: 1_000_000)
+        let offered = try #require(challenge.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:)).first)
+        let credentials = SIPDigestCredentials(
+            answering: offered, username: "alice", password: "s3cret", method: "REGISTER", uri: "sip:switchboard.test", cnonce: "c1")
+        #expect(await registrar.register(Self.register(cseq: 2, authorization: credentials.headerValue), from: Self.peer, now: 1_000_100).status == 200)
+        let hijack = Self.register(cseq: 3, contact: "<sip:alice@198.51.100.66:5060>", authorization: credentials.headerValue)
+        #expect(await registrar.register(hijack, from: Self.peer, now: 1_000_200).status == 401)
+        #expect(await registrar.bindings(of: "alice").map(\.contact.host) == ["192.0.2.7"])
+        // The next count with the same nonce is fine.
+        let next = SIPDigestCredentials(
+            answering: offered, username: "alice", password: "s3cret", method: "REGISTER", uri: "sip:switchboard.test", cnonce: "c2", nc: 2)
+        #expect(await registrar.register(Self.register(cseq: 4, authorization: next.headerValue), from: Self.peer, now: 1_000_300).status == 200)
+        let noQop = SIPDigestCredentials(answering: offered, username: "alice", password: "s3cret", method: "REGISTER", uri: "sip:switchboard.test")
+        #expect(await registrar.register(Self.register(cseq: 5, authorization: noQop.headerValue), from: Self.peer, now: 1_000_400).status == 401)
+    }
+
+    @Test("a REGISTER older than the binding's (same Call-ID, lower CSeq) changes nothing")
+    func outOfOrder() async throws {
+        let registrar = Self.registrar(Changes())
+        _ = try await Self.answered(registrar, cseq: 6, now: 1_000_000)
+        let old = try await Self.answered(registrar, cseq: 4, expires: 0, now: 1_001_000)
+        #expect(old.status == 500)
+        #expect(await registrar.isReachable("alice"))
+    }
+}

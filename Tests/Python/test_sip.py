@@ -1,0 +1,194 @@
+"""Agents' SIP phones against the real hub process, with SIPp (Debian package `sip-tester`) as
+the phone: digest registration over UDP and TCP (a wrong password challenged again, a replayed
+or expired binding not kept), the router following whether each agent's phone can be reached,
+OPTIONS keep-alives answered and unknown methods refused."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Provider, running_hub
+
+SIPP = shutil.which("sipp")
+pytestmark = pytest.mark.skipif(SIPP is None, reason="SIPp (sip-tester) is not installed")
+
+DOMAIN = "switchboard.test"
+RULES = f"""
+queues:
+  - id: support
+  - id: quick
+  - id: billing
+agents:
+  - id: alice
+    name: Alice Wang
+    queues: {{ support: 1 }}
+    sip: sip:alice@{DOMAIN}
+    sipPassword: E2E_ALICE_SIP
+  - id: bo
+    name: Bo Chen
+    queues: {{ support: 1 }}
+    sip: sip:bo@{DOMAIN}
+    sipPassword: E2E_BO_SIP
+  - id: desk
+    name: Front Desk
+    queues: {{ support: 2 }}
+    sip: sip:desk@{DOMAIN}
+    sipContact: sip:desk@192.0.2.50:5060
+  - id: carol
+    name: Carol Smith
+    queues: {{ support: 2 }}
+"""
+
+REGISTER = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="register">
+  <send retrans="500"><![CDATA[
+REGISTER sip:{domain} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <sip:{user}@{domain}>;tag=[pid]reg[call_number]
+To: <sip:{user}@{domain}>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:{user}@[local_ip]:[local_port];transport=[transport]>
+Expires: {expires}
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+REGISTER sip:{domain} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <sip:{user}@{domain}>;tag=[pid]reg[call_number]
+To: <sip:{user}@{domain}>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:{user}@[local_ip]:[local_port];transport=[transport]>
+[authentication]
+Expires: {expires}
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="{final}" {auth}/>
+</scenario>
+"""
+
+PROBE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="keep-alive and an unknown method">
+  <send retrans="500"><![CDATA[
+OPTIONS sip:{domain} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <sip:trunk@[local_ip]>;tag=[pid]opt[call_number]
+To: <sip:{domain}>
+Call-ID: [call_id]
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+  <send retrans="500"><![CDATA[
+SUBSCRIBE sip:alice@{domain} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+From: <sip:trunk@[local_ip]>;tag=[pid]opt[call_number]
+To: <sip:alice@{domain}>
+Call-ID: [call_id]
+CSeq: 2 SUBSCRIBE
+Event: presence
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="501"/>
+</scenario>
+"""
+
+
+@pytest.fixture(scope="module")
+def hub():
+    provider = Provider()
+    try:
+        yield from running_hub(provider, rules=RULES, environment={"E2E_ALICE_SIP": "s3cret", "E2E_BO_SIP": "b0-secret"})
+    finally:
+        provider.close()
+
+
+def sipp(hub, scenario, transport="u1", user=None, password=None, expect_success=True, **fields):
+    """Runs one call of a scenario against the hub's SIP address; returns SIPp's exit code and
+    the messages it logged."""
+    directory = tempfile.mkdtemp(prefix="sipp-")
+    try:
+        path = os.path.join(directory, "scenario.xml")
+        with open(path, "w") as f:
+            f.write(scenario.format(domain=DOMAIN, user=user or "", **fields))
+        arguments = [SIPP, "-sf", path, "-t", transport, "-i", "127.0.0.1", "-p", "0", "-m", "1", "-timeout", "15s",
+                     "-timeout_error", "-nostdin", "-trace_msg", "-trace_err", "-auth_uri", DOMAIN]
+        if user:
+            arguments += ["-au", user, "-ap", password]
+        arguments.append("%s:%d" % hub.sip)
+        result = subprocess.run(arguments, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        messages = "".join(open(os.path.join(directory, name)).read()
+                           for name in os.listdir(directory) if name.endswith("_messages.log"))
+        errors = "".join(open(os.path.join(directory, name)).read()
+                         for name in os.listdir(directory) if name.endswith("_errors.log"))
+        if expect_success:
+            assert result.returncode == 0, errors + messages[-3000:]
+        return result.returncode, messages
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def reachable(hub, agent):
+    status, body = hub.request("GET", f"/v1/agents/{agent}/routing")
+    assert status == 200, body
+    return body["voiceReachable"]
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_a_phone_registers_with_digest_and_the_router_follows(hub):
+    # Before any registration only the desk phone (a static contact) can take calls.
+    assert not reachable(hub, "alice")
+    assert reachable(hub, "desk")
+    assert not reachable(hub, "carol")
+    _, messages = sipp(hub, REGISTER, user="alice", password="s3cret", expires=120, final=200, auth="")
+    # MD5 offered first (SIPp reads only the first challenge), SHA-256 after it.
+    challenge = messages.split("SIP/2.0 401", 1)[1].split("\n\n", 1)[0]
+    assert challenge.index("algorithm=MD5") < challenge.index("algorithm=SHA-256")
+    ok = messages.split("SIP/2.0 200", 1)[1].split("\n\n", 1)[0]
+    assert ";expires=120" in ok and "Contact: <sip:alice@127.0.0.1:" in ok
+    assert wait_for(lambda: reachable(hub, "alice"))
+
+
+def test_over_tcp_and_unregistering(hub):
+    sipp(hub, REGISTER, transport="t1", user="bo", password="b0-secret", expires=300, final=200, auth="")
+    assert wait_for(lambda: reachable(hub, "bo"))
+    # Expires 0 removes the binding (a new SIPp run is another Call-ID and contact: remove all).
+    sipp(hub, REGISTER.replace("<sip:{user}@[local_ip]:[local_port];transport=[transport]>", "*"),
+         transport="t1", user="bo", password="b0-secret", expires=0, final=200, auth="")
+    assert wait_for(lambda: not reachable(hub, "bo"))
+
+
+def test_a_wrong_password_is_challenged_again_and_binds_nothing(hub):
+    code, messages = sipp(hub, REGISTER, user="alice", password="wrong", expires=120, final=401, auth='auth="true"')
+    assert code == 0
+    assert messages.count("SIP/2.0 401") == 2 and "SIP/2.0 200" not in messages
+    # Bo's password does not register Alice's address either.
+    code, messages = sipp(hub, REGISTER, user="carol", password="b0-secret", expires=120, final=401, auth='auth="true"')
+    assert code == 0
+
+
+def test_keep_alive_options_and_unknown_methods(hub):
+    for transport in ("u1", "t1"):
+        sipp(hub, PROBE, transport=transport)
