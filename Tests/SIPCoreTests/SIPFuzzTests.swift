@@ -22,6 +22,7 @@ struct SIPFuzzTests {
     static func seeds() -> [[UInt8]] {
         var seeds = TortureCorpus.messages().map(\.bytes)
         seeds.append(sip(SIPParserTests.invite))
+        seeds.append(sip(SIPParserTests.invite.replacingOccurrences(of: "Content-Length: 12\n\nv=0\no=- 1 1", with: "Content-Length: 71\n\nv=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0 8\n")))
         seeds.append(sip("SIP/2.0 200 OK\nv: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/TCP b:5070;branch=z9hG4bK2;received=192.0.2.1\nf: <sip:a@b>;tag=1\nt: \"x\" <sip:c@d>;tag=2\ni: id\nCSeq: 1 INVITE\nm: <sip:c@192.0.2.2>\nl: 0\n\n"))
         return seeds
     }
@@ -76,6 +77,11 @@ struct SIPFuzzTests {
                 _ = (message.cseq, message.vias, message.from, message.to, message.callID)
                 for value in message.headers.values("Contact") { _ = SIPNameAddress(parsing: value) }
                 if let uri = message.requestURI { _ = SIPURI(parsing: uri) }
+                if !message.body.isEmpty, let session = try? SDPSession(parsing: message.body) {
+                    let again = try? SDPSession(parsing: session.serialized())
+                    #expect(again?.media == session.media)
+                }
+                _ = SIPDialog.uas(request: message, localTag: "fuzz")
                 let again = try SIPParser().parse(message.serialized(), framing: .stream)
                 #expect(again.startLine == message.startLine)
                 #expect(again.body == message.body)

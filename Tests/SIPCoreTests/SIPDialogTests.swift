@@ -1,0 +1,118 @@
+import SIPCore
+import Testing
+
+@Suite("SIP dialogs and session descriptions")
+struct SIPDialogTests {
+    static let invite = sip("""
+        INVITE sip:agent7@192.0.2.7:5062 SIP/2.0
+        Via: SIP/2.0/UDP hub.example.com:5060;branch=z9hG4bKleg
+        Max-Forwards: 70
+        From: "Support" <sip:support@hub.example.com>;tag=hubtag
+        To: <sip:agent7@hub.example.com>
+        Call-ID: leg-b-1@hub.example.com
+        CSeq: 1 INVITE
+        Contact: <sip:hub@198.51.100.1:5060>
+        Content-Type: application/sdp
+        Content-Length: 0
+
+
+        """)
+
+    static let ok = sip("""
+        SIP/2.0 200 OK
+        Via: SIP/2.0/UDP hub.example.com:5060;branch=z9hG4bKleg
+        Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>
+        From: "Support" <sip:support@hub.example.com>;tag=hubtag
+        To: <sip:agent7@hub.example.com>;tag=phone9
+        Call-ID: leg-b-1@hub.example.com
+        CSeq: 1 INVITE
+        Contact: <sip:agent7@192.0.2.7:5062;transport=udp>
+        Content-Length: 0
+
+
+        """)
+
+    @Test("a UAC's dialog from its INVITE and the 200: route set reversed, the Contact as target; BYE and the ACK built from it")
+    func uacDialog() throws {
+        let invite = try SIPParser().parse(Self.invite)
+        let ok = try SIPParser().parse(Self.ok)
+        var dialog = try #require(SIPDialog.uac(request: invite, response: ok))
+        #expect(dialog.localTag == "hubtag" && dialog.remoteTag == "phone9")
+        #expect(dialog.routeSet == ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"])
+        #expect(dialog.remoteTarget.description == "sip:agent7@192.0.2.7:5062;transport=udp")
+        #expect(dialog.matches(ok))
+
+        let via: (String) -> String = { "SIP/2.0/UDP 198.51.100.1:5060;branch=\($0)" }
+        let ack = dialog.ack(sequence: 1, via: via)
+        #expect(ack.method == "ACK" && ack.cseq == SIPCSeq(number: 1, method: "ACK"))
+        #expect(ack.vias?.first?.branch?.hasPrefix("z9hG4bK") == true && ack.vias?.first?.branch != "z9hG4bKleg")
+        let bye = dialog.request("BYE", via: via)
+        #expect(bye.requestURI == "sip:agent7@192.0.2.7:5062;transport=udp")
+        #expect(bye.cseq == SIPCSeq(number: 2, method: "BYE"))
+        #expect(bye.headers.lines("Route") == ["<sip:p2.example.com;lr>", "<sip:p1.example.com;lr>"])
+        #expect(bye.from?.tag == "hubtag" && bye.to?.tag == "phone9" && bye.callID == "leg-b-1@hub.example.com")
+        #expect(bye.requestProblem() == nil)
+        let info = dialog.request("INFO", via: via)
+        #expect(info.cseq?.number == 3)
+    }
+
+    @Test("a UAS's dialog: the peer's requests in order, an older CSeq out of order; requests of another dialog do not match")
+    func uasDialog() throws {
+        let invite = try SIPParser().parse(Self.invite)
+        var dialog = try #require(SIPDialog.uas(request: invite, localTag: "agentleg"))
+        #expect(dialog.remoteTag == "hubtag" && dialog.remoteSequence == 1)
+        var bye = try SIPParser().parse(Self.invite)
+        bye.startLine = .request(method: "BYE", uri: "sip:hub@198.51.100.1")
+        bye.headers.set("CSeq", "2 BYE")
+        bye.headers.set("To", "<sip:agent7@hub.example.com>;tag=agentleg")
+        #expect(dialog.matches(bye))
+        let first = dialog.accept(bye)
+        let again = dialog.accept(bye)
+        #expect(first)
+        #expect(!again, "the same CSeq again is out of order")
+        bye.headers.set("To", "<sip:agent7@hub.example.com>;tag=other")
+        #expect(!dialog.matches(bye))
+        #expect(SIPDialog.uas(request: try SIPParser().parse(sip("OPTIONS sip:a@b SIP/2.0\nCall-ID: x\nCSeq: 1 OPTIONS\n\n")), localTag: "t") == nil)
+    }
+
+    static let offer = Array("""
+        v=0\r
+        o=- 20518 0 IN IP4 203.0.113.1\r
+        s=-\r
+        c=IN IP4 203.0.113.1\r
+        t=0 0\r
+        m=audio 54400 RTP/AVP 0 8 101\r
+        a=rtpmap:0 PCMU/8000\r
+        a=rtpmap:8 PCMA/8000\r
+        a=rtpmap:101 telephone-event/8000\r
+        a=sendrecv\r
+        m=video 0 RTP/AVP 96\r
+        c=IN IP4 203.0.113.2\r
+        a=inactive\r
+
+        """.utf8)
+
+    @Test("a session description: origin, connection, media with formats, rtpmap and direction; serialized as it came")
+    func sdp() throws {
+        let session = try SDPSession(parsing: Self.offer)
+        #expect(session.sessionID == "20518" && session.sessionVersion == 0)
+        #expect(session.connectionAddress == "203.0.113.1")
+        #expect(session.media.count == 2)
+        let audio = session.media[0]
+        #expect(audio.type == "audio" && audio.port == 54_400 && audio.proto == "RTP/AVP" && audio.formats == ["0", "8", "101"])
+        #expect(audio.rtpmap["0"] == "PCMU/8000" && audio.direction == "sendrecv" && audio.connectionAddress == "203.0.113.1")
+        #expect(session.media[1].connectionAddress == "203.0.113.2" && session.media[1].direction == "inactive")
+        #expect(session.serialized() == Self.offer)
+        let answer = try SDPSession(parsing: Array("v=0\no=- 1 1 IN IP4 192.0.2.7\ns=-\nc=IN IP4 192.0.2.7\nt=0 0\nm=audio 16300 RTP/AVP 8 0\n".utf8))
+        #expect(SDPSession.commonAudioFormats(offer: session, answer: answer) == ["8", "0"])
+    }
+
+    @Test("malformed descriptions are refused with a reason", arguments: [
+        "o=- 1 1 IN IP4 h\ns=-\nt=0 0\n", "v=1\no=- 1 1 IN IP4 h\ns=-\nt=0 0\n", "v=0\ns=-\nt=0 0\n", "v=0\no=- 1 x IN IP4 h\ns=-\nt=0 0\n",
+        "v=0\no=- 1 1 IN IP4 h\nt=0 0\n", "v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nt=0 0\nm=audio port RTP/AVP 0\n",
+        "v=0\no=- 1 1 IN IP4 h\ns=-\nt=0 0\nm=audio 5004 RTP/AVP 0\n", "v=0\no=- 1 1 IN IP4 h\ns=-\nc=XX IP4 h\nt=0 0\n", "v=0\nnot a line\n",
+    ])
+    func malformedSDP(_ text: String) {
+        #expect(throws: SDPError.self) { try SDPSession(parsing: Array(text.utf8)) }
+    }
+}
