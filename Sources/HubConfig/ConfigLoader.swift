@@ -99,6 +99,7 @@ public struct ConfigLoader: Sendable {
         let skillIDs = skills.map(\.id)
         let queueIDs = queues.map(\.id)
         var logins: [String: ConfigLocation] = [:]
+        var phoneUsers: [String: ConfigLocation] = [:]
         for (agent, references) in content.agents {
             for (skill, node) in references.skills where !skillIDs.contains(skill) {
                 node.error("unknown skill '\(skill)'\(Suggestion.didYouMean(skill, among: skillIDs)) (declare it under skills:)")
@@ -111,6 +112,17 @@ public struct ConfigLoader: Sendable {
                 (references.login ?? references.node).error("login '\(agent.agent.login)' is already used by another agent (at \(first))")
             } else {
                 logins[login] = agent.location
+            }
+            // A phone registers by the user part of its address: two phones with one user name
+            // could not tell which agent registers.
+            if let phone = agent.phone, phone.password != nil || phone.staticContact == nil,
+                let user = phone.addressOfRecord.dropFirst(phone.addressOfRecord.hasPrefix("sips:") ? 5 : 4).split(separator: "@").first
+            {
+                if let first = phoneUsers[String(user)] {
+                    references.node.error("the SIP user name '\(user)' is already another agent's phone (at \(first))")
+                } else {
+                    phoneUsers[String(user)] = agent.location
+                }
             }
         }
         for (account, node) in channels {

@@ -268,7 +268,7 @@ struct AgentPhoneConfigTests {
             rules: ["agents.yaml": Self.rules("sip: sip:Alice@Switchboard.test\nsipPassword: ALICE_SIP\nsipContact: sip:alice@192.0.2.5:5062")])
             .load(environment: ["API_SECRET": "s", "ALICE_SIP": "pw"])
         let phone = try #require(good.configuration?.routing.agents.first?.phone)
-        #expect(phone.addressOfRecord == "sip:alice@switchboard.test")
+        #expect(phone.addressOfRecord == "sip:Alice@switchboard.test", "the user part as written (digest user names are case-sensitive)")
         #expect(phone.password?.value == "pw" && phone.password?.variable == "ALICE_SIP")
         #expect(phone.staticContact == "sip:alice@192.0.2.5:5062")
 
@@ -281,6 +281,18 @@ struct AgentPhoneConfigTests {
             .load()
         #expect(inline.configuration == nil)
         #expect(inline.diagnostics.contains { $0.severity == .error && $0.message.contains("never inline") })
+
+        let twice = try ConfigFixture(
+            channels: ["api.yaml": minimalChannel],
+            rules: ["agents.yaml": """
+                queues:
+                  - id: support
+                agents:
+                  - { id: a1, name: A1, queues: [support], sip: "sip:front@sales.example", sipPassword: P1 }
+                  - { id: a2, name: A2, queues: [support], sip: "sip:front@support.example", sipPassword: P2 }
+                """]).load(environment: ["API_SECRET": "s", "P1": "x", "P2": "y"])
+        #expect(twice.configuration == nil)
+        #expect(twice.diagnostics.contains { $0.severity == .error && $0.message.contains("'front' is already another agent's phone") })
 
         let orphan = try ConfigFixture(channels: ["api.yaml": minimalChannel], rules: ["agents.yaml": Self.rules("sipPassword: ALICE_SIP")]).load()
         #expect(orphan.diagnostics.contains { $0.severity == .error && $0.message.contains("needs the agent's 'sip' address") })

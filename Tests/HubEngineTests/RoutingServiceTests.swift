@@ -73,7 +73,8 @@ struct RoutingServiceTests {
         let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil), voice], routing: Self.rules())
         let routing = fixture.engine.routing
         try await routing.settle()
-        try await routing.setVoiceReachable(agent: "alice", false)
+        // Calls go to phones from now on; nobody's phone is reachable yet.
+        try await routing.gateVoice(reachable: [])
         _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
         #expect(await routing.agentJSON("alice")?["voiceReachable"] == .bool(false))
         let call = try await fixture.engine.ingest.ingest(

@@ -1,7 +1,8 @@
 """Agents' SIP phones against the real hub process, with SIPp (Debian package `sip-tester`) as
-the phone: digest registration over UDP and TCP (a wrong password challenged again, a replayed
-or expired binding not kept), the router following whether each agent's phone can be reached,
-OPTIONS keep-alives answered and unknown methods refused."""
+the phone: digest registration over UDP and TCP, a wrong password or an agent without a phone
+challenged again, unregistering, the router following whether each agent's phone can be
+reached, OPTIONS keep-alives answered and unknown methods refused. (Replays, stale nonces,
+expiry and 403 for another agent's address are tested in RegistrarTests.)"""
 
 import os
 import shutil
@@ -184,7 +185,7 @@ def test_a_wrong_password_is_challenged_again_and_binds_nothing(hub):
     code, messages = sipp(hub, REGISTER, user="alice", password="wrong", expires=120, final=401, auth='auth="true"')
     assert code == 0
     assert messages.count("SIP/2.0 401") == 2 and "SIP/2.0 200" not in messages
-    # Bo's password does not register Alice's address either.
+    # Carol has no phone: whatever the password, she is challenged again.
     code, messages = sipp(hub, REGISTER, user="carol", password="b0-secret", expires=120, final=401, auth='auth="true"')
     assert code == 0
 

@@ -103,14 +103,18 @@ struct SIPDialogTests {
         #expect(audio.rtpmap["0"] == "PCMU/8000" && audio.direction == "sendrecv" && audio.connectionAddress == "203.0.113.1")
         #expect(session.media[1].connectionAddress == "203.0.113.2" && session.media[1].direction == "inactive")
         #expect(session.serialized() == Self.offer)
-        let answer = try SDPSession(parsing: Array("v=0\no=- 1 1 IN IP4 192.0.2.7\ns=-\nc=IN IP4 192.0.2.7\nt=0 0\nm=audio 16300 RTP/AVP 8 0\n".utf8))
-        #expect(SDPSession.commonAudioFormats(offer: session, answer: answer) == ["8", "0"])
+        let answer = try SDPSession(
+            parsing: Array("v=0\no=- 1 1 IN IP4 192.0.2.7\ns=-\nc=IN IP4 192.0.2.7\nt=0 0\na=sendonly\nm=audio 16300 RTP/AVP 8 0 97\na=rtpmap:97 telephone-event/8000\n".utf8))
+        // By encoding: the offer's 101 and the answer's 97 are both telephone-event.
+        #expect(SDPSession.commonAudioFormats(offer: session, answer: answer) == ["PCMA/8000", "PCMU/8000", "telephone-event/8000"])
+        #expect(answer.media[0].direction == "sendonly")
     }
 
     @Test("malformed descriptions are refused with a reason", arguments: [
         "o=- 1 1 IN IP4 h\ns=-\nt=0 0\n", "v=1\no=- 1 1 IN IP4 h\ns=-\nt=0 0\n", "v=0\ns=-\nt=0 0\n", "v=0\no=- 1 x IN IP4 h\ns=-\nt=0 0\n",
         "v=0\no=- 1 1 IN IP4 h\nt=0 0\n", "v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nt=0 0\nm=audio port RTP/AVP 0\n",
         "v=0\no=- 1 1 IN IP4 h\ns=-\nt=0 0\nm=audio 5004 RTP/AVP 0\n", "v=0\no=- 1 1 IN IP4 h\ns=-\nc=XX IP4 h\nt=0 0\n", "v=0\nnot a line\n",
+        "v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 h\nt=0 0\nm=audio / RTP/AVP 0\n", "v=0\no=- 1 1 IN IP4 h\ns=-\nc=IN IP4 /\nt=0 0\n",
     ])
     func malformedSDP(_ text: String) {
         #expect(throws: SDPError.self) { try SDPSession(parsing: Array(text.utf8)) }

@@ -156,7 +156,13 @@ enum RoutingRulesReader {
             (passwordNode ?? contactNode)?.error("a SIP phone needs the agent's 'sip' address (sip:user@domain)")
             return nil
         }
+        // The address as written, scheme and host lower-cased: the user part is the digest user
+        // name, which is case-sensitive (a phone sending `Alice` must find `Alice`).
         var phone = AgentPhone(addressOfRecord: sip)
+        if let written = mapping["sip"]?.string, let at = written.lastIndex(of: "@") {
+            let user = written[..<at].drop { $0 != ":" }.dropFirst()
+            if !user.isEmpty { phone.addressOfRecord = sip.prefix { $0 != ":" } + ":" + user + sip[sip.lastIndex(of: "@")!...] }
+        }
         if let passwordNode, let variable = passwordNode.nonEmptyString {
             guard SecretVariableName.isValid(variable) else {
                 passwordNode.error("the phone's password is given by environment variable name (such as ALICE_SIP_PASSWORD), never inline")

@@ -51,9 +51,11 @@ public actor RoutingService {
     private var writeWaiters: [(ticket: Int, continuation: CheckedContinuation<Void, any Error>)] = []
     /// The agents as configured, before what the hub knows now changes them (see `effective`).
     private var profiles: [String: AgentProfile]
-    /// Agents whose phone cannot be reached (none registered, no static contact): the router
-    /// sees no voice capacity for them, so no call is offered to them; their other work goes on.
-    private var voiceUnreachable: Set<String> = []
+    /// Whether calls go to agents' SIP phones: then only agents whose phone can be reached (in
+    /// `voiceReachable`) have voice capacity in the router; the others, agents added by a reload
+    /// included, are offered no calls; their other work goes on.
+    private var voiceGated = false
+    private var voiceReachable: Set<String> = []
 
     public init(store: any HubStore, routing: RoutingRules, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
@@ -461,33 +463,45 @@ public actor RoutingService {
         logger.info("routing rules reloaded", metadata: ["queues": "\(routing.queues.count)", "agents": "\(routing.agents.count)"])
     }
 
+    /// From now on only agents whose phone can be reached take calls: `reachable` at first,
+    /// then as `setVoiceReachable` says.
+    public func gateVoice(reachable: Set<String>) async throws {
+        voiceGated = true
+        voiceReachable = reachable
+        var decisions = router.advance(to: RoutingInstant(now()))
+        for profile in profiles.values.sorted(by: { $0.id < $1.id }) {
+            decisions += (try? router.apply(.agentConfigured(effective(profile)))) ?? []
+        }
+        try await record(decisions)
+    }
+
     /// Whether the agent's phone can be reached (the registrar's view); an unreachable agent is
     /// offered no calls until it can be again.
     public func setVoiceReachable(agent: String, _ reachable: Bool) async throws {
-        let changed = reachable ? voiceUnreachable.remove(agent) != nil : voiceUnreachable.insert(agent).inserted
-        guard changed, let profile = profiles[agent] else { return }
+        let changed = reachable ? voiceReachable.insert(agent).inserted : voiceReachable.remove(agent) != nil
+        guard changed, voiceGated, let profile = profiles[agent] else { return }
         var decisions = router.advance(to: RoutingInstant(now()))
         decisions += try router.apply(.agentConfigured(effective(profile)))
         try await record(decisions)
         logger.info("agent's phone \(reachable ? "reachable" : "unreachable")", metadata: ["agent": "\(agent)"])
     }
 
-    public func isVoiceReachable(agent: String) -> Bool { !voiceUnreachable.contains(agent) }
+    public func isVoiceReachable(agent: String) -> Bool { !voiceGated || voiceReachable.contains(agent) }
 
     /// An agent's routing state as the API shows it.
     public func agentJSON(_ id: String) -> JSONValue? {
-        router.agent(id).map { RoutingJSON.agent($0, voiceReachable: !voiceUnreachable.contains(id)) }
+        router.agent(id).map { RoutingJSON.agent($0, voiceReachable: isVoiceReachable(agent: id)) }
     }
 
     /// Every agent's routing state as the API shows it.
     public func agentsJSON() -> [(id: String, json: JSONValue)] {
-        router.agentSnapshots.map { ($0.id, RoutingJSON.agent($0, voiceReachable: !voiceUnreachable.contains($0.id))) }
+        router.agentSnapshots.map { ($0.id, RoutingJSON.agent($0, voiceReachable: isVoiceReachable(agent: $0.id))) }
     }
 
     /// The profile the router gets: the configured one, with no voice capacity while the agent's
     /// phone cannot be reached.
     private func effective(_ profile: AgentProfile) -> AgentProfile {
-        guard voiceUnreachable.contains(profile.id) else { return profile }
+        guard !isVoiceReachable(agent: profile.id) else { return profile }
         var profile = profile
         profile.capacity.voice = 0
         return profile

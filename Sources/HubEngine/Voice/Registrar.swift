@@ -57,6 +57,10 @@ public actor Registrar {
         /// the first challenge (SIPp among them) know no other; SHA-256 is offered after it and
         /// accepted whenever a phone answers with it (RFC 8760).
         public var algorithms: [SIPDigestAlgorithm]
+        /// The longest registration granted over TCP: shorter than the transport's idle timeout
+        /// (600 s), so a phone registering again keeps its connection (and the hub's way to it)
+        /// alive.
+        public var maximumExpiresOverTCP: Int = 540
 
         public init(
             realm: String, minimumExpires: Int = 60, maximumExpires: Int = 3600, defaultExpires: Int = 3600,
@@ -119,28 +123,34 @@ public actor Registrar {
         let credentials = request.headers.lines("Authorization").compactMap(SIPDigestCredentials.init(parsing:))
             .first { $0.realm == configuration.realm }
         guard let credentials else { return challenge(request, stale: false, now: now) }
-        switch nonces.check(credentials.nonce, realm: configuration.realm, now: now) {
-        case .invalid: return challenge(request, stale: false, now: now)
-        case .stale: return challenge(request, stale: true, now: now)
-        case .valid: break
-        }
+        let freshness = nonces.check(credentials.nonce, realm: configuration.realm, now: now)
+        if freshness == .invalid { return challenge(request, stale: false, now: now) }
         // Only what was offered: qop=auth (never RFC 2069's form without it) and one of the
         // configured algorithms.
         guard credentials.qop?.lowercased() == "auth", configuration.algorithms.contains(credentials.algorithm) else {
             return challenge(request, stale: false, now: now)
         }
-        guard let agentID = byUsername[credentials.username], let account = accounts[agentID], let ha1 = account.ha1[credentials.algorithm],
-            credentials.verifies(ha1: ha1, method: "REGISTER")
-        else {
-            logger.notice("SIP registration refused: wrong user name or password", metadata: ["peer": "\(peer)", "user": "\(credentials.username)"])
+        let account = byUsername[credentials.username].flatMap { accounts[$0] }
+        // (An unknown user name is hashed against a throwaway HA1, so that the answer takes as
+        // long as for a known one.)
+        let ha1 = account?.ha1[credentials.algorithm] ?? SIPDigest.ha1(credentials.algorithm, username: "", realm: "", password: "")
+        let verified = credentials.verifies(ha1: ha1, method: "REGISTER")
+        guard let account, verified else {
+            if account != nil {
+                logger.notice("SIP registration refused: wrong password", metadata: ["peer": "\(peer)", "user": "\(credentials.username)"])
+            }
             return challenge(request, stale: false, now: now)
         }
+        let agentID = account.agentID
+        // The right password on an expired nonce: `stale=true`, the phone retries without asking.
+        if freshness == .stale { return challenge(request, stale: true, now: now) }
         // A replay: each nonce count may be used once, and only upwards (RFC 7616 §3.4), so a
         // captured REGISTER cannot be sent again with another Contact.
         let used = credentials.nonce + " " + credentials.username
         guard let count = credentials.nc.flatMap({ UInt32($0, radix: 16) }), count > (nonceCounts[used]?.count ?? 0) else {
             logger.notice("SIP registration replayed or out of order", metadata: ["peer": "\(peer)", "agent": "\(agentID)"])
-            return challenge(request, stale: false, now: now)
+            // `stale=true`: a phone that reuses its nonce count takes a new nonce without asking.
+            return challenge(request, stale: true, now: now)
         }
         nonceCounts[used] = (count, now + nonceLifetime)
         // RFC 7616 §3.4.6: the digest covers this Request-URI, not another.
@@ -172,14 +182,16 @@ public actor Registrar {
             current.removeAll()
         } else {
             for value in contacts {
-                guard let contact = SIPNameAddress(parsing: value) else { return request.response(400, reason: "Bad Request (Bad Contact)", toTag: Self.tag) }
+                guard let contact = SIPNameAddress(parsing: value), contact.uri.isSIP else {
+                    return request.response(400, reason: "Bad Request (Bad Contact: a sip or sips URI)", toTag: Self.tag)
+                }
                 var expires = contact.parameters[parameter: "expires"].flatMap { Int($0) } ?? headerExpires ?? configuration.defaultExpires
                 if expires < 0 { expires = configuration.defaultExpires }
                 if expires > 0, expires < configuration.minimumExpires {
                     return request.response(
                         423, toTag: Self.tag, headers: [("Min-Expires", String(configuration.minimumExpires))])
                 }
-                expires = min(expires, configuration.maximumExpires)
+                expires = min(expires, peer.transport == .tcp ? configuration.maximumExpiresOverTCP : configuration.maximumExpires)
                 if let index = current.firstIndex(where: { $0.contact.matches(contact.uri) }) {
                     // The same phone again: an older or repeated request changes nothing (§10.3 step 7).
                     if current[index].callID == callID, current[index].cseq >= cseq {
@@ -193,6 +205,9 @@ public actor Registrar {
                         contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID, cseq: cseq,
                         source: peer, userAgent: request.headers.first("User-Agent"))
                 } else if expires > 0 {
+                    guard current.count < Self.maximumBindings else {
+                        return request.response(403, reason: "Forbidden (at most \(Self.maximumBindings) phones per agent)", toTag: Self.tag)
+                    }
                     current.append(
                         Binding(
                             contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID,
@@ -213,19 +228,24 @@ public actor Registrar {
     }
 
     /// Drops expired bindings; reports agents who became unreachable. Returns the next expiry.
+    /// The state changes all at once, before any report (a report suspends the actor, and a
+    /// REGISTER handled meanwhile must not be overwritten by a stale view).
     @discardableResult
     public func sweep(now: Int64) async -> Int64? {
         nonceCounts = nonceCounts.filter { $0.value.forgetAt > now }
         var next: Int64?
-        for (agentID, list) in bindings {
+        var lost: [String] = []
+        for agentID in Array(bindings.keys) {
+            guard let list = bindings[agentID] else { continue }
             let alive = list.filter { $0.expiresAt > now }
             if alive.count != list.count {
                 bindings[agentID] = alive.isEmpty ? nil : alive
                 logger.info("SIP registration expired", metadata: ["agent": "\(agentID)", "bindings": "\(alive.count)"])
-                if alive.isEmpty, accounts[agentID]?.staticContact == nil { await onReachability(agentID, false) }
+                if alive.isEmpty, accounts[agentID]?.staticContact == nil { lost.append(agentID) }
             }
             for binding in alive { next = min(next ?? binding.expiresAt, binding.expiresAt) }
         }
+        for agentID in lost where !isReachable(agentID) { await onReachability(agentID, false) }
         return next
     }
 
@@ -237,6 +257,9 @@ public actor Registrar {
         }
         return request.response(401, toTag: Self.tag, headers: challenges)
     }
+
+    /// Phones one agent may have registered at once.
+    public static let maximumBindings = 10
 
     public static let tag = "reg" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
 

@@ -19,13 +19,24 @@ actor SIPService: Service {
     let agentIDs: [String]
     let triage: SIPRequestTriage
     let logger: Logger
-    private var transactions: [SIPTransactionKey: SIPServerTransaction] = [:]
+    private var transactions: [SIPTransactionKey: (transaction: SIPServerTransaction, peer: SIPPeer)] = [:]
+    static let maximumTransactions = 10_000
+    /// Agents whose phone's reachability may have changed (see `followReachability`).
+    private let reachability: AsyncStream<String>
+    private let reachabilityChanges: AsyncStream<String>.Continuation
 
     init(configuration: HubServerConfiguration.SIP, agents: [AgentConfig], routing: RoutingService, logger: Logger) {
         let realm = configuration.realm ?? Self.defaultRealm(agents)
         var accounts: [Registrar.Account] = []
         for agent in agents {
-            guard let phone = agent.phone, let aor = SIPURI(parsing: phone.addressOfRecord) else { continue }
+            guard let phone = agent.phone else { continue }
+            guard let aor = SIPURI(parsing: phone.addressOfRecord), aor.user != nil else {
+                logger.error("an agent's SIP address is not usable: the phone cannot register", metadata: ["agent": "\(agent.agent.id.rawValue)"])
+                continue
+            }
+            if let contact = phone.staticContact, SIPURI(parsing: contact) == nil {
+                logger.error("an agent's static SIP contact is not a SIP URI: ignored", metadata: ["agent": "\(agent.agent.id.rawValue)"])
+            }
             accounts.append(
                 Registrar.Account(
                     agentID: agent.agent.id.rawValue, addressOfRecord: aor, password: phone.password?.value, realm: realm,
@@ -33,10 +44,13 @@ actor SIPService: Service {
         }
         transport = SIPTransport(
             configuration: SIPTransportConfiguration(host: configuration.host, port: configuration.port), logger: logger)
+        let (changes, continuation) = AsyncStream.makeStream(of: String.self)
+        reachability = changes
+        reachabilityChanges = continuation
         registrar = Registrar(
             configuration: Registrar.Configuration(realm: realm, algorithms: configuration.digestAlgorithms), accounts: accounts, logger: logger
-        ) { agent, reachable in
-            try? await routing.setVoiceReachable(agent: agent, reachable)
+        ) { agent, _ in
+            continuation.yield(agent)
         }
         self.routing = routing
         agentIDs = agents.map(\.agent.id.rawValue)
@@ -56,18 +70,23 @@ actor SIPService: Service {
     }
 
     func run() async throws {
+        // Before anything registers, only agents with a static contact can take calls; the router
+        // knows it before the first phone can reach the hub.
+        var reachable: Set<String> = []
+        for agent in agentIDs where await registrar.isReachable(agent) { reachable.insert(agent) }
+        try await routing.gateVoice(reachable: reachable)
         let (udp, tcp) = try await transport.start()
         logger.info("sip listening", metadata: ["udp": "\(udp)", "tcp": "\(tcp)", "realm": "\(registrar.configuration.realm)"])
-        // Until a phone registers, only agents with a static contact can take calls.
-        for agent in agentIDs { try? await routing.setVoiceReachable(agent: agent, await registrar.isReachable(agent)) }
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.serve() }
-                group.addTask { try await self.tick() }
-                try await group.next()
+                group.addTask { await self.tick() }
+                group.addTask { await self.followReachability() }
+                await group.next()
                 group.cancelAll()
             }
         }
+        reachabilityChanges.finish()
         await transport.shutdown()
     }
 
@@ -81,15 +100,37 @@ actor SIPService: Service {
         }
     }
 
-    /// Timers of the transactions and registrations, every 100 ms.
-    private func tick() async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(100))
-            let now = Self.now()
-            for (key, var transaction) in transactions where (transaction.nextDeadline ?? .max) <= now {
-                let actions = transaction.fire(now: now)
-                transactions[key] = actions.contains(.terminated) ? nil : transaction
+    /// Tells the router about phones that became reachable or not, one agent at a time, reading
+    /// the registrar's state when it does (so that changes cannot overtake each other), apart from
+    /// the answers to phones (which never wait for the router's commit).
+    private func followReachability() async {
+        for await agent in reachability {
+            do {
+                try await routing.setVoiceReachable(agent: agent, await registrar.isReachable(agent))
+            } catch {
+                logger.error("the router could not take an agent's phone state", metadata: ["agent": "\(agent)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Timers of the transactions (retransmitted final responses, ends) and of the
+    /// registrations, every 100 ms, until cancelled.
+    private func tick() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+            let now = Self.now()
+            var outgoing: [(SIPMessage, SIPPeer)] = []
+            for (key, entry) in transactions where (entry.transaction.nextDeadline ?? .max) <= now {
+                var transaction = entry.transaction
+                let actions = transaction.fire(now: now)
+                for case .send(let message) in actions { outgoing.append((message, entry.peer)) }
+                transactions[key] = actions.contains(.terminated) ? nil : (transaction, entry.peer)
+            }
+            for (message, peer) in outgoing { await send(message, to: peer) }
             await registrar.sweep(now: now)
         }
     }
@@ -98,9 +139,10 @@ actor SIPService: Service {
         guard let method = message.method else { return }  // no client transactions yet: stray responses are dropped
         let now = Self.now()
         // A retransmission: the same answer again, nothing processed twice.
-        if let key = SIPTransactionKey.server(message), var transaction = transactions[key] {
-            for case .send(let response) in transaction.receive(message, now: now) { await send(response, to: peer) }
-            transactions[key] = transaction
+        if let key = SIPTransactionKey.server(message), var entry = transactions[key] {
+            let actions = entry.transaction.receive(message, now: now)
+            transactions[key] = entry
+            for case .send(let response) in actions { await send(response, to: peer) }
             return
         }
         if method == "ACK" { return }
@@ -120,9 +162,17 @@ actor SIPService: Service {
                     headers: [("Allow", triage.allow), ("Accept", "application/sdp"), ("Server", "Switchboard")])
             }
         }
+        // Only what changed something keeps a transaction (an authenticated REGISTER: its
+        // retransmission must get the same answer, not a replayed nonce's challenge). Challenges,
+        // OPTIONS and refusals are answered afresh each time: nobody can fill memory with them.
         var transaction = SIPServerTransaction(request: message, reliable: peer.transport == .tcp)
-        for case .send(let answer) in transaction.respond(response, now: now) { await send(answer, to: peer) }
-        if let key = transaction.key, transaction.state != .terminated { transactions[key] = transaction }
+        let actions = transaction.respond(response, now: now)
+        if method == "REGISTER", response.status != 401, let key = transaction.key, transaction.state != .terminated,
+            transactions.count < Self.maximumTransactions
+        {
+            transactions[key] = (transaction, peer)
+        }
+        for case .send(let answer) in actions { await send(answer, to: peer) }
     }
 
     private func send(_ message: SIPMessage, to peer: SIPPeer) async {

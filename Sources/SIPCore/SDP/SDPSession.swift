@@ -26,10 +26,26 @@ public struct SDPSession: Sendable, Hashable {
         /// `a=` values of the stream, in order.
         public var attributes: [String]
 
-        /// `sendrecv` (the default), `sendonly`, `recvonly` or `inactive`.
-        public var direction: String {
-            attributes.first { ["sendrecv", "sendonly", "recvonly", "inactive"].contains($0) } ?? "sendrecv"
+        /// A format's encoding: its `rtpmap`, else the static payload type's (RFC 3551), else
+        /// the format itself.
+        public func encoding(of format: String) -> String {
+            rtpmap[format] ?? Self.staticPayloadTypes[format] ?? format
         }
+
+        static let staticPayloadTypes = [
+            "0": "PCMU/8000", "3": "GSM/8000", "4": "G723/8000", "8": "PCMA/8000", "9": "G722/8000", "18": "G729/8000",
+        ]
+
+        /// The session's own direction attribute, which a stream without one follows.
+        var sessionDirection: String?
+
+        /// `sendrecv` (the default), `sendonly`, `recvonly` or `inactive`: the stream's own, else
+        /// the session's.
+        public var direction: String {
+            attributes.first { Self.directions.contains($0) } ?? sessionDirection ?? "sendrecv"
+        }
+
+        static let directions = ["sendrecv", "sendonly", "recvonly", "inactive"]
 
         /// The encoding of each payload type with an `a=rtpmap` (`0` → `PCMU/8000`).
         public var rtpmap: [String: String] {
@@ -84,7 +100,9 @@ public struct SDPSession: Sendable, Hashable {
                 if media.isEmpty { sessionConnection = address } else { media[media.count - 1].connectionAddress = address }
             case "m":
                 let fields = line.value.split(separator: " ")
-                guard fields.count >= 4, let port = Int(fields[1].split(separator: "/")[0]), (0...65535).contains(port) else {
+                let portText = fields.count >= 4 ? fields[1].split(separator: "/", omittingEmptySubsequences: false)[0] : ""
+                guard fields.count >= 4, portText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let port = Int(portText), (0...65535).contains(port)
+                else {
                     throw SDPError("a malformed m= line: \(line.value.prefix(60))")
                 }
                 media.append(
@@ -97,6 +115,8 @@ public struct SDPSession: Sendable, Hashable {
                 break
             }
         }
+        let sessionDirection = lines.prefix { $0.type != "m" }.first { $0.type == "a" && Media.directions.contains($0.value) }?.value
+        for index in media.indices { media[index].sessionDirection = sessionDirection }
         for index in media.indices where media[index].connectionAddress == nil {
             guard let sessionConnection else { throw SDPError("a media stream without a connection address") }
             media[index].connectionAddress = sessionConnection
@@ -108,10 +128,11 @@ public struct SDPSession: Sendable, Hashable {
     /// `IN IP4 192.0.2.10` (or IP6); the address, without a multicast TTL.
     static func connectionAddress(_ value: String) throws(SDPError) -> String {
         let fields = value.split(separator: " ")
-        guard fields.count == 3, fields[0] == "IN", fields[1] == "IP4" || fields[1] == "IP6", !fields[2].isEmpty else {
+        let address = fields.count == 3 ? fields[2].split(separator: "/", omittingEmptySubsequences: false)[0] : ""
+        guard fields.count == 3, fields[0] == "IN", fields[1] == "IP4" || fields[1] == "IP6", !address.isEmpty else {
             throw SDPError("a malformed c= line: \(value.prefix(60))")
         }
-        return String(fields[2].split(separator: "/")[0])
+        return String(address)
     }
 
     /// The lines with CRLF endings, as they came.
@@ -123,11 +144,13 @@ public struct SDPSession: Sendable, Hashable {
         return out
     }
 
-    /// The payload types both descriptions list for their first audio stream (an answer's
-    /// choice among the offer's), in the answer's order.
+    /// The encodings both descriptions list for their first audio stream (an answer's choice
+    /// among the offer's), in the answer's order, compared by name (payload types 96 and up are
+    /// numbered by each side as it likes).
     public static func commonAudioFormats(offer: SDPSession, answer: SDPSession) -> [String] {
         guard let offered = offer.media.first(where: { $0.type == "audio" }), let answered = answer.media.first(where: { $0.type == "audio" })
         else { return [] }
-        return answered.formats.filter { offered.formats.contains($0) }
+        let offeredEncodings = Set(offered.formats.map { offered.encoding(of: $0).lowercased() })
+        return answered.formats.map { answered.encoding(of: $0) }.filter { offeredEncodings.contains($0.lowercased()) }
     }
 }
