@@ -38,8 +38,6 @@ public actor Registrar {
     /// One registered contact of an agent's phone.
     public struct Binding: Sendable, Hashable {
         public var contact: SIPURI
-        /// The Contact value as the phone wrote it (returned in the 200).
-        public var contactText: String
         public var expiresAt: Int64
         public var callID: String
         public var cseq: UInt32
@@ -108,9 +106,6 @@ public actor Registrar {
         guard let account = accounts[agentID] else { return false }
         return account.staticContact != nil || !(bindings[agentID] ?? []).isEmpty
     }
-
-    /// Every agent with a phone, reachable or not (for the state at start).
-    public var agentIDs: [String] { accounts.keys.sorted() }
 
     /// The agent's current bindings, newest first.
     public func bindings(of agentID: String) -> [Binding] {
@@ -202,16 +197,16 @@ public actor Registrar {
                         continue
                     }
                     current[index] = Binding(
-                        contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID, cseq: cseq,
-                        source: peer, userAgent: request.headers.first("User-Agent"))
+                        contact: contact.uri, expiresAt: now + Int64(expires) * 1000, callID: callID, cseq: cseq, source: peer,
+                        userAgent: request.headers.first("User-Agent"))
                 } else if expires > 0 {
                     guard current.count < Self.maximumBindings else {
                         return request.response(403, reason: "Forbidden (at most \(Self.maximumBindings) phones per agent)", toTag: Self.tag)
                     }
                     current.append(
                         Binding(
-                            contact: contact.uri, contactText: "<\(contact.uri)>", expiresAt: now + Int64(expires) * 1000, callID: callID,
-                            cseq: cseq, source: peer, userAgent: request.headers.first("User-Agent")))
+                            contact: contact.uri, expiresAt: now + Int64(expires) * 1000, callID: callID, cseq: cseq, source: peer,
+                            userAgent: request.headers.first("User-Agent")))
                 }
             }
         }
@@ -222,7 +217,7 @@ public actor Registrar {
         if reachable != wasReachable { await onReachability(agentID, reachable) }
         // 200 with every current binding and its remaining time.
         let listed = current.map { binding in
-            ("Contact", binding.contactText + ";expires=\(max(0, (binding.expiresAt - now) / 1000))")
+            ("Contact", "<\(binding.contact)>;expires=\(max(0, (binding.expiresAt - now) / 1000))")
         }
         return request.response(200, toTag: Self.tag, headers: listed + [("Date", Self.date(now))])
     }

@@ -158,7 +158,7 @@ actor SIPService: Service {
             case "REGISTER": response = await registrar.register(message, from: peer, now: now)
             default:
                 response = message.response(
-                    200, toTag: Registrar.tag,
+                    200, toTag: triage.toTag,
                     headers: [("Allow", triage.allow), ("Accept", "application/sdp"), ("Server", "Switchboard")])
             }
         }

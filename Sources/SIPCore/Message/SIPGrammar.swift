@@ -15,6 +15,12 @@ enum SIPGrammar {
         !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
     }
 
+    /// What an unquoted parameter value may hold: token characters, and `:`, `[`, `]` for host
+    /// values (`received=`, `maddr=`) that are IPv6 references.
+    static func isParameterValueByte(_ byte: UInt8) -> Bool {
+        isTokenByte(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "[") || byte == UInt8(ascii: "]")
+    }
+
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     static func trimmed(_ text: Substring) -> Substring {
@@ -47,8 +53,7 @@ enum SIPGrammar {
                 if value.hasPrefix("\"") {
                     guard let unquoted = unquote(value) else { return nil }
                     value = Substring(unquoted)
-                } else if value.isEmpty || !value.utf8.allSatisfy({ isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
-                    // host values (received=, maddr=) include IPv6 references.
+                } else if value.isEmpty || !value.utf8.allSatisfy(isParameterValueByte) {
                     return nil
                 }
                 result.append((name.lowercased(), String(value)))

@@ -38,10 +38,6 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     public init() {}
 
-    public init(_ pairs: [(String, String)]) {
-        fields = pairs.map { Field(name: $0.0, value: $0.1) }
-    }
-
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     public var count: Int { fields.count }

@@ -96,13 +96,6 @@ public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
     public var port: Int?
     public var parameters: [SIPParameter]
 
-    public init(transport: String, host: String, port: Int? = nil, parameters: [SIPParameter] = []) {
-        self.transport = transport.uppercased()
-        self.host = host
-        self.port = port
-        self.parameters = parameters
-    }
-
     public var branch: String? { parameters[parameter: "branch"] }
 
     /// `SIP / 2.0 / UDP host:port;params` (whitespace allowed around the slashes and the colon).

@@ -22,9 +22,7 @@ extension [SIPParameter] {
     var wireFormat: String {
         map { parameter in
             guard let value = parameter.value else { return ";" + parameter.name }
-            let plain = !value.isEmpty && value.utf8.allSatisfy {
-                SIPGrammar.isTokenByte($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]")
-            }
+            let plain = !value.isEmpty && value.utf8.allSatisfy(SIPGrammar.isParameterValueByte)
             return ";" + parameter.name + "=" + (plain ? value : SIPGrammar.quoted(value))
         }.joined()
     }
@@ -44,14 +42,6 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     public var headers: String?
     /// For schemes other than sip, sips and tel: everything after the colon.
     public var opaque: String?
-
-    public init(scheme: String = "sip", user: String? = nil, host: String, port: Int? = nil, parameters: [SIPParameter] = []) {
-        self.scheme = scheme
-        self.user = user
-        self.host = host
-        self.port = port
-        self.parameters = parameters
-    }
 
     public var isSIP: Bool { scheme == "sip" || scheme == "sips" }
 
