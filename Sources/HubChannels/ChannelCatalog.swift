@@ -10,7 +10,7 @@ public enum ChannelCatalog {
     /// Every supported kind's schema, for the config loader.
     public static let schemas: [ChannelKindSchema] = [
         APIChannelOptions.schema, TwilioSMSOptions.schema, WeChatOptions.schema, WeComOptions.schema, MetaOptions.messengerSchema, MetaOptions.instagramSchema,
-        TelegramOptions.schema, EmailOptions.schema,
+        TelegramOptions.schema, EmailOptions.schema, VoiceTrunkOptions.schema,
     ]
 
     /// The adapter for one account. `loadBlob` reads content kept in the hub's blob store (an

@@ -153,11 +153,13 @@ extension HubServer {
 }
 
 extension HubServer {
-    /// The SIP element, when an agent has a phone.
+    /// The SIP element, when an agent has a phone or a trunk is configured.
     func makeVoiceServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard SIPService.isNeeded(hubConfiguration) else { return [] }
         return [
-            .init(service: SIPService(configuration: configuration.sip, agents: hubConfiguration.routing.agents, routing: engine.routing, logger: logger.component("sip")))
+            .init(service: SIPService(
+                    configuration: configuration.sip, hub: hubConfiguration, routing: engine.routing, store: engine.store, ingest: engine.ingest,
+                    logger: logger.component("sip")))
         ]
     }
 }

@@ -38,6 +38,9 @@ public struct HubServerConfiguration: Sendable {
         public var realm: String?
         /// The digest challenges offered, in order (see `Registrar.Configuration.algorithms`).
         public var digestAlgorithms: [SIPDigestAlgorithm] = [.md5, .sha256]
+        /// The address the hub writes in its own Via and Contact headers (calls to phones, answers
+        /// to trunks); nil: the listening address (127.0.0.1 when it listens on every address).
+        public var advertisedHost: String?
 
         public init() {}
     }

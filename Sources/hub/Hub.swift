@@ -157,6 +157,7 @@ struct Serve: AsyncParsableCommand {
         (configuration.sip.host, configuration.sip.port) = try Self.listenAddress(
             sip ?? Environment.value("HUB_SIP") ?? "127.0.0.1:5060", option: "--sip", examples: "127.0.0.1:5060 or 0.0.0.0:5060")
         configuration.sip.realm = Environment.value("HUB_SIP_REALM")
+        configuration.sip.advertisedHost = Environment.value("HUB_SIP_ADVERTISE")
         if let text = Environment.value("HUB_SIP_DIGEST") {
             let algorithms = text.split(separator: ",").map { name in
                 SIPDigestAlgorithm.allCases.first { $0.rawValue.lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() }

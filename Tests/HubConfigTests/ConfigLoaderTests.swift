@@ -72,13 +72,14 @@ struct ConfigLoaderTests {
         #expect(configuration.routing.queues.contains { $0.id == "support" })
         #expect(configuration.routing.agents.count >= 3)
         // Without the secret variables, accounts that need one load but stay inactive, with a
-        // warning each. The e-mail account needs none: it receives on the hub's own listener (its
-        // relay password is optional).
-        let needSecrets = configuration.channels.filter { $0.kind != .email }
+        // warning each. The e-mail account and the SIP trunk need none: they receive on the hub's
+        // own listeners (the relay password and the trunk's digest password are optional).
+        let ownListeners: Set<ChannelKind> = [.email, .voice]
+        let needSecrets = configuration.channels.filter { !ownListeners.contains($0.kind) }
         #expect(needSecrets.allSatisfy { !$0.isActive })
         #expect(result.warnings.count >= needSecrets.count)
-        let email = configuration.channels.filter { $0.kind == .email }
-        #expect(!email.isEmpty && email.allSatisfy(\.isActive))
+        let listening = configuration.channels.filter { ownListeners.contains($0.kind) }
+        #expect(Set(listening.map(\.kind)) == ownListeners && listening.allSatisfy(\.isActive))
     }
 
     @Test("a valid configuration reads into typed values")

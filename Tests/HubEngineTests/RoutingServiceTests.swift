@@ -99,6 +99,33 @@ struct RoutingServiceTests {
         #expect(await routing.agentJSON("alice")?["voiceReachable"] == .bool(true))
     }
 
+    @Test("observers hear every decision after it is in the log, in order (the SIP element rings phones on offers)")
+    func decisionsAreObserved() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        try await routing.settle()
+        let decisions = await routing.decisions()
+        let receipt = try await fixture.conversation()
+        try await routing.settle()
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        let offer = try #require(await routing.lastOffer(of: receipt.conversationID))
+        try await routing.reject(offer: offer.id, reason: .busy)
+        var heard: [String] = []
+        for await decision in decisions {
+            switch decision {
+            case .queued(let task, _, _, _): heard.append("queued \(task == receipt.conversationID.rawValue)")
+            case .offered(let made):
+                heard.append("offered \(made.agentID)")
+                // Already in the log when it is heard.
+                #expect(try await fixture.engine.store.allEvents().contains { $0.kind == .offerCreated && $0.refs.agentID == "alice" })
+            case .offerEnded(_, _, let agent, let reason): heard.append("ended \(agent) \(reason.rawValue)")
+            default: continue
+            }
+            if heard.count == 3 { break }
+        }
+        #expect(heard == ["queued true", "offered alice", "ended alice busy"])
+    }
+
     @Test("a conversation closed while it waits leaves the router")
     func closedWhileWaiting() async throws {
         let fixture = try await fixture()

@@ -118,7 +118,7 @@ def hub():
         provider.close()
 
 
-def sipp(hub, scenario, transport="u1", user=None, password=None, expect_success=True, **fields):
+def sipp(hub, scenario, transport="u1", user=None, password=None, expect_success=True, port=0, **fields):
     """Runs one call of a scenario against the hub's SIP address; returns SIPp's exit code and
     the messages it logged."""
     directory = tempfile.mkdtemp(prefix="sipp-")
@@ -126,7 +126,7 @@ def sipp(hub, scenario, transport="u1", user=None, password=None, expect_success
         path = os.path.join(directory, "scenario.xml")
         with open(path, "w") as f:
             f.write(scenario.format(domain=DOMAIN, user=user or "", **fields))
-        arguments = [SIPP, "-sf", path, "-t", transport, "-i", "127.0.0.1", "-p", "0", "-m", "1", "-timeout", "15s",
+        arguments = [SIPP, "-sf", path, "-t", transport, "-i", "127.0.0.1", "-p", str(port), "-m", "1", "-timeout", "15s",
                      "-timeout_error", "-nostdin", "-trace_msg", "-trace_err", "-auth_uri", DOMAIN]
         if user:
             arguments += ["-au", user, "-ap", password]

@@ -93,7 +93,20 @@ public enum InboxPresenter {
         if let id = event.refs.agentID { refs["agentId"] = .string(id.rawValue) }
         return .object([
             "seq": .int(event.sequence), "kind": .string(event.kind.rawValue), "at": .string(HubJSON.formatTimestamp(event.occurredAt)),
-            "actor": .string(event.actor.description), "refs": .object(refs), "data": sanitize(event.payload, for: viewer),
+            "actor": .string(event.actor.description), "refs": .object(refs),
+            "data": event.kind == .callCreated || event.kind == .callUpdated ? call(event.payload, for: viewer) : sanitize(event.payload, for: viewer),
         ])
+    }
+
+    /// A call record fit for the viewer: the customer's side (`from` of an inbound call, `to` of
+    /// an outbound one) masked for those who mask contacts.
+    public static func call(_ record: JSONValue, for viewer: Viewer) -> JSONValue {
+        guard viewer.masksContacts, case .object(var object) = record else { return record }
+        let side = object["direction"] == .string("outbound") ? "to" : "from"
+        if let address = object[side]?.stringValue {
+            object[side] = .string(ContactMask.mask(address, kind: address.hasPrefix("+") ? .phone : .sip))
+            object["masked"] = .bool(true)
+        }
+        return .object(object)
     }
 }

@@ -44,7 +44,7 @@ public actor RoutingService {
     /// The latest offer of each conversation still in the router.
     private var lastOffer: [String: String] = [:]
     /// Records waiting to be written, in decision order (see `write`).
-    private var queuedRecords: [([RoutingRecord], Actor)] = []
+    private var queuedRecords: [(records: [RoutingRecord], actor: Actor, decisions: [RoutingDecision])] = []
     private var queuedCount = 0
     private var writtenCount = 0
     private var writing = false
@@ -56,6 +56,8 @@ public actor RoutingService {
     /// included, are offered no calls; their other work goes on.
     private var voiceGated = false
     private var voiceReachable: Set<String> = []
+    /// Who follows the decisions as they are made (the SIP element rings phones on offers).
+    private var observers: [UUID: AsyncStream<RoutingDecision>.Continuation] = [:]
 
     public init(store: any HubStore, routing: RoutingRules, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
@@ -265,7 +267,7 @@ public actor RoutingService {
             if case .offered(let offer) = decision { remember(offer) }
             if case .taskEnded(let task, _) = decision { lastOffer[task] = nil }
         }
-        try await write(records, actor: Self.actor)
+        try await write(records, actor: Self.actor, decisions: decisions)
         for decision in decisions {
             switch decision {
             case .offered(let offer):
@@ -283,9 +285,9 @@ public actor RoutingService {
     /// Writes records in the order the router made them. The actor is reentrant: while one batch
     /// is being written another command may change the router, so batches queue here and one
     /// writer drains them in order; each caller returns once its own records are in the log.
-    private func write(_ records: [RoutingRecord], actor: Actor) async throws {
+    private func write(_ records: [RoutingRecord], actor: Actor, decisions: [RoutingDecision] = []) async throws {
         guard !records.isEmpty else { return }
-        queuedRecords.append((records, actor))
+        queuedRecords.append((records, actor, decisions))
         queuedCount += 1
         let mine = queuedCount
         if writing {
@@ -302,8 +304,15 @@ public actor RoutingService {
             let through = writtenCount + batch.count
             var failure: (any Error)?
             do {
-                for (records, actor) in batch {
-                    try await store.recordRouting(records, at: now().truncatedToMilliseconds, actor: actor)
+                for (index, entry) in batch.enumerated() {
+                    do {
+                        try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
+                    } catch {
+                        // Observers still hear what the router decided, in order.
+                        for later in batch[index...] { tell(later.decisions) }
+                        throw error
+                    }
+                    tell(entry.decisions)
                 }
             } catch {
                 // The decisions stand in the router; the log misses them. Say so loudly.
@@ -403,6 +412,29 @@ public actor RoutingService {
                     kind: .agentWrapUp, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
                     payload: .object(["state": .string("ended")]))
             ]
+        }
+    }
+
+    /// The router's decisions from now on, each after it is in the event log, in the order they
+    /// were made (the SIP element rings an agent's phone on an offer and cancels it when the
+    /// offer ends). The stream ends when the caller stops iterating.
+    public func decisions() -> AsyncStream<RoutingDecision> {
+        let (stream, continuation) = AsyncStream.makeStream(of: RoutingDecision.self, bufferingPolicy: .unbounded)
+        let id = UUID()
+        observers[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.stopObserving(id) }
+        }
+        return stream
+    }
+
+    private func stopObserving(_ id: UUID) { observers[id] = nil }
+
+    /// Hands decisions to the observers, batch by batch in the order they are written.
+    private func tell(_ decisions: [RoutingDecision]) {
+        guard !decisions.isEmpty else { return }
+        for observer in observers.values {
+            for decision in decisions { observer.yield(decision) }
         }
     }
 
@@ -514,6 +546,9 @@ public actor RoutingService {
     public func agents() -> [AgentSnapshot] { router.agentSnapshots }
     public func agent(_ id: String) -> AgentSnapshot? { router.agent(id) }
     public func task(_ conversation: Conversation.ID) -> TaskSnapshot? { router.task(conversation.rawValue) }
+
+    /// An offer while it is open.
+    public func openOffer(_ id: String) -> Offer? { router.offer(id) }
 
     /// An offer, open or recently closed.
     public func offer(_ id: String) -> Offer? { router.offer(id) ?? recentOffers[id] }

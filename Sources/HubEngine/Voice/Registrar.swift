@@ -112,6 +112,16 @@ public actor Registrar {
         (bindings[agentID] ?? []).sorted { $0.expiresAt > $1.expiresAt }
     }
 
+    /// Where a call to the agent goes: the newest registered contact, reached through the
+    /// connection or address its REGISTER came from; else the static contact (no peer: the
+    /// caller resolves its address). Nil when the phone cannot be reached.
+    public func target(of agentID: String) -> (contact: SIPURI, peer: SIPPeer?, addressOfRecord: SIPURI)? {
+        guard let account = accounts[agentID] else { return nil }
+        if let binding = bindings(of: agentID).first { return (binding.contact, binding.source, account.addressOfRecord) }
+        if let contact = account.staticContact { return (contact, nil, account.addressOfRecord) }
+        return nil
+    }
+
     /// Answers a REGISTER (`now` in milliseconds since the epoch).
     public func register(_ request: SIPMessage, from peer: SIPPeer, now: Int64) async -> SIPMessage {
         // Authentication first: who is this?

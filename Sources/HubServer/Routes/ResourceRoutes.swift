@@ -181,6 +181,14 @@ enum ResourceRoutes {
             }
             return JSONResponse.make(.ok, InboxPresenter.view(try await inbox.conversation(id, for: viewer), for: viewer))
         }
+        api.get("conversations/:id/calls") { _, context in
+            let viewer = try context.requireViewer()
+            let id = Conversation.ID(try context.parameters.require("id"))
+            _ = try await inbox.conversation(id, for: viewer)
+            let calls = try await engine.store.calls(in: id)
+            let items = try calls.map { InboxPresenter.call(try JSONValue(encoding: $0), for: viewer) }
+            return JSONResponse.make(.ok, Page(items: items, next: nil))
+        }
         api.get("conversations/:id/messages") { request, context in
             let viewer = try context.requireViewer()
             let id = Conversation.ID(try context.parameters.require("id"))

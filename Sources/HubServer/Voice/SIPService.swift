@@ -1,31 +1,58 @@
 import Foundation
+import HubChannels
 import HubConfig
 import HubEngine
 import HubModel
+import HubRouting
+import HubStore
 import Logging
 import NIOCore
 import ServiceLifecycle
 import SIPCore
 
-/// The hub's SIP element as a service of its `ServiceGroup`: the UDP and TCP transport, server
-/// transactions for what it answers (retransmissions get the same answer), and the registrar
-/// for agents' phones, whose reachability the router follows. OPTIONS (trunks' and phones'
-/// keep-alives) gets 200. Calls (INVITE) come with the B2BUA; until then they get 501 like any
-/// method the hub does not implement.
+/// The hub's SIP element as a service of its `ServiceGroup`: the UDP and TCP transport, the
+/// registrar for agents' phones (whose reachability the router follows), and the B2BUA that
+/// answers trunks' calls, queues them in the router and bridges each to the phone of the agent
+/// it is offered to (see `SIPService+Calls.swift`). OPTIONS (keep-alives) gets 200.
 actor SIPService: Service {
     let transport: SIPTransport
     let registrar: Registrar
     let routing: RoutingService
+    let store: any HubStore
+    let ingest: any InboundSink
     let agentIDs: [String]
+    let trunks: [VoiceTrunk]
+    let configuration: HubServerConfiguration.SIP
     let triage: SIPRequestTriage
     let logger: Logger
-    private var transactions: [SIPTransactionKey: (transaction: SIPServerTransaction, peer: SIPPeer)] = [:]
+    let now: @Sendable () -> Date
+    var transactions: [SIPTransactionKey: (transaction: SIPServerTransaction, peer: SIPPeer)] = [:]
     static let maximumTransactions = 10_000
     /// Agents whose phone's reachability may have changed (see `followReachability`).
     private let reachability: AsyncStream<String>
     private let reachabilityChanges: AsyncStream<String>.Continuation
 
-    init(configuration: HubServerConfiguration.SIP, agents: [AgentConfig], routing: RoutingService, logger: Logger) {
+    // The B2BUA's state (SIPService+Calls.swift).
+    /// Calls by the caller's Call-ID.
+    var calls: [String: VoiceCall] = [:]
+    var callByConversation: [String: String] = [:]
+    /// Agent legs' Call-IDs to their call's.
+    var callByAgentLeg: [String: String] = [:]
+    var clientTransactions: [SIPTransactionKey: ClientEntry] = [:]
+    /// Offers of calls the router made before the call knew its conversation (the router may
+    /// decide while the INVITE's commit is being acknowledged).
+    var earlyOffers: [String: Offer] = [:]
+    /// Where the hub's own requests say they come from (Via, Contact): set when listening.
+    var advertised: (host: String, port: Int) = ("127.0.0.1", 5060)
+    let trunkNonces = SIPNonceIssuer()
+    var trunkNonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
+    static let maximumCalls = 5_000
+
+    init(
+        configuration: HubServerConfiguration.SIP, hub: HubConfiguration, routing: RoutingService, store: any HubStore, ingest: any InboundSink,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        let agents = hub.routing.agents
         let realm = configuration.realm ?? Self.defaultRealm(agents)
         var accounts: [Registrar.Account] = []
         for agent in agents {
@@ -53,10 +80,27 @@ actor SIPService: Service {
             continuation.yield(agent)
         }
         self.routing = routing
+        self.store = store
+        self.ingest = ingest
+        self.configuration = configuration
+        self.now = now
         agentIDs = agents.map(\.agent.id.rawValue)
-        triage = SIPRequestTriage(methods: ["OPTIONS", "REGISTER", "ACK"], extensions: [])
+        trunks = hub.channels.compactMap { account in
+            guard account.kind == .voice, account.enabled, let options = account.options as? VoiceTrunkOptions else { return nil }
+            let trunk = VoiceTrunk(account: account, options: options)
+            guard !options.addresses.isEmpty || trunk.authenticates else {
+                // Anyone on the network could call in, create customers and ring phones.
+                logger.error(
+                    "a voice trunk with neither addresses nor a password takes no calls", metadata: ["account": "\(account.id)"])
+                return nil
+            }
+            return trunk
+        }
+        triage = SIPRequestTriage(methods: ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"], extensions: [])
         self.logger = logger
     }
+
+    var realm: String { registrar.configuration.realm }
 
     /// The domain of the agents' addresses of record when they share one; else `switchboard`.
     static func defaultRealm(_ agents: [AgentConfig]) -> String {
@@ -64,9 +108,9 @@ actor SIPService: Service {
         return domains.count == 1 ? domains.first! : "switchboard"
     }
 
-    /// Whether the hub needs a SIP element: an agent has a phone.
+    /// Whether the hub needs a SIP element: an agent has a phone, or a trunk is configured.
     static func isNeeded(_ configuration: HubConfiguration) -> Bool {
-        configuration.routing.agents.contains { $0.phone != nil }
+        configuration.routing.agents.contains { $0.phone != nil } || configuration.channels.contains { $0.kind == .voice && $0.enabled }
     }
 
     func run() async throws {
@@ -75,18 +119,33 @@ actor SIPService: Service {
         var reachable: Set<String> = []
         for agent in agentIDs where await registrar.isReachable(agent) { reachable.insert(agent) }
         try await routing.gateVoice(reachable: reachable)
+        let decisions = await routing.decisions()
         let (udp, tcp) = try await transport.start()
-        logger.info("sip listening", metadata: ["udp": "\(udp)", "tcp": "\(tcp)", "realm": "\(registrar.configuration.realm)"])
+        let boundHost = udp.ipAddress ?? configuration.host
+        let unspecified = boundHost == "0.0.0.0" || boundHost == "::"
+        advertised = (configuration.advertisedHost ?? (unspecified ? "127.0.0.1" : boundHost), udp.port ?? configuration.port)
+        if unspecified, configuration.advertisedHost == nil {
+            logger.warning("SIP listens on every address but no address to advertise is set (HUB_SIP_ADVERTISE): phones are told 127.0.0.1")
+        }
+        logger.info(
+            "sip listening",
+            metadata: [
+                "udp": "\(udp)", "tcp": "\(tcp)", "realm": "\(realm)", "trunks": "\(trunks.map(\.accountID).joined(separator: ","))",
+            ])
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.serve() }
                 group.addTask { await self.tick() }
                 group.addTask { await self.followReachability() }
+                group.addTask {
+                    for await decision in decisions { await self.routed(decision) }
+                }
                 await group.next()
                 group.cancelAll()
             }
         }
         reachabilityChanges.finish()
+        await hangUpAll()
         await transport.shutdown()
     }
 
@@ -113,16 +172,16 @@ actor SIPService: Service {
         }
     }
 
-    /// Timers of the transactions (retransmitted final responses, ends) and of the
-    /// registrations, every 100 ms, until cancelled.
+    /// Timers of the transactions (retransmissions, ends), of the calls (2xx until the ACK)
+    /// and of the registrations, every 50 ms, until cancelled.
     private func tick() async {
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(50))
             } catch {
                 return
             }
-            let now = Self.now()
+            let now = Self.milliseconds(self.now())
             var outgoing: [(SIPMessage, SIPPeer)] = []
             for (key, entry) in transactions where (entry.transaction.nextDeadline ?? .max) <= now {
                 var transaction = entry.transaction
@@ -131,21 +190,35 @@ actor SIPService: Service {
                 transactions[key] = actions.contains(.terminated) ? nil : (transaction, entry.peer)
             }
             for (message, peer) in outgoing { await send(message, to: peer) }
+            await fireClientTransactions(now: now)
+            await fireCallTimers(now: now)
             await registrar.sweep(now: now)
         }
     }
 
     private func handle(_ message: SIPMessage, from peer: SIPPeer) async {
-        guard let method = message.method else { return }  // no client transactions yet: stray responses are dropped
-        let now = Self.now()
+        guard let method = message.method else {
+            await handleResponse(message, from: peer)
+            return
+        }
+        let now = Self.milliseconds(self.now())
         // A retransmission: the same answer again, nothing processed twice.
         if let key = SIPTransactionKey.server(message), var entry = transactions[key] {
             let actions = entry.transaction.receive(message, now: now)
             transactions[key] = entry
-            for case .send(let response) in actions { await send(response, to: peer) }
+            for action in actions {
+                switch action {
+                case .send(let response): await send(response, to: peer)
+                case .ack(let ack): await callerAcknowledged(ack)
+                default: break
+                }
+            }
             return
         }
-        if method == "ACK" { return }
+        if method == "ACK" {
+            await callerAcknowledged(message)
+            return
+        }
         let response: SIPMessage
         switch triage.decide(message) {
         case .drop(let reason):
@@ -156,6 +229,20 @@ actor SIPService: Service {
         case .proceed:
             switch method {
             case "REGISTER": response = await registrar.register(message, from: peer, now: now)
+            case "INVITE":
+                await incomingInvite(message, from: peer)
+                return
+            case "CANCEL":
+                // §9.2: the CANCEL's own 200 first, then the INVITE's 487.
+                let (answer, cancels) = cancelResponse(message)
+                await refuse(message, answer, peer: peer)
+                if let cancels { await callerCancelled(cancels) }
+                return
+            case "BYE":
+                let (answer, ends) = byeResponse(message)
+                await refuse(message, answer, peer: peer)
+                if let ends { await byeReceived(ends.callID, party: ends.party, early: ends.early) }
+                return
             default:
                 response = message.response(
                     200, toTag: triage.toTag,
@@ -163,19 +250,19 @@ actor SIPService: Service {
             }
         }
         // Only what changed something keeps a transaction (an authenticated REGISTER: its
-        // retransmission must get the same answer, not a replayed nonce's challenge). Challenges,
-        // OPTIONS and refusals are answered afresh each time: nobody can fill memory with them.
+        // retransmission must get the same answer, not a replayed nonce's challenge; a BYE or
+        // CANCEL that ended a call). Challenges, OPTIONS and refusals are answered afresh each
+        // time: nobody can fill memory with them.
         var transaction = SIPServerTransaction(request: message, reliable: peer.transport == .tcp)
         let actions = transaction.respond(response, now: now)
-        if method == "REGISTER", response.status != 401, let key = transaction.key, transaction.state != .terminated,
-            transactions.count < Self.maximumTransactions
-        {
+        let keeps = method == "REGISTER" && response.status != 401
+        if keeps, let key = transaction.key, transaction.state != .terminated, transactions.count < Self.maximumTransactions {
             transactions[key] = (transaction, peer)
         }
         for case .send(let answer) in actions { await send(answer, to: peer) }
     }
 
-    private func send(_ message: SIPMessage, to peer: SIPPeer) async {
+    func send(_ message: SIPMessage, to peer: SIPPeer) async {
         do {
             try await transport.send(message, to: peer)
         } catch {
@@ -183,5 +270,5 @@ actor SIPService: Service {
         }
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
 }

@@ -1,0 +1,132 @@
+import HubChannels
+import HubConfig
+import HubModel
+import HubRouting
+import SIPCore
+
+/// A configured SIP trunk (a `voice` channel account), as the SIP element checks calls against it.
+struct VoiceTrunk: Sendable {
+    let accountID: String
+    let options: VoiceTrunkOptions
+    let defaultRegion: String?
+    /// The digest password, when the trunk authenticates.
+    let password: String?
+    /// The dialed numbers in E.164 (where they are numbers) and the other names as configured.
+    let numbers: Set<String>
+
+    init(account: ChannelAccountConfig, options: VoiceTrunkOptions) {
+        accountID = account.id
+        self.options = options
+        defaultRegion = account.defaultRegion
+        password = account.secrets["password"]?.value
+        var numbers: Set<String> = []
+        for number in options.numbers { numbers.insert(Self.normalize(number, region: account.defaultRegion)) }
+        self.numbers = numbers
+    }
+
+    /// A dialed number in the form the trunk's numbers are kept in.
+    static func normalize(_ number: String, region: String?) -> String {
+        (try? PhoneNumber(parsing: number, defaultRegion: region))?.e164 ?? number.lowercased()
+    }
+
+    func serves(_ user: String) -> Bool { numbers.contains(Self.normalize(user, region: defaultRegion)) }
+
+    /// Whether a call from this address may be the trunk's.
+    func admits(_ address: String) -> Bool {
+        options.addresses.isEmpty || options.addresses.contains { $0.contains(address) }
+    }
+
+    var authenticates: Bool { password != nil }
+}
+
+/// One inbound call through the B2BUA: the customer's leg (the trunk's INVITE, answered by the
+/// hub) and at most one agent leg at a time (the hub's INVITE to the offered agent's phone).
+struct VoiceCall: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// The INVITE is being stored (customer, conversation).
+        case arriving
+        /// Waiting in the router; `leg` rings an agent when one is offered.
+        case queued
+        /// The offered phone answered; the router is being told (the caller waits for it, or for
+        /// the re-INVITE of a transfer).
+        case connecting
+        /// Both legs are up.
+        case answered
+        /// The caller is answered; the agent's leg is gone (a transfer) and the router offers
+        /// the call anew: the next phone that answers is bridged by a re-INVITE to the caller.
+        case transferring
+        case ended
+    }
+
+    let trunkID: String
+    let invite: SIPMessage
+    let callerPeer: SIPPeer
+    let serverKey: SIPTransactionKey
+    /// The hub's To tag toward the caller.
+    let localTag: String
+    /// The caller as the agent's phone shows them (the number, or the SIP URI).
+    let callerDisplay: String
+    var phase: Phase = .arriving
+    var conversationID: Conversation.ID?
+    var record: CallRecord?
+    /// 180 went to the caller (an agent's phone rings).
+    var toldRinging = false
+    /// The caller cancelled while the INVITE was being stored.
+    var cancelledEarly = false
+    var leg: AgentLeg?
+    /// The customer leg's dialog once the hub answered.
+    var callerDialog: SIPDialog?
+    /// The hub's 2xx to the caller, sent again until the ACK (§13.3.1.4).
+    var answer: SIPMessage?
+    var answerRetransmitAt: Int64?
+    var answerInterval: Int64 = 500
+    var answerGiveUpAt: Int64?
+    /// The version of the hub's SDP toward the caller (its origin is the hub's own, RFC 4566
+    /// §5.2, so that a transfer's re-INVITE may change everything else); the session id.
+    var sdpVersion: UInt64 = 1
+    let sdpSession = UInt64.random(in: 1_000_000...9_999_999_999)
+
+    var callerCallID: String { invite.callID ?? "" }
+    /// The caller is answered (a 2xx went out): ends are BYEs, not final responses.
+    var callerAnswered: Bool { answer != nil }
+    /// The provisional the caller hears while waiting (182 or 180), resent every minute
+    /// (RFC 3261 §13.3.1.1) until the call is answered.
+    var queuedStatus = 182
+    var provisionalAt: Int64 = 0
+    /// An offer the router made while the phone's answer was being confirmed: rung if that
+    /// confirmation fails.
+    var heldOffer: Offer?
+}
+
+/// The hub's INVITE to one agent's phone for one offer.
+struct AgentLeg: Sendable {
+    let offerID: String
+    let agentID: String
+    let invite: SIPMessage
+    let peer: SIPPeer
+    var key: SIPTransactionKey? { SIPClientTransaction.key(of: invite) }
+    var callID: String { invite.callID ?? "" }
+    /// The phone's To tag and Contact, from a provisional or final response with a tag.
+    var dialog: SIPDialog?
+    /// A provisional response came: a CANCEL may be sent (§9.1).
+    var provisional = false
+    var answered = false
+    /// When the hub stops the phone ringing even if the router's end of the offer never comes
+    /// (the offer's expiry and some slack).
+    var ringDeadline: Int64 = .max
+}
+
+/// A client transaction of the SIP element and what it belongs to.
+struct ClientEntry: Sendable {
+    var transaction: SIPClientTransaction
+    let peer: SIPPeer
+    /// The call (by the caller's Call-ID) whose leg this is.
+    let callerCallID: String?
+}
+
+extension SIPClientTransaction {
+    static func key(of request: SIPMessage) -> SIPTransactionKey? {
+        guard let branch = request.vias?.first?.branch, let method = request.method else { return nil }
+        return SIPTransactionKey(branch: branch, sentBy: "", method: method)
+    }
+}

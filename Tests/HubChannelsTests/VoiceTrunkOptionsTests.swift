@@ -1,0 +1,69 @@
+import HubChannels
+import HubConfig
+import HubModel
+import Testing
+
+@Suite("voice trunk options")
+struct VoiceTrunkOptionsTests {
+    static func account(_ options: String, secrets: String = "") -> String {
+        """
+        kind: voice
+        id: trunk
+        queue: support
+        defaultRegion: CN
+        \(secrets)
+        options:
+        \(options)
+        """
+    }
+
+    @Test func aTrunkIsReadWithItsNumbersAddressesAndCredentials() throws {
+        let result = try ChannelFile.load(
+            Self.account(
+                """
+                  numbers: ["+861088886666", "4008001234", support]
+                  addresses: [203.0.113.7, 198.51.100.0/24, "2001:db8::/32"]
+                  username: carrier
+                  queuedStatus: 180
+                """, secrets: "secrets: { password: TRUNK_PASSWORD }"),
+            environment: ["TRUNK_PASSWORD": "pw"])
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let account = try #require(result.configuration?.channels.first)
+        let options = try #require(account.options as? VoiceTrunkOptions)
+        #expect(options.numbers == ["+861088886666", "4008001234", "support"])
+        #expect(options.addresses.map(\.description) == ["203.0.113.7", "198.51.100.0/24", "2001:db8:0:0:0:0:0:0/32"])
+        #expect(options.username == "carrier" && options.queuedStatus == 180)
+        #expect(account.secrets["password"]?.value == "pw")
+    }
+
+    @Test func mistakesAreReportedWhereTheyAre() throws {
+        for (options, problem) in [
+            ("  addresses: [127.0.0.1]", "numbers"),
+            ("  numbers: []", "numbers must be a list"),
+            ("  numbers: [\"+861088886666\"]\n  addresses: [300.1.1.1]", "not an IP address"),
+            ("  numbers: [\"+861088886666\"]\n  addresses: [10.0.0.0/33]", "not an IP address"),
+            ("  numbers: [\"+861088886666\"]\n  queuedStatus: 181", "queuedStatus"),
+            ("  numbers: [\"+861088886666\"]\n  adresses: [127.0.0.1]", "adresses"),
+        ] {
+            let result = try ChannelFile.load(Self.account(options))
+            #expect(
+                result.diagnostics.contains { $0.message.contains(problem) }, "\(options): \(result.diagnostics.map(\.message))")
+        }
+    }
+
+    @Test func addressRangesMatchByPrefix() throws {
+        let network = try #require(SIPAddressRange(parsing: "198.51.100.0/24"))
+        #expect(network.contains("198.51.100.1") && network.contains("198.51.100.255"))
+        #expect(!network.contains("198.51.101.1") && !network.contains("2001:db8::1") && !network.contains("not an address"))
+        let odd = try #require(SIPAddressRange(parsing: "10.0.0.0/9"))
+        #expect(odd.contains("10.127.255.255") && !odd.contains("10.128.0.0"))
+        let six = try #require(SIPAddressRange(parsing: "2001:db8::/32"))
+        #expect(six.contains("2001:db8:ffff::1") && six.contains("[2001:db8::5]") && !six.contains("2001:db9::1"))
+        let host = try #require(SIPAddressRange(parsing: "127.0.0.1"))
+        #expect(host.contains("127.0.0.1") && host.contains("::ffff:127.0.0.1") && !host.contains("127.0.0.2"))
+        #expect(try #require(SIPAddressRange(parsing: "::1")).contains("0:0:0:0:0:0:0:1"))
+        for bad in ["", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "g::1", "1.2.3.4/-1"] {
+            #expect(SIPAddressRange(parsing: bad) == nil, "\(bad)")
+        }
+    }
+}
