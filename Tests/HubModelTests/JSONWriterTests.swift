@@ -50,6 +50,23 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("call records written directly are JSONEncoder's bytes")
+    func callRecordsSameAsEncoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let encoder = HubJSON.makeEncoder()
+        for _ in 0..<1_000 {
+            func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
+            let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
+            let record = CallRecord(
+                id: .generate(), conversationID: .generate(), direction: Bool.random(using: &generator) ? .inbound : .outbound,
+                from: Self.randomText(&generator), to: "+861088886666", state: CallState.allCases.randomElement(using: &generator)!,
+                sipCallID: maybe(Self.randomText(&generator)), agentID: maybe("bo"), startedAt: date, queuedAt: maybe(date),
+                offeredAt: maybe(date.addingTimeInterval(1.5)), answeredAt: maybe(date), endedAt: maybe(date),
+                hangupCause: maybe(Self.randomText(&generator)), hungUpBy: maybe(.agent), recordingReference: maybe("blob:sha256:ab"))
+            #expect(JSONWriter.text(of: record) == String(decoding: try encoder.encode(record), as: UTF8.self))
+        }
+    }
+
     @Test("escapes match JSONEncoder's for every control character")
     func escapes() throws {
         let text = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\"\\/ 中文 😀"

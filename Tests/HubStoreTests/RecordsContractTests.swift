@@ -41,10 +41,8 @@ struct RecordsContractTests {
     @Test("call records are stored and every change is an event", arguments: StoreBackend.allCases)
     func calls(backend: StoreBackend) async throws {
         try await backend.withStore { store in
-            let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))
-            var call = CallRecord(
-                id: .generate(), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138000", to: "+864008887686",
-                state: .queued, sipCallID: "a84b4c76e66710@pc33", startedAt: Fixture.date(0), queuedAt: Fixture.date(1))
+            let (receipt, queued) = try await Self.queuedCall(in: store, queuedAt: 1)
+            var call = queued
             try await store.createCall(call, actor: .channel("trunk"))
             call.state = .answered
             call.agentID = "bo"
@@ -64,6 +62,48 @@ struct RecordsContractTests {
             #expect(events.map(\.kind) == [.callCreated, .callUpdated, .callUpdated])
             #expect(events.allSatisfy { $0.refs.customerID == receipt.customerID })
         }
+    }
+
+    @Test("call records saved in a batch keep their order; a change whose conversation or record is missing is left out", arguments: StoreBackend.allCases)
+    func callBatches(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let (receipt, queued) = try await Self.queuedCall(in: store, queuedAt: 0)
+            var call = queued
+            call.state = .offered
+            call.agentID = "bo"
+            call.offeredAt = Fixture.date(5)
+            let offered = call
+            call.state = .ended
+            call.endedAt = Fixture.date(9)
+            call.hangupCause = "cancelled"
+            call.hungUpBy = .customer
+            let orphan = CallRecord(
+                id: .generate(), conversationID: "cnv_missing", direction: .inbound, from: "+8613800138001", to: "+864008887686",
+                state: .queued, sipCallID: "orphan@pc33", startedAt: Fixture.date(0))
+            let missing = try await store.saveCalls([
+                CallRecordChange(queued, isNew: true, actor: .channel("trunk")),
+                CallRecordChange(orphan, isNew: true, actor: .channel("trunk")),
+                CallRecordChange(offered, isNew: false, actor: .channel("trunk")),
+                CallRecordChange(orphan, isNew: false, actor: .channel("trunk")),
+                CallRecordChange(call, isNew: false, actor: .channel("trunk")),
+            ])
+            #expect(missing.map(\.code) == [.notFound, .notFound])
+            #expect(try await store.calls(in: receipt.conversationID) == [call])
+            #expect(try await store.call(orphan.id) == nil)
+            let events = try await store.allEvents().filter { $0.kind.rawValue.hasPrefix("call.") }
+            #expect(events.map(\.kind) == [.callCreated, .callUpdated, .callUpdated])
+            #expect(events.map { $0.payload["state"]?.stringValue } == ["queued", "offered", "ended"])
+            #expect(try await store.saveCalls([]) == [])
+        }
+    }
+
+    /// A voice conversation and its call record, queued (not saved).
+    static func queuedCall(in store: any HubStore, queuedAt: Double) async throws -> (IngestReceipt, CallRecord) {
+        let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))
+        let call = CallRecord(
+            id: .generate(), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138000", to: "+864008887686",
+            state: .queued, sipCallID: "a84b4c76e66710@pc33", startedAt: Fixture.date(0), queuedAt: Fixture.date(queuedAt))
+        return (receipt, call)
     }
 
     @Test("agents follow configuration: added, changed, removed become inactive", arguments: StoreBackend.allCases)

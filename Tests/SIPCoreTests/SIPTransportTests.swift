@@ -64,14 +64,14 @@ struct SIPTransportTests {
                 case .message(let message, let peer):
                     seen(message)
                     switch triage.decide(message) {
-                    case .respond(let response): try? await transport.send(response, to: peer)
+                    case .respond(let response): try? transport.send(response, to: peer)
                     case .drop: break
                     case .proceed:
                         let status = message.method == "OPTIONS" ? 200 : 480
-                        try? await transport.send(message.response(status, toTag: "hub", headers: [("Allow", triage.allow)]), to: peer)
+                        try? transport.send(message.response(status, toTag: "hub", headers: [("Allow", triage.allow)]), to: peer)
                     }
                 case .malformed(let error, let peer):
-                    if case .respond(let response) = triage.decide(error) { try? await transport.send(response, to: peer) }
+                    if case .respond(let response) = triage.decide(error) { try? transport.send(response, to: peer) }
                 }
             }
         }
@@ -130,10 +130,25 @@ struct SIPTransportTests {
     @Test("a flood from one source is cut at the per-source rate; others still get through")
     func flood() async throws {
         let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, perSourceRate: 20))
+        let received = try await Self.sendHundredOptions(to: transport)
+        #expect(received >= 20 && received <= 40, "\(received) of 100 admitted")
+        #expect(transport.dropped.load(ordering: .relaxed) >= 60)
+    }
+
+    @Test("a trusted source (a configured trunk's address) is not held to the per-source rate")
+    func trustedSource() async throws {
+        let transport = SIPTransport(
+            configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, perSourceRate: 20, isTrusted: { $0 == "127.0.0.1" }))
+        let received = try await Self.sendHundredOptions(to: transport)
+        #expect(received == 100)
+        #expect(transport.dropped.load(ordering: .relaxed) == 0)
+    }
+
+    /// A raw UDP socket sends 100 OPTIONS within a second; returns how many the element got.
+    private static func sendHundredOptions(to transport: SIPTransport) async throws -> Int {
         let (udp, _) = try await transport.start()
         let seen = Seen()
         let element = Self.element(transport) { seen.add($0) }
-        // A raw UDP socket sends 100 OPTIONS within a second.
         let socket = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         for index in 0..<100 {
             let text = sip("OPTIONS sip:hub@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK\(index)\nFrom: <sip:a@b>;tag=1\nTo: <sip:hub@127.0.0.1>\nCall-ID: flood\(index)\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n")
@@ -145,8 +160,6 @@ struct SIPTransportTests {
         try await socket.close()
         await transport.shutdown()
         await element.value
-        let received = seen.all.count
-        #expect(received >= 20 && received <= 40, "\(received) of 100 admitted")
-        #expect(transport.dropped.load(ordering: .relaxed) >= 60)
+        return seen.all.count
     }
 }

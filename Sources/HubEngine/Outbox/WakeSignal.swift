@@ -3,7 +3,7 @@ import Synchronization
 
 /// A one-slot wake-up: `signal()` wakes the waiter, or the next `wait` if none is waiting.
 /// Signals that arrive while nobody waits collapse into one.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var signaled = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -11,7 +11,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -25,7 +27,7 @@ final class WakeSignal: Sendable {
 
     /// Returns at the next signal, after `timeout` when one is given, or when the task is
     /// cancelled.
-    func wait(timeout: Duration?) async {
+    public func wait(timeout: Duration?) async {
         await withTaskCancellationHandler {
             await waitForSignal(timeout: timeout)
         } onCancel: {

@@ -304,15 +304,23 @@ public actor RoutingService {
             let through = writtenCount + batch.count
             var failure: (any Error)?
             do {
-                for (index, entry) in batch.enumerated() {
-                    do {
-                        try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
-                    } catch {
-                        // Observers still hear what the router decided, in order.
-                        for later in batch[index...] { tell(later.decisions) }
-                        throw error
+                do {
+                    // Every batch waiting in one transaction.
+                    try await store.recordRouting(batch.map { ($0.records, $0.actor) }, at: now().truncatedToMilliseconds)
+                    for entry in batch { tell(entry.decisions) }
+                } catch where batch.count > 1 {
+                    // One batch spoiled the lot (a conversation gone): each on its own, so that the
+                    // others are recorded.
+                    for (index, entry) in batch.enumerated() {
+                        do {
+                            try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
+                        } catch {
+                            // Observers still hear what the router decided, in order.
+                            for later in batch[index...] { tell(later.decisions) }
+                            throw error
+                        }
+                        tell(entry.decisions)
                     }
-                    tell(entry.decisions)
                 }
             } catch {
                 // The decisions stand in the router; the log misses them. Say so loudly.

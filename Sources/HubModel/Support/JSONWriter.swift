@@ -230,3 +230,27 @@ extension Message: JSONWritable {
         writer.endObject()
     }
 }
+
+extension CallRecord: JSONWritable {
+    /// (Written on every step of every call.)
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("agentId", agentID?.rawValue)
+        writer.field("answeredAt", answeredAt)
+        writer.field("conversationId", conversationID.rawValue)
+        writer.field("direction", direction.rawValue)
+        writer.field("endedAt", endedAt)
+        writer.field("from", from)
+        writer.field("hangupCause", hangupCause)
+        writer.field("hungUpBy", hungUpBy?.rawValue)
+        writer.field("id", id.rawValue)
+        writer.field("offeredAt", offeredAt)
+        writer.field("queuedAt", queuedAt)
+        writer.field("recordingReference", recordingReference)
+        writer.field("sipCallId", sipCallID)
+        writer.field("startedAt", startedAt)
+        writer.field("state", state.rawValue)
+        writer.field("to", to)
+        writer.endObject()
+    }
+}

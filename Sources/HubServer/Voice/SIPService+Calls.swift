@@ -18,7 +18,7 @@ extension SIPService {
     func incomingInvite(_ invite: SIPMessage, from peer: SIPPeer) async {
         let now = Self.milliseconds(self.now())
         guard let callID = invite.callID, let key = SIPTransactionKey.server(invite) else {
-            await send(invite.response(400, reason: "Bad Request (no Call-ID or RFC 3261 branch)", toTag: triage.toTag), to: peer)
+            send(invite.response(400, reason: "Bad Request (no Call-ID or RFC 3261 branch)", toTag: triage.toTag), to: peer)
             return
         }
         if invite.to?.tag != nil {
@@ -76,8 +76,8 @@ extension SIPService {
         // The caller's server transaction: 100 at once (no retransmissions from here on).
         var transaction = SIPServerTransaction(request: invite, reliable: peer.transport == .tcp)
         let actions = transaction.respond(invite.response(100), now: now)
-        transactions[key] = (transaction, peer)
-        for case .send(let message) in actions { await send(message, to: peer) }
+        transactions[key] = ServerEntry(transaction: transaction, peer: peer)
+        for case .send(let message) in actions { send(message, to: peer) }
         let started = self.now()
         let event = InboundEvent(
             channelKind: .voice, channelAccountID: trunk.accountID, sender: caller.sender, recipient: number, providerMessageID: "sip:" + callID,
@@ -109,11 +109,7 @@ extension SIPService {
         call.phase = .queued
         calls[callID] = call
         callByConversation[receipt.conversationID.rawValue] = callID
-        do {
-            try await store.createCall(record, actor: .channel(trunk.accountID))
-        } catch {
-            logger.error("call record not stored", metadata: ["call": "\(callID)", "error": "\(error)"])
-        }
+        recorder.enqueue(.record(CallRecordChange(record, isNew: true, actor: .channel(trunk.accountID))))
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
         if calls[callID]?.cancelledEarly == true {
@@ -273,10 +269,10 @@ extension SIPService {
         call.leg = leg
         callByAgentLeg[leg.callID] = callID
         calls[callID] = call
-        for case .send(let message) in transaction.start { await send(message, to: peer) }
+        for case .send(let message) in transaction.start { send(message, to: peer) }
         logger.info("ringing agent", metadata: ["call": "\(callID)", "agent": "\(offer.agentID)", "phone": "\(peer)"])
         if calls[callID]?.toldRinging == false, calls[callID]?.callerAnswered == false { await provisional(callID, status: 180) }
-        await updateRecord(callID) { record in
+        updateRecord(callID) { record in
             record.state = .offered
             record.offeredAt = record.offeredAt ?? self.now()
             record.agentID = Agent.ID(offer.agentID)
@@ -339,7 +335,7 @@ extension SIPService {
                 let callerCallID = callByAgentLeg[callID], let leg = calls[callerCallID]?.leg, let dialog = leg.dialog, dialog.matches(response),
                 let cseq = response.cseq?.number
             {
-                await send(dialog.ack(sequence: cseq, via: { self.via(for: leg.peer, branch: $0) }), to: leg.peer)
+                send(dialog.ack(sequence: cseq, via: { self.via(for: leg.peer, branch: $0) }), to: leg.peer)
             }
             return
         }
@@ -348,7 +344,7 @@ extension SIPService {
         clientTransactions[key] = entry
         for action in actions {
             switch action {
-            case .send(let message): await send(message, to: entry.peer)
+            case .send(let message): send(message, to: entry.peer)
             case .response(let answer) where key.method == "INVITE":
                 if let callerCallID = entry.callerCallID, answer.callID == callerCallID {
                     await callerReinviteResponse(answer, request: entry.transaction.request, callerCallID: callerCallID)
@@ -365,8 +361,8 @@ extension SIPService {
         // Every due timer fires before anything is sent: a response handled during a send must
         // not be overwritten by a stale copy of its transaction.
         var due: [(key: SIPTransactionKey, entry: ClientEntry, actions: [SIPTransactionAction])] = []
-        for (key, entry) in clientTransactions where (entry.transaction.nextDeadline ?? .max) <= now {
-            var fired = entry
+        for key in clientTransactions.due(at: now) {
+            guard var fired = clientTransactions[key] else { continue }
             let actions = fired.transaction.fire(now: now)
             clientTransactions[key] = actions.contains(.terminated) ? nil : fired
             due.append((key, fired, actions))
@@ -374,7 +370,7 @@ extension SIPService {
         for (key, entry, actions) in due {
             for action in actions {
                 switch action {
-                case .send(let message): await send(message, to: entry.peer)
+                case .send(let message): send(message, to: entry.peer)
                 case .timedOut where key.method == "INVITE":
                     // Timer B: the phone never answered the INVITE at all.
                     await legFailed(request: entry.transaction.request, status: 408, reason: .unreachable, callerCallID: entry.callerCallID)
@@ -407,7 +403,7 @@ extension SIPService {
             }
             let ack = dialog.ack(sequence: cseq, via: { self.via(for: peer, branch: $0) })
             if leg.answered {
-                await send(ack, to: peer)  // a retransmitted 2xx: ACKed again
+                send(ack, to: peer)  // a retransmitted 2xx: ACKed again
                 return
             }
             leg.answered = true
@@ -416,7 +412,7 @@ extension SIPService {
             let transferring = call.callerAnswered
             call.phase = .connecting
             calls[callerCallID] = call
-            await send(ack, to: peer)
+            send(ack, to: peer)
             if transferring {
                 await connectTransfer(callerCallID, leg: leg, answer: response)
                 return
@@ -473,7 +469,7 @@ extension SIPService {
         calls[callerCallID] = call
         await finalToCaller(callerCallID, ok)
         logger.info("call answered", metadata: ["call": "\(callerCallID)", "agent": "\(leg.agentID)"])
-        await updateRecord(callerCallID) { record in
+        updateRecord(callerCallID) { record in
             record.state = .answered
             record.answeredAt = self.now()
             record.agentID = Agent.ID(leg.agentID)
@@ -523,7 +519,7 @@ extension SIPService {
         if (101...199).contains(status) {
             await sendCancel(for: request, peer: peer)
         } else if (200...299).contains(status), var dialog = SIPDialog.uac(request: request, response: response), let cseq = request.cseq?.number {
-            await send(dialog.ack(sequence: cseq, via: { self.via(for: peer, branch: $0) }), to: peer)
+            send(dialog.ack(sequence: cseq, via: { self.via(for: peer, branch: $0) }), to: peer)
             let bye = dialog.request("BYE", via: { self.via(for: peer, branch: $0) })
             await startClientTransaction(bye, peer: peer)
         }
@@ -562,7 +558,7 @@ extension SIPService {
     private func startClientTransaction(_ request: SIPMessage, peer: SIPPeer, callerCallID: String? = nil) async {
         let transaction = SIPClientTransaction(request: request, reliable: peer.transport == .tcp, now: Self.milliseconds(now()))
         if let key = transaction.key { clientTransactions[key] = ClientEntry(transaction: transaction, peer: peer, callerCallID: callerCallID) }
-        for case .send(let message) in transaction.start { await send(message, to: peer) }
+        for case .send(let message) in transaction.start { send(message, to: peer) }
     }
 
     // MARK: Transfers
@@ -578,7 +574,7 @@ extension SIPService {
         callByAgentLeg[leg.callID] = nil
         logger.info("call transferred: the agent's phone hangs up", metadata: ["call": "\(callID)", "agent": "\(leg.agentID)"])
         await hangUp(leg)
-        await updateRecord(callID) { record in record.state = .transferring }
+        updateRecord(callID) { record in record.state = .transferring }
     }
 
     /// The phone the call was transferred to answered: the router hears it, and the caller gets a
@@ -603,7 +599,7 @@ extension SIPService {
         calls[callerCallID] = call
         await startClientTransaction(reinvite, peer: call.callerPeer, callerCallID: callerCallID)
         logger.info("transferred call answered", metadata: ["call": "\(callerCallID)", "agent": "\(leg.agentID)"])
-        await updateRecord(callerCallID) { record in
+        updateRecord(callerCallID) { record in
             record.state = .answered
             record.agentID = Agent.ID(leg.agentID)
         }
@@ -614,7 +610,7 @@ extension SIPService {
     private func callerReinviteResponse(_ response: SIPMessage, request: SIPMessage, callerCallID: String) async {
         guard let status = response.status, status >= 200, let call = calls[callerCallID], let dialog = call.callerDialog else { return }
         if status < 300, let cseq = request.cseq?.number {
-            await send(dialog.ack(sequence: cseq, via: { self.via(for: call.callerPeer, branch: $0) }), to: call.callerPeer)
+            send(dialog.ack(sequence: cseq, via: { self.via(for: call.callerPeer, branch: $0) }), to: call.callerPeer)
         } else if status >= 300 {
             logger.warning("the caller refused the transfer's media", metadata: ["call": "\(callerCallID)", "status": "\(status)"])
         }
@@ -722,7 +718,7 @@ extension SIPService {
         }
         if let leg, !(leg.answered && party == .agent) { await abandon(leg) }
         logger.info("call ended", metadata: ["call": "\(callID)", "cause": "\(cause)", "by": "\(party.rawValue)"])
-        await updateRecord(callID) { record in
+        updateRecord(callID) { record in
             record.state = .ended
             record.endedAt = self.now()
             record.hangupCause = cause
@@ -730,11 +726,7 @@ extension SIPService {
         }
         calls[callID] = nil
         if let conversation = call.conversationID {
-            do {
-                _ = try await store.updateConversation(conversation, ConversationChange(status: .closed), at: now(), actor: .channel(call.trunkID))
-            } catch {
-                logger.error("call's conversation not closed", metadata: ["conversation": "\(conversation)", "error": "\(error)"])
-            }
+            recorder.enqueue(.closeConversation(conversation, at: now(), actor: .channel(call.trunkID)))
         }
     }
 
@@ -776,7 +768,7 @@ extension SIPService {
             current.answerInterval = min(current.answerInterval * 2, 4_000)
             current.answerRetransmitAt = now + current.answerInterval
             calls[callID] = current
-            await send(answer, to: current.callerPeer)
+            send(answer, to: current.callerPeer)
         }
     }
 
@@ -787,7 +779,7 @@ extension SIPService {
         guard let key = calls[callID]?.serverKey, var entry = transactions[key] else { return }
         let actions = entry.transaction.respond(response, now: Self.milliseconds(now()))
         transactions[key] = entry.transaction.state == .terminated ? nil : entry
-        for case .send(let message) in actions { await send(message, to: entry.peer) }
+        for case .send(let message) in actions { send(message, to: entry.peer) }
     }
 
     private func provisional(_ callID: String, status: Int) async {
@@ -809,19 +801,16 @@ extension SIPService {
     /// have the hub resend answers to a forged source) with them. The ACK of a refused INVITE
     /// matches nothing and is dropped.
     func refuse(_ request: SIPMessage, _ response: SIPMessage, peer: SIPPeer) async {
-        await send(response, to: peer)
+        send(response, to: peer)
     }
 
-    private func updateRecord(_ callID: String, _ change: @Sendable (inout CallRecord) -> Void) async {
+    /// Changes the call's record; the recorder saves it (in the order of the changes).
+    private func updateRecord(_ callID: String, _ change: (inout CallRecord) -> Void) {
         guard var call = calls[callID], var record = call.record else { return }
         change(&record)
         call.record = record
         calls[callID] = call
-        do {
-            try await store.updateCall(record, actor: .channel(call.trunkID))
-        } catch {
-            logger.error("call record not updated", metadata: ["call": "\(callID)", "error": "\(error)"])
-        }
+        recorder.enqueue(.record(CallRecordChange(record, isNew: false, actor: .channel(call.trunkID))))
     }
 
     /// Where a phone is reached: its registration's connection or address; a static contact's

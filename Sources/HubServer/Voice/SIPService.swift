@@ -26,8 +26,10 @@ actor SIPService: Service {
     let triage: SIPRequestTriage
     let logger: Logger
     let now: @Sendable () -> Date
-    var transactions: [SIPTransactionKey: (transaction: SIPServerTransaction, peer: SIPPeer)] = [:]
-    static let maximumTransactions = 10_000
+    var transactions = TransactionTable<ServerEntry>()
+    /// (An INVITE's server transaction lives 32 s after its 2xx, RFC 6026: about a thousand calls
+    /// a second for half a minute.)
+    static let maximumTransactions = 40_000
     /// Agents whose phone's reachability may have changed (see `followReachability`).
     private let reachability: AsyncStream<String>
     private let reachabilityChanges: AsyncStream<String>.Continuation
@@ -38,7 +40,7 @@ actor SIPService: Service {
     var callByConversation: [String: String] = [:]
     /// Agent legs' Call-IDs to their call's.
     var callByAgentLeg: [String: String] = [:]
-    var clientTransactions: [SIPTransactionKey: ClientEntry] = [:]
+    var clientTransactions = TransactionTable<ClientEntry>()
     /// Offers of calls the router made before the call knew its conversation (the router may
     /// decide while the INVITE's commit is being acknowledged).
     var earlyOffers: [String: Offer] = [:]
@@ -47,6 +49,12 @@ actor SIPService: Service {
     let trunkNonces = SIPNonceIssuer()
     var trunkNonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
     static let maximumCalls = 5_000
+    /// Messages waiting behind another of their Call-ID (see `serve`).
+    var lanes: [String: [(SIPMessage, SIPPeer)]] = [:]
+    var laneBacklog = 0
+    static let maximumBacklog = 4_096
+    static let maximumLanes = 10_000
+    let recorder: CallRecorder
 
     init(
         configuration: HubServerConfiguration.SIP, hub: HubConfiguration, routing: RoutingService, store: any HubStore, ingest: any InboundSink,
@@ -69,8 +77,6 @@ actor SIPService: Service {
                     agentID: agent.agent.id.rawValue, addressOfRecord: aor, password: phone.password?.value, realm: realm,
                     staticContact: phone.staticContact.flatMap { SIPURI(parsing: $0) }))
         }
-        transport = SIPTransport(
-            configuration: SIPTransportConfiguration(host: configuration.host, port: configuration.port), logger: logger)
         let (changes, continuation) = AsyncStream.makeStream(of: String.self)
         reachability = changes
         reachabilityChanges = continuation
@@ -85,7 +91,7 @@ actor SIPService: Service {
         self.configuration = configuration
         self.now = now
         agentIDs = agents.map(\.agent.id.rawValue)
-        trunks = hub.channels.compactMap { account in
+        let trunks = hub.channels.compactMap { account -> VoiceTrunk? in
             guard account.kind == .voice, account.enabled, let options = account.options as? VoiceTrunkOptions else { return nil }
             let trunk = VoiceTrunk(account: account, options: options)
             guard !options.addresses.isEmpty || trunk.authenticates else {
@@ -96,6 +102,19 @@ actor SIPService: Service {
             }
             return trunk
         }
+        self.trunks = trunks
+        // The configured peers (trunks' networks, phones' static contacts) are not held to the
+        // per-source flood limit: a carrier sends a whole trunk's calls from one address.
+        var trusted = trunks.flatMap(\.options.addresses)
+        for account in accounts {
+            if let host = account.staticContact?.host, let range = SIPAddressRange(parsing: host) { trusted.append(range) }
+        }
+        transport = SIPTransport(
+            configuration: SIPTransportConfiguration(
+                host: configuration.host, port: configuration.port,
+                isTrusted: { [trusted] address in trusted.contains { $0.contains(address) } }),
+            logger: logger)
+        recorder = CallRecorder(store: store, logger: logger)
         triage = SIPRequestTriage(methods: ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"], extensions: [])
         self.logger = logger
     }
@@ -120,6 +139,7 @@ actor SIPService: Service {
         for agent in agentIDs where await registrar.isReachable(agent) { reachable.insert(agent) }
         try await routing.gateVoice(reachable: reachable)
         let decisions = await routing.decisions()
+        async let recording: Void = recorder.run()
         let (udp, tcp) = try await transport.start()
         let boundHost = udp.ipAddress ?? configuration.host
         let unspecified = boundHost == "0.0.0.0" || boundHost == "::"
@@ -146,16 +166,54 @@ actor SIPService: Service {
         }
         reachabilityChanges.finish()
         await hangUpAll()
+        recorder.finish()
+        await recording
         await transport.shutdown()
     }
 
+    /// Takes the transport's messages in. Messages of one Call-ID are handled one at a time in the
+    /// order they came (a CANCEL after its INVITE, an ACK after the answer it acknowledges);
+    /// different Call-IDs go on side by side, so that a call waiting for its commit or for the
+    /// router holds up no other.
     private func serve() async {
-        for await item in transport.inbound {
-            switch item {
-            case .message(let message, let peer): await handle(message, from: peer)
-            case .malformed(let error, let peer):
-                if case .respond(let response) = triage.decide(error) { await send(response, to: peer) }
+        await withDiscardingTaskGroup { group in
+            for await item in transport.inbound {
+                switch item {
+                case .message(let message, let peer):
+                    let lane = message.callID ?? ""
+                    if lanes[lane] != nil {
+                        guard laneBacklog < Self.maximumBacklog else {
+                            logger.warning("SIP message dropped: too many waiting behind their calls", metadata: ["peer": "\(peer)"])
+                            continue
+                        }
+                        lanes[lane]?.append((message, peer))
+                        laneBacklog += 1
+                    } else {
+                        guard lanes.count < Self.maximumLanes else {
+                            logger.warning("SIP message dropped: too many being handled", metadata: ["peer": "\(peer)"])
+                            continue
+                        }
+                        lanes[lane] = []
+                        group.addTask { await self.handleLane(lane, first: message, from: peer) }
+                    }
+                case .malformed(let error, let peer):
+                    if case .respond(let response) = triage.decide(error) { send(response, to: peer) }
+                }
             }
+        }
+    }
+
+    /// Handles a lane's first message, then those that queued behind it meanwhile.
+    private func handleLane(_ lane: String, first message: SIPMessage, from peer: SIPPeer) async {
+        var next = (message, peer)
+        while true {
+            await handle(next.0, from: next.1)
+            guard lanes[lane]?.isEmpty == false, let waiting = lanes[lane]?.removeFirst() else {
+                lanes[lane] = nil
+                return
+            }
+            laneBacklog -= 1
+            next = waiting
         }
     }
 
@@ -183,13 +241,13 @@ actor SIPService: Service {
             }
             let now = Self.milliseconds(self.now())
             var outgoing: [(SIPMessage, SIPPeer)] = []
-            for (key, entry) in transactions where (entry.transaction.nextDeadline ?? .max) <= now {
-                var transaction = entry.transaction
-                let actions = transaction.fire(now: now)
+            for key in transactions.due(at: now) {
+                guard var entry = transactions[key] else { continue }
+                let actions = entry.transaction.fire(now: now)
                 for case .send(let message) in actions { outgoing.append((message, entry.peer)) }
-                transactions[key] = actions.contains(.terminated) ? nil : (transaction, entry.peer)
+                transactions[key] = actions.contains(.terminated) ? nil : entry
             }
-            for (message, peer) in outgoing { await send(message, to: peer) }
+            for (message, peer) in outgoing { send(message, to: peer) }
             await fireClientTransactions(now: now)
             await fireCallTimers(now: now)
             await registrar.sweep(now: now)
@@ -208,7 +266,7 @@ actor SIPService: Service {
             transactions[key] = entry
             for action in actions {
                 switch action {
-                case .send(let response): await send(response, to: peer)
+                case .send(let response): send(response, to: peer)
                 case .ack(let ack): await callerAcknowledged(ack)
                 default: break
                 }
@@ -257,14 +315,14 @@ actor SIPService: Service {
         let actions = transaction.respond(response, now: now)
         let keeps = method == "REGISTER" && response.status != 401
         if keeps, let key = transaction.key, transaction.state != .terminated, transactions.count < Self.maximumTransactions {
-            transactions[key] = (transaction, peer)
+            transactions[key] = ServerEntry(transaction: transaction, peer: peer)
         }
-        for case .send(let answer) in actions { await send(answer, to: peer) }
+        for case .send(let answer) in actions { send(answer, to: peer) }
     }
 
-    func send(_ message: SIPMessage, to peer: SIPPeer) async {
+    func send(_ message: SIPMessage, to peer: SIPPeer) {
         do {
-            try await transport.send(message, to: peer)
+            try transport.send(message, to: peer)
         } catch {
             logger.info("SIP message not sent", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }

@@ -130,3 +130,72 @@ extension SIPClientTransaction {
         return SIPTransactionKey(branch: branch, sentBy: "", method: method)
     }
 }
+
+/// A server transaction of the SIP element and where its responses go.
+struct ServerEntry: Sendable, TimedTransaction {
+    var transaction: SIPServerTransaction
+    let peer: SIPPeer
+    var nextDeadline: Int64? { transaction.nextDeadline }
+}
+
+extension ClientEntry: TimedTransaction {
+    var nextDeadline: Int64? { transaction.nextDeadline }
+}
+
+/// An entry whose transaction has timers.
+protocol TimedTransaction {
+    var nextDeadline: Int64? { get }
+}
+
+/// Transactions by key, with their timers filed in slots of `slotLength` milliseconds, so that a
+/// tick looks only at the transactions due, not at all of them (tens of thousands live 32 s after
+/// their calls' answers). Every entry stored is filed under its deadline; an entry whose deadline
+/// moved is filed again, and `due` skips the stale filings.
+struct TransactionTable<Entry: TimedTransaction> {
+    private(set) var entries: [SIPTransactionKey: Entry] = [:]
+    private var slots: [Int64: [SIPTransactionKey]] = [:]
+    /// The first slot not emptied yet.
+    private var nextSlot: Int64?
+    static var slotLength: Int64 { 50 }
+
+    var count: Int { entries.count }
+
+    subscript(key: SIPTransactionKey) -> Entry? {
+        get { entries[key] }
+        set {
+            entries[key] = newValue
+            guard let deadline = newValue?.nextDeadline else { return }
+            let slot = deadline / Self.slotLength
+            slots[slot, default: []].append(key)
+            if nextSlot.map({ slot < $0 }) ?? true { nextSlot = slot }
+        }
+    }
+
+    /// The keys of the transactions due at `now`, each once. The caller fires and stores them
+    /// back (which files their next deadline).
+    mutating func due(at now: Int64) -> [SIPTransactionKey] {
+        guard var slot = nextSlot else { return [] }
+        let current = now / Self.slotLength
+        var filed: [SIPTransactionKey] = []
+        while slot <= current {
+            if let keys = slots.removeValue(forKey: slot) { filed += keys }
+            slot += 1
+        }
+        // The current slot is looked at again next time: more may be filed in it meanwhile.
+        nextSlot = slots.isEmpty ? nil : min(current, slots.keys.min() ?? current)
+        var due: [SIPTransactionKey] = []
+        var seen: Set<SIPTransactionKey> = []
+        for key in filed {
+            guard let deadline = entries[key]?.nextDeadline, seen.insert(key).inserted else { continue }
+            if deadline <= now {
+                due.append(key)
+            } else if deadline / Self.slotLength <= current {
+                // Due later in the current slot: filed again there.
+                slots[current, default: []].append(key)
+                nextSlot = min(nextSlot ?? current, current)
+            }
+            // (Due in a later slot: filed there when its deadline moved.)
+        }
+        return due
+    }
+}

@@ -181,11 +181,28 @@ public protocol TicketStore: Sendable {
         async throws -> Ticket
 }
 
+/// A call record to save: new (its conversation must exist) or changed (it must have been saved).
+public struct CallRecordChange: Sendable {
+    public var record: CallRecord
+    public var isNew: Bool
+    public var actor: Actor
+
+    public init(_ record: CallRecord, isNew: Bool, actor: Actor) {
+        self.record = record
+        self.isNew = isNew
+        self.actor = actor
+    }
+}
+
 /// Voice call records.
 public protocol CallStore: Sendable {
     func createCall(_ call: CallRecord, actor: Actor) async throws
     /// Saves a changed call record.
     func updateCall(_ call: CallRecord, actor: Actor) async throws
+    /// Saves call records in the order given, in one transaction, each with its event. A change
+    /// whose conversation (new) or record (changed) is missing is left out and returned as a
+    /// `notFound` error; the others are saved. Any other failure saves nothing and throws.
+    func saveCalls(_ changes: [CallRecordChange]) async throws -> [StoreError]
     func call(_ id: CallRecord.ID) async throws -> CallRecord?
     func calls(in conversationID: Conversation.ID) async throws -> [CallRecord]
 }
@@ -207,6 +224,8 @@ public protocol RoutingStore: Sendable {
     /// change with a `conversation.updated` event when it changes anything.
     /// - Throws: `notFound` for an unknown conversation; then nothing is recorded.
     func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws
+    /// Records several batches of decisions, in order, in one transaction (all or nothing).
+    func recordRouting(_ batches: [(records: [RoutingRecord], actor: Actor)], at date: Date) async throws
 }
 
 extension ConversationStore {

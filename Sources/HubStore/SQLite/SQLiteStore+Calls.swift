@@ -4,45 +4,69 @@ import HubModel
 
 extension SQLiteStore {
     public func createCall(_ call: CallRecord, actor: Actor) async throws {
-        try await write { db, events in
-            guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
-                throw StoreError.notFound("no conversation \(call.conversationID)")
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO call (id, conversationID, direction, fromAddress, toAddress, state, sipCallID, agentID, startedAt,
-                        queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy, recordingReference)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: Self.callArguments(call, idFirst: true))
-            try events.append(
-                .callCreated, at: call.startedAt, actor: actor,
-                refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, callID: call.id, agentID: call.agentID),
-                payload: call)
-        }
+        if let missing = try await saveCalls([CallRecordChange(call, isNew: true, actor: actor)]).first { throw missing }
     }
 
     public func updateCall(_ call: CallRecord, actor: Actor) async throws {
-        try await write { db, events in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM call WHERE id = ?", arguments: [call.id.rawValue]) else {
-                throw StoreError.notFound("no call \(call.id)")
+        if let missing = try await saveCalls([CallRecordChange(call, isNew: false, actor: actor)]).first { throw missing }
+    }
+
+    public func saveCalls(_ changes: [CallRecordChange]) async throws -> [StoreError] {
+        guard !changes.isEmpty else { return [] }
+        return try await write { db, events in
+            var missing: [StoreError] = []
+            for change in changes {
+                // (Each throws `notFound` before writing anything.)
+                do {
+                    if change.isNew { try Self.insertCall(change.record, actor: change.actor, db, &events) } else {
+                        try Self.saveCall(change.record, actor: change.actor, db, &events)
+                    }
+                } catch let error as StoreError where error.code == .notFound {
+                    missing.append(error)
+                }
             }
-            guard try SQLiteRows.call(row) != call else { return }
-            try db.execute(
-                sql: """
-                    UPDATE call SET conversationID = ?, direction = ?, fromAddress = ?, toAddress = ?, state = ?, sipCallID = ?,
-                        agentID = ?, startedAt = ?, queuedAt = ?, offeredAt = ?, answeredAt = ?, endedAt = ?, hangupCause = ?,
-                        hungUpBy = ?, recordingReference = ?
-                    WHERE id = ?
-                    """, arguments: Self.callArguments(call, idFirst: false))
-            let customerID = try String.fetchOne(
-                db, sql: "SELECT customerID FROM conversation WHERE id = ?", arguments: [call.conversationID.rawValue])
-            try events.append(
-                .callUpdated, at: call.endedAt ?? call.answeredAt ?? call.offeredAt ?? call.queuedAt ?? call.startedAt, actor: actor,
-                refs: EventRefs(
-                    customerID: customerID.map(Customer.ID.init(rawValue:)), conversationID: call.conversationID, callID: call.id,
-                    agentID: call.agentID),
-                payload: call)
+            return missing
         }
+    }
+
+    private static func insertCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
+        guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
+            throw StoreError.notFound("no conversation \(call.conversationID)")
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO call (id, conversationID, direction, fromAddress, toAddress, state, sipCallID, agentID, startedAt,
+                    queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy, recordingReference)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: Self.callArguments(call, idFirst: true))
+        try events.append(
+            .callCreated, at: call.startedAt, actor: actor,
+            refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, callID: call.id, agentID: call.agentID),
+            payload: call)
+    }
+
+    private static func saveCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?"), arguments: [call.id.rawValue]) else {
+            throw StoreError.notFound("no call \(call.id)")
+        }
+        guard try SQLiteRows.call(row) != call else { return }
+        try db.cachedStatement(
+            sql: """
+                UPDATE call SET conversationID = ?, direction = ?, fromAddress = ?, toAddress = ?, state = ?, sipCallID = ?,
+                    agentID = ?, startedAt = ?, queuedAt = ?, offeredAt = ?, answeredAt = ?, endedAt = ?, hangupCause = ?,
+                    hungUpBy = ?, recordingReference = ?
+                WHERE id = ?
+                """
+        ).execute(arguments: Self.callArguments(call, idFirst: false))
+        let customerID = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT customerID FROM conversation WHERE id = ?"), arguments: [call.conversationID.rawValue])
+        try events.append(
+            .callUpdated, at: call.endedAt ?? call.answeredAt ?? call.offeredAt ?? call.queuedAt ?? call.startedAt, actor: actor,
+            refs: EventRefs(
+                customerID: customerID.map(Customer.ID.init(rawValue:)), conversationID: call.conversationID, callID: call.id,
+                agentID: call.agentID),
+            payload: call)
     }
 
     public func call(_ id: CallRecord.ID) async throws -> CallRecord? {

@@ -11,11 +11,11 @@ extension SQLiteStore {
         try await read { db in
             let json = JSONColumns()
             return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM conversation WHERE customerID = ? AND (createdAt, id) < (?, ?)
-                    ORDER BY createdAt DESC, id DESC LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM conversation WHERE customerID = ? AND (createdAt, id) < (?, ?)
+                        ORDER BY createdAt DESC, id DESC LIMIT ?
+                        """),
                 arguments: [customerID.rawValue, cursor?.key ?? Int64.max, cursor?.id ?? "", limit]
             ).map { try SQLiteRows.conversation($0, json: json) }
         }
@@ -111,13 +111,19 @@ extension SQLiteStore {
     }
 
     public func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws {
-        guard !records.isEmpty else { return }
+        try await recordRouting([(records, actor)], at: date)
+    }
+
+    public func recordRouting(_ batches: [(records: [RoutingRecord], actor: Actor)], at date: Date) async throws {
+        guard batches.contains(where: { !$0.records.isEmpty }) else { return }
         try await write { db, events in
-            for record in records {
-                if let change = record.conversationChange, let id = record.refs.conversationID {
-                    _ = try Self.change(id, change, at: date, actor: actor, db, &events)
+            for (records, actor) in batches {
+                for record in records {
+                    if let change = record.conversationChange, let id = record.refs.conversationID {
+                        _ = try Self.change(id, change, at: date, actor: actor, db, &events)
+                    }
+                    _ = try events.append(record.kind, at: date, actor: actor, refs: record.refs, payload: record.payload)
                 }
-                _ = try events.append(record.kind, at: date, actor: actor, refs: record.refs, payload: record.payload)
             }
         }
     }

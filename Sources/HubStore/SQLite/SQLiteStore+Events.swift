@@ -13,7 +13,7 @@ extension SQLiteStore {
     func storedEvents(after sequence: Int64, limit: Int) async throws -> [HubEvent] {
         try await read { db in
             let json = JSONColumns()
-            return try Row.fetchAll(db, sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [sequence, limit])
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [sequence, limit])
                 .map { try SQLiteRows.event($0, json: json) }
         }
     }

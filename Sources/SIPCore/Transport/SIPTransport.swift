@@ -47,14 +47,19 @@ public struct SIPTransportConfiguration: Sendable {
     public var inboundBuffer: Int
     /// Messages one source address may send per second before the rest are dropped (0: no limit).
     public var perSourceRate: Int
+    /// Source addresses the per-source rate does not apply to: the element's configured peers (a
+    /// carrier's SBC sends every call of a trunk from one address).
+    public var isTrusted: @Sendable (String) -> Bool
     public var idleTimeout: Duration
     /// TCP connections open at once; more are closed at once.
     public var maximumConnections: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, maximumMessageSize: Int = 64 * 1024, inboundBuffer: Int = 4096,
-        perSourceRate: Int = 200, idleTimeout: Duration = .seconds(600), maximumConnections: Int = 2048
+        perSourceRate: Int = 200, isTrusted: @escaping @Sendable (String) -> Bool = { _ in false }, idleTimeout: Duration = .seconds(600),
+        maximumConnections: Int = 2048
     ) {
+        self.isTrusted = isTrusted
         self.maximumConnections = maximumConnections
         self.host = host
         self.port = port
@@ -155,20 +160,27 @@ public final class SIPTransport: Sendable {
             }
     }
 
-    /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection.
-    public func send(_ message: SIPMessage, to peer: SIPPeer) async throws {
+    /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection. The
+    /// write is queued on the channel's event loop and not waited for (messages to one peer leave
+    /// in the order given); a write that fails later is logged. Throws when there is no channel
+    /// to write to.
+    public func send(_ message: SIPMessage, to peer: SIPPeer) throws {
         let bytes = message.serialized()
+        let written: EventLoopFuture<Void>
         switch peer.transport {
         case .udp:
             guard let channel = state.withLock({ $0.udp }) else { throw SIPTransportError.notRunning }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
-            try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: peer.address, data: buffer))
+            written = channel.writeAndFlush(AddressedEnvelope(remoteAddress: peer.address, data: buffer))
         case .tcp:
             guard let id = peer.connection, let channel = state.withLock({ $0.connections[id] }) else { throw SIPTransportError.connectionClosed }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
-            try await channel.writeAndFlush(buffer)
+            written = channel.writeAndFlush(buffer)
+        }
+        written.whenFailure { [logger] error in
+            logger.info("SIP message not sent", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }
 
@@ -225,7 +237,7 @@ public final class SIPTransport: Sendable {
 
     /// The per-source limit (a flood from one address is dropped, others go on).
     private func admit(_ peer: SIPPeer) -> Bool {
-        guard configuration.perSourceRate > 0 else { return true }
+        guard configuration.perSourceRate > 0, !configuration.isTrusted(peer.ipAddress) else { return true }
         let second = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
         let admitted = state.withLock { state -> Bool in
             if state.window != second {

@@ -1,0 +1,100 @@
+import Foundation
+import HubEngine
+import HubModel
+import HubStore
+import Logging
+import Synchronization
+
+/// Writes the B2BUA's call records, and closes its calls' conversations, off the signalling path:
+/// changes queue in the order the calls make them and one writer saves them, as many as are
+/// waiting in one transaction. A SIP message never waits for a commit; the timeline follows it
+/// by one commit. `finish()` then `run()`'s return: everything queued is saved.
+final class CallRecorder: Sendable {
+    enum Item: Sendable {
+        case record(CallRecordChange)
+        case closeConversation(Conversation.ID, at: Date, actor: Actor)
+    }
+
+    private struct State {
+        var queue: [Item] = []
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+    private let wake = WakeSignal()
+    private let store: any HubStore
+    private let logger: Logger
+    static let maximumBatch = 1_000
+
+    init(store: any HubStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    func enqueue(_ item: Item) {
+        state.withLock { $0.queue.append(item) }
+        wake.signal()
+    }
+
+    /// No more items come: `run` returns once the queue is saved.
+    func finish() {
+        state.withLock { $0.finished = true }
+        wake.signal()
+    }
+
+    /// Saves what is queued, in order, until finished (or cancelled) with nothing left.
+    func run() async {
+        while true {
+            let (batch, finished) = state.withLock { state -> ([Item], Bool) in
+                if state.queue.count <= Self.maximumBatch {
+                    defer { state.queue = [] }
+                    return (state.queue, state.finished)
+                }
+                defer { state.queue.removeFirst(Self.maximumBatch) }
+                return (Array(state.queue.prefix(Self.maximumBatch)), state.finished)
+            }
+            guard !batch.isEmpty else {
+                if finished || Task.isCancelled { return }
+                await wake.wait(timeout: nil)
+                continue
+            }
+            await save(batch)
+        }
+    }
+
+    private func save(_ batch: [Item]) async {
+        var records: [CallRecordChange] = []
+        for item in batch {
+            switch item {
+            case .record(let change): records.append(change)
+            case .closeConversation(let id, let date, let actor):
+                await save(records)
+                records = []
+                do {
+                    _ = try await store.updateConversation(id, ConversationChange(status: .closed), at: date, actor: actor)
+                } catch {
+                    logger.error("call's conversation not closed", metadata: ["conversation": "\(id)", "error": "\(error)"])
+                }
+            }
+        }
+        await save(records)
+    }
+
+    /// One transaction for the lot; should it fail, each change on its own, so that one bad
+    /// record costs only itself.
+    private func save(_ records: [CallRecordChange]) async {
+        guard !records.isEmpty else { return }
+        do {
+            for missing in try await store.saveCalls(records) {
+                logger.error("call record not saved", metadata: ["error": "\(missing)"])
+            }
+            return
+        } catch where records.count > 1 {
+            logger.warning("call records not saved together: saving them one by one", metadata: ["count": "\(records.count)", "error": "\(error)"])
+        } catch {
+            logger.error("call record not saved", metadata: ["call": "\(records[0].record.sipCallID ?? "")", "error": "\(error)"])
+            return
+        }
+        for record in records { await save([record]) }
+    }
+}
