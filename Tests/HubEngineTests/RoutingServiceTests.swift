@@ -4,6 +4,7 @@ import HubEngine
 import HubModel
 import HubRouting
 import HubStore
+import Logging
 import Testing
 
 @Suite("Routing service: the router in the hub, fed by the event log")
@@ -184,6 +185,28 @@ struct RoutingServiceTests {
         #expect(await restarted.agent("alice")?.presence == .offline, "agents log in again after a restart")
     }
 
+    @Test("commands that catch up with the log at once never handle an event twice")
+    func concurrentCatchUps() async throws {
+        let fixture = try await fixture()
+        let warnings = CapturedWarnings()
+        let logger = Logger(label: "routing") { _ in warnings }
+        let routing = RoutingService(store: fixture.engine.store, routing: Self.rules(), logger: logger)
+        try await routing.settle()
+        var receipts: [IngestReceipt] = []
+        for index in 0..<40 { receipts.append(try await fixture.conversation(user: "user-\(index)")) }
+        // Forty commands at once, each reading the log first (the actor runs them interleaved at
+        // every read of the store).
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<40 { group.addTask { _ = try? await routing.reject(offer: "offer-\(index)", reason: .declined) } }
+        }
+        try await routing.settle()
+        for receipt in receipts { #expect(await routing.task(receipt.conversationID)?.phase == .waiting) }
+        let ignored = warnings.messages.filter { $0.contains("routing ignored an event") }
+        #expect(ignored.count == 0, "\(ignored.prefix(3))")
+        let queued = try await fixture.engine.store.allEvents().filter { $0.kind == .routingQueued }
+        #expect(queued.count == 40)
+    }
+
     @Test("refusals name what is wrong")
     func refusals() async throws {
         let fixture = try await fixture()
@@ -191,6 +214,25 @@ struct RoutingServiceTests {
         try await routing.settle()
         await #expect(throws: RoutingService.Failure.self) { try await routing.accept(offer: "offer-404") }
         await #expect(throws: RoutingService.Failure.self) { _ = try await routing.setPresence(agent: "nobody", .available, actor: .admin) }
+    }
+}
+
+/// A log handler that keeps the messages of warnings and worse.
+final class CapturedWarnings: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+
+    var messages: [String] { lock.withLock { kept } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        lock.withLock { kept.append("\(event.message) \(event.metadata ?? [:])") }
     }
 }
 

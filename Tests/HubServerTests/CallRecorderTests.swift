@@ -9,7 +9,7 @@ import Testing
 
 /// The B2BUA's call records are saved off the signalling path, in the order the call made them.
 @Suite struct CallRecorderTests {
-    @Test("queued changes are saved in order, a missing record costs only itself, and the conversation closes after its call's end")
+    @Test("queued changes are saved in order, a missing record costs only itself, and the conversation closes with its call's end")
     func savesInOrder() async throws {
         let directory = try TemporaryDirectory("call-recorder")
         defer { directory.remove() }
@@ -31,32 +31,35 @@ import Testing
         var call = CallRecord(
             id: .generate(at: started), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138000",
             to: "+861088886666", state: .queued, sipCallID: "c1", startedAt: started, queuedAt: started)
-        recorder.enqueue(.record(CallRecordChange(call, isNew: true, actor: .channel("trunk"))))
+        recorder.enqueue(CallRecordChange(call, isNew: true, actor: .channel("trunk")))
         // A change of a record that was never created (lost, say): left out, the rest goes on.
         let stray = CallRecord(
             id: .generate(at: started), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138001",
             to: "+861088886666", state: .answered, sipCallID: "c2", startedAt: started)
-        recorder.enqueue(.record(CallRecordChange(stray, isNew: false, actor: .channel("trunk"))))
+        recorder.enqueue(CallRecordChange(stray, isNew: false, actor: .channel("trunk")))
         call.state = .offered
         call.offeredAt = started.addingTimeInterval(2)
         call.agentID = "bo"
-        recorder.enqueue(.record(CallRecordChange(call, isNew: false, actor: .channel("trunk"))))
+        recorder.enqueue(CallRecordChange(call, isNew: false, actor: .channel("trunk")))
         call.state = .ended
         call.endedAt = started.addingTimeInterval(5)
         call.hangupCause = "cancelled"
         call.hungUpBy = .customer
-        recorder.enqueue(.record(CallRecordChange(call, isNew: false, actor: .channel("trunk"))))
-        recorder.enqueue(.closeConversation(receipt.conversationID, at: started.addingTimeInterval(5), actor: .channel("trunk")))
+        recorder.enqueue(CallRecordChange(call, isNew: false, actor: .channel("trunk"), closesConversation: true))
         recorder.finish()
         await running.value
 
         #expect(try await store.calls(in: receipt.conversationID) == [call])
         #expect(try await store.call(stray.id) == nil)
-        #expect(try await store.conversation(receipt.conversationID)?.status == .closed)
+        let conversation = try await store.conversation(receipt.conversationID)
+        #expect(conversation?.status == .closed && conversation?.closedAt == call.endedAt)
         let events = try await store.events(after: 0, limit: 1_000)
         let followed: Set<EventKind> = [.callCreated, .callUpdated, .conversationUpdated]
         let kinds: [EventKind] = events.map(\.kind).filter { followed.contains($0) }
         #expect(kinds == [.callCreated, .callUpdated, .callUpdated, .conversationUpdated])
+        // The end and the close in one commit: nothing of another transaction between them.
+        let ended = try #require(events.last { $0.kind == .callUpdated })
+        #expect(events.last?.kind == .conversationUpdated && events.last?.sequence == ended.sequence + 1)
         #expect(events.filter { $0.kind == .callUpdated }.map { $0.payload["state"]?.stringValue } == ["offered", "ended"])
     }
 }

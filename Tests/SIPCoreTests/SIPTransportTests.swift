@@ -156,7 +156,11 @@ struct SIPTransportTests {
             buffer.writeBytes(text)
             try await socket.writeAndFlush(AddressedEnvelope(remoteAddress: udp, data: buffer))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Until every message is accounted for (taken in or dropped), at most 5 s.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while seen.all.count + transport.dropped.load(ordering: .relaxed) < 100, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await socket.close()
         await transport.shutdown()
         await element.value

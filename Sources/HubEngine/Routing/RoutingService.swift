@@ -35,6 +35,8 @@ public actor RoutingService {
     private let logger: Logger
     private let wake = WakeSignal()
     private var cursor: Int64 = 0
+    private var readingEvents = false
+    private var readWaiters: [CheckedContinuation<Void, Never>] = []
     /// Recovery finished: the cursor is where the log is to be followed from.
     private var isFollowing = false
     private var started = false
@@ -129,8 +131,19 @@ public actor RoutingService {
         return .milliseconds(Int64(max(0, wait) * 1000) + 1)
     }
 
-    /// Follows the event log to its end.
+    /// Follows the event log to its end. One reader at a time: the actor is reentrant, and two
+    /// readers from the same cursor would each handle the same events (a conversation queued
+    /// twice, the cursor moved back); a caller that finds the log being read waits, then reads
+    /// what came after.
     private func readEvents() async throws {
+        while readingEvents { await withCheckedContinuation { readWaiters.append($0) } }
+        readingEvents = true
+        defer {
+            readingEvents = false
+            let waiters = readWaiters
+            readWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
         while true {
             let events = try await store.events(after: cursor, limit: 500)
             for event in events {
@@ -303,27 +316,25 @@ public actor RoutingService {
             queuedRecords = []
             let through = writtenCount + batch.count
             var failure: (any Error)?
+            var told = 0
             do {
                 do {
                     // Every batch waiting in one transaction.
                     try await store.recordRouting(batch.map { ($0.records, $0.actor) }, at: now().truncatedToMilliseconds)
-                    for entry in batch { tell(entry.decisions) }
                 } catch where batch.count > 1 {
-                    // One batch spoiled the lot (a conversation gone): each on its own, so that the
-                    // others are recorded.
-                    for (index, entry) in batch.enumerated() {
-                        do {
-                            try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
-                        } catch {
-                            // Observers still hear what the router decided, in order.
-                            for later in batch[index...] { tell(later.decisions) }
-                            throw error
-                        }
+                    // One batch spoiled the lot (a conversation gone): each on its own, so that
+                    // those before the bad one are recorded.
+                    for entry in batch {
+                        try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
                         tell(entry.decisions)
+                        told += 1
                     }
                 }
+                for entry in batch[told...] { tell(entry.decisions) }
             } catch {
-                // The decisions stand in the router; the log misses them. Say so loudly.
+                // Observers still hear what the router decided, in order; the decisions stand in
+                // the router, the log misses them. Say so loudly.
+                for entry in batch[told...] { tell(entry.decisions) }
                 logger.error("routing decisions not recorded", metadata: ["batches": "\(batch.count)", "error": "\(error)"])
                 failure = error
             }

@@ -5,15 +5,12 @@ import HubStore
 import Logging
 import Synchronization
 
-/// Writes the B2BUA's call records, and closes its calls' conversations, off the signalling path:
+/// Writes the B2BUA's call records (and closes its calls' conversations) off the signalling path:
 /// changes queue in the order the calls make them and one writer saves them, as many as are
 /// waiting in one transaction. A SIP message never waits for a commit; the timeline follows it
 /// by one commit. `finish()` then `run()`'s return: everything queued is saved.
 final class CallRecorder: Sendable {
-    enum Item: Sendable {
-        case record(CallRecordChange)
-        case closeConversation(Conversation.ID, at: Date, actor: Actor)
-    }
+    typealias Item = CallRecordChange
 
     private struct State {
         var queue: [Item] = []
@@ -60,24 +57,6 @@ final class CallRecorder: Sendable {
             }
             await save(batch)
         }
-    }
-
-    private func save(_ batch: [Item]) async {
-        var records: [CallRecordChange] = []
-        for item in batch {
-            switch item {
-            case .record(let change): records.append(change)
-            case .closeConversation(let id, let date, let actor):
-                await save(records)
-                records = []
-                do {
-                    _ = try await store.updateConversation(id, ConversationChange(status: .closed), at: date, actor: actor)
-                } catch {
-                    logger.error("call's conversation not closed", metadata: ["conversation": "\(id)", "error": "\(error)"])
-                }
-            }
-        }
-        await save(records)
     }
 
     /// One transaction for the lot; should it fail, each change on its own, so that one bad

@@ -109,7 +109,7 @@ extension SIPService {
         call.phase = .queued
         calls[callID] = call
         callByConversation[receipt.conversationID.rawValue] = callID
-        recorder.enqueue(.record(CallRecordChange(record, isNew: true, actor: .channel(trunk.accountID))))
+        recorder.enqueue(CallRecordChange(record, isNew: true, actor: .channel(trunk.accountID)))
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
         if calls[callID]?.cancelledEarly == true {
@@ -205,7 +205,8 @@ extension SIPService {
             } else if calls.values.contains(where: { $0.phase == .arriving }), earlyOffers.count < 1_000,
                 await routing.task(Conversation.ID(offer.taskID))?.channel == .voice
             {
-                earlyOffers[offer.taskID] = offer
+                // (The call may have been stored while the router was asked.)
+                if callByConversation[offer.taskID] != nil { await ring(offer) } else { earlyOffers[offer.taskID] = offer }
             }
         case .assigned(let task, _, _):
             earlyOffers[task] = nil
@@ -240,9 +241,10 @@ extension SIPService {
             }
             return
         }
-        // The state again: the call or the offer may have changed while the phone was looked up.
-        guard let current = calls[callID], current.phase == .queued || current.phase == .transferring, current.leg == nil,
-            await routing.openOffer(offer.id) != nil, calls[callID]?.leg == nil
+        // The state again: the call or the offer may have changed while the phone was looked up,
+        // and the call may have ended while the router was asked (then it must not come back).
+        guard await routing.openOffer(offer.id) != nil, let current = calls[callID], current.phase == .queued || current.phase == .transferring,
+            current.leg == nil, callByConversation[offer.taskID] == callID
         else { return }
         call = current
         // Phones show the caller masked, as the inbox does: a phone cannot ask for the reveal
@@ -718,16 +720,15 @@ extension SIPService {
         }
         if let leg, !(leg.answered && party == .agent) { await abandon(leg) }
         logger.info("call ended", metadata: ["call": "\(callID)", "cause": "\(cause)", "by": "\(party.rawValue)"])
-        updateRecord(callID) { record in
+        // The record's end and the conversation's close in one commit (the router then completes
+        // the agent's task, or withdraws it).
+        updateRecord(callID, closing: true) { record in
             record.state = .ended
             record.endedAt = self.now()
             record.hangupCause = cause
             record.hungUpBy = party
         }
         calls[callID] = nil
-        if let conversation = call.conversationID {
-            recorder.enqueue(.closeConversation(conversation, at: now(), actor: .channel(call.trunkID)))
-        }
     }
 
     /// At shutdown: every call ends (the callers hear 503 or a BYE), so that no phone rings on.
@@ -804,13 +805,14 @@ extension SIPService {
         send(response, to: peer)
     }
 
-    /// Changes the call's record; the recorder saves it (in the order of the changes).
-    private func updateRecord(_ callID: String, _ change: (inout CallRecord) -> Void) {
+    /// Changes the call's record; the recorder saves it (in the order of the changes), with the
+    /// conversation's close when `closing`.
+    private func updateRecord(_ callID: String, closing: Bool = false, _ change: (inout CallRecord) -> Void) {
         guard var call = calls[callID], var record = call.record else { return }
         change(&record)
         call.record = record
         calls[callID] = call
-        recorder.enqueue(.record(CallRecordChange(record, isNew: false, actor: .channel(call.trunkID))))
+        recorder.enqueue(CallRecordChange(record, isNew: false, actor: .channel(call.trunkID), closesConversation: closing))
     }
 
     /// Where a phone is reached: its registration's connection or address; a static contact's

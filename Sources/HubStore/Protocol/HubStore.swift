@@ -186,11 +186,14 @@ public struct CallRecordChange: Sendable {
     public var record: CallRecord
     public var isNew: Bool
     public var actor: Actor
+    /// The call is over: its conversation closes in the same commit (at the record's end).
+    public var closesConversation: Bool
 
-    public init(_ record: CallRecord, isNew: Bool, actor: Actor) {
+    public init(_ record: CallRecord, isNew: Bool, actor: Actor, closesConversation: Bool = false) {
         self.record = record
         self.isNew = isNew
         self.actor = actor
+        self.closesConversation = closesConversation
     }
 }
 
@@ -199,9 +202,10 @@ public protocol CallStore: Sendable {
     func createCall(_ call: CallRecord, actor: Actor) async throws
     /// Saves a changed call record.
     func updateCall(_ call: CallRecord, actor: Actor) async throws
-    /// Saves call records in the order given, in one transaction, each with its event. A change
-    /// whose conversation (new) or record (changed) is missing is left out and returned as a
-    /// `notFound` error; the others are saved. Any other failure saves nothing and throws.
+    /// Saves call records in the order given, in one transaction, each with its event (and its
+    /// conversation's close where the change says so). A change whose conversation (new) or
+    /// record (changed) is missing is left out whole and returned as a `notFound` error; the
+    /// others are saved. Any other failure saves nothing and throws.
     func saveCalls(_ changes: [CallRecordChange]) async throws -> [StoreError]
     func call(_ id: CallRecord.ID) async throws -> CallRecord?
     func calls(in conversationID: Conversation.ID) async throws -> [CallRecord]

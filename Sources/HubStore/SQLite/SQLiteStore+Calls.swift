@@ -16,12 +16,22 @@ extension SQLiteStore {
         return try await write { db, events in
             var missing: [StoreError] = []
             for change in changes {
-                // (Each throws `notFound` before writing anything.)
+                try db.cachedStatement(sql: "SAVEPOINT call_change").execute()
+                let mark = events.mark
                 do {
                     if change.isNew { try Self.insertCall(change.record, actor: change.actor, db, &events) } else {
                         try Self.saveCall(change.record, actor: change.actor, db, &events)
                     }
+                    if change.closesConversation {
+                        _ = try Self.change(
+                            change.record.conversationID, ConversationChange(status: .closed), at: change.record.endedAt ?? Date(),
+                            actor: change.actor, db, &events)
+                    }
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT call_change").execute()
                 } catch let error as StoreError where error.code == .notFound {
+                    try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT call_change").execute()
+                    events.rollBack(to: mark)
+                    try db.cachedStatement(sql: "RELEASE SAVEPOINT call_change").execute()
                     missing.append(error)
                 }
             }
