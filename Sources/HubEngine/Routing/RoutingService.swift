@@ -36,6 +36,8 @@ public actor RoutingService {
     private let wake = WakeSignal()
     private var cursor: Int64 = 0
     private var readingEvents = false
+    /// Decisions made while handling the log's events, recorded after them (see `readEvents`).
+    private var collected: [RoutingDecision] = []
     private var readWaiters: [CheckedContinuation<Void, Never>] = []
     /// Recovery finished: the cursor is where the log is to be followed from.
     private var isFollowing = false
@@ -146,13 +148,24 @@ public actor RoutingService {
         }
         while true {
             let events = try await store.events(after: cursor, limit: 500)
-            for event in events {
-                cursor = event.sequence
-                await handle(event)
+            // The decisions of the events read together are recorded together, in order, after
+            // the last: the log's events are not each held up by a commit of their own.
+            await Self.$collecting.withValue(true) {
+                for event in events {
+                    cursor = event.sequence
+                    await handle(event)
+                }
             }
+            let decisions = collected
+            collected = []
+            try await record(decisions)
             if events.count < 500 { break }
         }
     }
+
+    /// Set while the log's events are handled: their decisions gather in `collected` (the actor
+    /// is reentrant: commands handled meanwhile record their own at once).
+    @TaskLocal private static var collecting = false
 
     /// Before a command: the events already committed are read first, so that a command about a
     /// conversation stored a moment ago (a transfer right after the customer's message) finds it
@@ -274,6 +287,10 @@ public actor RoutingService {
 
     private func record(_ decisions: [RoutingDecision]) async throws {
         guard !decisions.isEmpty else { return }
+        if Self.collecting {
+            collected += decisions
+            return
+        }
         var records: [RoutingRecord] = []
         for decision in decisions { records.append(contentsOf: Self.records(for: decision)) }
         for decision in decisions {
