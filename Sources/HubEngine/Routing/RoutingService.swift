@@ -148,17 +148,17 @@ public actor RoutingService {
         }
         while true {
             let events = try await store.events(after: cursor, limit: 500)
-            // The decisions of the events read together are recorded together, in order, after
-            // the last: the log's events are not each held up by a commit of their own.
-            await Self.$collecting.withValue(true) {
+            // The decisions of events read together are recorded together, in order, a few at a
+            // time: the log's events are not each held up by a commit of their own, nor are
+            // offers held back until hundreds of events have been read.
+            try await Self.$collecting.withValue(true) {
                 for event in events {
                     cursor = event.sequence
                     await handle(event)
+                    if collected.count >= Self.collectedPerCommit { try await commitCollected() }
                 }
             }
-            let decisions = collected
-            collected = []
-            try await record(decisions)
+            try await commitCollected()
             if events.count < 500 { break }
         }
     }
@@ -166,6 +166,13 @@ public actor RoutingService {
     /// Set while the log's events are handled: their decisions gather in `collected` (the actor
     /// is reentrant: commands handled meanwhile record their own at once).
     @TaskLocal private static var collecting = false
+    private static let collectedPerCommit = 16
+
+    private func commitCollected() async throws {
+        let decisions = collected
+        collected = []
+        try await commit(decisions)
+    }
 
     /// Before a command: the events already committed are read first, so that a command about a
     /// conversation stored a moment ago (a transfer right after the customer's message) finds it
@@ -286,11 +293,16 @@ public actor RoutingService {
     // MARK: Decisions out
 
     private func record(_ decisions: [RoutingDecision]) async throws {
-        guard !decisions.isEmpty else { return }
         if Self.collecting {
             collected += decisions
             return
         }
+        try await commit(decisions)
+    }
+
+    /// Writes decisions to the log, then tells the observers.
+    private func commit(_ decisions: [RoutingDecision]) async throws {
+        guard !decisions.isEmpty else { return }
         var records: [RoutingRecord] = []
         for decision in decisions { records.append(contentsOf: Self.records(for: decision)) }
         for decision in decisions {
