@@ -10,10 +10,8 @@ import Synchronization
 /// waiting in one transaction. A SIP message never waits for a commit; the timeline follows it
 /// by one commit. `finish()` then `run()`'s return: everything queued is saved.
 final class CallRecorder: Sendable {
-    typealias Item = CallRecordChange
-
     private struct State {
-        var queue: [Item] = []
+        var queue: [CallRecordChange] = []
         var finished = false
     }
 
@@ -28,7 +26,7 @@ final class CallRecorder: Sendable {
         self.logger = logger
     }
 
-    func enqueue(_ item: Item) {
+    func enqueue(_ item: CallRecordChange) {
         state.withLock { $0.queue.append(item) }
         wake.signal()
     }
@@ -42,7 +40,7 @@ final class CallRecorder: Sendable {
     /// Saves what is queued, in order, until finished (or cancelled) with nothing left.
     func run() async {
         while true {
-            let (batch, finished) = state.withLock { state -> ([Item], Bool) in
+            let (batch, finished) = state.withLock { state -> ([CallRecordChange], Bool) in
                 if state.queue.count <= Self.maximumBatch {
                     defer { state.queue = [] }
                     return (state.queue, state.finished)

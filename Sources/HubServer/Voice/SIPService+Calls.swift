@@ -112,10 +112,6 @@ extension SIPService {
         recorder.enqueue(CallRecordChange(record, isNew: true, actor: .channel(trunk.accountID)))
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
-        if calls[callID]?.cancelledEarly == true {
-            await endCall(callID, cause: "cancelled", by: .customer)
-            return
-        }
         if calls[callID]?.toldRinging == false {
             await provisional(callID, status: trunk.options.queuedStatus)
         }
@@ -655,17 +651,10 @@ extension SIPService {
 
     /// The caller cancelled a call not yet answered: 487, and the call ends.
     func callerCancelled(_ callID: String) async {
-        guard var call = calls[callID], !call.callerAnswered, call.phase != .ended else { return }
+        guard let call = calls[callID], !call.callerAnswered, call.phase != .ended else { return }
         logger.info("caller cancelled", metadata: ["call": "\(callID)"])
-        let terminated = call.invite.response(487, toTag: call.localTag)
-        if call.phase == .arriving {
-            // Being stored: the call ends as soon as it is (see incomingInvite).
-            call.cancelledEarly = true
-            calls[callID] = call
-            await finalToCaller(callID, terminated)
-        } else {
-            await endCall(callID, cause: "cancelled", by: .customer, callerStatus: terminated)
-        }
+        // (Never while the INVITE is being stored: the CANCEL waits behind it in its Call-ID's lane.)
+        await endCall(callID, cause: "cancelled", by: .customer, callerStatus: call.invite.response(487, toTag: call.localTag))
     }
 
     /// BYE on either leg ends the call; the other leg gets a BYE. The answer (`200`, or `481` for

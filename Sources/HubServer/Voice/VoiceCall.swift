@@ -71,8 +71,6 @@ struct VoiceCall: Sendable {
     var record: CallRecord?
     /// 180 went to the caller (an agent's phone rings).
     var toldRinging = false
-    /// The caller cancelled while the INVITE was being stored.
-    var cancelledEarly = false
     var leg: AgentLeg?
     /// The customer leg's dialog once the hub answered.
     var callerDialog: SIPDialog?
@@ -149,8 +147,9 @@ protocol TimedTransaction {
 
 /// Transactions by key, with their timers filed in slots of `slotLength` milliseconds, so that a
 /// tick looks only at the transactions due, not at all of them (tens of thousands live 32 s after
-/// their calls' answers). Every entry stored is filed under its deadline; an entry whose deadline
-/// moved is filed again, and `due` skips the stale filings.
+/// their calls' answers). An entry is filed under its deadline when stored with a new one; `due`
+/// skips the filings whose deadline moved. The caller stores each key `due` returns back after
+/// firing it, with no suspension in between.
 struct TransactionTable<Entry: TimedTransaction> {
     private(set) var entries: [SIPTransactionKey: Entry] = [:]
     private var slots: [Int64: [SIPTransactionKey]] = [:]
@@ -163,8 +162,10 @@ struct TransactionTable<Entry: TimedTransaction> {
     subscript(key: SIPTransactionKey) -> Entry? {
         get { entries[key] }
         set {
+            let previous = entries[key]?.nextDeadline
             entries[key] = newValue
-            guard let deadline = newValue?.nextDeadline else { return }
+            // (An unchanged deadline is filed already: retransmissions add nothing.)
+            guard let deadline = newValue?.nextDeadline, deadline != previous else { return }
             let slot = deadline / Self.slotLength
             slots[slot, default: []].append(key)
             if nextSlot.map({ slot < $0 }) ?? true { nextSlot = slot }
