@@ -38,6 +38,9 @@ let package = Package(
         // content by its SHA-256.)
         .target(name: "HubModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
+        // Process setup that must happen before anything starts: the restart with huge pages for
+        // malloc (see CHubProcess.h), in C because it runs before the Swift runtime has work.
+        .target(name: "CHubProcess"),
         .target(
             name: "HubRouting", dependencies: ["HubModel"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
@@ -123,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "hub",
             dependencies: [
-                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine", "HubRouting", "SIPCore",
+                "HubServer", "HubConfig", "HubStore", "HubModel", "HubEngine", "HubRouting", "SIPCore", "CHubProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -166,7 +169,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RoutingBenchmark",
-            dependencies: ["HubModel", "HubRouting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["HubModel", "HubRouting", "CHubProcess", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/RoutingBenchmark",
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHubProcess
 import Foundation
 import HubModel
 import HubRouting
@@ -10,6 +11,13 @@ struct RoutingTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub-routing-bench", abstract: "Release-build measurements of the router.",
         subcommands: [RoutingBenchmark.self, ErlangCheck.self], defaultSubcommand: RoutingBenchmark.self)
+
+    /// The engine measured with the memory setting the hub runs it with: malloc on huge pages
+    /// (see `chub_restart_with_huge_pages`; `HUB_HUGE_PAGES=0` measures without).
+    static func main() {
+        chub_restart_with_huge_pages(UnsafePointer(CommandLine.unsafeArgv))
+        main(nil)
+    }
 }
 
 /// Routing decisions per second and decision latency of the indexed router against the same

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHubProcess
 import Foundation
 import HubConfig
 import HubEngine
@@ -22,6 +23,13 @@ struct Hub: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, Migrate.self, CheckConfig.self, Simulate.self, SetPassword.self],
         defaultSubcommand: Serve.self)
+
+    /// First the restart with huge pages for malloc (the router's state is large and read at
+    /// random; `HUB_HUGE_PAGES=0` turns it off), then the command.
+    static func main() async {
+        chub_restart_with_huge_pages(UnsafePointer(CommandLine.unsafeArgv))
+        await main(nil)
+    }
 }
 
 /// Where configuration is read from.

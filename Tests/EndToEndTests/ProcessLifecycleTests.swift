@@ -32,6 +32,29 @@ struct ProcessLifecycleTests {
         #expect(hub.log.contains("msg=\"hub stopped\""))
     }
 
+    @Test("the hub restarts itself in place with malloc on huge pages where the kernel offers them; HUB_HUGE_PAGES=0 keeps it off")
+    func hugePagesRestart() async throws {
+        let mode = (try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)) ?? ""
+        let offered = mode.contains("[madvise]") || mode.contains("[always]")
+        for optOut in [false, true] {
+            let scratch = try TemporaryDirectory("hub-e2e-hugepages")
+            defer { scratch.remove() }
+            var environment = ["HUB_HTTP": "127.0.0.1:0", "HUB_DATA": scratch.url.appendingPathComponent("data").path, "GLIBC_TUNABLES": ""]
+            if optOut { environment["HUB_HUGE_PAGES"] = "0" }
+            let hub = try HubProcess(arguments: [], environment: environment, logDirectory: scratch)
+            defer { hub.kill() }
+            let base = try await hub.waitUntilListening()
+            #expect(try await E2E.request(.GET, base + "/healthz").status == 200)
+            // The same process (an exec keeps the pid), now with the tunable in its environment.
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(hub.process.processIdentifier)/environ"))) ?? Data()
+            let variables = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            let tunable = variables.contains { $0.hasPrefix("GLIBC_TUNABLES=") && $0.contains("glibc.malloc.hugetlb=1") }
+            #expect(tunable == (offered && !optOut), "mode \(mode), opt-out \(optOut): \(variables.filter { $0.hasPrefix("GLIBC") })")
+            hub.signal(SIGTERM)
+            #expect(try await hub.waitForExit(timeout: .seconds(15)) == 0, "\(hub.log)")
+        }
+    }
+
     @Test("an invalid configuration is reported with file and line, and the hub refuses to start")
     func invalidConfiguration() async throws {
         let scratch = try TemporaryDirectory("hub-e2e-invalid")

@@ -83,6 +83,52 @@ struct IndexStructureTests {
         #expect(visited == reference.sorted().filter { $0 >= 1_000 })
     }
 
+    @Test("a queue's present tasks: count, oldest and order agree with a sorted set through removals anywhere, stale removals and compaction")
+    func presentQueueMatchesSortedSet() {
+        var queue = PresentQueue()
+        // The reference: what the router kept before (a sorted set of the same keys).
+        var reference = SortedBag<PresentKey>()
+        var positions: [(position: Int64, key: PresentKey)] = []
+        var removed: [(position: Int64, key: PresentKey)] = []
+        var random = SplitMix64(seed: 7)
+        var clock: Int64 = 0
+        var sequence: Int64 = 0
+        for round in 0..<30_000 {
+            // Several entries in one millisecond, and sequences out of order (a requeued task
+            // keeps its old one), as in the router.
+            if random.next() % 3 == 0 { clock += 1 }
+            if random.next() % 5 < 3 || positions.isEmpty {
+                sequence += 1
+                let key = PresentKey(enqueuedAt: clock, sequence: random.next() % 7 == 0 ? sequence - 100_000 : sequence, slot: Int32(round % 1_000))
+                positions.append((queue.append(key), key))
+                reference.insert(key)
+            } else {
+                // The oldest half the time (an agent takes the first task), else anywhere.
+                let index = random.next() % 2 == 0 ? 0 : Int(random.next() % UInt64(positions.count))
+                let entry = positions.remove(at: index)
+                queue.remove(at: entry.position, sequence: entry.key.sequence)
+                reference.remove(entry.key)
+                removed.append(entry)
+            }
+            if round % 97 == 0, let stale = removed.randomElement(using: &random) {
+                // Removing again, or with a wrong sequence, changes nothing.
+                queue.remove(at: stale.position, sequence: stale.key.sequence)
+                if let live = positions.first { queue.remove(at: live.position, sequence: live.key.sequence + 1) }
+            }
+            #expect(queue.count == reference.count)
+            #expect(queue.first?.enqueuedAt == reference.first?.enqueuedAt)
+        }
+        #expect(queue.elements == reference.elements)
+        // Emptied entirely, then used again.
+        for entry in positions { queue.remove(at: entry.position, sequence: entry.key.sequence) }
+        #expect(queue.isEmpty && queue.first == nil && queue.elements.isEmpty)
+        let again = PresentKey(enqueuedAt: clock + 1, sequence: sequence + 1, slot: 3)
+        let position = queue.append(again)
+        #expect(queue.first == again && queue.count == 1)
+        queue.remove(at: position, sequence: again.sequence)
+        #expect(queue.isEmpty)
+    }
+
     @Test("tasks with the same requirements share one resolution; a reconfigured queue resolves anew")
     func plansShared() {
         let queue = QueuePolicy.plain()

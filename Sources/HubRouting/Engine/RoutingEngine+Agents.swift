@@ -17,10 +17,11 @@ extension RoutingEngine {
             slot = Int32(agents.count)
             agents.append(
                 AgentState(
-                    id: profile.id, profile: profile, limits: AgentLimits(profile), active: true, presence: .offline, readyAt: 0, readyGeneration: 0, load: PerMedium(0), unitsUsed: 0,
-                    openOffers: [], assigned: [], wrapUps: [], memberships: [], lastAssignedAt: now.milliseconds,
-                    lastAssignedOn: PerMedium(now.milliseconds), lastFreeAt: now.milliseconds, loginAt: now.milliseconds,
-                    consecutiveNoAnswer: 0, counters: AgentCounters(), randomKey: Int64(bitPattern: random.next() >> 1), freeEntries: []))
+                    active: true, presence: .offline, readyAt: 0, unitsUsed: 0, load: PerMedium(0), memberships: [], freeEntries: [],
+                    lastFreeAt: now.milliseconds, limits: AgentLimits(profile), openOffers: [], assigned: [], id: profile.id,
+                    lastAssignedAt: now.milliseconds, lastAssignedOn: PerMedium(now.milliseconds), counters: AgentCounters(),
+                    consecutiveNoAnswer: 0, randomKey: Int64(bitPattern: random.next() >> 1), readyGeneration: 0, wrapUps: [],
+                    loginAt: now.milliseconds, profile: profile))
             agentIndex[profile.id] = slot
             filterEpoch &+= 1
             staleAgentFlags.append(false)

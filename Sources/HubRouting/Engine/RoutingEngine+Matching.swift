@@ -75,7 +75,9 @@ extension RoutingEngine {
                 while position < groupLists[list].count {
                     let group = groupLists[list][position]
                     position += 1
-                    guard groupHeads[Int(group)].delay == membership.delay, admits(group, agent) else { continue }
+                    // The agent's own answer first: it lies in one small array, while every
+                    // group's head is elsewhere (an admitted agent has the group's delay).
+                    guard admits(group, agent), groupHeads[Int(group)].delay == membership.delay else { continue }
                     considerHead(of: group, for: agent, into: &best)
                 }
             }
@@ -368,7 +370,7 @@ extension RoutingEngine {
             stepCount: tasks[Int(slot)].steps.count)
         let queueID = queues[Int(task.queue)].policy.id
         let strategy = self.strategy(queue: task.queue, task.medium)
-        let timeout = queues[Int(task.queue)].policy.offerTimeout[task.medium]
+        let expiresAt = RoutingInstant(milliseconds: now.milliseconds &+ queues[Int(task.queue)].times.offerTimeout[task.medium])
         // An agent who accepts at once takes it alone.
         let autoAccepting = chosen.firstIndex { agents[Int($0.agent)].limits.autoAccepts(task.medium) }
         let targets = autoAccepting.map { $0..<($0 + 1) } ?? chosen.indices
@@ -395,12 +397,13 @@ extension RoutingEngine {
                         agentID: agents[Int($0.agent)].id, step: $0.step, tier: $0.key.tier > 0 ? Int($0.key.tier) : nil,
                         strategyKey: keyText($0, slot))
                 })
-            let offer = Offer(
-                id: Self.offerID(nextOfferNumber), taskID: task.id, agentID: agents[Int(candidate.agent)].id,
-                expiresAt: now + timeout, explanation: explanation)
+            let offerID = Self.offerID(nextOfferNumber)
             offers[Int(offerSlot)] = OfferState(
-                offer: autoAccepting == nil ? offer : nil, id: offer.id, taskID: task.id, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent, medium: task.medium,
-                open: true)
+                offer: nil, id: offerID, taskID: task.id, number: nextOfferNumber, task: slot, taskSequence: task.sequence, agent: candidate.agent,
+                medium: task.medium, open: true)
+            let offer = Offer(id: offerID, taskID: task.id, agentID: agents[Int(candidate.agent)].id, expiresAt: expiresAt, explanation: explanation)
+            // Kept while open, for those who read it again; an auto-accepted offer closes at once.
+            if autoAccepting == nil { offers[Int(offerSlot)].offer = offer }
             offerIndex[nextOfferNumber] = offerSlot
             tasks[Int(slot)].offers.append(offerSlot)
             agents[Int(candidate.agent)].openOffers.append(offerSlot)
@@ -410,11 +413,11 @@ extension RoutingEngine {
             if let membership = agents[Int(candidate.agent)].memberships.first(where: { $0.queue == task.queue }) {
                 tasks[Int(slot)].huntMemory = (membership.tier, membership.position)
             }
-            output.append(.offered(offer))
+            output.append(.offered(consume offer))
             if autoAccepting != nil {
                 acceptOffer(offerSlot)
             } else {
-                timers.schedule(.offerExpiry(offer: offerSlot, number: nextOfferNumber), at: offer.expiresAt)
+                timers.schedule(.offerExpiry(offer: offerSlot, number: nextOfferNumber), at: expiresAt)
             }
         }
         // Progressive ringing: a new round (whether the task or a freed agent started it) adds

@@ -8,20 +8,19 @@ extension RoutingEngine {
         let agent = offers[Int(offerSlot)].agent
         let medium = offers[Int(offerSlot)].medium
         closeOffer(offerSlot)
-        agents[Int(agent)].openOffers.removeAll { $0 == offerSlot }
+        agents[Int(agent)].openOffers.removeOnce(offerSlot)
         agents[Int(agent)].assigned.append(slot)
         agents[Int(agent)].lastAssignedAt = now.milliseconds
         agents[Int(agent)].lastAssignedOn[medium] = now.milliseconds
         agents[Int(agent)].lastFreeAt = now.milliseconds
         agents[Int(agent)].consecutiveNoAnswer = 0
         agents[Int(agent)].counters.accepted += 1
-        tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
+        tasks[Int(slot)].offers.removeOnce(offerSlot)
         for other in tasks[Int(slot)].offers { endOffer(other, reason: .lostRace, returnTask: false) }
         tasks[Int(slot)].offers.removeAll(keepingCapacity: true)
         tasks[Int(slot)].phase = .assigned(agent: agent)
         tasks[Int(slot)].assignedAt = now.milliseconds
-        let present = PresentKey(enqueuedAt: tasks[Int(slot)].enqueuedAt, sequence: tasks[Int(slot)].sequence, slot: slot)
-        queues[Int(tasks[Int(slot)].queue)].present[medium].remove(present)
+        queues[Int(tasks[Int(slot)].queue)].present[medium].remove(at: tasks[Int(slot)].presentPosition, sequence: tasks[Int(slot)].sequence)
         output.append(.assigned(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].id, offerID: offers[Int(offerSlot)].id))
         refreshAgent(agent)
         markDirty(agent: agent)
@@ -71,11 +70,11 @@ extension RoutingEngine {
         let agent = offers[Int(offerSlot)].agent
         let slot = offers[Int(offerSlot)].task
         closeOffer(offerSlot)
-        agents[Int(agent)].openOffers.removeAll { $0 == offerSlot }
+        agents[Int(agent)].openOffers.removeOnce(offerSlot)
         release(agent, offers[Int(offerSlot)].medium, freshIdle: false)
         output.append(.offerEnded(offerID: offers[Int(offerSlot)].id, taskID: offers[Int(offerSlot)].taskID, agentID: agents[Int(agent)].id, reason: reason))
         guard tasks[Int(slot)].alive, tasks[Int(slot)].sequence == offers[Int(offerSlot)].taskSequence else { return }
-        tasks[Int(slot)].offers.removeAll { $0 == offerSlot }
+        tasks[Int(slot)].offers.removeOnce(offerSlot)
         if returnTask, tasks[Int(slot)].offers.isEmpty, tasks[Int(slot)].phase == .offered {
             tasks[Int(slot)].phase = .waiting
             regroup(slot)

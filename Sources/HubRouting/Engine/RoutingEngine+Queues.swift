@@ -22,8 +22,8 @@ extension RoutingEngine {
         let slot = Int32(queues.count)
         queues.append(
             QueueState(
-                policy: policy, plansShareable: QueueState.resolvesAlike(policy), delays: [0], members: [],
-                present: PerMedium(SortedBag<PresentKey>()), staffed: PerMedium(0), staffGeneration: PerMedium(0),
+                policy: policy, times: QueueTimes(policy), plansShareable: QueueState.resolvesAlike(policy), delays: [0], members: [],
+                present: PerMedium(PresentQueue()), staffed: PerMedium(0), staffGeneration: PerMedium(0),
                 unstaffedSince: PerMedium(now.milliseconds),
                 statistics: PerMedium(
                     voice: QueueStatistics(windowMinutes: windowMinutes, expectedHandleTime: policy.expectedHandleTime.voice),

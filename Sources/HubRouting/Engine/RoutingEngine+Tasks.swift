@@ -76,7 +76,7 @@ extension RoutingEngine {
         }
         let medium = tasks[Int(slot)].medium
         let sequence = tasks[Int(slot)].sequence
-        queues[Int(queue)].present[medium].insert(PresentKey(enqueuedAt: now, sequence: sequence, slot: slot))
+        tasks[Int(slot)].presentPosition = queues[Int(queue)].present[medium].append(PresentKey(enqueuedAt: now, sequence: sequence, slot: slot))
         queues[Int(queue)].statistics[medium].recordArrival(at: now)
         output.append(.queued(taskID: tasks[Int(slot)].id, queue: policy.id, resumed: resumed, estimatedWait: estimatedWait(for: slot)))
 
@@ -146,8 +146,7 @@ extension RoutingEngine {
     mutating func leaveQueue(_ slot: Int32) {
         withdraw(slot)
         let i = Int(slot)
-        let present = PresentKey(enqueuedAt: tasks[i].enqueuedAt, sequence: tasks[i].sequence, slot: slot)
-        queues[Int(tasks[i].queue)].present[tasks[i].medium].remove(present)
+        queues[Int(tasks[i].queue)].present[tasks[i].medium].remove(at: tasks[i].presentPosition, sequence: tasks[i].sequence)
     }
 
     /// Forgets a task that has left the router.
@@ -205,13 +204,13 @@ extension RoutingEngine {
         guard case .assigned(let agent) = tasks[Int(slot)].phase else { return }
         let queue = Int(tasks[Int(slot)].queue)
         let medium = tasks[Int(slot)].medium
-        agents[Int(agent)].assigned.removeAll { $0 == slot }
+        agents[Int(agent)].assigned.removeOnce(slot)
         let handled = now.milliseconds - tasks[Int(slot)].assignedAt
         agents[Int(agent)].counters.handled += 1
         agents[Int(agent)].counters.handleMilliseconds += handled
-        var wrapUp = agents[Int(agent)].profile.wrapUp[medium] ?? queues[queue].policy.wrapUp[medium]
-        if let cap = queues[queue].policy.maxWrapUp { wrapUp = min(wrapUp, cap) }
-        let wrapMilliseconds = max(0, wrapUp.wholeMilliseconds)
+        var wrapMilliseconds = agents[Int(agent)].limits.wrapUp[medium] ?? queues[queue].times.wrapUp[medium]
+        if let cap = queues[queue].times.maxWrapUp { wrapMilliseconds = min(wrapMilliseconds, cap) }
+        wrapMilliseconds = max(0, wrapMilliseconds)
         queues[queue].statistics[medium].recordHandleTime(handled + wrapMilliseconds)
         if wrapMilliseconds > 0 {
             nextToken &+= 1
@@ -240,7 +239,7 @@ extension RoutingEngine {
         var previousAgent: Int32?
         switch task.phase {
         case .assigned(let agent):
-            agents[Int(agent)].assigned.removeAll { $0 == slot }
+            agents[Int(agent)].assigned.removeOnce(slot)
             agents[Int(agent)].counters.transferred += 1
             agents[Int(agent)].counters.handleMilliseconds += now.milliseconds - task.assignedAt
             release(agent, task.medium, freshIdle: true)
@@ -538,9 +537,9 @@ extension RoutingEngine {
         groups[Int(group)].listed = false
         let groupKey = groups[Int(group)].key
         if let pinned = groupKey.filter.agents {
-            for agent in pinned { pinnedGroups[Int(agent)].removeAll { $0 == group } }
+            for agent in pinned { pinnedGroups[Int(agent)].removeOnce(group) }
         } else {
-            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].removeAll { $0 == group }
+            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].removeOnce(group)
         }
     }
 
@@ -661,10 +660,14 @@ extension RoutingEngine {
     @inline(never)
     private mutating func learnAdmission(_ group: Int32, _ agent: Int32) -> Bool {
         if admission[Int(agent)].count <= Int(group) {
-            admission[Int(agent)] += repeatElement(0, count: groups.count - admission[Int(agent)].count)
+            admission[Int(agent)].append(contentsOf: repeatElement(0, count: groups.count - admission[Int(agent)].count))
         }
-        let key = groups[Int(group)].key
-        let admitted = passes(key.filter, agent: agent, queue: key.queue, delay: key.filter.agents == nil ? key.delay : nil)
+        // The key read in place: a copy of the group would retain every array of its filter.
+        let admitted = groups.withUnsafeBufferPointer { groups in
+            passes(
+                groups[Int(group)].key.filter, agent: agent, queue: groups[Int(group)].key.queue,
+                delay: groups[Int(group)].key.filter.agents == nil ? groups[Int(group)].key.delay : nil)
+        }
         admission[Int(agent)][Int(group)] = admitted ? 1 : 2
         return admitted
     }

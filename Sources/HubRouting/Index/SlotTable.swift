@@ -135,11 +135,22 @@ struct FNV1a {
     /// ("é" as one scalar or as "e" and an accent; the Kelvin sign and "K"): ASCII text is
     /// hashed as it is, anything else in its NFC form.
     mutating func add(_ string: String) {
-        var copy = string
-        let ascii = copy.withUTF8 { bytes in bytes.allSatisfy { $0 < 0x80 } }
-        if !ascii { copy = copy.precomposedStringWithCanonicalMapping }
-        copy.withUTF8 { bytes in
+        // One pass over the bytes in place (ids are ASCII); the rare other text starts over
+        // with its NFC form.
+        var hashed = state
+        let ascii = string.utf8.withContiguousStorageIfAvailable { bytes in
             for byte in bytes {
+                if byte >= 0x80 { return false }
+                hashed ^= UInt64(byte)
+                hashed &*= 0x100_0000_01B3
+            }
+            return true
+        }
+        if ascii == true {
+            state = hashed
+        } else {
+            let nonASCII = ascii == false || string.utf8.contains { $0 >= 0x80 }
+            for byte in (nonASCII ? string.precomposedStringWithCanonicalMapping : string).utf8 {
                 state ^= UInt64(byte)
                 state &*= 0x100_0000_01B3
             }

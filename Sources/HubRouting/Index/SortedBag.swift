@@ -98,6 +98,8 @@ struct SortedBag<Element: Comparable> {
     /// than it, or the last bucket.
     private func bucketIndex(for element: Element) -> Int {
         maxes.withUnsafeBufferPointer { maxes in
+            // The front is where most changes happen (the first task is the one taken).
+            if !(maxes[0] < element) { return 0 }
             var low = 0
             var high = maxes.count - 1
             while low < high {

@@ -2,39 +2,41 @@ import HubModel
 
 /// An agent inside the router: profile, presence, load and the counters strategies read.
 struct AgentState {
-    /// The profile's id (it never changes for a slot), apart so that reading it copies nothing.
-    var id: String
-    var profile: AgentProfile { didSet { limits = AgentLimits(profile) } }
-    /// The profile's capacity settings as plain numbers (set with the profile): what every
-    /// assignability check reads, without touching the profile's collections.
-    var limits: AgentLimits
-    /// The profile's skills by interned number, sorted: what filter checks read.
-    var skillLevels: [SkillEntry] = []
+    // Fields in the order the decision path reads them, so that the hot ones share cache lines
+    // (an agent's record is usually cold when it frees up); the profile, read rarely, is last.
     var active: Bool
     var presence: Presence
     /// No offers before this instant (reject, no-answer and busy delays).
     var readyAt: Int64
-    var readyGeneration: UInt32
+    var unitsUsed: Int
     /// Tasks of each medium held: offered (reserved), assigned, or in wrap-up.
     var load: PerMedium<Int>
-    var unitsUsed: Int
-    var openOffers: [Int32]
-    /// Tasks assigned and not yet completed.
-    var assigned: [Int32]
-    var wrapUps: [WrapUp]
     /// Memberships resolved to queue slots, in queue order.
     var memberships: [ResolvedMembership]
-    var lastAssignedAt: Int64
-    var lastAssignedOn: PerMedium<Int64>
-    /// Assignment, release, or becoming available: whichever came last.
-    var lastFreeAt: Int64
-    var loginAt: Int64
-    var consecutiveNoAnswer: Int
-    var counters: AgentCounters
-    var randomKey: Int64
     /// The agent's entries in the free-agent sets: one place per membership and medium
     /// (`membership * 3 + medium`), nil when not free there.
     var freeEntries: [(set: Int32, key: AgentKey)?]
+    /// Assignment, release, or becoming available: whichever came last.
+    var lastFreeAt: Int64
+    /// The profile's capacity settings as plain numbers (set with the profile): what every
+    /// assignability check reads, without touching the profile's collections.
+    var limits: AgentLimits
+    var openOffers: [Int32]
+    /// Tasks assigned and not yet completed.
+    var assigned: [Int32]
+    /// The profile's id (it never changes for a slot), apart so that reading it copies nothing.
+    var id: String
+    var lastAssignedAt: Int64
+    var lastAssignedOn: PerMedium<Int64>
+    var counters: AgentCounters
+    var consecutiveNoAnswer: Int
+    var randomKey: Int64
+    var readyGeneration: UInt32
+    var wrapUps: [WrapUp]
+    /// The profile's skills by interned number, sorted: what filter checks read.
+    var skillLevels: [SkillEntry] = []
+    var loginAt: Int64
+    var profile: AgentProfile { didSet { limits = AgentLimits(profile) } }
 
     struct WrapUp {
         var taskID: String
@@ -57,6 +59,8 @@ struct AgentLimits {
     var interruptibleBy: PerMedium<UInt8>
     /// Bit `m.index` set when the agent auto-accepts medium `m`.
     var autoAccept: UInt8
+    /// The agent's own wrap-up per medium in milliseconds; nil: the queue's.
+    var wrapUp: PerMedium<Int64?>
 
     init(_ profile: AgentProfile) {
         capacity = profile.capacity
@@ -67,6 +71,9 @@ struct AgentLimits {
             voice: bits(profile.interruptibleBy.voice), messaging: bits(profile.interruptibleBy.messaging),
             email: bits(profile.interruptibleBy.email))
         autoAccept = bits(profile.autoAccept)
+        wrapUp = PerMedium(
+            voice: profile.wrapUp.voice?.wholeMilliseconds, messaging: profile.wrapUp.messaging?.wholeMilliseconds,
+            email: profile.wrapUp.email?.wholeMilliseconds)
     }
 
     func autoAccepts(_ medium: ChannelMedium) -> Bool { autoAccept & (1 << UInt8(medium.index)) != 0 }

@@ -2,7 +2,15 @@ import HubModel
 
 /// A queue inside the router.
 struct QueueState {
-    var policy: QueuePolicy { didSet { plansShareable = Self.resolvesAlike(policy) } }
+    var policy: QueuePolicy {
+        didSet {
+            plansShareable = Self.resolvesAlike(policy)
+            times = QueueTimes(policy)
+        }
+    }
+    /// The policy's offer timeouts and wrap-up times in milliseconds (set with the policy): a
+    /// `Duration` costs a 128-bit division to read.
+    var times: QueueTimes
     /// Whether tasks of the queue with the same medium, requirements and dropped skills resolve
     /// its steps to the same filters (nothing in them reads a task's attributes), so that they
     /// can share one resolution (`TaskPlan`).
@@ -12,7 +20,7 @@ struct QueueState {
     /// Agent slots that are members.
     var members: [Int32]
     /// Waiting and offered tasks by (enqueuedAt, sequence): queue length and longest wait.
-    var present: PerMedium<SortedBag<PresentKey>>
+    var present: PerMedium<PresentQueue>
     /// Available members able to take the medium (busy or not).
     var staffed: PerMedium<Int>
     /// Their capacity for the medium, and how much of it is in use: the servers of the
@@ -32,6 +40,23 @@ struct QueueState {
                 step.filter.expression == nil && step.filter.skills.allSatisfy(plain)
                     && step.filter.agents.allSatisfy { if case .agent = $0 { true } else { false } }
             }
+    }
+}
+
+/// A queue policy's times in whole milliseconds.
+struct QueueTimes {
+    var offerTimeout: PerMedium<Int64>
+    var wrapUp: PerMedium<Int64>
+    var maxWrapUp: Int64?
+
+    init(_ policy: QueuePolicy) {
+        offerTimeout = PerMedium(
+            voice: policy.offerTimeout.voice.wholeMilliseconds, messaging: policy.offerTimeout.messaging.wholeMilliseconds,
+            email: policy.offerTimeout.email.wholeMilliseconds)
+        wrapUp = PerMedium(
+            voice: policy.wrapUp.voice.wholeMilliseconds, messaging: policy.wrapUp.messaging.wholeMilliseconds,
+            email: policy.wrapUp.email.wholeMilliseconds)
+        maxWrapUp = policy.maxWrapUp?.wholeMilliseconds
     }
 }
 

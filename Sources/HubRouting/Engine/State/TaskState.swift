@@ -9,46 +9,59 @@ struct TaskState {
         case assigned(agent: Int32)
     }
 
-    var id: String
+    // Fields in the order the decision path reads them, so that the hot ones share cache lines
+    // (a task's record is usually cold when an agent takes it); the request's collections last.
+
+    /// False for a free slot.
+    var alive = true
+    var phase: Phase
+    var queue: Int32
+    var medium: ChannelMedium
+    var channel: ChannelKind
     /// Arrival order: the last tie-breaker, so equal tasks replay in the same order. Unique, so
     /// timers and offers of an earlier task in the same slot are recognized and ignored.
     var sequence: Int64
-    var channel: ChannelKind
-    var medium: ChannelMedium
-    var queue: Int32
-    /// The request's priority plus what rules and overflow added; the queue's priority and the
-    /// step's boost come on top.
-    var priority: Int
-    var ageBase: Int64
     /// When the task entered its current queue: steps, delays and waiting limits count from here.
     var enqueuedAt: Int64
-    var attributes: [String: AttributeValue] { didSet { resolvedEpoch = 0 } }
-    var extraRequirements: [SkillRequirement] { didSet { resolvedEpoch = 0 } }
-    var prependedSteps: [RoutingStep]
-    var addedSteps: [RoutingStep]
+    var assignedAt: Int64
+    /// Its place in the queue's `present` entries (see `PresentQueue.append`).
+    var presentPosition: Int64 = -1
+    var key: TaskKey?
+    var capped: Bool
+    /// The groups the task waits in, and its key in them.
+    var groups: [Int32]
+    var offers: [Int32]
+    var id: String
     /// prependedSteps + the queue's steps + addedSteps.
     var steps: [RoutingStep] { didSet { resolvedEpoch = 0 } }
     /// The newest open step; `steps.count` once all have expired (the queue's open pool).
     var stepIndex: Int
+    var resolvedEpoch: UInt64 = 0
+    /// The step filters resolved for this task (one per step, then the open pool), valid while
+    /// `resolvedEpoch` equals the router's `filterEpoch`; any change to what they depend on
+    /// resets it.
+    var resolved: [ResolvedFilter] = []
+    /// The group of each resolved filter at membership delay 0.
+    var resolvedGroups: [Int32] = []
+    /// Agents who declined or missed this task in its current step.
+    var exclusions: [Int32]
+    /// topDown: the (tier, position) last offered.
+    var huntMemory: (tier: Int32, position: Int32)?
+    /// The request's priority plus what rules and overflow added; the queue's priority and the
+    /// step's boost come on top.
+    var priority: Int
+    var ageBase: Int64
+    /// Entered a queue and not yet put in its groups: a task that finds an agent at once is never
+    /// grouped (see `RoutingEngine.deferGrouping`).
+    var groupPending = false
     var stepStartedAt: Int64
     /// Bumped whenever the step changes, so older step timers are ignored.
     var stepGeneration: UInt32
     /// Optional requirements with `dropOrder <= droppedThrough` no longer apply.
     var droppedThrough: Int { didSet { resolvedEpoch = 0 } }
-    /// Agents who declined or missed this task in its current step.
-    var exclusions: [Int32]
     /// Agents who declined or missed it in an earlier step: eligible again, but only when no one
     /// else is free, so a declined task does not bounce straight back to the agent who declined.
     var demoted: [Int32]
-    var phase: Phase
-    var offers: [Int32]
-    /// The groups the task waits in, and its key in them.
-    var groups: [Int32]
-    var key: TaskKey?
-    var capped: Bool
-    /// Entered a queue and not yet put in its groups: a task that finds an agent at once is never
-    /// grouped (see `RoutingEngine.deferGrouping`).
-    var groupPending = false
     /// Overflow rules of the current queue that already fired (bit per rule index).
     var firedOverflow: UInt64
     /// Whether the newest step was just entered and has not yet been tried (for skipIfNoneFree).
@@ -56,28 +69,18 @@ struct TaskState {
     /// Progressive ringing: bumped when a new round of ringing starts, so the timers of an
     /// earlier round (before a decline) are ignored.
     var ringGeneration: UInt32 = 0
-    /// topDown: the (tier, position) last offered.
-    var huntMemory: (tier: Int32, position: Int32)?
     var resumeKey: String?
     var timeToLive: Duration?
-    var assignedAt: Int64
     /// Requeues by overflow, to stop cycles between queues.
     var hops: Int
     /// Counts entries into a queue; timers of an earlier entry are ignored.
     var entry: UInt32
-
-    /// The step filters resolved for this task (one per step, then the open pool), valid while
-    /// `resolvedEpoch` equals the router's `filterEpoch`; any change to what they depend on
-    /// resets it.
-    var resolved: [ResolvedFilter] = []
-    /// The group of each resolved filter at membership delay 0.
-    var resolvedGroups: [Int32] = []
-    var resolvedEpoch: UInt64 = 0
+    var attributes: [String: AttributeValue] { didSet { resolvedEpoch = 0 } }
+    var extraRequirements: [SkillRequirement] { didSet { resolvedEpoch = 0 } }
+    var prependedSteps: [RoutingStep]
+    var addedSteps: [RoutingStep]
 
     var isWaiting: Bool { alive && phase == .waiting }
-
-    /// False for a free slot.
-    var alive = true
 
     /// Empties a slot in place: the arrays keep their buffers for the slot's next task, so a
     /// task that comes and goes allocates and frees (almost) nothing.
@@ -143,10 +146,10 @@ struct TaskState {
     /// What a free slot holds.
     static let dead: TaskState = {
         var task = TaskState(
-            id: "", sequence: 0, channel: .api, medium: .messaging, queue: 0, priority: 0, ageBase: 0, enqueuedAt: 0, attributes: [:],
-            extraRequirements: [], prependedSteps: [], addedSteps: [], steps: [], stepIndex: 0, stepStartedAt: 0, stepGeneration: 0,
-            droppedThrough: 0, exclusions: [], demoted: [], phase: .waiting, offers: [], groups: [], key: nil, capped: false,
-            firedOverflow: 0, entryCheckPending: false, huntMemory: nil, resumeKey: nil, timeToLive: nil, assignedAt: 0, hops: 0, entry: 0)
+            phase: .waiting, queue: 0, medium: .messaging, channel: .api, sequence: 0, enqueuedAt: 0, assignedAt: 0, key: nil, capped: false,
+            groups: [], offers: [], id: "", steps: [], stepIndex: 0, exclusions: [], huntMemory: nil, priority: 0, ageBase: 0,
+            stepStartedAt: 0, stepGeneration: 0, droppedThrough: 0, demoted: [], firedOverflow: 0, entryCheckPending: false, resumeKey: nil,
+            timeToLive: nil, hops: 0, entry: 0, attributes: [:], extraRequirements: [], prependedSteps: [], addedSteps: [])
         task.alive = false
         return task
     }()
@@ -157,6 +160,14 @@ extension Array {
     /// be the shared empty singleton) is left alone, so this never allocates.
     mutating func empty() {
         if !isEmpty { removeAll(keepingCapacity: true) }
+    }
+}
+
+extension Array where Element: Equatable {
+    /// Removes `value`, which the array holds at most once, keeping the order of the rest
+    /// (cheaper than `removeAll(where:)`, which rebuilds the array's tail).
+    mutating func removeOnce(_ value: Element) {
+        if let index = firstIndex(of: value) { remove(at: index) }
     }
 }
 
