@@ -34,13 +34,13 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
+        // Process setup that must happen first in `main`: the restart with huge pages for malloc
+        // (see CHubProcess.h), in C for getenv/setenv/execv and the auxiliary vector.
+        .target(name: "CHubProcess"),
         // Plain Sendable value types: the one conversation model. No I/O. (Crypto names kept
         // content by its SHA-256.)
         .target(name: "HubModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
         // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
-        // Process setup that must happen before anything starts: the restart with huge pages for
-        // malloc (see CHubProcess.h), in C because it runs before the Swift runtime has work.
-        .target(name: "CHubProcess"),
         .target(
             name: "HubRouting", dependencies: ["HubModel"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),

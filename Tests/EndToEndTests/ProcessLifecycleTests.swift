@@ -39,7 +39,11 @@ struct ProcessLifecycleTests {
         for optOut in [false, true] {
             let scratch = try TemporaryDirectory("hub-e2e-hugepages")
             defer { scratch.remove() }
-            var environment = ["HUB_HTTP": "127.0.0.1:0", "HUB_DATA": scratch.url.appendingPathComponent("data").path, "GLIBC_TUNABLES": ""]
+            // Its own configuration on free ports: the sample's fixed SIP and SMTP ports may be
+            // taken by tests running alongside.
+            try E2E.configuration(in: scratch)
+            var environment = E2E.environment(scratch)
+            environment["GLIBC_TUNABLES"] = ""
             if optOut { environment["HUB_HUGE_PAGES"] = "0" }
             let hub = try HubProcess(arguments: [], environment: environment, logDirectory: scratch)
             defer { hub.kill() }

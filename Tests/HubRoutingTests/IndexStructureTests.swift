@@ -88,41 +88,80 @@ struct IndexStructureTests {
         var queue = PresentQueue()
         // The reference: what the router kept before (a sorted set of the same keys).
         var reference = SortedBag<PresentKey>()
-        var positions: [(position: Int64, key: PresentKey)] = []
+        // Live entries by slot, with their positions (rewritten on compaction, as the router does).
+        var live: [Int32: (position: Int64, key: PresentKey)] = [:]
         var removed: [(position: Int64, key: PresentKey)] = []
         var random = SplitMix64(seed: 7)
         var clock: Int64 = 0
         var sequence: Int64 = 0
+        var nextSlot: Int32 = 0
+        var compactions = 0
+        // The live slots in a list, for picking one at random.
+        var liveSlots: [Int32] = []
+        var liveIndex: [Int32: Int] = [:]
+        func add(_ key: PresentKey) {
+            live[key.slot] = (queue.append(key), key)
+            reference.insert(key)
+            liveIndex[key.slot] = liveSlots.count
+            liveSlots.append(key.slot)
+        }
+        func remove(_ slot: Int32) {
+            let index = liveIndex.removeValue(forKey: slot)!
+            let last = liveSlots.removeLast()
+            if last != slot {
+                liveSlots[index] = last
+                liveIndex[last] = index
+            }
+            let entry = live.removeValue(forKey: slot)!
+            queue.remove(at: entry.position, sequence: entry.key.sequence)
+            reference.remove(entry.key)
+            removed.append(entry)
+            if queue.needsCompaction {
+                compactions += 1
+                for (moved, position) in queue.compact() { live[moved]!.position = position }
+            }
+        }
         for round in 0..<30_000 {
             // Several entries in one millisecond, and sequences out of order (a requeued task
             // keeps its old one), as in the router.
             if random.next() % 3 == 0 { clock += 1 }
-            if random.next() % 5 < 3 || positions.isEmpty {
+            if random.next() % 5 < 3 || live.isEmpty {
                 sequence += 1
-                let key = PresentKey(enqueuedAt: clock, sequence: random.next() % 7 == 0 ? sequence - 100_000 : sequence, slot: Int32(round % 1_000))
-                positions.append((queue.append(key), key))
-                reference.insert(key)
+                nextSlot += 1
+                add(PresentKey(enqueuedAt: clock, sequence: random.next() % 7 == 0 ? sequence - 100_000 : sequence, slot: nextSlot))
             } else {
                 // The oldest half the time (an agent takes the first task), else anywhere.
-                let index = random.next() % 2 == 0 ? 0 : Int(random.next() % UInt64(positions.count))
-                let entry = positions.remove(at: index)
-                queue.remove(at: entry.position, sequence: entry.key.sequence)
-                reference.remove(entry.key)
-                removed.append(entry)
+                remove(random.next() % 2 == 0 ? reference.first!.slot : liveSlots[Int(random.next() % UInt64(liveSlots.count))])
             }
             if round % 97 == 0, let stale = removed.randomElement(using: &random) {
                 // Removing again, or with a wrong sequence, changes nothing.
                 queue.remove(at: stale.position, sequence: stale.key.sequence)
-                if let live = positions.first { queue.remove(at: live.position, sequence: live.key.sequence + 1) }
+                if let entry = live.values.first { queue.remove(at: entry.position, sequence: entry.key.sequence + 1) }
             }
             #expect(queue.count == reference.count)
             #expect(queue.first?.enqueuedAt == reference.first?.enqueuedAt)
         }
-        #expect(queue.elements == reference.elements)
+        #expect(queue.elements.map { [$0.enqueuedAt, $0.sequence, Int64($0.slot)] } == reference.elements.map { [$0.enqueuedAt, $0.sequence, Int64($0.slot)] })
+
+        // One task that stays while 100,000 come and go behind it: the removed entries are
+        // compacted away, the queue keeps about twice the live ones, and the stayer is still found.
+        let before = compactions
+        add(PresentKey(enqueuedAt: clock + 1, sequence: sequence + 1, slot: 999_999))
+        for index in 0..<100_000 {
+            sequence += 1
+            nextSlot += 1
+            add(PresentKey(enqueuedAt: clock + 2 + Int64(index), sequence: sequence + 1, slot: nextSlot))
+            remove(nextSlot)
+        }
+        #expect(compactions - before >= 10, "compacted \(compactions - before) times")
+        #expect(queue.storedEntries <= 2 * queue.count + 2 * 256 + 2, "\(queue.storedEntries) entries for \(queue.count) live")
+        #expect(queue.count == reference.count)
+        #expect(queue.first?.enqueuedAt == reference.first?.enqueuedAt)
+
         // Emptied entirely, then used again.
-        for entry in positions { queue.remove(at: entry.position, sequence: entry.key.sequence) }
-        #expect(queue.isEmpty && queue.first == nil && queue.elements.isEmpty)
-        let again = PresentKey(enqueuedAt: clock + 1, sequence: sequence + 1, slot: 3)
+        while let slot = liveSlots.last { remove(slot) }
+        #expect(queue.isEmpty && queue.first == nil && queue.elements.isEmpty && reference.isEmpty)
+        let again = PresentKey(enqueuedAt: clock + 200_000, sequence: sequence + 1, slot: 3)
         let position = queue.append(again)
         #expect(queue.first == again && queue.count == 1)
         queue.remove(at: position, sequence: again.sequence)

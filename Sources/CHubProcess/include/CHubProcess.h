@@ -7,9 +7,11 @@
 /// `always`). The router's state is hundreds of megabytes of small records read in random order;
 /// with 4 KiB pages nearly every read also misses the TLB.
 ///
-/// Does nothing, and returns, when the tunable is already set (by an operator, or by the first
-/// start), when `HUB_HUGE_PAGES=0`, when the kernel has huge pages off, or when the restart
-/// fails. Call it first thing in `main`, before anything else has started.
+/// Does nothing, and returns, in the restarted image (marked by `HUB_HUGE_PAGES_RESTARTED`, which
+/// it removes), when the hugetlb tunable is already set (by an operator, whatever its value),
+/// when `HUB_HUGE_PAGES=0`, in secure mode (set-user-id or file capabilities, where glibc ignores
+/// tunables), when the kernel has huge pages off, outside glibc, or when the restart fails. Call
+/// it first thing in `main`, before anything else has started.
 void chub_restart_with_huge_pages(char *const argv[]);
 
 #endif

@@ -17,11 +17,11 @@ extension RoutingEngine {
             slot = Int32(agents.count)
             agents.append(
                 AgentState(
-                    active: true, presence: .offline, readyAt: 0, unitsUsed: 0, load: PerMedium(0), memberships: [], freeEntries: [],
+                    active: true, presence: .offline, readyAt: 0, unitsUsed: 0, load: PerMedium(0), memberships: [], freeEntries: [], freeEntryCount: 0,
                     lastFreeAt: now.milliseconds, limits: AgentLimits(profile), openOffers: [], assigned: [], id: profile.id,
                     lastAssignedAt: now.milliseconds, lastAssignedOn: PerMedium(now.milliseconds), counters: AgentCounters(),
                     consecutiveNoAnswer: 0, randomKey: Int64(bitPattern: random.next() >> 1), readyGeneration: 0, wrapUps: [],
-                    loginAt: now.milliseconds, profile: profile))
+                    loginAt: now.milliseconds, wrapUp: AgentState.wrapUp(profile), profile: profile))
             agentIndex[profile.id] = slot
             filterEpoch &+= 1
             staleAgentFlags.append(false)
@@ -157,21 +157,31 @@ extension RoutingEngine {
     /// Entries sit at fixed places (membership × medium), so nothing is allocated and only
     /// changed keys touch the sets.
     private mutating func updateFreeEntries(_ slot: Int32) {
+        let assignable = PerMedium(
+            voice: isAssignable(slot, .voice), messaging: isAssignable(slot, .messaging), email: isAssignable(slot, .email))
+        // A busy agent who was in no free set stays out: nothing else to read (the usual case
+        // after an assignment).
+        if !assignable.voice, !assignable.messaging, !assignable.email, agents[Int(slot)].freeEntryCount == 0 { return }
         let memberships = agents[Int(slot)].memberships
         if agents[Int(slot)].freeEntries.count != memberships.count * 3 {
             clearFreeEntries(slot)
             agents[Int(slot)].freeEntries = Array(repeating: nil, count: memberships.count * 3)
         }
         for medium in MediaSequence() {
-            let assignable = isAssignable(slot, medium)
             for (position, membership) in memberships.enumerated() {
                 let index = position * 3 + medium.index
                 let set = Int32(freeSetIndex(queue: membership.queue, medium: medium))
-                let wanted = assignable ? strategyKey(slot, membership, medium, strategy(queue: membership.queue, medium)) : nil
+                let wanted = assignable[medium] ? strategyKey(slot, membership, medium, strategy(queue: membership.queue, medium)) : nil
                 let current = agents[Int(slot)].freeEntries[index]
                 if current?.key == wanted { continue }
-                if let current { freeAgents[Int(current.set)].remove(current.key) }
-                if let wanted { freeAgents[Int(set)].insert(wanted) }
+                if let current {
+                    freeAgents[Int(current.set)].remove(current.key)
+                    agents[Int(slot)].freeEntryCount -= 1
+                }
+                if let wanted {
+                    freeAgents[Int(set)].insert(wanted)
+                    agents[Int(slot)].freeEntryCount += 1
+                }
                 agents[Int(slot)].freeEntries[index] = wanted.map { (set, $0) }
             }
         }
@@ -183,6 +193,7 @@ extension RoutingEngine {
             if let entry { freeAgents[Int(entry.set)].remove(entry.key) }
         }
         agents[Int(slot)].freeEntries = []
+        agents[Int(slot)].freeEntryCount = 0
     }
 
     /// The agent's place among free agents of a queue: tier, then the strategy's key.

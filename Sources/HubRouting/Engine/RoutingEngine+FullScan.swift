@@ -50,6 +50,32 @@ extension RoutingEngine {
         }
     }
 
+    /// Queues and media whose count of present tasks (waiting or offered, kept incrementally)
+    /// differs from a scan of the tasks, with the oldest entry time: after every event there must
+    /// be none.
+    public func presentMismatches() -> [String] {
+        var scanned: [Int: (count: Int, oldest: Int64)] = [:]
+        for task in tasks where task.alive {
+            if case .assigned = task.phase { continue }
+            let index = Int(task.queue) * 3 + task.medium.index
+            let before = scanned[index] ?? (0, .max)
+            scanned[index] = (before.count + 1, min(before.oldest, task.enqueuedAt))
+        }
+        var mismatches: [String] = []
+        for queue in queues.indices {
+            for medium in ChannelMedium.allCases {
+                let expected = scanned[queue * 3 + medium.index]
+                let present = queues[queue].present[medium]
+                if present.count != (expected?.count ?? 0) || present.first?.enqueuedAt != expected?.oldest {
+                    mismatches.append(
+                        "\(queues[queue].policy.id)/\(medium.rawValue): \(present.count) present, oldest \(present.first?.enqueuedAt ?? -1); "
+                            + "scan \(expected?.count ?? 0), oldest \(expected?.oldest ?? -1)")
+                }
+            }
+        }
+        return mismatches
+    }
+
     /// Pairs of a waiting task and a free agent who could take it: after every event there must
     /// be none (work conservation).
     public func unmatchedPairs() -> [(taskID: String, agentID: String)] {

@@ -20,7 +20,7 @@ extension RoutingEngine {
         tasks[Int(slot)].offers.removeAll(keepingCapacity: true)
         tasks[Int(slot)].phase = .assigned(agent: agent)
         tasks[Int(slot)].assignedAt = now.milliseconds
-        queues[Int(tasks[Int(slot)].queue)].present[medium].remove(at: tasks[Int(slot)].presentPosition, sequence: tasks[Int(slot)].sequence)
+        removePresent(slot)
         output.append(.assigned(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].id, offerID: offers[Int(offerSlot)].id))
         refreshAgent(agent)
         markDirty(agent: agent)

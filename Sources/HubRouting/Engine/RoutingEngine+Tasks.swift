@@ -146,7 +146,17 @@ extension RoutingEngine {
     mutating func leaveQueue(_ slot: Int32) {
         withdraw(slot)
         let i = Int(slot)
-        queues[Int(tasks[i].queue)].present[tasks[i].medium].remove(at: tasks[i].presentPosition, sequence: tasks[i].sequence)
+        removePresent(slot)
+    }
+
+    /// Takes the task out of its queue's present tasks (waiting or offered), compacting them when
+    /// removed entries have piled up behind a long-staying task.
+    mutating func removePresent(_ slot: Int32) {
+        let queue = Int(tasks[Int(slot)].queue)
+        let medium = tasks[Int(slot)].medium
+        queues[queue].present[medium].remove(at: tasks[Int(slot)].presentPosition, sequence: tasks[Int(slot)].sequence)
+        guard queues[queue].present[medium].needsCompaction else { return }
+        for (moved, position) in queues[queue].present[medium].compact() { tasks[Int(moved)].presentPosition = position }
     }
 
     /// Forgets a task that has left the router.
@@ -208,7 +218,7 @@ extension RoutingEngine {
         let handled = now.milliseconds - tasks[Int(slot)].assignedAt
         agents[Int(agent)].counters.handled += 1
         agents[Int(agent)].counters.handleMilliseconds += handled
-        var wrapMilliseconds = agents[Int(agent)].limits.wrapUp[medium] ?? queues[queue].times.wrapUp[medium]
+        var wrapMilliseconds = agents[Int(agent)].wrapUp[medium] ?? queues[queue].times.wrapUp[medium]
         if let cap = queues[queue].times.maxWrapUp { wrapMilliseconds = min(wrapMilliseconds, cap) }
         wrapMilliseconds = max(0, wrapMilliseconds)
         queues[queue].statistics[medium].recordHandleTime(handled + wrapMilliseconds)

@@ -2,11 +2,14 @@ import HubModel
 
 /// Everything that happens to the router. Time passing is not an event: `RoutingEngine.advance(to:)`
 /// fires what is due.
+///
+/// The rare cases with large payloads (a whole profile or policy) are boxed (`indirect`), so that
+/// the frequent ones are small: the router's `switch` over an event copies it.
 public enum RoutingEvent: Sendable, Hashable {
     case taskArrived(TaskRequest)
     /// A task that is already an agent's: restored after a restart, or given by a supervisor.
     /// It counts on the agent's capacity until it completes.
-    case taskAssigned(TaskRequest, agentID: String)
+    indirect case taskAssigned(TaskRequest, agentID: String)
     case taskUpdated(TaskUpdate)
     /// The task ends without (further) work: the customer hung up or closed the chat while
     /// waiting (`abandoned`, resumable), or the hub withdrew it. For an assigned task it is the
@@ -18,7 +21,7 @@ public enum RoutingEvent: Sendable, Hashable {
     case taskTransferred(taskID: String, to: TransferTarget, keepAge: Bool)
 
     /// Adds or replaces an agent; presence and load survive a change.
-    case agentConfigured(AgentProfile)
+    indirect case agentConfigured(AgentProfile)
     /// Removes an agent from routing (its offers are rescinded; assigned work stays counted
     /// until it ends).
     case agentRemoved(agentID: String)
@@ -31,7 +34,7 @@ public enum RoutingEvent: Sendable, Hashable {
 
     /// Adds or replaces a queue (configuration reload); its waiting tasks are re-routed under
     /// the new policy.
-    case queueConfigured(QueuePolicy)
+    indirect case queueConfigured(QueuePolicy)
 }
 
 public enum CancelReason: String, Sendable, Hashable, Codable {

@@ -9,6 +9,8 @@ public struct Simulator {
     public enum Failure: Error, CustomStringConvertible {
         case refused(RoutingEvent, RoutingError)
         case workConservation(at: RoutingInstant, pairs: [(taskID: String, agentID: String)])
+        /// The router's incremental count of present tasks disagreed with a scan.
+        case presentTasks(at: RoutingInstant, mismatches: [String])
 
         public var description: String {
             switch self {
@@ -16,6 +18,8 @@ public struct Simulator {
             case .workConservation(let instant, let pairs):
                 "at \(instant) free agents were left beside tasks they could take: "
                     + pairs.prefix(5).map { "\($0.taskID)/\($0.agentID)" }.joined(separator: ", ")
+            case .presentTasks(let instant, let mismatches):
+                "at \(instant) the router's present tasks disagreed with its tasks: " + mismatches.prefix(5).joined(separator: "; ")
             }
         }
     }
@@ -141,6 +145,8 @@ public struct Simulator {
                 checks += 1
                 let pairs = router.unmatchedPairs()
                 if !pairs.isEmpty { throw .workConservation(at: clock, pairs: pairs) }
+                let mismatches = router.presentMismatches()
+                if !mismatches.isEmpty { throw .presentTasks(at: clock, mismatches: mismatches) }
             }
             if events.isEmpty && router.taskCount == 0 { break }
         }

@@ -16,6 +16,8 @@ struct AgentState {
     /// The agent's entries in the free-agent sets: one place per membership and medium
     /// (`membership * 3 + medium`), nil when not free there.
     var freeEntries: [(set: Int32, key: AgentKey)?]
+    /// How many of `freeEntries` are set.
+    var freeEntryCount: Int
     /// Assignment, release, or becoming available: whichever came last.
     var lastFreeAt: Int64
     /// The profile's capacity settings as plain numbers (set with the profile): what every
@@ -36,7 +38,20 @@ struct AgentState {
     /// The profile's skills by interned number, sorted: what filter checks read.
     var skillLevels: [SkillEntry] = []
     var loginAt: Int64
-    var profile: AgentProfile { didSet { limits = AgentLimits(profile) } }
+    /// The profile's own wrap-up per medium in milliseconds (set with the profile); nil: the queue's.
+    var wrapUp: PerMedium<Int64?>
+    var profile: AgentProfile {
+        didSet {
+            limits = AgentLimits(profile)
+            wrapUp = Self.wrapUp(profile)
+        }
+    }
+
+    static func wrapUp(_ profile: AgentProfile) -> PerMedium<Int64?> {
+        PerMedium(
+            voice: profile.wrapUp.voice?.wholeMilliseconds, messaging: profile.wrapUp.messaging?.wholeMilliseconds,
+            email: profile.wrapUp.email?.wholeMilliseconds)
+    }
 
     struct WrapUp {
         var taskID: String
@@ -59,8 +74,6 @@ struct AgentLimits {
     var interruptibleBy: PerMedium<UInt8>
     /// Bit `m.index` set when the agent auto-accepts medium `m`.
     var autoAccept: UInt8
-    /// The agent's own wrap-up per medium in milliseconds; nil: the queue's.
-    var wrapUp: PerMedium<Int64?>
 
     init(_ profile: AgentProfile) {
         capacity = profile.capacity
@@ -71,9 +84,6 @@ struct AgentLimits {
             voice: bits(profile.interruptibleBy.voice), messaging: bits(profile.interruptibleBy.messaging),
             email: bits(profile.interruptibleBy.email))
         autoAccept = bits(profile.autoAccept)
-        wrapUp = PerMedium(
-            voice: profile.wrapUp.voice?.wholeMilliseconds, messaging: profile.wrapUp.messaging?.wholeMilliseconds,
-            email: profile.wrapUp.email?.wholeMilliseconds)
     }
 
     func autoAccepts(_ medium: ChannelMedium) -> Bool { autoAccept & (1 << UInt8(medium.index)) != 0 }

@@ -140,6 +140,7 @@ struct TaskState {
         hops = 0
         entry = 0
         resolvedEpoch = 0
+        presentPosition = -1
         alive = true
     }
 
