@@ -168,6 +168,38 @@ struct IndexStructureTests {
         #expect(queue.isEmpty)
     }
 
+    @Test("group lists keep each list's groups in order like separate arrays, inside and beyond the inline part")
+    func groupListsMatchArrays() {
+        var lists = GroupLists()
+        var reference: [[Int32]] = []
+        for _ in 0..<5 {
+            lists.addList()
+            reference.append([])
+        }
+        var random = SplitMix64(seed: 5)
+        var next: Int32 = 0
+        var longest = 0
+        for _ in 0..<20_000 {
+            let list = Int(random.next() % 5)
+            // Lists grow past the inline capacity (8) and shrink back to empty.
+            if reference[list].isEmpty || (random.next() % 2 == 0 && reference[list].count < 20) {
+                next += 1
+                lists.append(next, to: list)
+                reference[list].append(next)
+            } else {
+                let group = reference[list][Int(random.next() % UInt64(reference[list].count))]
+                lists.remove(group, from: list)
+                reference[list].removeOnce(group)
+                // Removing what is not there changes nothing.
+                lists.remove(group, from: list)
+            }
+            #expect(lists.count(list) == reference[list].count)
+            longest = max(longest, reference[list].count)
+        }
+        #expect((0..<5).map { lists.groups($0) } == reference)
+        #expect(longest > GroupLists.inlineCapacity)
+    }
+
     @Test("tasks with the same requirements share one resolution; a reconfigured queue resolves anew")
     func plansShared() {
         let queue = QueuePolicy.plain()

@@ -19,9 +19,9 @@ extension RoutingEngine {
                 AgentState(
                     active: true, presence: .offline, readyAt: 0, unitsUsed: 0, load: PerMedium(0), memberships: [], freeEntries: [], freeEntryCount: 0,
                     lastFreeAt: now.milliseconds, limits: AgentLimits(profile), openOffers: [], assigned: [], id: profile.id,
-                    lastAssignedAt: now.milliseconds, lastAssignedOn: PerMedium(now.milliseconds), counters: AgentCounters(),
+                    lastAssignedAt: now.milliseconds, lastAssignedOn: PerMedium(now.milliseconds), counters: AgentCounters(), wrapUp: AgentState.wrapUp(profile),
                     consecutiveNoAnswer: 0, randomKey: Int64(bitPattern: random.next() >> 1), readyGeneration: 0, wrapUps: [],
-                    loginAt: now.milliseconds, wrapUp: AgentState.wrapUp(profile), profile: profile))
+                    loginAt: now.milliseconds, profile: profile))
             agentIndex[profile.id] = slot
             filterEpoch &+= 1
             staleAgentFlags.append(false)

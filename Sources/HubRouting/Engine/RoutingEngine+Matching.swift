@@ -69,11 +69,11 @@ extension RoutingEngine {
         for medium in MediaSequence() where isAssignable(agent, medium) {
             for membership in memberships {
                 let list = freeSetIndex(queue: membership.queue, medium: medium)
-                // By position: `admits` may write its cache, and holding a copy of the list
-                // would cost a retain per list.
+                // By position: `admits` may write its cache.
+                let count = groupLists.count(list)
                 var position = 0
-                while position < groupLists[list].count {
-                    let group = groupLists[list][position]
+                while position < count {
+                    let group = groupLists[list, position]
                     position += 1
                     // The agent's own answer first: it lies in one small array, while every
                     // group's head is elsewhere (an admitted agent has the group's delay).

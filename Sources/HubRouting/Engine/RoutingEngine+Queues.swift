@@ -32,7 +32,7 @@ extension RoutingEngine {
         queueIndex[policy.id] = slot
         for _ in 0..<3 {
             freeAgents.append(SortedBag())
-            groupLists.append([])
+            groupLists.addList()
         }
     }
 

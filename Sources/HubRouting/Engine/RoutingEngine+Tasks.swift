@@ -145,7 +145,6 @@ extension RoutingEngine {
     /// Takes a task out of its queue's sets (it stays in the router).
     mutating func leaveQueue(_ slot: Int32) {
         withdraw(slot)
-        let i = Int(slot)
         removePresent(slot)
     }
 
@@ -549,7 +548,7 @@ extension RoutingEngine {
         if let pinned = groupKey.filter.agents {
             for agent in pinned { pinnedGroups[Int(agent)].removeOnce(group) }
         } else {
-            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].removeOnce(group)
+            groupLists.remove(group, from: freeSetIndex(queue: groupKey.queue, medium: groupKey.medium))
         }
     }
 
@@ -560,7 +559,7 @@ extension RoutingEngine {
         if let pinned = groupKey.filter.agents {
             for agent in pinned { pinnedGroups[Int(agent)].append(group) }
         } else {
-            groupLists[freeSetIndex(queue: groupKey.queue, medium: groupKey.medium)].append(group)
+            groupLists.append(group, to: freeSetIndex(queue: groupKey.queue, medium: groupKey.medium))
         }
     }
 

@@ -44,7 +44,7 @@ public struct RoutingEngine: Sendable {
     var freeAgents: [SortedBag<AgentKey>] = []
     /// Non-empty, unpinned groups per (queue, medium), same index (kept apart from the queue
     /// state so that reading a list copies nothing else).
-    var groupLists: [[Int32]] = []
+    var groupLists = GroupLists()
     var offers: [OfferState] = []
     /// Open offers by number (`offer-<number>`): integer keys hash cheaply.
     var offerIndex = SlotTable<Int64>()

@@ -31,6 +31,9 @@ struct AgentState {
     var lastAssignedAt: Int64
     var lastAssignedOn: PerMedium<Int64>
     var counters: AgentCounters
+    /// The profile's own wrap-up per medium in milliseconds (set with the profile); nil: the
+    /// queue's. Next to the counters: a completion reads both.
+    var wrapUp: PerMedium<Int64?>
     var consecutiveNoAnswer: Int
     var randomKey: Int64
     var readyGeneration: UInt32
@@ -38,8 +41,6 @@ struct AgentState {
     /// The profile's skills by interned number, sorted: what filter checks read.
     var skillLevels: [SkillEntry] = []
     var loginAt: Int64
-    /// The profile's own wrap-up per medium in milliseconds (set with the profile); nil: the queue's.
-    var wrapUp: PerMedium<Int64?>
     var profile: AgentProfile {
         didSet {
             limits = AgentLimits(profile)
