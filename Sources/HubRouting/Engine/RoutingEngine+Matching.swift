@@ -69,7 +69,7 @@ extension RoutingEngine {
         for medium in MediaSequence() where isAssignable(agent, medium) {
             for membership in memberships {
                 let list = freeSetIndex(queue: membership.queue, medium: medium)
-                // By position: `admits` may write its cache.
+                // The list does not change while it is walked (only offers change lists).
                 let count = groupLists.count(list)
                 var position = 0
                 while position < count {

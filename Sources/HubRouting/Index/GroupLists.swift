@@ -24,7 +24,8 @@ struct GroupLists {
     @inline(__always)
     subscript(list: Int, position: Int) -> Int32 {
         get {
-            position < Self.inlineCapacity ? inline[list * Self.inlineCapacity + position] : overflow[list][position - Self.inlineCapacity]
+            assert(position < count(list), "position \(position) beyond list \(list)")
+            return position < Self.inlineCapacity ? inline[list * Self.inlineCapacity + position] : overflow[list][position - Self.inlineCapacity]
         }
         set {
             if position < Self.inlineCapacity {
@@ -61,7 +62,7 @@ struct GroupLists {
         counts[list] -= 1
     }
 
-    /// The groups of `list` in order (for tests and snapshots; not for hot paths).
+    /// The groups of `list` in order (for tests; not for hot paths).
     func groups(_ list: Int) -> [Int32] { (0..<count(list)).map { self[list, $0] } }
 }
 
