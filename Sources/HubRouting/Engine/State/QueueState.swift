@@ -19,7 +19,7 @@ struct QueueState {
     var delays: [Int64]
     /// Agent slots that are members.
     var members: [Int32]
-    /// Waiting and offered tasks by (enqueuedAt, sequence): queue length and longest wait.
+    /// Waiting and offered tasks in the order they entered: queue length and longest wait.
     var present: PerMedium<PresentQueue>
     /// Available members able to take the medium (busy or not).
     var staffed: PerMedium<Int>
@@ -92,7 +92,9 @@ extension PlanKey: SlotTableKey {
     }
 }
 
-struct PresentKey: Comparable, Hashable {
+/// A task present in a queue: when it entered, its arrival number, its slot. Ordered by entry
+/// time, then arrival (the order `PresentQueue.elements` gives).
+struct PresentKey: Comparable {
     var enqueuedAt: Int64
     var sequence: Int64
     var slot: Int32
@@ -102,8 +104,6 @@ struct PresentKey: Comparable, Hashable {
     }
 
     static func == (lhs: Self, rhs: Self) -> Bool { lhs.enqueuedAt == rhs.enqueuedAt && lhs.sequence == rhs.sequence }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(sequence) }
 }
 
 /// Live figures for the estimated wait: arrivals per minute over the rate window, and a moving
