@@ -200,6 +200,51 @@ struct IndexStructureTests {
         #expect(longest > GroupLists.inlineCapacity)
     }
 
+    @Test("a slot list behaves like an array, inside and beyond its three in-place elements")
+    func slotListMatchesArray() {
+        var list = SlotList()
+        var reference: [Int32] = []
+        var random = SplitMix64(seed: 11)
+        var longest = 0
+        for step in 0..<20_000 {
+            switch random.next() % 6 {
+            case 0, 1, 2:
+                let value = Int32(random.next() % 12)
+                if !reference.contains(value) {
+                    list.append(value)
+                    reference.append(value)
+                }
+            case 3:
+                let value = Int32(random.next() % 12)
+                list.removeOnce(value)
+                reference.removeOnce(value)
+            case 4 where !reference.isEmpty:
+                let position = Int(random.next() % UInt64(reference.count))
+                #expect(list.remove(at: position) == reference.remove(at: position))
+            case 4:
+                break
+            default:
+                if step % 7 == 0 {
+                    list.empty()
+                    reference.removeAll()
+                } else {
+                    let odd = random.next() % 2 == 0
+                    list.removeAll { ($0 % 2 == 1) == odd }
+                    reference.removeAll { ($0 % 2 == 1) == odd }
+                }
+            }
+            #expect(Array(list) == reference)
+            #expect(list.count == reference.count && list.isEmpty == reference.isEmpty)
+            for value in Int32(0)..<12 { #expect(list.contains(value) == reference.contains(value)) }
+            longest = max(longest, reference.count)
+        }
+        #expect(longest > 3, "the list grew beyond its in-place elements")
+        var copy = list
+        copy.append(99)
+        #expect(Array(list) == reference, "a copy's change leaves the original alone")
+        #expect(SlotList([1, 2, 3, 4, 5]) == [1, 2, 3, 4, 5])
+    }
+
     @Test("tasks with the same requirements share one resolution; a reconfigured queue resolves anew")
     func plansShared() {
         let queue = QueuePolicy.plain()

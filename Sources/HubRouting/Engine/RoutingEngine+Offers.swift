@@ -17,7 +17,7 @@ extension RoutingEngine {
         agents[Int(agent)].counters.accepted += 1
         tasks[Int(slot)].offers.removeOnce(offerSlot)
         for other in tasks[Int(slot)].offers { endOffer(other, reason: .lostRace, returnTask: false) }
-        tasks[Int(slot)].offers.removeAll(keepingCapacity: true)
+        tasks[Int(slot)].offers.empty()
         tasks[Int(slot)].phase = .assigned(agent: agent)
         tasks[Int(slot)].assignedAt = now.milliseconds
         removePresent(slot)

@@ -441,14 +441,14 @@ extension RoutingEngine {
 
     /// The groups a waiting task belongs in: one per open step (with the queue's open pool after
     /// the last) and per membership delay it has waited out.
-    mutating func groupSlots(_ slot: Int32) -> [Int32] {
+    mutating func groupSlots(_ slot: Int32) -> SlotList {
         let resolved = resolvedFilters(slot)
         let cached = resolvedGroups(slot)
         let queue = tasks[Int(slot)].queue
         let medium = tasks[Int(slot)].medium
         let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
         let delays = queues[Int(queue)].delays
-        var result: [Int32] = []
+        var result = SlotList()
         for step in openSteps(slot) {
             if resolved[step].agents != nil || delays.count == 1 {
                 if !result.contains(cached[step]) { result.append(cached[step]) }

@@ -25,7 +25,7 @@ struct AgentState {
     var limits: AgentLimits
     var openOffers: [Int32]
     /// Tasks assigned and not yet completed.
-    var assigned: [Int32]
+    var assigned: SlotList
     /// The profile's id (it never changes for a slot), apart so that reading it copies nothing.
     var id: String
     var lastAssignedAt: Int64

@@ -29,8 +29,8 @@ struct TaskState {
     var key: TaskKey?
     var capped: Bool
     /// The groups the task waits in, and its key in them.
-    var groups: [Int32]
-    var offers: [Int32]
+    var groups: SlotList
+    var offers: SlotList
     var id: String
     /// prependedSteps + the queue's steps + addedSteps.
     var steps: [RoutingStep] { didSet { resolvedEpoch = 0 } }
@@ -44,7 +44,7 @@ struct TaskState {
     /// The group of each resolved filter at membership delay 0.
     var resolvedGroups: [Int32] = []
     /// Agents who declined or missed this task in its current step.
-    var exclusions: [Int32]
+    var exclusions: SlotList
     /// topDown: the (tier, position) last offered.
     var huntMemory: (tier: Int32, position: Int32)?
     /// The request's priority plus what rules and overflow added; the queue's priority and the
@@ -61,7 +61,7 @@ struct TaskState {
     var droppedThrough: Int { didSet { resolvedEpoch = 0 } }
     /// Agents who declined or missed it in an earlier step: eligible again, but only when no one
     /// else is free, so a declined task does not bounce straight back to the agent who declined.
-    var demoted: [Int32]
+    var demoted: SlotList
     /// Overflow rules of the current queue that already fired (bit per rule index).
     var firedOverflow: UInt64
     /// Whether the newest step was just entered and has not yet been tried (for skipIfNoneFree).
