@@ -163,6 +163,41 @@ struct RoutingServiceTests {
         #expect(try await fixture.engine.store.conversation(second.conversationID)?.queueID == "vip")
     }
 
+    @Test("the agent who served a customer last reaches the rules, also when a page of new conversations is read at once")
+    func lastAgentFromThePage() async throws {
+        let servedByAlice = RoutingRule(
+            name: "back to alice", condition: try AttributeExpression(parsing: "task.lastAgent == 'alice'"), queue: "vip", priority: 5)
+        let fixture = try await fixture(Self.rules(withRules: [servedByAlice]))
+        let routing = fixture.engine.routing
+        let store = fixture.engine.store
+        try await routing.settle()
+        let first = try await fixture.conversation(user: "returning")
+        try await routing.settle()
+        #expect(await routing.task(first.conversationID)?.queue == "support", "nobody served this customer before")
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        let offer = try #require(await routing.lastOffer(of: first.conversationID))
+        try await routing.accept(offer: offer.id)
+        _ = try await store.updateConversation(first.conversationID, ConversationChange(status: .closed), at: Date(), actor: .admin)
+        _ = try await routing.setPresence(agent: "alice", .away(reason: "lunch"), actor: .admin)
+        try await routing.settle()
+
+        // Three new conversations before the router reads the log: one page, their customers'
+        // facts read together.
+        let returning = try await fixture.conversation(user: "returning")
+        let newcomer = try await fixture.conversation(user: "newcomer")
+        let other = try await fixture.conversation(user: "other")
+        try await routing.settle()
+        #expect(await routing.task(returning.conversationID)?.queue == "vip", "alice served this customer last")
+        #expect(await routing.task(newcomer.conversationID)?.queue == "support")
+        #expect(await routing.task(other.conversationID)?.queue == "support")
+
+        // The same after a restart, where open conversations are read a few hundred at a time.
+        let restarted = RoutingService(store: store, routing: Self.rules(withRules: [servedByAlice]), logger: EngineFixture.quietLogger)
+        try await restarted.settle()
+        #expect(await restarted.task(returning.conversationID)?.queue == "vip")
+        #expect(await restarted.task(newcomer.conversationID)?.queue == "support")
+    }
+
     @Test("after a restart, waiting conversations wait again and assigned ones still count on their agents")
     func restart() async throws {
         let fixture = try await fixture()

@@ -42,6 +42,30 @@ struct IdentityContractTests {
         }
     }
 
+    @Test("routing facts: customers and their newest conversations' assignees, many in one read", arguments: StoreBackend.allCases)
+    func routingFacts(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let li = try await store.ingestOne(Fixture.inbound(from: "li", providerID: "m1", thread: "t1"))
+            let again = try await store.ingestOne(Fixture.inbound(from: "li", providerID: "m2", thread: "t2", at: 1))
+            let wang = try await store.ingestOne(Fixture.inbound(from: "wang", providerID: "m3", at: 2))
+            #expect(again.customerID == li.customerID && again.conversationID != li.conversationID)
+            _ = try await store.updateConversation(li.conversationID, ConversationChange(assigneeID: .some("alice")), at: Fixture.date(3), actor: .admin)
+
+            let unknown = Customer.ID("nobody")
+            let facts = try await store.routingFacts(of: [li.customerID, wang.customerID, unknown, li.customerID], recent: 10)
+            #expect(Set(facts.keys) == [li.customerID, wang.customerID], "an unknown customer is left out")
+            let lis = try #require(facts[li.customerID])
+            #expect(lis.customer == (try await store.customer(li.customerID)))
+            #expect(lis.recent.map(\.conversationID) == [again.conversationID, li.conversationID], "newest first")
+            #expect(lis.recent.map(\.assigneeID) == [nil, "alice"])
+            #expect(lis.lastAgent(excluding: again.conversationID) == "alice")
+            #expect(lis.lastAgent(excluding: li.conversationID) == nil, "the conversation itself does not count")
+            #expect(facts[wang.customerID]?.recent.map(\.conversationID) == [wang.conversationID])
+            #expect(try await store.routingFacts(of: [li.customerID], recent: 1)[li.customerID]?.recent.count == 1)
+            #expect(try await store.routingFacts(of: [], recent: 10).isEmpty)
+        }
+    }
+
     @Test("merging two customers and unmerging restores both", arguments: StoreBackend.allCases)
     func mergeAndUnmerge(backend: StoreBackend) async throws {
         try await backend.withStore { store in

@@ -60,6 +60,10 @@ public actor RoutingService {
     /// included, are offered no calls; their other work goes on.
     private var voiceGated = false
     private var voiceReachable: Set<String> = []
+    /// The page being handled: its new conversations, decoded once, by event sequence, and their
+    /// customers' facts (see `prefetchFacts`).
+    private var createdConversations: [Int64: Conversation] = [:]
+    private var pageFacts: [Customer.ID: CustomerRoutingFacts] = [:]
     /// Who follows the decisions as they are made (the SIP element rings phones on offers).
     private var observers: [UUID: AsyncStream<RoutingDecision>.Continuation] = [:]
 
@@ -105,7 +109,12 @@ public actor RoutingService {
         cursor = try await store.lastEventSequence()
         let open = try await store.openConversations(limit: 1_000_000)
         var recovered = 0
-        for conversation in open where conversation.queueID != nil {
+        for (index, conversation) in open.enumerated() where conversation.queueID != nil {
+            if index % 500 == 0 {
+                // Their customers' facts a few hundred at a time (see `prefetchFacts`).
+                let customers = open[index..<min(open.count, index + 500)].map(\.customerID)
+                pageFacts = try await store.routingFacts(of: Array(Set(customers)), recent: Self.recentConversations)
+            }
             guard let request = try await request(for: conversation, ageBase: conversation.createdAt) else { continue }
             if let agent = conversation.assigneeID {
                 if router.agent(agent.rawValue) != nil, (try? await apply(.taskAssigned(request, agentID: agent.rawValue), record: false)) != nil {
@@ -115,6 +124,7 @@ public actor RoutingService {
                 recovered += 1
             }
         }
+        pageFacts = [:]
         logger.info("router started", metadata: ["tasks": "\(recovered)", "cursor": "\(cursor)"])
         isFollowing = true
     }
@@ -148,6 +158,11 @@ public actor RoutingService {
         }
         while true {
             let events = try await store.events(after: cursor, limit: 500)
+            try await prefetchFacts(for: events)
+            defer {
+                pageFacts = [:]
+                createdConversations = [:]
+            }
             // The decisions of events read together are recorded together, in order, a few at a
             // time: the log's events are not each held up by a commit of their own, nor are
             // offers held back until hundreds of events have been read.
@@ -162,6 +177,24 @@ public actor RoutingService {
             if events.count < 500 { break }
         }
     }
+
+    /// The customers of the conversations a page of the log creates, read in one store read
+    /// before the page is handled, rather than two reads per conversation on the router's serial
+    /// path. Each is used once: a customer's second conversation in the page reads afresh, and
+    /// so sees what the first one's routing changed.
+    private func prefetchFacts(for events: [HubEvent]) async throws {
+        var customers: [Customer.ID] = []
+        var seen: Set<Customer.ID> = []
+        for event in events where event.kind == .conversationCreated && event.actor != Self.actor {
+            guard let conversation = try? RoutingJSON.decode(Conversation.self, from: event.payload) else { continue }
+            if seen.insert(conversation.customerID).inserted { customers.append(conversation.customerID) }
+            createdConversations[event.sequence] = conversation
+        }
+        guard customers.count > 1 else { return }
+        pageFacts = try await store.routingFacts(of: customers, recent: Self.recentConversations)
+    }
+
+    private static let recentConversations = 10
 
     /// Set while the log's events are handled: their decisions gather in `collected` (the actor
     /// is reentrant: commands handled meanwhile record their own at once).
@@ -208,7 +241,7 @@ public actor RoutingService {
         do {
             switch event.kind {
             case .conversationCreated:
-                let conversation = try RoutingJSON.decode(Conversation.self, from: event.payload)
+                let conversation = try createdConversations.removeValue(forKey: event.sequence) ?? RoutingJSON.decode(Conversation.self, from: event.payload)
                 guard conversation.status.isOpen, conversation.assigneeID == nil, conversation.queueID != nil else { return }
                 if let request = try await request(for: conversation, ageBase: conversation.createdAt) { try await apply(.taskArrived(request)) }
             case .conversationUpdated:
@@ -268,14 +301,19 @@ public actor RoutingService {
         var attributes: [String: AttributeValue] = [:]
         for (name, value) in conversation.attributes { attributes[name] = AttributeValue(parsing: value) }
         attributes[TaskAttribute.customer] = .string(conversation.customerID.rawValue)
-        if let customer = try await store.customer(conversation.customerID) {
+        let facts: CustomerRoutingFacts?
+        if let prefetched = pageFacts.removeValue(forKey: conversation.customerID) {
+            facts = prefetched
+        } else {
+            facts = try await store.routingFacts(of: [conversation.customerID], recent: Self.recentConversations)[conversation.customerID]
+        }
+        if let customer = facts?.customer {
             attributes[TaskAttribute.tier] = .string(customer.tier.rawValue)
             attributes[TaskAttribute.vip] = .bool(customer.tier == .vip)
             if let owner = customer.ownerAgentID { attributes[TaskAttribute.ownerAgent] = .string(owner.rawValue) }
             for tag in customer.tags { attributes["tag.\(tag)"] = .bool(true) }
         }
-        let previous = try await store.conversations(of: conversation.customerID, limit: 10)
-        if let last = previous.first(where: { $0.id != conversation.id && $0.assigneeID != nil })?.assigneeID {
+        if let last = facts?.lastAgent(excluding: conversation.id) {
             attributes[TaskAttribute.lastAgent] = .string(last.rawValue)
         }
         let base = TaskRequest(

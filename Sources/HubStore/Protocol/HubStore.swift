@@ -224,12 +224,43 @@ public protocol AgentStore: Sendable {
 public protocol RoutingStore: Sendable {
     /// Conversations that are not closed, oldest first: what the router waits on after a restart.
     func openConversations(limit: Int) async throws -> [Conversation]
+    /// What the router reads of customers whose conversations it queues, for many customers in
+    /// one read: each customer (nil when unknown) and their `recent` newest conversations' ids
+    /// and assignees, newest first. Customers not in the store are absent from the answer.
+    func routingFacts(of customers: [Customer.ID], recent: Int) async throws -> [Customer.ID: CustomerRoutingFacts]
     /// Records routing decisions in one transaction: each record's event, and its conversation
     /// change with a `conversation.updated` event when it changes anything.
     /// - Throws: `notFound` for an unknown conversation; then nothing is recorded.
     func recordRouting(_ records: [RoutingRecord], at date: Date, actor: Actor) async throws
     /// Records several batches of decisions, in order, in one transaction (all or nothing).
     func recordRouting(_ batches: [(records: [RoutingRecord], actor: Actor)], at date: Date) async throws
+}
+
+/// A customer as the router sees it when one of their conversations is queued.
+public struct CustomerRoutingFacts: Sendable, Equatable {
+    public var customer: Customer
+    /// Their newest conversations, newest first: id and assignee (nil: never assigned).
+    public var recent: [Recent]
+
+    public struct Recent: Sendable, Equatable {
+        public var conversationID: Conversation.ID
+        public var assigneeID: Agent.ID?
+
+        public init(conversationID: Conversation.ID, assigneeID: Agent.ID?) {
+            self.conversationID = conversationID
+            self.assigneeID = assigneeID
+        }
+    }
+
+    public init(customer: Customer, recent: [Recent]) {
+        self.customer = customer
+        self.recent = recent
+    }
+
+    /// The agent who served the customer last, other than in `conversation` itself.
+    public func lastAgent(excluding conversation: Conversation.ID) -> Agent.ID? {
+        recent.first { $0.conversationID != conversation && $0.assigneeID != nil }?.assigneeID
+    }
 }
 
 extension ConversationStore {

@@ -7,6 +7,27 @@ extension SQLiteStore {
         try await read { db in try SQLiteWrites.customer(id, db, json: JSONColumns()) }
     }
 
+    public func routingFacts(of customers: [Customer.ID], recent: Int) async throws -> [Customer.ID: CustomerRoutingFacts] {
+        guard !customers.isEmpty else { return [:] }
+        return try await read { db in
+            let json = JSONColumns()
+            let latest = try db.cachedStatement(
+                sql: "SELECT id, assigneeID FROM conversation WHERE customerID = ? ORDER BY createdAt DESC, id DESC LIMIT ?")
+            var facts: [Customer.ID: CustomerRoutingFacts] = [:]
+            for id in customers where facts[id] == nil {
+                guard let customer = try SQLiteWrites.customer(id, db, json: json) else { continue }
+                let rows = try Row.fetchAll(latest, arguments: [id.rawValue, recent])
+                facts[id] = CustomerRoutingFacts(
+                    customer: customer,
+                    recent: rows.map {
+                        CustomerRoutingFacts.Recent(
+                            conversationID: Conversation.ID($0["id"] as String), assigneeID: ($0["assigneeID"] as String?).map { Agent.ID($0) })
+                    })
+            }
+            return facts
+        }
+    }
+
     public func customers(after: Customer.ID?, servedBy agentID: Agent.ID?, queues: [String], limit: Int) async throws -> [Customer] {
         try await read { db in
             let json = JSONColumns()
