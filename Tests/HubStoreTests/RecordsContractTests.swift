@@ -97,6 +97,31 @@ struct RecordsContractTests {
         }
     }
 
+    @Test("a call announced by its message is created in the message's commit, in its conversation; a retry creates none", arguments: StoreBackend.allCases)
+    func callWithItsMessage(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let call = CallRecord(
+                id: .generate(), conversationID: Conversation.ID(""), direction: .inbound, from: "+8613800138000", to: "+864008887686",
+                state: .queued, sipCallID: "a84b4c76e66710@pc33", startedAt: Fixture.date(0), queuedAt: Fixture.date(0))
+            var command = Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "sip:a84b4c76e66710@pc33")
+            command.call = call
+            let before = try await store.lastEventSequence()
+            let receipt = try #require(try await store.ingest([command]).first?.get())
+            var expected = call
+            expected.conversationID = receipt.conversationID
+            #expect(try await store.calls(in: receipt.conversationID) == [expected])
+            let kinds = try await store.eventKinds(after: before)
+            #expect(kinds.last == "call.created", "the call's event in the message's commit: \(kinds)")
+
+            // The trunk's retry of the same INVITE: a duplicate, and still one call.
+            var retry = command
+            retry.call?.id = .generate()
+            let again = try #require(try await store.ingest([retry]).first?.get())
+            #expect(again.duplicate)
+            #expect(try await store.calls(in: receipt.conversationID).count == 1)
+        }
+    }
+
     /// A voice conversation and its call record, queued (not saved).
     static func queuedCall(in store: any HubStore, queuedAt: Double) async throws -> (IngestReceipt, CallRecord) {
         let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))

@@ -46,6 +46,11 @@ public final class RecordingSink: InboundSink {
         return 1
     }
 
+    /// Records the event; the call's record is the store's business (this sink has none).
+    public func ingest(_ event: InboundEvent, call: CallRecord) async throws(IngestError) -> IngestReceipt {
+        try await ingest(event)
+    }
+
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
         if let failure { throw failure }
         return state.withLock { state in

@@ -34,7 +34,18 @@ public struct IngestService: InboundSink {
     }
 
     public func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt {
+        try await storeInbound(event, call: nil)
+    }
+
+    public func ingest(_ event: InboundEvent, call: CallRecord) async throws(IngestError) -> IngestReceipt {
+        try await storeInbound(event, call: call)
+    }
+
+    /// Stores an inbound message; `call`: the call it announces, created with it (see
+    /// `IngestCommand.call`).
+    private func storeInbound(_ event: InboundEvent, call: CallRecord?) async throws(IngestError) -> IngestReceipt {
         var command = try prepare(event)
+        command.call = call
         // Large content goes to the blob files first (synced); the rest commits with the message.
         if command.event.contents.contains(where: { $0.bytes.count > configuration.maximumInlineContentBytes }) {
             var inline: [KeptContent] = []

@@ -44,6 +44,10 @@ public struct FetchedAttachment: Sendable {
 public protocol InboundSink: Sendable {
     /// Stores an inbound message (or recognizes a retry of one already stored).
     func ingest(_ event: InboundEvent) async throws(IngestError) -> IngestReceipt
+    /// Stores an inbound message that announces a call (a voice channel's INVITE) and the call's
+    /// record with it, in one commit, in the message's conversation (`call.conversationID` is set
+    /// to it). A retry of a stored message creates no record.
+    func ingest(_ event: InboundEvent, call: CallRecord) async throws(IngestError) -> IngestReceipt
     /// Records a provider's status report for an outbound message.
     /// - Returns: false when no outbound message has that provider id.
     func updateDeliveryStatus(_ update: DeliveryStatusUpdate) async throws(IngestError) -> Bool

@@ -83,13 +83,18 @@ extension SIPService {
             channelKind: .voice, channelAccountID: trunk.accountID, sender: caller.sender, recipient: number, providerMessageID: "sip:" + callID,
             occurredAt: started, text: "Incoming call to \(number)", threadKey: "call:" + callID,
             metadata: ["sipCallId": .string(callID), "dialed": .string(number)])
+        // The call's record is created with the call's conversation, in its transaction.
+        var record = CallRecord(
+            id: .generate(at: started), conversationID: Conversation.ID(""), direction: .inbound, from: caller.recordAddress, to: number,
+            state: .queued, sipCallID: callID, startedAt: started, queuedAt: started)
         let receipt: IngestReceipt
         do {
-            receipt = try await ingest.ingest(event)
+            receipt = try await ingest.ingest(event, call: record)
         } catch {
             logger.error("call not stored: refused", metadata: ["call": "\(callID)", "error": "\(error)"])
             await finalToCaller(callID, invite.response(503, reason: "Service Unavailable (the call could not be stored)", toTag: calls[callID]?.localTag))
             calls[callID] = nil
+            endedWhileStoring[callID] = nil
             return
         }
         guard !receipt.duplicate else {
@@ -98,18 +103,27 @@ extension SIPService {
             logger.warning("a call the hub already stored came again: refused", metadata: ["call": "\(callID)"])
             await finalToCaller(callID, invite.response(480, toTag: calls[callID]?.localTag))
             calls[callID] = nil
+            endedWhileStoring[callID] = nil
             return
         }
-        guard var call = calls[callID] else { return }
-        let record = CallRecord(
-            id: .generate(at: started), conversationID: receipt.conversationID, direction: .inbound, from: caller.recordAddress, to: number,
-            state: .queued, sipCallID: callID, startedAt: started, queuedAt: started)
+        record.conversationID = receipt.conversationID
+        guard var call = calls[callID] else {
+            // It ended while it was being stored: its record (created with the conversation)
+            // ends too, and the conversation closes, so that no agent is offered a call that is
+            // gone.
+            let ended = endedWhileStoring.removeValue(forKey: callID) ?? (cause: "ended before it was queued", party: .system, at: self.now())
+            record.state = .ended
+            record.endedAt = ended.at
+            record.hangupCause = ended.cause
+            record.hungUpBy = ended.party
+            recorder.enqueue(CallRecordChange(record, isNew: false, actor: .channel(trunk.accountID), closesConversation: true))
+            return
+        }
         call.conversationID = receipt.conversationID
         call.record = record
         call.phase = .queued
         calls[callID] = call
         callByConversation[receipt.conversationID.rawValue] = callID
-        recorder.enqueue(CallRecordChange(record, isNew: true, actor: .channel(trunk.accountID)))
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
         if calls[callID]?.toldRinging == false {
@@ -709,6 +723,7 @@ extension SIPService {
         }
         if let leg, !(leg.answered && party == .agent) { await abandon(leg) }
         logger.info("call ended", metadata: ["call": "\(callID)", "cause": "\(cause)", "by": "\(party.rawValue)"])
+        if call.record == nil { endedWhileStoring[callID] = (cause, party, now()) }
         // The record's end and the conversation's close in one commit (the router then completes
         // the agent's task, or withdraws it).
         updateRecord(callID, closing: true) { record in

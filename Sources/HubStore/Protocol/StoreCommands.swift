@@ -17,12 +17,17 @@ public struct IngestCommand: Sendable, Hashable {
     /// For a new conversation.
     public var queueID: String?
     public var priority: Int
+    /// A call the message announces (a voice channel's INVITE): created in the message's
+    /// transaction, in the message's conversation (its `conversationID` is set to it), so that
+    /// no stored call is ever without its record. Not created for a retry of a stored message.
+    public var call: CallRecord?
 
     public init(
         event: InboundEvent, sender: HandleAddress, receivedAt: Date, newCustomerID: Customer.ID? = nil,
         newHandleID: Handle.ID? = nil, newConversationID: Conversation.ID? = nil,
-        messageID: Message.ID = .generate(), queueID: String? = nil, priority: Int = 0
+        messageID: Message.ID = .generate(), queueID: String? = nil, priority: Int = 0, call: CallRecord? = nil
     ) {
+        self.call = call
         self.event = event
         self.sender = sender
         self.receivedAt = receivedAt

@@ -39,7 +39,7 @@ extension SQLiteStore {
         }
     }
 
-    private static func insertCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
+    static func insertCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
         guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
             throw StoreError.notFound("no conversation \(call.conversationID)")
         }

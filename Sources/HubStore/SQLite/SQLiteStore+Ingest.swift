@@ -11,7 +11,7 @@ extension SQLiteStore {
         // command fails alone and the others commit.
         do {
             return try await write { db, events in
-                try commands.map { command in .success(try Self.ingestOne(command, db, &events)) }
+                try commands.map { command in .success(try Self.ingestCommand(command, db, &events)) }
             }
         } catch let error as StoreError where error.code == .unavailable {
             throw error
@@ -31,7 +31,7 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: "SAVEPOINT ingest_command").execute()
                 let mark = events.mark
                 do {
-                    let receipt = try Self.ingestOne(command, db, &events)
+                    let receipt = try Self.ingestCommand(command, db, &events)
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
                     results.append(.success(receipt))
                 } catch {
@@ -49,6 +49,16 @@ extension SQLiteStore {
             }
             return results
         }
+    }
+
+    /// The message, and the call it announces (if any) in its conversation.
+    private static func ingestCommand(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter) throws -> IngestReceipt {
+        let receipt = try ingestOne(command, db, &events)
+        if var call = command.call, !receipt.duplicate {
+            call.conversationID = receipt.conversationID
+            try insertCall(call, actor: .channel(command.event.channelAccountID), db, &events)
+        }
+        return receipt
     }
 
     /// The receipt of the inbound message stored on the account under `providerID`, if any.
