@@ -1,5 +1,6 @@
-import SIPCore
 import Testing
+
+@testable import SIPCore
 
 @Suite("SIP URIs and addresses")
 struct SIPURITests {
@@ -90,5 +91,34 @@ struct SIPURITests {
         for bad in ["SIP/2.0 host", "SIP/3.0/UDP host", "SIP/2.0/UDP", "SIP/2.0/UDP host:70000", "SIP/2.0/UDP host;branch="] {
             #expect(SIPVia(parsing: bad) == nil, "\(bad)")
         }
+    }
+
+    @Test("ASCII lower-casing byte by byte gives what lowercased() gives, for any text")
+    func lowercasing() {
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09-_.;=<>\"\\ \tÄöİßΣ中文😀e\u{301}".unicodeScalars)
+        var samples = ["", "From", "CALL-ID", "sip", "Atlanta.EXAMPLE.com", "İstanbul", "ΣΑΣ", "x-Ünknown"]
+        for _ in 0..<2_000 {
+            var text = String.UnicodeScalarView()
+            for _ in 0..<Int.random(in: 0...12, using: &random) { text.append(alphabet.randomElement(using: &random)!) }
+            samples.append(String(text))
+        }
+        for text in samples {
+            #expect(SIPGrammar.lowercasedASCII(text) == text.lowercased(), "\(text)")
+            #expect(SIPGrammar.lowercasedASCII(text[...]) == text.lowercased())
+        }
+    }
+
+    @Test("a header's lookup key is its canonical name lower-cased: known, compact and unknown names in any case")
+    func headerKeys() {
+        var names = Array(SIPHeaders.knownNames.values) + SIPHeaders.compactForms.values.map { $0 } + ["X-Custom", "q", "Q", "", "Ünknown-Name"]
+        names += SIPHeaders.compactForms.keys.map { String(UnicodeScalar($0)) } + SIPHeaders.compactForms.keys.map { String(UnicodeScalar($0)).uppercased() }
+        names += names.map { $0.uppercased() } + names.map { $0.lowercased() }
+        for name in names {
+            #expect(SIPHeaders.key(name) == SIPHeaders.canonicalName(name).lowercased(), "\(name)")
+        }
+        var headers = SIPHeaders()
+        headers.add("f", "<sip:a@b>;tag=1")
+        #expect(headers.first("FROM") == "<sip:a@b>;tag=1" && headers.first("f") == "<sip:a@b>;tag=1")
     }
 }

@@ -23,6 +23,26 @@ enum SIPGrammar {
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
+    /// `text` lower-cased: byte by byte when it is ASCII (names, tokens, hosts: nearly always),
+    /// which costs a fraction of `lowercased()`; the full Unicode mapping otherwise.
+    static func lowercasedASCII<S: StringProtocol>(_ text: S) -> String {
+        var upper = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { return text.lowercased() }
+            if byte >= 0x41 && byte <= 0x5A { upper = true }
+        }
+        guard upper else { return String(text) }
+        let count = text.utf8.count
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var index = 0
+            for byte in text.utf8 {
+                buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                index += 1
+            }
+            return index
+        }
+    }
+
     static func trimmed(_ text: Substring) -> Substring {
         let scalars = text.unicodeScalars
         guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" }),
@@ -56,10 +76,10 @@ enum SIPGrammar {
                 } else if value.isEmpty || !value.utf8.allSatisfy(isParameterValueByte) {
                     return nil
                 }
-                result.append((name.lowercased(), String(value)))
+                result.append((lowercasedASCII(name), String(value)))
             } else {
                 guard isToken(piece) else { return nil }
-                result.append((piece.lowercased(), nil))
+                result.append((lowercasedASCII(piece), nil))
             }
         }
         return result

@@ -17,7 +17,7 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
         public init(name: String, value: String) {
             self.name = SIPHeaders.canonicalName(name)
-            key = self.name.lowercased()
+            key = SIPGrammar.lowercasedASCII(self.name)
             storedValue = SIPHeaders.clean(value)
         }
 
@@ -123,7 +123,16 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     }
 
     /// What fields are compared by: the canonical name, lower-cased.
-    static func key(_ name: String) -> String { canonicalName(name).lowercased() }
+    static func key(_ name: String) -> String {
+        // The same as the canonical name lower-cased: a known name's canonical spelling differs
+        // from it only in case; a compact form is its long name.
+        let utf8 = name.utf8
+        if utf8.count == 1, let compact = compactKeys[utf8.first! | 0x20] { return compact }
+        return SIPGrammar.lowercasedASCII(name)
+    }
+
+    /// The compact forms' keys.
+    static let compactKeys: [UInt8: String] = compactForms.mapValues { $0.lowercased() }
 
     // MARK: Names
 
@@ -167,7 +176,7 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     public static func canonicalName(_ name: String) -> String {
         let utf8 = name.utf8
         if utf8.count == 1, let compact = compactForms[utf8.first! | 0x20] { return compact }
-        if let known = knownNames[name.lowercased()] { return known }
+        if let known = knownNames[SIPGrammar.lowercasedASCII(name)] { return known }
         return name
     }
 }

@@ -36,12 +36,12 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
                 displayName = String(name)
             }
             let inside = text[text.index(after: open)...]
-            guard let close = inside.firstIndex(of: ">"), let uri = SIPURI(parsing: inside[..<close]) else { return nil }
+            guard let close = inside.utf8.firstIndex(of: UInt8(ascii: ">")), let uri = SIPURI(parsing: inside[..<close]) else { return nil }
             self.uri = uri
             afterURI = inside[inside.index(after: close)...]
         } else {
             // addr-spec: the URI ends at the first ';' (its parameters would be ambiguous).
-            let semicolon = text.firstIndex(of: ";") ?? text.endIndex
+            let semicolon = text.utf8.firstIndex(of: UInt8(ascii: ";")) ?? text.endIndex
             guard let uri = SIPURI(parsing: text[..<semicolon]) else { return nil }
             self.uri = uri
             afterURI = text[semicolon...]
@@ -57,25 +57,28 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The `<` that opens the URI, outside a quoted display name.
     private static func angleOpen(_ text: Substring) -> Substring.Index? {
+        // Byte by byte (every byte of a multi-byte character is 0x80 or above, so none is taken
+        // for a quote, a backslash or a '<'); a UTF-8 index is an index of the text.
         var inQuotes = false
         var escaped = false
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
+        let utf8 = text.utf8
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            let byte = utf8[index]
             if inQuotes {
                 if escaped {
                     escaped = false
-                } else if character == "\\" {
+                } else if byte == UInt8(ascii: "\\") {
                     escaped = true
-                } else if character == "\"" {
+                } else if byte == UInt8(ascii: "\"") {
                     inQuotes = false
                 }
-            } else if character == "\"" {
+            } else if byte == UInt8(ascii: "\"") {
                 inQuotes = true
-            } else if character == "<" {
+            } else if byte == UInt8(ascii: "<") {
                 return index
             }
-            index = text.index(after: index)
+            utf8.formIndex(after: &index)
         }
         return nil
     }

@@ -5,7 +5,7 @@ public struct SIPParameter: Sendable, Hashable {
     public var value: String?
 
     public init(_ name: String, _ value: String? = nil) {
-        self.name = name.lowercased()
+        self.name = SIPGrammar.lowercasedASCII(name)
         self.value = value
     }
 }
@@ -13,7 +13,7 @@ public struct SIPParameter: Sendable, Hashable {
 extension [SIPParameter] {
     /// The value of the named parameter ("" for a flag), nil when absent.
     public subscript(parameter name: String) -> String? {
-        let name = name.lowercased()
+        let name = SIPGrammar.lowercasedASCII(name)
         return first { $0.name == name }.map { $0.value ?? "" }
     }
 
@@ -48,7 +48,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     public init?(parsing text: some StringProtocol) {
         let text = String(SIPGrammar.trimmed(String(text)))
         guard let colon = text.firstIndex(of: ":") else { return nil }
-        let scheme = text[..<colon].lowercased()
+        let scheme = SIPGrammar.lowercasedASCII(text[..<colon])
         guard !scheme.isEmpty, scheme.utf8.first.map({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) == true,
             scheme.utf8.allSatisfy({ SIPGrammar.isTokenByte($0) })
         else { return nil }
@@ -143,7 +143,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
                 hostText.utf8.first != UInt8(ascii: "-"), hostText.utf8.first != UInt8(ascii: ".")
             else { return nil }
         }
-        return (hostText.lowercased(), port)
+        return (SIPGrammar.lowercasedASCII(hostText), port)
     }
 
     public var description: String {
@@ -168,7 +168,7 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         guard let headers else { return [] }
         return Set(headers.split(separator: "&").map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = (SIPGrammar.unescape(parts[0]) ?? String(parts[0])).lowercased()
+            let name = SIPGrammar.lowercasedASCII(SIPGrammar.unescape(parts[0]) ?? String(parts[0]))
             let value = parts.count > 1 ? (SIPGrammar.unescape(parts[1]) ?? String(parts[1])) : ""
             return name + "=" + value
         })
