@@ -67,6 +67,32 @@ struct JSONWriterTests {
         }
     }
 
+    static func randomConversation(_ generator: inout some RandomNumberGenerator) -> Conversation {
+        func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
+        let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
+        var attributes: [String: String] = [:]
+        for name in ["intent", "sentiment", "language", "ivr.digits", "x_1"] where Bool.random(using: &generator) {
+            attributes[name] = randomText(&generator)
+        }
+        return Conversation(
+            id: .generate(), customerID: .generate(), handleID: maybe(.generate()), channelKind: ChannelKind.allCases.randomElement(using: &generator)!,
+            channelAccountID: "acct-\(randomText(&generator))", threadKey: randomText(&generator),
+            status: ConversationStatus.allCases.randomElement(using: &generator)!, queueID: maybe("support"),
+            priority: Int.random(in: -5...100, using: &generator), assigneeID: maybe("alice"), subject: maybe(randomText(&generator)),
+            attributes: attributes, createdAt: date, updatedAt: date.addingTimeInterval(2.5), lastMessageAt: maybe(date),
+            lastInboundAt: maybe(date), firstResponseAt: maybe(date), closedAt: maybe(date))
+    }
+
+    @Test("conversations written directly are JSONEncoder's bytes")
+    func conversationsSameAsEncoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let encoder = HubJSON.makeEncoder()
+        for _ in 0..<1_000 {
+            let conversation = Self.randomConversation(&generator)
+            #expect(JSONWriter.text(of: conversation) == String(decoding: try encoder.encode(conversation), as: UTF8.self))
+        }
+    }
+
     @Test("escapes match JSONEncoder's for every control character")
     func escapes() throws {
         let text = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\"\\/ 中文 😀"

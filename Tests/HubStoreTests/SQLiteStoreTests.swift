@@ -10,6 +10,25 @@ struct SQLiteStoreTests {
         return (directory, directory.appendingPathComponent("hub.sqlite").path)
     }
 
+    @Test("conversation changes and string objects are written as JSONEncoder writes them")
+    func directPayloads() throws {
+        let encoder = HubJSON.makeEncoder()
+        let columns = JSONColumns()
+        let date = Date(millisecondsSince1970: 1_795_000_000_123)
+        let conversation = Conversation(
+            id: "cnv_1", customerID: "cus_1", handleID: nil, channelKind: .voice, channelAccountID: "trunk", status: .open, queueID: "support",
+            priority: 3, assigneeID: "alice", attributes: ["intent": "billing", "sentiment": "angry \"very\""], createdAt: date)
+        for payload in [
+            ConversationUpdatedPayload(conversation: conversation, changes: ["assigneeID", "status"], previousAssigneeID: "bo"),
+            ConversationUpdatedPayload(conversation: conversation, changes: []),
+        ] {
+            #expect(try columns.text(payload) == String(decoding: try encoder.encode(payload), as: UTF8.self))
+        }
+        let strings = ["b": "2", "a": "1\n", "ä": "x"]
+        #expect(try columns.text(strings) == String(decoding: try encoder.encode(strings), as: UTF8.self))
+        #expect(try columns.text([String: String]()) == "{}")
+    }
+
     @Test("the database is in WAL mode and migrations can run again")
     func walAndMigrations() async throws {
         let (directory, path) = Self.temporaryPath()

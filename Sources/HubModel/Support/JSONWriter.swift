@@ -254,3 +254,43 @@ extension CallRecord: JSONWritable {
         writer.endObject()
     }
 }
+
+extension Conversation: JSONWritable {
+    /// (Written on every change of every conversation: each call's and chat's routing steps.)
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("assigneeId", assigneeID?.rawValue)
+        writer.key("attributes")
+        writer.writeObject(attributes)
+        writer.field("channelAccountId", channelAccountID)
+        writer.field("channelKind", channelKind.rawValue)
+        writer.field("closedAt", closedAt)
+        writer.field("createdAt", createdAt)
+        writer.field("customerId", customerID.rawValue)
+        writer.field("firstResponseAt", firstResponseAt)
+        writer.field("handleId", handleID?.rawValue)
+        writer.field("id", id.rawValue)
+        writer.field("lastInboundAt", lastInboundAt)
+        writer.field("lastMessageAt", lastMessageAt)
+        writer.key("priority")
+        writer.int(Int64(priority))
+        writer.field("queueId", queueID)
+        writer.field("status", status.rawValue)
+        writer.field("subject", subject)
+        writer.field("threadKey", threadKey)
+        writer.field("updatedAt", updatedAt)
+        writer.endObject()
+    }
+}
+
+extension JSONWriter {
+    /// An object of strings, keys sorted.
+    public mutating func writeObject(_ object: [String: String]) {
+        beginObject()
+        for name in object.keys.sorted() {
+            key(name)
+            string(object[name]!)
+        }
+        endObject()
+    }
+}

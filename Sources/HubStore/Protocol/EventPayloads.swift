@@ -29,6 +29,19 @@ public struct ConversationUpdatedPayload: Sendable, Hashable, Codable {
     }
 }
 
+extension ConversationUpdatedPayload: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("changes")
+        writer.beginArray()
+        for change in changes { writer.string(change) }
+        writer.endArray()
+        writer.field("conversation", conversation)
+        writer.field("previousAssigneeId", previousAssigneeID?.rawValue)
+        writer.endObject()
+    }
+}
+
 /// Payload of `customer.updated`.
 public struct CustomerUpdatedPayload: Sendable, Hashable, Codable {
     public var customer: Customer

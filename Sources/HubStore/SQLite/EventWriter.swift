@@ -86,6 +86,11 @@ struct JSONColumns {
             writer.writeObject(values)
             return String(decoding: writer.bytes, as: UTF8.self)
         }
+        if let strings = object as? [String: String] {
+            var writer = JSONWriter()
+            writer.writeObject(strings)
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
         return String(decoding: try encoder.encode(object), as: UTF8.self)
     }
 
