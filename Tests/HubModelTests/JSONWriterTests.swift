@@ -93,6 +93,45 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("a conversation read from its parsed JSON equals JSONDecoder's; missing or mistyped fields are refused by name")
+    func conversationsFromJSONValues() throws {
+        var generator = SystemRandomNumberGenerator()
+        let decoder = HubJSON.makeDecoder()
+        for _ in 0..<1_000 {
+            let conversation = Self.randomConversation(&generator)
+            let text = JSONWriter.text(of: conversation)
+            let read = try Conversation(json: JSONReader.parse(text))
+            #expect(read == conversation)
+            #expect(read == (try decoder.decode(Conversation.self, from: Data(text.utf8))))
+        }
+        let conversation = Self.randomConversation(&generator)
+        guard case .object(let object) = try JSONReader.parse(JSONWriter.text(of: conversation)) else {
+            Issue.record("not an object")
+            return
+        }
+        // Every field JSONDecoder requires is required here too; optional ones may be null.
+        for name in object.keys.sorted() {
+            var without = object
+            without[name] = nil
+            let decodes = (try? decoder.decode(Conversation.self, from: Data(JSONWriter.text(of: JSONValue.object(without)).utf8))) != nil
+            #expect(((try? Conversation(json: .object(without))) != nil) == decodes, "\(name)")
+            without[name] = .null
+            let decodesNull = (try? decoder.decode(Conversation.self, from: Data(JSONWriter.text(of: JSONValue.object(without)).utf8))) != nil
+            #expect(((try? Conversation(json: .object(without))) != nil) == decodesNull, "\(name) null")
+        }
+        for (name, value) in [("priority", JSONValue.string("3")), ("status", .string("gone")), ("createdAt", .string("yesterday")), ("attributes", .array([]))] {
+            var wrong = object
+            wrong[name] = value
+            #expect(throws: JSONFields.Failure.self) { try Conversation(json: .object(wrong)) }
+            do {
+                _ = try Conversation(json: .object(wrong))
+            } catch {
+                #expect(error.field == name)
+            }
+        }
+        #expect(throws: JSONFields.Failure.self) { try Conversation(json: .array([])) }
+    }
+
     @Test("escapes match JSONEncoder's for every control character")
     func escapes() throws {
         let text = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) }) + "\"\\/ 中文 😀"

@@ -23,6 +23,7 @@ struct SQLiteStoreTests {
             ConversationUpdatedPayload(conversation: conversation, changes: []),
         ] {
             #expect(try columns.text(payload) == String(decoding: try encoder.encode(payload), as: UTF8.self))
+            #expect(try ConversationUpdatedPayload(json: JSONReader.parse(columns.text(payload))) == payload)
         }
         let strings = ["b": "2", "a": "1\n", "ä": "x"]
         #expect(try columns.text(strings) == String(decoding: try encoder.encode(strings), as: UTF8.self))

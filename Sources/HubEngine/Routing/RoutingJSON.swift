@@ -115,14 +115,6 @@ public enum RoutingJSON {
             "excludedAgents": .array(task.excludedAgents.map { .string($0) }), "lastOffer": lastOffer.map(offer) ?? .null,
         ])
     }
-
-    /// Decodes an event payload as `type`.
-    public static func decode<T: Decodable>(_ type: T.Type, from payload: JSONValue) throws -> T {
-        // (The payload's text by the direct writer: JSONEncoder would cost as much as the decoding.)
-        var writer = JSONWriter(capacity: 1_024)
-        payload.writeJSON(to: &writer)
-        return try HubJSON.makeDecoder().decode(type, from: Data(writer.bytes))
-    }
 }
 
 extension Duration {

@@ -186,7 +186,7 @@ public actor RoutingService {
         var customers: [Customer.ID] = []
         var seen: Set<Customer.ID> = []
         for event in events where event.kind == .conversationCreated && event.actor != Self.actor {
-            guard let conversation = try? RoutingJSON.decode(Conversation.self, from: event.payload) else { continue }
+            guard let conversation = try? Conversation(json: event.payload) else { continue }
             if seen.insert(conversation.customerID).inserted { customers.append(conversation.customerID) }
             createdConversations[event.sequence] = conversation
         }
@@ -241,11 +241,11 @@ public actor RoutingService {
         do {
             switch event.kind {
             case .conversationCreated:
-                let conversation = try createdConversations.removeValue(forKey: event.sequence) ?? RoutingJSON.decode(Conversation.self, from: event.payload)
+                let conversation = try createdConversations.removeValue(forKey: event.sequence) ?? Conversation(json: event.payload)
                 guard conversation.status.isOpen, conversation.assigneeID == nil, conversation.queueID != nil else { return }
                 if let request = try await request(for: conversation, ageBase: conversation.createdAt) { try await apply(.taskArrived(request)) }
             case .conversationUpdated:
-                let update = try RoutingJSON.decode(ConversationUpdatedPayload.self, from: event.payload)
+                let update = try ConversationUpdatedPayload(json: event.payload)
                 try await conversationChanged(update.conversation, changes: update.changes)
             default:
                 return

@@ -29,6 +29,16 @@ public struct ConversationUpdatedPayload: Sendable, Hashable, Codable {
     }
 }
 
+extension ConversationUpdatedPayload {
+    /// The payload from its JSON (an event's, already parsed), as `init(from:)` reads it.
+    public init(json: JSONValue) throws(JSONFields.Failure) {
+        let fields = try JSONFields(json)
+        self.init(
+            conversation: try Conversation(fields: fields.object("conversation")), changes: try fields.strings("changes"),
+            previousAssigneeID: try fields.optionalString("previousAssigneeId").map { Agent.ID($0) })
+    }
+}
+
 extension ConversationUpdatedPayload: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
