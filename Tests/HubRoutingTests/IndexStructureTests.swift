@@ -227,10 +227,6 @@ struct IndexStructureTests {
                 if step % 7 == 0 {
                     list.empty()
                     reference.removeAll()
-                } else {
-                    let odd = random.next() % 2 == 0
-                    list.removeAll { ($0 % 2 == 1) == odd }
-                    reference.removeAll { ($0 % 2 == 1) == odd }
                 }
             }
             #expect(Array(list) == reference)

@@ -24,8 +24,21 @@ struct SQLiteStoreTests {
         ] {
             #expect(try columns.text(payload) == String(decoding: try encoder.encode(payload), as: UTF8.self))
             #expect(try ConversationUpdatedPayload(json: JSONReader.parse(columns.text(payload))) == payload)
+            guard case .object(var object) = try JSONReader.parse(columns.text(payload)), case .object(var inner)? = object["conversation"] else {
+                Issue.record("not an object")
+                continue
+            }
+            inner["priority"] = .string("high")
+            object["conversation"] = .object(inner)
+            #expect {
+                try ConversationUpdatedPayload(json: .object(object))
+            } throws: { error in
+                (error as? JSONFields.Failure)?.field == "conversation.priority"
+            }
         }
-        let strings = ["b": "2", "a": "1\n", "ä": "x"]
+        // Keys in the order of their UTF-8 bytes, as JSONEncoder sorts them: a decomposed "é"
+        // ("e" and a combining accent) before "f", where String's order puts it after.
+        let strings = ["b": "2", "a": "1\n", "ä": "x", "e\u{301}": "decomposed", "f": "f"]
         #expect(try columns.text(strings) == String(decoding: try encoder.encode(strings), as: UTF8.self))
         #expect(try columns.text([String: String]()) == "{}")
     }

@@ -107,24 +107,27 @@ public actor RoutingService {
         guard !started else { return }
         started = true
         cursor = try await store.lastEventSequence()
-        let open = try await store.openConversations(limit: 1_000_000)
+        let open = try await store.openConversations(limit: 1_000_000).filter { $0.queueID != nil }
         var recovered = 0
-        for (index, conversation) in open.enumerated() where conversation.queueID != nil {
-            if index % 500 == 0 {
-                // Their customers' facts a few hundred at a time (see `prefetchFacts`).
-                let customers = open[index..<min(open.count, index + 500)].map(\.customerID)
-                pageFacts = try await store.routingFacts(of: Array(Set(customers)), recent: Self.recentConversations)
-            }
-            guard let request = try await request(for: conversation, ageBase: conversation.createdAt) else { continue }
-            if let agent = conversation.assigneeID {
-                if router.agent(agent.rawValue) != nil, (try? await apply(.taskAssigned(request, agentID: agent.rawValue), record: false)) != nil {
+        defer { pageFacts = [:] }
+        for start in stride(from: 0, to: open.count, by: 500) {
+            let chunk = open[start..<min(open.count, start + 500)]
+            // Their customers' facts a few hundred at a time (see `prefetchFacts`).
+            var customers: [Customer.ID] = []
+            var seen: Set<Customer.ID> = []
+            for conversation in chunk where seen.insert(conversation.customerID).inserted { customers.append(conversation.customerID) }
+            pageFacts = try await store.routingFacts(of: customers, recent: Self.recentConversations)
+            for conversation in chunk {
+                guard let request = try await request(for: conversation, ageBase: conversation.createdAt) else { continue }
+                if let agent = conversation.assigneeID {
+                    if router.agent(agent.rawValue) != nil, (try? await apply(.taskAssigned(request, agentID: agent.rawValue), record: false)) != nil {
+                        recovered += 1
+                    }
+                } else if (try? await apply(.taskArrived(request), record: true)) != nil {
                     recovered += 1
                 }
-            } else if (try? await apply(.taskArrived(request), record: true)) != nil {
-                recovered += 1
             }
         }
-        pageFacts = [:]
         logger.info("router started", metadata: ["tasks": "\(recovered)", "cursor": "\(cursor)"])
         isFollowing = true
     }
@@ -180,9 +183,10 @@ public actor RoutingService {
 
     /// The customers of the conversations a page of the log creates, read in one store read
     /// before the page is handled, rather than two reads per conversation on the router's serial
-    /// path. Each is used once: a customer's second conversation in the page reads afresh, and
-    /// so sees what the first one's routing changed.
+    /// path. Each is used once: a customer's second conversation in the page reads afresh (as
+    /// every conversation did before).
     private func prefetchFacts(for events: [HubEvent]) async throws {
+        pageFacts = [:]
         var customers: [Customer.ID] = []
         var seen: Set<Customer.ID> = []
         for event in events where event.kind == .conversationCreated && event.actor != Self.actor {

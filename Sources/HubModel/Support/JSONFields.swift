@@ -13,11 +13,22 @@ public struct JSONFields {
     }
 
     let object: [String: JSONValue]
+    /// Where this object is in the whole (`conversation.` for a nested one), for error messages.
+    let path: String
 
     public init(_ value: JSONValue) throws(Failure) {
-        guard case .object(let object) = value else { throw Failure(field: "(value)", problem: "expected an object") }
-        self.object = object
+        try self.init(value, path: "")
     }
+
+    private init(_ value: JSONValue, path: String) throws(Failure) {
+        guard case .object(let object) = value else {
+            throw Failure(field: path.isEmpty ? "(value)" : String(path.dropLast()), problem: "expected an object")
+        }
+        self.object = object
+        self.path = path
+    }
+
+    private func failure(_ name: String, _ problem: String) -> Failure { Failure(field: path + name, problem: problem) }
 
     private func present(_ name: String) -> JSONValue? {
         guard let value = object[name], value != .null else { return nil }
@@ -26,74 +37,70 @@ public struct JSONFields {
 
     public func optionalString(_ name: String) throws(Failure) -> String? {
         guard let value = present(name) else { return nil }
-        guard case .string(let text) = value else { throw Failure(field: name, problem: "expected a string") }
+        guard case .string(let text) = value else { throw failure(name, "expected a string") }
         return text
     }
 
     public func string(_ name: String) throws(Failure) -> String {
-        guard let text = try optionalString(name) else { throw Failure(field: name, problem: "missing") }
+        guard let text = try optionalString(name) else { throw failure(name, "missing") }
         return text
     }
 
     public func optionalDate(_ name: String) throws(Failure) -> Date? {
         guard let text = try optionalString(name) else { return nil }
-        guard let date = HubJSON.parseTimestamp(text) else { throw Failure(field: name, problem: "expected an ISO 8601 timestamp, got \"\(text)\"") }
+        guard let date = HubJSON.parseTimestamp(text) else { throw failure(name, "expected an ISO 8601 timestamp, got \"\(text)\"") }
         return date
     }
 
     public func date(_ name: String) throws(Failure) -> Date {
-        guard let date = try optionalDate(name) else { throw Failure(field: name, problem: "missing") }
+        guard let date = try optionalDate(name) else { throw failure(name, "missing") }
         return date
     }
 
     public func int(_ name: String) throws(Failure) -> Int {
         switch present(name) {
         case .int(let value)?:
-            guard let int = Int(exactly: value) else { throw Failure(field: name, problem: "out of range") }
+            guard let int = Int(exactly: value) else { throw failure(name, "out of range") }
             return int
         case .double(let value)?:
-            guard let int = Int(exactly: value) else { throw Failure(field: name, problem: "expected an integer") }
+            guard let int = Int(exactly: value) else { throw failure(name, "expected an integer") }
             return int
-        case nil: throw Failure(field: name, problem: "missing")
-        default: throw Failure(field: name, problem: "expected an integer")
+        case nil: throw failure(name, "missing")
+        default: throw failure(name, "expected an integer")
         }
     }
 
     public func value<T: RawRepresentable<String>>(_ name: String, as type: T.Type) throws(Failure) -> T {
         let text = try string(name)
-        guard let value = T(rawValue: text) else { throw Failure(field: name, problem: "unknown value \"\(text)\"") }
+        guard let value = T(rawValue: text) else { throw failure(name, "unknown value \"\(text)\"") }
         return value
     }
 
     public func strings(_ name: String) throws(Failure) -> [String] {
-        guard case .array(let values)? = present(name) else { throw Failure(field: name, problem: "expected an array") }
+        guard case .array(let values)? = present(name) else { throw failure(name, "expected an array") }
         var result: [String] = []
         result.reserveCapacity(values.count)
         for value in values {
-            guard case .string(let text) = value else { throw Failure(field: name, problem: "expected strings") }
+            guard case .string(let text) = value else { throw failure(name, "expected strings") }
             result.append(text)
         }
         return result
     }
 
     public func stringObject(_ name: String) throws(Failure) -> [String: String] {
-        guard case .object(let values)? = present(name) else { throw Failure(field: name, problem: "expected an object") }
+        guard case .object(let values)? = present(name) else { throw failure(name, "expected an object") }
         var result: [String: String] = [:]
         result.reserveCapacity(values.count)
         for (key, value) in values {
-            guard case .string(let text) = value else { throw Failure(field: "\(name).\(key)", problem: "expected a string") }
+            guard case .string(let text) = value else { throw failure("\(name).\(key)", "expected a string") }
             result[key] = text
         }
         return result
     }
 
     public func object(_ name: String) throws(Failure) -> JSONFields {
-        guard let value = present(name) else { throw Failure(field: name, problem: "missing") }
-        do {
-            return try JSONFields(value)
-        } catch {
-            throw Failure(field: name, problem: error.problem)
-        }
+        guard let value = present(name) else { throw failure(name, "missing") }
+        return try JSONFields(value, path: path + name + ".")
     }
 }
 

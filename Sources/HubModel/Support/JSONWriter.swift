@@ -167,10 +167,11 @@ extension JSONValue: JSONWritable {
 }
 
 extension JSONWriter {
-    /// An object of JSON values, keys sorted.
+    /// An object of JSON values, keys sorted by their UTF-8 bytes (as `JSONEncoder` sorts them;
+    /// `String`'s own order compares normalized text).
     public mutating func writeObject(_ object: [String: JSONValue]) {
         beginObject()
-        for name in object.keys.sorted() {
+        for name in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             key(name)
             object[name]!.writeJSON(to: &self)
         }
@@ -284,10 +285,10 @@ extension Conversation: JSONWritable {
 }
 
 extension JSONWriter {
-    /// An object of strings, keys sorted.
+    /// An object of strings, keys sorted by their UTF-8 bytes (see above).
     public mutating func writeObject(_ object: [String: String]) {
         beginObject()
-        for name in object.keys.sorted() {
+        for name in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             key(name)
             string(object[name]!)
         }

@@ -76,12 +76,6 @@ struct SlotList: RandomAccessCollection, Equatable, Sendable {
         if !rest.isEmpty { rest.removeAll(keepingCapacity: true) }
     }
 
-    mutating func removeAll(where shouldRemove: (Int32) throws -> Bool) rethrows {
-        let old = self
-        empty()
-        for element in old where try !shouldRemove(element) { append(element) }
-    }
-
     func contains(_ value: Int32) -> Bool {
         let count = inlineCount
         if count > 0 && first3.0 == value { return true }

@@ -35,10 +35,10 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
                 guard name.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy({ SIPGrammar.isToken($0) }) else { return nil }
                 displayName = String(name)
             }
-            let inside = text[text.index(after: open)...]
+            let inside = text[text.utf8.index(after: open)...]
             guard let close = inside.utf8.firstIndex(of: UInt8(ascii: ">")), let uri = SIPURI(parsing: inside[..<close]) else { return nil }
             self.uri = uri
-            afterURI = inside[inside.index(after: close)...]
+            afterURI = inside[inside.utf8.index(after: close)...]
         } else {
             // addr-spec: the URI ends at the first ';' (its parameters would be ambiguous).
             let semicolon = text.utf8.firstIndex(of: UInt8(ascii: ";")) ?? text.endIndex
