@@ -108,6 +108,20 @@ public final class SIPTransport: Sendable {
     /// possible) and returns the bound addresses.
     @discardableResult
     public func start() async throws -> (udp: SocketAddress, tcp: SocketAddress) {
+        // With port 0 the kernel picks the UDP port, and TCP must take the same number, which
+        // another socket may hold over TCP: then another pick, a few times.
+        var attempt = 1
+        while true {
+            do {
+                return try await bind()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && configuration.port == 0 && attempt < 8 {
+                logger.debug("SIP transport: the TCP side of an ephemeral port was taken; another port", metadata: ["attempt": "\(attempt)"])
+                attempt += 1
+            }
+        }
+    }
+
+    private func bind() async throws -> (udp: SocketAddress, tcp: SocketAddress) {
         let udpChannel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
