@@ -62,4 +62,55 @@ import Testing
         #expect(events.last?.kind == .conversationUpdated && events.last?.sequence == ended.sequence + 1)
         #expect(events.filter { $0.kind == .callUpdated }.map { $0.payload["state"]?.stringValue } == ["offered", "ended"])
     }
+
+    @Test("at start, the records of calls the last run left live end, by the system, and their conversations close; ended ones stay")
+    func endsUnfinishedCalls() async throws {
+        let directory = try TemporaryDirectory("call-recorder-restart")
+        defer { directory.remove() }
+        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
+        try await store.migrate()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let started = Date(timeIntervalSince1970: 1_800_000_000)
+        var calls: [CallRecord] = []
+        for (index, state) in [CallState.queued, .answered, .ended, .offered].enumerated() {
+            let event = InboundEvent(
+                channelKind: .voice, channelAccountID: "trunk", sender: InboundSender(kind: .phone, address: "+861380013800\(index)"),
+                providerMessageID: "sip:c\(index)", text: "Incoming call to +861088886666", threadKey: "call:c\(index)")
+            var call = CallRecord(
+                id: .generate(at: started), conversationID: Conversation.ID(""), direction: .inbound, from: "+861380013800\(index)",
+                to: "+861088886666", state: .queued, sipCallID: "c\(index)", startedAt: started.addingTimeInterval(Double(index)), queuedAt: started)
+            var command = IngestCommand(
+                event: event, sender: HandleAddress(kind: .phone, scope: "", address: "+861380013800\(index)"), receivedAt: started, queueID: "support")
+            command.call = call
+            let receipt = try await store.ingest([command])[0].get()
+            call.conversationID = receipt.conversationID
+            call.state = state
+            if state == .ended {
+                call.endedAt = started.addingTimeInterval(30)
+                call.hangupCause = "normal"
+                call.hungUpBy = .customer
+            }
+            _ = try await store.saveCalls([CallRecordChange(call, isNew: false, actor: .channel("trunk"), closesConversation: state == .ended)])
+            calls.append(call)
+        }
+        #expect(try await store.unfinishedCalls(limit: 10).map(\.sipCallID) == ["c0", "c1", "c3"], "oldest first, the ended one left out")
+        #expect(try await store.unfinishedCalls(limit: 2).map(\.sipCallID) == ["c0", "c1"])
+
+        let now = started.addingTimeInterval(3_600)
+        #expect(try await CallRecorder.endUnfinishedCalls(store: store, at: now, logger: logger) == 3)
+        #expect(try await store.unfinishedCalls(limit: 10).isEmpty)
+        for call in calls {
+            let stored = try #require(try await store.call(call.id))
+            let conversation = try #require(try await store.conversation(call.conversationID))
+            #expect(stored.state == .ended && conversation.status == .closed)
+            if call.state == .ended {
+                #expect(stored == call, "an ended call is left as it was")
+            } else {
+                #expect(stored.endedAt == now && stored.hangupCause == CallRecorder.restartCause && stored.hungUpBy == .system)
+                #expect(stored.answeredAt == call.answeredAt && stored.agentID == call.agentID)
+            }
+        }
+        #expect(try await CallRecorder.endUnfinishedCalls(store: store, at: now, logger: logger) == 0, "nothing left the second time")
+    }
 }

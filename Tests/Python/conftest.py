@@ -125,21 +125,28 @@ secrets: { signingSecret: E2E_SIGNING }
                 f.write(text)
         with open(os.path.join(directory, "routing-rules", "rules.yaml"), "w") as f:
             f.write(rules or RULES)
-        env = dict(os.environ, HUB_ADMIN_TOKEN=ADMIN, E2E_SIGNING=SIGNING, E2E_INBOUND=INBOUND, HUB_BCRYPT_COST="4",
-                   HUB_LOG_LEVEL="info", **(environment or {}))
+        self.environment = dict(os.environ, HUB_ADMIN_TOKEN=ADMIN, E2E_SIGNING=SIGNING, E2E_INBOUND=INBOUND, HUB_BCRYPT_COST="4",
+                                HUB_LOG_LEVEL="info", **(environment or {}))
+        self.command = [HUB, "serve", "--http", f"127.0.0.1:{port}", "--data", os.path.join(directory, "data"),
+                        "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
+                        "--durability", "normal", "--smtp", "127.0.0.1:0", "--sip", "127.0.0.1:0"]
         self.log_path = os.path.join(directory, "hub.log")
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [HUB, "serve", "--http", f"127.0.0.1:{port}", "--data", os.path.join(directory, "data"),
-             "--channels", os.path.join(directory, "channels"), "--routing-rules", os.path.join(directory, "routing-rules"),
-             "--durability", "normal", "--smtp", "127.0.0.1:0", "--sip", "127.0.0.1:0"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.has_smtp = any("kind: email" in text for text in (extra_channels or {}).values())
+        self.has_sip = "sipPassword" in (rules or "") or "sipContact" in (rules or "")
+        self.launch()
+
+    def launch(self):
+        """Starts the hub process and waits for its listeners (their addresses are read from what
+        this run of the hub logs)."""
+        self.log.flush()
+        start = os.path.getsize(self.log_path)
+        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, env=self.environment)
         deadline = time.time() + 60
         self.base = None
         while time.time() < deadline and self.base is None:
             time.sleep(0.1)
-            with open(self.log_path) as f:
-                match = re.search(r'msg="http listening" .*address=(\S+)', f.read())
+            match = re.search(r'msg="http listening" .*address=(\S+)', self.logged_since(start))
             if match:
                 self.base = "http://" + match.group(1)
             if self.process.poll() is not None:
@@ -148,18 +155,28 @@ secrets: { signingSecret: E2E_SIGNING }
         # The SMTP listener starts beside HTTP when an e-mail account is configured; the SIP
         # element when an agent has a phone (UDP and TCP share its port).
         self.smtp = None
-        if any("kind: email" in text for text in (extra_channels or {}).values()):
-            self.smtp = self.logged_address(r'msg="smtp listening" .*address=', deadline, "its SMTP listener")
+        if self.has_smtp:
+            self.smtp = self.logged_address(r'msg="smtp listening" .*address=', deadline, "its SMTP listener", start)
         self.sip = None
-        if "sipPassword" in (rules or "") or "sipContact" in (rules or ""):
-            self.sip = self.logged_address(r'msg="sip listening" .*udp=', deadline, "its SIP element")
+        if self.has_sip:
+            self.sip = self.logged_address(r'msg="sip listening" .*udp=', deadline, "its SIP element", start)
         self.ws_base = self.base.replace("http://", "ws://")
 
-    def logged_address(self, prefix, deadline, what):
+    def kill_and_restart(self):
+        """SIGKILL (nothing is flushed or drained), then the same hub on the same data again."""
+        self.process.kill()
+        self.process.wait()
+        self.launch()
+
+    def logged_since(self, offset):
+        with open(self.log_path, errors="replace") as f:
+            f.seek(offset)
+            return f.read()
+
+    def logged_address(self, prefix, deadline, what, start=0):
         """The (host, port) a listener logged after `prefix`, waiting for the line."""
         while time.time() < deadline:
-            with open(self.log_path) as f:
-                match = re.search(prefix + r'\S*?(\d+\.\d+\.\d+\.\d+):(\d+)', f.read())
+            match = re.search(prefix + r'\S*?(\d+\.\d+\.\d+\.\d+):(\d+)', self.logged_since(start))
             if match:
                 return match.group(1), int(match.group(2))
             time.sleep(0.1)

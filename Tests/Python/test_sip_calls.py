@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -657,3 +658,44 @@ def test_the_ringing_call_pops_up_in_the_agents_inbox(hub):
     finally:
         bo_phone.close()
     assert call_record(hub)["agentId"] == "bo"
+
+
+def test_a_call_live_when_the_hub_is_killed_ends_at_the_restart():
+    """The B2BUA's dialogs live in memory: after a SIGKILL mid-call the call is gone. At the
+    restart its record ends (by the system, with the reason) and its conversation closes, so the
+    agent is not held by a call that no longer exists."""
+    fixture = calls_hub()
+    hub = next(fixture)
+    bo = Phone(hub, "bo", PHONE_ANSWERS, ending=PHONE_HEARS_BYE)
+    caller = threading.Thread(
+        target=lambda: sipp(hub, CALLER_ANSWERED.replace("{ending}", CALLER_HEARS_BYE), number=SUPPORT, caller=CALLER,
+                            expect_success=False))
+    try:
+        caller.start()
+
+        def answered():
+            status, body = hub.request("GET", "/v1/events?limit=500")
+            assert status == 200, body
+            records = [event["payload"] for event in body["items"] if event["kind"] in ("call.created", "call.updated")]
+            return records[-1] if records and records[-1]["state"] == "answered" else None
+
+        assert wait_for(answered), "the call was not answered"
+        live = answered()
+        assert hub.request("GET", f"/v1/agents/bo/routing")[1]["load"]["voice"] == 1
+
+        hub.kill_and_restart()
+        status, body = hub.request("GET", f"/v1/conversations/{live['conversationId']}/calls")
+        assert status == 200, body
+        [record] = body["items"]
+        assert record["id"] == live["id"] and record["state"] == "ended"
+        assert record["hungUpBy"] == "system" and record["hangupCause"] == "the hub stopped during the call"
+        assert record["answeredAt"] == live["answeredAt"] and record["agentId"] == "bo"
+        status, conversation = hub.request("GET", f"/v1/conversations/{live['conversationId']}")
+        assert status == 200 and conversation["status"] == "closed", conversation
+        # The router, rebuilt from the store, does not count the gone call on its agent.
+        assert wait_for(lambda: hub.request("GET", "/v1/agents/bo/routing")[1]["load"]["voice"] == 0)
+    finally:
+        bo.close()
+        caller.join(timeout=60)
+        for _ in fixture:
+            pass

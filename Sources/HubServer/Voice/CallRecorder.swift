@@ -57,6 +57,34 @@ final class CallRecorder: Sendable {
         }
     }
 
+    /// Ends the records of calls that were live when the hub last stopped (crashed, or stopped
+    /// while a call was still being stored): their dialogs were in its memory, so the calls are
+    /// gone. Each record ends now, by the system, and its conversation closes (the router then
+    /// frees its agent). Run before the element takes calls. Returns how many ended.
+    static func endUnfinishedCalls(store: any HubStore, at date: Date, logger: Logger) async throws -> Int {
+        var ended = 0
+        while true {
+            let unfinished = try await store.unfinishedCalls(limit: maximumBatch)
+            guard !unfinished.isEmpty else { return ended }
+            let changes = unfinished.map { call in
+                var record = call
+                record.state = .ended
+                record.endedAt = max(date, call.startedAt)
+                record.hangupCause = restartCause
+                record.hungUpBy = .system
+                return CallRecordChange(record, isNew: false, actor: .system, closesConversation: true)
+            }
+            let missing = try await store.saveCalls(changes)
+            for error in missing { logger.error("a call left live by the last run was not ended", metadata: ["error": "\(error)"]) }
+            ended += changes.count - missing.count
+            logger.warning("calls left live by the last run ended", metadata: ["count": "\(changes.count - missing.count)"])
+            // A record that could not be saved would come back forever.
+            guard missing.isEmpty else { return ended }
+        }
+    }
+
+    static let restartCause = "the hub stopped during the call"
+
     /// One transaction for the lot; should it fail, each change on its own, so that one bad
     /// record costs only itself.
     private func save(_ records: [CallRecordChange]) async {

@@ -209,6 +209,8 @@ public protocol CallStore: Sendable {
     func saveCalls(_ changes: [CallRecordChange]) async throws -> [StoreError]
     func call(_ id: CallRecord.ID) async throws -> CallRecord?
     func calls(in conversationID: Conversation.ID) async throws -> [CallRecord]
+    /// Call records whose state is not `ended`, oldest first, at most `limit`.
+    func unfinishedCalls(limit: Int) async throws -> [CallRecord]
 }
 
 /// Agents, as configured.

@@ -90,6 +90,14 @@ extension SQLiteStore {
         }
     }
 
+    public func unfinishedCalls(limit: Int) async throws -> [CallRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM call WHERE state != 'ended' ORDER BY startedAt, id LIMIT ?"), arguments: [limit]
+            ).map(SQLiteRows.call)
+        }
+    }
+
     private static func callArguments(_ call: CallRecord, idFirst: Bool) -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
             call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
