@@ -73,7 +73,8 @@ enum E2E {
 
     static func environment(_ directory: TemporaryDirectory, data: String = "data") -> [String: String] {
         [
-            "HUB_HTTP": "127.0.0.1:0", "HUB_SMTP": "127.0.0.1:0", "HUB_DATA": directory.url.appendingPathComponent(data).path,
+            "HUB_HTTP": "127.0.0.1:0", "HUB_SMTP": "127.0.0.1:0", "HUB_SIP": "127.0.0.1:0",
+            "HUB_DATA": directory.url.appendingPathComponent(data).path,
             "HUB_CHANNELS": directory.url.appendingPathComponent("channels").path,
             "HUB_ROUTING_RULES": directory.url.appendingPathComponent("routing-rules").path, "HUB_ADMIN_TOKEN": adminToken,
             "E2E_SIGNING_SECRET": "e2e-signing-secret", "E2E_INBOUND_TOKEN": inboundToken,

@@ -15,9 +15,14 @@ struct ProcessLifecycleTests {
         let scratch = try TemporaryDirectory("hub-e2e-sample")
         defer { scratch.remove() }
         // As `swift run hub` does: no arguments, run from the package root, sample config in
-        // channels/ and routing-rules/. Only the data directory and port are moved aside.
+        // channels/ and routing-rules/. Only the data directory and the listeners' ports are moved
+        // aside (the sample's fixed SIP and SMTP ports may be taken by hubs of tests alongside).
         let hub = try HubProcess(
-            arguments: [], environment: ["HUB_HTTP": "127.0.0.1:0", "HUB_DATA": scratch.url.appendingPathComponent("data").path],
+            arguments: [],
+            environment: [
+                "HUB_HTTP": "127.0.0.1:0", "HUB_SIP": "127.0.0.1:0", "HUB_SMTP": "127.0.0.1:0",
+                "HUB_DATA": scratch.url.appendingPathComponent("data").path,
+            ],
             logDirectory: scratch)
         defer { hub.kill() }
         let base = try await hub.waitUntilListening()
