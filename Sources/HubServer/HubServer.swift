@@ -113,6 +113,9 @@ public struct HubServer: Sendable {
     /// Runs until SIGTERM or SIGINT, then stops gracefully: readiness fails first, the HTTP server
     /// drains its requests, and the outbox worker finishes its attempts in flight.
     public func run() async throws {
+        let sip = makeSIPService()
+        var watcher = RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)
+        watcher.reloaded = { rules in await sip?.reloadPhones(rules.agents) }
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -121,10 +124,10 @@ public struct HubServer: Sendable {
                     .init(service: engine.attachmentFetcher),
                     .init(service: RoutingServiceRunner(engine.routing)),
                     .init(service: InboxFeedRunner(engine.feed)),
-                    .init(service: RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)),
+                    .init(service: watcher),
                     .init(service: makeApplication()),
                     .init(service: ShutdownWatcher(readiness: readiness)),
-                ] + (try makeMailServices()) + makeVoiceServices(),
+                ] + (try makeMailServices()) + (sip.map { [.init(service: $0)] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
@@ -153,14 +156,13 @@ extension HubServer {
 }
 
 extension HubServer {
-    /// The SIP element, when an agent has a phone or a trunk is configured.
-    func makeVoiceServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        guard SIPService.isNeeded(hubConfiguration) else { return [] }
-        return [
-            .init(service: SIPService(
-                    configuration: configuration.sip, hub: hubConfiguration, routing: engine.routing, store: engine.store, ingest: engine.ingest,
-                    logger: logger.component("sip")))
-        ]
+    /// The SIP element, when an agent has a phone or a trunk is configured (a hub started with
+    /// neither starts it only at its next start).
+    func makeSIPService() -> SIPService? {
+        guard SIPService.isNeeded(hubConfiguration) else { return nil }
+        return SIPService(
+            configuration: configuration.sip, hub: hubConfiguration, routing: engine.routing, store: engine.store, ingest: engine.ingest,
+            logger: logger.component("sip"))
     }
 }
 

@@ -87,6 +87,42 @@ struct RegistrarTests {
         #expect(changes.all == ["alice reachable"])
     }
 
+    @Test("phones as configured anew: one added registers at once, a removed or moved one loses its bindings, an unchanged one keeps them")
+    func replacedAccounts() async throws {
+        let changes = Changes()
+        let registrar = Self.registrar(changes)
+        #expect(try await Self.answered(registrar, now: 1_000_000).status == 200)
+        #expect(try await Self.answered(registrar, user: "bo", password: "other", to: "sip:bo@switchboard.test", contact: "<sip:bo@192.0.2.8:5062>", now: 1_000_000).status == 200)
+        // Carol has no phone yet: challenged again whatever she answers.
+        #expect(try await Self.answered(registrar, user: "carol", password: "c4rol", to: "sip:carol@switchboard.test", now: 1_000_000).status == 401)
+        #expect(changes.all == ["alice reachable", "bo reachable"])
+
+        func account(_ agent: String, password: String? = nil, contact: String? = nil, domain: String = "switchboard.test") -> Registrar.Account {
+            Registrar.Account(
+                agentID: agent, addressOfRecord: SIPURI(parsing: "sip:\(agent)@\(domain)")!, password: password, realm: Self.realm,
+                staticContact: contact.flatMap { SIPURI(parsing: $0) })
+        }
+        // Alice unchanged but for her password; bo's phone moved to another address; the desk's
+        // static contact gone; carol added; a new static phone for the lobby.
+        let changed = await registrar.replaceAccounts([
+            account("alice", password: "new-s3cret"), account("bo", password: "other", domain: "pbx.switchboard.test"),
+            account("desk"), account("carol", password: "c4rol"), account("lobby", contact: "sip:lobby@192.0.2.60:5060"),
+        ])
+        #expect(changed == ["bo", "desk", "lobby"])
+        #expect(changes.all == ["alice reachable", "bo reachable", "bo unreachable", "desk unreachable", "lobby reachable"])
+        #expect(await registrar.isReachable("alice"))
+        #expect(await !registrar.bindings(of: "alice").isEmpty, "her binding stays")
+        #expect(await registrar.bindings(of: "bo").isEmpty)
+        #expect(try await Self.answered(registrar, user: "carol", password: "c4rol", to: "sip:carol@switchboard.test", cseq: 6, now: 1_010_000).status == 200)
+        #expect(try await Self.answered(registrar, password: "s3cret", cseq: 8, now: 1_010_000).status == 401, "the old password is refused")
+        #expect(try await Self.answered(registrar, password: "new-s3cret", cseq: 10, now: 1_010_000).status == 200)
+        #expect(changes.all.last == "carol reachable")
+
+        // Every phone removed: nobody can be called, nobody can register.
+        #expect(await registrar.replaceAccounts([]) == ["alice", "carol", "lobby"])
+        #expect(try await Self.answered(registrar, password: "new-s3cret", cseq: 12, now: 1_020_000).status == 401)
+    }
+
     @Test("refusals: a wrong password is challenged again, another agent's address is 403, a stale nonce says stale, too short an interval is 423")
     func refusals() async throws {
         let registrar = Self.registrar(Changes(), lifetime: .seconds(10))

@@ -97,6 +97,7 @@ def free_port():
 
 class Hub:
     def __init__(self, directory, provider, extra_channels=None, port=0, environment=None, rules=None):
+        self.directory = directory
         os.makedirs(os.path.join(directory, "channels"))
         os.makedirs(os.path.join(directory, "routing-rules"))
         with open(os.path.join(directory, "channels", "api-demo.yaml"), "w") as f:

@@ -193,3 +193,41 @@ def test_a_wrong_password_is_challenged_again_and_binds_nothing(hub):
 def test_keep_alive_options_and_unknown_methods(hub):
     for transport in ("u1", "t1"):
         sipp(hub, PROBE, transport=transport)
+
+
+def test_phones_follow_a_rules_reload_without_a_restart():
+    """An agent given a phone in routing-rules/ registers once the rules reload; an agent whose
+    phone is taken away loses it at once, and the router stops offering them calls."""
+    provider = Provider()
+    fixture = running_hub(provider, rules=RULES,
+                          environment={"E2E_ALICE_SIP": "s3cret", "E2E_BO_SIP": "b0-secret", "E2E_CAROL_SIP": "c4rol-secret"})
+    hub = next(fixture)
+    try:
+        code, _ = sipp(hub, REGISTER, user="bo", password="b0-secret", expires=120, final=200, auth="")
+        assert code == 0
+        assert wait_for(lambda: reachable(hub, "bo"))
+        code, _ = sipp(hub, REGISTER, user="carol", password="c4rol-secret", expires=120, final=401, auth='auth="true"')
+        assert code == 0, "carol has no phone yet"
+
+        # Carol gets a phone; bo's is taken away.
+        carol = "    name: Carol Smith\n    queues: { support: 2 }\n"
+        assert RULES.count(carol) == 1
+        rules = RULES.replace(carol, carol + f"    sip: sip:carol@{DOMAIN}\n    sipPassword: E2E_CAROL_SIP\n").replace(f"""    sip: sip:bo@{DOMAIN}
+    sipPassword: E2E_BO_SIP
+""", "")
+        assert "sip:carol@" in rules and "sip:bo@" not in rules
+        path = os.path.join(hub.directory, "routing-rules", "rules.yaml")
+        with open(path, "w") as f:
+            f.write(rules)
+        assert wait_for(lambda: "agents' phones reloaded" in open(hub.log_path).read(), timeout=20)
+
+        assert not reachable(hub, "bo"), "bo's binding went with his phone"
+        code, _ = sipp(hub, REGISTER, user="bo", password="b0-secret", expires=120, final=401, auth='auth="true"')
+        assert code == 0, "bo has no phone any more"
+        code, _ = sipp(hub, REGISTER, user="carol", password="c4rol-secret", expires=120, final=200, auth="")
+        assert code == 0
+        assert wait_for(lambda: reachable(hub, "carol"))
+    finally:
+        for _ in fixture:
+            pass
+        provider.close()

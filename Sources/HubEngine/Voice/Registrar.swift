@@ -73,8 +73,8 @@ public actor Registrar {
     }
 
     public nonisolated let configuration: Configuration
-    private let accounts: [String: Account]
-    private let byUsername: [String: String]
+    private var accounts: [String: Account]
+    private var byUsername: [String: String]
     private var bindings: [String: [Binding]] = [:]
     private let nonces: SIPNonceIssuer
     /// The highest nonce count used with each live nonce (by user), and when it can be forgotten.
@@ -90,15 +90,44 @@ public actor Registrar {
         onReachability: @escaping @Sendable (_ agentID: String, _ reachable: Bool) async -> Void = { _, _ in }
     ) {
         self.configuration = configuration
-        self.accounts = Dictionary(accounts.map { ($0.agentID, $0) }, uniquingKeysWith: { first, _ in first })
+        (self.accounts, self.byUsername) = Self.index(accounts)
+        self.nonces = nonces
+        self.logger = logger
+        self.onReachability = onReachability
+    }
+
+    private static func index(_ accounts: [Account]) -> (accounts: [String: Account], byUsername: [String: String]) {
+        let byAgent = Dictionary(accounts.map { ($0.agentID, $0) }, uniquingKeysWith: { first, _ in first })
         var byUsername: [String: String] = [:]
         for account in accounts where account.canRegister {
             if let user = account.username, byUsername[user] == nil { byUsername[user] = account.agentID }
         }
-        self.byUsername = byUsername
-        self.nonces = nonces
-        self.logger = logger
-        self.onReachability = onReachability
+        return (byAgent, byUsername)
+    }
+
+    /// The phones as configured anew (the rules reloaded): new ones can register at once;
+    /// bindings stay for phones whose address of record is unchanged and that can still
+    /// register, and go for the others (removed, moved to another address, no password any
+    /// more); agents whose reachability changed are reported. Returns them.
+    @discardableResult
+    public func replaceAccounts(_ newAccounts: [Account]) async -> [String] {
+        let before = Set(accounts.keys).union(newAccounts.map(\.agentID))
+        let wasReachable = Dictionary(uniqueKeysWithValues: before.map { ($0, isReachable($0)) })
+        let oldAccounts = accounts
+        (accounts, byUsername) = Self.index(newAccounts)
+        for agentID in Array(bindings.keys) {
+            if let account = accounts[agentID], account.canRegister, oldAccounts[agentID]?.addressOfRecord == account.addressOfRecord {
+                continue
+            }
+            bindings[agentID] = nil
+            logger.info("an agent's phone bindings dropped: the phone changed in the rules", metadata: ["agent": "\(agentID)"])
+        }
+        var changed: [String] = []
+        for agentID in before.sorted() where isReachable(agentID) != wasReachable[agentID] {
+            changed.append(agentID)
+            await onReachability(agentID, isReachable(agentID))
+        }
+        return changed
     }
 
     /// Whether the agent's phone can be called now.

@@ -13,6 +13,8 @@ struct RoutingRulesWatcher: Service {
     let routing: RoutingService
     let logger: Logger
     var interval: Duration = .seconds(2)
+    /// After the router took valid new rules: the SIP element's phones follow them.
+    var reloaded: @Sendable (RoutingRules) async -> Void = { _ in }
 
     func run() async throws {
         let initial = fingerprint()
@@ -74,6 +76,8 @@ struct RoutingRulesWatcher: Service {
             try await routing.reload(loaded.routing)
         } catch {
             logger.error("routing rules reload failed", metadata: ["error": "\(error)"])
+            return
         }
+        await reloaded(loaded.routing)
     }
 }

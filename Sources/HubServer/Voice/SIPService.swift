@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SIPCore
+import Synchronization
 
 /// The hub's SIP element as a service of its `ServiceGroup`: the UDP and TCP transport, the
 /// registrar for agents' phones (whose reachability the router follows), and the B2BUA that
@@ -20,8 +21,12 @@ actor SIPService: Service {
     let routing: RoutingService
     let store: any HubStore
     let ingest: any InboundSink
+    /// The agents configured at start (whose reachability the router learns before any phone
+    /// registers; agents added later are reported by the registrar).
     let agentIDs: [String]
     let trunks: [VoiceTrunk]
+    /// Who is exempt from the per-source flood limit (changes with the rules).
+    let trusted: TrustedPeers
     let configuration: HubServerConfiguration.SIP
     let triage: SIPRequestTriage
     let logger: Logger
@@ -65,21 +70,7 @@ actor SIPService: Service {
     ) {
         let agents = hub.routing.agents
         let realm = configuration.realm ?? Self.defaultRealm(agents)
-        var accounts: [Registrar.Account] = []
-        for agent in agents {
-            guard let phone = agent.phone else { continue }
-            guard let aor = SIPURI(parsing: phone.addressOfRecord), aor.user != nil else {
-                logger.error("an agent's SIP address is not usable: the phone cannot register", metadata: ["agent": "\(agent.agent.id.rawValue)"])
-                continue
-            }
-            if let contact = phone.staticContact, SIPURI(parsing: contact) == nil {
-                logger.error("an agent's static SIP contact is not a SIP URI: ignored", metadata: ["agent": "\(agent.agent.id.rawValue)"])
-            }
-            accounts.append(
-                Registrar.Account(
-                    agentID: agent.agent.id.rawValue, addressOfRecord: aor, password: phone.password?.value, realm: realm,
-                    staticContact: phone.staticContact.flatMap { SIPURI(parsing: $0) }))
-        }
+        let accounts = Self.accounts(of: agents, realm: realm, logger: logger)
         let (changes, continuation) = AsyncStream.makeStream(of: String.self)
         reachability = changes
         reachabilityChanges = continuation
@@ -108,14 +99,11 @@ actor SIPService: Service {
         self.trunks = trunks
         // The configured peers (trunks' networks, phones' static contacts) are not held to the
         // per-source flood limit: a carrier sends a whole trunk's calls from one address.
-        var trusted = trunks.flatMap(\.options.addresses)
-        for account in accounts {
-            if let host = account.staticContact?.host, let range = SIPAddressRange(parsing: host) { trusted.append(range) }
-        }
+        let trusted = TrustedPeers(Self.trustedRanges(trunks: trunks, accounts: accounts))
+        self.trusted = trusted
         transport = SIPTransport(
             configuration: SIPTransportConfiguration(
-                host: configuration.host, port: configuration.port,
-                isTrusted: { [trusted] address in trusted.contains { $0.contains(address) } }),
+                host: configuration.host, port: configuration.port, isTrusted: { address in trusted.contains(address) }),
             logger: logger)
         recorder = CallRecorder(store: store, logger: logger)
         triage = SIPRequestTriage(methods: ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"], extensions: [])
@@ -123,6 +111,47 @@ actor SIPService: Service {
     }
 
     var realm: String { registrar.configuration.realm }
+
+    /// The registrar's accounts for the agents' configured phones (a phone whose address is not
+    /// usable is logged and left out).
+    static func accounts(of agents: [AgentConfig], realm: String, logger: Logger) -> [Registrar.Account] {
+        var accounts: [Registrar.Account] = []
+        for agent in agents {
+            guard let phone = agent.phone else { continue }
+            guard let aor = SIPURI(parsing: phone.addressOfRecord), aor.user != nil else {
+                logger.error("an agent's SIP address is not usable: the phone cannot register", metadata: ["agent": "\(agent.agent.id.rawValue)"])
+                continue
+            }
+            if let contact = phone.staticContact, SIPURI(parsing: contact) == nil {
+                logger.error("an agent's static SIP contact is not a SIP URI: ignored", metadata: ["agent": "\(agent.agent.id.rawValue)"])
+            }
+            accounts.append(
+                Registrar.Account(
+                    agentID: agent.agent.id.rawValue, addressOfRecord: aor, password: phone.password?.value, realm: realm,
+                    staticContact: phone.staticContact.flatMap { SIPURI(parsing: $0) }))
+        }
+        return accounts
+    }
+
+    /// The configured peers (trunks' networks, phones' static contacts) are not held to the
+    /// per-source flood limit: a carrier sends a whole trunk's calls from one address.
+    static func trustedRanges(trunks: [VoiceTrunk], accounts: [Registrar.Account]) -> [SIPAddressRange] {
+        var trusted = trunks.flatMap(\.options.addresses)
+        for account in accounts {
+            if let host = account.staticContact?.host, let range = SIPAddressRange(parsing: host) { trusted.append(range) }
+        }
+        return trusted
+    }
+
+    /// The rules were reloaded: agents' phones as configured now. A phone added can register at
+    /// once, a removed or moved one loses its bindings, static contacts count from now (for
+    /// reachability and the flood limit). The realm stays what the hub started with.
+    func reloadPhones(_ agents: [AgentConfig]) async {
+        let accounts = Self.accounts(of: agents, realm: realm, logger: logger)
+        trusted.replace(Self.trustedRanges(trunks: trunks, accounts: accounts))
+        let changed = await registrar.replaceAccounts(accounts)
+        logger.info("agents' phones reloaded", metadata: ["phones": "\(accounts.count)", "reachability changed": "\(changed.count)"])
+    }
 
     /// The domain of the agents' addresses of record when they share one; else `switchboard`.
     static func defaultRealm(_ agents: [AgentConfig]) -> String {
@@ -334,4 +363,16 @@ actor SIPService: Service {
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970 * 1000) }
+}
+
+/// The address ranges exempt from the SIP transport's per-source flood limit, read on every
+/// datagram and replaced when the rules are reloaded.
+final class TrustedPeers: Sendable {
+    private let ranges: Mutex<[SIPAddressRange]>
+
+    init(_ ranges: [SIPAddressRange]) { self.ranges = Mutex(ranges) }
+
+    func contains(_ address: String) -> Bool { ranges.withLock { ranges in ranges.contains { $0.contains(address) } } }
+
+    func replace(_ new: [SIPAddressRange]) { ranges.withLock { $0 = new } }
 }
