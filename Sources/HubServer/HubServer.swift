@@ -42,6 +42,16 @@ public struct HubServer: Sendable {
         self.logger = logger
         store = try SQLiteStore(configuration: .init(path: configuration.databasePath, durability: configuration.durability))
         try await store.migrate()
+        // Calls the last run left live are gone with its memory (the SIP element's dialogs): their
+        // records end and their conversations close before the router recovers anything, so no
+        // agent is offered, or held by, a call that no longer exists. (The store is this
+        // process's alone: SQLite under an exclusive lock.) A failure is logged, not fatal: the
+        // hub still takes calls, and the next start tries again.
+        do {
+            _ = try await CallRecorder.endUnfinishedCalls(store: store, at: Date().truncatedToMilliseconds, logger: logger.component("sip"))
+        } catch {
+            logger.error("calls left live by the last run could not be ended", metadata: ["error": "\(error)"])
+        }
         let changed = try await store.syncAgents(hubConfiguration.routing.agents.map(\.agent), at: Date().truncatedToMilliseconds)
         let rejections = WebhookRejections()
         self.rejections = rejections
@@ -115,7 +125,14 @@ public struct HubServer: Sendable {
     public func run() async throws {
         let sip = makeSIPService()
         var watcher = RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)
-        watcher.reloaded = { rules in await sip?.reloadPhones(rules.agents) }
+        let logger = logger
+        watcher.reloaded = { rules in
+            if let sip {
+                await sip.reloadPhones(rules.agents)
+            } else if rules.agents.contains(where: { $0.phone != nil }) {
+                logger.warning("agents' phones were added to the rules, but the SIP element runs only when configured at start: restart the hub")
+            }
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [

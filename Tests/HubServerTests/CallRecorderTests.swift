@@ -86,6 +86,12 @@ import Testing
             let receipt = try await store.ingest([command])[0].get()
             call.conversationID = receipt.conversationID
             call.state = state
+            if state == .answered {
+                // Answered "after" the restart: the clock went back meanwhile.
+                call.agentID = "bo"
+                call.offeredAt = started.addingTimeInterval(5)
+                call.answeredAt = started.addingTimeInterval(7_200)
+            }
             if state == .ended {
                 call.endedAt = started.addingTimeInterval(30)
                 call.hangupCause = "normal"
@@ -107,8 +113,10 @@ import Testing
             if call.state == .ended {
                 #expect(stored == call, "an ended call is left as it was")
             } else {
-                #expect(stored.endedAt == now && stored.hangupCause == CallRecorder.restartCause && stored.hungUpBy == .system)
-                #expect(stored.answeredAt == call.answeredAt && stored.agentID == call.agentID)
+                #expect(stored.hangupCause == CallRecorder.restartCause && stored.hungUpBy == .system)
+                #expect(stored.answeredAt == call.answeredAt && stored.agentID == call.agentID && stored.offeredAt == call.offeredAt)
+                // Never before the call's own steps: the restart's time, or its latest step's.
+                #expect(stored.endedAt == (call.state == .answered ? call.answeredAt : now))
             }
         }
         #expect(try await CallRecorder.endUnfinishedCalls(store: store, at: now, logger: logger) == 0, "nothing left the second time")

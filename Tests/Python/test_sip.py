@@ -216,12 +216,18 @@ def test_phones_follow_a_rules_reload_without_a_restart():
     sipPassword: E2E_BO_SIP
 """, "")
         assert "sip:carol@" in rules and "sip:bo@" not in rules
+        # Written aside and renamed, so the watcher never reads a half-written file.
         path = os.path.join(hub.directory, "routing-rules", "rules.yaml")
-        with open(path, "w") as f:
+        with open(path + ".new", "w") as f:
             f.write(rules)
-        assert wait_for(lambda: "agents' phones reloaded" in open(hub.log_path).read(), timeout=20)
+        os.replace(path + ".new", path)
 
-        assert not reachable(hub, "bo"), "bo's binding went with his phone"
+        def reloaded():
+            with open(hub.log_path) as log:
+                return "agents' phones reloaded" in log.read()
+        assert wait_for(reloaded, timeout=20)
+
+        assert wait_for(lambda: not reachable(hub, "bo")), "bo's binding went with his phone"
         code, _ = sipp(hub, REGISTER, user="bo", password="b0-secret", expires=120, final=401, auth='auth="true"')
         assert code == 0, "bo has no phone any more"
         code, _ = sipp(hub, REGISTER, user="carol", password="c4rol-secret", expires=120, final=200, auth="")

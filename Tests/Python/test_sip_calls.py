@@ -666,11 +666,12 @@ def test_a_call_live_when_the_hub_is_killed_ends_at_the_restart():
     agent is not held by a call that no longer exists."""
     fixture = calls_hub()
     hub = next(fixture)
-    bo = Phone(hub, "bo", PHONE_ANSWERS, ending=PHONE_HEARS_BYE)
+    bo = None
     caller = threading.Thread(
         target=lambda: sipp(hub, CALLER_ANSWERED.replace("{ending}", CALLER_HEARS_BYE), number=SUPPORT, caller=CALLER,
                             expect_success=False))
     try:
+        bo = Phone(hub, "bo", PHONE_ANSWERS, ending=PHONE_HEARS_BYE)
         caller.start()
 
         def answered():
@@ -695,7 +696,9 @@ def test_a_call_live_when_the_hub_is_killed_ends_at_the_restart():
         # The router, rebuilt from the store, does not count the gone call on its agent.
         assert wait_for(lambda: hub.request("GET", "/v1/agents/bo/routing")[1]["load"]["voice"] == 0)
     finally:
-        bo.close()
-        caller.join(timeout=60)
+        if bo:
+            bo.close()
+        if caller.is_alive() or caller.ident:
+            caller.join(timeout=60)
         for _ in fixture:
             pass

@@ -60,7 +60,9 @@ final class CallRecorder: Sendable {
     /// Ends the records of calls that were live when the hub last stopped (crashed, or stopped
     /// while a call was still being stored): their dialogs were in its memory, so the calls are
     /// gone. Each record ends now, by the system, and its conversation closes (the router then
-    /// frees its agent). Run before the element takes calls. Returns how many ended.
+    /// frees its agent). Run at start, before the router recovers and the element takes calls.
+    /// The end is the restart's time (or the record's latest, should the clock have gone back):
+    /// the talk time of such a call is an upper bound. Returns how many ended.
     static func endUnfinishedCalls(store: any HubStore, at date: Date, logger: Logger) async throws -> Int {
         var ended = 0
         while true {
@@ -69,7 +71,7 @@ final class CallRecorder: Sendable {
             let changes = unfinished.map { call in
                 var record = call
                 record.state = .ended
-                record.endedAt = max(date, call.startedAt)
+                record.endedAt = [date, call.startedAt, call.queuedAt, call.offeredAt, call.answeredAt].compactMap { $0 }.max()
                 record.hangupCause = restartCause
                 record.hungUpBy = .system
                 return CallRecordChange(record, isNew: false, actor: .system, closesConversation: true)

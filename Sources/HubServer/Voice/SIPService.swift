@@ -165,8 +165,6 @@ actor SIPService: Service {
     }
 
     func run() async throws {
-        // Calls the last run left live are gone with its memory: their records end first.
-        _ = try await CallRecorder.endUnfinishedCalls(store: store, at: now(), logger: logger)
         // Before anything registers, only agents with a static contact can take calls; the router
         // knows it before the first phone can reach the hub.
         var reachable: Set<String> = []
