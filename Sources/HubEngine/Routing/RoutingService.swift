@@ -113,10 +113,7 @@ public actor RoutingService {
         for start in stride(from: 0, to: open.count, by: 500) {
             let chunk = open[start..<min(open.count, start + 500)]
             // Their customers' facts a few hundred at a time (see `prefetchFacts`).
-            var customers: [Customer.ID] = []
-            var seen: Set<Customer.ID> = []
-            for conversation in chunk where seen.insert(conversation.customerID).inserted { customers.append(conversation.customerID) }
-            pageFacts = try await store.routingFacts(of: customers, recent: Self.recentConversations)
+            pageFacts = try await store.routingFacts(of: Self.customers(of: chunk), recent: Self.recentConversations)
             for conversation in chunk {
                 guard let request = try await request(for: conversation, ageBase: conversation.createdAt) else { continue }
                 if let agent = conversation.assigneeID {
@@ -187,15 +184,27 @@ public actor RoutingService {
     /// every conversation did before).
     private func prefetchFacts(for events: [HubEvent]) async throws {
         pageFacts = [:]
-        var customers: [Customer.ID] = []
-        var seen: Set<Customer.ID> = []
+        var queued: [Conversation] = []
         for event in events where event.kind == .conversationCreated && event.actor != Self.actor {
             guard let conversation = try? Conversation(json: event.payload) else { continue }
-            if seen.insert(conversation.customerID).inserted { customers.append(conversation.customerID) }
             createdConversations[event.sequence] = conversation
+            // Only those `handle` will queue.
+            if Self.waitsForRouting(conversation) { queued.append(conversation) }
         }
+        let customers = Self.customers(of: queued)
         guard customers.count > 1 else { return }
         pageFacts = try await store.routingFacts(of: customers, recent: Self.recentConversations)
+    }
+
+    /// A new conversation the router takes: open, in a queue, nobody's yet.
+    private static func waitsForRouting(_ conversation: Conversation) -> Bool {
+        conversation.status.isOpen && conversation.assigneeID == nil && conversation.queueID != nil
+    }
+
+    /// The conversations' customers, each once, in order.
+    private static func customers(of conversations: some Sequence<Conversation>) -> [Customer.ID] {
+        var seen: Set<Customer.ID> = []
+        return conversations.map(\.customerID).filter { seen.insert($0).inserted }
     }
 
     private static let recentConversations = 10
@@ -246,7 +255,7 @@ public actor RoutingService {
             switch event.kind {
             case .conversationCreated:
                 let conversation = try createdConversations.removeValue(forKey: event.sequence) ?? Conversation(json: event.payload)
-                guard conversation.status.isOpen, conversation.assigneeID == nil, conversation.queueID != nil else { return }
+                guard Self.waitsForRouting(conversation) else { return }
                 if let request = try await request(for: conversation, ageBase: conversation.createdAt) { try await apply(.taskArrived(request)) }
             case .conversationUpdated:
                 let update = try ConversationUpdatedPayload(json: event.payload)

@@ -94,7 +94,6 @@ extension SIPService {
             logger.error("call not stored: refused", metadata: ["call": "\(callID)", "error": "\(error)"])
             await finalToCaller(callID, invite.response(503, reason: "Service Unavailable (the call could not be stored)", toTag: calls[callID]?.localTag))
             calls[callID] = nil
-            endedWhileStoring[callID] = nil
             return
         }
         guard !receipt.duplicate else {
@@ -103,19 +102,17 @@ extension SIPService {
             logger.warning("a call the hub already stored came again: refused", metadata: ["call": "\(callID)"])
             await finalToCaller(callID, invite.response(480, toTag: calls[callID]?.localTag))
             calls[callID] = nil
-            endedWhileStoring[callID] = nil
             return
         }
         record.conversationID = receipt.conversationID
         guard var call = calls[callID] else {
-            // It ended while it was being stored: its record (created with the conversation)
-            // ends too, and the conversation closes, so that no agent is offered a call that is
-            // gone.
-            let ended = endedWhileStoring.removeValue(forKey: callID) ?? (cause: "ended before it was queued", party: .system, at: self.now())
+            // It ended while it was being stored (only the hub stopping does that: a CANCEL or BYE
+            // waits behind its INVITE): its record ends too, if the recorder still runs; else the
+            // next start ends it (`CallRecorder.endUnfinishedCalls`).
             record.state = .ended
-            record.endedAt = ended.at
-            record.hangupCause = ended.cause
-            record.hungUpBy = ended.party
+            record.endedAt = self.now()
+            record.hangupCause = CallRecorder.restartCause
+            record.hungUpBy = .system
             recorder.enqueue(CallRecordChange(record, isNew: false, actor: .channel(trunk.accountID), closesConversation: true))
             return
         }
@@ -723,7 +720,6 @@ extension SIPService {
         }
         if let leg, !(leg.answered && party == .agent) { await abandon(leg) }
         logger.info("call ended", metadata: ["call": "\(callID)", "cause": "\(cause)", "by": "\(party.rawValue)"])
-        if call.record == nil { endedWhileStoring[callID] = (cause, party, now()) }
         // The record's end and the conversation's close in one commit (the router then completes
         // the agent's task, or withdraws it).
         updateRecord(callID, closing: true) { record in

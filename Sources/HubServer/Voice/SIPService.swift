@@ -42,9 +42,6 @@ actor SIPService: Service {
     // The B2BUA's state (SIPService+Calls.swift).
     /// Calls by the caller's Call-ID.
     var calls: [String: VoiceCall] = [:]
-    /// Calls that ended while their arrival was being stored (the caller's CANCEL during the
-    /// commit): how they ended, for their record once the commit returns.
-    var endedWhileStoring: [String: (cause: String, party: CallParty, at: Date)] = [:]
     var callByConversation: [String: String] = [:]
     /// Agent legs' Call-IDs to their call's.
     var callByAgentLeg: [String: String] = [:]

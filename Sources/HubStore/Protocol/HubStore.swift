@@ -227,8 +227,8 @@ public protocol RoutingStore: Sendable {
     /// Conversations that are not closed, oldest first: what the router waits on after a restart.
     func openConversations(limit: Int) async throws -> [Conversation]
     /// What the router reads of customers whose conversations it queues, for many customers in
-    /// one read: each customer (nil when unknown) and their `recent` newest conversations' ids
-    /// and assignees, newest first. Customers not in the store are absent from the answer.
+    /// one read: each customer and their `recent` newest conversations' ids and assignees,
+    /// newest first. Customers not in the store are absent from the answer.
     func routingFacts(of customers: [Customer.ID], recent: Int) async throws -> [Customer.ID: CustomerRoutingFacts]
     /// Records routing decisions in one transaction: each record's event, and its conversation
     /// change with a `conversation.updated` event when it changes anything.

@@ -296,8 +296,8 @@ enum SQLiteSchema {
                     """)
         }
         migrator.registerMigration("v7: calls that have not ended, found without a scan") { db in
-            // At start the voice element ends the records of calls that were live when the hub
-            // stopped (their dialogs lived in its memory): a few rows, out of every call ever.
+            // At start the hub ends the records of calls that were live when it stopped (their
+            // dialogs lived in its memory): a few rows, out of every call ever.
             try db.execute(sql: "CREATE INDEX call_unfinished ON call(startedAt) WHERE state != 'ended';")
         }
         return migrator

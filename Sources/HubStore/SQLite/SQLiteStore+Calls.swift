@@ -39,9 +39,17 @@ extension SQLiteStore {
         }
     }
 
-    static func insertCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
-        guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
-            throw StoreError.notFound("no conversation \(call.conversationID)")
+    /// `customerID`: the conversation's customer when the caller knows it (the conversation is
+    /// then not read again); else the conversation must exist.
+    static func insertCall(_ call: CallRecord, customerID: Customer.ID? = nil, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
+        let customer: Customer.ID
+        if let customerID {
+            customer = customerID
+        } else {
+            guard let conversation = try SQLiteWrites.conversation(call.conversationID, db, json: events.json) else {
+                throw StoreError.notFound("no conversation \(call.conversationID)")
+            }
+            customer = conversation.customerID
         }
         try db.cachedStatement(
             sql: """
@@ -52,7 +60,7 @@ extension SQLiteStore {
         ).execute(arguments: Self.callArguments(call, idFirst: true))
         try events.append(
             .callCreated, at: call.startedAt, actor: actor,
-            refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, callID: call.id, agentID: call.agentID),
+            refs: EventRefs(customerID: customer, conversationID: call.conversationID, callID: call.id, agentID: call.agentID),
             payload: call)
     }
 

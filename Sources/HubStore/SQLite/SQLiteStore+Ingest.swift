@@ -56,7 +56,7 @@ extension SQLiteStore {
         let receipt = try ingestOne(command, db, &events)
         if var call = command.call, !receipt.duplicate {
             call.conversationID = receipt.conversationID
-            try insertCall(call, actor: .channel(command.event.channelAccountID), db, &events)
+            try insertCall(call, customerID: receipt.customerID, actor: .channel(command.event.channelAccountID), db, &events)
         }
         return receipt
     }
