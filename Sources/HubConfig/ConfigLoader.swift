@@ -36,6 +36,7 @@ public struct ConfigLoader: Sendable {
             content.agents += file.agents
             content.rules += file.rules
             content.router += file.router
+            content.tickets += file.tickets
         }
         let rules = crossCheck(channels: channels, content: content)
         for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
@@ -138,9 +139,10 @@ public struct ConfigLoader: Sendable {
         }
         checkRouting(content: content, queues: queues, skillIDs: skillIDs, agentIDs: agents.map(\.agent.id.rawValue))
         for (_, node) in content.router.dropFirst() { node.error("router: is already set in another file (\(content.router[0].1.location))") }
+        for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
-            router: content.router.first?.0 ?? RouterConfiguration())
+            router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings())
     }
 
     /// References inside routing policies and rules: queues, agents and skills they name.

@@ -23,6 +23,8 @@ public struct Engine: Sendable {
     public let feed: InboxFeed
     /// What agents read and do in the inbox, with permissions, masking and the audit trail.
     public let inbox: InboxService
+    /// Tickets kept in step with customers: reopening, closing, status answers.
+    public let tickets: TicketService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
@@ -41,9 +43,10 @@ public struct Engine: Sendable {
             store: store, channels: channels, blobs: blobs, maximumBytes: configuration.maximumAttachmentBytes, configuration: attachments, now: clock,
             logger: logger.component("attachments"))
         attachmentFetcher = fetcher
+        let ticketSettings = TicketSettingsCell(rules.tickets)
         ingest = IngestService(
             channels: channels, configuration: configuration, store: store, now: clock, logger: logger.component("ingest"), blobs: blobs,
-            onAttachments: { fetcher.wake() })
+            tickets: ticketSettings, onAttachments: { fetcher.wake() })
         identity = IdentityService(store: store, channels: channels, configuration: configuration, now: clock)
         let worker = OutboxWorker(
             store: store, channels: channels, configuration: outbox, now: clock, logger: logger.component("outbox"))
@@ -53,6 +56,8 @@ public struct Engine: Sendable {
         self.auth = AuthService(store: store, configuration: auth, now: clock, logger: logger.component("auth"))
         self.feed = InboxFeed(store: store, configuration: feed, logger: logger.component("feed"))
         inbox = InboxService(store: store, channels: channels, routing: routing, outbound: outbound, now: clock, logger: logger.component("inbox"))
+        tickets = TicketService(
+            store: store, channels: channels, outbound: outbound, settings: ticketSettings, now: clock, logger: logger.component("tickets"))
     }
 }
 

@@ -93,6 +93,7 @@ public struct HubServer: Sendable {
         let api = router.group("v1").add(middleware: AuthMiddleware(adminToken: configuration.adminToken, auth: engine.auth))
         AuthRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         ResourceRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        TicketRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         ChannelRoutes.add(to: api, engine: engine, rejections: rejections)
         AttachmentRoutes.add(to: api, engine: engine)
         RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
@@ -126,7 +127,9 @@ public struct HubServer: Sendable {
         let sip = makeSIPService()
         var watcher = RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)
         let logger = logger
+        let tickets = engine.tickets
         watcher.reloaded = { rules in
+            await tickets.reload(rules.tickets)
             if let sip {
                 await sip.reloadPhones(rules.agents)
             } else if rules.agents.contains(where: { $0.phone != nil }) {
@@ -140,6 +143,7 @@ public struct HubServer: Sendable {
                     .init(service: engine.outboxWorker),
                     .init(service: engine.attachmentFetcher),
                     .init(service: RoutingServiceRunner(engine.routing)),
+                    .init(service: TicketServiceRunner(engine.tickets)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: watcher),
                     .init(service: makeApplication()),

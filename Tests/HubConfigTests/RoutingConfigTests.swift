@@ -70,6 +70,10 @@ struct RoutingConfigTests {
             wrapUp: { voice: 10s }
             autoAccept: [email]
             maxNoAnswer: 5
+        tickets:
+          reopenWindow: 3d
+          closeAfter: 4d
+          statusReplies: false
         """
 
     @Test("a full routing configuration reads into the router's policies, rules and profiles")
@@ -80,6 +84,7 @@ struct RoutingConfigTests {
         #expect(routing.router.rejectDelay == .seconds(5))
         #expect(routing.router.maxNoAnswer == 2)
         #expect(routing.router.noAnswerDelay == .seconds(10), "defaults stay")
+        #expect(routing.tickets == TicketSettings(reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false))
 
         let support = try #require(routing.queue("support")).policy
         #expect(support.strategy == PerMedium(voice: .longestIdle, messaging: .mostAvailable, email: .mostAvailable))
@@ -176,6 +181,12 @@ struct RoutingConfigTests {
         .init(
             name: "bad per-medium key", rules: Self.full.replacingOccurrences(of: "offerTimeout: { voice: 15s, default: 45s }", with: "offerTimeout: { phone: 15s }"),
             file: "routing-rules/r.yaml", line: 8, column: 21, mentions: ["unknown key 'phone'"]),
+        .init(
+            name: "tickets closing inside their reopen window", rules: Self.full.replacingOccurrences(of: "closeAfter: 4d", with: "closeAfter: 1d"),
+            file: "routing-rules/r.yaml", line: 66, column: 15, mentions: ["closeAfter (1d) is shorter than reopenWindow"]),
+        .init(
+            name: "unknown ticket setting", rules: Self.full.replacingOccurrences(of: "statusReplies: false", with: "statusReply: false"),
+            file: "routing-rules/r.yaml", line: 67, column: 3, mentions: ["unknown key 'statusReply'", "statusReplies"]),
     ]
 
     @Test("mistakes in routing policies are reported with file, line and what is wrong", arguments: brokenCases)

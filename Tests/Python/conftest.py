@@ -87,6 +87,16 @@ class Provider:
         self.server.shutdown()
 
 
+def wait_until(predicate, timeout=20):
+    """Polls `predicate` until it holds or `timeout` seconds pass; its last answer."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
 def free_port():
     """A loopback port nobody listens on now (for a hub whose public URL must be known up front)."""
     import socket

@@ -125,3 +125,23 @@ class FakeWeChat:
 
     def close(self):
         self.server.shutdown()
+
+
+# The hub's environment for the account below.
+ENVIRONMENT = {"E2E_WX_TOKEN": TOKEN, "E2E_WX_SECRET": APP_SECRET, "E2E_WX_AES": AES_KEY}
+
+
+def channel(base):
+    """A `wechat-oa` channel account (safe mode) against the fake platform at `base`."""
+    return f"""kind: wechat
+id: wechat-oa
+name: 公众号
+queue: support
+secrets: {{ token: E2E_WX_TOKEN, appSecret: E2E_WX_SECRET, encodingAESKey: E2E_WX_AES }}
+options:
+  appId: {APP_ID}
+  originalId: {ORIGINAL_ID}
+  encryption: safe
+  apiBaseURL: {base}
+delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
+"""

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from conftest import channel_hub, free_port
+from conftest import channel_hub, free_port, wait_until
 from fake_twilio import ACCOUNT_SID, AUTH_TOKEN, NUMBER, FakeTwilio
-from fake_wechat import AES_KEY, APP_ID, APP_SECRET, ORIGINAL_ID, TOKEN, FakeWeChat
+from fake_wechat import ENVIRONMENT, FakeWeChat
+from fake_wechat import channel as wechat_channel
 from inbox_client import Agent, kind, run
 
 
@@ -27,18 +28,7 @@ def hub(fakes):
     wechat, twilio = fakes
     port = free_port()
     channels = {
-        "wechat-oa": f"""kind: wechat
-id: wechat-oa
-name: 公众号
-queue: support
-secrets: {{ token: E2E_WX_TOKEN, appSecret: E2E_WX_SECRET, encodingAESKey: E2E_WX_AES }}
-options:
-  appId: {APP_ID}
-  originalId: {ORIGINAL_ID}
-  encryption: safe
-  apiBaseURL: {wechat.base}
-delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
-""",
+        "wechat-oa": wechat_channel(wechat.base),
         "sms-twilio": f"""kind: sms
 id: sms-twilio
 queue: support
@@ -48,7 +38,7 @@ options: {{ accountSid: {ACCOUNT_SID}, from: "{NUMBER}", apiBaseURL: {twilio.bas
 delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 """,
     }
-    environment = {"E2E_WX_TOKEN": TOKEN, "E2E_WX_SECRET": APP_SECRET, "E2E_WX_AES": AES_KEY, "E2E_TWILIO_TOKEN": AUTH_TOKEN}
+    environment = {**ENVIRONMENT, "E2E_TWILIO_TOKEN": AUTH_TOKEN}
     for running in channel_hub(channels, environment, port=port):
         running.wechat_url = running.base + "/webhooks/wechat-oa"
         running.sms_url = f"http://127.0.0.1:{port}/webhooks/sms-twilio"
@@ -62,15 +52,6 @@ def profile(hub, kind_, address, account=None):
     status, found = hub.request("GET", query)
     assert status == 200, found
     return found
-
-
-def wait_until(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_url_verification(hub, fakes):

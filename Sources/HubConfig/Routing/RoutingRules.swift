@@ -10,11 +10,13 @@ public struct RoutingRules: Sendable {
     /// In file order (files sorted by name).
     public var rules: RoutingRuleSet
     public var router: RouterConfiguration
+    public var tickets: TicketSettings
 
     public init(
         skills: [SkillConfig] = [], queues: [QueueConfig] = [], agents: [AgentConfig] = [], rules: RoutingRuleSet = RoutingRuleSet(),
-        router: RouterConfiguration = RouterConfiguration()
+        router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings()
     ) {
+        self.tickets = tickets
         self.skills = skills
         self.queues = queues
         self.agents = agents
@@ -24,6 +26,38 @@ public struct RoutingRules: Sendable {
 
     /// The queue with `id`.
     public func queue(_ id: String) -> QueueConfig? { queues.first { $0.id == id } }
+}
+
+/// How tickets live after they are solved, and what customers may ask about them by themselves
+/// (section `tickets:` of `routing-rules/`).
+public struct TicketSettings: Sendable, Hashable {
+    /// A customer who writes on a solved ticket's conversation within this time reopens it.
+    public var reopenWindow: Duration
+    /// A solved ticket closes this long after it was solved; a closed ticket stays closed.
+    public var closeAfter: Duration
+    /// Customers who send a ticket number or "status" get their tickets' status on the channel
+    /// they asked on, without an agent.
+    public var statusReplies: Bool
+    /// The statuses a customer is told about when an agent (or a rule) sets them.
+    public var announce: Set<TicketStatus>
+    /// Texts that replace the built-in ones: by template (`solved`, `comment`...) and locale
+    /// (`en`, `zh-CN`), with `{number}`, `{subject}`, `{status}`, `{comment}`, `{reopenWindow}`.
+    public var templates: [String: [CustomerLocale: String]]
+
+    /// The templates there are: one per status, and `comment` for an agent's public comment.
+    public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment"]
+    public static let placeholders = ["number", "subject", "status", "comment", "reopenWindow"]
+
+    public init(
+        reopenWindow: Duration = .seconds(7 * 86_400), closeAfter: Duration = .seconds(7 * 86_400), statusReplies: Bool = true,
+        announce: Set<TicketStatus> = [.open, .pending, .onHold, .solved], templates: [String: [CustomerLocale: String]] = [:]
+    ) {
+        self.reopenWindow = reopenWindow
+        self.closeAfter = closeAfter
+        self.statusReplies = statusReplies
+        self.announce = announce
+        self.templates = templates
+    }
 }
 
 /// A skill agents can have, at a level from 1 to 10.

@@ -10,6 +10,7 @@ enum RoutingRulesReader {
         var agents: [(AgentConfig, AgentReferences)] = []
         var rules: [(RoutingRule, ConfigNode)] = []
         var router: [(RouterConfiguration, ConfigNode)] = []
+        var tickets: [(TicketSettings, ConfigNode)] = []
     }
 
     /// Nodes of an agent's references, so unknown ones can be reported where they are written.
@@ -22,7 +23,7 @@ enum RoutingRulesReader {
 
     static func read(_ root: ConfigNode, environment: [String: String] = [:]) -> FileContent {
         var content = FileContent()
-        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router"]) else { return content }
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets"]) else { return content }
         for item in mapping["skills"]?.list ?? [] {
             if let skill = readSkill(item) { content.skills.append((skill, item)) }
         }
@@ -38,7 +39,51 @@ enum RoutingRulesReader {
         if let node = mapping["router"], let configuration = RoutingPolicyReader.routerConfiguration(node) {
             content.router.append((configuration, node))
         }
+        if let node = mapping["tickets"], let settings = readTickets(node) { content.tickets.append((settings, node)) }
         return content
+    }
+
+    /// The first `{name}` in `text` that is not a known placeholder.
+    static func unknownPlaceholder(in text: String) -> String? {
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "}") else { return nil }
+            let name = String(after[..<close])
+            if !TicketSettings.placeholders.contains(name) { return name }
+            rest = after[after.index(after: close)...]
+        }
+        return nil
+    }
+
+    static func readTickets(_ node: ConfigNode) -> TicketSettings? {
+        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates"]) else { return nil }
+        var settings = TicketSettings()
+        if let value = mapping["reopenWindow"]?.duration { settings.reopenWindow = value }
+        if let value = mapping["closeAfter"]?.duration { settings.closeAfter = value }
+        if let value = mapping["statusReplies"]?.bool { settings.statusReplies = value }
+        if let list = mapping["announce"]?.list {
+            settings.announce = Set(
+                list.compactMap { item in item.oneOf(TicketStatus.allCases.map(\.rawValue), what: "ticket status").flatMap(TicketStatus.init(rawValue:)) })
+        }
+        if let templates = mapping["templates"]?.mapping(allowedKeys: TicketSettings.templateNames) {
+            for name in TicketSettings.templateNames {
+                guard let texts = templates[name]?.mapping(allowedKeys: CustomerLocale.allCases.map(\.rawValue)) else { continue }
+                for locale in CustomerLocale.allCases {
+                    guard let textNode = texts[locale.rawValue], let text = textNode.string else { continue }
+                    if let unknown = Self.unknownPlaceholder(in: text) {
+                        textNode.error("unknown placeholder {\(unknown)} (known: \(TicketSettings.placeholders.map { "{\($0)}" }.joined(separator: ", ")))")
+                        continue
+                    }
+                    settings.templates[name, default: [:]][locale] = text
+                }
+            }
+        }
+        if settings.closeAfter < settings.reopenWindow, let closeNode = mapping["closeAfter"] {
+            closeNode.error("closeAfter (\(closeNode.string ?? "")) is shorter than reopenWindow: a solved ticket would close before its reopen window ends")
+            return nil
+        }
+        return settings
     }
 
     static func readSkill(_ node: ConfigNode) -> SkillConfig? {

@@ -18,11 +18,15 @@ public struct IngestService: InboundSink {
     let onAttachments: @Sendable () -> Void
     /// Where content received whole (a raw e-mail, its attachments) is kept.
     let blobs: BlobStore?
+    /// Whether customers' status questions are answered without an agent (see `TicketService`).
+    let tickets: TicketSettingsCell
 
     init(
         channels: ChannelDirectory, configuration: EngineConfiguration, store: any HubStore, now: @escaping @Sendable () -> Date,
-        logger: Logger, blobs: BlobStore? = nil, onAttachments: @escaping @Sendable () -> Void = {}
+        logger: Logger, blobs: BlobStore? = nil, tickets: TicketSettingsCell = TicketSettingsCell(TicketSettings()),
+        onAttachments: @escaping @Sendable () -> Void = {}
     ) {
+        self.tickets = tickets
         self.onAttachments = onAttachments
         self.blobs = blobs
         self.channels = channels
@@ -131,8 +135,12 @@ public struct IngestService: InboundSink {
             event.metadata["email"] = nil
             event.metadata["raw"] = nil
         }
+        // A conversation that begins with a question about tickets ("T-000123", "status") is
+        // answered by the ticket service and closed, so it waits in no queue; if the customer goes
+        // on to say more, the service puts it in the account's queue then.
+        let selfService = account.queueID != nil && tickets.value.statusReplies && TicketQuery.parse(event.text ?? "") != nil
         return IngestCommand(
-            event: event, sender: sender, receivedAt: now(), queueID: account.queueID, priority: account.priority)
+            event: event, sender: sender, receivedAt: now(), queueID: selfService ? nil : account.queueID, priority: account.priority)
     }
 
     /// A provider's timestamp, if it is one the hub can believe: between 2000 and a day ahead of

@@ -1,4 +1,5 @@
 import Foundation
+import HubStore
 import Synchronization
 
 /// A one-slot wake-up: `signal()` wakes the waiter, or the next `wait` if none is waiting.
@@ -74,5 +75,26 @@ extension WakeSignal {
         let wait = due.timeIntervalSince(now)
         guard wait > 0 else { return .milliseconds(50) }
         return min(idle, .milliseconds(Int64((wait * 1000).rounded(.up))))
+    }
+}
+
+extension WakeSignal {
+    /// Runs `step` whenever the store commits events (or its timeout passes) until cancelled:
+    /// how the services that follow the event log wait for it.
+    func follow(_ store: any HubStore, step: @escaping @Sendable () async -> Duration?) async throws {
+        let commits = store.eventCommits()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in commits { self.signal() }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    let timeout = await step()
+                    await self.wait(timeout: timeout)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -85,21 +85,7 @@ public actor RoutingService {
     /// their agents), then follows the event log and the router's timers until cancelled.
     public func run() async throws {
         try await start()
-        let commits = store.eventCommits()
-        let wake = self.wake
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in commits { wake.signal() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    let timeout = await self.step()
-                    await wake.wait(timeout: timeout)
-                }
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        try await wake.follow(store) { await self.step() }
     }
 
     /// Recovery; idempotent.

@@ -89,6 +89,15 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let ticketCreated = EventKind(rawValue: "ticket.created")
     public static let ticketUpdated = EventKind(rawValue: "ticket.updated")
     public static let ticketLinked = EventKind(rawValue: "ticket.linked")
+    /// A comment on a ticket, internal or public (payload `TicketCommentedPayload`).
+    public static let ticketCommented = EventKind(rawValue: "ticket.commented")
+    /// A ticket was merged into another (one event on each).
+    public static let ticketMerged = EventKind(rawValue: "ticket.merged")
+    /// A ticket's change could be told to its customer on none of their channels (payload: the
+    /// ticket, the change's event sequence and each channel's reason).
+    public static let ticketUnnotified = EventKind(rawValue: "ticket.unnotified")
+    /// The channels a customer hears about their tickets on, in their order, were set.
+    public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")
     public static let callUpdated = EventKind(rawValue: "call.updated")
     public static let agentConfigured = EventKind(rawValue: "agent.configured")

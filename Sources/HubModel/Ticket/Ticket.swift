@@ -21,12 +21,18 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable, IdentifierPrefi
     public var updatedAt: Date
     public var solvedAt: Date?
     public var closedAt: Date?
+    /// The ticket this one was merged into (it is closed then, its conversations moved there).
+    public var mergedIntoID: ID?
+    /// The channel account the ticket was born on (its first conversation's), where the customer
+    /// hears about it first.
+    public var channelAccountID: String?
 
     public init(
         id: ID, number: TicketNumber, subject: String, status: TicketStatus = .new,
         priority: TicketPriority = .normal, customerID: Customer.ID, assigneeID: Agent.ID? = nil,
         queueID: String? = nil, conversationIDs: [Conversation.ID] = [], firstResponseDueAt: Date? = nil,
-        dueAt: Date? = nil, createdAt: Date, updatedAt: Date? = nil, solvedAt: Date? = nil, closedAt: Date? = nil
+        dueAt: Date? = nil, createdAt: Date, updatedAt: Date? = nil, solvedAt: Date? = nil, closedAt: Date? = nil,
+        mergedIntoID: ID? = nil, channelAccountID: String? = nil
     ) {
         self.id = id
         self.number = number
@@ -43,7 +49,12 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable, IdentifierPrefi
         self.updatedAt = updatedAt ?? createdAt
         self.solvedAt = solvedAt
         self.closedAt = closedAt
+        self.mergedIntoID = mergedIntoID
+        self.channelAccountID = channelAccountID
     }
+
+    /// Whether the company still owes the customer something (not solved, not closed).
+    public var isUnsolved: Bool { status != .solved && status != .closed }
 
     private enum CodingKeys: String, CodingKey {
         case id
@@ -61,6 +72,8 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable, IdentifierPrefi
         case updatedAt
         case solvedAt
         case closedAt
+        case mergedIntoID = "mergedIntoId"
+        case channelAccountID = "channelAccountId"
     }
 }
 
@@ -113,6 +126,19 @@ public enum TicketStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case onHold = "on-hold"
     case solved
     case closed
+
+    /// Whether a ticket may move from this status to `next`. New only at birth; closed is final
+    /// (a customer who writes again gets a new ticket) and comes only after solved; a solved
+    /// ticket reopens to open, pending or on-hold, or closes. Any status may stay as it is.
+    public func allows(_ next: TicketStatus) -> Bool {
+        if next == self { return true }
+        switch (self, next) {
+        case (.closed, _), (_, .new): return false
+        case (.solved, _): return true
+        case (_, .closed): return false
+        default: return true
+        }
+    }
 }
 
 /// How urgent a ticket is.

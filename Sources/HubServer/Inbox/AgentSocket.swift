@@ -273,6 +273,47 @@ struct AgentSocket {
                     customer: Customer.ID(try required(request, "customerId")), handle: Handle.ID(try required(request, "handleId")), for: viewer,
                     reason: request["reason"]?.stringValue)
                 send("ack", id: id, ["address": .string(address)])
+            case "ticket.create":
+                let ticket = try await engine.inbox.createTicket(
+                    InboxService.NewTicket(
+                        subject: try required(request, "subject"), customerID: request["customerId"]?.stringValue.map(Customer.ID.init(rawValue:)),
+                        conversationIDs: (request["conversationIds"]?.arrayOfStrings ?? request["conversationId"]?.stringValue.map { [$0] } ?? [])
+                            .map(Conversation.ID.init(rawValue:)),
+                        priority: try Self.enumValue(request["priority"], default: .normal), queueID: request["queueId"]?.stringValue,
+                        assigneeID: request["assigneeId"].map { $0.stringValue.map(Agent.ID.init(rawValue:)) }, note: request["note"]?.stringValue),
+                    for: viewer)
+                send("ack", id: id, ["ticket": InboxPresenter.view(ticket, for: viewer)])
+            case "ticket.get":
+                let ticket = try await engine.inbox.ticket(Ticket.ID(try required(request, "ticketId")), for: viewer)
+                let comments = try await engine.inbox.comments(of: ticket.id, for: viewer)
+                send(
+                    "ack", id: id,
+                    ["ticket": InboxPresenter.view(ticket, for: viewer), "comments": .array(comments.map { InboxPresenter.view($0, for: viewer) })])
+            case "ticket.update":
+                let change = TicketChange(
+                    status: try Self.optionalEnum(request["status"]), priority: try Self.optionalEnum(request["priority"]),
+                    subject: request["subject"]?.stringValue,
+                    assigneeID: request["assigneeId"].map { $0.stringValue.map(Agent.ID.init(rawValue:)) },
+                    queueID: request["queueId"].map { $0.stringValue })
+                let ticket = try await engine.inbox.updateTicket(Ticket.ID(try required(request, "ticketId")), change, for: viewer)
+                send("ack", id: id, ["ticket": InboxPresenter.view(ticket, for: viewer)])
+            case "ticket.comment":
+                let comment = try await engine.inbox.comment(
+                    on: Ticket.ID(try required(request, "ticketId")), body: try required(request, "body"),
+                    visibility: try Self.enumValue(request["visibility"], default: .internal), for: viewer)
+                send("ack", id: id, ["comment": InboxPresenter.view(comment, for: viewer)])
+            case "ticket.merge":
+                let merge = try await engine.inbox.mergeTicket(
+                    Ticket.ID(try required(request, "ticketId")), into: Ticket.ID(try required(request, "into")), for: viewer)
+                send("ack", id: id, ["source": InboxPresenter.view(merge.source, for: viewer), "target": InboxPresenter.view(merge.target, for: viewer)])
+            case "ticket.link":
+                let ticket = try await engine.inbox.link(
+                    Conversation.ID(try required(request, "conversationId")), to: Ticket.ID(try required(request, "ticketId")), for: viewer)
+                send("ack", id: id, ["ticket": InboxPresenter.view(ticket, for: viewer)])
+            case "ticket.history":
+                let history = try await engine.inbox.ticketHistory(
+                    Ticket.ID(try required(request, "ticketId")), after: request["after"]?.intValue ?? 0, limit: 200, for: viewer)
+                send("ack", id: id, ["history": .array(history)])
             case "supervisor.snapshot":
                 guard viewer.seesAll else { throw InboxError.forbidden("for supervisors") }
                 send(
@@ -305,6 +346,19 @@ struct AgentSocket {
             logger.error("agent request failed", metadata: ["type": "\(type)", "error": "\(error)"])
             send(error: "internal", "the hub failed to handle this request; see its log", id: id)
         }
+    }
+
+    /// A field naming one of an enumeration's raw values; `fallback` when absent.
+    private static func enumValue<T: RawRepresentable & CaseIterable>(_ value: JSONValue?, default fallback: T) throws -> T where T.RawValue == String {
+        try optionalEnum(value) ?? fallback
+    }
+
+    private static func optionalEnum<T: RawRepresentable & CaseIterable>(_ value: JSONValue?) throws -> T? where T.RawValue == String {
+        guard let value, value != .null else { return nil }
+        guard let text = value.stringValue, let result = T(rawValue: text) else {
+            throw InboxError.invalid("expected one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return result
     }
 
     private func required(_ request: [String: JSONValue], _ key: String) throws -> String {

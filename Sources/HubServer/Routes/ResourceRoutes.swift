@@ -236,13 +236,6 @@ enum ResourceRoutes {
             try await inbox.wrapUp(id, disposition: input.disposition, notes: input.notes, for: viewer)
             return Response(status: .noContent)
         }
-        api.get("tickets/:id") { _, context in
-            let viewer = try context.requireViewer()
-            let id = Ticket.ID(try context.parameters.require("id"))
-            guard let ticket = try await engine.store.ticket(id) else { throw APIError.notFound("no ticket \(id)") }
-            _ = try await inbox.customer(ticket.customerID, for: viewer)
-            return JSONResponse.make(.ok, InboxPresenter.view(ticket, for: viewer))
-        }
         api.get("deliveries/:id") { _, context in
             let viewer = try requireSupervisor(context)
             let id = Delivery.ID(try context.parameters.require("id"))

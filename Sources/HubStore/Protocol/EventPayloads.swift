@@ -167,4 +167,36 @@ public struct CustomerUnmergedPayload: Sendable, Hashable, Codable {
 public struct TicketUpdatedPayload: Sendable, Hashable, Codable {
     public var ticket: Ticket
     public var changes: [String]
+    /// The status before, when the status changed.
+    public var previousStatus: TicketStatus?
+    /// Why, in words ("the customer replied").
+    public var reason: String?
+
+    public init(ticket: Ticket, changes: [String], previousStatus: TicketStatus? = nil, reason: String? = nil) {
+        self.ticket = ticket
+        self.changes = changes
+        self.previousStatus = previousStatus
+        self.reason = reason
+    }
+}
+
+/// Payload of `ticket.commented`.
+public struct TicketCommentedPayload: Sendable, Hashable, Codable {
+    public var comment: TicketComment
+    public var ticketNumber: TicketNumber
+}
+
+/// Payload of `ticket.unnotified`.
+public struct TicketUnnotifiedPayload: Sendable, Hashable, Codable {
+    public var ticket: Ticket
+    /// Which change (`ticket-notify:<event sequence>`).
+    public var key: String
+    /// Why each channel tried could not be used, by channel account.
+    public var reasons: [String: String]
+}
+
+/// Payload of `ticket.merged` (one event on each of the two tickets).
+public struct TicketMergedPayload: Sendable, Hashable, Codable {
+    public var source: Ticket
+    public var target: Ticket
 }

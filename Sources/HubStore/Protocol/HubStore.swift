@@ -25,6 +25,10 @@ public protocol EventLogStore: Sendable {
     func lastEventSequence() async throws -> Int64
     /// The last sequence number after every commit that appended events.
     func eventCommits() -> AsyncStream<Int64>
+    /// Where a durable reader of the log (`name`) has got to; nil before it first saved one.
+    func readerPosition(_ name: String) async throws -> Int64?
+    /// Saves a durable reader's position.
+    func setReaderPosition(_ name: String, to sequence: Int64) async throws
 }
 
 /// Inbound messages and provider status reports.
@@ -179,6 +183,33 @@ public protocol TicketStore: Sendable {
     /// Links a conversation to a ticket (no-op when already linked).
     func linkConversation(_ conversationID: Conversation.ID, toTicket ticketID: Ticket.ID, at date: Date, actor: Actor)
         async throws -> Ticket
+    /// Tickets matching `filter`, newest first (by number), after `cursor`, at most `limit`.
+    func tickets(matching filter: TicketFilter, after cursor: PageCursor?, limit: Int) async throws -> [Ticket]
+    /// The tickets a conversation is linked to, newest first.
+    func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket]
+    /// Adds a comment, with a `ticket.commented` event.
+    /// - Throws: `notFound` ticket, `invalid` empty body, `conflict` on a closed ticket.
+    func addTicketComment(_ draft: TicketCommentDraft, at date: Date, actor: Actor) async throws -> TicketComment
+    /// A ticket's comments, oldest first; internal ones only when asked.
+    func ticketComments(of ticketID: Ticket.ID, includeInternal: Bool) async throws -> [TicketComment]
+    /// Merges `sourceID` into `targetID`: the source's conversations move to the target, the
+    /// source closes with `mergedIntoID` set; a `ticket.merged` event for each.
+    /// - Throws: `notFound`, `conflict` (the same ticket, a closed one, two customers).
+    func mergeTicket(_ sourceID: Ticket.ID, into targetID: Ticket.ID, at date: Date, actor: Actor) async throws -> TicketMerge
+    /// A ticket's history: the events that name it, oldest first, after `sequence`.
+    func ticketEvents(_ ticketID: Ticket.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent]
+    /// Tickets solved at or before `date` and not yet closed, oldest solution first.
+    func solvedTickets(solvedAtOrBefore date: Date, limit: Int) async throws -> [Ticket]
+    /// The channel accounts a customer hears about their tickets on, in the order they prefer
+    /// (empty: never set).
+    func notificationChannels(of customerID: Customer.ID) async throws -> [NotificationChannel]
+    /// Sets them, with a `customer.notifications` event.
+    /// - Throws: `notFound` customer.
+    func setNotificationChannels(_ channels: [NotificationChannel], of customerID: Customer.ID, at date: Date, actor: Actor) async throws
+    /// Records that a ticket's change reached its customer on no channel, with a
+    /// `ticket.unnotified` event: once per `key` (a second call with the key records nothing).
+    /// - Returns: whether it was recorded now.
+    func recordUnnotified(_ ticket: Ticket, key: String, reasons: [String: String], at date: Date, actor: Actor) async throws -> Bool
 }
 
 /// A call record to save: new (its conversation must exist) or changed (it must have been saved).

@@ -154,12 +154,21 @@ public struct TicketDraft: Sendable, Hashable {
     public var conversationIDs: [Conversation.ID]
     public var firstResponseDueAt: Date?
     public var dueAt: Date?
+    /// The channel account it was born on; nil: its first conversation's.
+    public var channelAccountID: String?
+    /// Its first internal comment (what the agent noted when opening it).
+    public var note: String?
+    /// New, or open when an agent takes it at once; pending and on-hold too. Never solved or closed.
+    public var status: TicketStatus
 
     public init(
         id: Ticket.ID = .generate(), subject: String, customerID: Customer.ID, priority: TicketPriority = .normal,
         queueID: String? = nil, assigneeID: Agent.ID? = nil, conversationIDs: [Conversation.ID] = [],
-        firstResponseDueAt: Date? = nil, dueAt: Date? = nil
+        firstResponseDueAt: Date? = nil, dueAt: Date? = nil, channelAccountID: String? = nil, note: String? = nil, status: TicketStatus = .new
     ) {
+        self.status = status
+        self.channelAccountID = channelAccountID
+        self.note = note
         self.id = id
         self.subject = subject
         self.customerID = customerID
@@ -172,6 +181,79 @@ public struct TicketDraft: Sendable, Hashable {
     }
 }
 
+/// Which tickets to list; nil fields do not filter.
+public struct TicketFilter: Sendable, Hashable {
+    public var customerID: Customer.ID?
+    /// Any of these statuses (empty: any status).
+    public var statuses: Set<TicketStatus>
+    public var assigneeID: Agent.ID?
+    /// Any of these queues (nil: any queue, or none).
+    public var queueIDs: [String]?
+
+    public init(customerID: Customer.ID? = nil, statuses: Set<TicketStatus> = [], assigneeID: Agent.ID? = nil, queueIDs: [String]? = nil) {
+        self.customerID = customerID
+        self.statuses = statuses
+        self.assigneeID = assigneeID
+        self.queueIDs = queueIDs
+    }
+}
+
+/// A comment to add to a ticket.
+public struct TicketCommentDraft: Sendable, Hashable {
+    public var id: TicketComment.ID
+    public var ticketID: Ticket.ID
+    public var author: MessageAuthor
+    public var visibility: TicketComment.Visibility
+    public var body: String
+
+    public init(
+        id: TicketComment.ID = .generate(), ticketID: Ticket.ID, author: MessageAuthor, visibility: TicketComment.Visibility, body: String
+    ) {
+        self.id = id
+        self.ticketID = ticketID
+        self.author = author
+        self.visibility = visibility
+        self.body = body
+    }
+}
+
+/// One of the channels a customer hears about their tickets on. The list is in the customer's
+/// order: a change goes out on the ticket's own channel and on every subscribed one, and when one
+/// cannot take it (a closed reply window, an opt-out), on the next in the list instead.
+public struct NotificationChannel: Sendable, Hashable, Codable {
+    public var channelAccountID: String
+    /// Hears about every change (false: only stands in for a channel that cannot be used).
+    public var subscribed: Bool
+
+    public init(channelAccountID: String, subscribed: Bool = true) {
+        self.channelAccountID = channelAccountID
+        self.subscribed = subscribed
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case channelAccountID = "channelAccountId"
+        case subscribed
+    }
+
+    /// `subscribed` may be left out: true.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        channelAccountID = try container.decode(String.self, forKey: .channelAccountID)
+        subscribed = try container.decodeIfPresent(Bool.self, forKey: .subscribed) ?? true
+    }
+}
+
+/// Two tickets after a merge.
+public struct TicketMerge: Sendable, Hashable {
+    public var source: Ticket
+    public var target: Ticket
+
+    public init(source: Ticket, target: Ticket) {
+        self.source = source
+        self.target = target
+    }
+}
+
 /// Changes to a ticket; nil fields stay as they are.
 public struct TicketChange: Sendable, Hashable {
     public var status: TicketStatus?
@@ -181,11 +263,14 @@ public struct TicketChange: Sendable, Hashable {
     public var queueID: String??
     public var firstResponseDueAt: Date??
     public var dueAt: Date??
+    /// Why, in words, for the history ("the customer replied").
+    public var reason: String?
 
     public init(
         status: TicketStatus? = nil, priority: TicketPriority? = nil, subject: String? = nil, assigneeID: Agent.ID?? = nil,
-        queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil
+        queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil, reason: String? = nil
     ) {
+        self.reason = reason
         self.status = status
         self.priority = priority
         self.subject = subject

@@ -80,7 +80,8 @@ enum SQLiteRows {
             assigneeID: (row["assigneeID"] as String?).map(Agent.ID.init(rawValue:)), queueID: row["queueID"],
             conversationIDs: conversationIDs, firstResponseDueAt: date(row, "firstResponseDueAt"), dueAt: date(row, "dueAt"),
             createdAt: requiredDate(row, "createdAt"), updatedAt: requiredDate(row, "updatedAt"), solvedAt: date(row, "solvedAt"),
-            closedAt: date(row, "closedAt"))
+            closedAt: date(row, "closedAt"), mergedIntoID: (row["mergedIntoID"] as String?).map(Ticket.ID.init(rawValue:)),
+            channelAccountID: row["channelAccountID"])
     }
 
     static func call(_ row: Row) throws -> CallRecord {

@@ -300,6 +300,35 @@ enum SQLiteSchema {
             // dialogs lived in its memory): a few rows, out of every call ever.
             try db.execute(sql: "CREATE INDEX call_unfinished ON call(startedAt) WHERE state != 'ended';")
         }
+        migrator.registerMigration("v8: tickets' comments, merges, birth channel and history") { db in
+            // A ticket's history is the events that name it; the ticket service reads the log
+            // from a position it saves (in `counter`), so that it answers each event once.
+            try db.execute(
+                sql: """
+                    ALTER TABLE ticket ADD COLUMN mergedIntoID TEXT;
+                    ALTER TABLE ticket ADD COLUMN channelAccountID TEXT;
+                    CREATE TABLE ticket_comment (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        ticketID TEXT NOT NULL REFERENCES ticket(id),
+                        authorKind TEXT NOT NULL,
+                        authorID TEXT,
+                        visibility TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        createdAt INTEGER NOT NULL
+                    );
+                    CREATE INDEX ticket_comment_by_ticket ON ticket_comment(ticketID, createdAt);
+                    CREATE INDEX ticket_by_status ON ticket(status, number);
+                    CREATE INDEX ticket_solved ON ticket(solvedAt) WHERE status = 'solved';
+                    CREATE INDEX event_by_ticket ON event(ticketID, seq) WHERE ticketID IS NOT NULL;
+                    CREATE TABLE notification_channel (
+                        customerID TEXT NOT NULL REFERENCES customer(id),
+                        position INTEGER NOT NULL,
+                        channelAccountID TEXT NOT NULL,
+                        subscribed INTEGER NOT NULL,
+                        PRIMARY KEY (customerID, position)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,383 @@
+import Foundation
+import HubConfig
+import HubModel
+import HubStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Keeps tickets in step with what customers do, from the event log: a customer who writes on a
+/// pending ticket's conversation (or on a solved one within the reopen window) reopens it; solved
+/// tickets close when their window ends; a customer who asks "T-000123" or "status" on any channel
+/// gets the status of their own tickets there, without an agent.
+///
+/// The service reads the log from a position it saves after each page, and everything it does for
+/// an event is idempotent (a reply carries the event's sequence number as its idempotency key, a
+/// status change is made only from the status it changes): after a crash it reads the last page
+/// again and changes or sends nothing twice.
+public actor TicketService {
+    /// The reader's name for its saved position in the log.
+    static let readerName = "tickets"
+    static let actor = Actor(kind: .system, id: "tickets")
+    static let pageSize = 200
+    /// How often solved tickets are checked for closing when nothing else happens.
+    static let closingInterval: Duration = .seconds(60)
+
+    let store: any HubStore
+    let channels: ChannelDirectory
+    let outbound: OutboundService
+    let now: @Sendable () -> Date
+    let logger: Logger
+    /// Shared with ingest, which keeps a status question out of the queues (see `IngestService`).
+    let settingsCell: TicketSettingsCell
+    private var position: Int64?
+    private var lastClosing: Date?
+    private let wake = WakeSignal()
+
+    init(
+        store: any HubStore, channels: ChannelDirectory, outbound: OutboundService, settings: TicketSettingsCell,
+        now: @escaping @Sendable () -> Date, logger: Logger
+    ) {
+        self.store = store
+        self.channels = channels
+        self.outbound = outbound
+        self.settingsCell = settings
+        self.now = now
+        self.logger = logger
+    }
+
+    public var settings: TicketSettings { settingsCell.value }
+
+    /// New settings from a rules reload.
+    public func reload(_ settings: TicketSettings) {
+        settingsCell.value = settings
+        wake.signal()
+    }
+
+    // MARK: Running
+
+    /// Follows the event log until cancelled.
+    public func run() async throws {
+        try await wake.follow(store) {
+            await self.step()
+            return Self.closingInterval
+        }
+    }
+
+    /// Reads the log to its end and closes tickets whose time has come. Failures are logged; the
+    /// next step starts where this one stopped.
+    func step() async {
+        do {
+            try await catchUp()
+            let date = now()
+            if lastClosing.map({ date.timeIntervalSince($0) >= 30 }) ?? true {
+                try await closeSolvedTickets()
+                lastClosing = date
+            }
+        } catch {
+            logger.error("ticket service step failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Handles every event up to the log's end. At the very first start the service begins at the
+    /// end (history is not answered again).
+    public func catchUp() async throws {
+        var position = try await startingPosition()
+        while true {
+            let events = try await store.events(after: position, limit: Self.pageSize)
+            guard let last = events.last else { return }
+            for event in events {
+                try await handle(event)
+                position = event.sequence
+                self.position = position
+            }
+            try await store.setReaderPosition(Self.readerName, to: last.sequence)
+            if events.count < Self.pageSize { return }
+        }
+    }
+
+    private func startingPosition() async throws -> Int64 {
+        if let position { return position }
+        if let saved = try await store.readerPosition(Self.readerName) {
+            position = saved
+            return saved
+        }
+        let head = try await store.lastEventSequence()
+        try await store.setReaderPosition(Self.readerName, to: head)
+        position = head
+        return head
+    }
+
+    /// One event. Refusals by the store (a ticket closed meanwhile, a channel that no longer takes
+    /// the reply) are logged and the event is done; a store that cannot be reached stops the page,
+    /// to be read again.
+    private func handle(_ event: HubEvent) async throws {
+        guard event.actor != Self.actor else { return }
+        do {
+            switch event.kind {
+            case .messageReceived: try await customerWrote(event)
+            case .ticketUpdated, .ticketCommented: try await announce(event)
+            default: return
+            }
+        } catch let error as StoreError where error.code != .unavailable {
+            logger.warning("ticket service skipped an event", metadata: ["sequence": "\(event.sequence)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: A customer wrote
+
+    private func customerWrote(_ event: HubEvent) async throws {
+        guard let conversationID = event.refs.conversationID, event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue
+        else { return }
+        guard let conversation = try await store.conversation(conversationID) else { return }
+        let date = event.occurredAt
+        let settings = self.settings
+        let text = event.payload["text"]?.stringValue ?? ""
+        let query = settings.statusReplies ? TicketQuery.parse(text) : nil
+        // A question about the status is not the answer a pending ticket waits for.
+        if query == nil {
+            var linked = try await store.tickets(linkedTo: conversationID)
+            if linked.isEmpty, let waiting = try await ticketWaiting(on: conversation.customerID, at: date) {
+                // The customer answers on another channel (asked by e-mail, answers on WeChat):
+                // with one ticket waiting on them, this conversation is that answer.
+                linked = [try await store.linkConversation(conversationID, toTicket: waiting.id, at: now(), actor: Self.actor)]
+            }
+            for ticket in linked {
+                try await reopenIfAnswered(ticket, at: date, settings: settings)
+            }
+        }
+        let accountQueue = channels.account(conversation.channelAccountID)?.queueID
+        // A conversation that ingest kept out of the queues because it began with a question.
+        let selfServed = conversation.queueID == nil && accountQueue != nil && conversation.status != .closed
+        if let query {
+            try await answer(query, text: text, in: conversation, event: event)
+            if selfServed, Self.isLatestInbound(event, of: conversation) {
+                _ = try await store.updateConversation(conversation.id, ConversationChange(status: .closed), at: now(), actor: Self.actor)
+            }
+        } else if selfServed, let accountQueue {
+            // The customer went on to say something else: an agent should see it.
+            _ = try await store.updateConversation(conversation.id, ConversationChange(queueID: .some(accountQueue)), at: now(), actor: Self.actor)
+        }
+    }
+
+    /// The customer's one pending ticket, changed before `date` (none when several wait: which
+    /// one the message answers is for an agent to say).
+    private func ticketWaiting(on customerID: Customer.ID, at date: Date) async throws -> Ticket? {
+        let pending = try await store.tickets(matching: TicketFilter(customerID: customerID, statuses: [.pending]), after: nil, limit: 2)
+        guard pending.count == 1, pending[0].updatedAt < date else { return nil }
+        return pending[0]
+    }
+
+    /// Whether no customer message came into the conversation after this event's.
+    static func isLatestInbound(_ event: HubEvent, of conversation: Conversation) -> Bool {
+        guard let last = conversation.lastInboundAt else { return true }
+        return last <= event.occurredAt
+    }
+
+    /// A pending ticket was waiting on this customer: it is open again. A solved one reopens when
+    /// the customer writes within the reopen window.
+    private func reopenIfAnswered(_ ticket: Ticket, at date: Date, settings: TicketSettings) async throws {
+        // A message older than the ticket's last change was there when the agent made it (the
+        // log is read after the fact).
+        guard ticket.updatedAt < date else { return }
+        let reason: String
+        switch ticket.status {
+        case .pending:
+            reason = "the customer replied"
+        case .solved:
+            guard let solvedAt = ticket.solvedAt, date.timeIntervalSince(solvedAt) <= settings.reopenWindow.seconds else { return }
+            reason = "the customer replied within \(Self.words(settings.reopenWindow)) of the solution"
+        case .new, .open, .onHold, .closed:
+            return
+        }
+        _ = try await store.updateTicket(ticket.id, TicketChange(status: .open, reason: reason), at: now(), actor: Self.actor)
+    }
+
+    /// Answers a status question on the conversation's channel. Only the customer's own tickets
+    /// are ever named; a number that is not theirs gets the same answer as one that does not exist.
+    private func answer(_ query: TicketQuery, text: String, in conversation: Conversation, event: HubEvent) async throws {
+        let locale = CustomerLocale.guess(from: text)
+        let reply: String
+        switch query {
+        case .number(let number):
+            var ticket = try await store.ticket(number: number)
+            if let merged = ticket?.mergedIntoID, ticket?.customerID == conversation.customerID {
+                ticket = try await store.ticket(merged)
+            }
+            reply = TicketTexts.answer(quoted: number, ticket: ticket?.customerID == conversation.customerID ? ticket : nil, locale: locale)
+        case .mine:
+            let shown = 5
+            let tickets = try await store.tickets(
+                matching: TicketFilter(customerID: conversation.customerID, statuses: [.new, .open, .pending, .onHold, .solved]), after: nil,
+                limit: shown + 1)
+            reply = TicketTexts.answer(mine: Array(tickets.prefix(shown)), more: tickets.count > shown, locale: locale)
+        }
+        do {
+            _ = try await outbound.send(
+                OutboundService.Request(
+                    conversationID: conversation.id, author: .system, content: OutboundContent(text: reply),
+                    idempotencyKey: "ticket-status:\(event.sequence)"),
+                actor: Self.actor)
+        } catch let error as StoreError where error.code == .conflict {
+            // The channel cannot take it now (an opt-out came in meanwhile): nothing else to try.
+            logger.warning(
+                "ticket status not sent", metadata: ["conversation": "\(conversation.id)", "sequence": "\(event.sequence)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Telling the customer
+
+    /// Tells the customer about a status change an agent (or a rule) made, or an agent's public
+    /// comment: on the channel the ticket was born on (or, when that one cannot take it now, the
+    /// next in the customer's order), and on every other channel they chose to hear on. Each
+    /// goes through the outbox under a key made of the change's sequence number and the place
+    /// in that list, so that reading the log again sends nothing twice; when no channel can take
+    /// it, that is recorded and supervisors see it.
+    private func announce(_ event: HubEvent) async throws {
+        guard let ticketID = event.refs.ticketID else { return }
+        let ticket: Ticket
+        let template: String
+        var comment: String?
+        if event.kind == .ticketUpdated {
+            let update = try event.payload.decode(as: TicketUpdatedPayload.self)
+            guard update.changes.contains("status"), update.ticket.mergedIntoID == nil, settings.announce.contains(update.ticket.status) else { return }
+            ticket = update.ticket
+            template = ticket.status.rawValue
+        } else {
+            let commented = try event.payload.decode(as: TicketCommentedPayload.self)
+            guard commented.comment.visibility == .public, let current = try await store.ticket(ticketID) else { return }
+            ticket = current
+            template = "comment"
+            comment = commented.comment.body
+        }
+        guard let customer = try await store.customer(ticket.customerID) else { return }
+        let settings = self.settings
+        let locale = customer.locale.flatMap(CustomerLocale.init(rawValue:)) ?? CustomerLocale.guess(from: ticket.subject)
+        let text = TicketTexts.render(
+            settings.templates[template]?[locale] ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
+            reopenWindow: settings.reopenWindow, locale: locale)
+        let preferred = try await store.notificationChannels(of: customer.id).filter { channels.account($0.channelAccountID)?.isActive == true }
+        let order = preferred.map(\.channelAccountID)
+        let handles = try await store.handles(of: customer.id)
+        let conversations = try await linkedConversations(of: ticket)
+        // The birth channel, falling back along the customer's order; then each other channel
+        // they chose.
+        var places: [(name: String, accounts: [String])] = []
+        if let born = ticket.channelAccountID ?? conversations.first?.channelAccountID {
+            places.append(("origin", [born] + order.filter { $0 != born }))
+        }
+        for channel in preferred where channel.subscribed && channel.channelAccountID != places.first?.accounts.first {
+            places.append(("channel:" + channel.channelAccountID, [channel.channelAccountID]))
+        }
+        var used: Set<String> = []
+        var reasons: [String: String] = [:]
+        var told = false
+        for place in places {
+            for accountID in place.accounts where !used.contains(accountID) {
+                guard let account = channels.account(accountID), account.kind.medium != .voice else {
+                    reasons[accountID] = "the channel does not carry text"
+                    continue
+                }
+                let reachable = handles.filter { $0.kind == account.kind.handleKind && (($0.scope.isEmpty) || $0.scope == account.identityScope) }
+                guard let handle = reachable.first(where: { $0.optedOutAt == nil }) ?? reachable.first else {
+                    reasons[accountID] = "the customer has no \(account.kind.handleKind.rawValue) handle"
+                    continue
+                }
+                guard let conversation = conversations.first(where: { $0.channelAccountID == accountID }) ?? conversations.first else {
+                    reasons[accountID] = "the ticket has no conversation"
+                    continue
+                }
+                var content = OutboundContent(text: text)
+                if account.kind == .email, conversation.channelAccountID != accountID {
+                    content.subject = "[\(ticket.number)] \(ticket.subject)"
+                }
+                do {
+                    _ = try await outbound.send(
+                        OutboundService.Request(
+                            conversationID: conversation.id, author: .system, content: content, idempotencyKey: "ticket-notify:\(event.sequence):\(place.name)",
+                            handleID: handle.id, channelAccountID: accountID),
+                        actor: Self.actor)
+                    used.insert(accountID)
+                    told = true
+                    break
+                } catch let error as StoreError where error.code == .conflict || error.code == .invalid {
+                    reasons[accountID] = error.message
+                }
+            }
+        }
+        if !told {
+            if try await store.recordUnnotified(ticket, key: "ticket-notify:\(event.sequence)", reasons: reasons, at: now(), actor: Self.actor) {
+                logger.warning("a ticket change reached its customer on no channel", metadata: ["ticket": "\(ticket.number)", "reasons": "\(reasons)"])
+            }
+        }
+    }
+
+    /// The ticket's conversations, the newest first.
+    private func linkedConversations(of ticket: Ticket) async throws -> [Conversation] {
+        var found: [Conversation] = []
+        for id in ticket.conversationIDs.reversed() {
+            if let conversation = try await store.conversation(id) { found.append(conversation) }
+        }
+        if found.isEmpty, let latest = try await store.conversations(of: ticket.customerID, limit: 1).first { found.append(latest) }
+        return found
+    }
+
+    // MARK: Closing
+
+    /// Closes tickets solved longer ago than `closeAfter`.
+    public func closeSolvedTickets() async throws {
+        let settings = self.settings
+        let before = now().addingTimeInterval(-settings.closeAfter.seconds)
+        while true {
+            let due = try await store.solvedTickets(solvedAtOrBefore: before, limit: 100)
+            for ticket in due {
+                do {
+                    _ = try await store.updateTicket(
+                        ticket.id, TicketChange(status: .closed, reason: "solved more than \(Self.words(settings.closeAfter)) ago"), at: now(),
+                        actor: Self.actor)
+                } catch let error as StoreError where error.code == .conflict {
+                    logger.info("ticket not closed", metadata: ["ticket": "\(ticket.id)", "error": "\(error)"])
+                }
+            }
+            if due.count < 100 { return }
+        }
+    }
+
+    static func words(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        if seconds % 86_400 == 0 { return seconds == 86_400 ? "1 day" : "\(seconds / 86_400) days" }
+        if seconds % 3600 == 0 { return seconds == 3600 ? "1 hour" : "\(seconds / 3600) hours" }
+        if seconds % 60 == 0 { return "\(seconds / 60) minutes" }
+        return "\(seconds) seconds"
+    }
+}
+
+/// The ticket settings, read by ingest on every message and changed by a rules reload.
+public final class TicketSettingsCell: Sendable {
+    private let state: Mutex<TicketSettings>
+
+    public init(_ settings: TicketSettings) { state = Mutex(settings) }
+
+    public var value: TicketSettings {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    var seconds: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Runs the ticket service in the hub's service group.
+public struct TicketServiceRunner: Service {
+    let tickets: TicketService
+
+    public init(_ tickets: TicketService) { self.tickets = tickets }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await tickets.run()
+        }
+    }
+}
