@@ -128,4 +128,25 @@ struct InboxFeedTests {
             #expect(handover.last?.payload["previousAssigneeId"]?.stringValue == "bo")
         }
     }
+
+    @Test("a ticket change that reached its customer on no channel is pushed to supervisors and to the ticket's agent")
+    func unnotifiedAlert() async throws {
+        let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)])
+        let store = fixture.engine.store
+        let feed = InboxFeed(store: store, logger: EngineFixture.quietLogger)
+        try await withRunningServices([InboxFeedRunner(feed)], logger: EngineFixture.quietLogger) {
+            let supervisor = try await feed.subscribe(.init(agentID: "alice", seesAll: true))
+            let assignee = try await feed.subscribe(.init(agentID: "bo", seesAll: false))
+            let other = try await feed.subscribe(.init(agentID: "carol", seesAll: false))
+            let conversation = try await fixture.conversation()
+            let ticket = try await store.createTicket(
+                TicketDraft(subject: "x", customerID: conversation.customerID, assigneeID: "bo"), at: Date(), actor: .system)
+            #expect(try await store.recordUnnotified(ticket, key: "ticket-notify:1", reasons: ["api-a": "closed"], at: Date(), actor: .system))
+            #expect(try await Self.collect(feed, supervisor, count: 1).map(\.kind) == [.ticketUnnotified])
+            #expect(try await Self.collect(feed, assignee, count: 2).map(\.kind) == [.ticketCreated, .ticketUnnotified])
+            // carol hears of it only through a later event of hers.
+            let mine = try await Self.event(store, for: "carol", 1)
+            #expect(try await Self.collect(feed, other, count: 1).map(\.sequence) == [mine])
+        }
+    }
 }

@@ -55,6 +55,10 @@ struct TicketModelTests {
         #expect(CustomerLocale.guess(from: "T-000123 状态") == .zhCN)
         #expect(CustomerLocale.guess(from: "status") == .en)
         #expect(CustomerLocale.guess(from: "T-000123") == .en)
+        #expect(CustomerLocale(tag: "zh-Hans-CN") == .zhCN)
+        #expect(CustomerLocale(tag: "zh_TW") == .zhCN)
+        #expect(CustomerLocale(tag: "en-GB") == .en)
+        #expect(CustomerLocale(tag: "fr") == nil)
     }
 
     @Test("a merged ticket still reads, and an old payload without the new fields decodes")

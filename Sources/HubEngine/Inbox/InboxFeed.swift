@@ -73,7 +73,7 @@ public actor InboxFeed {
             forAgents = !(kind.hasPrefix("audit.") || kind.hasPrefix("delivery.") || event.kind == .agentPasswordSet)
             forSupervisors =
                 kind.hasPrefix("routing.") || kind.hasPrefix("offer.") || event.kind == .agentPresence || event.kind == .agentWrapUp
-                || event.kind == .agentSession || event.kind == .agentConfigured
+                || event.kind == .agentSession || event.kind == .agentConfigured || event.kind == .ticketUnnotified
         }
     }
 

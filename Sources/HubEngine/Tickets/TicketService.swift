@@ -252,7 +252,7 @@ public actor TicketService {
         }
         guard let customer = try await store.customer(ticket.customerID) else { return }
         let settings = self.settings
-        let locale = customer.locale.flatMap(CustomerLocale.init(rawValue:)) ?? CustomerLocale.guess(from: ticket.subject)
+        let locale = customer.locale.flatMap(CustomerLocale.init(tag:)) ?? CustomerLocale.guess(from: ticket.subject)
         let text = TicketTexts.render(
             settings.templates[template]?[locale] ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
             reopenWindow: settings.reopenWindow, locale: locale)

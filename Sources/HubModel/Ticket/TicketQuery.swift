@@ -84,6 +84,17 @@ public enum CustomerLocale: String, Sendable, Hashable, Codable, CaseIterable {
     case zhCN = "zh-CN"
     case en
 
+    /// The locale of a language tag as profiles hold it: `zh`, `zh-CN`, `zh-Hans-CN` → zh-CN;
+    /// `en`, `en-GB` → en; anything else nil.
+    public init?(tag: String) {
+        let language = tag.lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map(String.init)
+        switch language {
+        case "zh": self = .zhCN
+        case "en": self = .en
+        default: return nil
+        }
+    }
+
     public static func guess(from text: String) -> CustomerLocale {
         text.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) || (0x3400...0x4DBF).contains($0.value) } ? .zhCN : .en
     }
