@@ -74,6 +74,7 @@ struct RoutingConfigTests {
           reopenWindow: 3d
           closeAfter: 4d
           statusReplies: false
+          quietHours: { from: "21:00", to: "08:00", timeZone: Asia/Shanghai, channels: [sms, wechat] }
         """
 
     @Test("a full routing configuration reads into the router's policies, rules and profiles")
@@ -84,7 +85,20 @@ struct RoutingConfigTests {
         #expect(routing.router.rejectDelay == .seconds(5))
         #expect(routing.router.maxNoAnswer == 2)
         #expect(routing.router.noAnswerDelay == .seconds(10), "defaults stay")
-        #expect(routing.tickets == TicketSettings(reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false))
+        let quiet = QuietHours(start: 21 * 60, end: 8 * 60, timeZone: TimeZone(identifier: "Asia/Shanghai")!, channels: [.sms, .wechat])
+        #expect(
+            routing.tickets
+                == TicketSettings(reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false, quietHours: quiet))
+        // 23:30 in Shanghai (15:30 UTC) waits until 08:00 there (00:00 UTC); 12:00 there goes at once.
+        let lateEvening = try #require(HubJSON.parseTimestamp("2026-12-03T15:30:00Z"))
+        #expect(quiet.release(lateEvening, through: .sms) == HubJSON.parseTimestamp("2026-12-04T00:00:00Z"))
+        #expect(quiet.release(lateEvening, through: .email) == lateEvening)
+        let earlyMorning = try #require(HubJSON.parseTimestamp("2026-12-03T22:59:00Z"))  // 06:59 there
+        #expect(quiet.release(earlyMorning, through: .wechat) == HubJSON.parseTimestamp("2026-12-04T00:00:00Z"))
+        let noon = try #require(HubJSON.parseTimestamp("2026-12-04T04:00:00Z"))
+        #expect(quiet.release(noon, through: .sms) == noon)
+        let lunch = QuietHours(start: 12 * 60, end: 13 * 60, timeZone: TimeZone(identifier: "UTC")!)
+        #expect(lunch.release(try #require(HubJSON.parseTimestamp("2026-12-04T12:10:00Z")), through: .sms) == HubJSON.parseTimestamp("2026-12-04T13:00:00Z"))
 
         let support = try #require(routing.queue("support")).policy
         #expect(support.strategy == PerMedium(voice: .longestIdle, messaging: .mostAvailable, email: .mostAvailable))
@@ -182,8 +196,14 @@ struct RoutingConfigTests {
             name: "bad per-medium key", rules: Self.full.replacingOccurrences(of: "offerTimeout: { voice: 15s, default: 45s }", with: "offerTimeout: { phone: 15s }"),
             file: "routing-rules/r.yaml", line: 8, column: 21, mentions: ["unknown key 'phone'"]),
         .init(
+            name: "quiet hours without an end", rules: Self.full.replacingOccurrences(of: "to: \"08:00\", ", with: ""),
+            file: "routing-rules/r.yaml", line: 68, column: 15, mentions: ["quietHours needs to"]),
+        .init(
             name: "tickets closing inside their reopen window", rules: Self.full.replacingOccurrences(of: "closeAfter: 4d", with: "closeAfter: 1d"),
             file: "routing-rules/r.yaml", line: 66, column: 15, mentions: ["closeAfter (1d) is shorter than reopenWindow"]),
+        .init(
+            name: "quiet hours in an unknown time zone", rules: Self.full.replacingOccurrences(of: "timeZone: Asia/Shanghai", with: "timeZone: Asia/Shangai"),
+            file: "routing-rules/r.yaml", line: 68, column: 55, mentions: ["unknown time zone 'Asia/Shangai'"]),
         .init(
             name: "unknown ticket setting", rules: Self.full.replacingOccurrences(of: "statusReplies: false", with: "statusReply: false"),
             file: "routing-rules/r.yaml", line: 67, column: 3, mentions: ["unknown key 'statusReply'", "statusReplies"]),

@@ -143,4 +143,23 @@ struct TicketNotificationTests {
         try await Self.change(fixture, ticket, to: .solved, clock: clock)
         #expect(try await Self.notifications(fixture, ticket).map(\.1) == ["T-000001（订单未到）已解决，7天内可回复"])
     }
+
+    @Test("in the customer's quiet hours a notification waits in the outbox for their end; e-mail and the api do not wait")
+    func quietHours() async throws {
+        let clock = Locked(Self.start)
+        var shanghai = Calendar(identifier: .gregorian)
+        shanghai.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        let local = shanghai.dateComponents([.hour, .minute], from: Self.start)
+        let minute = local.hour! * 60 + local.minute!
+        // Quiet from an hour ago to an hour from now, local time.
+        let quiet = QuietHours(start: (minute + 1380) % 1440, end: (minute + 60) % 1440, timeZone: shanghai.timeZone)
+        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: TicketSettings(quietHours: quiet))
+        try await Self.change(fixture, ticket, to: .pending, clock: clock)
+        #expect(try await Self.notifications(fixture, ticket).map(\.0) == ["wechat-oa"])
+        let minuteStart = Date(timeIntervalSince1970: (Self.start.timeIntervalSince1970 / 60).rounded(.down) * 60)
+        #expect(try await fixture.engine.store.nextDeliveryDue() == minuteStart.addingTimeInterval(3600))
+        #expect(quiet.release(Self.start, through: .email) == Self.start)
+        #expect(quiet.release(Self.start, through: .api) == Self.start)
+        #expect(quiet.release(Self.start.addingTimeInterval(2 * 3600), through: .sms) == Self.start.addingTimeInterval(2 * 3600))
+    }
 }

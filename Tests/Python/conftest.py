@@ -57,11 +57,15 @@ class Provider:
     def __init__(self):
         self.received = []
         self.lock = threading.Lock()
+        # Seconds each answer takes (a slow integration).
+        self.delay = 0.0
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if provider.delay:
+                    time.sleep(provider.delay)
                 expected = "sha256=" + hmac.new(SIGNING.encode(), body, hashlib.sha256).hexdigest()
                 signed = hmac.compare_digest(expected, self.headers.get("X-Switchboard-Signature-256", ""))
                 with provider.lock:

@@ -175,3 +175,37 @@ def test_a_solved_ticket_is_told_once_on_its_own_channel_and_on_wechat_the_custo
     # Exactly one each: nothing more arrives.
     time.sleep(1.5)
     assert told_by_api() == [text] and len(sends_to(wechat, openid)) == 2
+
+
+def test_notifications_of_500_changes_go_out_once_each_across_a_kill(hub, provider):
+    """The hub is SIGKILLed while it tells the customer about 500 status changes (the integration
+    answers slowly, so most are still to go); after the restart every change has reached the
+    integration under its own idempotency key, and no key twice except the one delivery that was
+    on the wire at the kill (which the key lets the integration recognize)."""
+    first = hub.customer_message("crm-kill", "Please keep me posted", "api-kill-1")
+    status, ticket = hub.request("POST", "/v1/tickets", {"subject": "Kept posted", "conversationIds": [first["conversationId"]]})
+    assert status == 201
+
+    def mine():
+        return [r for r in provider.replies() if r["body"]["to"]["address"] == "crm-kill"]
+
+    provider.delay = 0.02
+    try:
+        for index in range(500):
+            status, _ = hub.request("PATCH", f"/v1/tickets/{ticket['id']}", {"status": "pending" if index % 2 == 0 else "open"})
+            assert status == 200
+        assert wait_until(lambda: len(mine()) >= 60, timeout=60)
+        before = len({r["key"] for r in mine()})
+        assert before < 500, "everything went out before the kill: the test proves nothing"
+        hub.kill_and_restart()
+        assert wait_until(lambda: len({r["key"] for r in mine()}) >= 500, timeout=120), len(mine())
+        time.sleep(1)
+    finally:
+        provider.delay = 0.0
+    received = mine()
+    keys = [r["key"] for r in received]
+    assert len(set(keys)) == 500
+    assert all(key.startswith("ticket-notify:") and key.endswith(":origin") for key in keys)
+    assert len(keys) - len(set(keys)) <= 1, sorted(k for k in set(keys) if keys.count(k) > 1)
+    texts = [r["body"]["text"] for r in received]
+    assert texts.count(f'We need your reply on ticket {ticket["number"]} "Kept posted": just answer this message.') >= 250

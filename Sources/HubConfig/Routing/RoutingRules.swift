@@ -1,3 +1,4 @@
+import Foundation
 import HubModel
 import HubRouting
 
@@ -44,19 +45,61 @@ public struct TicketSettings: Sendable, Hashable {
     /// (`en`, `zh-CN`), with `{number}`, `{subject}`, `{status}`, `{comment}`, `{reopenWindow}`.
     public var templates: [String: [CustomerLocale: String]]
 
+    /// Hours in which notifications wait (delivered when they end).
+    public var quietHours: QuietHours?
+
     /// The templates there are: one per status, and `comment` for an agent's public comment.
     public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment"]
     public static let placeholders = ["number", "subject", "status", "comment", "reopenWindow"]
 
     public init(
         reopenWindow: Duration = .seconds(7 * 86_400), closeAfter: Duration = .seconds(7 * 86_400), statusReplies: Bool = true,
-        announce: Set<TicketStatus> = [.open, .pending, .onHold, .solved], templates: [String: [CustomerLocale: String]] = [:]
+        announce: Set<TicketStatus> = [.open, .pending, .onHold, .solved], templates: [String: [CustomerLocale: String]] = [:],
+        quietHours: QuietHours? = nil
     ) {
+        self.quietHours = quietHours
         self.reopenWindow = reopenWindow
         self.closeAfter = closeAfter
         self.statusReplies = statusReplies
         self.announce = announce
         self.templates = templates
+    }
+}
+
+/// A daily span of local time in which customers are not disturbed: ticket notifications
+/// through the listed kinds of channel wait until it ends (answers to a customer's own question
+/// do not).
+public struct QuietHours: Sendable, Hashable {
+    /// Minutes after local midnight; `start > end` spans midnight (21:00-08:00).
+    public var start: Int
+    public var end: Int
+    public var timeZone: TimeZone
+    public var channels: Set<ChannelKind>
+
+    public init(start: Int, end: Int, timeZone: TimeZone, channels: Set<ChannelKind> = Self.defaultChannels) {
+        self.start = start
+        self.end = end
+        self.timeZone = timeZone
+        self.channels = channels
+    }
+
+    /// Every kind that buzzes a phone: not e-mail, not the `api` integration.
+    public static let defaultChannels: Set<ChannelKind> = [.sms, .wechat, .wecom, .messenger, .instagram, .telegram, .webchat]
+
+    /// When a notification through `kind` at `date` may go: `date` itself outside the quiet
+    /// hours, else the end of them.
+    public func release(_ date: Date, through kind: ChannelKind) -> Date {
+        guard channels.contains(kind), start != end else { return date }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let midnight = calendar.startOfDay(for: date)
+        let minute = Int(date.timeIntervalSince(midnight) / 60)
+        let quiet = start < end ? (minute >= start && minute < end) : (minute >= start || minute < end)
+        guard quiet else { return date }
+        let endToday = calendar.date(byAdding: .minute, value: end, to: midnight) ?? date
+        if endToday > date { return endToday }
+        let nextMidnight = calendar.date(byAdding: .day, value: 1, to: midnight) ?? date
+        return calendar.date(byAdding: .minute, value: end, to: nextMidnight) ?? date
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HubModel
 import HubRouting
 
@@ -56,8 +57,42 @@ enum RoutingRulesReader {
         return nil
     }
 
+    /// `from: "21:00"`, `to: "08:00"`, `timeZone: Asia/Shanghai`, `channels: [sms, wechat]`.
+    static func readQuietHours(_ mapping: ConfigMapping) -> QuietHours? {
+        func minutes(_ key: String) -> Int? {
+            guard let node = mapping[key] else {
+                mapping.owner.error("quietHours needs \(key) (a time such as 21:00)")
+                return nil
+            }
+            let parts = (node.string ?? "").split(separator: ":")
+            guard parts.count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]), (0..<24).contains(hours), (0..<60).contains(minutes) else {
+                node.error("expected a time such as 21:00, found '\(node.string ?? "")'")
+                return nil
+            }
+            return hours * 60 + minutes
+        }
+        let start = minutes("from")
+        let end = minutes("to")
+        var timeZone = TimeZone(identifier: "UTC")!
+        if let node = mapping["timeZone"], let name = node.string {
+            guard let zone = TimeZone(identifier: name) else {
+                node.error("unknown time zone '\(name)' (an IANA name such as Asia/Shanghai)")
+                return nil
+            }
+            timeZone = zone
+        }
+        var channels = QuietHours.defaultChannels
+        if let list = mapping["channels"]?.list {
+            channels = Set(list.compactMap { $0.oneOf(ChannelKind.allCases.map(\.rawValue), what: "channel kind").flatMap(ChannelKind.init(rawValue:)) })
+        }
+        guard let start, let end else { return nil }
+        return QuietHours(start: start, end: end, timeZone: timeZone, channels: channels)
+    }
+
     static func readTickets(_ node: ConfigNode) -> TicketSettings? {
-        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates"]) else { return nil }
+        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates", "quietHours"]) else {
+            return nil
+        }
         var settings = TicketSettings()
         if let value = mapping["reopenWindow"]?.duration { settings.reopenWindow = value }
         if let value = mapping["closeAfter"]?.duration { settings.closeAfter = value }
@@ -78,6 +113,9 @@ enum RoutingRulesReader {
                     settings.templates[name, default: [:]][locale] = text
                 }
             }
+        }
+        if let quiet = mapping["quietHours"]?.mapping(allowedKeys: ["from", "to", "timeZone", "channels"]) {
+            settings.quietHours = readQuietHours(quiet)
         }
         if settings.closeAfter < settings.reopenWindow, let closeNode = mapping["closeAfter"] {
             closeNode.error("closeAfter (\(closeNode.string ?? "")) is shorter than reopenWindow: a solved ticket would close before its reopen window ends")

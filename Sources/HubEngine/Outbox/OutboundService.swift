@@ -23,11 +23,14 @@ public struct OutboundService: Sendable {
         public var handleID: Handle.ID?
         /// The account to send through, for a handle on another channel.
         public var channelAccountID: String?
+        /// Not delivered before this instant (quiet hours).
+        public var notBefore: Date?
 
         public init(
             conversationID: Conversation.ID, author: MessageAuthor, visibility: MessageVisibility = .public, content: OutboundContent,
-            idempotencyKey: String? = nil, handleID: Handle.ID? = nil, channelAccountID: String? = nil
+            idempotencyKey: String? = nil, handleID: Handle.ID? = nil, channelAccountID: String? = nil, notBefore: Date? = nil
         ) {
+            self.notBefore = notBefore
             self.conversationID = conversationID
             self.author = author
             self.visibility = visibility
@@ -63,7 +66,7 @@ public struct OutboundService: Sendable {
             plan = DeliveryPlan(
                 deliveryID: .generate(at: date), channelAccountID: route.account.id, channelKind: route.account.kind,
                 recipient: route.handle.key, orderingKey: route.account.delivery.ordered ? conversation.id.rawValue : nil,
-                maxAttempts: route.account.delivery.maxAttempts)
+                maxAttempts: route.account.delivery.maxAttempts, notBefore: request.notBefore)
             if let tag = route.messageTag { content.options["messageTag"] = .string(tag) }
             if route.account.kind.threadsReplies { try await addThreadReferences(to: &content, in: conversation, through: route.account.id) }
             if let rerouted = route.rerouted { metadata["rerouted"] = rerouted }

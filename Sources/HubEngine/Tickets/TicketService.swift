@@ -295,7 +295,8 @@ public actor TicketService {
                     _ = try await outbound.send(
                         OutboundService.Request(
                             conversationID: conversation.id, author: .system, content: content, idempotencyKey: "ticket-notify:\(event.sequence):\(place.name)",
-                            handleID: handle.id, channelAccountID: accountID),
+                            handleID: handle.id, channelAccountID: accountID,
+                            notBefore: settings.quietHours.map { $0.release(now(), through: account.kind) }),
                         actor: Self.actor)
                     used.insert(accountID)
                     told = true

@@ -82,11 +82,14 @@ public struct DeliveryPlan: Sendable, Hashable {
     public var recipient: HandleAddress
     public var orderingKey: String?
     public var maxAttempts: Int
+    /// Not sent before this instant (a notification held over the customer's quiet hours).
+    public var notBefore: Date?
 
     public init(
         deliveryID: Delivery.ID = .generate(), channelAccountID: String, channelKind: ChannelKind, recipient: HandleAddress,
-        orderingKey: String?, maxAttempts: Int
+        orderingKey: String?, maxAttempts: Int, notBefore: Date? = nil
     ) {
+        self.notBefore = notBefore
         self.deliveryID = deliveryID
         self.channelAccountID = channelAccountID
         self.channelKind = channelKind

@@ -203,7 +203,7 @@ extension SQLiteStore {
                     id: plan.deliveryID, idempotencyKey: command.idempotencyKey, channelAccountID: plan.channelAccountID,
                     channelKind: plan.channelKind, messageID: message.id, conversationID: conversation.id,
                     orderingKey: plan.orderingKey, recipient: plan.recipient, content: command.content,
-                    maxAttempts: plan.maxAttempts, nextAttemptAt: command.at, createdAt: command.at)
+                    maxAttempts: plan.maxAttempts, nextAttemptAt: max(command.at, plan.notBefore ?? command.at), createdAt: command.at)
                 try SQLiteWrites.insert(row, db, json: json)
                 delivery = row
                 conversation.lastMessageAt = command.at
