@@ -200,7 +200,10 @@ struct RoutingConfigTests {
             file: "routing-rules/r.yaml", line: 68, column: 15, mentions: ["quietHours needs to"]),
         .init(
             name: "tickets closing inside their reopen window", rules: Self.full.replacingOccurrences(of: "closeAfter: 4d", with: "closeAfter: 1d"),
-            file: "routing-rules/r.yaml", line: 66, column: 15, mentions: ["closeAfter (1d) is shorter than reopenWindow"]),
+            file: "routing-rules/r.yaml", line: 66, column: 15, mentions: ["closeAfter (1d) is shorter than reopenWindow (3d)"]),
+        .init(
+            name: "a reopen window longer than the default closing", rules: Self.full.replacingOccurrences(of: "  closeAfter: 4d\n", with: "").replacingOccurrences(of: "reopenWindow: 3d", with: "reopenWindow: 30d"),
+            file: "routing-rules/r.yaml", line: 65, column: 17, mentions: ["closeAfter (7d, the default) is shorter than reopenWindow (30d)"]),
         .init(
             name: "quiet hours in an unknown time zone", rules: Self.full.replacingOccurrences(of: "timeZone: Asia/Shanghai", with: "timeZone: Asia/Shangai"),
             file: "routing-rules/r.yaml", line: 68, column: 55, mentions: ["unknown time zone 'Asia/Shangai'"]),

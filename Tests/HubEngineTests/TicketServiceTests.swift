@@ -232,4 +232,75 @@ struct TicketServiceTests {
         try await fixture.engine.tickets.catchUp()
         #expect(try await Self.answers(fixture, asked.conversationID).isEmpty)
     }
+
+    @Test("a number inside a message that says more is for an agent, unless it is the customer's own ticket")
+    func numbersInSentences() async throws {
+        let clock = Locked(Self.start)
+        let fixture = try await Self.fixture(clock: clock)
+        let store = fixture.engine.store
+        try await fixture.engine.tickets.catchUp()
+        let vacuum = try await Self.say(fixture, "My T-800 vacuum stopped working", user: "dan")
+        #expect(try await store.conversation(vacuum.conversationID)?.queueID == "support")
+        try await fixture.engine.tickets.catchUp()
+        #expect(try await Self.answers(fixture, vacuum.conversationID).isEmpty)
+        #expect(try await store.conversation(vacuum.conversationID)?.status != .closed)
+        let ticket = try await store.createTicket(
+            TicketDraft(subject: "Vacuum", customerID: vacuum.customerID, conversationIDs: [vacuum.conversationID], status: .open), at: clock.value,
+            actor: .admin)
+        _ = try await store.updateConversation(vacuum.conversationID, ConversationChange(status: .closed), at: clock.value, actor: .admin)
+        // Their own number in a sentence: answered, and the new conversation still reaches an agent.
+        let own = try await Self.say(fixture, "my \(ticket.number) vacuum broke again, help", user: "dan")
+        #expect(own.conversationCreated)
+        #expect(try await store.conversation(own.conversationID)?.queueID == "support")
+        try await fixture.engine.tickets.catchUp()
+        #expect(try await Self.answers(fixture, own.conversationID).count == 1)
+        #expect(try await store.conversation(own.conversationID)?.status != .closed)
+        // Their number with question words only: answered and closed without an agent.
+        _ = try await store.updateConversation(own.conversationID, ConversationChange(status: .closed), at: clock.value, actor: .admin)
+        let asked = try await Self.say(fixture, "where is my ticket \(ticket.number), please?", user: "dan")
+        #expect(try await store.conversation(asked.conversationID)?.queueID == nil)
+        try await fixture.engine.tickets.catchUp()
+        #expect(try await Self.answers(fixture, asked.conversationID).count == 1)
+        #expect(try await store.conversation(asked.conversationID)?.status == .closed)
+    }
+
+    @Test("agents see and change the tickets assigned to them, in their queues, or of customers they serve; no others")
+    func permissions() async throws {
+        let clock = Locked(Self.start)
+        let fixture = try await Self.fixture(clock: clock)
+        let store = fixture.engine.store
+        let inbox = fixture.engine.inbox
+        let chat = try await Self.say(fixture, "hello", user: "erin")
+        let ticket = try await store.createTicket(
+            TicketDraft(subject: "Erin's case", customerID: chat.customerID, queueID: "vip", conversationIDs: [chat.conversationID]), at: clock.value,
+            actor: .admin)
+        let stranger = Viewer(agentID: "zoe", role: .agent, queues: ["billing"], canRevealContacts: false, masksContacts: true)
+        let member = Viewer(agentID: "yan", role: .agent, queues: ["vip"], canRevealContacts: false, masksContacts: true)
+        func refused(_ body: () async throws -> Void) async -> Bool {
+            do {
+                try await body()
+                return false
+            } catch let error as InboxError {
+                return error.code == .notFound
+            } catch {
+                return false
+            }
+        }
+        #expect(await refused { _ = try await inbox.ticket(ticket.id, for: stranger) })
+        #expect(await refused { _ = try await inbox.updateTicket(ticket.id, TicketChange(status: .open), for: stranger) })
+        #expect(await refused { _ = try await inbox.comment(on: ticket.id, body: "x", visibility: .internal, for: stranger) })
+        #expect(await refused { _ = try await inbox.ticketHistory(ticket.id, after: 0, limit: 10, for: stranger) })
+        #expect(await refused { _ = try await inbox.link(chat.conversationID, to: ticket.id, for: stranger) })
+        #expect(await refused { _ = try await inbox.setNotificationChannels([], of: chat.customerID, for: stranger) })
+        #expect(await refused { _ = try await inbox.ticket(number: ticket.number, for: stranger) })
+        #expect(try await inbox.tickets(TicketFilter(), after: nil, limit: 10, for: stranger).isEmpty)
+        #expect(try await inbox.tickets(TicketFilter(queueIDs: ["vip"]), after: nil, limit: 10, for: stranger).isEmpty)
+        // A member of the ticket's queue sees it in lists and may open and change it.
+        #expect(try await inbox.tickets(TicketFilter(), after: nil, limit: 10, for: member).map(\.id) == [ticket.id])
+        #expect(try await inbox.updateTicket(ticket.id, TicketChange(status: .open), for: member).status == .open)
+        let unknownAgent = await #expect(throws: InboxError.self) {
+            try await inbox.updateTicket(ticket.id, TicketChange(assigneeID: .some("nobody")), for: member)
+        }
+        #expect(unknownAgent?.code == .invalid)
+    }
 }

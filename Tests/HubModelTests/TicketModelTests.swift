@@ -49,6 +49,16 @@ struct TicketModelTests {
         #expect(TicketQuery.parse(text) == nil)
     }
 
+    @Test("only a message that does nothing but ask is a whole question")
+    func wholeQuestions() {
+        for text in ["T-000123", "status of T-000007?", "工单T-000123进度", "T-000123 状态", "where is my ticket T-000031, please", "请问 T-12 的进度", "status"] {
+            #expect(TicketQuery.isWholeQuestion(text), "\(text)")
+        }
+        for text in ["My T-800 vacuum stopped working", "Is terminal T2 open?", "my T-000001 order broke again", "hello", "T-000123 退款还没到账"] {
+            #expect(!TicketQuery.isWholeQuestion(text), "\(text)")
+        }
+    }
+
     @Test("the reply language follows the customer's text")
     func locale() {
         #expect(CustomerLocale.guess(from: "工单进度") == .zhCN)

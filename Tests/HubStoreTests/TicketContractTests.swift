@@ -31,7 +31,11 @@ struct TicketContractTests {
             let reopen = await #expect(throws: StoreError.self) {
                 try await store.updateTicket(ticket.id, TicketChange(status: .open), at: Fixture.date(6), actor: .agent("alice"))
             }
-            #expect(reopen?.message.contains("closed tickets stay closed") == true)
+            #expect(reopen?.message.contains("closed tickets do not change") == true)
+            // Nothing else of it changes either.
+            await #expect(throws: StoreError.self) {
+                try await store.updateTicket(ticket.id, TicketChange(priority: .urgent), at: Fixture.date(6), actor: .agent("alice"))
+            }
             await #expect(throws: StoreError.self) {
                 try await store.addTicketComment(
                     TicketCommentDraft(ticketID: ticket.id, author: .agent("alice"), visibility: .internal, body: "late"), at: Fixture.date(6),
@@ -47,6 +51,42 @@ struct TicketContractTests {
             await #expect(throws: StoreError.self) {
                 try await store.createTicket(TicketDraft(subject: "x", customerID: chat.customerID, status: .solved), at: Fixture.date(7), actor: .admin)
             }
+        }
+    }
+
+    @Test("a change decided from an earlier read is refused when the status moved meanwhile", arguments: StoreBackend.allCases)
+    func expectedStatus(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let chat = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
+            let ticket = try await store.createTicket(TicketDraft(subject: "x", customerID: chat.customerID, status: .pending), at: Fixture.date(1), actor: .admin)
+            _ = try await store.updateTicket(ticket.id, TicketChange(status: .solved), at: Fixture.date(2), actor: .agent("alice"))
+            let stale = await #expect(throws: StoreError.self) {
+                try await store.updateTicket(ticket.id, TicketChange(status: .open, expectedStatus: .pending), at: Fixture.date(3), actor: .system)
+            }
+            #expect(stale?.code == .conflict)
+            #expect(try await store.ticket(ticket.id)?.status == .solved)
+            #expect(
+                try await store.updateTicket(ticket.id, TicketChange(status: .open, expectedStatus: .solved), at: Fixture.date(4), actor: .system).status
+                    == .open)
+        }
+    }
+
+    @Test("an unattended conversation closes only if no customer message came after the one answered", arguments: StoreBackend.allCases)
+    func closeUnattended(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            var command = Fixture.inbound(providerID: "m1", text: "status", at: 1)
+            command.queueID = nil
+            let asked = try await store.ingestOne(command)
+            var more = Fixture.inbound(providerID: "m2", text: "and more", at: 2)
+            more.queueID = nil
+            _ = try await store.ingestOne(more)
+            #expect(try await !store.closeUnattended(asked.conversationID, ifNoInboundAfter: Fixture.date(1), at: Fixture.date(3), actor: .system))
+            #expect(try await store.conversation(asked.conversationID)?.status != .closed)
+            #expect(try await store.closeUnattended(asked.conversationID, ifNoInboundAfter: Fixture.date(2), at: Fixture.date(3), actor: .system))
+            #expect(try await store.conversation(asked.conversationID)?.status == .closed)
+            // One in a queue or an agent's hands is never closed this way.
+            let queued = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "m3", at: 4))
+            #expect(try await !store.closeUnattended(queued.conversationID, ifNoInboundAfter: Fixture.date(9), at: Fixture.date(9), actor: .system))
         }
     }
 

@@ -117,8 +117,9 @@ enum RoutingRulesReader {
         if let quiet = mapping["quietHours"]?.mapping(allowedKeys: ["from", "to", "timeZone", "channels"]) {
             settings.quietHours = readQuietHours(quiet)
         }
-        if settings.closeAfter < settings.reopenWindow, let closeNode = mapping["closeAfter"] {
-            closeNode.error("closeAfter (\(closeNode.string ?? "")) is shorter than reopenWindow: a solved ticket would close before its reopen window ends")
+        if settings.closeAfter < settings.reopenWindow, let blamed = mapping["closeAfter"] ?? mapping["reopenWindow"] {
+            blamed.error(
+                "closeAfter (\(mapping["closeAfter"]?.string ?? "7d, the default")) is shorter than reopenWindow (\(mapping["reopenWindow"]?.string ?? "7d, the default")): a solved ticket would close before its reopen window ends")
             return nil
         }
         return settings

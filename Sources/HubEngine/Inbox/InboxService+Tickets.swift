@@ -46,9 +46,7 @@ extension InboxService {
             throw InboxError.invalid("conversation \(other.id) is another customer's")
         }
         let assignee = input.assigneeID ?? viewer.agentID
-        if let assignee, assignee != viewer.agentID, try await store.agent(assignee) == nil {
-            throw InboxError.invalid("no agent \(assignee)")
-        }
+        try await check(assignee: assignee, queue: input.queueID, viewer: viewer)
         do {
             return try await store.createTicket(
                 TicketDraft(
@@ -61,9 +59,22 @@ extension InboxService {
         }
     }
 
-    /// The ticket, when the viewer may read its customer (else `notFound`).
+    /// An agent and a queue named for a ticket exist.
+    private func check(assignee: Agent.ID?, queue: String?, viewer: Viewer) async throws {
+        if let assignee, assignee != viewer.agentID, try await store.agent(assignee) == nil {
+            throw InboxError.invalid("no agent \(assignee)")
+        }
+        if let queue, await routing.queue(queue) == nil { throw InboxError.invalid("no queue '\(queue)'") }
+    }
+
+    /// The ticket, when the viewer may see it (else `notFound`): supervisors and admins any; an
+    /// agent one assigned to them, in one of their queues, or of a customer they may read. The
+    /// same tickets an agent's lists show.
     public func ticket(_ id: Ticket.ID, for viewer: Viewer) async throws -> Ticket {
         guard let ticket = try await store.ticket(id) else { throw InboxError.notFound("no ticket \(id)") }
+        if viewer.seesAll { return ticket }
+        if let agent = viewer.agentID, ticket.assigneeID == agent { return ticket }
+        if let queue = ticket.queueID, viewer.queues.contains(queue) { return ticket }
         do {
             _ = try await customer(ticket.customerID, for: viewer)
         } catch let error as InboxError where error.code == .notFound {
@@ -81,6 +92,7 @@ extension InboxService {
     /// Changes a ticket's status, priority, subject, assignee or queue.
     public func updateTicket(_ id: Ticket.ID, _ change: TicketChange, for viewer: Viewer) async throws -> Ticket {
         _ = try await ticket(id, for: viewer)
+        try await check(assignee: change.assigneeID ?? nil, queue: change.queueID ?? nil, viewer: viewer)
         do {
             return try await store.updateTicket(id, change, at: now(), actor: viewer.actor)
         } catch let error as StoreError {

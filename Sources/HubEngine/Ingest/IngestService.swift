@@ -138,7 +138,7 @@ public struct IngestService: InboundSink {
         // A conversation that begins with a question about tickets ("T-000123", "status") is
         // answered by the ticket service and closed, so it waits in no queue; if the customer goes
         // on to say more, the service puts it in the account's queue then.
-        let selfService = account.queueID != nil && tickets.value.statusReplies && TicketQuery.parse(event.text ?? "") != nil
+        let selfService = account.queueID != nil && tickets.value.statusReplies && TicketQuery.isWholeQuestion(event.text ?? "")
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: selfService ? nil : account.queueID, priority: account.priority)
     }

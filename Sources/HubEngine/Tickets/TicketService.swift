@@ -69,13 +69,16 @@ public actor TicketService {
     func step() async {
         do {
             try await catchUp()
-            let date = now()
-            if lastClosing.map({ date.timeIntervalSince($0) >= 30 }) ?? true {
-                try await closeSolvedTickets()
-                lastClosing = date
-            }
         } catch {
-            logger.error("ticket service step failed", metadata: ["error": "\(error)"])
+            logger.error("ticket service could not read the log", metadata: ["error": "\(error)"])
+        }
+        let date = now()
+        guard lastClosing.map({ date.timeIntervalSince($0) >= 30 }) ?? true else { return }
+        do {
+            try await closeSolvedTickets()
+            lastClosing = date
+        } catch {
+            logger.error("ticket service could not close solved tickets", metadata: ["error": "\(error)"])
         }
     }
 
@@ -108,9 +111,9 @@ public actor TicketService {
         return head
     }
 
-    /// One event. Refusals by the store (a ticket closed meanwhile, a channel that no longer takes
-    /// the reply) are logged and the event is done; a store that cannot be reached stops the page,
-    /// to be read again.
+    /// One event. A store that cannot be reached (or cancellation) stops the page, to be read
+    /// again; anything else (a refusal by the store, a payload that does not decode) is logged and
+    /// the event is done, so that one bad event never holds up the rest.
     private func handle(_ event: HubEvent) async throws {
         guard event.actor != Self.actor else { return }
         do {
@@ -119,8 +122,12 @@ public actor TicketService {
             case .ticketUpdated, .ticketCommented: try await announce(event)
             default: return
             }
-        } catch let error as StoreError where error.code != .unavailable {
-            logger.warning("ticket service skipped an event", metadata: ["sequence": "\(event.sequence)", "error": "\(error)"])
+        } catch let error as StoreError where error.code == .unavailable {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.warning("ticket service skipped an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "error": "\(error)"])
         }
     }
 
@@ -136,7 +143,8 @@ public actor TicketService {
         let query = settings.statusReplies ? TicketQuery.parse(text) : nil
         // A question about the status is not the answer a pending ticket waits for.
         if query == nil {
-            var linked = try await store.tickets(linkedTo: conversationID)
+            // Links that cross customers (left by an unmerge) are not this customer's tickets.
+            var linked = try await store.tickets(linkedTo: conversationID).filter { $0.customerID == conversation.customerID }
             if linked.isEmpty, let waiting = try await ticketWaiting(on: conversation.customerID, at: date) {
                 // The customer answers on another channel (asked by e-mail, answers on WeChat):
                 // with one ticket waiting on them, this conversation is that answer.
@@ -148,11 +156,12 @@ public actor TicketService {
         }
         let accountQueue = channels.account(conversation.channelAccountID)?.queueID
         // A conversation that ingest kept out of the queues because it began with a question.
-        let selfServed = conversation.queueID == nil && accountQueue != nil && conversation.status != .closed
+        let selfServed = conversation.queueID == nil && conversation.assigneeID == nil && accountQueue != nil && conversation.status != .closed
         if let query {
-            try await answer(query, text: text, in: conversation, event: event)
-            if selfServed, Self.isLatestInbound(event, of: conversation) {
-                _ = try await store.updateConversation(conversation.id, ConversationChange(status: .closed), at: now(), actor: Self.actor)
+            try await answer(query, whole: TicketQuery.isWholeQuestion(text), text: text, in: conversation, event: event)
+            if selfServed {
+                // Closed only if the customer said nothing more meanwhile (checked in the commit).
+                _ = try await store.closeUnattended(conversation.id, ifNoInboundAfter: event.occurredAt, at: now(), actor: Self.actor)
             }
         } else if selfServed, let accountQueue {
             // The customer went on to say something else: an agent should see it.
@@ -166,12 +175,6 @@ public actor TicketService {
         let pending = try await store.tickets(matching: TicketFilter(customerID: customerID, statuses: [.pending]), after: nil, limit: 2)
         guard pending.count == 1, pending[0].updatedAt < date else { return nil }
         return pending[0]
-    }
-
-    /// Whether no customer message came into the conversation after this event's.
-    static func isLatestInbound(_ event: HubEvent, of conversation: Conversation) -> Bool {
-        guard let last = conversation.lastInboundAt else { return true }
-        return last <= event.occurredAt
     }
 
     /// A pending ticket was waiting on this customer: it is open again. A solved one reopens when
@@ -190,12 +193,15 @@ public actor TicketService {
         case .new, .open, .onHold, .closed:
             return
         }
-        _ = try await store.updateTicket(ticket.id, TicketChange(status: .open, reason: reason), at: now(), actor: Self.actor)
+        _ = try await store.updateTicket(
+            ticket.id, TicketChange(status: .open, reason: reason, expectedStatus: ticket.status), at: now(), actor: Self.actor)
     }
 
     /// Answers a status question on the conversation's channel. Only the customer's own tickets
     /// are ever named; a number that is not theirs gets the same answer as one that does not exist.
-    private func answer(_ query: TicketQuery, text: String, in conversation: Conversation, event: HubEvent) async throws {
+    /// A number inside a message that says more (`whole` false: "my T-800 vacuum stopped") is
+    /// answered only when it is one of the customer's tickets: otherwise it was no question.
+    private func answer(_ query: TicketQuery, whole: Bool, text: String, in conversation: Conversation, event: HubEvent) async throws {
         let locale = CustomerLocale.guess(from: text)
         let reply: String
         switch query {
@@ -204,7 +210,9 @@ public actor TicketService {
             if let merged = ticket?.mergedIntoID, ticket?.customerID == conversation.customerID {
                 ticket = try await store.ticket(merged)
             }
-            reply = TicketTexts.answer(quoted: number, ticket: ticket?.customerID == conversation.customerID ? ticket : nil, locale: locale)
+            let theirs = ticket?.customerID == conversation.customerID ? ticket : nil
+            guard whole || theirs != nil else { return }
+            reply = TicketTexts.answer(quoted: number, ticket: theirs, locale: locale)
         case .mine:
             let shown = 5
             let tickets = try await store.tickets(
@@ -259,7 +267,7 @@ public actor TicketService {
         let preferred = try await store.notificationChannels(of: customer.id).filter { channels.account($0.channelAccountID)?.isActive == true }
         let order = preferred.map(\.channelAccountID)
         let handles = try await store.handles(of: customer.id)
-        let conversations = try await linkedConversations(of: ticket)
+        let conversations = try await linkedConversations(of: ticket).filter { $0.customerID == ticket.customerID }
         // The birth channel, falling back along the customer's order; then each other channel
         // they chose.
         var places: [(name: String, accounts: [String])] = []
@@ -292,16 +300,18 @@ public actor TicketService {
                     content.subject = "[\(ticket.number)] \(ticket.subject)"
                 }
                 do {
-                    _ = try await outbound.send(
+                    let receipt = try await outbound.send(
                         OutboundService.Request(
                             conversationID: conversation.id, author: .system, content: content, idempotencyKey: "ticket-notify:\(event.sequence):\(place.name)",
                             handleID: handle.id, channelAccountID: accountID,
                             notBefore: settings.quietHours.map { $0.release(now(), through: account.kind) }),
                         actor: Self.actor)
-                    used.insert(accountID)
+                    // The account it went through (a receipt stored by an earlier reading of
+                    // this event may name another than the one tried first now).
+                    used.insert(receipt.message.channelAccountID)
                     told = true
                     break
-                } catch let error as StoreError where error.code == .conflict || error.code == .invalid {
+                } catch let error as StoreError where error.code != .unavailable {
                     reasons[accountID] = error.message
                 }
             }
@@ -334,8 +344,9 @@ public actor TicketService {
             for ticket in due {
                 do {
                     _ = try await store.updateTicket(
-                        ticket.id, TicketChange(status: .closed, reason: "solved more than \(Self.words(settings.closeAfter)) ago"), at: now(),
-                        actor: Self.actor)
+                        ticket.id,
+                        TicketChange(status: .closed, reason: "solved more than \(Self.words(settings.closeAfter)) ago", expectedStatus: .solved),
+                        at: now(), actor: Self.actor)
                 } catch let error as StoreError where error.code == .conflict {
                     logger.info("ticket not closed", metadata: ["ticket": "\(ticket.id)", "error": "\(error)"])
                 }

@@ -98,12 +98,26 @@ enum TicketTexts {
         }
     }
 
-    /// The template's text with the placeholders filled in.
+    /// The template's text with the placeholders filled in, in one pass: a subject or comment
+    /// that contains `{status}` is left as written.
     static func render(_ template: String, ticket: Ticket, comment: String?, reopenWindow: Duration, locale: CustomerLocale) -> String {
-        template.replacingOccurrences(of: "{number}", with: ticket.number.description)
-            .replacingOccurrences(of: "{subject}", with: ticket.subject)
-            .replacingOccurrences(of: "{status}", with: status(ticket.status, locale))
-            .replacingOccurrences(of: "{reopenWindow}", with: span(reopenWindow, locale))
-            .replacingOccurrences(of: "{comment}", with: comment ?? "")
+        let values = [
+            "number": ticket.number.description, "subject": ticket.subject, "status": status(ticket.status, locale),
+            "reopenWindow": span(reopenWindow, locale), "comment": comment ?? "",
+        ]
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}"), let value = values[String(after[..<close])] {
+                result += value
+                rest = after[after.index(after: close)...]
+            } else {
+                result += "{"
+                rest = after
+            }
+        }
+        return result + rest
     }
 }

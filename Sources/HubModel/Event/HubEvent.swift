@@ -91,7 +91,8 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let ticketLinked = EventKind(rawValue: "ticket.linked")
     /// A comment on a ticket, internal or public (payload `TicketCommentedPayload`).
     public static let ticketCommented = EventKind(rawValue: "ticket.commented")
-    /// A ticket was merged into another (one event on each).
+    /// A ticket was merged into this one (on the target; the source's own change is a
+    /// `ticket.updated`).
     public static let ticketMerged = EventKind(rawValue: "ticket.merged")
     /// A ticket's change could be told to its customer on none of their channels (payload: the
     /// ticket, the change's event sequence and each channel's reason).

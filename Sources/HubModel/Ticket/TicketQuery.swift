@@ -1,3 +1,5 @@
+import Foundation
+
 /// A customer's question about their tickets, recognized in a short message on any channel:
 /// a ticket number as customers quote it ("T-000123", "#T123", "t-123 进度?") or a word that asks
 /// for the status ("status", "my tickets", "状态", "工单进度").
@@ -33,27 +35,66 @@ public enum TicketQuery: Sendable, Hashable {
         return statusWords.contains(folded) ? .mine : nil
     }
 
+    /// Words that may stand around a quoted number in a message that only asks about it
+    /// ("status of T-000123?", "T-000123 进度", "where is my ticket T-31"); compared lower-cased.
+    static let questionWords: Set<String> = [
+        "status", "of", "ticket", "my", "what", "whats", "what's", "is", "the", "where", "please", "pls", "check", "about", "for",
+        "any", "news", "update", "on", "hi", "hello", "状态", "进度", "工单", "查询", "查", "的", "我的", "请问", "你好", "狀態", "進度", "工單",
+    ]
+
+    /// Whether `text` does nothing but ask about tickets: a status word alone, or a ticket number
+    /// with at most question words around it. Only such a message, when it starts a conversation,
+    /// is answered without an agent; "My T-800 vacuum stopped" is for an agent.
+    public static func isWholeQuestion(_ text: String) -> Bool {
+        switch parse(text) {
+        case nil: return false
+        case .mine: return true
+        case .number:
+            var rest = text.trimmingWhitespace()
+            if let range = numberRange(in: rest) { rest.removeSubrange(range) }
+            // Split on spaces and punctuation; CJK question words are matched by removing them.
+            var words = String(String.UnicodeScalarView(rest.lowercased().unicodeScalars.map { isPunctuation($0) ? " " : $0 }))
+            for word in questionWords.sorted(by: { $0.count > $1.count }) where word.unicodeScalars.contains(where: { $0.value >= 0x3400 }) {
+                words = words.replacingOccurrences(of: word, with: " ")
+            }
+            return words.split(whereSeparator: { $0.isWhitespace }).allSatisfy { questionWords.contains(String($0)) }
+        }
+    }
+
+    /// Where the first standing ticket number is in `text` (see `firstTicketNumber`).
+    static func numberRange(in text: String) -> Range<String.Index>? {
+        firstStandingNumber(in: text)?.range
+    }
+
     /// The first ticket number in `text` that stands on its own: "T" (or "t"), an optional "-",
     /// then 1 to 12 digits, with no letter or digit right before it or digit right after.
     static func firstTicketNumber(in text: String) -> TicketNumber? {
-        let scalars = Array(text.unicodeScalars)
-        var index = 0
-        while index < scalars.count {
-            defer { index += 1 }
-            guard scalars[index] == "T" || scalars[index] == "t" else { continue }
-            if index > 0, isWordScalar(scalars[index - 1]) { continue }
-            var position = index + 1
-            if position < scalars.count, scalars[position] == "-" { position += 1 }
+        firstStandingNumber(in: text)?.number
+    }
+
+    static func firstStandingNumber(in text: String) -> (number: TicketNumber, range: Range<String.Index>)? {
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        var previous: Unicode.Scalar?
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
+            defer {
+                previous = scalar
+                index = scalars.index(after: index)
+            }
+            guard scalar == "T" || scalar == "t", previous.map(isWordScalar) != true else { continue }
+            var position = scalars.index(after: index)
+            if position < scalars.endIndex, scalars[position] == "-" { position = scalars.index(after: position) }
             var value = 0
             var digits = 0
-            while position < scalars.count, let digit = asciiDigit(scalars[position]), digits < 13 {
+            while position < scalars.endIndex, let digit = asciiDigit(scalars[position]), digits < 13 {
                 value = value * 10 + digit
                 digits += 1
-                position += 1
+                position = scalars.index(after: position)
             }
             guard digits > 0, digits <= 12, value > 0 else { continue }
-            if position < scalars.count, isWordScalar(scalars[position]) { continue }
-            return TicketNumber(rawValue: value)
+            if position < scalars.endIndex, isWordScalar(scalars[position]) { continue }
+            return (TicketNumber(rawValue: value), index..<position)
         }
         return nil
     }

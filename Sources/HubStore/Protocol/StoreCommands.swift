@@ -268,12 +268,17 @@ public struct TicketChange: Sendable, Hashable {
     public var dueAt: Date??
     /// Why, in words, for the history ("the customer replied").
     public var reason: String?
+    /// Made only if the ticket still has this status (else `conflict`): for changes decided from
+    /// an earlier read, so that they never undo a newer one.
+    public var expectedStatus: TicketStatus?
 
     public init(
         status: TicketStatus? = nil, priority: TicketPriority? = nil, subject: String? = nil, assigneeID: Agent.ID?? = nil,
-        queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil, reason: String? = nil
+        queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil, reason: String? = nil,
+        expectedStatus: TicketStatus? = nil
     ) {
         self.reason = reason
+        self.expectedStatus = expectedStatus
         self.status = status
         self.priority = priority
         self.subject = subject

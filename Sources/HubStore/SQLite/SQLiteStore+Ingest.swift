@@ -208,7 +208,8 @@ extension SQLiteStore {
             conversationID = conversation.id
             // A closed thread's tickets (or the ticket the customer quoted) follow the new conversation.
             for ticketID in continuation?.ticketIDs ?? [] {
-                guard var ticket = try Self.ticket(where: "id = ?", [ticketID.rawValue], db) else { continue }
+                // A closed ticket is history: the customer's new mail is a new case.
+                guard var ticket = try Self.ticket(where: "id = ?", [ticketID.rawValue], db), ticket.status != .closed else { continue }
                 try Self.link(conversationID, to: &ticket, at: at, actor: actor, db, &events)
             }
         }

@@ -87,8 +87,15 @@ extension SQLiteStore {
         try await write { db, events in
             guard var ticket = try Self.ticket(where: "id = ?", [id.rawValue], db) else { throw StoreError.notFound("no ticket \(id)") }
             let previous = ticket.status
+            if let expected = change.expectedStatus, previous != expected {
+                throw StoreError.conflict("ticket \(ticket.number) is \(previous.rawValue) now, not \(expected.rawValue)")
+            }
             if let status = change.status, !previous.allows(status) {
                 throw StoreError.conflict(Self.refusal(ticket, to: status))
+            }
+            // A closed ticket is history: nothing of it changes any more.
+            if previous == .closed {
+                throw StoreError.conflict(Self.refusal(ticket, to: change.status ?? .closed))
             }
             if let subject = change.subject, subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw StoreError.invalid("a ticket needs a subject")
@@ -140,7 +147,7 @@ extension SQLiteStore {
         switch (ticket.status, status) {
         case (.closed, _):
             if let target = ticket.mergedIntoID { return "ticket \(ticket.number) was merged into \(target) and is closed" }
-            return "ticket \(ticket.number) is closed: closed tickets stay closed (open a new one)"
+            return "ticket \(ticket.number) is closed: closed tickets do not change (open a new one)"
         case (_, .new): return "a ticket is new only when it is created"
         case (_, .closed): return "ticket \(ticket.number) is \(ticket.status.rawValue): only a solved ticket can be closed"
         default: return "ticket \(ticket.number) cannot go from \(ticket.status.rawValue) to \(status.rawValue)"
@@ -334,6 +341,19 @@ extension SQLiteStore {
                 arguments: [ticketID.rawValue, sequence, ticketID.rawValue])
             rows.sort { ($0["seq"] as Int64) < ($1["seq"] as Int64) }
             return try rows.prefix(limit).map { try SQLiteRows.event($0, json: json) }
+        }
+    }
+
+    public func closeUnattended(_ conversationID: Conversation.ID, ifNoInboundAfter lastInboundAt: Date, at date: Date, actor: Actor)
+        async throws -> Bool
+    {
+        try await write { db, events in
+            guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: events.json) else { return false }
+            guard conversation.status != .closed, conversation.queueID == nil, conversation.assigneeID == nil,
+                (conversation.lastInboundAt ?? .distantPast) <= lastInboundAt
+            else { return false }
+            _ = try Self.change(conversationID, ConversationChange(status: .closed), at: date, actor: actor, db, &events)
+            return true
         }
     }
 
