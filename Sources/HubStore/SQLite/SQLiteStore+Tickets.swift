@@ -403,6 +403,73 @@ extension SQLiteStore {
         }
     }
 
+    public func recordSurvey(_ survey: Survey, actor: Actor) async throws {
+        try await write { db, events in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO survey (id, ticketID, ticketNumber, customerID, conversationID, channelAccountID, agentID, queueID,
+                        scale, sentAt, expiresAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    survey.id.rawValue, survey.ticketID.rawValue, survey.ticketNumber.rawValue, survey.customerID.rawValue,
+                    survey.conversationID.rawValue, survey.channelAccountID, survey.agentID?.rawValue, survey.queueID, survey.scale,
+                    survey.sentAt.millisecondsSince1970, survey.expiresAt.millisecondsSince1970,
+                ])
+            guard db.changesCount > 0 else { return }
+            try events.append(
+                .ticketSurveyed, at: survey.sentAt, actor: actor,
+                refs: EventRefs(customerID: survey.customerID, conversationID: survey.conversationID, ticketID: survey.ticketID, agentID: survey.agentID),
+                payload: survey)
+        }
+    }
+
+    public func openSurvey(of customerID: Customer.ID, at date: Date) async throws -> Survey? {
+        try await read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM survey WHERE customerID = ? AND score IS NULL AND expiresAt > ? ORDER BY sentAt DESC, id DESC LIMIT 1",
+                arguments: [customerID.rawValue, date.millisecondsSince1970]
+            ).map(Self.survey)
+        }
+    }
+
+    public func answerSurvey(_ id: Survey.ID, score: Int, through channelAccountID: String, at date: Date, actor: Actor) async throws -> Survey? {
+        try await write { db, events in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM survey WHERE id = ?", arguments: [id.rawValue]) else {
+                throw StoreError.notFound("no survey \(id)")
+            }
+            var survey = Self.survey(row)
+            guard survey.score == nil else { return nil }
+            guard (1...survey.scale).contains(score) else { throw StoreError.invalid("a score is 1 to \(survey.scale)") }
+            survey.score = score
+            survey.answeredAt = date
+            survey.answeredThrough = channelAccountID
+            try db.execute(
+                sql: "UPDATE survey SET score = ?, answeredAt = ?, answeredThrough = ? WHERE id = ?",
+                arguments: [score, date.millisecondsSince1970, channelAccountID, id.rawValue])
+            try events.append(
+                .ticketRated, at: date, actor: actor,
+                refs: EventRefs(customerID: survey.customerID, ticketID: survey.ticketID, agentID: survey.agentID), payload: survey)
+            return survey
+        }
+    }
+
+    public func surveys(of ticketID: Ticket.ID) async throws -> [Survey] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM survey WHERE ticketID = ? ORDER BY sentAt, id", arguments: [ticketID.rawValue]).map(Self.survey)
+        }
+    }
+
+    static func survey(_ row: Row) -> Survey {
+        Survey(
+            id: Survey.ID(row["id"] as String), ticketID: Ticket.ID(row["ticketID"] as String), ticketNumber: TicketNumber(rawValue: row["ticketNumber"]),
+            customerID: Customer.ID(row["customerID"] as String), conversationID: Conversation.ID(row["conversationID"] as String),
+            channelAccountID: row["channelAccountID"], agentID: (row["agentID"] as String?).map(Agent.ID.init(rawValue:)), queueID: row["queueID"],
+            scale: row["scale"], sentAt: Date(millisecondsSince1970: row["sentAt"]), expiresAt: Date(millisecondsSince1970: row["expiresAt"]),
+            score: row["score"], answeredAt: (row["answeredAt"] as Int64?).map(Date.init(millisecondsSince1970:)), answeredThrough: row["answeredThrough"])
+    }
+
     public func readerPosition(_ name: String) async throws -> Int64? {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT value FROM counter WHERE name = ?", arguments: ["reader:" + name]) }
     }
