@@ -140,13 +140,6 @@ public struct ConfigLoader: Sendable {
         checkRouting(content: content, queues: queues, skillIDs: skillIDs, agentIDs: agents.map(\.agent.id.rawValue))
         for (_, node) in content.router.dropFirst() { node.error("router: is already set in another file (\(content.router[0].1.location))") }
         for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
-        if let (settings, node) = content.tickets.first, let supervisor = settings.survey?.escalateTo,
-            !agents.contains(where: { $0.agent.id.rawValue == supervisor })
-        {
-            let agentIDs = agents.map(\.agent.id.rawValue)
-            let at = node.mapping(allowedKeys: nil)?["survey"]?.mapping(allowedKeys: nil)?["escalateTo"] ?? node
-            at.error("unknown agent '\(supervisor)'\(Suggestion.didYouMean(supervisor, among: agentIDs))")
-        }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
             router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings())

@@ -75,7 +75,6 @@ struct RoutingConfigTests {
           closeAfter: 4d
           statusReplies: false
           quietHours: { from: "21:00", to: "08:00", timeZone: Asia/Shanghai, channels: [sms, wechat] }
-          survey: { lowScore: 1, escalateTo: alice, followUp: 1h }
         """
 
     @Test("a full routing configuration reads into the router's policies, rules and profiles")
@@ -89,9 +88,7 @@ struct RoutingConfigTests {
         let quiet = QuietHours(start: 21 * 60, end: 8 * 60, timeZone: TimeZone(identifier: "Asia/Shanghai")!, channels: [.sms, .wechat])
         #expect(
             routing.tickets
-                == TicketSettings(
-                    reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false, quietHours: quiet,
-                    survey: SurveySettings(lowScore: 1, escalateTo: "alice", followUp: .seconds(3600))))
+                == TicketSettings(reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false, quietHours: quiet))
         // 23:30 in Shanghai (15:30 UTC) waits until 08:00 there (00:00 UTC); 12:00 there goes at once.
         let lateEvening = try #require(HubJSON.parseTimestamp("2026-12-03T15:30:00Z"))
         #expect(quiet.release(lateEvening, through: .sms) == HubJSON.parseTimestamp("2026-12-04T00:00:00Z"))
@@ -210,9 +207,6 @@ struct RoutingConfigTests {
         .init(
             name: "quiet hours in an unknown time zone", rules: Self.full.replacingOccurrences(of: "timeZone: Asia/Shanghai", with: "timeZone: Asia/Shangai"),
             file: "routing-rules/r.yaml", line: 68, column: 55, mentions: ["unknown time zone 'Asia/Shangai'"]),
-        .init(
-            name: "a survey escalated to an unknown agent", rules: Self.full.replacingOccurrences(of: "escalateTo: alice", with: "escalateTo: alica"),
-            file: "routing-rules/r.yaml", line: 69, column: 38, mentions: ["unknown agent 'alica'", "did you mean 'alice'"]),
         .init(
             name: "unknown ticket setting", rules: Self.full.replacingOccurrences(of: "statusReplies: false", with: "statusReply: false"),
             file: "routing-rules/r.yaml", line: 67, column: 3, mentions: ["unknown key 'statusReply'", "statusReplies"]),

@@ -17,7 +17,7 @@ struct TicketNotificationTests {
     static let phone = ReplyWindowTests.phone
 
     /// A WeChat customer with a phone number and an api handle; a ticket born on WeChat.
-    static func scenario(clock: Locked<Date>, settings: TicketSettings = TicketSettings(survey: nil), directory: TemporaryDirectory? = nil) async throws
+    static func scenario(clock: Locked<Date>, settings: TicketSettings = TicketSettings(), directory: TemporaryDirectory? = nil) async throws
         -> (EngineFixture, Ticket)
     {
         let accounts = ReplyWindowTests.accounts(base: "http://127.0.0.1:9") + [EngineFixture.account(outboundURL: "http://127.0.0.1:9/unused")]
@@ -137,7 +137,7 @@ struct TicketNotificationTests {
     func templates() async throws {
         let clock = Locked(Self.start)
         let settings = TicketSettings(
-            announce: [.solved], templates: ["solved": [.zhCN: "{number}（{subject}）{status}，{reopenWindow}内可回复"]], survey: nil)
+            announce: [.solved], templates: ["solved": [.zhCN: "{number}（{subject}）{status}，{reopenWindow}内可回复"]])
         let (fixture, ticket) = try await Self.scenario(clock: clock, settings: settings)
         try await Self.change(fixture, ticket, to: .pending, clock: clock)
         #expect(try await fixture.engine.store.deliveryCounts().values.reduce(0, +) == 0)
@@ -154,7 +154,7 @@ struct TicketNotificationTests {
         let minute = local.hour! * 60 + local.minute!
         // Quiet from an hour ago to an hour from now, local time.
         let quiet = QuietHours(start: (minute + 1380) % 1440, end: (minute + 60) % 1440, timeZone: shanghai.timeZone)
-        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: TicketSettings(quietHours: quiet, survey: nil))
+        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: TicketSettings(quietHours: quiet))
         try await Self.change(fixture, ticket, to: .pending, clock: clock)
         #expect(try await Self.notifications(fixture, ticket).map(\.0) == ["wechat-oa"])
         let minuteStart = Date(timeIntervalSince1970: (Self.start.timeIntervalSince1970 / 60).rounded(.down) * 60)
@@ -184,7 +184,7 @@ struct TicketNotificationTests {
     @Test("the hub's automatic close is not announced, even when closed is in announce")
     func automaticCloseIsQuiet() async throws {
         let clock = Locked(Self.start)
-        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: TicketSettings(announce: [.solved, .closed], survey: nil))
+        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: TicketSettings(announce: [.solved, .closed]))
         try await Self.change(fixture, ticket, to: .solved, clock: clock)
         #expect(try await fixture.engine.store.deliveryCounts().values.reduce(0, +) == 1)
         clock.withLock { $0 = Self.start.addingTimeInterval(8 * 86_400) }
@@ -192,45 +192,5 @@ struct TicketNotificationTests {
         try await fixture.engine.tickets.catchUp()
         #expect(try await fixture.engine.store.ticket(ticket.id)?.status == .closed)
         #expect(try await fixture.engine.store.deliveryCounts().values.reduce(0, +) == 1)
-    }
-
-    @Test("after the solved notice a survey follows on the same channel; a low score on another channel reopens the ticket for a supervisor")
-    func survey() async throws {
-        let clock = Locked(Self.start)
-        let (fixture, ticket) = try await Self.scenario(
-            clock: clock, settings: TicketSettings(survey: SurveySettings(lowScore: 2, escalateTo: "alice", followUp: .seconds(7200))))
-        let store = fixture.engine.store
-        _ = try await store.syncAgents([Agent(id: "alice", login: "alice", name: "Alice", role: .supervisor)], at: clock.value)
-        try await Self.change(fixture, ticket, to: .solved, clock: clock)
-        let sent = try await Self.notifications(fixture, ticket)
-        #expect(sent.map(\.0) == ["wechat-oa", "wechat-oa"])
-        #expect(sent[1].1 == "您对工单 T-000001「订单未到」的处理满意吗？请回复 1（很不满意）到 5（非常满意）。")
-        let surveys = try await store.surveys(of: ticket.id)
-        #expect(surveys.count == 1 && surveys[0].agentID == "bo" && surveys[0].channelAccountID == "wechat-oa" && surveys[0].score == nil)
-
-        // The customer answers "2" by SMS, in a conversation of its own.
-        clock.withLock { $0 = Self.start.addingTimeInterval(3600) }
-        let answer = try await fixture.engine.ingest.ingest(
-            InboundEvent(channelKind: .sms, channelAccountID: "sms-twilio", sender: InboundSender(address: Self.phone), providerMessageID: "SM1", text: "2"))
-        #expect(answer.conversationCreated)
-        #expect(try await store.conversation(answer.conversationID)?.queueID == nil)
-        try await fixture.engine.tickets.catchUp()
-        let rated = try #require(try await store.surveys(of: ticket.id).first)
-        #expect(rated.score == 2 && rated.answeredThrough == "sms-twilio")
-        let after = try #require(try await store.ticket(ticket.id))
-        #expect(after.status == .open && after.priority == .high && after.assigneeID == "alice")
-        #expect(after.dueAt == Self.start.addingTimeInterval(3600 + 7200))
-        let thanks = try await store.messages(in: answer.conversationID, after: nil, limit: 10).filter { $0.author == .system }.compactMap(\.text)
-        #expect(thanks == ["感谢您的反馈，很抱歉给您带来不便，主管会尽快与您联系。"])
-        #expect(try await store.conversation(answer.conversationID)?.status == .closed)
-        // A second answer is no score: the survey is answered; that conversation goes to an agent.
-        clock.withLock { $0 = Self.start.addingTimeInterval(7200) }
-        let again = try await fixture.engine.ingest.ingest(
-            InboundEvent(channelKind: .sms, channelAccountID: "sms-twilio", sender: InboundSender(address: Self.phone), providerMessageID: "SM2", text: "5"))
-        try await fixture.engine.tickets.catchUp()
-        #expect(try await store.surveys(of: ticket.id).first?.score == 2)
-        #expect(try await store.conversation(again.conversationID)?.queueID == "support")
-        let kinds = try await store.ticketEvents(ticket.id, after: 0, limit: 50).map(\.kind)
-        #expect(kinds.filter { $0 == .ticketSurveyed || $0 == .ticketRated } == [.ticketSurveyed, .ticketRated])
     }
 }

@@ -182,31 +182,6 @@ struct TicketContractTests {
         }
     }
 
-    @Test("a survey is recorded once, open until answered or expired, and answered once", arguments: StoreBackend.allCases)
-    func surveys(backend: StoreBackend) async throws {
-        try await backend.withStore { store in
-            let chat = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
-            let ticket = try await store.createTicket(
-                TicketDraft(subject: "x", customerID: chat.customerID, queueID: "support", assigneeID: "bo", conversationIDs: [chat.conversationID]),
-                at: Fixture.date(1), actor: .admin)
-            let survey = Survey(
-                id: "srv_e1", ticketID: ticket.id, ticketNumber: ticket.number, customerID: chat.customerID, conversationID: chat.conversationID,
-                channelAccountID: "api-a", agentID: "bo", queueID: "support", scale: 5, sentAt: Fixture.date(2), expiresAt: Fixture.date(100))
-            try await store.recordSurvey(survey, actor: .system)
-            try await store.recordSurvey(survey, actor: .system)
-            #expect(try await store.surveys(of: ticket.id) == [survey])
-            #expect(try await store.openSurvey(of: chat.customerID, at: Fixture.date(50)) == survey)
-            #expect(try await store.openSurvey(of: chat.customerID, at: Fixture.date(100)) == nil)
-            await #expect(throws: StoreError.self) { try await store.answerSurvey(survey.id, score: 6, through: "api-a", at: Fixture.date(3), actor: .system) }
-            let answered = try #require(try await store.answerSurvey(survey.id, score: 4, through: "sms-x", at: Fixture.date(3), actor: .system))
-            #expect(answered.score == 4 && answered.answeredThrough == "sms-x" && answered.answeredAt == Fixture.date(3))
-            #expect(try await store.answerSurvey(survey.id, score: 1, through: "api-a", at: Fixture.date(4), actor: .system) == nil)
-            #expect(try await store.openSurvey(of: chat.customerID, at: Fixture.date(5)) == nil)
-            let kinds = try await store.ticketEvents(ticket.id, after: 0, limit: 10).map(\.kind)
-            #expect(kinds == [.ticketCreated, .ticketSurveyed, .ticketRated])
-        }
-    }
-
     @Test("a reader's position in the log is saved and read back", arguments: StoreBackend.allCases)
     func readerPosition(backend: StoreBackend) async throws {
         try await backend.withStore { store in

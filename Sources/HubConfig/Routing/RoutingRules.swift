@@ -47,44 +47,22 @@ public struct TicketSettings: Sendable, Hashable {
 
     /// Hours in which notifications wait (delivered when they end).
     public var quietHours: QuietHours?
-    /// The satisfaction survey after a solution (nil: none).
-    public var survey: SurveySettings?
 
     /// The templates there are: one per status, and `comment` for an agent's public comment.
-    public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment", "survey"]
+    public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment"]
     public static let placeholders = ["number", "subject", "status", "comment", "reopenWindow"]
 
     public init(
         reopenWindow: Duration = .seconds(7 * 86_400), closeAfter: Duration = .seconds(7 * 86_400), statusReplies: Bool = true,
         announce: Set<TicketStatus> = [.open, .pending, .onHold, .solved], templates: [String: [CustomerLocale: String]] = [:],
-        quietHours: QuietHours? = nil, survey: SurveySettings? = SurveySettings()
+        quietHours: QuietHours? = nil
     ) {
         self.quietHours = quietHours
-        self.survey = survey
         self.reopenWindow = reopenWindow
         self.closeAfter = closeAfter
         self.statusReplies = statusReplies
         self.announce = announce
         self.templates = templates
-    }
-}
-
-/// The satisfaction survey (CSAT) that follows a solved ticket's notice on the same channel: the
-/// customer answers 1 to 5 on any channel; a low score reopens the ticket for a follow-up.
-public struct SurveySettings: Sendable, Hashable {
-    /// Answers after this are not scores.
-    public var expiresAfter: Duration
-    /// A score at or below this reopens the ticket, with high priority and `followUp` to answer.
-    public var lowScore: Int
-    /// Who takes a low score (a supervisor's agent id); nil: the ticket's queue.
-    public var escalateTo: String?
-    public var followUp: Duration
-
-    public init(expiresAfter: Duration = .seconds(7 * 86_400), lowScore: Int = 2, escalateTo: String? = nil, followUp: Duration = .seconds(7200)) {
-        self.expiresAfter = expiresAfter
-        self.lowScore = lowScore
-        self.escalateTo = escalateTo
-        self.followUp = followUp
     }
 }
 

@@ -90,7 +90,7 @@ enum RoutingRulesReader {
     }
 
     static func readTickets(_ node: ConfigNode) -> TicketSettings? {
-        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates", "quietHours", "survey"]) else {
+        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates", "quietHours"]) else {
             return nil
         }
         var settings = TicketSettings()
@@ -112,19 +112,6 @@ enum RoutingRulesReader {
                     }
                     settings.templates[name, default: [:]][locale] = text
                 }
-            }
-        }
-        if let node = mapping["survey"] {
-            if node.isScalar {
-                // `survey: false` turns it off.
-                if node.bool == true { settings.survey = SurveySettings() } else { settings.survey = nil }
-            } else if let survey = node.mapping(allowedKeys: ["expiresAfter", "lowScore", "escalateTo", "followUp"]) {
-                var value = SurveySettings()
-                if let duration = survey["expiresAfter"]?.duration { value.expiresAfter = duration }
-                if let score = survey["lowScore"]?.int(in: 0...4) { value.lowScore = score }
-                if let agent = survey["escalateTo"]?.string { value.escalateTo = agent }
-                if let duration = survey["followUp"]?.duration { value.followUp = duration }
-                settings.survey = value
             }
         }
         if let quiet = mapping["quietHours"]?.mapping(allowedKeys: ["from", "to", "timeZone", "channels"]) {

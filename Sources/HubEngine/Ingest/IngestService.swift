@@ -135,14 +135,10 @@ public struct IngestService: InboundSink {
             event.metadata["email"] = nil
             event.metadata["raw"] = nil
         }
-        // A conversation that begins with a question about tickets ("T-000123", "status") or with a
-        // survey score ("4") is answered by the ticket service and closed, so it waits in no queue;
-        // if it was no score, or the customer goes on to say more, the service queues it then.
-        let settings = tickets.value
-        let text = event.text ?? ""
-        let selfService =
-            account.queueID != nil
-            && ((settings.statusReplies && TicketQuery.isWholeQuestion(text)) || (settings.survey != nil && SurveyAnswer.parse(text) != nil))
+        // A conversation that begins with a question about tickets ("T-000123", "status") is
+        // answered by the ticket service and closed, so it waits in no queue; if the customer goes
+        // on to say more, the service puts it in the account's queue then.
+        let selfService = account.queueID != nil && tickets.value.statusReplies && TicketQuery.isWholeQuestion(event.text ?? "")
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: selfService ? nil : account.queueID, priority: account.priority)
     }

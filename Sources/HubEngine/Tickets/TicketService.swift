@@ -140,15 +140,6 @@ public actor TicketService {
         let date = event.occurredAt
         let settings = self.settings
         let text = event.payload["text"]?.stringValue ?? ""
-        // A conversation that ingest kept out of the queues because it began with a question.
-        let accountQueue = channels.account(conversation.channelAccountID)?.queueID
-        let selfServed = conversation.queueID == nil && conversation.assigneeID == nil && accountQueue != nil && conversation.status != .closed
-        if try await answerSurvey(text, in: conversation, event: event, settings: settings) {
-            if selfServed {
-                _ = try await store.closeUnattended(conversation.id, ifNoInboundAfter: event.occurredAt, at: now(), actor: Self.actor)
-            }
-            return
-        }
         let query = settings.statusReplies ? TicketQuery.parse(text) : nil
         // A question about the status is not the answer a pending ticket waits for.
         if query == nil {
@@ -163,6 +154,9 @@ public actor TicketService {
                 try await reopenIfAnswered(ticket, at: date, settings: settings)
             }
         }
+        let accountQueue = channels.account(conversation.channelAccountID)?.queueID
+        // A conversation that ingest kept out of the queues because it began with a question.
+        let selfServed = conversation.queueID == nil && conversation.assigneeID == nil && accountQueue != nil && conversation.status != .closed
         if let query {
             try await answer(query, whole: TicketQuery.isWholeQuestion(text), text: text, in: conversation, event: event)
             if selfServed {
@@ -181,41 +175,6 @@ public actor TicketService {
         let pending = try await store.tickets(matching: TicketFilter(customerID: customerID, statuses: [.pending]), after: nil, limit: 2)
         guard pending.count == 1, pending[0].updatedAt < date else { return nil }
         return pending[0]
-    }
-
-    /// A score for the customer's open survey: in the conversation it went to, or in one this
-    /// message starts (a customer may answer on another channel). Records it, thanks the
-    /// customer, and reopens the ticket for a follow-up when the score is low. Returns whether
-    /// the message was a score.
-    private func answerSurvey(_ text: String, in conversation: Conversation, event: HubEvent, settings: TicketSettings) async throws -> Bool {
-        guard let survey = settings.survey, let score = SurveyAnswer.parse(text),
-            let open = try await store.openSurvey(of: conversation.customerID, at: event.occurredAt),
-            open.conversationID == conversation.id || conversation.createdAt >= event.occurredAt
-        else { return false }
-        guard let answered = try await store.answerSurvey(open.id, score: score, through: conversation.channelAccountID, at: event.occurredAt, actor: Self.actor)
-        else { return true }
-        let low = score <= survey.lowScore
-        let ticket = try await store.ticket(answered.ticketID)
-        // The survey's language (the digits say nothing of the customer's).
-        let customer = try await store.customer(conversation.customerID)
-        let locale = customer?.locale.flatMap(CustomerLocale.init(tag:)) ?? CustomerLocale.guess(from: ticket?.subject ?? text)
-        _ = try? await outbound.send(
-            OutboundService.Request(
-                conversationID: conversation.id, author: .system, content: OutboundContent(text: TicketTexts.thanks(low: low, locale)),
-                idempotencyKey: "ticket-survey-thanks:\(event.sequence)"),
-            actor: Self.actor)
-        if low, let ticket, ticket.status != .closed {
-            var assignee: Agent.ID?? = nil
-            if let supervisor = survey.escalateTo, try await store.agent(Agent.ID(supervisor)) != nil { assignee = .some(Agent.ID(supervisor)) }
-            _ = try await store.updateTicket(
-                ticket.id,
-                TicketChange(
-                    status: ticket.status == .solved ? .open : nil, priority: .high, assigneeID: assignee,
-                    dueAt: .some(now().addingTimeInterval(survey.followUp.seconds)),
-                    reason: "the customer rated it \(score) of \(answered.scale)", expectedStatus: ticket.status),
-                at: now(), actor: Self.actor)
-        }
-        return true
     }
 
     /// A pending ticket was waiting on this customer: it is open again. A solved one reopens when
@@ -321,7 +280,6 @@ public actor TicketService {
         var used: Set<String> = []
         var reasons: [String: String] = [:]
         var told = false
-        var birthPlace: (conversation: Conversation, handle: Handle, account: String)?
         for place in places {
             for accountID in place.accounts where !used.contains(accountID) {
                 guard let account = channels.account(accountID), account.kind.medium != .voice else {
@@ -352,48 +310,16 @@ public actor TicketService {
                     // this event may name another than the one tried first now).
                     used.insert(receipt.message.channelAccountID)
                     told = true
-                    if place.name == "origin" { birthPlace = (conversation, handle, accountID) }
                     break
                 } catch let error as StoreError where error.code != .unavailable {
                     reasons[accountID] = error.message
                 }
             }
         }
-        // The survey follows the solved notice where it went.
-        if template == TicketStatus.solved.rawValue, let survey = settings.survey, let place = birthPlace {
-            try await sendSurvey(for: ticket, survey, through: place, locale: locale, event: event)
-        }
         if !told {
             if try await store.recordUnnotified(ticket, key: "ticket-notify:\(event.sequence)", reasons: reasons, at: now(), actor: Self.actor) {
                 logger.warning("a ticket change reached its customer on no channel", metadata: ["ticket": "\(ticket.number)", "reasons": "\(reasons)"])
             }
-        }
-    }
-
-    /// Asks the customer to rate the ticket's handling, where its solved notice went.
-    private func sendSurvey(
-        for ticket: Ticket, _ settings: SurveySettings, through place: (conversation: Conversation, handle: Handle, account: String),
-        locale: CustomerLocale, event: HubEvent
-    ) async throws {
-        let text = TicketTexts.render(
-            self.settings.templates["survey"]?[locale] ?? TicketTexts.template("survey", locale), ticket: ticket, comment: nil,
-            reopenWindow: self.settings.reopenWindow, locale: locale)
-        do {
-            let receipt = try await outbound.send(
-                OutboundService.Request(
-                    conversationID: place.conversation.id, author: .system, content: OutboundContent(text: text),
-                    idempotencyKey: "ticket-survey:\(event.sequence)", handleID: place.handle.id, channelAccountID: place.account,
-                    notBefore: self.settings.quietHours.map { $0.release(now(), through: channels.account(place.account)?.kind ?? place.conversation.channelKind) }),
-                actor: Self.actor)
-            let sentAt = receipt.message.createdAt
-            try await store.recordSurvey(
-                Survey(
-                    id: Survey.ID(rawValue: "srv_e\(event.sequence)"), ticketID: ticket.id, ticketNumber: ticket.number, customerID: ticket.customerID,
-                    conversationID: place.conversation.id, channelAccountID: place.account, agentID: ticket.assigneeID, queueID: ticket.queueID,
-                    scale: 5, sentAt: sentAt, expiresAt: sentAt.addingTimeInterval(settings.expiresAfter.seconds)),
-                actor: Self.actor)
-        } catch let error as StoreError where error.code != .unavailable {
-            logger.warning("survey not sent", metadata: ["ticket": "\(ticket.number)", "error": "\(error)"])
         }
     }
 

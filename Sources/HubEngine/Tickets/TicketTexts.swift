@@ -81,8 +81,6 @@ enum TicketTexts {
         case ("solved", .zhCN): "工单 {number}「{subject}」已解决。如仍有问题，请在{reopenWindow}内回复。"
         case ("closed", .en): "Ticket {number} \"{subject}\" is closed."
         case ("closed", .zhCN): "工单 {number}「{subject}」已关闭。"
-        case ("survey", .en): "How did we do with ticket {number} \"{subject}\"? Reply with a number from 1 (poor) to 5 (excellent)."
-        case ("survey", .zhCN): "您对工单 {number}「{subject}」的处理满意吗？请回复 1（很不满意）到 5（非常满意）。"
         case (_, .en): "Ticket {number}: {comment}"
         case (_, .zhCN): "工单 {number}：{comment}"
         }
@@ -121,15 +119,5 @@ enum TicketTexts {
             }
         }
         return result + rest
-    }
-
-    /// The answer to a survey score.
-    static func thanks(low: Bool, _ locale: CustomerLocale) -> String {
-        switch (low, locale) {
-        case (false, .en): "Thank you for your rating."
-        case (true, .en): "Thank you, and we are sorry. A supervisor will contact you shortly."
-        case (false, .zhCN): "感谢您的评价！"
-        case (true, .zhCN): "感谢您的反馈，很抱歉给您带来不便，主管会尽快与您联系。"
-        }
     }
 }

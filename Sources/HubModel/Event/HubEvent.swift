@@ -97,10 +97,6 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// A ticket's change could be told to its customer on none of their channels (payload: the
     /// ticket, the change's event sequence and each channel's reason).
     public static let ticketUnnotified = EventKind(rawValue: "ticket.unnotified")
-    /// A satisfaction survey went to the customer (payload: the `Survey`).
-    public static let ticketSurveyed = EventKind(rawValue: "ticket.surveyed")
-    /// The customer answered it (payload: the `Survey` with its score).
-    public static let ticketRated = EventKind(rawValue: "ticket.rated")
     /// The channels a customer hears about their tickets on, in their order, were set.
     public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")

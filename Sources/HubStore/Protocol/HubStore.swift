@@ -215,14 +215,6 @@ public protocol TicketStore: Sendable {
     /// `ticket.unnotified` event: once per `key` (a second call with the key records nothing).
     /// - Returns: whether it was recorded now.
     func recordUnnotified(_ ticket: Ticket, key: String, reasons: [String: String], at date: Date, actor: Actor) async throws -> Bool
-    /// Records a survey sent, with a `ticket.surveyed` event (nothing when its id is known).
-    func recordSurvey(_ survey: Survey, actor: Actor) async throws
-    /// The customer's newest survey unanswered and not expired at `date`.
-    func openSurvey(of customerID: Customer.ID, at date: Date) async throws -> Survey?
-    /// Records the score, with a `ticket.rated` event; nil when it was already answered.
-    func answerSurvey(_ id: Survey.ID, score: Int, through channelAccountID: String, at date: Date, actor: Actor) async throws -> Survey?
-    /// A ticket's surveys, oldest first.
-    func surveys(of ticketID: Ticket.ID) async throws -> [Survey]
 }
 
 /// A call record to save: new (its conversation must exist) or changed (it must have been saved).

@@ -327,24 +327,6 @@ enum SQLiteSchema {
                         subscribed INTEGER NOT NULL,
                         PRIMARY KEY (customerID, position)
                     ) WITHOUT ROWID;
-                    CREATE TABLE survey (
-                        id TEXT PRIMARY KEY NOT NULL,
-                        ticketID TEXT NOT NULL REFERENCES ticket(id),
-                        ticketNumber INTEGER NOT NULL,
-                        customerID TEXT NOT NULL,
-                        conversationID TEXT NOT NULL,
-                        channelAccountID TEXT NOT NULL,
-                        agentID TEXT,
-                        queueID TEXT,
-                        scale INTEGER NOT NULL,
-                        sentAt INTEGER NOT NULL,
-                        expiresAt INTEGER NOT NULL,
-                        score INTEGER,
-                        answeredAt INTEGER,
-                        answeredThrough TEXT
-                    );
-                    CREATE INDEX survey_open ON survey(customerID, sentAt) WHERE score IS NULL;
-                    CREATE INDEX survey_by_ticket ON survey(ticketID);
                     """)
         }
         return migrator
