@@ -245,16 +245,20 @@ struct TicketServiceTests {
         #expect(try await Self.answers(fixture, vacuum.conversationID).isEmpty)
         #expect(try await store.conversation(vacuum.conversationID)?.status != .closed)
         let ticket = try await store.createTicket(
-            TicketDraft(subject: "Vacuum", customerID: vacuum.customerID, conversationIDs: [vacuum.conversationID], status: .open), at: clock.value,
+            TicketDraft(subject: "Vacuum", customerID: vacuum.customerID, conversationIDs: [vacuum.conversationID], status: .pending), at: clock.value,
             actor: .admin)
         _ = try await store.updateConversation(vacuum.conversationID, ConversationChange(status: .closed), at: clock.value, actor: .admin)
-        // Their own number in a sentence: answered, and the new conversation still reaches an agent.
+        // Their own number in a sentence: the answer the pending ticket waited for (joined to it and
+        // reopened), a status reply, and the new conversation still reaches an agent.
+        clock.withLock { $0 = Self.start.addingTimeInterval(60) }
         let own = try await Self.say(fixture, "my \(ticket.number) vacuum broke again, help", user: "dan")
         #expect(own.conversationCreated)
         #expect(try await store.conversation(own.conversationID)?.queueID == "support")
         try await fixture.engine.tickets.catchUp()
         #expect(try await Self.answers(fixture, own.conversationID).count == 1)
         #expect(try await store.conversation(own.conversationID)?.status != .closed)
+        #expect(try await store.ticket(ticket.id)?.status == .open)
+        #expect(try await store.ticket(ticket.id)?.conversationIDs.contains(own.conversationID) == true)
         // Their number with question words only: answered and closed without an agent.
         _ = try await store.updateConversation(own.conversationID, ConversationChange(status: .closed), at: clock.value, actor: .admin)
         let asked = try await Self.say(fixture, "where is my ticket \(ticket.number), please?", user: "dan")

@@ -32,6 +32,10 @@ struct TicketContractTests {
                 try await store.updateTicket(ticket.id, TicketChange(status: .open), at: Fixture.date(6), actor: .agent("alice"))
             }
             #expect(reopen?.message.contains("closed tickets do not change") == true)
+            let later = try await store.ingestOne(Fixture.inbound(providerID: "m9", thread: "later"))
+            await #expect(throws: StoreError.self) {
+                try await store.linkConversation(later.conversationID, toTicket: ticket.id, at: Fixture.date(6), actor: .agent("alice"))
+            }
             // Nothing else of it changes either.
             await #expect(throws: StoreError.self) {
                 try await store.updateTicket(ticket.id, TicketChange(priority: .urgent), at: Fixture.date(6), actor: .agent("alice"))
@@ -77,16 +81,17 @@ struct TicketContractTests {
             var command = Fixture.inbound(providerID: "m1", text: "status", at: 1)
             command.queueID = nil
             let asked = try await store.ingestOne(command)
-            var more = Fixture.inbound(providerID: "m2", text: "and more", at: 2)
+            // The follow-up in the same millisecond: the order of commits decides.
+            var more = Fixture.inbound(providerID: "m2", text: "and more", at: 1)
             more.queueID = nil
-            _ = try await store.ingestOne(more)
-            #expect(try await !store.closeUnattended(asked.conversationID, ifNoInboundAfter: Fixture.date(1), at: Fixture.date(3), actor: .system))
+            let followUp = try await store.ingestOne(more)
+            #expect(try await !store.closeUnattended(asked.conversationID, ifLatestInboundIs: asked.messageID, at: Fixture.date(3), actor: .system))
             #expect(try await store.conversation(asked.conversationID)?.status != .closed)
-            #expect(try await store.closeUnattended(asked.conversationID, ifNoInboundAfter: Fixture.date(2), at: Fixture.date(3), actor: .system))
+            #expect(try await store.closeUnattended(asked.conversationID, ifLatestInboundIs: followUp.messageID, at: Fixture.date(3), actor: .system))
             #expect(try await store.conversation(asked.conversationID)?.status == .closed)
             // One in a queue or an agent's hands is never closed this way.
             let queued = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "m3", at: 4))
-            #expect(try await !store.closeUnattended(queued.conversationID, ifNoInboundAfter: Fixture.date(9), at: Fixture.date(9), actor: .system))
+            #expect(try await !store.closeUnattended(queued.conversationID, ifLatestInboundIs: queued.messageID, at: Fixture.date(9), actor: .system))
         }
     }
 

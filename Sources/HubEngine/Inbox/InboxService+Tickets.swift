@@ -68,8 +68,8 @@ extension InboxService {
     }
 
     /// The ticket, when the viewer may see it (else `notFound`): supervisors and admins any; an
-    /// agent one assigned to them, in one of their queues, or of a customer they may read. The
-    /// same tickets an agent's lists show.
+    /// agent one assigned to them, in one of their queues (what their lists show), or of a
+    /// customer they may read (what the customer's page shows).
     public func ticket(_ id: Ticket.ID, for viewer: Viewer) async throws -> Ticket {
         guard let ticket = try await store.ticket(id) else { throw InboxError.notFound("no ticket \(id)") }
         if viewer.seesAll { return ticket }

@@ -32,6 +32,8 @@ public actor TicketService {
     let settingsCell: TicketSettingsCell
     private var position: Int64?
     private var lastClosing: Date?
+    /// Failed tries per event sequence (see `handle`).
+    private var failures: [Int64: Int] = [:]
     private let wake = WakeSignal()
 
     init(
@@ -111,9 +113,11 @@ public actor TicketService {
         return head
     }
 
-    /// One event. A store that cannot be reached (or cancellation) stops the page, to be read
-    /// again; anything else (a refusal by the store, a payload that does not decode) is logged and
-    /// the event is done, so that one bad event never holds up the rest.
+    /// One event. A refusal by the store (`conflict`, `invalid`, `notFound`) or a payload that
+    /// does not decode will not change on a second try: logged, and the event is done. Anything
+    /// else (an unreachable or full database) stops the page, to be read again; an event that
+    /// fails that way `maximumAttempts` times is skipped with an error, so that it never holds up
+    /// the rest for good.
     private func handle(_ event: HubEvent) async throws {
         guard event.actor != Self.actor else { return }
         do {
@@ -122,14 +126,25 @@ public actor TicketService {
             case .ticketUpdated, .ticketCommented: try await announce(event)
             default: return
             }
-        } catch let error as StoreError where error.code == .unavailable {
-            throw error
+            failures[event.sequence] = nil
+        } catch let error as StoreError where error.code != .unavailable {
+            logger.warning("ticket service skipped an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "error": "\(error)"])
+        } catch is DecodingError {
+            logger.warning("ticket service skipped an event it cannot read", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)"])
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            logger.warning("ticket service skipped an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "error": "\(error)"])
+            let attempts = (failures[event.sequence] ?? 0) + 1
+            failures[event.sequence] = attempts
+            guard attempts >= Self.maximumAttempts else { throw error }
+            failures[event.sequence] = nil
+            logger.error(
+                "ticket service gave up on an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "attempts": "\(attempts)", "error": "\(error)"])
         }
     }
+
+    /// Tries of one event that failed for a reason that may pass (see `handle`).
+    static let maximumAttempts = 5
 
     // MARK: A customer wrote
 
@@ -141,8 +156,10 @@ public actor TicketService {
         let settings = self.settings
         let text = event.payload["text"]?.stringValue ?? ""
         let query = settings.statusReplies ? TicketQuery.parse(text) : nil
-        // A question about the status is not the answer a pending ticket waits for.
-        if query == nil {
+        let whole = query != nil && TicketQuery.isWholeQuestion(text)
+        // A question about the status is not the answer a pending ticket waits for ("T-000123 is
+        // still broken" is).
+        if !whole {
             // Links that cross customers (left by an unmerge) are not this customer's tickets.
             var linked = try await store.tickets(linkedTo: conversationID).filter { $0.customerID == conversation.customerID }
             if linked.isEmpty, let waiting = try await ticketWaiting(on: conversation.customerID, at: date) {
@@ -158,10 +175,12 @@ public actor TicketService {
         // A conversation that ingest kept out of the queues because it began with a question.
         let selfServed = conversation.queueID == nil && conversation.assigneeID == nil && accountQueue != nil && conversation.status != .closed
         if let query {
-            try await answer(query, whole: TicketQuery.isWholeQuestion(text), text: text, in: conversation, event: event)
+            try await answer(query, whole: whole, text: text, in: conversation, event: event)
             if selfServed {
                 // Closed only if the customer said nothing more meanwhile (checked in the commit).
-                _ = try await store.closeUnattended(conversation.id, ifNoInboundAfter: event.occurredAt, at: now(), actor: Self.actor)
+                if let messageID = event.refs.messageID {
+                    _ = try await store.closeUnattended(conversation.id, ifLatestInboundIs: messageID, at: now(), actor: Self.actor)
+                }
             }
         } else if selfServed, let accountQueue {
             // The customer went on to say something else: an agent should see it.
@@ -193,8 +212,13 @@ public actor TicketService {
         case .new, .open, .onHold, .closed:
             return
         }
-        _ = try await store.updateTicket(
-            ticket.id, TicketChange(status: .open, reason: reason, expectedStatus: ticket.status), at: now(), actor: Self.actor)
+        do {
+            _ = try await store.updateTicket(
+                ticket.id, TicketChange(status: .open, reason: reason, expectedStatus: ticket.status), at: now(), actor: Self.actor)
+        } catch let error as StoreError where error.code == .conflict {
+            // An agent changed it meanwhile: theirs stands.
+            logger.info("ticket not reopened", metadata: ["ticket": "\(ticket.number)", "error": "\(error)"])
+        }
     }
 
     /// Answers a status question on the conversation's channel. Only the customer's own tickets

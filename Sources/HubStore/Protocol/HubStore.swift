@@ -199,10 +199,10 @@ public protocol TicketStore: Sendable {
     func mergeTicket(_ sourceID: Ticket.ID, into targetID: Ticket.ID, at date: Date, actor: Actor) async throws -> TicketMerge
     /// A ticket's history: the events that name it, oldest first, after `sequence`.
     func ticketEvents(_ ticketID: Ticket.ID, after sequence: Int64, limit: Int) async throws -> [HubEvent]
-    /// Closes a conversation that waits in no queue and no agent's hands, if no customer message
-    /// came into it after `lastInboundAt`: in one transaction, so that a message arriving
+    /// Closes a conversation that waits in no queue and no agent's hands, if `messageID` is still
+    /// the newest customer message in it: in one transaction, so that a message arriving
     /// meanwhile keeps it open. Returns whether it closed.
-    func closeUnattended(_ conversationID: Conversation.ID, ifNoInboundAfter lastInboundAt: Date, at date: Date, actor: Actor) async throws -> Bool
+    func closeUnattended(_ conversationID: Conversation.ID, ifLatestInboundIs messageID: Message.ID, at date: Date, actor: Actor) async throws -> Bool
     /// Tickets solved at or before `date` and not yet closed, oldest solution first.
     func solvedTickets(solvedAtOrBefore date: Date, limit: Int) async throws -> [Ticket]
     /// The channel accounts a customer hears about their tickets on, in the order they prefer

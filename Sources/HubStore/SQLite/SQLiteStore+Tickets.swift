@@ -164,6 +164,9 @@ extension SQLiteStore {
             guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: events.json) else {
                 throw StoreError.notFound("no conversation \(conversationID)")
             }
+            guard ticket.status != .closed || ticket.conversationIDs.contains(conversation.id) else {
+                throw StoreError.conflict("ticket \(ticket.number) is closed: closed tickets do not change (open a new one)")
+            }
             try Self.link(conversation.id, to: &ticket, at: date, actor: actor, db, &events)
             return ticket
         }
@@ -344,13 +347,16 @@ extension SQLiteStore {
         }
     }
 
-    public func closeUnattended(_ conversationID: Conversation.ID, ifNoInboundAfter lastInboundAt: Date, at date: Date, actor: Actor)
+    public func closeUnattended(_ conversationID: Conversation.ID, ifLatestInboundIs messageID: Message.ID, at date: Date, actor: Actor)
         async throws -> Bool
     {
         try await write { db, events in
             guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: events.json) else { return false }
-            guard conversation.status != .closed, conversation.queueID == nil, conversation.assigneeID == nil,
-                (conversation.lastInboundAt ?? .distantPast) <= lastInboundAt
+            // By the order of commits, not by the clock: two messages may share a millisecond.
+            let newest = try String.fetchOne(
+                db, sql: "SELECT id FROM message WHERE conversationID = ? AND direction = 'inbound' ORDER BY seq DESC LIMIT 1",
+                arguments: [conversationID.rawValue])
+            guard conversation.status != .closed, conversation.queueID == nil, conversation.assigneeID == nil, newest == messageID.rawValue
             else { return false }
             _ = try Self.change(conversationID, ConversationChange(status: .closed), at: date, actor: actor, db, &events)
             return true
