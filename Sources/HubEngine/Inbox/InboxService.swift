@@ -115,7 +115,7 @@ public struct InboxService: Sendable {
         let customerID = conversation.customerID
         guard let customer = try await store.customer(customerID) else { throw InboxError.notFound("no customer \(customerID)") }
         let handles = try await store.handles(of: customerID)
-        let tickets = try await store.tickets(of: customerID).filter { $0.status != .solved && $0.status != .closed }
+        let tickets = try await store.tickets(of: customerID).filter(\.isUnsolved)
         let timeline = try await timeline(of: customerID, for: viewer)
         try await audit(.auditProfileViewed, customer: customerID, conversation: conversation.id, viewer: viewer, details: ["via": .string(via)])
         var object: [String: JSONValue] = [

@@ -26,6 +26,9 @@ public enum TicketQuery: Sendable, Hashable {
 
     /// The query in `text`, if it is one.
     public static func parse(_ text: String) -> TicketQuery? {
+        // Ingest asks this of every message: a long one (an e-mail body) is ruled out by its byte
+        // count before anything is copied or counted by character.
+        guard text.utf8.count <= 1024 else { return nil }
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty, trimmed.count <= maximumLength else { return nil }
         if let number = firstTicketNumber(in: trimmed) { return .number(number) }
