@@ -139,6 +139,10 @@ public struct ConfigLoader: Sendable {
         }
         checkRouting(content: content, queues: queues, skillIDs: skillIDs, agentIDs: agents.map(\.agent.id.rawValue))
         for (_, node) in content.router.dropFirst() { node.error("router: is already set in another file (\(content.router[0].1.location))") }
+        if let (settings, node) = content.tickets.first, let queue = settings.csat?.escalationQueue, !queueIDs.contains(queue) {
+            let blamed = node.mapping(allowedKeys: nil)?["csat"]?.mapping(allowedKeys: nil)?["escalateTo"] ?? node
+            blamed.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+        }
         for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),

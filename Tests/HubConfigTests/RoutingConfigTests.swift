@@ -75,6 +75,7 @@ struct RoutingConfigTests {
           closeAfter: 4d
           statusReplies: false
           quietHours: { from: "21:00", to: "08:00", timeZone: Asia/Shanghai, channels: [sms, wechat] }
+          csat: { scale: emoji, expireAfter: 2d, escalateTo: overflow, followUp: 90m, link: "https://support.example.com/csat/{token}" }
         """
 
     @Test("a full routing configuration reads into the router's policies, rules and profiles")
@@ -88,7 +89,11 @@ struct RoutingConfigTests {
         let quiet = QuietHours(start: 21 * 60, end: 8 * 60, timeZone: TimeZone(identifier: "Asia/Shanghai")!, channels: [.sms, .wechat])
         #expect(
             routing.tickets
-                == TicketSettings(reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false, quietHours: quiet))
+                == TicketSettings(
+                    reopenWindow: .seconds(3 * 86_400), closeAfter: .seconds(4 * 86_400), statusReplies: false, quietHours: quiet,
+                    csat: CSATSettings(
+                        scale: .emoji, expireAfter: .seconds(2 * 86_400), lowScore: 2, escalationQueue: "overflow", followUp: .seconds(90 * 60),
+                        link: "https://support.example.com/csat/{token}")))
         // 23:30 in Shanghai (15:30 UTC) waits until 08:00 there (00:00 UTC); 12:00 there goes at once.
         let lateEvening = try #require(HubJSON.parseTimestamp("2026-12-03T15:30:00Z"))
         #expect(quiet.release(lateEvening, through: .sms) == HubJSON.parseTimestamp("2026-12-04T00:00:00Z"))
@@ -210,6 +215,15 @@ struct RoutingConfigTests {
         .init(
             name: "unknown ticket setting", rules: Self.full.replacingOccurrences(of: "statusReplies: false", with: "statusReply: false"),
             file: "routing-rules/r.yaml", line: 67, column: 3, mentions: ["unknown key 'statusReply'", "statusReplies"]),
+        .init(
+            name: "a survey link without its token", rules: Self.full.replacingOccurrences(of: "csat/{token}", with: "csat/"),
+            file: "routing-rules/r.yaml", line: 69, column: 85, mentions: ["link must be an http(s) address with {token}"]),
+        .init(
+            name: "surveys escalated to an unknown queue", rules: Self.full.replacingOccurrences(of: "escalateTo: overflow", with: "escalateTo: supervisor"),
+            file: "routing-rules/r.yaml", line: 69, column: 54, mentions: ["unknown queue 'supervisor'"]),
+        .init(
+            name: "a survey without the solved notification", rules: Self.full.replacingOccurrences(of: "  statusReplies: false\n", with: "  statusReplies: false\n  announce: [pending]\n"),
+            file: "routing-rules/r.yaml", line: 70, column: 9, mentions: ["add solved to announce"]),
     ]
 
     @Test("mistakes in routing policies are reported with file, line and what is wrong", arguments: brokenCases)

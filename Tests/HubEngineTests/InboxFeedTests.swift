@@ -147,6 +147,14 @@ struct InboxFeedTests {
             // carol hears of it only through a later event of hers.
             let mine = try await Self.event(store, for: "carol", 1)
             #expect(try await Self.collect(feed, other, count: 1).map(\.sequence) == [mine])
+            // A survey's score reaches supervisors (a low one has reopened the ticket to them).
+            let survey = try await store.createSurvey(
+                CSATSurveyDraft(ticketID: ticket.id, token: String(repeating: "c", count: 32), eventSequence: 1, expiresAt: Date().addingTimeInterval(60)),
+                at: Date(), actor: .system)
+            _ = try await store.answerSurvey(
+                CSATAnswer(surveyID: survey.id, score: 1, messageID: nil, channelAccountID: "web", escalation: nil), at: Date(), actor: .system)
+            // (Carol's presence came first: supervisors follow every agent's.)
+            #expect(try await Self.collect(feed, supervisor, count: 2).map(\.kind) == [.agentPresence, .csatAnswered])
         }
     }
 }

@@ -47,22 +47,66 @@ public struct TicketSettings: Sendable, Hashable {
 
     /// Hours in which notifications wait (delivered when they end).
     public var quietHours: QuietHours?
+    /// The satisfaction survey sent with the notification that a ticket is solved (off unless
+    /// configured).
+    public var csat: CSATSettings?
 
     /// The templates there are: one per status, and `comment` for an agent's public comment.
-    public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment"]
-    public static let placeholders = ["number", "subject", "status", "comment", "reopenWindow"]
+    public static let templateNames = TicketStatus.allCases.map(\.rawValue) + ["comment", "survey", "thanks", "sorry"]
+    public static let placeholders = ["number", "subject", "status", "comment", "reopenWindow", "scale", "link", "score"]
 
     public init(
         reopenWindow: Duration = .seconds(7 * 86_400), closeAfter: Duration = .seconds(7 * 86_400), statusReplies: Bool = true,
         announce: Set<TicketStatus> = [.open, .pending, .onHold, .solved], templates: [String: [CustomerLocale: String]] = [:],
-        quietHours: QuietHours? = nil
+        quietHours: QuietHours? = nil, csat: CSATSettings? = nil
     ) {
         self.quietHours = quietHours
+        self.csat = csat
         self.reopenWindow = reopenWindow
         self.closeAfter = closeAfter
         self.statusReplies = statusReplies
         self.announce = announce
         self.templates = templates
+    }
+}
+
+/// The satisfaction survey (section `tickets.csat`): sent once per ticket, appended to the
+/// notification that it is solved, answered by a score from 1 to 5 on any of the customer's
+/// channels or on the survey's page. A low score reopens the ticket to the escalation queue with
+/// a follow-up deadline.
+public struct CSATSettings: Sendable, Hashable {
+    public enum Scale: String, Sendable, Hashable, CaseIterable {
+        /// "Reply 1 (poor) to 5 (excellent)".
+        case numbers
+        /// "😡1 😞2 😐3 🙂4 😍5"; numbers are taken as well.
+        case emoji
+    }
+
+    public var scale: Scale
+    /// Answers are taken this long after the survey is sent.
+    public var expireAfter: Duration
+    /// Scores at or below this reopen the ticket.
+    public var lowScore: Int
+    /// Where a low score sends the ticket back to (a queue of supervisors); nil: it stays
+    /// solved and only the score is recorded.
+    public var escalationQueue: String?
+    /// The reopened ticket is due this long after the low score.
+    public var followUp: Duration
+    /// The survey page's address as customers see it, with `{token}` for the survey's secret
+    /// (`https://support.example.com/csat/{token}`, served by the hub at `/csat/{token}`); nil:
+    /// the survey asks for a reply only.
+    public var link: String?
+
+    public init(
+        scale: Scale = .numbers, expireAfter: Duration = .seconds(3 * 86_400), lowScore: Int = 2, escalationQueue: String? = nil,
+        followUp: Duration = .seconds(2 * 3600), link: String? = nil
+    ) {
+        self.scale = scale
+        self.expireAfter = expireAfter
+        self.lowScore = lowScore
+        self.escalationQueue = escalationQueue
+        self.followUp = followUp
+        self.link = link
     }
 }
 

@@ -90,7 +90,7 @@ enum RoutingRulesReader {
     }
 
     static func readTickets(_ node: ConfigNode) -> TicketSettings? {
-        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates", "quietHours"]) else {
+        guard let mapping = node.mapping(allowedKeys: ["reopenWindow", "closeAfter", "statusReplies", "announce", "templates", "quietHours", "csat"]) else {
             return nil
         }
         var settings = TicketSettings()
@@ -117,12 +117,41 @@ enum RoutingRulesReader {
         if let quiet = mapping["quietHours"]?.mapping(allowedKeys: ["from", "to", "timeZone", "channels"]) {
             settings.quietHours = readQuietHours(quiet)
         }
+        if let node = mapping["csat"] {
+            guard let csat = readCSAT(node, announce: settings.announce) else { return nil }
+            settings.csat = csat
+        }
         if settings.closeAfter < settings.reopenWindow, let blamed = mapping["closeAfter"] ?? mapping["reopenWindow"] {
             blamed.error(
                 "closeAfter (\(mapping["closeAfter"]?.string ?? "7d, the default")) is shorter than reopenWindow (\(mapping["reopenWindow"]?.string ?? "7d, the default")): a solved ticket would close before its reopen window ends")
             return nil
         }
         return settings
+    }
+
+    /// `csat: { scale: numbers, expireAfter: 3d, lowScore: 2, escalateTo: supervisors, followUp: 2h, link: ... }`.
+    static func readCSAT(_ node: ConfigNode, announce: Set<TicketStatus>) -> CSATSettings? {
+        guard let mapping = node.mapping(allowedKeys: ["scale", "expireAfter", "lowScore", "escalateTo", "followUp", "link"]) else { return nil }
+        var csat = CSATSettings()
+        if let scale = mapping["scale"]?.oneOf(CSATSettings.Scale.allCases.map(\.rawValue), what: "survey scale") {
+            csat.scale = CSATSettings.Scale(rawValue: scale) ?? .numbers
+        }
+        if let value = mapping["expireAfter"]?.duration { csat.expireAfter = value }
+        if let value = mapping["lowScore"]?.int(in: 0...4) { csat.lowScore = value }
+        if let value = mapping["escalateTo"]?.nonEmptyString { csat.escalationQueue = value }
+        if let value = mapping["followUp"]?.duration { csat.followUp = value }
+        if let node = mapping["link"], let link = node.nonEmptyString {
+            guard link.contains("{token}"), link.hasPrefix("https://") || link.hasPrefix("http://") else {
+                node.error("link must be an http(s) address with {token} in it, such as https://support.example.com/csat/{token}")
+                return nil
+            }
+            csat.link = link
+        }
+        guard announce.contains(.solved) else {
+            node.error("the survey goes out with the notification that a ticket is solved: add solved to announce")
+            return nil
+        }
+        return csat
     }
 
     static func readSkill(_ node: ConfigNode) -> SkillConfig? {

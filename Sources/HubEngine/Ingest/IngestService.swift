@@ -138,7 +138,13 @@ public struct IngestService: InboundSink {
         // A conversation that begins with a question about tickets ("T-000123", "status") is
         // answered by the ticket service and closed, so it waits in no queue; if the customer goes
         // on to say more, the service puts it in the account's queue then.
-        let selfService = account.queueID != nil && tickets.value.statusReplies && TicketQuery.isWholeQuestion(event.text ?? "")
+        // A bare score ("5", "😊") may answer a satisfaction survey: the ticket service decides,
+        // and queues the conversation when it answers none.
+        let settings = tickets.value
+        let text = event.text ?? ""
+        let selfService =
+            account.queueID != nil
+            && ((settings.statusReplies && TicketQuery.isWholeQuestion(text)) || (settings.csat != nil && CSATScore.parse(text) != nil))
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: selfService ? nil : account.queueID, priority: account.priority)
     }

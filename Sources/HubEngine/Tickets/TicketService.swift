@@ -155,6 +155,12 @@ public actor TicketService {
         let date = event.occurredAt
         let settings = self.settings
         let text = event.payload["text"]?.stringValue ?? ""
+        // A score that answers a survey is not a reply that reopens the ticket.
+        if let csat = settings.csat, let score = CSATScore.parse(text), let messageID = event.refs.messageID,
+            try await answerSurvey(score: score, message: messageID, text: text, in: conversation, event: event, csat: csat)
+        {
+            return
+        }
         let query = settings.statusReplies ? TicketQuery.parse(text) : nil
         let whole = query != nil && TicketQuery.isWholeQuestion(text)
         // A question about the status is not the answer a pending ticket waits for ("T-000123 is
@@ -167,13 +173,15 @@ public actor TicketService {
                 // with one ticket waiting on them, this conversation is that answer.
                 linked = [try await store.linkConversation(conversationID, toTicket: waiting.id, at: now(), actor: Self.actor)]
             }
-            for ticket in linked {
+            // A bare score that answers no open survey (a late one, say) is no reason to reopen
+            // a solved ticket.
+            let score = settings.csat != nil && CSATScore.parse(text) != nil
+            for ticket in linked where !(score && ticket.status == .solved) {
                 try await reopenIfAnswered(ticket, at: date, settings: settings)
             }
         }
         let accountQueue = channels.account(conversation.channelAccountID)?.queueID
-        // A conversation that ingest kept out of the queues because it began with a question.
-        let selfServed = conversation.queueID == nil && conversation.assigneeID == nil && accountQueue != nil && conversation.status != .closed
+        let selfServed = isSelfServed(conversation)
         if let query {
             try await answer(query, whole: whole, text: text, in: conversation, event: event)
             if selfServed {
@@ -186,6 +194,152 @@ public actor TicketService {
             // The customer went on to say something else: an agent should see it.
             _ = try await store.updateConversation(conversation.id, ConversationChange(queueID: .some(accountQueue)), at: now(), actor: Self.actor)
         }
+    }
+
+    /// Whether ingest kept the conversation out of the queues because it began with a question or
+    /// a survey score (and nobody took it since).
+    private func isSelfServed(_ conversation: Conversation) -> Bool {
+        conversation.queueID == nil && conversation.assigneeID == nil && conversation.status != .closed
+            && channels.account(conversation.channelAccountID)?.queueID != nil
+    }
+
+    // MARK: Satisfaction surveys
+
+    /// Takes a score as the answer to a survey, if it is one: a survey of a ticket this
+    /// conversation belongs to, or, in a conversation that only began with the score, the
+    /// customer's one open survey (with several open, which one is meant is for an agent to
+    /// ask). The survey must have gone out before the message. Returns whether it was an answer.
+    private func answerSurvey(
+        score: Int, message messageID: Message.ID, text: String, in conversation: Conversation, event: HubEvent, csat: CSATSettings
+    ) async throws -> Bool {
+        let date = event.occurredAt
+        // Answered by this very message already: the log is read again after a crash.
+        var survey = try await store.survey(answeredBy: messageID)
+        if survey == nil {
+            for ticket in try await store.tickets(linkedTo: conversation.id) where ticket.customerID == conversation.customerID {
+                if let candidate = try await store.survey(ticketID: ticket.id), candidate.isOpen(at: date) {
+                    survey = candidate
+                    break
+                }
+            }
+        }
+        if survey == nil, isSelfServed(conversation) {
+            let open = try await store.openSurveys(of: conversation.customerID, at: date)
+            if open.count == 1 { survey = open[0] }
+        }
+        guard let survey else { return false }
+        let result: CSATAnswerResult
+        do {
+            result = try await store.answerSurvey(
+                CSATAnswer(surveyID: survey.id, score: score, messageID: messageID, channelAccountID: conversation.channelAccountID, escalation: escalation(csat)),
+                at: now(), actor: Self.actor)
+        } catch let error as StoreError where error.code == .conflict {
+            // Answered by another message or on the page meanwhile, or just expired: a message.
+            logger.info("survey answer not taken", metadata: ["survey": "\(survey.id)", "error": "\(error)"])
+            return false
+        }
+        guard let ticket = try await store.ticket(survey.ticketID) else { return true }
+        let locale = CustomerLocale.guess(from: text == String(score) ? ticket.subject : text)
+        let low = score <= csat.lowScore && csat.escalationQueue != nil
+        let name = low ? "sorry" : "thanks"
+        let reply = TicketTexts.render(
+            settings.templates[name]?[locale] ?? TicketTexts.template(name, locale), ticket: ticket, comment: nil,
+            reopenWindow: settings.reopenWindow, locale: locale, extra: ["score": String(score)])
+        do {
+            _ = try await outbound.send(
+                OutboundService.Request(
+                    conversationID: conversation.id, author: .system, content: Self.automatic(reply, .reply), idempotencyKey: "csat-thanks:\(event.sequence)"),
+                actor: Self.actor)
+        } catch let error as StoreError where error.code == .conflict {
+            logger.warning("survey thanks not sent", metadata: ["conversation": "\(conversation.id)", "error": "\(error)"])
+        }
+        if isSelfServed(conversation) {
+            _ = try await store.closeUnattended(conversation.id, ifLatestInboundIs: messageID, at: now(), actor: Self.actor)
+        }
+        if result.reopened != nil {
+            logger.notice("a low score reopened a ticket", metadata: ["ticket": "\(ticket.number)", "score": "\(score)"])
+        }
+        return true
+    }
+
+    /// What a low score does now: reopen to the escalation queue, due after the follow-up time.
+    private func escalation(_ csat: CSATSettings) -> CSATEscalation? {
+        csat.escalationQueue.map { CSATEscalation(lowScore: csat.lowScore, queueID: $0, dueAt: now().addingTimeInterval(csat.followUp.seconds)) }
+    }
+
+    /// What the survey page shows for `token`.
+    public enum SurveyPage: Sendable, Equatable {
+        case unknown
+        case open(CSATSurvey, Ticket)
+        case answered(CSATSurvey, Ticket)
+        case expired(CSATSurvey, Ticket)
+    }
+
+    /// The survey behind a page's token.
+    public func surveyPage(token: String) async throws -> SurveyPage {
+        guard token.count == 32, token.allSatisfy(\.isHexDigit), let survey = try await store.survey(token: token),
+            let ticket = try await store.ticket(survey.ticketID)
+        else { return .unknown }
+        if survey.score != nil { return .answered(survey, ticket) }
+        return survey.isOpen(at: now()) ? .open(survey, ticket) : .expired(survey, ticket)
+    }
+
+    /// A score given on the survey page: recorded like one in a message (a low one reopens the
+    /// ticket), once.
+    public func answerOnPage(token: String, score: Int) async throws -> SurveyPage {
+        let page = try await surveyPage(token: token)
+        guard case .open(let survey, _) = page else { return page }
+        do {
+            _ = try await store.answerSurvey(
+                CSATAnswer(surveyID: survey.id, score: score, messageID: nil, channelAccountID: "web", escalation: settings.csat.flatMap(escalation)),
+                at: now(),
+                actor: Self.actor)
+        } catch let error as StoreError where error.code == .conflict {
+            logger.info("survey answer on the page not taken", metadata: ["survey": "\(survey.id)", "error": "\(error)"])
+        }
+        return try await surveyPage(token: token)
+    }
+
+    /// The survey's text for the notification that `ticket` is solved, if this change (`event`)
+    /// is the one that sends it: a ticket is surveyed once, and a solution after a reopen asks
+    /// nothing again.
+    private func surveyText(for ticket: Ticket, event: HubEvent, locale: CustomerLocale) async throws -> String? {
+        guard let csat = settings.csat, ticket.status == .solved else { return nil }
+        let survey = try await store.createSurvey(
+            CSATSurveyDraft(ticketID: ticket.id, token: Self.token(), eventSequence: event.sequence, expiresAt: now().addingTimeInterval(csat.expireAfter.seconds)),
+            at: now(), actor: Self.actor)
+        guard survey.eventSequence == event.sequence, survey.score == nil else { return nil }
+        let scale =
+            switch (csat.scale, locale) {
+            case (.numbers, .en): "with a number from 1 (poor) to 5 (excellent)"
+            case (.numbers, .zhCN): "数字 1（很差）到 5（很好）"
+            case (.emoji, _): zip(CSATScore.emoji, 1...5).map { "\($0)\($1)" }.joined(separator: " ")
+            }
+        let link = csat.link.map { $0.replacingOccurrences(of: "{token}", with: survey.token) }
+        let template = settings.templates["survey"]?[locale] ?? TicketTexts.surveyTemplate(locale, withLink: link != nil)
+        return TicketTexts.render(
+            template, ticket: ticket, comment: nil, reopenWindow: settings.reopenWindow, locale: locale, extra: ["scale": scale, "link": link ?? ""])
+    }
+
+    enum Automatic: String {
+        case reply = "auto-replied"
+        case notification = "auto-generated"
+    }
+
+    /// A text the hub writes by itself: e-mail marks it `Auto-Submitted` (RFC 3834), so that the
+    /// customer's mail system does not answer it automatically.
+    static func automatic(_ text: String, _ kind: Automatic) -> OutboundContent {
+        OutboundContent(text: text, options: ["autoSubmitted": .string(kind.rawValue)])
+    }
+
+    /// A survey link's secret: 128 random bits, hex.
+    static func token() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let value = generator.next() as UInt64
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     /// The customer's one pending ticket, changed before `date` (none when several wait: which
@@ -247,7 +401,7 @@ public actor TicketService {
         do {
             _ = try await outbound.send(
                 OutboundService.Request(
-                    conversationID: conversation.id, author: .system, content: OutboundContent(text: reply),
+                    conversationID: conversation.id, author: .system, content: Self.automatic(reply, .reply),
                     idempotencyKey: "ticket-status:\(event.sequence)"),
                 actor: Self.actor)
         } catch let error as StoreError where error.code == .conflict {
@@ -285,9 +439,12 @@ public actor TicketService {
         guard let customer = try await store.customer(ticket.customerID) else { return }
         let settings = self.settings
         let locale = customer.locale.flatMap(CustomerLocale.init(tag:)) ?? CustomerLocale.guess(from: ticket.subject)
-        let text = TicketTexts.render(
+        var text = TicketTexts.render(
             settings.templates[template]?[locale] ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
             reopenWindow: settings.reopenWindow, locale: locale)
+        if event.kind == .ticketUpdated, let survey = try await surveyText(for: ticket, event: event, locale: locale) {
+            text += "\n" + survey
+        }
         let preferred = try await store.notificationChannels(of: customer.id).filter { channels.account($0.channelAccountID)?.isActive == true }
         let order = preferred.map(\.channelAccountID)
         let handles = try await store.handles(of: customer.id)
@@ -319,7 +476,7 @@ public actor TicketService {
                     reasons[accountID] = "the ticket has no conversation"
                     continue
                 }
-                var content = OutboundContent(text: text)
+                var content = Self.automatic(text, .notification)
                 if account.kind == .email, conversation.channelAccountID != accountID {
                     content.subject = "[\(ticket.number)] \(ticket.subject)"
                 }

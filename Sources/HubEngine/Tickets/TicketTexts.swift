@@ -81,8 +81,22 @@ enum TicketTexts {
         case ("solved", .zhCN): "工单 {number}「{subject}」已解决。如仍有问题，请在{reopenWindow}内回复。"
         case ("closed", .en): "Ticket {number} \"{subject}\" is closed."
         case ("closed", .zhCN): "工单 {number}「{subject}」已关闭。"
+        case ("thanks", .en): "Thank you for rating ticket {number}: {score} of 5."
+        case ("thanks", .zhCN): "感谢您对工单 {number} 的评价：{score} 分（满分 5 分）。"
+        case ("sorry", .en): "We are sorry ticket {number} did not go well ({score} of 5). A supervisor will follow it up and contact you."
+        case ("sorry", .zhCN): "很抱歉工单 {number} 的处理没能让您满意（{score} 分）。主管会跟进并与您联系。"
         case (_, .en): "Ticket {number}: {comment}"
         case (_, .zhCN): "工单 {number}：{comment}"
+        }
+    }
+
+    /// The built-in survey question, appended to the notification that a ticket is solved.
+    static func surveyTemplate(_ locale: CustomerLocale, withLink: Bool) -> String {
+        switch (locale, withLink) {
+        case (.en, false): "How did we do? Reply {scale}."
+        case (.en, true): "How did we do? Reply {scale}, or rate us at {link}"
+        case (.zhCN, false): "请为本次服务评分：回复{scale}。"
+        case (.zhCN, true): "请为本次服务评分：回复{scale}，或点击 {link}"
         }
     }
 
@@ -100,11 +114,13 @@ enum TicketTexts {
 
     /// The template's text with the placeholders filled in, in one pass: a subject or comment
     /// that contains `{status}` is left as written.
-    static func render(_ template: String, ticket: Ticket, comment: String?, reopenWindow: Duration, locale: CustomerLocale) -> String {
+    static func render(
+        _ template: String, ticket: Ticket, comment: String?, reopenWindow: Duration, locale: CustomerLocale, extra: [String: String] = [:]
+    ) -> String {
         let values = [
             "number": ticket.number.description, "subject": ticket.subject, "status": status(ticket.status, locale),
             "reopenWindow": span(reopenWindow, locale), "comment": comment ?? "",
-        ]
+        ].merging(extra) { first, _ in first }
         var result = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {

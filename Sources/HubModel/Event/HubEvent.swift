@@ -97,6 +97,10 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// A ticket's change could be told to its customer on none of their channels (payload: the
     /// ticket, the change's event sequence and each channel's reason).
     public static let ticketUnnotified = EventKind(rawValue: "ticket.unnotified")
+    /// A ticket's satisfaction survey went out (payload: the survey).
+    public static let csatSent = EventKind(rawValue: "csat.sent")
+    /// A customer scored a ticket (payload `CSATAnsweredPayload`).
+    public static let csatAnswered = EventKind(rawValue: "csat.answered")
     /// The channels a customer hears about their tickets on, in their order, were set.
     public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")

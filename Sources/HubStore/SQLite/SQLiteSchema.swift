@@ -329,6 +329,31 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v9: satisfaction surveys") { db in
+            // One survey per ticket; a message answers at most one (a log read twice records
+            // nothing twice). Open surveys are found per customer without a scan.
+            try db.execute(
+                sql: """
+                    CREATE TABLE csat_survey (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        ticketID TEXT NOT NULL UNIQUE REFERENCES ticket(id),
+                        customerID TEXT NOT NULL,
+                        agentID TEXT,
+                        queueID TEXT,
+                        channelAccountID TEXT,
+                        token TEXT NOT NULL UNIQUE,
+                        eventSequence INTEGER NOT NULL,
+                        sentAt INTEGER NOT NULL,
+                        expiresAt INTEGER NOT NULL,
+                        score INTEGER,
+                        answeredAt INTEGER,
+                        answerMessageID TEXT UNIQUE,
+                        answerChannelAccountID TEXT
+                    );
+                    CREATE INDEX csat_open ON csat_survey(customerID, sentAt) WHERE score IS NULL;
+                    CREATE INDEX csat_by_sent ON csat_survey(sentAt);
+                    """)
+        }
         return migrator
     }
 }

@@ -84,62 +84,67 @@ extension SQLiteStore {
     }
 
     public func updateTicket(_ id: Ticket.ID, _ change: TicketChange, at date: Date, actor: Actor) async throws -> Ticket {
-        try await write { db, events in
-            guard var ticket = try Self.ticket(where: "id = ?", [id.rawValue], db) else { throw StoreError.notFound("no ticket \(id)") }
-            let previous = ticket.status
-            if let expected = change.expectedStatus, previous != expected {
-                throw StoreError.conflict("ticket \(ticket.number) is \(previous.rawValue) now, not \(expected.rawValue)")
-            }
-            if let status = change.status, !previous.allows(status) {
-                throw StoreError.conflict(Self.refusal(ticket, to: status))
-            }
-            // A closed ticket is history: nothing of it changes any more.
-            if previous == .closed {
-                throw StoreError.conflict(Self.refusal(ticket, to: change.status ?? .closed))
-            }
-            if let subject = change.subject, subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                throw StoreError.invalid("a ticket needs a subject")
-            }
-            var changes = FieldChanges(ticket)
-            changes.set(\.status, to: change.status, name: "status")
-            changes.set(\.priority, to: change.priority, name: "priority")
-            changes.set(\.subject, to: change.subject, name: "subject")
-            changes.set(\.assigneeID, to: change.assigneeID, name: "assigneeID")
-            changes.set(\.queueID, to: change.queueID, name: "queueID")
-            changes.set(\.firstResponseDueAt, to: change.firstResponseDueAt, name: "firstResponseDueAt")
-            changes.set(\.dueAt, to: change.dueAt, name: "dueAt")
-            ticket = changes.record
-            if changes.names.contains("status") {
-                switch ticket.status {
-                case .solved: ticket.solvedAt = date
-                case .closed:
-                    ticket.closedAt = date
-                    ticket.solvedAt = ticket.solvedAt ?? date
-                case .new, .open, .pending, .onHold:
-                    ticket.solvedAt = nil
-                    ticket.closedAt = nil
-                }
-            }
-            guard !changes.isEmpty else { return ticket }
-            ticket.updatedAt = date
-            try db.execute(
-                sql: """
-                    UPDATE ticket SET subject = ?, status = ?, priority = ?, assigneeID = ?, queueID = ?, firstResponseDueAt = ?,
-                        dueAt = ?, updatedAt = ?, solvedAt = ?, closedAt = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    ticket.subject, ticket.status.rawValue, ticket.priority.rawValue, ticket.assigneeID?.rawValue, ticket.queueID,
-                    ticket.firstResponseDueAt?.millisecondsSince1970, ticket.dueAt?.millisecondsSince1970, date.millisecondsSince1970,
-                    ticket.solvedAt?.millisecondsSince1970, ticket.closedAt?.millisecondsSince1970, id.rawValue,
-                ])
-            try events.append(
-                .ticketUpdated, at: date, actor: actor,
-                refs: EventRefs(customerID: ticket.customerID, ticketID: ticket.id, agentID: ticket.assigneeID),
-                payload: TicketUpdatedPayload(
-                    ticket: ticket, changes: changes.names, previousStatus: changes.names.contains("status") ? previous : nil, reason: change.reason))
-            return ticket
+        try await write { db, events in try Self.changeTicket(id, change, at: date, actor: actor, db, &events) }
+    }
+
+    /// `updateTicket` inside a transaction.
+    static func changeTicket(_ id: Ticket.ID, _ change: TicketChange, at date: Date, actor: Actor, _ db: Database, _ events: inout EventWriter)
+        throws -> Ticket
+    {
+        guard var ticket = try Self.ticket(where: "id = ?", [id.rawValue], db) else { throw StoreError.notFound("no ticket \(id)") }
+        let previous = ticket.status
+        if let expected = change.expectedStatus, previous != expected {
+            throw StoreError.conflict("ticket \(ticket.number) is \(previous.rawValue) now, not \(expected.rawValue)")
         }
+        if let status = change.status, !previous.allows(status) {
+            throw StoreError.conflict(Self.refusal(ticket, to: status))
+        }
+        // A closed ticket is history: nothing of it changes any more.
+        if previous == .closed {
+            throw StoreError.conflict(Self.refusal(ticket, to: change.status ?? .closed))
+        }
+        if let subject = change.subject, subject.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw StoreError.invalid("a ticket needs a subject")
+        }
+        var changes = FieldChanges(ticket)
+        changes.set(\.status, to: change.status, name: "status")
+        changes.set(\.priority, to: change.priority, name: "priority")
+        changes.set(\.subject, to: change.subject, name: "subject")
+        changes.set(\.assigneeID, to: change.assigneeID, name: "assigneeID")
+        changes.set(\.queueID, to: change.queueID, name: "queueID")
+        changes.set(\.firstResponseDueAt, to: change.firstResponseDueAt, name: "firstResponseDueAt")
+        changes.set(\.dueAt, to: change.dueAt, name: "dueAt")
+        ticket = changes.record
+        if changes.names.contains("status") {
+            switch ticket.status {
+            case .solved: ticket.solvedAt = date
+            case .closed:
+                ticket.closedAt = date
+                ticket.solvedAt = ticket.solvedAt ?? date
+            case .new, .open, .pending, .onHold:
+                ticket.solvedAt = nil
+                ticket.closedAt = nil
+            }
+        }
+        guard !changes.isEmpty else { return ticket }
+        ticket.updatedAt = date
+        try db.execute(
+            sql: """
+                UPDATE ticket SET subject = ?, status = ?, priority = ?, assigneeID = ?, queueID = ?, firstResponseDueAt = ?,
+                    dueAt = ?, updatedAt = ?, solvedAt = ?, closedAt = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                ticket.subject, ticket.status.rawValue, ticket.priority.rawValue, ticket.assigneeID?.rawValue, ticket.queueID,
+                ticket.firstResponseDueAt?.millisecondsSince1970, ticket.dueAt?.millisecondsSince1970, date.millisecondsSince1970,
+                ticket.solvedAt?.millisecondsSince1970, ticket.closedAt?.millisecondsSince1970, id.rawValue,
+            ])
+        try events.append(
+            .ticketUpdated, at: date, actor: actor,
+            refs: EventRefs(customerID: ticket.customerID, ticketID: ticket.id, agentID: ticket.assigneeID),
+            payload: TicketUpdatedPayload(
+                ticket: ticket, changes: changes.names, previousStatus: changes.names.contains("status") ? previous : nil, reason: change.reason))
+        return ticket
     }
 
     /// Why a status change is refused, in words.
