@@ -37,6 +37,7 @@ public struct ConfigLoader: Sendable {
             content.rules += file.rules
             content.router += file.router
             content.tickets += file.tickets
+            content.sla += file.sla
         }
         let rules = crossCheck(channels: channels, content: content)
         for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
@@ -143,10 +144,21 @@ public struct ConfigLoader: Sendable {
             let blamed = node.mapping(allowedKeys: nil)?["csat"]?.mapping(allowedKeys: nil)?["escalateTo"] ?? node
             blamed.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
         }
+        if let (settings, node) = content.sla.first {
+            let policies = node.mapping(allowedKeys: nil)?["policies"]?.list ?? []
+            for (policy, policyNode) in zip(settings.policies, policies) {
+                for queue in policy.queues ?? [] where !queueIDs.contains(queue) {
+                    let blamed = policyNode.mapping(allowedKeys: nil)?["when"] ?? policyNode
+                    blamed.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+                }
+            }
+        }
+        for (_, node) in content.sla.dropFirst() { node.error("sla: is already set in another file (\(content.sla[0].1.location))") }
         for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
-            router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings())
+            router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings(),
+            sla: content.sla.first?.0 ?? SLASettings())
     }
 
     /// References inside routing policies and rules: queues, agents and skills they name.

@@ -25,6 +25,8 @@ public struct Engine: Sendable {
     public let inbox: InboxService
     /// Tickets kept in step with customers: reopening, closing, status answers.
     public let tickets: TicketService
+    /// Tickets' SLA clocks, warnings and breaches.
+    public let sla: SLAService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
@@ -58,6 +60,7 @@ public struct Engine: Sendable {
         inbox = InboxService(store: store, channels: channels, routing: routing, outbound: outbound, now: clock, logger: logger.component("inbox"))
         tickets = TicketService(
             store: store, channels: channels, outbound: outbound, settings: ticketSettings, now: clock, logger: logger.component("tickets"))
+        sla = SLAService(store: store, settings: rules.sla, now: clock, logger: logger.component("sla"))
     }
 }
 

@@ -130,8 +130,10 @@ public struct HubServer: Sendable {
         var watcher = RoutingRulesWatcher(configuration: configuration, routing: engine.routing, logger: logger)
         let logger = logger
         let tickets = engine.tickets
+        let sla = engine.sla
         watcher.reloaded = { rules in
             await tickets.reload(rules.tickets)
+            await sla.reload(rules.sla)
             if let sip {
                 await sip.reloadPhones(rules.agents)
             } else if rules.agents.contains(where: { $0.phone != nil }) {
@@ -146,6 +148,7 @@ public struct HubServer: Sendable {
                     .init(service: engine.attachmentFetcher),
                     .init(service: RoutingServiceRunner(engine.routing)),
                     .init(service: TicketServiceRunner(engine.tickets)),
+                    .init(service: SLAServiceRunner(engine.sla)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: watcher),
                     .init(service: makeApplication()),

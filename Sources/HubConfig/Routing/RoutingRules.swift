@@ -12,12 +12,14 @@ public struct RoutingRules: Sendable {
     public var rules: RoutingRuleSet
     public var router: RouterConfiguration
     public var tickets: TicketSettings
+    public var sla: SLASettings
 
     public init(
         skills: [SkillConfig] = [], queues: [QueueConfig] = [], agents: [AgentConfig] = [], rules: RoutingRuleSet = RoutingRuleSet(),
-        router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings()
+        router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings(), sla: SLASettings = SLASettings()
     ) {
         self.tickets = tickets
+        self.sla = sla
         self.skills = skills
         self.queues = queues
         self.agents = agents
@@ -68,6 +70,73 @@ public struct TicketSettings: Sendable, Hashable {
         self.announce = announce
         self.templates = templates
     }
+}
+
+/// Service-level targets for tickets (section `sla:`): business calendars and policies, the first
+/// policy that matches a ticket applying.
+public struct SLASettings: Sendable, Hashable {
+    public var calendars: [String: BusinessCalendar]
+    public var policies: [SLAPolicy]
+    /// How often clocks are checked for warnings and breaches.
+    public var checkInterval: Duration
+
+    public init(calendars: [String: BusinessCalendar] = [:], policies: [SLAPolicy] = [], checkInterval: Duration = .seconds(15)) {
+        self.calendars = calendars
+        self.policies = policies
+        self.checkInterval = checkInterval
+    }
+
+    /// The first policy for a ticket in `queueID` at `priority` of a customer of `tier`.
+    public func policy(queueID: String?, priority: TicketPriority, tier: CustomerTier?) -> SLAPolicy? {
+        policies.first { $0.matches(queueID: queueID, priority: priority, tier: tier) }
+    }
+
+    /// The calendar a policy counts in (24/7 when it names none).
+    public func calendar(of policy: SLAPolicy?) -> BusinessCalendar {
+        policy?.calendarID.flatMap { calendars[$0] } ?? .always
+    }
+}
+
+/// Targets for the tickets it matches: every condition given must hold (a list: any of its
+/// values).
+public struct SLAPolicy: Sendable, Hashable {
+    public var id: String
+    public var queues: Set<String>?
+    public var priorities: Set<TicketPriority>?
+    public var tiers: Set<CustomerTier>?
+    /// nil: around the clock.
+    public var calendarID: String?
+    /// Targets in business time, per metric (`due` is not configured: it is the ticket's own).
+    public var targets: [SLAMetric: Duration]
+    /// A warning this long (in business time) before a target is missed.
+    public var warnBefore: Duration
+    /// Added to the routing priority of the ticket's waiting conversations when a target is missed.
+    public var raisePriority: Int
+
+    public init(
+        id: String, queues: Set<String>? = nil, priorities: Set<TicketPriority>? = nil, tiers: Set<CustomerTier>? = nil, calendarID: String? = nil,
+        targets: [SLAMetric: Duration], warnBefore: Duration = .seconds(15 * 60), raisePriority: Int = 50
+    ) {
+        self.id = id
+        self.queues = queues
+        self.priorities = priorities
+        self.tiers = tiers
+        self.calendarID = calendarID
+        self.targets = targets
+        self.warnBefore = warnBefore
+        self.raisePriority = raisePriority
+    }
+
+    public func matches(queueID: String?, priority: TicketPriority, tier: CustomerTier?) -> Bool {
+        if let queues, !queueID.map(queues.contains).isTrue { return false }
+        if let priorities, !priorities.contains(priority) { return false }
+        if let tiers, !tier.map(tiers.contains).isTrue { return false }
+        return true
+    }
+}
+
+extension Optional where Wrapped == Bool {
+    fileprivate var isTrue: Bool { self ?? false }
 }
 
 /// The satisfaction survey (section `tickets.csat`): sent once per ticket, appended to the

@@ -12,6 +12,7 @@ enum RoutingRulesReader {
         var rules: [(RoutingRule, ConfigNode)] = []
         var router: [(RouterConfiguration, ConfigNode)] = []
         var tickets: [(TicketSettings, ConfigNode)] = []
+        var sla: [(SLASettings, ConfigNode)] = []
     }
 
     /// Nodes of an agent's references, so unknown ones can be reported where they are written.
@@ -24,7 +25,7 @@ enum RoutingRulesReader {
 
     static func read(_ root: ConfigNode, environment: [String: String] = [:]) -> FileContent {
         var content = FileContent()
-        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets"]) else { return content }
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets", "sla"]) else { return content }
         for item in mapping["skills"]?.list ?? [] {
             if let skill = readSkill(item) { content.skills.append((skill, item)) }
         }
@@ -41,6 +42,7 @@ enum RoutingRulesReader {
             content.router.append((configuration, node))
         }
         if let node = mapping["tickets"], let settings = readTickets(node) { content.tickets.append((settings, node)) }
+        if let node = mapping["sla"], let settings = SLAReader.read(node) { content.sla.append((settings, node)) }
         return content
     }
 

@@ -30,7 +30,7 @@ public actor TicketService {
     let logger: Logger
     /// Shared with ingest, which keeps a status question out of the queues (see `IngestService`).
     let settingsCell: TicketSettingsCell
-    private var position: Int64?
+    private var reader = LogReader(name: TicketService.readerName, pageSize: TicketService.pageSize)
     private var lastClosing: Date?
     /// Failed tries per event sequence (see `handle`).
     private var failures: [Int64: Int] = [:]
@@ -87,30 +87,9 @@ public actor TicketService {
     /// Handles every event up to the log's end. At the very first start the service begins at the
     /// end (history is not answered again).
     public func catchUp() async throws {
-        var position = try await startingPosition()
-        while true {
-            let events = try await store.events(after: position, limit: Self.pageSize)
-            guard let last = events.last else { return }
-            for event in events {
-                try await handle(event)
-                position = event.sequence
-                self.position = position
-            }
-            try await store.setReaderPosition(Self.readerName, to: last.sequence)
-            if events.count < Self.pageSize { return }
-        }
-    }
-
-    private func startingPosition() async throws -> Int64 {
-        if let position { return position }
-        if let saved = try await store.readerPosition(Self.readerName) {
-            position = saved
-            return saved
-        }
-        let head = try await store.lastEventSequence()
-        try await store.setReaderPosition(Self.readerName, to: head)
-        position = head
-        return head
+        var reader = self.reader
+        defer { self.reader = reader }
+        try await reader.catchUp(store) { event in try await handle(event) }
     }
 
     /// One event. A refusal by the store (`conflict`, `invalid`, `notFound`) or a payload that

@@ -101,6 +101,10 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let csatSent = EventKind(rawValue: "csat.sent")
     /// A customer scored a ticket (payload `CSATAnsweredPayload`).
     public static let csatAnswered = EventKind(rawValue: "csat.answered")
+    /// A ticket's SLA target will be missed soon (payload `SLAAlertPayload`).
+    public static let slaWarning = EventKind(rawValue: "sla.warning")
+    /// A ticket's SLA target was missed (payload `SLAAlertPayload`).
+    public static let slaBreached = EventKind(rawValue: "sla.breached")
     /// The channels a customer hears about their tickets on, in their order, were set.
     public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")
