@@ -38,6 +38,7 @@ public struct ConfigLoader: Sendable {
             content.router += file.router
             content.tickets += file.tickets
             content.sla += file.sla
+            content.automations += file.automations
         }
         let rules = crossCheck(channels: channels, content: content)
         for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
@@ -153,12 +154,25 @@ public struct ConfigLoader: Sendable {
                 }
             }
         }
+        var automationIDs: [String: ConfigLocation] = [:]
+        for (rule, node) in content.automations {
+            if let first = automationIDs[rule.id] {
+                node.error("automation '\(rule.id)' is already defined (at \(first))")
+            } else {
+                automationIDs[rule.id] = rule.location
+            }
+            let actions = node.mapping(allowedKeys: nil)?["do"]?.mapping(allowedKeys: nil)
+            for (queue, key) in [(rule.actions.assignQueue, "assignQueue"), (rule.actions.createTicket?.queueID, "createTicket")] {
+                guard let queue, !queueIDs.contains(queue) else { continue }
+                (actions?[key] ?? node).error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+            }
+        }
         for (_, node) in content.sla.dropFirst() { node.error("sla: is already set in another file (\(content.sla[0].1.location))") }
         for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
             router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings(),
-            sla: content.sla.first?.0 ?? SLASettings())
+            sla: content.sla.first?.0 ?? SLASettings(), automations: content.automations.map(\.0))
     }
 
     /// References inside routing policies and rules: queues, agents and skills they name.

@@ -27,6 +27,8 @@ public struct Engine: Sendable {
     public let tickets: TicketService
     /// Tickets' SLA clocks, warnings and breaches.
     public let sla: SLAService
+    /// The automations of `routing-rules/`.
+    public let automations: AutomationService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
@@ -61,6 +63,7 @@ public struct Engine: Sendable {
         tickets = TicketService(
             store: store, channels: channels, outbound: outbound, settings: ticketSettings, now: clock, logger: logger.component("tickets"))
         sla = SLAService(store: store, settings: rules.sla, now: clock, logger: logger.component("sla"))
+        automations = AutomationService(store: store, rules: rules.automations, now: clock, logger: logger.component("automations"))
     }
 }
 

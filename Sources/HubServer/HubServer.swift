@@ -131,9 +131,11 @@ public struct HubServer: Sendable {
         let logger = logger
         let tickets = engine.tickets
         let sla = engine.sla
+        let automations = engine.automations
         watcher.reloaded = { rules in
             await tickets.reload(rules.tickets)
             await sla.reload(rules.sla)
+            await automations.reload(rules.automations)
             if let sip {
                 await sip.reloadPhones(rules.agents)
             } else if rules.agents.contains(where: { $0.phone != nil }) {
@@ -149,6 +151,7 @@ public struct HubServer: Sendable {
                     .init(service: RoutingServiceRunner(engine.routing)),
                     .init(service: TicketServiceRunner(engine.tickets)),
                     .init(service: SLAServiceRunner(engine.sla)),
+                    .init(service: AutomationServiceRunner(engine.automations)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: watcher),
                     .init(service: makeApplication()),

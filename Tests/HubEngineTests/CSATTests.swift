@@ -131,6 +131,21 @@ struct CSATTests {
         #expect(try await store.ticket(second.id)?.status == .solved)
     }
 
+    @Test("a digit in a conversation an agent is in answers the agent, not the survey")
+    func agentsConversation() async throws {
+        let clock = Locked(Self.start)
+        let (fixture, ticket) = try await TicketNotificationTests.scenario(clock: clock, settings: Self.settings)
+        let store = fixture.engine.store
+        try await TicketNotificationTests.change(fixture, ticket, to: .solved, clock: clock)
+        _ = try await store.updateConversation(ticket.conversationIDs[0], ConversationChange(assigneeID: .some("bo")), at: clock.value, actor: .agent("bo"))
+        clock.withLock { $0 = Self.start.addingTimeInterval(60) }
+        _ = try await Self.wechat(fixture, "2", id: "w-2")
+        try await fixture.engine.tickets.catchUp()
+        #expect(try await store.survey(ticketID: ticket.id)?.score == nil)
+        #expect(try await store.ticket(ticket.id)?.status == .solved)
+        #expect(try await store.openSurveys(of: ticket.customerID, at: clock.value).count == 1)
+    }
+
     @Test("the survey page takes one score; an unknown token shows nothing; the store refuses a second answer and repeats the first")
     func pageAndStore() async throws {
         let clock = Locked(Self.start)

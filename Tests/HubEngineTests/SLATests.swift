@@ -123,6 +123,17 @@ struct SLATests {
         try await Self.move(clock, to: Self.local(10, 12), fixture)
         #expect(try await Self.timer(store, ticket, .resolution)?.fulfilledAt == Self.local(10, 10))
         #expect(try await Self.alerts(store, ticket).count == 2)
+        // A "thank you" on the solved ticket awaits no answer; reopened, it does.
+        clock.withLock { $0 = Self.local(10, 10, 30) }
+        _ = try await CSATTests.wechat(fixture, "谢谢", id: "w-3")
+        try await Self.move(clock, to: Self.local(10, 10, 30), fixture)
+        #expect(try await Self.timer(store, ticket, .nextResponse)?.runningSince == nil)
+        _ = try await store.updateTicket(ticket.id, TicketChange(status: .open), at: Self.local(10, 11), actor: .agent("bo"))
+        try await Self.move(clock, to: Self.local(10, 11), fixture)
+        #expect(try await Self.timer(store, ticket, .nextResponse)?.dueAt == Self.local(10, 12))
+        _ = try await store.updateTicket(ticket.id, TicketChange(status: .solved), at: Self.local(10, 11, 30), actor: .agent("bo"))
+        try await Self.move(clock, to: Self.local(10, 12, 30), fixture)
+        #expect(try await Self.alerts(store, ticket).count == 2)
 
         // The log read again from the start (after a crash) changes no clock.
         let settled = try await store.slaTimers(of: ticket.id)
@@ -135,7 +146,7 @@ struct SLATests {
         #expect(try await Self.alerts(store, ticket).count == 2)
     }
 
-    @Test("a change of priority picks another policy, around the clock, keeping the start; a due time breaches on the wall clock")
+    @Test("a change of priority picks another policy (time so far counted in the old calendar); a due time breaches on the wall clock")
     func policyChangeAndDue() async throws {
         let clock = Locked(Self.local(5, 22))  // Saturday night: the office is closed
         let (fixture, ticket, conversation) = try await Self.scenario(clock: clock)
@@ -146,11 +157,12 @@ struct SLATests {
         _ = try await store.updateTicket(ticket.id, TicketChange(priority: .urgent), at: clock.value, actor: .agent("bo"))
         try await Self.move(clock, to: Self.local(5, 22, 10), fixture)
         let urgent = try #require(try await Self.timer(store, ticket, .firstResponse))
-        #expect(urgent.policyID == "urgent" && urgent.dueAt == Self.local(5, 22, 30) && urgent.warnAt == Self.local(5, 22, 25))
+        // The ten minutes before fell in the closed office's calendar: none of the thirty is used.
+        #expect(urgent.policyID == "urgent" && urgent.dueAt == Self.local(5, 22, 40) && urgent.warnAt == Self.local(5, 22, 35))
         // The urgent policy has no resolution target: that clock is gone.
         #expect(try await Self.timer(store, ticket, .resolution) == nil)
-        try await Self.move(clock, to: Self.local(5, 22, 26), fixture)
-        try await Self.move(clock, to: Self.local(5, 22, 31), fixture)
+        try await Self.move(clock, to: Self.local(5, 22, 36), fixture)
+        try await Self.move(clock, to: Self.local(5, 22, 41), fixture)
         #expect(try await Self.alerts(store, ticket) == ["sla.warning firstResponse", "sla.breached firstResponse"])
         #expect(try await store.conversation(conversation)?.priority == 200)
 

@@ -13,11 +13,15 @@ public struct RoutingRules: Sendable {
     public var router: RouterConfiguration
     public var tickets: TicketSettings
     public var sla: SLASettings
+    /// In file order (files sorted by name).
+    public var automations: [AutomationRule]
 
     public init(
         skills: [SkillConfig] = [], queues: [QueueConfig] = [], agents: [AgentConfig] = [], rules: RoutingRuleSet = RoutingRuleSet(),
-        router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings(), sla: SLASettings = SLASettings()
+        router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings(), sla: SLASettings = SLASettings(),
+        automations: [AutomationRule] = []
     ) {
+        self.automations = automations
         self.tickets = tickets
         self.sla = sla
         self.skills = skills

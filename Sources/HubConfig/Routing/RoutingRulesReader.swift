@@ -13,6 +13,7 @@ enum RoutingRulesReader {
         var router: [(RouterConfiguration, ConfigNode)] = []
         var tickets: [(TicketSettings, ConfigNode)] = []
         var sla: [(SLASettings, ConfigNode)] = []
+        var automations: [(AutomationRule, ConfigNode)] = []
     }
 
     /// Nodes of an agent's references, so unknown ones can be reported where they are written.
@@ -25,7 +26,7 @@ enum RoutingRulesReader {
 
     static func read(_ root: ConfigNode, environment: [String: String] = [:]) -> FileContent {
         var content = FileContent()
-        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets", "sla"]) else { return content }
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets", "sla", "automations"]) else { return content }
         for item in mapping["skills"]?.list ?? [] {
             if let skill = readSkill(item) { content.skills.append((skill, item)) }
         }
@@ -43,6 +44,9 @@ enum RoutingRulesReader {
         }
         if let node = mapping["tickets"], let settings = readTickets(node) { content.tickets.append((settings, node)) }
         if let node = mapping["sla"], let settings = SLAReader.read(node) { content.sla.append((settings, node)) }
+        for item in mapping["automations"]?.list ?? [] {
+            if let rule = AutomationReader.read(item) { content.automations.append((rule, item)) }
+        }
         return content
     }
 

@@ -113,7 +113,7 @@ enum SLAReader {
             workdays[date] = spans
         }
         guard !failed else { return nil }
-        if weekly.isEmpty && workdays.isEmpty {
+        if weekly.values.allSatisfy(\.isEmpty) && workdays.values.allSatisfy(\.isEmpty) {
             hours.owner.error("calendar '\(id)' is never open: give hours for at least one weekday")
             return nil
         }
@@ -177,6 +177,11 @@ enum SLAReader {
                 let items = node.isScalar ? [node] : (node.list ?? [])
                 policy.priorities = Set(
                     items.compactMap { $0.oneOf(TicketPriority.allCases.map(\.rawValue), what: "ticket priority").flatMap(TicketPriority.init(rawValue:)) })
+            }
+            for key in ["queue", "priority", "tier"] {
+                guard let node = when[key], !node.isScalar, node.list?.isEmpty == true else { continue }
+                node.error("an empty list matches no ticket: leave \(key) out to match any")
+                return nil
             }
             if let tiers = when["tier"]?.stringList { policy.tiers = Set(tiers.map(CustomerTier.init(rawValue:))) }
         }

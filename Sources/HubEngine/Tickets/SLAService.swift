@@ -119,7 +119,8 @@ public actor SLAService {
             }
         case .messageReceived:
             guard event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue, let conversation = event.refs.conversationID else { return }
-            for ticket in try await store.tickets(linkedTo: conversation) where ticket.isUnsolved {
+            let customer = event.refs.customerID
+            for ticket in try await store.tickets(linkedTo: conversation) where ticket.customerID == customer && ticket.status != .closed {
                 try await update(ticket, event: event) { timers in self.customerWrote(ticket, timers: &timers, at: date) }
             }
         case .messageQueued:
@@ -193,10 +194,14 @@ public actor SLAService {
                 }
             case .new, .open, .onHold:
                 // Reopened (from solved) or answered (from pending): resolution goes on where it
-                // stopped. (A due time met by the solution stays met; a new one may be set.)
+                // stopped. (A due time met by the solution stays met; a new one may be set.) A
+                // reopened ticket waits for an agent's answer.
                 for index in timers.indices where timers[index].metric == .resolution && timers[index].runningSince == nil {
                     timers[index].fulfilledAt = nil
                     timers[index].runningSince = date
+                }
+                if update.previousStatus == .solved {
+                    startNextResponse(ticket, timers: &timers, at: date)
                 }
             }
         }
@@ -210,16 +215,21 @@ public actor SLAService {
         if update.changes.contains("priority") || update.changes.contains("queueID") {
             let current = timers.first { $0.metric != .due }?.policyID
             if current != policy?.id {
-                // Another policy: its targets, the time already used kept. Its metrics that the
-                // ticket had no clock for start now.
+                // Another policy: its targets, the time already used kept (counted up to now in
+                // the old policy's calendar, from now in the new one's). Of the metrics the ticket
+                // had no clock for, resolution starts now; first response counts only from
+                // creation, next response from the customer's next message. Alerts already
+                // recorded stay recorded (a breach is not raised twice).
                 var kept: [SLATimer] = timers.filter { $0.metric == .due }
                 for metric in [SLAMetric.firstResponse, .nextResponse, .resolution] {
                     guard let target = policy?.targets[metric] else { continue }
                     if var timer = timers.first(where: { $0.metric == metric }) {
+                        if timer.runningSince != nil {
+                            Self.stop(&timer, at: date, calendar: calendar(timer))
+                            timer.runningSince = date
+                        }
                         timer.policyID = policy?.id
                         timer.target = target.seconds
-                        timer.warnedAt = nil
-                        timer.breachedAt = nil
                         kept.append(timer)
                     } else if metric == .resolution, ticket.isUnsolved {
                         kept.append(
@@ -235,6 +245,13 @@ public actor SLAService {
     private func customerWrote(_ ticket: Ticket, timers: inout [SLATimer], at date: Date) {
         let first = timers.first { $0.metric == .firstResponse }
         guard first == nil || first?.fulfilledAt != nil else { return }  // the first response covers it
+        // Solved at this point of the log (the clocks follow it in order, whatever the ticket is
+        // now): a "thank you" awaits no answer. A reply that reopens it starts the clock then.
+        if timers.first(where: { $0.metric == .resolution })?.fulfilledAt != nil { return }
+        startNextResponse(ticket, timers: &timers, at: date)
+    }
+
+    private func startNextResponse(_ ticket: Ticket, timers: inout [SLATimer], at date: Date) {
         let policyID = timers.first { $0.metric != .due }?.policyID
         guard let policy = settings.policies.first(where: { $0.id == policyID }), let target = policy.targets[.nextResponse] else { return }
         if let index = timers.firstIndex(where: { $0.metric == .nextResponse }) {

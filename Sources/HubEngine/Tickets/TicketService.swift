@@ -194,13 +194,14 @@ public actor TicketService {
         let date = event.occurredAt
         // Answered by this very message already: the log is read again after a crash.
         var survey = try await store.survey(answeredBy: messageID)
-        if survey == nil {
+        // A conversation an agent is in is theirs: "2" may answer their question.
+        if survey == nil, conversation.assigneeID == nil {
+            var candidates: [CSATSurvey] = []
             for ticket in try await store.tickets(linkedTo: conversation.id) where ticket.customerID == conversation.customerID {
-                if let candidate = try await store.survey(ticketID: ticket.id), candidate.isOpen(at: date) {
-                    survey = candidate
-                    break
-                }
+                if let candidate = try await store.survey(ticketID: ticket.id), candidate.isOpen(at: date) { candidates.append(candidate) }
             }
+            // With two tickets' surveys open here, which one the score is for is unclear.
+            if candidates.count == 1 { survey = candidates[0] }
         }
         if survey == nil, isSelfServed(conversation) {
             let open = try await store.openSurveys(of: conversation.customerID, at: date)
@@ -210,8 +211,8 @@ public actor TicketService {
         let result: CSATAnswerResult
         do {
             result = try await store.answerSurvey(
-                CSATAnswer(surveyID: survey.id, score: score, messageID: messageID, channelAccountID: conversation.channelAccountID, escalation: escalation(csat)),
-                at: now(), actor: Self.actor)
+                CSATAnswer(surveyID: survey.id, score: score, messageID: messageID, channelAccountID: conversation.channelAccountID, escalation: escalation(csat, from: date)),
+                at: date, actor: Self.actor)
         } catch let error as StoreError where error.code == .conflict {
             // Answered by another message or on the page meanwhile, or just expired: a message.
             logger.info("survey answer not taken", metadata: ["survey": "\(survey.id)", "error": "\(error)"])
@@ -242,8 +243,8 @@ public actor TicketService {
     }
 
     /// What a low score does now: reopen to the escalation queue, due after the follow-up time.
-    private func escalation(_ csat: CSATSettings) -> CSATEscalation? {
-        csat.escalationQueue.map { CSATEscalation(lowScore: csat.lowScore, queueID: $0, dueAt: now().addingTimeInterval(csat.followUp.seconds)) }
+    private func escalation(_ csat: CSATSettings, from date: Date) -> CSATEscalation? {
+        csat.escalationQueue.map { CSATEscalation(lowScore: csat.lowScore, queueID: $0, dueAt: date.addingTimeInterval(csat.followUp.seconds)) }
     }
 
     /// What the survey page shows for `token`.
@@ -270,7 +271,7 @@ public actor TicketService {
         guard case .open(let survey, _) = page else { return page }
         do {
             _ = try await store.answerSurvey(
-                CSATAnswer(surveyID: survey.id, score: score, messageID: nil, channelAccountID: "web", escalation: settings.csat.flatMap(escalation)),
+                CSATAnswer(surveyID: survey.id, score: score, messageID: nil, channelAccountID: "web", escalation: settings.csat.flatMap { escalation($0, from: now()) }),
                 at: now(),
                 actor: Self.actor)
         } catch let error as StoreError where error.code == .conflict {

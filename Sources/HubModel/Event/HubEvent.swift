@@ -105,6 +105,8 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let slaWarning = EventKind(rawValue: "sla.warning")
     /// A ticket's SLA target was missed (payload `SLAAlertPayload`).
     public static let slaBreached = EventKind(rawValue: "sla.breached")
+    /// An automation's notice for supervisors and the ticket's agent (payload: `rule`, `text`).
+    public static let automationNotified = EventKind(rawValue: "automation.notified")
     /// The channels a customer hears about their tickets on, in their order, were set.
     public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")

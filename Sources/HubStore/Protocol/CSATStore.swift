@@ -137,3 +137,10 @@ public protocol SLAStore: Sendable {
     /// - Returns: whether it was recorded now.
     func recordSLAAlert(_ timer: SLATimer, breach: Bool, raisePriority: Int, at date: Date, actor: Actor) async throws -> Bool
 }
+
+/// Events the hub's automations record.
+public protocol AutomationStore: Sendable {
+    /// Appends an event once per `key` (a second call with the key records nothing).
+    /// - Returns: whether it was recorded now.
+    func recordEvent(onceFor key: String, _ kind: EventKind, refs: EventRefs, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool
+}

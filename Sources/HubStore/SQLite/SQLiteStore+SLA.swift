@@ -81,6 +81,15 @@ extension SQLiteStore {
         }
     }
 
+    public func recordEvent(onceFor key: String, _ kind: EventKind, refs: EventRefs, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool {
+        try await write { db, events in
+            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 1)", arguments: ["once:" + key])
+            guard db.changesCount > 0 else { return false }
+            try events.append(kind, at: date, actor: actor, refs: refs, payload: payload)
+            return true
+        }
+    }
+
     static func timer(_ row: Row) throws -> SLATimer {
         guard let metric = SLAMetric(rawValue: row["metric"]) else {
             throw StoreError.invalid("corrupt SLA metric \(String(describing: row["metric"]))")

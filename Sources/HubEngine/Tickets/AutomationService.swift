@@ -1,0 +1,191 @@
+import Foundation
+import HubConfig
+import HubModel
+import HubRouting
+import HubStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the automations of `routing-rules/` on the event log: for each event an automation
+/// follows whose condition holds, its actions, once.
+///
+/// Once per event even when the log is read again after a crash: a ticket an automation opens
+/// has an id made of the event's sequence number and the automation's id (found, it is not opened
+/// again); priority, queue and tags are set to a value (setting them twice is setting them once);
+/// a notice is recorded under a key. Automations never react to their own changes, so they cannot
+/// loop.
+public actor AutomationService {
+    static let readerName = "automations"
+    static let actor = Actor(kind: .system, id: "automations")
+
+    let store: any HubStore
+    let now: @Sendable () -> Date
+    let logger: Logger
+    private let rulesCell: Mutex<[AutomationRule]>
+    private var reader = LogReader(name: AutomationService.readerName)
+    private let wake = WakeSignal()
+
+    init(store: any HubStore, rules: [AutomationRule], now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.store = store
+        self.rulesCell = Mutex(rules)
+        self.now = now
+        self.logger = logger
+    }
+
+    public nonisolated var rules: [AutomationRule] { rulesCell.withLock { $0 } }
+
+    /// New automations from a rules reload: they apply to events read from now on.
+    public func reload(_ rules: [AutomationRule]) {
+        rulesCell.withLock { $0 = rules }
+        wake.signal()
+    }
+
+    public func run() async throws {
+        try await wake.follow(store) {
+            do {
+                try await self.catchUp()
+            } catch is CancellationError {
+            } catch {
+                self.logger.error("automations could not read the log", metadata: ["error": "\(error)"])
+            }
+            return .seconds(60)
+        }
+    }
+
+    /// Handles every event up to the log's end.
+    public func catchUp() async throws {
+        var reader = self.reader
+        defer { self.reader = reader }
+        try await reader.catchUp(store) { event in
+            guard event.actor != Self.actor else { return }
+            for rule in rules where rule.on == event.kind {
+                do {
+                    try await apply(rule, to: event)
+                } catch let error as StoreError where error.code != .unavailable {
+                    logger.warning("automation skipped an event", metadata: ["rule": "\(rule.id)", "sequence": "\(event.sequence)", "error": "\(error)"])
+                } catch is DecodingError {
+                    logger.warning("automation skipped an event it cannot read", metadata: ["rule": "\(rule.id)", "sequence": "\(event.sequence)"])
+                }
+            }
+        }
+    }
+
+    /// What a condition reads about an event, and what the actions work on.
+    struct Subject {
+        var attributes: [String: AttributeValue] = [:]
+        var customer: Customer?
+        var ticket: Ticket?
+        var conversationID: Conversation.ID?
+        var text = ""
+    }
+
+    private func apply(_ rule: AutomationRule, to event: HubEvent) async throws {
+        guard var subject = try await subject(of: event) else { return }
+        if let condition = rule.when, !condition.holds({ path in subject.attributes[path.name] }) { return }
+        let actions = rule.actions
+        if let template = actions.createTicket, let conversationID = subject.conversationID, let customer = subject.customer {
+            let id = Ticket.ID("tkt_auto_\(event.sequence)_\(rule.id)")
+            if let existing = try await store.ticket(id) {
+                subject.ticket = existing
+            } else {
+                let excerpt = String(subject.text.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(80))
+                let subjectText = template.subject.replacingOccurrences(of: "{text}", with: excerpt).trimmingCharacters(in: .whitespaces)
+                subject.ticket = try await store.createTicket(
+                    TicketDraft(
+                        id: id, subject: subjectText.isEmpty ? rule.id : subjectText, customerID: customer.id, priority: template.priority,
+                        queueID: template.queueID, conversationIDs: [conversationID], note: "opened by the automation \(rule.id)", status: .new),
+                    at: now(), actor: Self.actor)
+                logger.info("automation opened a ticket", metadata: ["rule": "\(rule.id)", "ticket": "\(subject.ticket?.number.description ?? "")"])
+            }
+        }
+        if actions.touchesTicket, let ticket = subject.ticket, ticket.status != .closed {
+            let change = TicketChange(
+                priority: actions.setPriority, queueID: actions.assignQueue.map { .some($0) }, reason: "the automation \(rule.id)")
+            subject.ticket = try await store.updateTicket(ticket.id, change, at: now(), actor: Self.actor)
+        }
+        if !actions.tags.isEmpty, var customer = subject.customer {
+            let missing = actions.tags.filter { !customer.tags.contains($0) }
+            if !missing.isEmpty {
+                customer.tags += missing
+                _ = try await store.updateCustomer(customer, actor: Self.actor)
+            }
+        }
+        if let notice = actions.notify {
+            var text = notice.replacingOccurrences(of: "{text}", with: String(subject.text.prefix(200)))
+            if let ticket = subject.ticket {
+                text = text.replacingOccurrences(of: "{number}", with: ticket.number.description).replacingOccurrences(of: "{subject}", with: ticket.subject)
+            }
+            _ = try await store.recordEvent(
+                onceFor: "automation:\(rule.id):\(event.sequence)", .automationNotified,
+                refs: EventRefs(customerID: subject.customer?.id, conversationID: subject.conversationID, ticketID: subject.ticket?.id, agentID: subject.ticket?.assigneeID),
+                payload: .object(["rule": .string(rule.id), "text": .string(text), "event": .string(event.kind.rawValue)]), at: now(), actor: Self.actor)
+        }
+    }
+
+    /// The event's attributes (see `AutomationRule.attributes`), customer, ticket and conversation.
+    private func subject(of event: HubEvent) async throws -> Subject? {
+        var subject = Subject()
+        var ticket: Ticket?
+        switch event.kind {
+        case .messageReceived:
+            guard event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue, let id = event.refs.conversationID,
+                let conversation = try await store.conversation(id)
+            else { return nil }
+            subject.conversationID = id
+            subject.text = event.payload["text"]?.stringValue ?? ""
+            subject.attributes["text"] = .string(subject.text)
+            subject.attributes["channel"] = .string(conversation.channelKind.rawValue)
+            subject.attributes["account"] = .string(conversation.channelAccountID)
+        case .ticketCreated:
+            ticket = try event.payload.decode(as: Ticket.self)
+        case .ticketUpdated:
+            let update = try event.payload.decode(as: TicketUpdatedPayload.self)
+            ticket = update.ticket
+            subject.attributes["changes"] = .list(update.changes)
+            if let previous = update.previousStatus { subject.attributes["previousStatus"] = .string(previous.rawValue) }
+        case .slaWarning, .slaBreached:
+            let alert = try event.payload.decode(as: SLAAlertPayload.self)
+            subject.attributes["metric"] = .string(alert.timer.metric.rawValue)
+            ticket = try await store.ticket(alert.timer.ticketID)
+        case .csatAnswered:
+            let answer = try event.payload.decode(as: CSATAnsweredPayload.self)
+            subject.attributes["score"] = answer.survey.score.map { .number(Double($0)) }
+            subject.attributes["channel"] = answer.survey.answerChannelAccountID.map { .string($0) }
+            ticket = try await store.ticket(answer.survey.ticketID)
+        default:
+            return nil
+        }
+        if let ticket {
+            // The ticket as it is now: an earlier automation may have changed it.
+            let current = try await store.ticket(ticket.id) ?? ticket
+            subject.ticket = current
+            subject.attributes["ticketNumber"] = .string(current.number.description)
+            subject.attributes["status"] = .string(current.status.rawValue)
+            subject.attributes["priority"] = .string(current.priority.rawValue)
+            subject.attributes["subject"] = .string(current.subject)
+            if let queue = current.queueID { subject.attributes["queue"] = .string(queue) }
+            if let agent = current.assigneeID { subject.attributes["assignee"] = .string(agent.rawValue) }
+        }
+        if let customerID = event.refs.customerID ?? ticket?.customerID, let customer = try await store.customer(customerID) {
+            subject.customer = customer
+            subject.attributes["customer"] = .string(customer.id.rawValue)
+            subject.attributes["tier"] = .string(customer.tier.rawValue)
+            subject.attributes["tags"] = .list(customer.tags)
+        }
+        return subject
+    }
+}
+
+/// Runs the automations in the hub's service group.
+public struct AutomationServiceRunner: Service {
+    let automations: AutomationService
+
+    public init(_ automations: AutomationService) { self.automations = automations }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await automations.run()
+        }
+    }
+}
