@@ -131,6 +131,28 @@ struct CSATTests {
         #expect(try await store.ticket(second.id)?.status == .solved)
     }
 
+    @Test("a survey whose notification reached no channel is withdrawn: it takes no answer and is not counted as sent")
+    func withdrawn() async throws {
+        let clock = Locked(Self.start)
+        let (fixture, ticket) = try await TicketNotificationTests.scenario(clock: clock, settings: Self.settings)
+        let store = fixture.engine.store
+        try await store.setNotificationChannels([NotificationChannel(channelAccountID: "wechat-oa")], of: ticket.customerID, at: clock.value, actor: .admin)
+        // 49 silent hours: WeChat's window is closed, and the customer chose no other channel.
+        clock.withLock { $0 = Self.start.addingTimeInterval(49 * 3600) }
+        try await TicketNotificationTests.change(fixture, ticket, to: .solved, clock: clock)
+        #expect(try await TicketNotificationTests.notifications(fixture, ticket).isEmpty)
+        let survey = try #require(try await store.survey(ticketID: ticket.id))
+        #expect(survey.withdrawnAt == clock.value)
+        #expect(try await store.openSurveys(of: ticket.customerID, at: clock.value).isEmpty)
+        #expect(try await store.csatSummary(from: Self.start, to: clock.value.addingTimeInterval(1), by: .agent).isEmpty)
+        #expect(try await fixture.engine.tickets.surveyPage(token: survey.token) == .expired(survey, try #require(try await store.ticket(ticket.id))))
+        // A "5" by SMS now is a message for an agent.
+        let late = try await Self.sms(fixture, "5", id: "s-5")
+        try await fixture.engine.tickets.catchUp()
+        #expect(try await store.conversation(late.conversationID)?.queueID == "support")
+        #expect(try await store.ticketEvents(ticket.id, after: 0, limit: 100).filter { $0.kind == .csatWithdrawn }.count == 1)
+    }
+
     @Test("a digit in a conversation an agent is in answers the agent, not the survey")
     func agentsConversation() async throws {
         let clock = Locked(Self.start)

@@ -261,6 +261,7 @@ public actor TicketService {
             let ticket = try await store.ticket(survey.ticketID)
         else { return .unknown }
         if survey.score != nil { return .answered(survey, ticket) }
+        if survey.withdrawnAt != nil { return .expired(survey, ticket) }
         return survey.isOpen(at: now()) ? .open(survey, ticket) : .expired(survey, ticket)
     }
 
@@ -283,12 +284,12 @@ public actor TicketService {
     /// The survey's text for the notification that `ticket` is solved, if this change (`event`)
     /// is the one that sends it: a ticket is surveyed once, and a solution after a reopen asks
     /// nothing again.
-    private func surveyText(for ticket: Ticket, event: HubEvent, locale: CustomerLocale) async throws -> String? {
+    private func surveyText(for ticket: Ticket, event: HubEvent, locale: CustomerLocale) async throws -> (CSATSurvey.ID, String)? {
         guard let csat = settings.csat, ticket.status == .solved else { return nil }
         let survey = try await store.createSurvey(
             CSATSurveyDraft(ticketID: ticket.id, token: Self.token(), eventSequence: event.sequence, expiresAt: now().addingTimeInterval(csat.expireAfter.seconds)),
             at: now(), actor: Self.actor)
-        guard survey.eventSequence == event.sequence, survey.score == nil else { return nil }
+        guard survey.eventSequence == event.sequence, survey.score == nil, survey.withdrawnAt == nil else { return nil }
         let scale =
             switch (csat.scale, locale) {
             case (.numbers, .en): "with a number from 1 (poor) to 5 (excellent)"
@@ -297,8 +298,11 @@ public actor TicketService {
             }
         let link = csat.link.map { $0.replacingOccurrences(of: "{token}", with: survey.token) }
         let template = settings.templates["survey"]?[locale] ?? TicketTexts.surveyTemplate(locale, withLink: link != nil)
-        return TicketTexts.render(
-            template, ticket: ticket, comment: nil, reopenWindow: settings.reopenWindow, locale: locale, extra: ["scale": scale, "link": link ?? ""])
+        return (
+            survey.id,
+            TicketTexts.render(
+                template, ticket: ticket, comment: nil, reopenWindow: settings.reopenWindow, locale: locale, extra: ["scale": scale, "link": link ?? ""])
+        )
     }
 
     enum Automatic: String {
@@ -422,8 +426,10 @@ public actor TicketService {
         var text = TicketTexts.render(
             settings.templates[template]?[locale] ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
             reopenWindow: settings.reopenWindow, locale: locale)
-        if event.kind == .ticketUpdated, let survey = try await surveyText(for: ticket, event: event, locale: locale) {
+        var surveyID: CSATSurvey.ID?
+        if event.kind == .ticketUpdated, let (id, survey) = try await surveyText(for: ticket, event: event, locale: locale) {
             text += "\n" + survey
+            surveyID = id
         }
         let preferred = try await store.notificationChannels(of: customer.id).filter { channels.account($0.channelAccountID)?.isActive == true }
         let order = preferred.map(\.channelAccountID)
@@ -478,6 +484,8 @@ public actor TicketService {
             }
         }
         if !told {
+            // The customer never saw the survey: it takes no answer and counts as not sent.
+            if let surveyID { _ = try await store.withdrawSurvey(surveyID, at: now(), actor: Self.actor) }
             if try await store.recordUnnotified(ticket, key: "ticket-notify:\(event.sequence)", reasons: reasons, at: now(), actor: Self.actor) {
                 logger.warning("a ticket change reached its customer on no channel", metadata: ["ticket": "\(ticket.number)", "reasons": "\(reasons)"])
             }

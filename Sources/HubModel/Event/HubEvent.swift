@@ -101,6 +101,8 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let csatSent = EventKind(rawValue: "csat.sent")
     /// A customer scored a ticket (payload `CSATAnsweredPayload`).
     public static let csatAnswered = EventKind(rawValue: "csat.answered")
+    /// A survey whose notification reached no channel was withdrawn (payload: the survey).
+    public static let csatWithdrawn = EventKind(rawValue: "csat.withdrawn")
     /// A ticket's SLA target will be missed soon (payload `SLAAlertPayload`).
     public static let slaWarning = EventKind(rawValue: "sla.warning")
     /// A ticket's SLA target was missed (payload `SLAAlertPayload`).

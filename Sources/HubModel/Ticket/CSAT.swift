@@ -28,12 +28,16 @@ public struct CSATSurvey: Sendable, Hashable, Codable, Identifiable, IdentifierP
     public var answerMessageID: Message.ID?
     /// The channel account the answer came in on (`web` for the page).
     public var answerChannelAccountID: String?
+    /// Set when no channel could carry the notification it went with: the customer never saw it,
+    /// so it takes no answer and counts as not sent.
+    public var withdrawnAt: Date?
 
     public init(
         id: ID, ticketID: Ticket.ID, customerID: Customer.ID, agentID: Agent.ID?, queueID: String?, channelAccountID: String?,
         token: String, eventSequence: Int64, sentAt: Date, expiresAt: Date, score: Int? = nil, answeredAt: Date? = nil,
-        answerMessageID: Message.ID? = nil, answerChannelAccountID: String? = nil
+        answerMessageID: Message.ID? = nil, answerChannelAccountID: String? = nil, withdrawnAt: Date? = nil
     ) {
+        self.withdrawnAt = withdrawnAt
         self.id = id
         self.ticketID = ticketID
         self.customerID = customerID
@@ -51,7 +55,7 @@ public struct CSATSurvey: Sendable, Hashable, Codable, Identifiable, IdentifierP
     }
 
     /// Whether an answer at `date` is taken: not answered yet, sent before and not expired.
-    public func isOpen(at date: Date) -> Bool { score == nil && sentAt <= date && date <= expiresAt }
+    public func isOpen(at date: Date) -> Bool { score == nil && withdrawnAt == nil && sentAt <= date && date <= expiresAt }
 
     private enum CodingKeys: String, CodingKey {
         case id
@@ -68,6 +72,7 @@ public struct CSATSurvey: Sendable, Hashable, Codable, Identifiable, IdentifierP
         case answeredAt
         case answerMessageID = "answerMessageId"
         case answerChannelAccountID = "answerChannelAccountId"
+        case withdrawnAt
     }
 }
 

@@ -21,7 +21,11 @@ public protocol CSATStore: Sendable {
     /// read twice); with anything else it is a `conflict`.
     /// - Throws: `notFound`, `invalid` score, `conflict` (answered already, expired).
     func answerSurvey(_ answer: CSATAnswer, at date: Date, actor: Actor) async throws -> CSATAnswerResult
-    /// Scores of surveys sent in `from..<to`, by agent, queue or channel.
+    /// Withdraws a survey nobody could be told about (see `CSATSurvey.withdrawnAt`), with a
+    /// `csat.withdrawn` event; nothing for one answered or withdrawn already.
+    /// - Returns: whether it was withdrawn now.
+    func withdrawSurvey(_ id: CSATSurvey.ID, at date: Date, actor: Actor) async throws -> Bool
+    /// Scores of surveys sent (and not withdrawn) in `from..<to`, by agent, queue or channel.
     func csatSummary(from: Date, to: Date, by grouping: CSATGrouping) async throws -> [CSATGroup]
 }
 

@@ -348,7 +348,8 @@ enum SQLiteSchema {
                         score INTEGER,
                         answeredAt INTEGER,
                         answerMessageID TEXT UNIQUE,
-                        answerChannelAccountID TEXT
+                        answerChannelAccountID TEXT,
+                        withdrawnAt INTEGER
                     );
                     CREATE INDEX csat_open ON csat_survey(customerID, sentAt) WHERE score IS NULL;
                     CREATE INDEX csat_by_sent ON csat_survey(sentAt);

@@ -53,7 +53,7 @@ extension SQLiteStore {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM csat_survey WHERE customerID = ? AND score IS NULL AND sentAt <= ? AND expiresAt >= ?
+                    SELECT * FROM csat_survey WHERE customerID = ? AND score IS NULL AND withdrawnAt IS NULL AND sentAt <= ? AND expiresAt >= ?
                     ORDER BY sentAt DESC, id DESC
                     """,
                 arguments: [customerID.rawValue, millis, millis]
@@ -73,6 +73,7 @@ extension SQLiteStore {
                 }
                 throw StoreError.conflict("the survey of this ticket is answered already")
             }
+            guard survey.withdrawnAt == nil else { throw StoreError.conflict("the survey was withdrawn: its customer was never told") }
             guard date <= survey.expiresAt else { throw StoreError.conflict("the survey expired at \(HubJSON.formatTimestamp(survey.expiresAt))") }
             if let message = answer.messageID,
                 try Bool.fetchOne(db, sql: "SELECT 1 FROM csat_survey WHERE answerMessageID = ?", arguments: [message.rawValue]) == true
@@ -111,6 +112,19 @@ extension SQLiteStore {
         }
     }
 
+    public func withdrawSurvey(_ id: CSATSurvey.ID, at date: Date, actor: Actor) async throws -> Bool {
+        try await write { db, events in
+            guard var survey = try Self.survey(where: "id = ?", [id.rawValue], db), survey.score == nil, survey.withdrawnAt == nil else { return false }
+            survey.withdrawnAt = date
+            try db.execute(sql: "UPDATE csat_survey SET withdrawnAt = ? WHERE id = ?", arguments: [date.millisecondsSince1970, id.rawValue])
+            survey.token = ""
+            try events.append(
+                .csatWithdrawn, at: date, actor: actor, refs: EventRefs(customerID: survey.customerID, ticketID: survey.ticketID, agentID: survey.agentID),
+                payload: survey)
+            return true
+        }
+    }
+
     public func csatSummary(from: Date, to: Date, by grouping: CSATGrouping) async throws -> [CSATGroup] {
         let column =
             switch grouping {
@@ -124,7 +138,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT \(column) AS key, COUNT(*) AS sent, COUNT(score) AS answered, AVG(score) AS average,
                         SUM(score = 1) AS s1, SUM(score = 2) AS s2, SUM(score = 3) AS s3, SUM(score = 4) AS s4, SUM(score = 5) AS s5
-                    FROM csat_survey WHERE sentAt >= ? AND sentAt < ? GROUP BY \(column) ORDER BY \(column)
+                    FROM csat_survey WHERE sentAt >= ? AND sentAt < ? AND withdrawnAt IS NULL GROUP BY \(column) ORDER BY \(column)
                     """,
                 arguments: [from.millisecondsSince1970, to.millisecondsSince1970]
             ).map { row in
@@ -145,6 +159,7 @@ extension SQLiteStore {
             agentID: (row["agentID"] as String?).map(Agent.ID.init(rawValue:)), queueID: row["queueID"], channelAccountID: row["channelAccountID"],
             token: row["token"], eventSequence: row["eventSequence"], sentAt: SQLiteRows.requiredDate(row, "sentAt"),
             expiresAt: SQLiteRows.requiredDate(row, "expiresAt"), score: row["score"], answeredAt: SQLiteRows.date(row, "answeredAt"),
-            answerMessageID: (row["answerMessageID"] as String?).map(Message.ID.init(rawValue:)), answerChannelAccountID: row["answerChannelAccountID"])
+            answerMessageID: (row["answerMessageID"] as String?).map(Message.ID.init(rawValue:)), answerChannelAccountID: row["answerChannelAccountID"],
+            withdrawnAt: SQLiteRows.date(row, "withdrawnAt"))
     }
 }
