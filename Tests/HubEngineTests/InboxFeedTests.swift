@@ -155,6 +155,14 @@ struct InboxFeedTests {
                 CSATAnswer(surveyID: survey.id, score: 1, messageID: nil, channelAccountID: "web", escalation: nil), at: Date(), actor: .system)
             // (Carol's presence came first: supervisors follow every agent's.)
             #expect(try await Self.collect(feed, supervisor, count: 2).map(\.kind) == [.agentPresence, .csatAnswered])
+            // SLA alerts and automations' notices too, and to the ticket's agent.
+            for kind in [EventKind.slaWarning, .slaBreached, .automationNotified] {
+                _ = try await store.recordEvent(
+                    kind, refs: EventRefs(customerID: ticket.customerID, ticketID: ticket.id, agentID: "bo"), payload: .object([:]), at: Date(), actor: .system)
+            }
+            #expect(try await Self.collect(feed, supervisor, count: 3).map(\.kind) == [.slaWarning, .slaBreached, .automationNotified])
+            let bos = try await Self.collect(feed, assignee, count: 5).map(\.kind)
+            #expect(bos.suffix(3) == [.slaWarning, .slaBreached, .automationNotified], "\(bos)")
         }
     }
 }

@@ -181,6 +181,21 @@ struct TicketNotificationTests {
         #expect(try await store.deliveryCounts().values.reduce(0, +) == 1)
     }
 
+    @Test("a template for one kind of channel is used there, the general one elsewhere")
+    func channelTemplates() async throws {
+        let clock = Locked(Self.start)
+        var settings = TicketSettings(templates: ["solved": [.zhCN: "{number} 已解决"]])
+        settings.channelTemplates = ["solved": [.sms: [.zhCN: "【客服】{number}已解决"]]]
+        let (fixture, ticket) = try await Self.scenario(clock: clock, settings: settings)
+        try await fixture.engine.store.setNotificationChannels(
+            [NotificationChannel(channelAccountID: "wechat-oa"), NotificationChannel(channelAccountID: "sms-twilio")], of: ticket.customerID,
+            at: clock.value, actor: .admin)
+        try await Self.change(fixture, ticket, to: .solved, clock: clock)
+        let sent = try await Self.notifications(fixture, ticket).sorted { $0.0 < $1.0 }
+        #expect(sent.map(\.0) == ["sms-twilio", "wechat-oa"])
+        #expect(sent.map(\.1) == ["【客服】T-000001已解决", "T-000001 已解决"])
+    }
+
     @Test("the hub's automatic close is not announced, even when closed is in announce")
     func automaticCloseIsQuiet() async throws {
         let clock = Locked(Self.start)

@@ -48,8 +48,17 @@ public struct TicketSettings: Sendable, Hashable {
     /// The statuses a customer is told about when an agent (or a rule) sets them.
     public var announce: Set<TicketStatus>
     /// Texts that replace the built-in ones: by template (`solved`, `comment`...) and locale
-    /// (`en`, `zh-CN`), with `{number}`, `{subject}`, `{status}`, `{comment}`, `{reopenWindow}`.
+    /// (`en`, `zh-CN`) for every channel (see `channelTemplates` for one kind), with `{number}`, `{subject}`, `{status}`, `{comment}`, `{reopenWindow}`.
     public var templates: [String: [CustomerLocale: String]]
+
+    /// Texts for one kind of channel (a short SMS, say), by template, kind and locale: they come
+    /// before `templates`.
+    public var channelTemplates: [String: [ChannelKind: [CustomerLocale: String]]] = [:]
+
+    /// The configured text of a template for a channel kind and locale (nil: the built-in one).
+    public func template(_ name: String, _ locale: CustomerLocale, channel: ChannelKind?) -> String? {
+        channel.flatMap { channelTemplates[name]?[$0]?[locale] } ?? templates[name]?[locale]
+    }
 
     /// Hours in which notifications wait (delivered when they end).
     public var quietHours: QuietHours?

@@ -108,15 +108,30 @@ enum RoutingRulesReader {
                 list.compactMap { item in item.oneOf(TicketStatus.allCases.map(\.rawValue), what: "ticket status").flatMap(TicketStatus.init(rawValue:)) })
         }
         if let templates = mapping["templates"]?.mapping(allowedKeys: TicketSettings.templateNames) {
-            for name in TicketSettings.templateNames {
-                guard let texts = templates[name]?.mapping(allowedKeys: CustomerLocale.allCases.map(\.rawValue)) else { continue }
+            let locales = CustomerLocale.allCases.map(\.rawValue)
+            let kinds = ChannelKind.allCases.map(\.rawValue)
+            /// `en: "..."`, `zh-CN: "..."`.
+            func texts(_ mapping: ConfigMapping) -> [CustomerLocale: String] {
+                var found: [CustomerLocale: String] = [:]
                 for locale in CustomerLocale.allCases {
-                    guard let textNode = texts[locale.rawValue], let text = textNode.string else { continue }
+                    guard let textNode = mapping[locale.rawValue], let text = textNode.string else { continue }
                     if let unknown = Self.unknownPlaceholder(in: text) {
                         textNode.error("unknown placeholder {\(unknown)} (known: \(TicketSettings.placeholders.map { "{\($0)}" }.joined(separator: ", ")))")
                         continue
                     }
-                    settings.templates[name, default: [:]][locale] = text
+                    found[locale] = text
+                }
+                return found
+            }
+            for name in TicketSettings.templateNames {
+                // Locales for every channel, and channel kinds with their own locales.
+                guard let entry = templates[name]?.mapping(allowedKeys: locales + kinds) else { continue }
+                let general = texts(entry)
+                if !general.isEmpty { settings.templates[name] = general }
+                for kind in ChannelKind.allCases {
+                    guard let perKind = entry[kind.rawValue]?.mapping(allowedKeys: locales) else { continue }
+                    let found = texts(perKind)
+                    if !found.isEmpty { settings.channelTemplates[name, default: [:]][kind] = found }
                 }
             }
         }

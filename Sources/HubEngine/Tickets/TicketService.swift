@@ -223,7 +223,7 @@ public actor TicketService {
         let low = score <= csat.lowScore && csat.escalationQueue != nil
         let name = low ? "sorry" : "thanks"
         let reply = TicketTexts.render(
-            settings.templates[name]?[locale] ?? TicketTexts.template(name, locale), ticket: ticket, comment: nil,
+            settings.template(name, locale, channel: conversation.channelKind) ?? TicketTexts.template(name, locale), ticket: ticket, comment: nil,
             reopenWindow: settings.reopenWindow, locale: locale, extra: ["score": String(score)])
         do {
             _ = try await outbound.send(
@@ -281,28 +281,35 @@ public actor TicketService {
         return try await surveyPage(token: token)
     }
 
-    /// The survey's text for the notification that `ticket` is solved, if this change (`event`)
+    /// The survey that goes with the notification that `ticket` is solved, if this change (`event`)
     /// is the one that sends it: a ticket is surveyed once, and a solution after a reopen asks
     /// nothing again.
-    private func surveyText(for ticket: Ticket, event: HubEvent, locale: CustomerLocale) async throws -> (CSATSurvey.ID, String)? {
+    private func surveyInvitation(for ticket: Ticket, event: HubEvent) async throws -> SurveyInvitation? {
         guard let csat = settings.csat, ticket.status == .solved else { return nil }
         let survey = try await store.createSurvey(
             CSATSurveyDraft(ticketID: ticket.id, token: Self.token(), eventSequence: event.sequence, expiresAt: now().addingTimeInterval(csat.expireAfter.seconds)),
             at: now(), actor: Self.actor)
         guard survey.eventSequence == event.sequence, survey.score == nil, survey.withdrawnAt == nil else { return nil }
-        let scale =
-            switch (csat.scale, locale) {
-            case (.numbers, .en): "with a number from 1 (poor) to 5 (excellent)"
-            case (.numbers, .zhCN): "数字 1（很差）到 5（很好）"
-            case (.emoji, _): zip(CSATScore.emoji, 1...5).map { "\($0)\($1)" }.joined(separator: " ")
-            }
-        let link = csat.link.map { $0.replacingOccurrences(of: "{token}", with: survey.token) }
-        let template = settings.templates["survey"]?[locale] ?? TicketTexts.surveyTemplate(locale, withLink: link != nil)
-        return (
-            survey.id,
-            TicketTexts.render(
+        return SurveyInvitation(id: survey.id, scale: csat.scale, link: csat.link.map { $0.replacingOccurrences(of: "{token}", with: survey.token) })
+    }
+
+    struct SurveyInvitation {
+        var id: CSATSurvey.ID
+        var scale: CSATSettings.Scale
+        var link: String?
+
+        /// The question, appended to the solved notification.
+        func text(ticket: Ticket, settings: TicketSettings, locale: CustomerLocale, channel: ChannelKind) -> String {
+            let scale =
+                switch (scale, locale) {
+                case (.numbers, .en): "with a number from 1 (poor) to 5 (excellent)"
+                case (.numbers, .zhCN): "数字 1（很差）到 5（很好）"
+                case (.emoji, _): zip(CSATScore.emoji, 1...5).map { "\($0)\($1)" }.joined(separator: " ")
+                }
+            let template = settings.template("survey", locale, channel: channel) ?? TicketTexts.surveyTemplate(locale, withLink: link != nil)
+            return TicketTexts.render(
                 template, ticket: ticket, comment: nil, reopenWindow: settings.reopenWindow, locale: locale, extra: ["scale": scale, "link": link ?? ""])
-        )
+        }
     }
 
     enum Automatic: String {
@@ -423,13 +430,13 @@ public actor TicketService {
         guard let customer = try await store.customer(ticket.customerID) else { return }
         let settings = self.settings
         let locale = customer.locale.flatMap(CustomerLocale.init(tag:)) ?? CustomerLocale.guess(from: ticket.subject)
-        var text = TicketTexts.render(
-            settings.templates[template]?[locale] ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
-            reopenWindow: settings.reopenWindow, locale: locale)
-        var surveyID: CSATSurvey.ID?
-        if event.kind == .ticketUpdated, let (id, survey) = try await surveyText(for: ticket, event: event, locale: locale) {
-            text += "\n" + survey
-            surveyID = id
+        let survey = event.kind == .ticketUpdated ? try await surveyInvitation(for: ticket, event: event) : nil
+        /// The text for one kind of channel (templates may differ per kind).
+        func text(for kind: ChannelKind) -> String {
+            let text = TicketTexts.render(
+                settings.template(template, locale, channel: kind) ?? TicketTexts.template(template, locale), ticket: ticket, comment: comment,
+                reopenWindow: settings.reopenWindow, locale: locale)
+            return survey.map { text + "\n" + $0.text(ticket: ticket, settings: settings, locale: locale, channel: kind) } ?? text
         }
         let preferred = try await store.notificationChannels(of: customer.id).filter { channels.account($0.channelAccountID)?.isActive == true }
         let order = preferred.map(\.channelAccountID)
@@ -462,7 +469,7 @@ public actor TicketService {
                     reasons[accountID] = "the ticket has no conversation"
                     continue
                 }
-                var content = Self.automatic(text, .notification)
+                var content = Self.automatic(text(for: account.kind), .notification)
                 if account.kind == .email, conversation.channelAccountID != accountID {
                     content.subject = "[\(ticket.number)] \(ticket.subject)"
                 }
@@ -485,7 +492,7 @@ public actor TicketService {
         }
         if !told {
             // The customer never saw the survey: it takes no answer and counts as not sent.
-            if let surveyID { _ = try await store.withdrawSurvey(surveyID, at: now(), actor: Self.actor) }
+            if let survey { _ = try await store.withdrawSurvey(survey.id, at: now(), actor: Self.actor) }
             if try await store.recordUnnotified(ticket, key: "ticket-notify:\(event.sequence)", reasons: reasons, at: now(), actor: Self.actor) {
                 logger.warning("a ticket change reached its customer on no channel", metadata: ["ticket": "\(ticket.number)", "reasons": "\(reasons)"])
             }
