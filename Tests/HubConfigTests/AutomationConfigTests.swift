@@ -48,6 +48,8 @@ struct AutomationConfigTests {
             ("do: { setPriority: urgent, assignQueue: vip }", "do: { createTicket: { subject: x } }", 15, "createTicket is for message.received"),
             ("      createTicket: { subject: \"退款：{text}\", queue: support, priority: high }\n", "      setPriority: high\n", 9, "add createTicket"),
             ("when: \"'退款' in task.text and", "when: \"'退款' in task.text and and", 7, "invalid expression"),
+            ("new refund ticket {number}", "new refund ticket {numbr}", 11, "unknown placeholder {numbr}"),
+            ("when: \"task.tier == 'vip'\"", "when: \"task.previousStatus == 'new'\"", 14, "'task.previousStatus' is not known on ticket.created"),
         ])
     func broken(_ original: String, _ replacement: String, _ line: Int, _ message: String) throws {
         let text = Self.rules.replacingOccurrences(of: original, with: replacement)

@@ -47,11 +47,19 @@ struct AutomationTests {
         let comments = try await store.ticketComments(of: ticket.id, includeInternal: true)
         #expect(comments.map(\.body) == ["opened by the automation refund"])
 
+        // Said again in the same conversation: the same case, no second ticket; its notice names it.
+        _ = try await CSATTests.wechat(fixture, "退款什么时候到？", id: "w-3")
+        try await fixture.engine.automations.catchUp()
+        #expect(try await store.tickets(of: plain.customerID).count == 1)
+        #expect(try await Self.notices(store) == ["新退款工单 \(ticket.number)", "新退款工单 \(ticket.number)"])
+
         try await store.setReaderPosition("automations", to: 0)
         let again = Engine(store: store, channels: fixture.engine.channels, routing: RoutingRules(automations: [refund]), logger: EngineFixture.quietLogger)
         try await again.automations.catchUp()
         #expect(try await store.tickets(of: plain.customerID).count == 1)
-        #expect(try await Self.notices(store).count == 1)
+        #expect(try await Self.notices(store).count == 2)
+        let tagged = try await store.events(after: 0, limit: 1000).filter { $0.kind == .customerUpdated }
+        #expect(tagged.count == 1, "the tag is added once")
     }
 
     @Test("a VIP's new ticket goes urgent to the VIP queue; others are left alone; the automation's own change triggers nothing")
@@ -86,5 +94,14 @@ struct AutomationTests {
         _ = try await store.updateTicket(plainTicket.id, TicketChange(priority: .urgent), at: clock.value, actor: .agent("bo"))
         try await fixture.engine.automations.catchUp()
         #expect(try await Self.notices(store) == ["\(plainTicket.number) is urgent"])
+
+        // An agent lowers the VIP ticket's priority; the log read again (after a crash) does not
+        // set it back: the automation's change for that event was made once.
+        _ = try await store.updateTicket(vipTicket.id, TicketChange(priority: .normal), at: clock.value, actor: .agent("bo"))
+        try await store.setReaderPosition("automations", to: 0)
+        let again = Engine(store: store, channels: fixture.engine.channels, routing: RoutingRules(automations: [vip, watch]), logger: EngineFixture.quietLogger)
+        try await again.automations.catchUp()
+        #expect(try await store.ticket(vipTicket.id)?.priority == .normal)
+        #expect(try await Self.notices(store).count == 1)
     }
 }

@@ -26,12 +26,13 @@ public struct AutomationRule: Sendable, Hashable {
     /// What a condition may read, by event: `task.<name>`.
     public static func attributes(for kind: EventKind) -> [String] {
         let customer = ["tier", "tags", "customer"]
-        let ticket = ["ticketNumber", "status", "previousStatus", "priority", "queue", "assignee", "subject"]
+        let ticket = ["ticketNumber", "status", "priority", "queue", "assignee", "subject"]
         switch kind {
         case .messageReceived: return customer + ["channel", "account", "text"]
-        case .ticketCreated, .ticketUpdated: return customer + ticket + ["changes"]
+        case .ticketCreated: return customer + ticket
+        case .ticketUpdated: return customer + ticket + ["previousStatus", "changes"]
         case .slaWarning, .slaBreached: return customer + ticket + ["metric"]
-        case .csatAnswered: return customer + ticket + ["score", "channel"]
+        case .csatAnswered: return customer + ticket + ["score", "account"]
         default: return []
         }
     }
@@ -74,6 +75,18 @@ public struct TicketTemplate: Sendable, Hashable {
 }
 
 enum AutomationReader {
+    static func unknownPlaceholder(in text: String) -> String? {
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            let after = rest[rest.index(after: open)...]
+            guard let close = after.firstIndex(of: "}") else { return nil }
+            let name = String(after[..<close])
+            if !["text", "number", "subject"].contains(name) { return name }
+            rest = after[after.index(after: close)...]
+        }
+        return nil
+    }
+
     static func read(_ node: ConfigNode) -> AutomationRule? {
         guard let mapping = node.mapping(allowedKeys: ["id", "on", "when", "do"]) else { return nil }
         guard let id = mapping.required("id").flatMap(ChannelAccountReader.readID),
@@ -117,6 +130,14 @@ enum AutomationReader {
         if let value = mapping["assignQueue"]?.nonEmptyString { actions.assignQueue = value }
         if let tags = mapping["tag"]?.stringList { actions.tags = tags }
         if let text = mapping["notify"]?.nonEmptyString { actions.notify = text }
+        // Placeholders: `{text}` (the message), `{number}`, `{subject}` (the ticket).
+        let checks = [(actions.notify, mapping["notify"]), (actions.createTicket?.subject, mapping["createTicket"])]
+        for case (let text?, let textNode?) in checks {
+            if let unknown = unknownPlaceholder(in: text) {
+                textNode.error("unknown placeholder {\(unknown)} (known: {text}, {number}, {subject})")
+                return nil
+            }
+        }
         if on == .messageReceived, actions.touchesTicket, actions.createTicket == nil {
             node.error("on message.received, setPriority and assignQueue apply to the ticket createTicket opens: add createTicket")
             return nil

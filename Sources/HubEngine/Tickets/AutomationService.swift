@@ -86,8 +86,13 @@ public actor AutomationService {
         let actions = rule.actions
         if let template = actions.createTicket, let conversationID = subject.conversationID, let customer = subject.customer {
             let id = Ticket.ID("tkt_auto_\(event.sequence)_\(rule.id)")
+            let open = try await store.tickets(linkedTo: conversationID).first { $0.customerID == customer.id && $0.isUnsolved }
             if let existing = try await store.ticket(id) {
                 subject.ticket = existing
+            } else if let open {
+                // The conversation has its ticket already ("refund" said twice is one case):
+                // the rule's other actions apply to it.
+                subject.ticket = open
             } else {
                 let excerpt = String(subject.text.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(80))
                 let subjectText = template.subject.replacingOccurrences(of: "{text}", with: excerpt).trimmingCharacters(in: .whitespaces)
@@ -99,17 +104,17 @@ public actor AutomationService {
                 logger.info("automation opened a ticket", metadata: ["rule": "\(rule.id)", "ticket": "\(subject.ticket?.number.description ?? "")"])
             }
         }
+        // Each action once per event, in its own transaction with its key: read again after a
+        // crash, an action already done is not done over an agent's later change.
+        let key = "automation:\(rule.id):\(event.sequence)"
         if actions.touchesTicket, let ticket = subject.ticket, ticket.status != .closed {
             let change = TicketChange(
-                priority: actions.setPriority, queueID: actions.assignQueue.map { .some($0) }, reason: "the automation \(rule.id)")
+                priority: actions.setPriority, queueID: actions.assignQueue.map { .some($0) }, reason: "the automation \(rule.id)",
+                onceKey: key + ":ticket")
             subject.ticket = try await store.updateTicket(ticket.id, change, at: now(), actor: Self.actor)
         }
-        if !actions.tags.isEmpty, var customer = subject.customer {
-            let missing = actions.tags.filter { !customer.tags.contains($0) }
-            if !missing.isEmpty {
-                customer.tags += missing
-                _ = try await store.updateCustomer(customer, actor: Self.actor)
-            }
+        if !actions.tags.isEmpty, let customer = subject.customer {
+            subject.customer = try await store.addCustomerTags(actions.tags, to: customer.id, onceFor: key + ":tags", at: now(), actor: Self.actor)
         }
         if let notice = actions.notify {
             var text = notice.replacingOccurrences(of: "{text}", with: String(subject.text.prefix(200)))
@@ -117,11 +122,14 @@ public actor AutomationService {
                 text = text.replacingOccurrences(of: "{number}", with: ticket.number.description).replacingOccurrences(of: "{subject}", with: ticket.subject)
             }
             _ = try await store.recordEvent(
-                onceFor: "automation:\(rule.id):\(event.sequence)", .automationNotified,
+                onceFor: key, .automationNotified,
                 refs: EventRefs(customerID: subject.customer?.id, conversationID: subject.conversationID, ticketID: subject.ticket?.id, agentID: subject.ticket?.assigneeID),
                 payload: .object(["rule": .string(rule.id), "text": .string(text), "event": .string(event.kind.rawValue)]), at: now(), actor: Self.actor)
         }
     }
+
+    /// The names `task.changes` lists for the fields a ticket's update changed.
+    static let changeNames = ["queueID": "queue", "assigneeID": "assignee", "firstResponseDueAt": "firstResponseDue", "dueAt": "due"]
 
     /// The event's attributes (see `AutomationRule.attributes`), customer, ticket and conversation.
     private func subject(of event: HubEvent) async throws -> Subject? {
@@ -142,7 +150,7 @@ public actor AutomationService {
         case .ticketUpdated:
             let update = try event.payload.decode(as: TicketUpdatedPayload.self)
             ticket = update.ticket
-            subject.attributes["changes"] = .list(update.changes)
+            subject.attributes["changes"] = .list(update.changes.map { Self.changeNames[$0] ?? $0 })
             if let previous = update.previousStatus { subject.attributes["previousStatus"] = .string(previous.rawValue) }
         case .slaWarning, .slaBreached:
             let alert = try event.payload.decode(as: SLAAlertPayload.self)
@@ -151,23 +159,26 @@ public actor AutomationService {
         case .csatAnswered:
             let answer = try event.payload.decode(as: CSATAnsweredPayload.self)
             subject.attributes["score"] = answer.survey.score.map { .number(Double($0)) }
-            subject.attributes["channel"] = answer.survey.answerChannelAccountID.map { .string($0) }
+            subject.attributes["account"] = answer.survey.answerChannelAccountID.map { .string($0) }
             ticket = try await store.ticket(answer.survey.ticketID)
         default:
             return nil
         }
         if let ticket {
-            // The ticket as it is now: an earlier automation may have changed it.
-            let current = try await store.ticket(ticket.id) ?? ticket
-            subject.ticket = current
-            subject.attributes["ticketNumber"] = .string(current.number.description)
-            subject.attributes["status"] = .string(current.status.rawValue)
-            subject.attributes["priority"] = .string(current.priority.rawValue)
-            subject.attributes["subject"] = .string(current.subject)
-            if let queue = current.queueID { subject.attributes["queue"] = .string(queue) }
-            if let agent = current.assigneeID { subject.attributes["assignee"] = .string(agent.rawValue) }
+            // The condition reads the ticket as the event left it (the same on every reading of
+            // the log); the actions work on the ticket as it is now.
+            subject.ticket = try await store.ticket(ticket.id) ?? ticket
+            subject.attributes["ticketNumber"] = .string(ticket.number.description)
+            subject.attributes["status"] = .string(ticket.status.rawValue)
+            subject.attributes["priority"] = .string(ticket.priority.rawValue)
+            subject.attributes["subject"] = .string(ticket.subject)
+            if let queue = ticket.queueID { subject.attributes["queue"] = .string(queue) }
+            if let agent = ticket.assigneeID { subject.attributes["assignee"] = .string(agent.rawValue) }
         }
-        if let customerID = event.refs.customerID ?? ticket?.customerID, let customer = try await store.customer(customerID) {
+        // The customer the conversation or ticket belongs to now (a merge may have moved it).
+        var customerID = ticket?.customerID ?? event.refs.customerID
+        if let id = subject.conversationID, let conversation = try await store.conversation(id) { customerID = conversation.customerID }
+        if let customerID, let customer = try await store.customer(customerID) {
             subject.customer = customer
             subject.attributes["customer"] = .string(customer.id.rawValue)
             subject.attributes["tier"] = .string(customer.tier.rawValue)

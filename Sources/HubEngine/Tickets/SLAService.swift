@@ -247,7 +247,12 @@ public actor SLAService {
         guard first == nil || first?.fulfilledAt != nil else { return }  // the first response covers it
         // Solved at this point of the log (the clocks follow it in order, whatever the ticket is
         // now): a "thank you" awaits no answer. A reply that reopens it starts the clock then.
-        if timers.first(where: { $0.metric == .resolution })?.fulfilledAt != nil { return }
+        // (A policy without a resolution target has no such clock: the ticket's status then.)
+        if let resolution = timers.first(where: { $0.metric == .resolution }) {
+            if resolution.fulfilledAt != nil { return }
+        } else if !ticket.isUnsolved {
+            return
+        }
         startNextResponse(ticket, timers: &timers, at: date)
     }
 

@@ -271,12 +271,16 @@ public struct TicketChange: Sendable, Hashable {
     /// Made only if the ticket still has this status (else `conflict`): for changes decided from
     /// an earlier read, so that they never undo a newer one.
     public var expectedStatus: TicketStatus?
+    /// Made at most once per key, in the change's transaction (an automation's action for one
+    /// event): a second change with the key changes nothing.
+    public var onceKey: String?
 
     public init(
         status: TicketStatus? = nil, priority: TicketPriority? = nil, subject: String? = nil, assigneeID: Agent.ID?? = nil,
         queueID: String?? = nil, firstResponseDueAt: Date?? = nil, dueAt: Date?? = nil, reason: String? = nil,
-        expectedStatus: TicketStatus? = nil
+        expectedStatus: TicketStatus? = nil, onceKey: String? = nil
     ) {
+        self.onceKey = onceKey
         self.reason = reason
         self.expectedStatus = expectedStatus
         self.status = status

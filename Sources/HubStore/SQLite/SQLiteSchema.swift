@@ -348,8 +348,7 @@ enum SQLiteSchema {
                         score INTEGER,
                         answeredAt INTEGER,
                         answerMessageID TEXT UNIQUE,
-                        answerChannelAccountID TEXT,
-                        withdrawnAt INTEGER
+                        answerChannelAccountID TEXT
                     );
                     CREATE INDEX csat_open ON csat_survey(customerID, sentAt) WHERE score IS NULL;
                     CREATE INDEX csat_by_sent ON csat_survey(sentAt);
@@ -378,6 +377,9 @@ enum SQLiteSchema {
                     CREATE INDEX sla_warn_due ON sla_timer(warnAt) WHERE runningSince IS NOT NULL AND warnedAt IS NULL;
                     CREATE INDEX sla_breach_due ON sla_timer(dueAt) WHERE runningSince IS NOT NULL AND breachedAt IS NULL;
                     """)
+        }
+        migrator.registerMigration("v11: surveys withdrawn when nobody could be told") { db in
+            try db.execute(sql: "ALTER TABLE csat_survey ADD COLUMN withdrawnAt INTEGER;")
         }
         return migrator
     }

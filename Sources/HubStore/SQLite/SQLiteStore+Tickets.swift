@@ -92,6 +92,10 @@ extension SQLiteStore {
         throws -> Ticket
     {
         guard var ticket = try Self.ticket(where: "id = ?", [id.rawValue], db) else { throw StoreError.notFound("no ticket \(id)") }
+        if let key = change.onceKey {
+            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 1)", arguments: ["once:" + key])
+            guard db.changesCount > 0 else { return ticket }
+        }
         let previous = ticket.status
         if let expected = change.expectedStatus, previous != expected {
             throw StoreError.conflict("ticket \(ticket.number) is \(previous.rawValue) now, not \(expected.rawValue)")
