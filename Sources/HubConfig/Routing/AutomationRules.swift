@@ -75,17 +75,6 @@ public struct TicketTemplate: Sendable, Hashable {
 }
 
 enum AutomationReader {
-    static func unknownPlaceholder(in text: String) -> String? {
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "{") {
-            let after = rest[rest.index(after: open)...]
-            guard let close = after.firstIndex(of: "}") else { return nil }
-            let name = String(after[..<close])
-            if !["text", "number", "subject"].contains(name) { return name }
-            rest = after[after.index(after: close)...]
-        }
-        return nil
-    }
 
     static func read(_ node: ConfigNode) -> AutomationRule? {
         guard let mapping = node.mapping(allowedKeys: ["id", "on", "when", "do"]) else { return nil }
@@ -133,7 +122,7 @@ enum AutomationReader {
         // Placeholders: `{text}` (the message), `{number}`, `{subject}` (the ticket).
         let checks = [(actions.notify, mapping["notify"]), (actions.createTicket?.subject, mapping["createTicket"])]
         for case (let text?, let textNode?) in checks {
-            if let unknown = unknownPlaceholder(in: text) {
+            if let unknown = RoutingRulesReader.unknownPlaceholder(in: text, known: ["text", "number", "subject"]) {
                 textNode.error("unknown placeholder {\(unknown)} (known: {text}, {number}, {subject})")
                 return nil
             }

@@ -50,14 +50,14 @@ enum RoutingRulesReader {
         return content
     }
 
-    /// The first `{name}` in `text` that is not a known placeholder.
-    static func unknownPlaceholder(in text: String) -> String? {
+    /// The first `{name}` in `text` that is not one of `known`.
+    static func unknownPlaceholder(in text: String, known: [String] = TicketSettings.placeholders) -> String? {
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "}") else { return nil }
             let name = String(after[..<close])
-            if !TicketSettings.placeholders.contains(name) { return name }
+            if !known.contains(name) { return name }
             rest = after[after.index(after: close)...]
         }
         return nil

@@ -58,15 +58,22 @@ public actor AutomationService {
         var reader = self.reader
         defer { self.reader = reader }
         try await reader.catchUp(store) { event in
-            guard event.actor != Self.actor else { return }
-            for rule in rules where rule.on == event.kind {
-                do {
-                    try await apply(rule, to: event)
-                } catch let error as StoreError where error.code != .unavailable {
-                    logger.warning("automation skipped an event", metadata: ["rule": "\(rule.id)", "sequence": "\(event.sequence)", "error": "\(error)"])
-                } catch is DecodingError {
-                    logger.warning("automation skipped an event it cannot read", metadata: ["rule": "\(rule.id)", "sequence": "\(event.sequence)"])
+            let matching = rules.filter { $0.on == event.kind }
+            guard event.actor != Self.actor, !matching.isEmpty else { return }
+            do {
+                // Read once for every automation the event concerns.
+                guard var subject = try await subject(of: event) else { return }
+                for rule in matching {
+                    do {
+                        try await apply(rule, to: event, subject: &subject)
+                    } catch let error as StoreError where error.code != .unavailable {
+                        logger.warning("automation skipped an event", metadata: ["rule": "\(rule.id)", "sequence": "\(event.sequence)", "error": "\(error)"])
+                    }
                 }
+            } catch is DecodingError {
+                logger.warning("automations skipped an event they cannot read", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)"])
+            } catch let error as StoreError where error.code != .unavailable {
+                logger.warning("automations skipped an event", metadata: ["sequence": "\(event.sequence)", "error": "\(error)"])
             }
         }
     }
@@ -80,8 +87,8 @@ public actor AutomationService {
         var text = ""
     }
 
-    private func apply(_ rule: AutomationRule, to event: HubEvent) async throws {
-        guard var subject = try await subject(of: event) else { return }
+    /// One automation: `subject` carries what earlier ones did (the ticket opened or changed).
+    private func apply(_ rule: AutomationRule, to event: HubEvent, subject: inout Subject) async throws {
         if let condition = rule.when, !condition.holds({ path in subject.attributes[path.name] }) { return }
         let actions = rule.actions
         if let template = actions.createTicket, let conversationID = subject.conversationID, let customer = subject.customer {

@@ -3,6 +3,7 @@ import HubEngine
 import HubModel
 import HubStore
 import Hummingbird
+import MailCore
 
 /// The satisfaction survey's page (`/csat/{token}`, no login: the token in the customer's link
 /// is the key) and the scores for supervisors (`/v1/csat`, `/v1/tickets/{id}/csat`).
@@ -71,11 +72,11 @@ enum SurveyRoutes {
         case .unknown:
             return html(.notFound, title: "Rating", body: "<p>This rating link is not valid.</p>")
         case .expired(_, let ticket):
-            return html(.gone, title: "Rating", body: "<p>The rating for ticket \(escape(ticket.number.description)) has closed.</p>")
+            return html(.gone, title: "Rating", body: "<p>The rating for ticket \(HTMLEntities.escape(ticket.number.description)) has closed.</p>")
         case .answered(let survey, let ticket):
             return html(
                 .ok, title: "Thank you",
-                body: "<p>Thank you: you rated ticket \(escape(ticket.number.description)) <strong id=\"score\">\(survey.score ?? 0)</strong> of 5.</p>")
+                body: "<p>Thank you: you rated ticket \(HTMLEntities.escape(ticket.number.description)) <strong id=\"score\">\(survey.score ?? 0)</strong> of 5.</p>")
         case .open(_, let ticket):
             let buttons = zip(1...5, CSATScore.emoji).map { score, face in
                 "<button type=\"submit\" name=\"score\" value=\"\(score)\" aria-label=\"\(score) of 5\">\(face)<br>\(score)</button>"
@@ -83,8 +84,8 @@ enum SurveyRoutes {
             return html(
                 .ok, title: "How did we do?",
                 body: """
-                    <p>Ticket \(escape(ticket.number.description)): \(escape(ticket.subject))</p>
-                    <form method="post" action="/csat/\(escape(token))">\(buttons)</form>
+                    <p>Ticket \(HTMLEntities.escape(ticket.number.description)): \(HTMLEntities.escape(ticket.subject))</p>
+                    <form method="post" action="/csat/\(HTMLEntities.escape(token))">\(buttons)</form>
                     """)
         }
     }
@@ -93,29 +94,14 @@ enum SurveyRoutes {
         let document = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(escape(title))</title>
+            <title>\(HTMLEntities.escape(title))</title>
             <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}
             button{font-size:1.5rem;margin:.25rem;padding:.5rem .75rem;border-radius:.5rem;border:1px solid #999;background:#fff}</style>
-            </head><body><h1>\(escape(title))</h1>\(body)</body></html>
+            </head><body><h1>\(HTMLEntities.escape(title))</h1>\(body)</body></html>
             """
         return Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store", .init("Referrer-Policy")!: "no-referrer"],
             body: .init(byteBuffer: ByteBuffer(string: document)))
-    }
-
-    static func escape(_ text: String) -> String {
-        var result = ""
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

@@ -126,28 +126,3 @@ public struct CSATAnsweredPayload: Sendable, Hashable, Codable {
     /// Whether the score reopened the ticket.
     public var reopened: Bool
 }
-
-/// Tickets' SLA clocks: state derived from the log by the SLA service, and their alerts.
-public protocol SLAStore: Sendable {
-    func slaTimers(of ticketID: Ticket.ID) async throws -> [SLATimer]
-    /// Replaces a ticket's clocks with `timers` (no event: the log already holds what they follow).
-    func replaceSLATimers(_ timers: [SLATimer], of ticketID: Ticket.ID) async throws
-    /// Running clocks whose warning or breach is due at `date` and not yet recorded.
-    func dueSLATimers(at date: Date, limit: Int) async throws -> [SLATimer]
-    /// Records a clock's warning or breach with its event, once: nothing when the clock changed
-    /// since it was read (stopped, or due at another time) or the alert is recorded already. A
-    /// breach adds `raisePriority` to the routing priority of the ticket's conversations that wait
-    /// in a queue, in the same transaction.
-    /// - Returns: whether it was recorded now.
-    func recordSLAAlert(_ timer: SLATimer, breach: Bool, raisePriority: Int, at date: Date, actor: Actor) async throws -> Bool
-}
-
-/// Events the hub's automations record.
-public protocol AutomationStore: Sendable {
-    /// Appends an event once per `key` (a second call with the key records nothing).
-    /// - Returns: whether it was recorded now.
-    func recordEvent(onceFor key: String, _ kind: EventKind, refs: EventRefs, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool
-    /// Adds tags to a customer (those it lacks), with a `customer.updated` event, once per `key`.
-    /// - Returns: the customer as it is now.
-    func addCustomerTags(_ tags: [String], to customerID: Customer.ID, onceFor key: String, at date: Date, actor: Actor) async throws -> Customer?
-}

@@ -92,10 +92,7 @@ extension SQLiteStore {
         throws -> Ticket
     {
         guard var ticket = try Self.ticket(where: "id = ?", [id.rawValue], db) else { throw StoreError.notFound("no ticket \(id)") }
-        if let key = change.onceKey {
-            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 1)", arguments: ["once:" + key])
-            guard db.changesCount > 0 else { return ticket }
-        }
+        if let key = change.onceKey, try !Self.claim("once:" + key, db) { return ticket }
         let previous = ticket.status
         if let expected = change.expectedStatus, previous != expected {
             throw StoreError.conflict("ticket \(ticket.number) is \(previous.rawValue) now, not \(expected.rawValue)")
@@ -408,8 +405,7 @@ extension SQLiteStore {
 
     public func recordUnnotified(_ ticket: Ticket, key: String, reasons: [String: String], at date: Date, actor: Actor) async throws -> Bool {
         try await write { db, events in
-            try db.execute(sql: "INSERT OR IGNORE INTO counter (name, value) VALUES (?, 1)", arguments: ["unnotified:" + key])
-            guard db.changesCount > 0 else { return false }
+            guard try Self.claim("unnotified:" + key, db) else { return false }
             try events.append(
                 .ticketUnnotified, at: date, actor: actor,
                 refs: EventRefs(customerID: ticket.customerID, ticketID: ticket.id, agentID: ticket.assigneeID),

@@ -1,5 +1,5 @@
 /// HTML character references: numeric ones and the named ones mail actually uses.
-enum HTMLEntities {
+public enum HTMLEntities {
     /// `text` with `&name;`, `&#nn;` and `&#xhh;` replaced; unknown references stay as written.
     static func decode(_ text: String) -> String {
         guard text.utf8.contains(0x26) else { return text }
@@ -45,7 +45,7 @@ enum HTMLEntities {
     }
 
     /// `text` escaped for an HTML text node or a double-quoted attribute value.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
