@@ -29,6 +29,8 @@ public struct Engine: Sendable {
     public let sla: SLAService
     /// The automations of `routing-rules/`.
     public let automations: AutomationService
+    /// The managers' figures, counted from the event log.
+    public let metrics: MetricsService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
@@ -64,6 +66,8 @@ public struct Engine: Sendable {
             store: store, channels: channels, outbound: outbound, settings: ticketSettings, now: clock, logger: logger.component("tickets"))
         sla = SLAService(store: store, settings: rules.sla, now: clock, logger: logger.component("sla"))
         automations = AutomationService(store: store, rules: rules.automations, now: clock, logger: logger.component("automations"))
+        metrics = MetricsService(
+            store: store, rules: MetricsProjector.Rules(rules, channels: channels), now: clock, logger: logger.component("metrics"))
     }
 }
 

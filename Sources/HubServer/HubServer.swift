@@ -22,6 +22,8 @@ public struct HubServer: Sendable {
     public let readiness = Readiness()
     /// Webhook requests refused, per channel account and reason.
     public let rejections: WebhookRejections
+    /// `GET /metrics`; its registry also takes what the process reports through swift-metrics.
+    public let exporter = PrometheusExporter()
     let store: SQLiteStore
     let logger: Logger
 
@@ -70,6 +72,12 @@ public struct HubServer: Sendable {
         engine = Engine(
             store: store, channels: channels, configuration: engineConfiguration, outbox: configuration.outbox,
             routing: hubConfiguration.routing, auth: configuration.auth, logger: logger)
+        let metrics = engine.metrics
+        rejections.observe { account, _ in
+            guard let kind = channels.account(account)?.kind else { return }
+            let date = Date()
+            Task { await metrics.countRejected(channel: kind, at: date) }
+        }
         logger.info(
             "hub prepared",
             metadata: [
@@ -87,6 +95,7 @@ public struct HubServer: Sendable {
     public func makeRouter() -> Router<HubRequestContext> {
         let router = Router(context: HubRequestContext.self)
         router.add(middleware: ErrorMiddleware(logger: logger))
+        router.add(middleware: MetricsMiddleware())
         HealthRoutes.add(to: router, engine: engine, readiness: readiness)
         StaticRoutes.add(to: router, logger: logger)
         WebhookRoutes.add(to: router, engine: engine, rejections: rejections, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
@@ -99,6 +108,9 @@ public struct HubServer: Sendable {
         ChannelRoutes.add(to: api, engine: engine, rejections: rejections)
         AttachmentRoutes.add(to: api, engine: engine)
         RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
+        MetricsRoutes.add(to: api, engine: engine)
+        MetricsRoutes.addExposition(to: router, engine: engine, exporter: exporter, adminToken: configuration.adminToken,
+            scrapeToken: configuration.scrapeToken)
         AgentSocketRoutes.add(to: api, engine: engine, configuration: AgentSocket.Configuration(), logger: logger.component("inbox"))
         return router
     }
@@ -132,7 +144,10 @@ public struct HubServer: Sendable {
         let tickets = engine.tickets
         let sla = engine.sla
         let automations = engine.automations
+        let metrics = engine.metrics
+        let channels = engine.channels
         watcher.reloaded = { rules in
+            await metrics.reload(MetricsProjector.Rules(rules, channels: channels))
             await tickets.reload(rules.tickets)
             await sla.reload(rules.sla)
             await automations.reload(rules.automations)
@@ -152,6 +167,7 @@ public struct HubServer: Sendable {
                     .init(service: TicketServiceRunner(engine.tickets)),
                     .init(service: SLAServiceRunner(engine.sla)),
                     .init(service: AutomationServiceRunner(engine.automations)),
+                    .init(service: MetricsServiceRunner(engine.metrics)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: watcher),
                     .init(service: makeApplication()),

@@ -20,6 +20,9 @@ public struct HubServerConfiguration: Sendable {
     public var outbox: OutboxWorker.Configuration
     /// The bearer token of the `/v1` API; the API answers 401 without one.
     public var adminToken: Secret?
+    /// The bearer token a Prometheus scraper sends to `GET /metrics` (supervisors and the admin
+    /// token are let in too); without one, only they may scrape.
+    public var scrapeToken: Secret?
     /// The largest request body accepted.
     public var maximumBodyBytes: Int
     /// Agents' logins: session lifetime, password hashing cost, failed-login limits.

@@ -1,4 +1,6 @@
 import ArgumentParser
+import Metrics
+import Prometheus
 import CHubProcess
 import Foundation
 import HubConfig
@@ -112,8 +114,11 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.notice("no admin token: agents log in, integrations need HUB_ADMIN_TOKEN")
         }
+        if let token = Environment.value("HUB_METRICS_TOKEN") { configuration.scrapeToken = Secret(variable: "HUB_METRICS_TOKEN", value: token) }
         do {
             let server = try await HubServer(configuration: configuration, hubConfiguration: hubConfiguration, logger: logger)
+            // HTTP requests and anything else reported through swift-metrics, beside the figures at /metrics.
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: server.exporter.registry))
             try await server.run()
         } catch let error as StoreError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])

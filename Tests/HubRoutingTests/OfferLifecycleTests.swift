@@ -30,7 +30,7 @@ struct OfferLifecycleTests {
 
         h.wait(.seconds(120))
         let completion = h.send(.taskCompleted(taskID: "t1"))
-        #expect(completion == [.wrapUpStarted(agentID: "alice", taskID: "t1", until: RoutingInstant.seconds(138))])
+        #expect(completion == [.completed(taskID: "t1", agentID: "alice"), .wrapUpStarted(agentID: "alice", taskID: "t1", until: RoutingInstant.seconds(138))])
         // During wrap-up the call slot stays taken: a new call waits.
         h.arrive("t2")
         #expect(h.offer(of: "t2") == nil)

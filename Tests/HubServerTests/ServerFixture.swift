@@ -58,6 +58,7 @@ struct ServerFixture {
             routingRulesDirectory: directory.url.appendingPathComponent("routing-rules").path, durability: .normal,
             maximumBodyBytes: maximumBodyBytes)
         configuration.adminToken = Secret(variable: "HUB_ADMIN_TOKEN", value: "admin-token")
+        configuration.scrapeToken = Secret(variable: "HUB_METRICS_TOKEN", value: "scrape-token")
         // Password hashing as fast as bcrypt allows: the tests log in often.
         configuration.auth.bcryptCost = 4
         let result = HubServer.loadConfiguration(configuration, environment: Self.environment)

@@ -15,13 +15,16 @@ public struct RoutingRules: Sendable {
     public var sla: SLASettings
     /// In file order (files sorted by name).
     public var automations: [AutomationRule]
+    /// How the managers' figures are counted, and their alerts.
+    public var metrics: MetricsSettings
 
     public init(
         skills: [SkillConfig] = [], queues: [QueueConfig] = [], agents: [AgentConfig] = [], rules: RoutingRuleSet = RoutingRuleSet(),
         router: RouterConfiguration = RouterConfiguration(), tickets: TicketSettings = TicketSettings(), sla: SLASettings = SLASettings(),
-        automations: [AutomationRule] = []
+        automations: [AutomationRule] = [], metrics: MetricsSettings = MetricsSettings()
     ) {
         self.automations = automations
+        self.metrics = metrics
         self.tickets = tickets
         self.sla = sla
         self.skills = skills
@@ -33,6 +36,20 @@ public struct RoutingRules: Sendable {
 
     /// The queue with `id`.
     public func queue(_ id: String) -> QueueConfig? { queues.first { $0.id == id } }
+}
+
+/// How the managers' figures are counted (section `metrics:` of `routing-rules/`).
+public struct MetricsSettings: Sendable, Hashable {
+    /// A contact that leaves the queue sooner is a short abandon: counted, but not against the
+    /// service level (a misdial, a caller who hangs up at the greeting).
+    public var shortAbandon: Duration
+    /// How long a closed conversation's facts are kept for delivery reports that come late.
+    public var keepClosed: Duration
+
+    public init(shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400)) {
+        self.shortAbandon = shortAbandon
+        self.keepClosed = keepClosed
+    }
 }
 
 /// How tickets live after they are solved, and what customers may ask about them by themselves

@@ -485,6 +485,12 @@ public actor RoutingService {
                 RoutingRecord(
                     kind: .routingEnded, refs: EventRefs(conversationID: conversation(task)), payload: .object(["reason": RoutingJSON.reason(reason)]))
             ]
+        case .completed(let task, let agent):
+            return [
+                RoutingRecord(
+                    kind: .routingCompleted, refs: EventRefs(conversationID: conversation(task), agentID: Agent.ID(agent)),
+                    payload: .object(["agentId": .string(agent)]))
+            ]
         case .wrapUpStarted(let agent, let task, let until):
             return [
                 RoutingRecord(

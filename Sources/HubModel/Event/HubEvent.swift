@@ -124,6 +124,8 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let routingStep = EventKind(rawValue: "routing.step")
     public static let routingOverflow = EventKind(rawValue: "routing.overflow")
     public static let routingEnded = EventKind(rawValue: "routing.ended")
+    /// An agent's work on a conversation ended (completed, or the conversation closed); wrap-up follows.
+    public static let routingCompleted = EventKind(rawValue: "routing.completed")
     public static let agentWrapUp = EventKind(rawValue: "agent.wrapup")
     /// An agent logged in or out (payload `state`: started, ended, expired).
     public static let agentSession = EventKind(rawValue: "agent.session")

@@ -217,6 +217,7 @@ extension RoutingEngine {
         let handled = now.milliseconds - tasks[Int(slot)].assignedAt
         agents[Int(agent)].counters.handled += 1
         agents[Int(agent)].counters.handleMilliseconds += handled
+        output.append(.completed(taskID: tasks[Int(slot)].id, agentID: agents[Int(agent)].id))
         var wrapMilliseconds = agents[Int(agent)].wrapUp[medium] ?? queues[queue].times.wrapUp[medium]
         if let cap = queues[queue].times.maxWrapUp { wrapMilliseconds = min(wrapMilliseconds, cap) }
         wrapMilliseconds = max(0, wrapMilliseconds)

@@ -20,6 +20,9 @@ public enum RoutingDecision: Sendable, Hashable {
     case overflowed(taskID: String, rule: String, trigger: OverflowTrigger, action: OverflowAction)
     /// The task left the router without an agent.
     case taskEnded(taskID: String, reason: TaskEndReason)
+    /// The agent's work on the task ended (completed, or the conversation closed); wrap-up follows
+    /// when the agent has one.
+    case completed(taskID: String, agentID: String)
     case wrapUpStarted(agentID: String, taskID: String, until: RoutingInstant)
     case wrapUpEnded(agentID: String, taskID: String)
 }

@@ -244,7 +244,7 @@ public struct Simulator {
                     if case .overflow = reason, customer.counted { statistics[key(customer.stream)]!.overflowed += 1 }
                     customers[task] = nil
                 }
-            case .queued, .offerEnded, .presenceChanged, .stepAdvanced, .requirementsRelaxed, .overflowed, .wrapUpEnded:
+            case .queued, .offerEnded, .presenceChanged, .stepAdvanced, .requirementsRelaxed, .overflowed, .wrapUpEnded, .completed:
                 break
             }
         }

@@ -381,6 +381,34 @@ enum SQLiteSchema {
         migrator.registerMigration("v11: surveys withdrawn when nobody could be told") { db in
             try db.execute(sql: "ALTER TABLE csat_survey ADD COLUMN withdrawnAt INTEGER;")
         }
+        migrator.registerMigration("v12: metrics counted per minute, hour and day, and the projection's state") { db in
+            // One row per period, channel kind, queue and agent ("" for none); a column per
+            // MetricField as of this version (a later field comes with a migration that adds its
+            // column). Minutes, hours and days hold the same counts at three grains.
+            let names = [
+                "offered", "handled", "handledInThreshold", "abandoned", "shortAbandoned", "withdrawn", "overflowed", "requeued",
+                "waitMs", "abandonWaitMs", "assignments", "transfers", "handleCount", "handleMs", "wrapMs", "offers",
+                "offersDeclined", "offersMissed", "firstResponses", "firstResponseMs", "inboundMessages", "outboundMessages",
+                "outboundSent", "outboundDelivered", "outboundFailed", "outboundBounced", "inboundRejected", "ticketsCreated",
+                "ticketsResolved", "resolutionMs", "firstContactResolved", "ticketsReopened", "csatSent", "csatAnswered",
+                "csatScoreSum", "csatSatisfied", "slaWarnings", "slaBreaches", "idleMs", "busyMs", "awayMs"
+            ]
+            let columns = names.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n")
+            for table in ["metric_minute", "metric_hour", "metric_day"] {
+                try db.execute(
+                    sql: """
+                        CREATE TABLE \(table) (
+                            bucket INTEGER NOT NULL,
+                            channel TEXT NOT NULL,
+                            queue TEXT NOT NULL,
+                            agent TEXT NOT NULL,
+                            \(columns),
+                            PRIMARY KEY (bucket, channel, queue, agent)
+                        ) WITHOUT ROWID;
+                        """)
+            }
+            try db.execute(sql: "CREATE TABLE metric_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;")
+        }
         return migrator
     }
 }

@@ -1,0 +1,167 @@
+import Foundation
+import HTTPTypes
+import HubChannels
+import HubConfig
+import HubEngine
+import HubModel
+import HubStore
+import Hummingbird
+import NIOCore
+
+/// The managers' figures: `GET /v1/metrics/channels` (JSON, or CSV with `format=csv`) for
+/// supervisors and admins, and `GET /metrics` in Prometheus' text format for a scraper holding
+/// the scrape token (or a supervisor's or the admin token). docs/metrics.md defines every figure.
+enum MetricsRoutes {
+    static func add(to api: RouterGroup<HubRequestContext>, engine: Engine) {
+        let metrics = engine.metrics
+        api.get("metrics/channels") { request, context in
+            _ = try ResourceRoutes.requireSupervisor(context)
+            let query = try ReportQuery(request.uri.queryParameters, now: Date())
+            let report = try await metrics.report(from: query.from, to: query.to, grouping: query.grouping)
+            if query.csv || (request.headers[.accept]?.contains("text/csv") ?? false) && query.format == nil {
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "text/csv; charset=utf-8",
+                        .contentDisposition: "attachment; filename=\"metrics-\(HubJSON.formatTimestamp(report.from))-\(HubJSON.formatTimestamp(report.to)).csv\"",
+                    ],
+                    body: .init(byteBuffer: ByteBuffer(string: csv(report))))
+            }
+            return JSONResponse.make(.ok, json(report, groupBy: query.groupByNames))
+        }
+    }
+
+    /// `GET /metrics`.
+    static func addExposition(
+        to router: Router<HubRequestContext>, engine: Engine, exporter: PrometheusExporter, adminToken: Secret?, scrapeToken: Secret?
+    ) {
+        let auth = AuthMiddleware(adminToken: adminToken, auth: engine.auth)
+        let metrics = engine.metrics
+        router.get("metrics") { request, _ in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                throw APIError(.unauthorized, code: "unauthorized", message: "send 'Authorization: Bearer <scrape token>' (HUB_METRICS_TOKEN)")
+            }
+            let token = String(header.dropFirst(7))
+            if let scrapeToken, WebhookSignature.constantTimeEquals(token, scrapeToken.value) {
+                // The scraper's own token.
+            } else {
+                guard try await auth.viewer(for: request).seesAll else {
+                    throw APIError(.forbidden, code: "forbidden", message: "this needs the scrape token, a supervisor or an admin")
+                }
+            }
+            let body = try await exporter.exposition(metrics)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    /// A report's window and grouping from the query string.
+    struct ReportQuery {
+        var from: Date
+        var to: Date
+        var grouping: MetricGrouping
+        var groupByNames: [String]
+        var format: String?
+        var csv: Bool { format == "csv" }
+
+        static let groupings: [(String, MetricGrouping)] = [
+            ("channel", .channel), ("queue", .queue), ("agent", .agent), ("hour", .hour), ("day", .day),
+        ]
+
+        init(_ parameters: Parameters, now: Date) throws {
+            format = parameters["format"].map(String.init)
+            if let format, format != "csv", format != "json" { throw APIError.invalid("format is json or csv") }
+            if let minutes = parameters["minutes"] {
+                guard parameters["from"] == nil, let count = Int(minutes), (1...527_040).contains(count) else {
+                    throw APIError.invalid("minutes is a whole number of minutes from 1 to 527040 (a year), without from")
+                }
+                to = parameters["to"].flatMap { HubJSON.parseTimestamp(String($0)) } ?? now
+                from = to.addingTimeInterval(-Double(count) * 60)
+            } else {
+                to = try parameters["to"].map { try SurveyRoutes.timestamp(String($0), name: "to") } ?? now
+                from = try parameters["from"].map { try SurveyRoutes.timestamp(String($0), name: "from") } ?? to.addingTimeInterval(-86_400)
+            }
+            guard from < to else { throw APIError.invalid("from must be before to") }
+            guard to.timeIntervalSince(from) <= 366 * 86_400 else { throw APIError.invalid("a report spans at most 366 days") }
+            let names = (parameters["groupBy"].map(String.init) ?? "channel").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
+            var grouping: MetricGrouping = []
+            for name in names {
+                guard let match = Self.groupings.first(where: { $0.0 == name }) else {
+                    throw APIError.invalid("groupBy takes channel, queue, agent, hour and day, separated by commas; not '\(name)'")
+                }
+                grouping.insert(match.1)
+            }
+            if grouping.contains(.hour) && grouping.contains(.day) { throw APIError.invalid("group by hour or by day, not both") }
+            if grouping.contains(.hour), to.timeIntervalSince(from) > 93 * 86_400 {
+                throw APIError.invalid("group by hour spans at most 93 days: group by day instead")
+            }
+            self.grouping = grouping
+            groupByNames = Self.groupings.map(\.0).filter { name in names.contains(name) }
+        }
+    }
+
+    static func json(_ report: MetricsReport, groupBy: [String]) -> JSONValue {
+        .object([
+            "from": .string(HubJSON.formatTimestamp(report.from)), "to": .string(HubJSON.formatTimestamp(report.to)),
+            "groupBy": .array(groupBy.map { .string($0) }),
+            "groups": .array(
+                report.groups.map { entry in
+                    var object = key(entry.group).mapValues { JSONValue.string($0) }
+                    object["figures"] = .object(
+                        Dictionary(uniqueKeysWithValues: MetricFigure.allCases.map { ($0.rawValue, $0.value(entry.counters).map(JSONValue.double) ?? .null) }))
+                    return .object(object)
+                }),
+            "now": now(report.now),
+        ])
+    }
+
+    static func now(_ now: MetricsNow) -> JSONValue {
+        .object([
+            "at": .string(HubJSON.formatTimestamp(now.at)),
+            "queues": .array(
+                now.queues.map {
+                    .object([
+                        "channel": .string($0.channel), "queue": .string($0.queue), "waiting": .int(Int64($0.waiting)),
+                        "longestWaitSeconds": .double($0.longestWaitSeconds),
+                    ])
+                }),
+            "agents": .array(now.agents.map { .object(["medium": .string($0.medium), "state": .string($0.state), "count": .int(Int64($0.count))]) }),
+        ])
+    }
+
+    /// A group's key as text: the period's start as a timestamp.
+    static func key(_ group: MetricGroup) -> [String: String] {
+        var key: [String: String] = [:]
+        if let period = group.period { key["period"] = HubJSON.formatTimestamp(Date(timeIntervalSince1970: Double(period * 60))) }
+        if let channel = group.channel { key["channel"] = channel }
+        if let queue = group.queue { key["queue"] = queue }
+        if let agent = group.agent { key["agent"] = agent }
+        return key
+    }
+
+    /// RFC 4180: a header line, CRLF line ends, fields quoted where they hold a comma, a quote or
+    /// a line break; an empty field where a figure has no value.
+    static func csv(_ report: MetricsReport) -> String {
+        let keys = ["period", "channel", "queue", "agent"]
+        var lines = [(["from", "to"] + keys + MetricFigure.allCases.map(\.rawValue)).joined(separator: ",")]
+        let window = [HubJSON.formatTimestamp(report.from), HubJSON.formatTimestamp(report.to)]
+        for entry in report.groups {
+            let key = key(entry.group)
+            let figures = MetricFigure.allCases.map { figure in figure.value(entry.counters).map(number) ?? "" }
+            lines.append((window + keys.map { field(key[$0] ?? "") } + figures).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// One figure the metrics projection counts, as a column of the aggregate tables. Durations are
+/// sums in milliseconds. docs/metrics.md defines each; new figures are appended (a migration adds
+/// their columns), never renumbered.
+public enum MetricField: Int, CaseIterable, Sendable, CustomStringConvertible {
+    // Contacts (a conversation's visit to the queues, from entry to an agent or to leaving).
+    case offered, handled, handledInThreshold, abandoned, shortAbandoned, withdrawn, overflowed, requeued
+    case waitMs, abandonWaitMs
+    // Agents' work on contacts.
+    case assignments, transfers, handleCount, handleMs, wrapMs, offers, offersDeclined, offersMissed
+    case firstResponses, firstResponseMs
+    // Messages.
+    case inboundMessages, outboundMessages, outboundSent, outboundDelivered, outboundFailed, outboundBounced, inboundRejected
+    // Tickets.
+    case ticketsCreated, ticketsResolved, resolutionMs, firstContactResolved, ticketsReopened
+    case csatSent, csatAnswered, csatScoreSum, csatSatisfied, slaWarnings, slaBreaches
+    // Agents' time.
+    case idleMs, busyMs, awayMs
+
+    /// The column's name.
+    public var description: String {
+        switch self {
+        case .offered: "offered"
+        case .handled: "handled"
+        case .handledInThreshold: "handledInThreshold"
+        case .abandoned: "abandoned"
+        case .shortAbandoned: "shortAbandoned"
+        case .withdrawn: "withdrawn"
+        case .overflowed: "overflowed"
+        case .requeued: "requeued"
+        case .waitMs: "waitMs"
+        case .abandonWaitMs: "abandonWaitMs"
+        case .assignments: "assignments"
+        case .transfers: "transfers"
+        case .handleCount: "handleCount"
+        case .handleMs: "handleMs"
+        case .wrapMs: "wrapMs"
+        case .offers: "offers"
+        case .offersDeclined: "offersDeclined"
+        case .offersMissed: "offersMissed"
+        case .firstResponses: "firstResponses"
+        case .firstResponseMs: "firstResponseMs"
+        case .inboundMessages: "inboundMessages"
+        case .outboundMessages: "outboundMessages"
+        case .outboundSent: "outboundSent"
+        case .outboundDelivered: "outboundDelivered"
+        case .outboundFailed: "outboundFailed"
+        case .outboundBounced: "outboundBounced"
+        case .inboundRejected: "inboundRejected"
+        case .ticketsCreated: "ticketsCreated"
+        case .ticketsResolved: "ticketsResolved"
+        case .resolutionMs: "resolutionMs"
+        case .firstContactResolved: "firstContactResolved"
+        case .ticketsReopened: "ticketsReopened"
+        case .csatSent: "csatSent"
+        case .csatAnswered: "csatAnswered"
+        case .csatScoreSum: "csatScoreSum"
+        case .csatSatisfied: "csatSatisfied"
+        case .slaWarnings: "slaWarnings"
+        case .slaBreaches: "slaBreaches"
+        case .idleMs: "idleMs"
+        case .busyMs: "busyMs"
+        case .awayMs: "awayMs"
+        }
+    }
+}
+
+/// A value per `MetricField`.
+public struct MetricCounters: Sendable, Hashable {
+    public private(set) var values: [Int64]
+
+    public init() { values = Array(repeating: 0, count: MetricField.allCases.count) }
+
+    /// From stored columns in `MetricField` order (missing ones are zero).
+    public init(values: [Int64]) {
+        self.init()
+        for (index, value) in values.prefix(self.values.count).enumerated() { self.values[index] = value }
+    }
+
+    public subscript(field: MetricField) -> Int64 {
+        get { values[field.rawValue] }
+        set { values[field.rawValue] = newValue }
+    }
+
+    public mutating func add(_ other: MetricCounters) {
+        for index in values.indices { values[index] &+= other.values[index] }
+    }
+
+    public mutating func subtract(_ other: MetricCounters) {
+        for index in values.indices { values[index] &-= other.values[index] }
+    }
+
+    public var isZero: Bool { values.allSatisfy { $0 == 0 } }
+}
+
+/// Where a count belongs: its minute (since 1970, UTC), channel kind, queue and agent ("" for
+/// none).
+public struct MetricKey: Sendable, Hashable {
+    public var minute: Int64
+    public var channel: String
+    public var queue: String
+    public var agent: String
+
+    public init(minute: Int64, channel: String = "", queue: String = "", agent: String = "") {
+        self.minute = minute
+        self.channel = channel
+        self.queue = queue
+        self.agent = agent
+    }
+
+    /// The minute a date falls in.
+    public static func minute(of date: Date) -> Int64 { Int64((date.timeIntervalSince1970 / 60).rounded(.down)) }
+}
+
+/// What one page of the log changed: counts to add, projection state to keep (nil deletes a key),
+/// and the log position they bring the projection to. Committed in one transaction.
+public struct MetricsCommit: Sendable {
+    public var position: Int64
+    public var deltas: [MetricKey: MetricCounters]
+    public var state: [String: String?]
+
+    public init(position: Int64, deltas: [MetricKey: MetricCounters], state: [String: String?]) {
+        self.position = position
+        self.deltas = deltas
+        self.state = state
+    }
+}
+
+/// How a report's counts are grouped.
+public struct MetricGrouping: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    public static let channel = MetricGrouping(rawValue: 1)
+    public static let queue = MetricGrouping(rawValue: 2)
+    public static let agent = MetricGrouping(rawValue: 4)
+    public static let hour = MetricGrouping(rawValue: 8)
+    public static let day = MetricGrouping(rawValue: 16)
+
+    /// The minutes of the period a minute falls in (1 when not grouped by time).
+    public var periodMinutes: Int64? { contains(.day) ? 1440 : contains(.hour) ? 60 : nil }
+}
+
+/// One group of a report; a nil member is not grouped on.
+public struct MetricGroup: Sendable, Hashable, Comparable {
+    public var channel: String?
+    public var queue: String?
+    public var agent: String?
+    /// The first minute of the hour or day.
+    public var period: Int64?
+
+    public init(channel: String? = nil, queue: String? = nil, agent: String? = nil, period: Int64? = nil) {
+        self.channel = channel
+        self.queue = queue
+        self.agent = agent
+        self.period = period
+    }
+
+    /// The group a key falls in.
+    public init(_ key: MetricKey, grouping: MetricGrouping) {
+        self.init(
+            channel: grouping.contains(.channel) ? key.channel : nil, queue: grouping.contains(.queue) ? key.queue : nil,
+            agent: grouping.contains(.agent) ? key.agent : nil, period: grouping.periodMinutes.map { key.minute - Self.modulo(key.minute, $0) })
+    }
+
+    static func modulo(_ value: Int64, _ divisor: Int64) -> Int64 { ((value % divisor) + divisor) % divisor }
+
+    public static func < (lhs: MetricGroup, rhs: MetricGroup) -> Bool {
+        (lhs.period ?? 0, lhs.channel ?? "", lhs.queue ?? "", lhs.agent ?? "")
+            < (rhs.period ?? 0, rhs.channel ?? "", rhs.queue ?? "", rhs.agent ?? "")
+    }
+}
+
+/// The metrics projection's storage: counts per minute, hour and day (a report over any window
+/// reads whole days and hours where it can, minutes only at its edges), and the projection's own
+/// state with its log position.
+public protocol MetricsStore: Sendable {
+    /// The log position the projection has counted up to; nil before its first commit.
+    func metricsPosition() async throws -> Int64?
+    /// Every state entry the projection kept.
+    func metricsState() async throws -> [String: String]
+    /// Adds the counts, writes the state and the position, in one transaction.
+    func commitMetrics(_ commit: MetricsCommit) async throws
+    /// The sums over the minutes `from..<to`, grouped.
+    func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters]
+    /// Forgets every count and the state (the projection then recounts the whole log).
+    func resetMetrics() async throws
+}

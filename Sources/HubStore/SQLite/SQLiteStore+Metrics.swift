@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    /// The aggregate tables and the minutes each row spans.
+    static let metricGrains: [(table: String, minutes: Int64)] = [("metric_minute", 1), ("metric_hour", 60), ("metric_day", 1440)]
+    static let metricPositionKey = "position"
+
+    public func metricsPosition() async throws -> Int64? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM metric_state WHERE key = ?", arguments: [Self.metricPositionKey])
+                .flatMap { Int64($0) }
+        }
+    }
+
+    public func metricsState() async throws -> [String: String] {
+        try await read { db in
+            var state: [String: String] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT key, value FROM metric_state WHERE key != ?", arguments: [Self.metricPositionKey])
+            while let row = try rows.next() { state[row[0]] = row[1] }
+            return state
+        }
+    }
+
+    public func commitMetrics(_ commit: MetricsCommit) async throws {
+        try await write { db, _ in
+            let names = MetricField.allCases.map(\.description)
+            for grain in Self.metricGrains {
+                // Each minute's counts added to its minute, hour and day.
+                var merged: [MetricKey: MetricCounters] = [:]
+                for (key, counters) in commit.deltas where !counters.isZero {
+                    var bucket = key
+                    bucket.minute -= MetricGroup.modulo(key.minute, grain.minutes)
+                    merged[bucket, default: MetricCounters()].add(counters)
+                }
+                guard !merged.isEmpty else { continue }
+                let statement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO \(grain.table) (bucket, channel, queue, agent, \(names.joined(separator: ", ")))
+                        VALUES (?, ?, ?, ?, \(Array(repeating: "?", count: names.count).joined(separator: ", ")))
+                        ON CONFLICT (bucket, channel, queue, agent) DO UPDATE SET
+                        \(names.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+                        """)
+                for (key, counters) in merged {
+                    var arguments: [any DatabaseValueConvertible] = [key.minute, key.channel, key.queue, key.agent]
+                    arguments += counters.values.map { $0 as any DatabaseValueConvertible }
+                    try statement.execute(arguments: StatementArguments(arguments))
+                }
+            }
+            let upsert = try db.cachedStatement(
+                sql: "INSERT INTO metric_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            let delete = try db.cachedStatement(sql: "DELETE FROM metric_state WHERE key = ?")
+            for (key, value) in commit.state {
+                if let value { try upsert.execute(arguments: [key, value]) } else { try delete.execute(arguments: [key]) }
+            }
+            try upsert.execute(arguments: [Self.metricPositionKey, String(commit.position)])
+        }
+    }
+
+    public func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters] {
+        guard fromMinute < toMinute else { return [:] }
+        let segments = Self.metricSegments(from: fromMinute, to: toMinute, coarsest: grouping.periodMinutes ?? 1440)
+        return try await read { db in
+            var totals: [MetricGroup: MetricCounters] = [:]
+            let sums = MetricField.allCases.map { "SUM(\($0))" }.joined(separator: ", ")
+            var keys: [String] = []
+            if grouping.contains(.channel) { keys.append("channel") }
+            if grouping.contains(.queue) { keys.append("queue") }
+            if grouping.contains(.agent) { keys.append("agent") }
+            let period = grouping.periodMinutes
+            for segment in segments {
+                var columns = keys
+                if let period { columns.append("bucket - (bucket % \(period))") }
+                let groupBy = columns.isEmpty ? "" : "GROUP BY " + columns.joined(separator: ", ")
+                let select = (columns + [sums]).joined(separator: ", ")
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(sql: "SELECT \(select) FROM \(segment.table) WHERE bucket >= ? AND bucket < ? \(groupBy)"),
+                    arguments: [segment.from, segment.to])
+                while let row = try rows.next() {
+                    var index = 0
+                    var group = MetricGroup()
+                    func next() -> String {
+                        defer { index += 1 }
+                        return row[index]
+                    }
+                    if grouping.contains(.channel) { group.channel = next() }
+                    if grouping.contains(.queue) { group.queue = next() }
+                    if grouping.contains(.agent) { group.agent = next() }
+                    if period != nil {
+                        group.period = row[index]
+                        index += 1
+                    }
+                    // SUM over no rows is NULL: a group with no rows is not returned anyway, but
+                    // an ungrouped query over an empty segment returns one row of NULLs.
+                    guard let first: Int64 = row[index] else { continue }
+                    var values = [first]
+                    for column in (index + 1)..<row.count { values.append(row[column] ?? 0) }
+                    totals[group, default: MetricCounters()].add(MetricCounters(values: values))
+                }
+            }
+            return totals
+        }
+    }
+
+    /// Splits `from..<to` into spans each table covers whole: days in the middle, hours next to
+    /// them, minutes at the edges (no grain coarser than `coarsest`, so a report grouped by hour
+    /// never reads a day's row).
+    static func metricSegments(from: Int64, to: Int64, coarsest: Int64) -> [(table: String, from: Int64, to: Int64)] {
+        var segments: [(table: String, from: Int64, to: Int64)] = []
+        func split(_ from: Int64, _ to: Int64, grains: ArraySlice<(table: String, minutes: Int64)>) {
+            guard from < to, let grain = grains.last else { return }
+            let rest = grains.dropLast()
+            guard grain.minutes > 1 else {
+                segments.append((grain.table, from, to))
+                return
+            }
+            let start = from + MetricGroup.modulo(-from, grain.minutes)
+            let end = to - MetricGroup.modulo(to, grain.minutes)
+            guard start < end else { return split(from, to, grains: rest) }
+            segments.append((grain.table, start, end))
+            split(from, start, grains: rest)
+            split(end, to, grains: rest)
+        }
+        split(from, to, grains: metricGrains.filter { $0.minutes <= coarsest }[...])
+        return segments
+    }
+
+    public func resetMetrics() async throws {
+        try await write { db, _ in
+            for grain in Self.metricGrains { try db.execute(sql: "DELETE FROM \(grain.table)") }
+            try db.execute(sql: "DELETE FROM metric_state")
+        }
+    }
+}
