@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "hub-routing-bench", targets: ["RoutingBenchmark"]),
         .executable(name: "hub-inbox-bench", targets: ["InboxBenchmark"]),
         .executable(name: "hub-smtp-bench", targets: ["SMTPBenchmark"]),
+        .executable(name: "hub-metrics-bench", targets: ["MetricsBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -121,6 +122,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             // The agents' web page (plain HTML, CSS and JavaScript, no build step) and the OpenAPI document.
             resources: [.copy("Inbox/Web"), .copy("OpenAPI")],
@@ -163,6 +165,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/InboxBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        // Metrics reports over a month of events, against a hub process.
+        .executableTarget(
+            name: "MetricsBenchmark",
+            dependencies: [
+                "BenchmarkSupport", "HubModel", "HubStore", "HubRouting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/MetricsBenchmark",
             swiftSettings: swiftSettings
         ),
         // MailCore's SMTP listener storing nothing (the ceiling of the hub's listener).
@@ -226,6 +242,9 @@ let package = Package(
             name: "HubEngineTests",
             dependencies: ["HubTestSupport", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels", "HubRouting", "SIPCore",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings

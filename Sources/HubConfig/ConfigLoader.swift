@@ -39,6 +39,7 @@ public struct ConfigLoader: Sendable {
             content.tickets += file.tickets
             content.sla += file.sla
             content.automations += file.automations
+            content.metrics += file.metrics
         }
         let rules = crossCheck(channels: channels, content: content)
         for document in channelDocuments + ruleDocuments { diagnostics += document.diagnostics }
@@ -167,12 +168,22 @@ public struct ConfigLoader: Sendable {
                 (actions?[key] ?? node).error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
             }
         }
+        if let (settings, node) = content.metrics.first {
+            let alerts = node.mapping(allowedKeys: nil)?["alerts"]?.list ?? []
+            for (alert, alertNode) in zip(settings.alerts, alerts) {
+                guard let queue = alert.queue, !queueIDs.contains(queue) else { continue }
+                let blamed = alertNode.mapping(allowedKeys: nil)?["queue"] ?? alertNode
+                blamed.error("unknown queue '\(queue)'\(Suggestion.didYouMean(queue, among: queueIDs))")
+            }
+        }
+        for (_, node) in content.metrics.dropFirst() { node.error("metrics: is already set in another file (\(content.metrics[0].1.location))") }
         for (_, node) in content.sla.dropFirst() { node.error("sla: is already set in another file (\(content.sla[0].1.location))") }
         for (_, node) in content.tickets.dropFirst() { node.error("tickets: is already set in another file (\(content.tickets[0].1.location))") }
         return RoutingRules(
             skills: skills, queues: queues, agents: agents, rules: RoutingRuleSet(content.rules.map(\.0)),
             router: content.router.first?.0 ?? RouterConfiguration(), tickets: content.tickets.first?.0 ?? TicketSettings(),
-            sla: content.sla.first?.0 ?? SLASettings(), automations: content.automations.map(\.0))
+            sla: content.sla.first?.0 ?? SLASettings(), automations: content.automations.map(\.0),
+            metrics: content.metrics.first?.0 ?? MetricsSettings())
     }
 
     /// References inside routing policies and rules: queues, agents and skills they name.

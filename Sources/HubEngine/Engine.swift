@@ -31,6 +31,8 @@ public struct Engine: Sendable {
     public let automations: AutomationService
     /// The managers' figures, counted from the event log.
     public let metrics: MetricsService
+    /// The alerts on the figures.
+    public let alerts: AlertService
 
     public init(
         store: any HubStore, channels: ChannelDirectory, configuration: EngineConfiguration = EngineConfiguration(),
@@ -68,6 +70,7 @@ public struct Engine: Sendable {
         automations = AutomationService(store: store, rules: rules.automations, now: clock, logger: logger.component("automations"))
         metrics = MetricsService(
             store: store, rules: MetricsProjector.Rules(rules, channels: channels), now: clock, logger: logger.component("metrics"))
+        alerts = AlertService(store: store, metrics: metrics, settings: rules.metrics, now: clock, logger: logger.component("alerts"))
     }
 }
 

@@ -9,6 +9,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 import UnixSignals
 
@@ -73,6 +74,17 @@ public struct HubServer: Sendable {
             store: store, channels: channels, configuration: engineConfiguration, outbox: configuration.outbox,
             routing: hubConfiguration.routing, auth: configuration.auth, logger: logger)
         let metrics = engine.metrics
+        let alertClient = httpClient
+        await engine.alerts.setPoster { url, body in
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "User-Agent", value: "switchboard-hub")
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await alertClient.execute(request, timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 16)
+            guard (200..<300).contains(Int(response.status.code)) else { throw AlertWebhookError(status: Int(response.status.code)) }
+        }
         rejections.observe { account, _ in
             guard let kind = channels.account(account)?.kind else { return }
             let date = Date()
@@ -109,6 +121,7 @@ public struct HubServer: Sendable {
         AttachmentRoutes.add(to: api, engine: engine)
         RoutingRoutes.add(to: api, engine: engine, maximumBodyBytes: configuration.maximumBodyBytes)
         MetricsRoutes.add(to: api, engine: engine)
+        SupervisorSocketRoutes.add(to: api, engine: engine, logger: logger.component("supervisor"))
         MetricsRoutes.addExposition(to: router, engine: engine, exporter: exporter, adminToken: configuration.adminToken,
             scrapeToken: configuration.scrapeToken)
         AgentSocketRoutes.add(to: api, engine: engine, configuration: AgentSocket.Configuration(), logger: logger.component("inbox"))
@@ -145,9 +158,11 @@ public struct HubServer: Sendable {
         let sla = engine.sla
         let automations = engine.automations
         let metrics = engine.metrics
+        let alerts = engine.alerts
         let channels = engine.channels
         watcher.reloaded = { rules in
             await metrics.reload(MetricsProjector.Rules(rules, channels: channels))
+            await alerts.reload(rules.metrics)
             await tickets.reload(rules.tickets)
             await sla.reload(rules.sla)
             await automations.reload(rules.automations)
@@ -168,6 +183,7 @@ public struct HubServer: Sendable {
                     .init(service: SLAServiceRunner(engine.sla)),
                     .init(service: AutomationServiceRunner(engine.automations)),
                     .init(service: MetricsServiceRunner(engine.metrics)),
+                    .init(service: AlertServiceRunner(engine.alerts)),
                     .init(service: InboxFeedRunner(engine.feed)),
                     .init(service: watcher),
                     .init(service: makeApplication()),
@@ -222,4 +238,10 @@ struct CheckpointService: Service {
             await store.runCheckpoints(every: interval)
         }
     }
+}
+
+/// An alert's webhook answered with something other than a 2xx.
+struct AlertWebhookError: Error, CustomStringConvertible {
+    var status: Int
+    var description: String { "the webhook answered \(status)" }
 }

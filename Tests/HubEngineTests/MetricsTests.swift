@@ -235,7 +235,7 @@ struct MetricsTests {
     /// The figures that have no value where nothing was counted.
     static let ratios: Set<MetricFigure> = [
         .answerRate, .averageSpeedOfAnswerSeconds, .serviceLevel, .averageAbandonSeconds, .averageHandleSeconds, .averageFirstResponseSeconds,
-        .deliverySuccessRate, .averageResolutionSeconds, .firstContactResolutionRate, .csatAverage, .csatResponseRate, .csatSatisfiedRate,
+        .deliverySuccessRate, .deliveryFailureRate, .averageResolutionSeconds, .firstContactResolutionRate, .csatAverage, .csatResponseRate, .csatSatisfiedRate,
         .occupancy, .utilization,
     ]
 
@@ -256,6 +256,7 @@ struct MetricsTests {
         .firstResponses: 2, .averageFirstResponseSeconds: 85,  // (30 + 140) / 2
         .inboundMessages: 4, .outboundMessages: 2, .outboundSent: 1, .outboundDelivered: 1, .outboundFailed: 1,
         .deliverySuccessRate: 0.5,  // 1 taken and delivered / (1 + 1 refused)
+        .deliveryFailureRate: 0.5,
         .ticketsCreated: 2, .ticketsResolved: 2,
         .averageResolutionSeconds: 90,  // (50 + 130) / 2
         .firstContactResolved: 1, .firstContactResolutionRate: 0.5,  // T2 reopened
@@ -311,6 +312,7 @@ struct MetricsTests {
                 [
                     .offered: 4, .abandoned: 2, .shortAbandoned: 1, .answerRate: 0, .serviceLevel: 0, .averageAbandonSeconds: 31.5,
                     .inboundMessages: 4, .outboundSent: 1, .outboundDelivered: 1, .outboundFailed: 1, .deliverySuccessRate: 0.5,
+                    .deliveryFailureRate: 0.5,
                 ])
 
             // By hour: everything in the 09:00 hour; a window of the first minute holds C1's entry only.

@@ -45,10 +45,75 @@ public struct MetricsSettings: Sendable, Hashable {
     public var shortAbandon: Duration
     /// How long a closed conversation's facts are kept for delivery reports that come late.
     public var keepClosed: Duration
+    /// Conditions on the figures that raise alerts (and clear them).
+    public var alerts: [MetricAlert]
+    /// How often the alerts are checked besides when the figures change.
+    public var alertInterval: Duration
 
-    public init(shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400)) {
+    public init(
+        shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400), alerts: [MetricAlert] = [],
+        alertInterval: Duration = .seconds(15)
+    ) {
         self.shortAbandon = shortAbandon
         self.keepClosed = keepClosed
+        self.alerts = alerts
+        self.alertInterval = alertInterval
+    }
+}
+
+/// An alert on a figure (section `metrics.alerts`): raised when the figure crosses its threshold,
+/// cleared when it is back.
+public struct MetricAlert: Sendable, Hashable {
+    /// What is watched: a report figure over the last `window`, or a figure of now.
+    public enum Measure: Sendable, Hashable {
+        case figure(MetricFigure)
+        /// Contacts waiting now.
+        case queueLength
+        /// The longest current wait, in seconds.
+        case longestWaitSeconds
+
+        public var name: String {
+            switch self {
+            case .figure(let figure): figure.rawValue
+            case .queueLength: "queueLength"
+            case .longestWaitSeconds: "longestWaitSeconds"
+            }
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var measure: Measure
+    /// The report window a figure is taken over (not for the figures of now).
+    public var window: Duration
+    /// Raised when the value is above this (or below `below`); exactly one of them is set.
+    public var above: Double?
+    public var below: Double?
+    /// Only the contacts of this channel kind and queue (none: all).
+    public var channel: ChannelKind?
+    public var queue: String?
+    /// A rate or an average is judged only over at least this many (contacts, messages...: see
+    /// `MetricFigure.sample`), so that one call does not make a service level.
+    public var minimum: Int
+    /// Where the raise and the clear are POSTed as JSON, besides the event log and the inbox.
+    public var webhook: String?
+    public var location: ConfigLocation
+
+    public init(
+        id: String, name: String, measure: Measure, window: Duration = .seconds(900), above: Double? = nil, below: Double? = nil,
+        channel: ChannelKind? = nil, queue: String? = nil, minimum: Int = 1, webhook: String? = nil, location: ConfigLocation
+    ) {
+        self.id = id
+        self.name = name
+        self.measure = measure
+        self.window = window
+        self.above = above
+        self.below = below
+        self.channel = channel
+        self.queue = queue
+        self.minimum = minimum
+        self.webhook = webhook
+        self.location = location
     }
 }
 

@@ -14,6 +14,7 @@ enum RoutingRulesReader {
         var tickets: [(TicketSettings, ConfigNode)] = []
         var sla: [(SLASettings, ConfigNode)] = []
         var automations: [(AutomationRule, ConfigNode)] = []
+        var metrics: [(MetricsSettings, ConfigNode)] = []
     }
 
     /// Nodes of an agent's references, so unknown ones can be reported where they are written.
@@ -26,7 +27,9 @@ enum RoutingRulesReader {
 
     static func read(_ root: ConfigNode, environment: [String: String] = [:]) -> FileContent {
         var content = FileContent()
-        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets", "sla", "automations"]) else { return content }
+        guard let mapping = root.mapping(allowedKeys: ["skills", "queues", "agents", "rules", "router", "tickets", "sla", "automations", "metrics"]) else {
+            return content
+        }
         for item in mapping["skills"]?.list ?? [] {
             if let skill = readSkill(item) { content.skills.append((skill, item)) }
         }
@@ -47,6 +50,7 @@ enum RoutingRulesReader {
         for item in mapping["automations"]?.list ?? [] {
             if let rule = AutomationReader.read(item) { content.automations.append((rule, item)) }
         }
+        if let node = mapping["metrics"], let settings = MetricsReader.read(node) { content.metrics.append((settings, node)) }
         return content
     }
 

@@ -75,7 +75,7 @@ public actor InboxFeed {
                 kind.hasPrefix("routing.") || kind.hasPrefix("offer.") || event.kind == .agentPresence || event.kind == .agentWrapUp
                 || event.kind == .agentSession || event.kind == .agentConfigured || event.kind == .ticketUnnotified
                 || event.kind == .csatAnswered || event.kind == .slaWarning || event.kind == .slaBreached
-                || event.kind == .automationNotified
+                || event.kind == .automationNotified || event.kind == .alertRaised || event.kind == .alertCleared
         }
     }
 

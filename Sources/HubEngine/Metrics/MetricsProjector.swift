@@ -105,6 +105,7 @@ public struct MetricsProjector: Sendable {
     private(set) var tickets: [String: TicketFacts] = [:]
     private(set) var deltas: [MetricKey: MetricCounters] = [:]
     private var dirty: Set<String> = []
+    private var lastPrune: Date?
 
     public init(rules: Rules) { self.rules = rules }
 
@@ -545,8 +546,11 @@ public struct MetricsProjector: Sendable {
 
     // MARK: Housekeeping
 
-    /// Forgets closed conversations past `keepClosed` (as of `date`, the newest event's time).
+    /// Forgets closed conversations past `keepClosed` (as of `date`, the newest event's time), at
+    /// most once an hour of event time (it reads every conversation kept).
     public mutating func prune(at date: Date) {
+        if let lastPrune, date.timeIntervalSince(lastPrune) < 3600 { return }
+        lastPrune = date
         let limit = date.addingTimeInterval(-Double(rules.keepClosed.components.seconds))
         for (id, contact) in contacts where contact.phase == .none {
             if let closed = contact.closedAt, closed < limit { setContact(id, nil) }

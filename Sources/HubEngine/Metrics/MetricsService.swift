@@ -23,6 +23,8 @@ public actor MetricsService {
     private var position: Int64 = 0
     private var reading: Task<Void, Never>?
     private var lastError: (any Error)?
+    /// Woken after each commit that changed something (the supervisors' live streams).
+    private var watchers: [UUID: WakeSignal] = [:]
     /// Refused requests not yet committed.
     private var rejected: [MetricKey: MetricCounters] = [:]
     private let wake = WakeSignal()
@@ -89,6 +91,7 @@ public actor MetricsService {
                             rejected[key]?.subtract(counters)
                             if rejected[key]?.isZero == true { rejected[key] = nil }
                         }
+                        for watcher in watchers.values { watcher.signal() }
                     } catch {
                         // What was applied is not committed: start again from the committed state.
                         self.projector = nil
@@ -118,6 +121,18 @@ public actor MetricsService {
         rejected[MetricKey(minute: MetricKey.minute(of: date), channel: channel.rawValue), default: MetricCounters()][.inboundRejected] += 1
         wake.signal()
     }
+
+    // MARK: Watching
+
+    /// A signal raised after every commit that changed the figures, until `unwatch`.
+    public func watch() -> (UUID, WakeSignal) {
+        let id = UUID()
+        let signal = WakeSignal()
+        watchers[id] = signal
+        return (id, signal)
+    }
+
+    public func unwatch(_ id: UUID) { watchers[id] = nil }
 
     // MARK: Reports
 

@@ -109,6 +109,10 @@ public struct EventKind: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let slaBreached = EventKind(rawValue: "sla.breached")
     /// An automation's notice for supervisors and the ticket's agent (payload: `rule`, `text`).
     public static let automationNotified = EventKind(rawValue: "automation.notified")
+    /// A metrics alert of `routing-rules/` was raised, or cleared (payload: the alert, the value,
+    /// the threshold).
+    public static let alertRaised = EventKind(rawValue: "alert.raised")
+    public static let alertCleared = EventKind(rawValue: "alert.cleared")
     /// The channels a customer hears about their tickets on, in their order, were set.
     public static let customerNotifications = EventKind(rawValue: "customer.notifications")
     public static let callCreated = EventKind(rawValue: "call.created")

@@ -29,6 +29,21 @@ struct AgentSocket {
     }
 
     /// Answers a connection that may not have a socket: one error frame, then the close code.
+    /// The socket's viewer; nil after refusing the socket (no usable token, or not `allowed`).
+    static func viewer(
+        _ context: HubRequestContext, outbound: WebSocketOutboundWriter, allowed: (Viewer) -> Bool, refusal: String
+    ) async throws -> Viewer? {
+        guard let viewer = context.viewer else {
+            try await refuse(context.authFailure ?? APIError(.unauthorized, code: "unauthorized", message: "log in first"), outbound: outbound)
+            return nil
+        }
+        guard allowed(viewer) else {
+            try await refuse(APIError(.forbidden, code: "forbidden", message: refusal), outbound: outbound)
+            return nil
+        }
+        return viewer
+    }
+
     static func refuse(_ error: APIError, outbound: WebSocketOutboundWriter) async throws {
         try await outbound.writeTextMessage(
             JSONWriter.text(of: JSONValue.object(["type": .string("error"), "code": .string(error.code), "message": .string(error.message)])))
@@ -382,16 +397,11 @@ enum AgentSocketRoutes {
             "agent/ws",
             shouldUpgrade: { _, _ in .upgrade([:]) },
             onUpgrade: { inbound, outbound, context in
-                guard let viewer = context.requestContext.viewer else {
-                    let failure = context.requestContext.authFailure ?? APIError(.unauthorized, code: "unauthorized", message: "log in first")
-                    try await AgentSocket.refuse(failure, outbound: outbound)
-                    return
-                }
-                guard viewer.agentID != nil else {
-                    try await AgentSocket.refuse(
-                        APIError(.forbidden, code: "forbidden", message: "the agent socket is for agents: log in as one"), outbound: outbound)
-                    return
-                }
+                guard
+                    let viewer = try await AgentSocket.viewer(
+                        context.requestContext, outbound: outbound, allowed: { $0.agentID != nil },
+                        refusal: "the agent socket is for agents: log in as one")
+                else { return }
                 try await AgentSocket(engine: engine, viewer: viewer, configuration: configuration, logger: logger).run(inbound: inbound, outbound: outbound)
             })
     }

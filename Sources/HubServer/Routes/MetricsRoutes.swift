@@ -29,6 +29,11 @@ enum MetricsRoutes {
             }
             return JSONResponse.make(.ok, json(report, groupBy: query.groupByNames))
         }
+        let alerts = engine.alerts
+        api.get("metrics/alerts") { _, context in
+            _ = try ResourceRoutes.requireSupervisor(context)
+            return JSONResponse.make(.ok, JSONValue.object(["items": .array(try await alerts.raised())]))
+        }
     }
 
     /// `GET /metrics`.

@@ -1,5 +1,6 @@
 import Foundation
 import HubEngine
+import HubModel
 import HubStore
 import Prometheus
 

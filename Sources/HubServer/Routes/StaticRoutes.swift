@@ -5,7 +5,8 @@ import Logging
 import NIOCore
 
 /// Files shipped in the package and served as they are, read once at start: the agents' web page
-/// (`/inbox`: plain HTML, CSS and JavaScript, no CDN, no build step) and the OpenAPI document
+/// (`/inbox`: plain HTML, CSS and JavaScript, no CDN, no build step), the managers' dashboard
+/// (`/dashboard`, the same way) and the OpenAPI document
 /// (`/openapi.yaml`).
 enum StaticRoutes {
     struct Asset: Sendable {
@@ -18,6 +19,9 @@ enum StaticRoutes {
         ("inbox", "Web", "inbox.html", "text/html; charset=utf-8"),
         ("inbox/inbox.js", "Web", "inbox.js", "text/javascript; charset=utf-8"),
         ("inbox/inbox.css", "Web", "inbox.css", "text/css; charset=utf-8"),
+        ("dashboard", "Web", "dashboard.html", "text/html; charset=utf-8"),
+        ("dashboard/dashboard.js", "Web", "dashboard.js", "text/javascript; charset=utf-8"),
+        ("dashboard/dashboard.css", "Web", "dashboard.css", "text/css; charset=utf-8"),
         ("openapi.yaml", "OpenAPI", "openapi.yaml", "application/yaml; charset=utf-8"),
     ]
 

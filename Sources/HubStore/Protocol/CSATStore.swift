@@ -125,4 +125,10 @@ public struct CSATAnsweredPayload: Sendable, Hashable, Codable {
     public var ticketNumber: TicketNumber
     /// Whether the score reopened the ticket.
     public var reopened: Bool
+
+    public init(survey: CSATSurvey, ticketNumber: TicketNumber, reopened: Bool) {
+        self.survey = survey
+        self.ticketNumber = ticketNumber
+        self.reopened = reopened
+    }
 }

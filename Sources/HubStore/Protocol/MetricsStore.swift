@@ -1,98 +1,5 @@
 import Foundation
-
-/// One figure the metrics projection counts, as a column of the aggregate tables. Durations are
-/// sums in milliseconds. docs/metrics.md defines each; new figures are appended (a migration adds
-/// their columns), never renumbered.
-public enum MetricField: Int, CaseIterable, Sendable, CustomStringConvertible {
-    // Contacts (a conversation's visit to the queues, from entry to an agent or to leaving).
-    case offered, handled, handledInThreshold, abandoned, shortAbandoned, withdrawn, overflowed, requeued
-    case waitMs, abandonWaitMs
-    // Agents' work on contacts.
-    case assignments, transfers, handleCount, handleMs, wrapMs, offers, offersDeclined, offersMissed
-    case firstResponses, firstResponseMs
-    // Messages.
-    case inboundMessages, outboundMessages, outboundSent, outboundDelivered, outboundFailed, outboundBounced, inboundRejected
-    // Tickets.
-    case ticketsCreated, ticketsResolved, resolutionMs, firstContactResolved, ticketsReopened
-    case csatSent, csatAnswered, csatScoreSum, csatSatisfied, slaWarnings, slaBreaches
-    // Agents' time.
-    case idleMs, busyMs, awayMs
-
-    /// The column's name.
-    public var description: String {
-        switch self {
-        case .offered: "offered"
-        case .handled: "handled"
-        case .handledInThreshold: "handledInThreshold"
-        case .abandoned: "abandoned"
-        case .shortAbandoned: "shortAbandoned"
-        case .withdrawn: "withdrawn"
-        case .overflowed: "overflowed"
-        case .requeued: "requeued"
-        case .waitMs: "waitMs"
-        case .abandonWaitMs: "abandonWaitMs"
-        case .assignments: "assignments"
-        case .transfers: "transfers"
-        case .handleCount: "handleCount"
-        case .handleMs: "handleMs"
-        case .wrapMs: "wrapMs"
-        case .offers: "offers"
-        case .offersDeclined: "offersDeclined"
-        case .offersMissed: "offersMissed"
-        case .firstResponses: "firstResponses"
-        case .firstResponseMs: "firstResponseMs"
-        case .inboundMessages: "inboundMessages"
-        case .outboundMessages: "outboundMessages"
-        case .outboundSent: "outboundSent"
-        case .outboundDelivered: "outboundDelivered"
-        case .outboundFailed: "outboundFailed"
-        case .outboundBounced: "outboundBounced"
-        case .inboundRejected: "inboundRejected"
-        case .ticketsCreated: "ticketsCreated"
-        case .ticketsResolved: "ticketsResolved"
-        case .resolutionMs: "resolutionMs"
-        case .firstContactResolved: "firstContactResolved"
-        case .ticketsReopened: "ticketsReopened"
-        case .csatSent: "csatSent"
-        case .csatAnswered: "csatAnswered"
-        case .csatScoreSum: "csatScoreSum"
-        case .csatSatisfied: "csatSatisfied"
-        case .slaWarnings: "slaWarnings"
-        case .slaBreaches: "slaBreaches"
-        case .idleMs: "idleMs"
-        case .busyMs: "busyMs"
-        case .awayMs: "awayMs"
-        }
-    }
-}
-
-/// A value per `MetricField`.
-public struct MetricCounters: Sendable, Hashable {
-    public private(set) var values: [Int64]
-
-    public init() { values = Array(repeating: 0, count: MetricField.allCases.count) }
-
-    /// From stored columns in `MetricField` order (missing ones are zero).
-    public init(values: [Int64]) {
-        self.init()
-        for (index, value) in values.prefix(self.values.count).enumerated() { self.values[index] = value }
-    }
-
-    public subscript(field: MetricField) -> Int64 {
-        get { values[field.rawValue] }
-        set { values[field.rawValue] = newValue }
-    }
-
-    public mutating func add(_ other: MetricCounters) {
-        for index in values.indices { values[index] &+= other.values[index] }
-    }
-
-    public mutating func subtract(_ other: MetricCounters) {
-        for index in values.indices { values[index] &-= other.values[index] }
-    }
-
-    public var isZero: Bool { values.allSatisfy { $0 == 0 } }
-}
+import HubModel
 
 /// Where a count belongs: its minute (since 1970, UTC), channel kind, queue and agent ("" for
 /// none).
@@ -184,6 +91,13 @@ public protocol MetricsStore: Sendable {
     func commitMetrics(_ commit: MetricsCommit) async throws
     /// The sums over the minutes `from..<to`, grouped.
     func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters]
-    /// Forgets every count and the state (the projection then recounts the whole log).
+    /// Raises (with `payload`) or clears the alert `id`, with its `alert.raised` or `alert.cleared`
+    /// event, in one transaction; nothing when it is in that state already.
+    /// - Returns: whether it changed.
+    func recordAlert(_ id: String, raised: Bool, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool
+    /// The alerts raised and not cleared, by id, with the payload they were raised with.
+    func activeAlerts() async throws -> [String: JSONValue]
+    /// Forgets every count and the state (the projection then recounts the whole log); the
+    /// alerts raised stay raised.
     func resetMetrics() async throws
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HubModel
 
 extension SQLiteStore {
     /// The aggregate tables and the minutes each row spans.
@@ -16,7 +17,8 @@ extension SQLiteStore {
     public func metricsState() async throws -> [String: String] {
         try await read { db in
             var state: [String: String] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT key, value FROM metric_state WHERE key != ?", arguments: [Self.metricPositionKey])
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT key, value FROM metric_state WHERE key != ? AND key NOT LIKE 'alert:%'", arguments: [Self.metricPositionKey])
             while let row = try rows.next() { state[row[0]] = row[1] }
             return state
         }
@@ -128,7 +130,33 @@ extension SQLiteStore {
     public func resetMetrics() async throws {
         try await write { db, _ in
             for grain in Self.metricGrains { try db.execute(sql: "DELETE FROM \(grain.table)") }
-            try db.execute(sql: "DELETE FROM metric_state")
+            try db.execute(sql: "DELETE FROM metric_state WHERE key NOT LIKE 'alert:%'")
+        }
+    }
+
+    public func recordAlert(_ id: String, raised: Bool, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool {
+        try await write { db, events in
+            let key = "alert:" + id
+            let active = try String.fetchOne(db, sql: "SELECT value FROM metric_state WHERE key = ?", arguments: [key]) != nil
+            guard active != raised else { return false }
+            if raised {
+                try db.execute(sql: "INSERT INTO metric_state (key, value) VALUES (?, ?)", arguments: [key, JSONWriter.text(of: payload)])
+            } else {
+                try db.execute(sql: "DELETE FROM metric_state WHERE key = ?", arguments: [key])
+            }
+            _ = try events.append(raised ? .alertRaised : .alertCleared, at: date, actor: actor, refs: EventRefs(), payload: payload)
+            return true
+        }
+    }
+
+    public func activeAlerts() async throws -> [String: JSONValue] {
+        try await read { db in
+            var alerts: [String: JSONValue] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM metric_state WHERE key LIKE 'alert:%'") {
+                let key: String = row[0]
+                alerts[String(key.dropFirst(6))] = try JSONReader.parse(row[1] as String)
+            }
+            return alerts
         }
     }
 }
