@@ -81,6 +81,7 @@ struct MetricsBenchmark: AsyncParsableCommand {
         for (name, query) in [
             ("total", "groupBy="), ("by channel", "groupBy=channel"), ("by channel and queue", "groupBy=channel,queue"),
             ("by agent", "groupBy=agent"), ("by channel and day", "groupBy=channel,day"), ("by channel and hour", "groupBy=channel,hour"),
+            ("by channel and hour, 4 figures", "groupBy=channel,hour&figures=offered,handled,abandoned,serviceLevel"),
             ("by channel, CSV", "groupBy=channel&format=csv"),
             ("last 60 minutes by channel", "minutes=60&to=\(HubJSON.formatTimestamp(end))&groupBy=channel"),
             ("an odd window (09:17-17:43 on 20 days)", "from=2026-11-03T09:17:00Z&to=2026-11-23T17:43:00Z&groupBy=channel,queue"),

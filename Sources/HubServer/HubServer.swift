@@ -87,8 +87,7 @@ public struct HubServer: Sendable {
         }
         rejections.observe { account, _ in
             guard let kind = channels.account(account)?.kind else { return }
-            let date = Date()
-            Task { await metrics.countRejected(channel: kind, at: date) }
+            metrics.countRejected(channel: kind, at: Date())
         }
         logger.info(
             "hub prepared",

@@ -51,6 +51,8 @@ struct MetricsConfigTests {
             (rules.replacingOccurrences(of: "queue: support\n      above", with: "queue: suport\n      above"), 17, "unknown queue 'suport'"),
             (rules.replacingOccurrences(of: "      above: 0.05", with: "      above: 0.05\n      below: 0.01"), 22, "one threshold"),
             (rules.replacingOccurrences(of: "below: 80%", with: "below: lots"), 12, "expected a number"),
+            (rules.replacingOccurrences(of: "below: 80%", with: "below: 80"), 12, "write 80% for a percentage"),
+            (rules.replacingOccurrences(of: "above: 10\n", with: "above: 10%\n"), 18, "not a rate"),
             (rules.replacingOccurrences(of: "window: 15m", with: "window: 10s"), 11, "window is from 1m to 24h"),
             (rules.replacingOccurrences(of: "  queue: support\n      above: 10", with: "  queue: support\n      window: 5m\n      above: 10"), 18, "has no window"),
             (rules.replacingOccurrences(of: "webhook: https://ops.example.com/hooks", with: "webhook: ops.example.com"), 14, "http or https URL"),

@@ -285,6 +285,15 @@ struct MetricsTests {
             Self.expect(byChannel, MetricGroup(channel: "api"), Self.apiFigures)
             Self.expect(byChannel, MetricGroup(channel: ""), Self.agentTime)
             #expect(byChannel.now.queues.isEmpty && byChannel.now.agents.isEmpty)
+            // A report of a few figures reads only their counts, and gives the same values.
+            for figure in MetricFigure.allCases {
+                let only = try await metrics.report(from: window.from, to: window.to, grouping: .channel, figures: [figure])
+                for channel in ["", "api"] {
+                    #expect(
+                        Self.figures(only, MetricGroup(channel: channel))[figure]! == Self.figures(byChannel, MetricGroup(channel: channel))[figure]!,
+                        "\(figure) on '\(channel)'")
+                }
+            }
 
             let byAgent = try await metrics.report(from: window.from, to: window.to, grouping: .agent)
             Self.expect(

@@ -53,6 +53,14 @@ struct MetricsRoutesTests {
             #expect(number(figures["abandoned"]) == 0)
             #expect(figures["averageResolutionSeconds"] == .null, "no ticket was resolved: no value, not zero")
             #expect(report["now"]?["queues"] == .array([]))
+            #expect(report["behind"] == .int(0))
+            // Only the figures asked for.
+            let (_, chosen) = try await client.admin(.get, "/v1/metrics/channels?minutes=60&groupBy=channel&figures=handled,offered")
+            let keys = chosen["groups"]?.arrayValue?.compactMap { group -> [String]? in
+                if case .object(let figures)? = group["figures"] { return figures.keys.sorted() }
+                return nil
+            }
+            #expect(keys?.allSatisfy { $0 == ["handled", "offered"] } == true)
             #expect(body["groups"]?.arrayValue?.isEmpty == false)
         }
     }
@@ -93,7 +101,7 @@ struct MetricsRoutesTests {
             for (query, problem) in [
                 ("groupBy=team", "not 'team'"), ("groupBy=hour,day", "not both"), ("minutes=0", "minutes"),
                 ("from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z", "before"), ("from=yesterday", "timestamp"),
-                ("format=xml", "json or csv"), ("from=2025-01-01T00:00:00Z&to=2026-12-01T00:00:00Z", "366 days"),
+                ("format=xml", "json or csv"), ("figures=offered,speed", "unknown figure 'speed'"), ("minutes=5&to=soon", "timestamp"), ("from=2025-01-01T00:00:00Z&to=2026-12-01T00:00:00Z", "366 days"),
             ] {
                 let (status, body) = try await client.admin(.get, "/v1/metrics/channels?\(query)")
                 #expect(status == .unprocessableContent, "\(query)")

@@ -69,8 +69,9 @@ enum MetricsReader {
             figureNode.error("unknown figure '\(figureName)'\(Suggestion.didYouMean(figureName, among: names)) (see docs/metrics.md)")
             return nil
         }
-        let above = mapping["above"].flatMap { threshold($0, figure: figureName) }
-        let below = mapping["below"].flatMap { threshold($0, figure: figureName) }
+        let isRatio = figureName.hasSuffix("Rate") || ["serviceLevel", "occupancy", "utilization"].contains(figureName)
+        let above = mapping["above"].flatMap { threshold($0, figure: figureName, ratio: isRatio) }
+        let below = mapping["below"].flatMap { threshold($0, figure: figureName, ratio: isRatio) }
         if mapping["above"] != nil, above == nil { return nil }
         if mapping["below"] != nil, below == nil { return nil }
         guard (above == nil) != (below == nil) else {
@@ -111,16 +112,27 @@ enum MetricsReader {
         return alert
     }
 
-    /// `0.8`, `80%`, `120` (seconds or a count), `2m` for the figures in seconds.
-    static func threshold(_ node: ConfigNode, figure: String) -> Double? {
+    /// `0.8`, `80%`, `120` (seconds or a count), `2m` for the figures in seconds. A rate is a
+    /// fraction or a percentage: `80` for one is a mistake (did you mean 80%?).
+    static func threshold(_ node: ConfigNode, figure: String, ratio: Bool) -> Double? {
         guard let text = node.string?.trimmingCharacters(in: .whitespaces) else {
             node.error("expected a number")
             return nil
         }
         if text.hasSuffix("%"), let percent = Double(text.dropLast()) {
+            guard ratio else {
+                node.error("\(figure) is not a rate: give a number, not a percentage")
+                return nil
+            }
             return percent / 100
         }
-        if let value = Double(text) { return value }
+        if let value = Double(text) {
+            if ratio, !(0...1).contains(value) {
+                node.error("\(figure) is a rate from 0 to 1: write \(text)% for a percentage")
+                return nil
+            }
+            return value
+        }
         if figure.hasSuffix("Seconds"), let duration = node.duration {
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }

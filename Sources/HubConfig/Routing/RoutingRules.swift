@@ -52,7 +52,7 @@ public struct MetricsSettings: Sendable, Hashable {
 
     public init(
         shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400), alerts: [MetricAlert] = [],
-        alertInterval: Duration = .seconds(15)
+        alertInterval: Duration = .seconds(5)
     ) {
         self.shortAbandon = shortAbandon
         self.keepClosed = keepClosed

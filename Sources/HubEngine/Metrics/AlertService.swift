@@ -27,6 +27,9 @@ public actor AlertService {
     private var settings: MetricsSettings
     private var post: Poster?
     private let wake = WakeSignal()
+    /// The last webhook delivery: each waits for the one before, so that a clear never overtakes
+    /// its raise.
+    private var lastDelivery: Task<Void, Never>?
     /// Webhook retries: after 2 s, then 10 s.
     var retryDelays: [Duration] = [.seconds(2), .seconds(10)]
 
@@ -91,15 +94,21 @@ public actor AlertService {
         let active = try await store.activeAlerts()
         var transitions: [Transition] = []
         for alert in settings.alerts {
-            guard let value = try await value(of: alert, at: date) else { continue }
-            let breached = alert.above.map { value > $0 } ?? alert.below.map { value < $0 } ?? false
+            // Too little to judge (fewer than `minimum`): not breached, so a quiet night clears it.
+            let value = try await value(of: alert, at: date)
+            let breached = value.map { value in alert.above.map { value > $0 } ?? alert.below.map { value < $0 } ?? false } ?? false
             guard breached != (active[alert.id] != nil) else { continue }
-            let payload = Self.payload(alert, value: value, raised: breached, at: date)
+            var payload = Self.payload(alert, value: value ?? 0, raised: breached, at: date)
+            if value == nil, case .object(var fields) = payload {
+                fields["value"] = .null
+                fields["reason"] = .string("fewer than \(alert.minimum) to judge")
+                payload = .object(fields)
+            }
             if try await store.recordAlert(alert.id, raised: breached, payload: payload, at: date, actor: Self.actor) {
                 transitions.append(Transition(id: alert.id, raised: breached, payload: payload))
                 logger.notice(
                     breached ? "alert raised" : "alert cleared",
-                    metadata: ["alert": "\(alert.id)", "value": "\(value)", "threshold": "\(alert.above ?? alert.below ?? 0)"])
+                    metadata: ["alert": "\(alert.id)", "value": "\(value.map { "\($0)" } ?? "none")", "threshold": "\(alert.above ?? alert.below ?? 0)"])
                 if let webhook = alert.webhook { deliver(payload, to: webhook, alert: alert.id) }
             }
         }
@@ -164,7 +173,9 @@ public actor AlertService {
         let body = Array(JSONWriter.text(of: payload).utf8)
         let delays = retryDelays
         let logger = logger
-        Task {
+        let previous = lastDelivery
+        lastDelivery = Task {
+            await previous?.value
             for attempt in 0...delays.count {
                 do {
                     try await post(url, body)

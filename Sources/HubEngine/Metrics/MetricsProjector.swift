@@ -46,8 +46,13 @@ public struct MetricsProjector: Sendable {
         var queue: String?
         var phase: Phase = .none
         var agent: String?
-        /// This visit's entry into the queues (kept across moves between queues).
+        /// This visit's entry into the queues (kept across moves between queues): its wait.
         var enteredAt: Date?
+        /// The entry into the queue it waits in now (a transfer's new wait), for the waits of now.
+        var queuedAt: Date?
+        /// Who hung up the conversation's call, when the call record says (a voice abandon is the
+        /// caller's hang-up, not the hub's).
+        var hungUpBy: String?
         var assignedAt: Date?
         /// Whether this visit reached an agent (counted as handled once).
         var handled = false
@@ -106,6 +111,8 @@ public struct MetricsProjector: Sendable {
     private(set) var deltas: [MetricKey: MetricCounters] = [:]
     private var dirty: Set<String> = []
     private var lastPrune: Date?
+    /// The conversations waiting now (an index into `contacts`, which holds closed ones too).
+    private var waitingIDs: Set<String> = []
 
     public init(rules: Rules) { self.rules = rules }
 
@@ -119,7 +126,10 @@ public struct MetricsProjector: Sendable {
             let data = Data(value.utf8)
             let id = String(key.dropFirst(2))
             switch key.prefix(2) {
-            case "c:": contacts[id] = try decoder.decode(Contact.self, from: data)
+            case "c:":
+                let contact = try decoder.decode(Contact.self, from: data)
+                contacts[id] = contact
+                if contact.phase == .waiting { waitingIDs.insert(id) }
             case "a:": agents[id] = try decoder.decode(AgentClock.self, from: data)
             case "t:": tickets[id] = try decoder.decode(TicketFacts.self, from: data)
             default: continue
@@ -127,8 +137,9 @@ public struct MetricsProjector: Sendable {
         }
     }
 
-    /// What changed since the last commit, to be committed with `position`; starts the next page.
-    public mutating func commit(position: Int64) -> MetricsCommit {
+    /// What changed since the last commit, bringing the projection from log position `from` to
+    /// `to`; starts the next page.
+    public mutating func commit(from: Int64, to position: Int64) -> MetricsCommit {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var state: [String: String?] = [:]
@@ -142,7 +153,7 @@ public struct MetricsProjector: Sendable {
             }
             state[key] = .some(data.map { String(decoding: $0, as: UTF8.self) })
         }
-        let commit = MetricsCommit(position: position, deltas: deltas, state: state)
+        let commit = MetricsCommit(from: from, position: position, deltas: deltas, state: state)
         deltas = [:]
         dirty = []
         return commit
@@ -169,6 +180,7 @@ public struct MetricsProjector: Sendable {
 
     private mutating func setContact(_ id: String, _ contact: Contact?) {
         contacts[id] = contact
+        if contact?.phase == .waiting { waitingIDs.insert(id) } else { waitingIDs.remove(id) }
         dirty.insert("c:" + id)
     }
 
@@ -188,7 +200,8 @@ public struct MetricsProjector: Sendable {
         case .conversationCreated, .conversationUpdated:
             let json = event.kind == .conversationCreated ? payload : payload["conversation"]
             guard let json, let conversation = try? Conversation(json: json) else { return }
-            conversationChanged(conversation, at: date, by: event.actor, created: event.kind == .conversationCreated)
+            let changes = payload["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            conversationChanged(conversation, changes: changes, at: date, by: event.actor, created: event.kind == .conversationCreated)
         case .routingQueued:
             guard let id = conversationID, let queue = payload["queue"]?.stringValue else { return }
             queued(id, queue: queue, at: date)
@@ -206,7 +219,7 @@ public struct MetricsProjector: Sendable {
             guard let id = conversationID, let reason = payload["reason"] else { return }
             ended(id, reason: reason, at: date)
         case .routingOverflow:
-            guard let id = conversationID, var contact = contacts[id] else { return }
+            guard let id = conversationID, var contact = contacts[id], payload["action"]?["requeue"] != nil else { return }
             contact.overflowing = true
             setContact(id, contact)
         case .offerCreated, .offerEnded:
@@ -227,7 +240,17 @@ public struct MetricsProjector: Sendable {
             wrapUp(id, agent: agent, started: payload["state"]?.stringValue == "started", at: date)
         case .agentPresence:
             guard let agent = event.refs.agentID?.rawValue, let state = payload["presence"]?["state"]?.stringValue else { return }
-            updateAgent(agent, at: date) { $0.presence = state }
+            let restart = payload["by"]?.stringValue == "restart"
+            updateAgent(agent, at: date) { clock in
+                clock.presence = state
+                // The restarted router dropped the wrap-ups in progress.
+                if restart { clock.wrapping = [:] }
+            }
+        case .callCreated, .callUpdated:
+            guard let id = conversationID, var contact = contacts[id], let party = payload["hungUpBy"]?.stringValue, contact.hungUpBy != party
+            else { return }
+            contact.hungUpBy = party
+            setContact(id, contact)
         case .messageReceived:
             guard let id = conversationID, var contact = contacts[id] else { return }
             count(.inboundMessages, at: date, channel: contact.channel.rawValue, queue: contact.queue)
@@ -281,7 +304,9 @@ public struct MetricsProjector: Sendable {
 
     // MARK: Contacts
 
-    private mutating func conversationChanged(_ conversation: Conversation, at date: Date, by actor: Actor, created: Bool) {
+    private mutating func conversationChanged(
+        _ conversation: Conversation, changes: [String], at date: Date, by actor: Actor, created: Bool
+    ) {
         let id = conversation.id.rawValue
         var contact = contacts[id] ?? Contact(channel: conversation.channelKind)
         if conversation.status.isOpen {
@@ -294,9 +319,12 @@ public struct MetricsProjector: Sendable {
         switch contact.phase {
         case .waiting:
             if leaves {
-                // A caller's hang-up or CANCEL, a chat the customer closed: the customer's side.
-                contact.leftByCustomer = actor.kind == .channel
-            } else if let agent = conversation.assigneeID?.rawValue {
+                // A caller's hang-up or CANCEL, a chat the customer closed: the customer's side (for
+                // a call, as its record says: the hub ending calls at shutdown is not an abandon).
+                contact.leftByCustomer =
+                    actor.kind == .channel && (contact.channel != .voice || contact.hungUpBy == nil || contact.hungUpBy == "customer")
+            } else if changes.contains("assigneeID"), actor != RoutingService.actor, let agent = conversation.assigneeID?.rawValue {
+                // Given to an agent by hand: the router withdraws the task, then assigns it.
                 contact.assignedByHand = agent
             }
         case .assigned, .none:
@@ -330,6 +358,7 @@ public struct MetricsProjector: Sendable {
         }
         contact.phase = .waiting
         contact.queue = queue
+        contact.queuedAt = date
         contact.agent = nil
         contact.assignedAt = nil
         contact.overflowing = false
@@ -377,11 +406,18 @@ public struct MetricsProjector: Sendable {
         }
         guard contact.phase == .waiting else { return }
         if contact.assignedByHand != nil, reason["cancelled"]?.stringValue == "withdrawn" {
-            // Withdrawn from the queue to be given to the agent by hand: the assignment follows.
+            // Withdrawn from the queue to be given to an agent by hand: the assignment follows (and
+            // counts the contact handled, with its wait).
+            contact.phase = .none
+            contact.assignedByHand = nil
+            setContact(id, contact)
             return
         }
         let waited = contact.enteredAt.map { Self.milliseconds(from: $0, to: date) } ?? 0
-        if let cancelled = reason["cancelled"]?.stringValue {
+        if contact.handled {
+            // Passed on by an agent and left before the next one: the contact was handled; its end
+            // is not an outcome of its own.
+        } else if let cancelled = reason["cancelled"]?.stringValue {
             if cancelled == "abandoned" || contact.leftByCustomer {
                 count(.abandoned, at: date, channel: channel, queue: contact.queue)
                 count(.abandonWaitMs, waited, at: date, channel: channel, queue: contact.queue)
@@ -485,11 +521,14 @@ public struct MetricsProjector: Sendable {
 
     /// The time agents are in their states from their last change to `date` (not yet counted:
     /// it is counted when the state changes), per minute.
-    public func openAgentTime(until date: Date) -> [MetricKey: MetricCounters] {
+    public func openAgentTime(until date: Date, fromMinute: Int64 = .min, toMinute: Int64 = .max) -> [MetricKey: MetricCounters] {
         var open: [MetricKey: MetricCounters] = [:]
+        let windowStart = fromMinute == .min ? Date.distantPast : Date(timeIntervalSince1970: Double(fromMinute) * 60)
+        let windowEnd = toMinute == .max ? date : min(date, Date(timeIntervalSince1970: Double(toMinute) * 60))
         for (agent, clock) in agents {
-            guard let state = clock.state, date > clock.since else { continue }
-            for (minute, milliseconds) in Self.split(from: clock.since, to: date) {
+            let start = max(clock.since, windowStart)
+            guard let state = clock.state, windowEnd > start else { continue }
+            for (minute, milliseconds) in Self.split(from: start, to: windowEnd) {
                 open[MetricKey(minute: minute, agent: agent), default: MetricCounters()][Self.field(state)] += milliseconds
             }
         }
@@ -569,8 +608,10 @@ public struct MetricsProjector: Sendable {
 
     /// Conversations waiting for an agent now.
     public var waiting: [Waiting] {
-        contacts.compactMap { id, contact in
-            guard contact.phase == .waiting, let queue = contact.queue, let since = contact.enteredAt else { return nil }
+        waitingIDs.compactMap { id in
+            guard let contact = contacts[id], contact.phase == .waiting, let queue = contact.queue,
+                let since = contact.queuedAt ?? contact.enteredAt
+            else { return nil }
             return Waiting(conversationID: id, channel: contact.channel, queue: queue, since: since)
         }
     }

@@ -10,6 +10,8 @@ public struct MetricsReport: Sendable {
     /// Sorted by period, channel, queue, agent.
     public var groups: [(group: MetricGroup, counters: MetricCounters)]
     public var now: MetricsNow
+    /// Events of the log not counted yet (0 but while a large backlog is being counted).
+    public var behind: Int64
 }
 
 /// The figures of this moment.
@@ -82,14 +84,17 @@ extension MetricsService {
     }
 
     /// The figures over `from..<to` (widened to whole minutes), grouped.
-    public func report(from: Date, to: Date, grouping: MetricGrouping) async throws -> MetricsReport {
+    /// `figures`: the figures wanted (only their counts are read); nil for all.
+    public func report(from: Date, to: Date, grouping: MetricGrouping, figures: [MetricFigure]? = nil) async throws -> MetricsReport {
         let fromMinute = MetricKey.minute(of: from)
         let toMinute = Int64((to.timeIntervalSince1970 / 60).rounded(.up))
-        let totals = try await totals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping)
+        let behind = try await freshen()
+        let fields = figures.map { figures in Array(Set(figures.flatMap(\.fields))) }
+        let totals = try await totals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
         let current = try await current()
         return MetricsReport(
             from: Date(timeIntervalSince1970: Double(fromMinute * 60)), to: Date(timeIntervalSince1970: Double(toMinute * 60)),
             grouping: grouping, groups: totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            now: MetricsNow.make(at: now(), waiting: current.waiting, agents: current.agents))
+            now: MetricsNow.make(at: now(), waiting: current.waiting, agents: current.agents), behind: behind)
     }
 }

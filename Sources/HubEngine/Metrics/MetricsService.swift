@@ -4,6 +4,7 @@ import HubRouting
 import HubStore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps the metrics projection up to date with the event log and answers reports from it.
 ///
@@ -14,6 +15,10 @@ import ServiceLifecycle
 /// state so far.
 public actor MetricsService {
     static let pageSize = 500
+    /// A report waits for the projection to count what is left of the log only when that is
+    /// little; a larger backlog (the whole log at a first start) is counted in the background while
+    /// reports answer from what is counted so far, saying how far behind they are.
+    static let waitLimit: Int64 = 5_000
 
     let store: any HubStore
     let now: @Sendable () -> Date
@@ -25,8 +30,13 @@ public actor MetricsService {
     private var lastError: (any Error)?
     /// Woken after each commit that changed something (the supervisors' live streams).
     private var watchers: [UUID: WakeSignal] = [:]
-    /// Refused requests not yet committed.
-    private var rejected: [MetricKey: MetricCounters] = [:]
+    /// Refused requests not yet committed (counted from any thread without a task each).
+    private let rejected = Mutex<[MetricKey: Int64]>([:])
+    /// When refused requests were last committed on their own: at most once a second, so that a
+    /// flood of forged requests is not a flood of commits.
+    private var rejectionsCommittedAt = ContinuousClock.now - .seconds(1)
+    /// Bumped by a rules reload: a read in flight then drops its projection instead of keeping it.
+    private var generation = 0
     private let wake = WakeSignal()
 
     public init(store: any HubStore, rules: MetricsProjector.Rules, now: @escaping @Sendable () -> Date, logger: Logger) {
@@ -40,6 +50,7 @@ public actor MetricsService {
     public func reload(_ rules: MetricsProjector.Rules) {
         self.rules = rules
         projector = nil
+        generation += 1
         wake.signal()
     }
 
@@ -73,34 +84,51 @@ public actor MetricsService {
     private func readToEnd() async {
         defer { reading = nil }
         do {
+            let generation = self.generation
             var projector = try await loadedProjector()
             while true {
-                let events = try await store.events(after: position, limit: Self.pageSize)
+                let from = position
+                let events = try await store.events(after: from, limit: Self.pageSize)
                 for event in events { projector.apply(event) }
                 if let last = events.last {
                     projector.prune(at: last.occurredAt)
                 }
-                let next = events.last?.sequence ?? position
-                if projector.hasChanges || next != position || !rejected.isEmpty {
-                    var commit = projector.commit(position: next)
-                    let counted = rejected
-                    for (key, counters) in counted { commit.deltas[key, default: MetricCounters()].add(counters) }
+                let next = events.last?.sequence ?? from
+                // Refused requests go with a page of events, or on their own once a second.
+                let clock = ContinuousClock.now
+                let takeRejections = !events.isEmpty || clock - rejectionsCommittedAt >= .seconds(1)
+                let counted: [MetricKey: Int64] =
+                    takeRejections
+                    ? rejected.withLock { taken in
+                        defer { taken = [:] }
+                        return taken
+                    } : [:]
+                if projector.hasChanges || next != from || !counted.isEmpty {
+                    var commit = projector.commit(from: from, to: next)
+                    for (key, count) in counted { commit.deltas[key, default: MetricCounters()][.inboundRejected] += count }
                     do {
                         try await store.commitMetrics(commit)
-                        for (key, counters) in counted {
-                            rejected[key]?.subtract(counters)
-                            if rejected[key]?.isZero == true { rejected[key] = nil }
-                        }
+                        if events.isEmpty { rejectionsCommittedAt = clock }
                         for watcher in watchers.values { watcher.signal() }
                     } catch {
-                        // What was applied is not committed: start again from the committed state.
+                        // What was applied is not committed: start again from the committed state,
+                        // and count the refusals again with the next commit.
                         self.projector = nil
+                        rejected.withLock { pending in for (key, count) in counted { pending[key, default: 0] += count } }
                         throw error
+                    }
+                } else if !takeRejections, rejected.withLock({ !$0.isEmpty }) {
+                    // Refusals wait for their second: look again then.
+                    let wake = self.wake
+                    Task {
+                        try? await Task.sleep(for: .seconds(1))
+                        wake.signal()
                     }
                 }
                 position = next
-                self.projector = projector
-                if events.count < Self.pageSize { return }
+                // A reload meanwhile: its rules count from here on, from the committed state.
+                self.projector = generation == self.generation ? projector : nil
+                if events.count < Self.pageSize || self.projector == nil { return }
             }
         } catch {
             lastError = error
@@ -116,9 +144,9 @@ public actor MetricsService {
     }
 
     /// Counts an inbound request refused before anything was stored (a bad signature), for its
-    /// channel kind; committed with the next page.
-    public func countRejected(channel: ChannelKind, at date: Date) {
-        rejected[MetricKey(minute: MetricKey.minute(of: date), channel: channel.rawValue), default: MetricCounters()][.inboundRejected] += 1
+    /// channel kind; committed with the next page of events, or within a second.
+    public nonisolated func countRejected(channel: ChannelKind, at date: Date) {
+        rejected.withLock { $0[MetricKey(minute: MetricKey.minute(of: date), channel: channel.rawValue), default: 0] += 1 }
         wake.signal()
     }
 
@@ -138,11 +166,27 @@ public actor MetricsService {
 
     /// Sums over the minutes `from..<to`, grouped, with the agents' time in their current state
     /// up to now (as of the log's end when called).
-    public func totals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters] {
-        try await catchUp()
-        var totals = try await store.metricTotals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping)
+    /// Catches up when little is left to count; otherwise wakes the reader and goes on.
+    /// - Returns: the events of the log not counted yet.
+    @discardableResult
+    public func freshen() async throws -> Int64 {
+        let head = try await store.lastEventSequence()
+        if projector == nil, reading == nil { position = try await store.metricsPosition() ?? 0 }
+        if head - position <= Self.waitLimit {
+            try await catchUp()
+        } else {
+            wake.signal()
+        }
+        return max(0, head - position)
+    }
+
+    public func totals(
+        fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping, fields: [MetricField]? = nil
+    ) async throws -> [MetricGroup: MetricCounters] {
+        try await freshen()
+        var totals = try await store.metricTotals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
         if let projector {
-            for (key, counters) in projector.openAgentTime(until: now()) where key.minute >= fromMinute && key.minute < toMinute {
+            for (key, counters) in projector.openAgentTime(until: now(), fromMinute: fromMinute, toMinute: toMinute) {
                 totals[MetricGroup(key, grouping: grouping), default: MetricCounters()].add(counters)
             }
         }
@@ -151,7 +195,7 @@ public actor MetricsService {
 
     /// The conversations waiting now, and the agents' states, as of the log's end.
     public func current() async throws -> (waiting: [MetricsProjector.Waiting], agents: [MetricsProjector.AgentNow]) {
-        try await catchUp()
+        try await freshen()
         guard let projector else { return ([], []) }
         return (projector.waiting, projector.agentsNow)
     }

@@ -93,7 +93,18 @@ public actor RoutingService {
         guard !started else { return }
         started = true
         cursor = try await store.lastEventSequence()
-        let open = try await store.openConversations(limit: 1_000_000).filter { $0.queueID != nil }
+        // Every agent starts offline (presence is not kept across a restart, nor are wrap-ups in
+        // progress): the log says so, so that the metrics stop counting an agent's time in the
+        // state it had before.
+        try await write(
+            router.agentSnapshots.map { agent in
+                RoutingRecord(
+                    kind: .agentPresence, refs: EventRefs(agentID: Agent.ID(agent.id)),
+                    payload: .object(["agentId": .string(agent.id), "presence": RoutingJSON.presence(.offline), "by": .string("restart")]))
+            }, actor: Self.actor)
+        // Pending and snoozed conversations wait for the customer, not for an agent (they leave the
+        // router when they become so: `conversationChanged`).
+        let open = try await store.openConversations(limit: 1_000_000).filter { $0.queueID != nil && $0.status == .open }
         var recovered = 0
         defer { pageFacts = [:] }
         for start in stride(from: 0, to: open.count, by: 500) {

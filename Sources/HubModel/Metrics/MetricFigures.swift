@@ -190,4 +190,29 @@ public enum MetricFigure: String, CaseIterable, Sendable {
         default: Int64(value(c) ?? 0)
         }
     }
+
+    /// The counts the figure is computed from (a report asked for a few figures reads only these).
+    public var fields: [MetricField] {
+        switch self {
+        case .answerRate: [.handled, .abandoned]
+        case .averageSpeedOfAnswerSeconds: [.waitMs, .handled]
+        case .serviceLevel: [.handledInThreshold, .handled, .abandoned, .shortAbandoned]
+        case .averageAbandonSeconds: [.abandonWaitMs, .abandoned]
+        case .averageHandleSeconds: [.handleMs, .wrapMs, .handleCount]
+        case .handleSeconds: [.handleMs]
+        case .wrapUpSeconds: [.wrapMs]
+        case .averageFirstResponseSeconds: [.firstResponseMs, .firstResponses]
+        case .deliverySuccessRate, .deliveryFailureRate: [.outboundSent, .outboundFailed, .outboundBounced]
+        case .averageResolutionSeconds: [.resolutionMs, .ticketsResolved]
+        case .firstContactResolutionRate: [.firstContactResolved, .ticketsResolved]
+        case .csatAverage: [.csatScoreSum, .csatAnswered]
+        case .csatResponseRate: [.csatAnswered, .csatSent]
+        case .csatSatisfiedRate: [.csatSatisfied, .csatAnswered]
+        case .idleSeconds: [.idleMs]
+        case .busySeconds: [.busyMs]
+        case .awaySeconds: [.awayMs]
+        case .loggedInSeconds, .occupancy, .utilization: [.idleMs, .busyMs, .awayMs]
+        default: MetricField.allCases.filter { $0.description == rawValue }
+        }
+    }
 }

@@ -28,7 +28,6 @@ struct AgentSocket {
         static let helloTimeout = WebSocketErrorCode.unknown(4408)
     }
 
-    /// Answers a connection that may not have a socket: one error frame, then the close code.
     /// The socket's viewer; nil after refusing the socket (no usable token, or not `allowed`).
     static func viewer(
         _ context: HubRequestContext, outbound: WebSocketOutboundWriter, allowed: (Viewer) -> Bool, refusal: String
@@ -44,6 +43,7 @@ struct AgentSocket {
         return viewer
     }
 
+    /// Answers a connection that may not have a socket: one error frame, then the close code.
     static func refuse(_ error: APIError, outbound: WebSocketOutboundWriter) async throws {
         try await outbound.writeTextMessage(
             JSONWriter.text(of: JSONValue.object(["type": .string("error"), "code": .string(error.code), "message": .string(error.message)])))

@@ -17,7 +17,8 @@ enum MetricsRoutes {
         api.get("metrics/channels") { request, context in
             _ = try ResourceRoutes.requireSupervisor(context)
             let query = try ReportQuery(request.uri.queryParameters, now: Date())
-            let report = try await metrics.report(from: query.from, to: query.to, grouping: query.grouping)
+            let report = try await metrics.report(
+                from: query.from, to: query.to, grouping: query.grouping, figures: query.figures.count == MetricFigure.allCases.count ? nil : query.figures)
             if query.csv || (request.headers[.accept]?.contains("text/csv") ?? false) && query.format == nil {
                 return Response(
                     status: .ok,
@@ -25,9 +26,12 @@ enum MetricsRoutes {
                         .contentType: "text/csv; charset=utf-8",
                         .contentDisposition: "attachment; filename=\"metrics-\(HubJSON.formatTimestamp(report.from))-\(HubJSON.formatTimestamp(report.to)).csv\"",
                     ],
-                    body: .init(byteBuffer: ByteBuffer(string: csv(report))))
+                    body: .init(byteBuffer: ByteBuffer(string: csv(report, figures: query.figures))))
             }
-            return JSONResponse.make(.ok, json(report, groupBy: query.groupByNames))
+            // The direct writer: a month by hour is thousands of groups of fifty figures.
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: JSONWriter.text(of: json(report, groupBy: query.groupByNames, figures: query.figures)))))
         }
         let alerts = engine.alerts
         api.get("metrics/alerts") { _, context in
@@ -67,6 +71,8 @@ enum MetricsRoutes {
         var to: Date
         var grouping: MetricGrouping
         var groupByNames: [String]
+        /// The figures to answer (`figures=offered,handled`); all when not given.
+        var figures: [MetricFigure]
         var format: String?
         var csv: Bool { format == "csv" }
 
@@ -81,7 +87,7 @@ enum MetricsRoutes {
                 guard parameters["from"] == nil, let count = Int(minutes), (1...527_040).contains(count) else {
                     throw APIError.invalid("minutes is a whole number of minutes from 1 to 527040 (a year), without from")
                 }
-                to = parameters["to"].flatMap { HubJSON.parseTimestamp(String($0)) } ?? now
+                to = try parameters["to"].map { try SurveyRoutes.timestamp(String($0), name: "to") } ?? now
                 from = to.addingTimeInterval(-Double(count) * 60)
             } else {
                 to = try parameters["to"].map { try SurveyRoutes.timestamp(String($0), name: "to") } ?? now
@@ -105,10 +111,22 @@ enum MetricsRoutes {
             }
             self.grouping = grouping
             groupByNames = Self.groupings.map(\.0).filter { name in names.contains(name) }
+            figures = MetricFigure.allCases
+            if let list = parameters["figures"] {
+                var chosen: [MetricFigure] = []
+                for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                    guard let figure = MetricFigure(rawValue: name) else {
+                        throw APIError.invalid("unknown figure '\(name)' (see docs/metrics.md)")
+                    }
+                    chosen.append(figure)
+                }
+                guard !chosen.isEmpty else { throw APIError.invalid("figures names at least one figure") }
+                figures = MetricFigure.allCases.filter(chosen.contains)
+            }
         }
     }
 
-    static func json(_ report: MetricsReport, groupBy: [String]) -> JSONValue {
+    static func json(_ report: MetricsReport, groupBy: [String], figures: [MetricFigure] = MetricFigure.allCases) -> JSONValue {
         .object([
             "from": .string(HubJSON.formatTimestamp(report.from)), "to": .string(HubJSON.formatTimestamp(report.to)),
             "groupBy": .array(groupBy.map { .string($0) }),
@@ -116,10 +134,12 @@ enum MetricsRoutes {
                 report.groups.map { entry in
                     var object = key(entry.group).mapValues { JSONValue.string($0) }
                     object["figures"] = .object(
-                        Dictionary(uniqueKeysWithValues: MetricFigure.allCases.map { ($0.rawValue, $0.value(entry.counters).map(JSONValue.double) ?? .null) }))
+                        Dictionary(uniqueKeysWithValues: figures.map { ($0.rawValue, $0.value(entry.counters).map(JSONValue.double) ?? .null) }))
                     return .object(object)
                 }),
             "now": now(report.now),
+            // Events not counted yet: 0 but while a first start counts a large log.
+            "behind": .int(report.behind),
         ])
     }
 
@@ -149,14 +169,14 @@ enum MetricsRoutes {
 
     /// RFC 4180: a header line, CRLF line ends, fields quoted where they hold a comma, a quote or
     /// a line break; an empty field where a figure has no value.
-    static func csv(_ report: MetricsReport) -> String {
+    static func csv(_ report: MetricsReport, figures: [MetricFigure] = MetricFigure.allCases) -> String {
         let keys = ["period", "channel", "queue", "agent"]
-        var lines = [(["from", "to"] + keys + MetricFigure.allCases.map(\.rawValue)).joined(separator: ",")]
+        var lines = [(["from", "to"] + keys + figures.map(\.rawValue)).joined(separator: ",")]
         let window = [HubJSON.formatTimestamp(report.from), HubJSON.formatTimestamp(report.to)]
         for entry in report.groups {
             let key = key(entry.group)
-            let figures = MetricFigure.allCases.map { figure in figure.value(entry.counters).map(number) ?? "" }
-            lines.append((window + keys.map { field(key[$0] ?? "") } + figures).joined(separator: ","))
+            let values = figures.map { figure in figure.value(entry.counters).map(number) ?? "" }
+            lines.append((window + keys.map { field(key[$0] ?? "") } + values).joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
     }

@@ -12,6 +12,8 @@ public actor PrometheusExporter {
     public nonisolated let registry: PrometheusCollectorRegistry
     private var gauges: [String: Gauge] = [:]
     private var counters: [String: Counter] = [:]
+    /// What each counter last showed: a counter never goes down (Prometheus would read a reset).
+    private var shown: [String: Double] = [:]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -112,7 +114,11 @@ public actor PrometheusExporter {
             counter = registry.makeCounter(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
             counters[key] = counter
         }
-        // The projection's total since the log began: a scrape sets it whole.
+        // The projection's total since the log began, set whole by each scrape; never lower than
+        // before (a take-back, such as a reopened ticket's first-contact resolution, shows in the
+        // reports, not here).
+        let value = max(value, shown[key] ?? 0)
+        shown[key] = value
         counter.reset()
         if value > 0 { counter.increment(by: value) }
         seen.insert(key)

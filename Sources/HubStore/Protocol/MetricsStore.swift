@@ -21,13 +21,16 @@ public struct MetricKey: Sendable, Hashable {
 }
 
 /// What one page of the log changed: counts to add, projection state to keep (nil deletes a key),
-/// and the log position they bring the projection to. Committed in one transaction.
+/// and the log positions the projection goes from and to. Committed in one transaction, and only
+/// if the stored position is still `from` (two projections on one store would count twice).
 public struct MetricsCommit: Sendable {
+    public var from: Int64
     public var position: Int64
     public var deltas: [MetricKey: MetricCounters]
     public var state: [String: String?]
 
-    public init(position: Int64, deltas: [MetricKey: MetricCounters], state: [String: String?]) {
+    public init(from: Int64, position: Int64, deltas: [MetricKey: MetricCounters], state: [String: String?]) {
+        self.from = from
         self.position = position
         self.deltas = deltas
         self.state = state
@@ -89,8 +92,9 @@ public protocol MetricsStore: Sendable {
     func metricsState() async throws -> [String: String]
     /// Adds the counts, writes the state and the position, in one transaction.
     func commitMetrics(_ commit: MetricsCommit) async throws
-    /// The sums over the minutes `from..<to`, grouped.
-    func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters]
+    /// The sums over the minutes `from..<to`, grouped; only `fields` (the others read zero), or
+    /// every field.
+    func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping, fields: [MetricField]?) async throws -> [MetricGroup: MetricCounters]
     /// Raises (with `payload`) or clears the alert `id`, with its `alert.raised` or `alert.cleared`
     /// event, in one transaction; nothing when it is in that state already.
     /// - Returns: whether it changed.
@@ -100,4 +104,11 @@ public protocol MetricsStore: Sendable {
     /// Forgets every count and the state (the projection then recounts the whole log); the
     /// alerts raised stay raised.
     func resetMetrics() async throws
+}
+
+extension MetricsStore {
+    /// The sums of every field.
+    public func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters] {
+        try await metricTotals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: nil)
+    }
 }

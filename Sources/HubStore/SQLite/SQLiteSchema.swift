@@ -384,7 +384,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v12: metrics counted per minute, hour and day, and the projection's state") { db in
             // One row per period, channel kind, queue and agent ("" for none); a column per
             // MetricField as of this version (a later field comes with a migration that adds its
-            // column). Minutes, hours and days hold the same counts at three grains.
+            // column). Minutes, hours and days hold the same counts at three grains, each also
+            // rolled up without the agent (`_cq`: the reports per channel and queue read a few
+            // dozen rows a day, not thousands) and by agent alone (`_a`).
             let names = [
                 "offered", "handled", "handledInThreshold", "abandoned", "shortAbandoned", "withdrawn", "overflowed", "requeued",
                 "waitMs", "abandonWaitMs", "assignments", "transfers", "handleCount", "handleMs", "wrapMs", "offers",
@@ -394,18 +396,20 @@ enum SQLiteSchema {
                 "csatScoreSum", "csatSatisfied", "slaWarnings", "slaBreaches", "idleMs", "busyMs", "awayMs"
             ]
             let columns = names.map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n")
-            for table in ["metric_minute", "metric_hour", "metric_day"] {
-                try db.execute(
-                    sql: """
-                        CREATE TABLE \(table) (
-                            bucket INTEGER NOT NULL,
-                            channel TEXT NOT NULL,
-                            queue TEXT NOT NULL,
-                            agent TEXT NOT NULL,
-                            \(columns),
-                            PRIMARY KEY (bucket, channel, queue, agent)
-                        ) WITHOUT ROWID;
-                        """)
+            for grain in ["minute", "hour", "day"] {
+                for (table, keys) in [
+                    ("metric_\(grain)", ["channel", "queue", "agent"]), ("metric_cq_\(grain)", ["channel", "queue"]), ("metric_a_\(grain)", ["agent"]),
+                ] {
+                    try db.execute(
+                        sql: """
+                            CREATE TABLE \(table) (
+                                bucket INTEGER NOT NULL,
+                                \(keys.map { "\($0) TEXT NOT NULL," }.joined(separator: "\n"))
+                                \(columns),
+                                PRIMARY KEY (bucket, \(keys.joined(separator: ", ")))
+                            ) WITHOUT ROWID;
+                            """)
+                }
             }
             try db.execute(sql: "CREATE TABLE metric_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;")
         }

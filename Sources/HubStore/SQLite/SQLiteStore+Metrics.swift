@@ -3,8 +3,52 @@ import GRDB
 import HubModel
 
 extension SQLiteStore {
-    /// The aggregate tables and the minutes each row spans.
-    static let metricGrains: [(table: String, minutes: Int64)] = [("metric_minute", 1), ("metric_hour", 60), ("metric_day", 1440)]
+    /// The grains of the aggregate tables and the minutes each row spans.
+    static let metricGrains: [(table: String, minutes: Int64)] = [("minute", 1), ("hour", 60), ("day", 1440)]
+
+    /// The three sets of aggregate tables: by channel, queue and agent; rolled up without the
+    /// agent; by agent alone. A report reads the smallest set that has its grouping.
+    enum MetricTableSet: CaseIterable {
+        case full, channelQueue, agent
+
+        var prefix: String {
+            switch self {
+            case .full: "metric_"
+            case .channelQueue: "metric_cq_"
+            case .agent: "metric_a_"
+            }
+        }
+
+        var keys: [String] {
+            switch self {
+            case .full: ["channel", "queue", "agent"]
+            case .channelQueue: ["channel", "queue"]
+            case .agent: ["agent"]
+            }
+        }
+
+        /// A key as this set stores it.
+        func project(_ key: MetricKey) -> MetricKey {
+            switch self {
+            case .full: key
+            case .channelQueue: MetricKey(minute: key.minute, channel: key.channel, queue: key.queue)
+            case .agent: MetricKey(minute: key.minute, agent: key.agent)
+            }
+        }
+
+        func values(_ key: MetricKey) -> [any DatabaseValueConvertible] {
+            switch self {
+            case .full: [key.channel, key.queue, key.agent]
+            case .channelQueue: [key.channel, key.queue]
+            case .agent: [key.agent]
+            }
+        }
+
+        static func reading(_ grouping: MetricGrouping) -> MetricTableSet {
+            if grouping.contains(.agent) { return grouping.contains(.channel) || grouping.contains(.queue) ? .full : .agent }
+            return .channelQueue
+        }
+    }
     static let metricPositionKey = "position"
 
     public func metricsPosition() async throws -> Int64? {
@@ -26,27 +70,36 @@ extension SQLiteStore {
 
     public func commitMetrics(_ commit: MetricsCommit) async throws {
         try await write { db, _ in
+            let stored = try String.fetchOne(db, sql: "SELECT value FROM metric_state WHERE key = ?", arguments: [Self.metricPositionKey])
+                .flatMap { Int64($0) } ?? 0
+            guard stored == commit.from else {
+                throw StoreError.conflict("the metrics were counted to \(stored) meanwhile, not \(commit.from): another projection runs on this store")
+            }
             let names = MetricField.allCases.map(\.description)
-            for grain in Self.metricGrains {
-                // Each minute's counts added to its minute, hour and day.
-                var merged: [MetricKey: MetricCounters] = [:]
-                for (key, counters) in commit.deltas where !counters.isZero {
-                    var bucket = key
-                    bucket.minute -= MetricGroup.modulo(key.minute, grain.minutes)
-                    merged[bucket, default: MetricCounters()].add(counters)
-                }
-                guard !merged.isEmpty else { continue }
-                let statement = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO \(grain.table) (bucket, channel, queue, agent, \(names.joined(separator: ", ")))
-                        VALUES (?, ?, ?, ?, \(Array(repeating: "?", count: names.count).joined(separator: ", ")))
-                        ON CONFLICT (bucket, channel, queue, agent) DO UPDATE SET
-                        \(names.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-                        """)
-                for (key, counters) in merged {
-                    var arguments: [any DatabaseValueConvertible] = [key.minute, key.channel, key.queue, key.agent]
-                    arguments += counters.values.map { $0 as any DatabaseValueConvertible }
-                    try statement.execute(arguments: StatementArguments(arguments))
+            for set in MetricTableSet.allCases {
+                for grain in Self.metricGrains {
+                    // Each minute's counts added to its minute, hour and day, in each set.
+                    var merged: [MetricKey: MetricCounters] = [:]
+                    for (key, counters) in commit.deltas where !counters.isZero {
+                        var bucket = set.project(key)
+                        bucket.minute -= MetricGroup.modulo(key.minute, grain.minutes)
+                        merged[bucket, default: MetricCounters()].add(counters)
+                    }
+                    guard !merged.isEmpty else { continue }
+                    let keys = set.keys.joined(separator: ", ")
+                    let statement = try db.cachedStatement(
+                        sql: """
+                            INSERT INTO \(set.prefix + grain.table) (bucket, \(keys), \(names.joined(separator: ", ")))
+                            VALUES (?, \(Array(repeating: "?", count: set.keys.count + names.count).joined(separator: ", ")))
+                            ON CONFLICT (bucket, \(keys)) DO UPDATE SET
+                            \(names.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
+                            """)
+                    for (key, counters) in merged {
+                        var arguments: [any DatabaseValueConvertible] = [key.minute]
+                        arguments += set.values(key)
+                        arguments += counters.values.map { $0 as any DatabaseValueConvertible }
+                        try statement.execute(arguments: StatementArguments(arguments))
+                    }
                 }
             }
             let upsert = try db.cachedStatement(
@@ -59,12 +112,18 @@ extension SQLiteStore {
         }
     }
 
-    public func metricTotals(fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping) async throws -> [MetricGroup: MetricCounters] {
+    public func metricTotals(
+        fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping, fields wanted: [MetricField]?
+    ) async throws -> [MetricGroup: MetricCounters] {
+        let fields = wanted.map { wanted in MetricField.allCases.filter(wanted.contains) } ?? MetricField.allCases
         guard fromMinute < toMinute else { return [:] }
+        let set = MetricTableSet.reading(grouping)
         let segments = Self.metricSegments(from: fromMinute, to: toMinute, coarsest: grouping.periodMinutes ?? 1440)
         return try await read { db in
             var totals: [MetricGroup: MetricCounters] = [:]
-            let sums = MetricField.allCases.map { "SUM(\($0))" }.joined(separator: ", ")
+            // Never NULL, so that each column decodes on GRDB's fast path; COUNT(*) tells the one
+            // row an ungrouped query returns over an empty span.
+            let sums = "COUNT(*), " + fields.map { "COALESCE(SUM(\($0)), 0)" }.joined(separator: ", ")
             var keys: [String] = []
             if grouping.contains(.channel) { keys.append("channel") }
             if grouping.contains(.queue) { keys.append("queue") }
@@ -76,7 +135,7 @@ extension SQLiteStore {
                 let groupBy = columns.isEmpty ? "" : "GROUP BY " + columns.joined(separator: ", ")
                 let select = (columns + [sums]).joined(separator: ", ")
                 let rows = try Row.fetchCursor(
-                    db.cachedStatement(sql: "SELECT \(select) FROM \(segment.table) WHERE bucket >= ? AND bucket < ? \(groupBy)"),
+                    db.cachedStatement(sql: "SELECT \(select) FROM \(set.prefix + segment.table) WHERE bucket >= ? AND bucket < ? \(groupBy)"),
                     arguments: [segment.from, segment.to])
                 while let row = try rows.next() {
                     var index = 0
@@ -92,12 +151,14 @@ extension SQLiteStore {
                         group.period = row[index]
                         index += 1
                     }
-                    // SUM over no rows is NULL: a group with no rows is not returned anyway, but
-                    // an ungrouped query over an empty segment returns one row of NULLs.
-                    guard let first: Int64 = row[index] else { continue }
-                    var values = [first]
-                    for column in (index + 1)..<row.count { values.append(row[column] ?? 0) }
-                    totals[group, default: MetricCounters()].add(MetricCounters(values: values))
+                    let count: Int64 = row[index]
+                    guard count > 0 else { continue }
+                    var counters = totals[group] ?? MetricCounters()
+                    for (offset, field) in fields.enumerated() {
+                        let value: Int64 = row[index + 1 + offset]
+                        counters[field] &+= value
+                    }
+                    totals[group] = counters
                 }
             }
             return totals
@@ -129,7 +190,9 @@ extension SQLiteStore {
 
     public func resetMetrics() async throws {
         try await write { db, _ in
-            for grain in Self.metricGrains { try db.execute(sql: "DELETE FROM \(grain.table)") }
+            for set in MetricTableSet.allCases {
+                for grain in Self.metricGrains { try db.execute(sql: "DELETE FROM \(set.prefix + grain.table)") }
+            }
             try db.execute(sql: "DELETE FROM metric_state WHERE key NOT LIKE 'alert:%'")
         }
     }

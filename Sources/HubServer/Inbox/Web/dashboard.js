@@ -258,7 +258,7 @@ async function load(generation) {
     const [byChannel, total, series, byQueue, byAgent, queues, agents, accounts, alerts] = await Promise.all([
       api(base + "&groupBy=channel"),
       api(base + "&groupBy="),
-      api(base + "&groupBy=" + query.period),
+      api(base + "&groupBy=" + query.period + "&figures=offered,handled,abandoned,serviceLevel,answerRate"),
       api(base + "&groupBy=queue"),
       api(base + "&groupBy=agent"),
       everything("/v1/routing/queues"),
