@@ -2,7 +2,8 @@ import Foundation
 import HTTPTypes
 import HubEngine
 import HubModel
-import HubServer
+@testable import HubServer
+import HubStore
 import HubTestSupport
 import Hummingbird
 import HummingbirdTesting
@@ -62,6 +63,31 @@ struct MetricsRoutesTests {
             }
             #expect(keys?.allSatisfy { $0 == ["handled", "offered"] } == true)
             #expect(body["groups"]?.arrayValue?.isEmpty == false)
+        }
+    }
+
+    @Test("the report written straight to bytes is the same document as the tree of values")
+    func directWriterMatchesTheTree() throws {
+        var counters = MetricCounters()
+        counters[.offered] = 3
+        counters[.handled] = 2
+        counters[.waitMs] = 12_345
+        let start = Date(timeIntervalSince1970: 1_764_576_000)
+        let report = MetricsReport(
+            from: start, to: start.addingTimeInterval(7200), grouping: [.channel, .queue, .agent, .hour],
+            groups: [
+                (MetricGroup(channel: "api", queue: "support", agent: "bo", period: 29_409_600), counters),
+                (MetricGroup(channel: "voice", queue: "vip \"one\"", agent: "", period: 29_409_660), MetricCounters()),
+            ],
+            now: MetricsNow(
+                at: start, queues: [MetricsNow.Queue(channel: "api", queue: "support", waiting: 2, longestWaitSeconds: 1.5)],
+                agents: [MetricsNow.Agents(medium: "voice", state: "idle", count: 1)]),
+            behind: 7)
+        for figures in [MetricFigure.allCases, [.offered, .averageSpeedOfAnswerSeconds]] {
+            let direct = try HubJSON.makeDecoder().decode(JSONValue.self, from: Data(MetricsRoutes.jsonBytes(report, groupBy: ["channel", "hour"], figures: figures)))
+            let tree = try HubJSON.makeDecoder().decode(
+                JSONValue.self, from: Data(JSONWriter.text(of: MetricsRoutes.json(report, groupBy: ["channel", "hour"], figures: figures)).utf8))
+            #expect(direct == tree)
         }
     }
 

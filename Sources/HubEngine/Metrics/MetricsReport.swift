@@ -12,6 +12,17 @@ public struct MetricsReport: Sendable {
     public var now: MetricsNow
     /// Events of the log not counted yet (0 but while a large backlog is being counted).
     public var behind: Int64
+
+    public init(
+        from: Date, to: Date, grouping: MetricGrouping, groups: [(group: MetricGroup, counters: MetricCounters)], now: MetricsNow, behind: Int64
+    ) {
+        self.from = from
+        self.to = to
+        self.grouping = grouping
+        self.groups = groups
+        self.now = now
+        self.behind = behind
+    }
 }
 
 /// The figures of this moment.
@@ -21,6 +32,13 @@ public struct MetricsNow: Sendable, Hashable {
         public var queue: String
         public var waiting: Int
         public var longestWaitSeconds: Double
+
+        public init(channel: String, queue: String, waiting: Int, longestWaitSeconds: Double) {
+            self.channel = channel
+            self.queue = queue
+            self.waiting = waiting
+            self.longestWaitSeconds = longestWaitSeconds
+        }
     }
 
     public struct Agents: Sendable, Hashable {
@@ -28,6 +46,12 @@ public struct MetricsNow: Sendable, Hashable {
         /// idle, busy, wrapUp, away.
         public var state: String
         public var count: Int
+
+        public init(medium: String, state: String, count: Int) {
+            self.medium = medium
+            self.state = state
+            self.count = count
+        }
     }
 
     public var at: Date
@@ -35,6 +59,12 @@ public struct MetricsNow: Sendable, Hashable {
     public var queues: [Queue]
     /// Logged-in agents per medium and state, sorted.
     public var agents: [Agents]
+
+    public init(at: Date, queues: [Queue], agents: [Agents]) {
+        self.at = at
+        self.queues = queues
+        self.agents = agents
+    }
 
     static func make(at date: Date, waiting: [MetricsProjector.Waiting], agents: [MetricsProjector.AgentNow]) -> MetricsNow {
         var queues: [String: Queue] = [:]
