@@ -368,13 +368,9 @@ public struct MetricsProjector: Sendable {
     }
 
     private mutating func assigned(_ id: String, agent: String, at date: Date) {
-        guard var contact = contacts[id] else { return }
-        if contact.phase == .assigned, let previous = contact.agent, let assignedAt = contact.assignedAt {
-            // From one agent to another by hand.
-            if previous == agent { return }
-            count(.transfers, at: date, channel: contact.channel.rawValue, queue: contact.queue, agent: previous)
-            endWork(id, &contact, agent: previous, from: assignedAt, at: date)
-        }
+        // (Given from one agent to another by hand, the first agent's work ends with its own
+        // `routing.completed` before this.)
+        guard var contact = contacts[id], contact.phase != .assigned else { return }
         let channel = contact.channel.rawValue
         if !contact.handled, let entered = contact.enteredAt {
             let wait = Self.milliseconds(from: entered, to: date)

@@ -100,10 +100,11 @@ public struct MetricsLive: Sendable {
 extension MetricsService {
     /// The live figures, as of the log's end.
     public func live() async throws -> MetricsLive {
+        try await freshen()
         let date = now()
         let midnight = MetricKey.minute(of: date) / 1440 * 1440
-        let today = try await totals(fromMinute: midnight, toMinute: MetricKey.minute(of: date) + 1, grouping: .channel)
-        let current = try await current()
+        let today = try await counted(fromMinute: midnight, toMinute: MetricKey.minute(of: date) + 1, grouping: .channel)
+        let current = currentCounted
         return MetricsLive(
             now: MetricsNow.make(at: date, waiting: current.waiting, agents: current.agents),
             todayFrom: Date(timeIntervalSince1970: Double(midnight * 60)),
@@ -120,8 +121,8 @@ extension MetricsService {
         let toMinute = Int64((to.timeIntervalSince1970 / 60).rounded(.up))
         let behind = try await freshen()
         let fields = figures.map { figures in Array(Set(figures.flatMap(\.fields))) }
-        let totals = try await totals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
-        let current = try await current()
+        let totals = try await counted(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
+        let current = currentCounted
         return MetricsReport(
             from: Date(timeIntervalSince1970: Double(fromMinute * 60)), to: Date(timeIntervalSince1970: Double(toMinute * 60)),
             grouping: grouping, groups: totals.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },

@@ -184,6 +184,13 @@ public actor MetricsService {
         fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping, fields: [MetricField]? = nil
     ) async throws -> [MetricGroup: MetricCounters] {
         try await freshen()
+        return try await counted(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
+    }
+
+    /// `totals` as counted so far (the caller has freshened).
+    func counted(
+        fromMinute: Int64, toMinute: Int64, grouping: MetricGrouping, fields: [MetricField]? = nil
+    ) async throws -> [MetricGroup: MetricCounters] {
         var totals = try await store.metricTotals(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)
         if let projector {
             for (key, counters) in projector.openAgentTime(until: now(), fromMinute: fromMinute, toMinute: toMinute) {
@@ -196,6 +203,11 @@ public actor MetricsService {
     /// The conversations waiting now, and the agents' states, as of the log's end.
     public func current() async throws -> (waiting: [MetricsProjector.Waiting], agents: [MetricsProjector.AgentNow]) {
         try await freshen()
+        return currentCounted
+    }
+
+    /// `current` as counted so far (the caller has freshened).
+    var currentCounted: (waiting: [MetricsProjector.Waiting], agents: [MetricsProjector.AgentNow]) {
         guard let projector else { return ([], []) }
         return (projector.waiting, projector.agentsNow)
     }

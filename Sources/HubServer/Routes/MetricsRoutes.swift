@@ -126,7 +126,7 @@ enum MetricsRoutes {
     }
 
     /// The report as JSON, written straight to bytes: a month by hour is thousands of groups of
-    /// fifty figures, too many for a tree of values first. The same document as `json`.
+    /// fifty figures, too many for a tree of values first.
     static func jsonBytes(_ report: MetricsReport, groupBy: [String], figures: [MetricFigure] = MetricFigure.allCases) -> [UInt8] {
         var writer = JSONWriter(capacity: 512 + report.groups.count * (80 + figures.count * 28))
         writer.beginObject()
@@ -178,23 +178,6 @@ enum MetricsRoutes {
         writer.date(report.to)
         writer.endObject()
         return writer.bytes
-    }
-
-    static func json(_ report: MetricsReport, groupBy: [String], figures: [MetricFigure] = MetricFigure.allCases) -> JSONValue {
-        .object([
-            "from": .string(HubJSON.formatTimestamp(report.from)), "to": .string(HubJSON.formatTimestamp(report.to)),
-            "groupBy": .array(groupBy.map { .string($0) }),
-            "groups": .array(
-                report.groups.map { entry in
-                    var object = key(entry.group).mapValues { JSONValue.string($0) }
-                    object["figures"] = .object(
-                        Dictionary(uniqueKeysWithValues: figures.map { ($0.rawValue, $0.value(entry.counters).map(JSONValue.double) ?? .null) }))
-                    return .object(object)
-                }),
-            "now": now(report.now),
-            // Events not counted yet: 0 but while a first start counts a large log.
-            "behind": .int(report.behind),
-        ])
     }
 
     static func now(_ now: MetricsNow) -> JSONValue {
