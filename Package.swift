@@ -100,6 +100,7 @@ let package = Package(
             dependencies: [
                 "HubModel", "HubStore", "HubConfig", "HubRouting", "SIPCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,4 +1,7 @@
+import Foundation
 import HubEngine
+import HubStore
+import HubTestSupport
 import Logging
 import NIOCore
 import SIPCore
@@ -16,17 +19,19 @@ struct RegistrarTests {
         var all: [String] { list.withLock { $0 } }
     }
 
-    static func registrar(_ changes: Changes, lifetime: Duration = .seconds(300)) -> Registrar {
+    static func registrar(
+        _ changes: Changes, lifetime: Duration = .seconds(300), store: (any RegistrationStore)? = nil, aliceDomain: String = "switchboard.test"
+    ) -> Registrar {
         Registrar(
             configuration: Registrar.Configuration(realm: realm),
             accounts: [
-                Registrar.Account(agentID: "alice", addressOfRecord: SIPURI(parsing: "sip:alice@switchboard.test")!, password: "s3cret", realm: realm),
+                Registrar.Account(agentID: "alice", addressOfRecord: SIPURI(parsing: "sip:alice@\(aliceDomain)")!, password: "s3cret", realm: realm),
                 Registrar.Account(agentID: "bo", addressOfRecord: SIPURI(parsing: "sip:bo@switchboard.test")!, password: "other", realm: realm),
                 Registrar.Account(
                     agentID: "desk", addressOfRecord: SIPURI(parsing: "sip:desk@switchboard.test")!, password: nil, realm: realm,
                     staticContact: SIPURI(parsing: "sip:desk@192.0.2.50:5060")),
             ],
-            nonces: SIPNonceIssuer(lifetime: lifetime), logger: Logger(label: "test"), onReachability: { changes.record($0, $1) })
+            nonces: SIPNonceIssuer(lifetime: lifetime), store: store, logger: Logger(label: "test"), onReachability: { changes.record($0, $1) })
     }
 
     static func register(
@@ -48,7 +53,8 @@ struct RegistrarTests {
     /// Registers with the challenge the registrar gave (the algorithm chosen from its challenges).
     static func answered(
         _ registrar: Registrar, algorithm: SIPDigestAlgorithm = .md5, user: String = "alice", password: String = "s3cret",
-        to: String = "sip:alice@switchboard.test", cseq: Int = 2, contact: String = "<sip:alice@192.0.2.7:5062>", expires: Int? = 120, now: Int64
+        to: String = "sip:alice@switchboard.test", cseq: Int = 2, contact: String = "<sip:alice@192.0.2.7:5062>", expires: Int? = 120,
+        from peer: SIPPeer = peer, now: Int64
     ) async throws -> SIPMessage {
         let challenge = await registrar.register(register(user: user, to: to, cseq: cseq - 1, contact: contact, expires: expires), from: peer, now: now)
         let offered = challenge.headers.lines("WWW-Authenticate").compactMap(SIPDigestChallenge.init(parsing:))
@@ -194,5 +200,68 @@ struct RegistrarTests {
         let old = try await Self.answered(registrar, cseq: 4, expires: 0, now: 1_001_000)
         #expect(old.status == 500)
         #expect(await registrar.isReachable("alice"))
+    }
+
+    @Test("registrations over UDP outlive a restart: restored unexpired with their Call-ID and CSeq; TCP ones, expired ones and moved phones are not")
+    func keptAcrossRestarts() async throws {
+        let directory = try TemporaryDirectory("registrar")
+        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
+        try await store.migrate()
+        // Before the restart: alice's phone over UDP, bo's over TCP.
+        let before = Self.registrar(Changes(), store: store)
+        let saving = Task { await before.saveBindings() }
+        #expect(try await Self.answered(before, cseq: 6, now: 1_000_000).status == 200)
+        let tcp = SIPPeer(transport: .tcp, address: try SocketAddress(ipAddress: "192.0.2.8", port: 40_000), connection: 7)
+        let bo = try await Self.answered(
+            before, user: "bo", password: "other", to: "sip:bo@switchboard.test", contact: "<sip:bo@192.0.2.8:40000;transport=tcp>", from: tcp,
+            now: 1_000_000)
+        #expect(bo.status == 200)
+        #expect(await before.isReachable("bo"))
+        before.finishSaving()
+        await saving.value
+        let stored = try await store.phoneBindings(unexpiredAt: 1_000_000)
+        #expect(stored.map(\.agentID) == ["alice"], "the TCP binding is not kept: its connection ends with the process")
+        #expect(stored.first?.contact == "sip:alice@192.0.2.7:5062" && stored.first?.addressOfRecord == "sip:alice@switchboard.test")
+        #expect(stored.first?.host == "192.0.2.7" && stored.first?.port == 5062 && stored.first?.expiresAt == 1_120_000)
+
+        // After the restart, a minute later: alice is reachable at once, where she was.
+        let changes = Changes()
+        let after = Self.registrar(changes, store: store)
+        let savingAfter = Task { await after.saveBindings() }
+        #expect(await after.restoreBindings(now: 1_060_000) == 1)
+        #expect(changes.all == ["alice reachable"])
+        #expect(await after.isReachable("alice"))
+        #expect(await !after.isReachable("bo"))
+        let target = try #require(await after.target(of: "alice"))
+        #expect(target.contact.description == "sip:alice@192.0.2.7:5062" && target.peer == Self.peer)
+        #expect(await after.bindings(of: "alice").first?.expiresAt == 1_120_000)
+        // The binding's Call-ID and CSeq came back too: an older REGISTER is still refused.
+        #expect(try await Self.answered(after, cseq: 4, expires: 0, now: 1_061_000).status == 500)
+        // Unregistering after the restart removes it from the store as well.
+        #expect(try await Self.answered(after, cseq: 8, expires: 0, now: 1_062_000).status == 200)
+        after.finishSaving()
+        await savingAfter.value
+        #expect(try await store.phoneBindings(unexpiredAt: 1_062_000).isEmpty)
+
+        // An expired binding is not restored (and is deleted); nor is one whose phone moved to
+        // another address of record in the rules meanwhile (deleted as well).
+        func registerAlice(cseq: Int, now: Int64) async throws {
+            let registrar = Self.registrar(Changes(), store: store)
+            let saving = Task { await registrar.saveBindings() }
+            #expect(try await Self.answered(registrar, cseq: cseq, now: now).status == 200)
+            registrar.finishSaving()
+            await saving.value
+        }
+        try await registerAlice(cseq: 20, now: 2_000_000)
+        #expect(await Self.registrar(Changes(), store: store).restoreBindings(now: 2_120_000) == 0)
+        #expect(try await store.phoneBindings(unexpiredAt: 0).isEmpty)
+        try await registerAlice(cseq: 30, now: 3_000_000)
+        let moved = Self.registrar(Changes(), store: store, aliceDomain: "pbx.switchboard.test")
+        let savingMoved = Task { await moved.saveBindings() }
+        #expect(await moved.restoreBindings(now: 3_010_000) == 0)
+        #expect(await !moved.isReachable("alice"))
+        moved.finishSaving()
+        await savingMoved.value
+        #expect(try await store.phoneBindings(unexpiredAt: 0).isEmpty, "the moved phone's stored binding is deleted")
     }
 }

@@ -177,6 +177,12 @@ secrets: { signingSecret: E2E_SIGNING }
             self.sip = self.logged_address(r'msg="sip listening" .*udp=', deadline, "its SIP element", start)
         self.ws_base = self.base.replace("http://", "ws://")
 
+    def restart(self):
+        """A graceful stop (SIGTERM, as a deployment does), then the same hub on the same data again."""
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.launch()
+
     def kill_and_restart(self):
         """SIGKILL (nothing is flushed or drained), then the same hub on the same data again."""
         self.process.kill()

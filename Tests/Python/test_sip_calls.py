@@ -702,3 +702,35 @@ def test_a_call_live_when_the_hub_is_killed_ends_at_the_restart():
             caller.join(timeout=60)
         for _ in fixture:
             pass
+
+
+def test_a_phone_registered_before_a_restart_takes_calls_after_it():
+    """Registrations over UDP are kept in the store: after a restart (a deployment) the phone is
+    reachable at once, without registering again, and the next call rings it."""
+    fixture = calls_hub()
+    hub = next(fixture)
+    bo = None
+    try:
+        bo = Phone(hub, "bo", PHONE_ANSWERS, ending=PHONE_HEARS_BYE)
+        hub.restart()
+        log = hub.logged_since(0)
+        listening = log.rfind('msg="sip listening"')
+        restored = log.rfind("phones' registrations restored")
+        assert log.rfind('msg="sip listening"', 0, listening) < restored < listening, "restored as the restarted hub started"
+        assert reachable(hub, "bo"), "reachable before any REGISTER reached the restarted hub"
+        # The router starts with everyone offline: bo logs in again.
+        status, body = hub.request("POST", "/v1/agents/bo/presence", {"presence": "available"})
+        assert status == 200, body
+        _, caller = call(hub, CALLER_ANSWERED, SUPPORT, CALLER_HANGS_UP)
+        _, phone = bo.finish()
+        assert received(phone, "INVITE sip:bo@127.0.0.1"), "the restarted hub rang the phone where it had registered"
+        assert "s=phone-of-bo" in received(caller, "SIP/2.0 200 OK")[0]
+        assert call_record(hub)["agentId"] == "bo"
+        log = hub.logged_since(0)
+        assert 'msg="SIP registration"' not in log[log.rfind('msg="sip listening"'):], "the phone did not register again"
+    finally:
+        if bo:
+            bo.close()
+        for _ in fixture:
+            pass
+

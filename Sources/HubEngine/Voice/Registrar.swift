@@ -1,13 +1,17 @@
 import Foundation
+import HubStore
 import Logging
+import NIOCore
 import SIPCore
 
 /// Agents' SIP phones (RFC 3261 §10.3): a REGISTER is challenged with digest (SHA-256 and MD5,
 /// RFC 8760), and once authenticated as the agent whose address of record it names, its
 /// contacts become bindings that expire. An agent is reachable for calls while it has a binding
 /// or a static contact; the change is reported as it happens (a registration, an expiry, an
-/// unregistration). Bindings live in memory: phones register again within their interval after
-/// a restart, and until then the agent takes no calls.
+/// unregistration). With a store, bindings over UDP are also kept there (written in order, after
+/// the answer, by `saveBindings()`) and restored at start (`restoreBindings(now:)`), so that a
+/// restart of the hub leaves phones reachable; bindings over TCP end with their connection (the
+/// phone registers again when it reconnects).
 public actor Registrar {
     /// A phone the registrar accepts registrations for.
     public struct Account: Sendable {
@@ -84,16 +88,96 @@ public actor Registrar {
     }
     private let logger: Logger
     private let onReachability: @Sendable (String, Bool) async -> Void
+    /// Where bindings are kept across restarts, if anywhere.
+    private let store: (any RegistrationStore)?
+    /// Agents' bindings to write to the store, in the order they changed.
+    private let saves: AsyncStream<(agentID: String, bindings: [PhoneBinding])>
+    private let savesInput: AsyncStream<(agentID: String, bindings: [PhoneBinding])>.Continuation
 
     public init(
-        configuration: Configuration, accounts: [Account], nonces: SIPNonceIssuer = SIPNonceIssuer(), logger: Logger,
-        onReachability: @escaping @Sendable (_ agentID: String, _ reachable: Bool) async -> Void = { _, _ in }
+        configuration: Configuration, accounts: [Account], nonces: SIPNonceIssuer = SIPNonceIssuer(), store: (any RegistrationStore)? = nil,
+        logger: Logger, onReachability: @escaping @Sendable (_ agentID: String, _ reachable: Bool) async -> Void = { _, _ in }
     ) {
         self.configuration = configuration
         (self.accounts, self.byUsername) = Self.index(accounts)
         self.nonces = nonces
+        self.store = store
         self.logger = logger
         self.onReachability = onReachability
+        (saves, savesInput) = AsyncStream.makeStream(of: (agentID: String, bindings: [PhoneBinding]).self)
+    }
+
+    // MARK: Bindings kept across restarts
+
+    /// Restores the stored bindings that are still valid: not expired, over UDP, of an agent
+    /// whose phone is still configured with the same address of record and may register. Call
+    /// before the first REGISTER is taken; reports the agents who became reachable. Returns how
+    /// many bindings were restored.
+    @discardableResult
+    public func restoreBindings(now: Int64) async -> Int {
+        guard let store else { return 0 }
+        let stored: [PhoneBinding]
+        do {
+            stored = try await store.phoneBindings(unexpiredAt: now)
+        } catch {
+            logger.error("the phones' stored registrations could not be read: phones are reachable once they register", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var restored = 0
+        var gained: [String] = []
+        for (agentID, list) in Dictionary(grouping: stored, by: \.agentID).sorted(by: { $0.key < $1.key }) {
+            guard let account = accounts[agentID], account.canRegister, account.addressOfRecord.description == list[0].addressOfRecord else {
+                logger.info("an agent's stored phone registrations dropped: the phone changed in the rules", metadata: ["agent": "\(agentID)"])
+                savesInput.yield((agentID, []))
+                continue
+            }
+            let wasReachable = isReachable(agentID)
+            var current = bindings[agentID] ?? []
+            for binding in list.prefix(Self.maximumBindings) {
+                guard let contact = SIPURI(parsing: binding.contact), let address = try? SocketAddress(ipAddress: binding.host, port: binding.port),
+                    !current.contains(where: { $0.contact.matches(contact) })
+                else { continue }
+                current.append(
+                    Binding(
+                        contact: contact, expiresAt: binding.expiresAt, callID: binding.callID, cseq: binding.cseq,
+                        source: SIPPeer(transport: .udp, address: address), userAgent: binding.userAgent))
+                restored += 1
+            }
+            bindings[agentID] = current.isEmpty ? nil : current
+            if isReachable(agentID), !wasReachable { gained.append(agentID) }
+        }
+        if restored > 0 { logger.info("phones' registrations restored", metadata: ["bindings": "\(restored)"]) }
+        for agentID in gained { await onReachability(agentID, true) }
+        return restored
+    }
+
+    /// Writes the bindings as they change, in order, until `finishSaving()`; a write that fails is
+    /// logged (the phone's next REGISTER writes its bindings again).
+    public nonisolated func saveBindings() async {
+        guard let store else { return }
+        for await (agentID, list) in saves {
+            do {
+                try await store.replacePhoneBindings(agentID: agentID, with: list)
+            } catch {
+                logger.error("a phone's registration could not be kept", metadata: ["agent": "\(agentID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Ends `saveBindings()` once what is waiting is written.
+    public nonisolated func finishSaving() { savesInput.finish() }
+
+    /// Queues the agent's bindings as they are now for the store (those over UDP: a TCP
+    /// binding's connection does not survive a restart).
+    private func keep(_ agentID: String) {
+        guard store != nil else { return }
+        let addressOfRecord = accounts[agentID]?.addressOfRecord.description ?? ""
+        let kept = (bindings[agentID] ?? []).filter { $0.source.transport == .udp }.map { binding in
+            PhoneBinding(
+                agentID: agentID, addressOfRecord: addressOfRecord, contact: binding.contact.description, expiresAt: binding.expiresAt,
+                callID: binding.callID, cseq: binding.cseq, host: binding.source.ipAddress, port: binding.source.port, userAgent: binding.userAgent)
+        }
+        savesInput.yield((agentID, kept))
     }
 
     private static func index(_ accounts: [Account]) -> (accounts: [String: Account], byUsername: [String: String]) {
@@ -120,6 +204,7 @@ public actor Registrar {
                 continue
             }
             bindings[agentID] = nil
+            keep(agentID)
             logger.info("an agent's phone bindings dropped: the phone changed in the rules", metadata: ["agent": "\(agentID)"])
         }
         var changed: [String] = []
@@ -250,6 +335,7 @@ public actor Registrar {
             }
         }
         bindings[agentID] = current.isEmpty ? nil : current
+        keep(agentID)
         let reachable = isReachable(agentID)
         logger.info(
             "SIP registration", metadata: ["agent": "\(agentID)", "bindings": "\(current.count)", "peer": "\(peer)"])
@@ -274,6 +360,7 @@ public actor Registrar {
             let alive = list.filter { $0.expiresAt > now }
             if alive.count != list.count {
                 bindings[agentID] = alive.isEmpty ? nil : alive
+                keep(agentID)
                 logger.info("SIP registration expired", metadata: ["agent": "\(agentID)", "bindings": "\(alive.count)"])
                 if alive.isEmpty, accounts[agentID]?.staticContact == nil { lost.append(agentID) }
             }

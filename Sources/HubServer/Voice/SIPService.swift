@@ -72,7 +72,8 @@ actor SIPService: Service {
         reachability = changes
         reachabilityChanges = continuation
         registrar = Registrar(
-            configuration: Registrar.Configuration(realm: realm, algorithms: configuration.digestAlgorithms), accounts: accounts, logger: logger
+            configuration: Registrar.Configuration(realm: realm, algorithms: configuration.digestAlgorithms), accounts: accounts, store: store,
+            logger: logger
         ) { agent, _ in
             continuation.yield(agent)
         }
@@ -162,8 +163,11 @@ actor SIPService: Service {
     }
 
     func run() async throws {
-        // Before anything registers, only agents with a static contact can take calls; the router
-        // knows it before the first phone can reach the hub.
+        // Before anything registers, agents with a static contact or a registration kept from
+        // before the restart can take calls; the router knows it before the first phone can
+        // reach the hub.
+        await registrar.restoreBindings(now: Self.milliseconds(now()))
+        async let savingBindings: Void = registrar.saveBindings()
         var reachable: Set<String> = []
         for agent in agentIDs where await registrar.isReachable(agent) { reachable.insert(agent) }
         try await routing.gateVoice(reachable: reachable)
@@ -194,6 +198,8 @@ actor SIPService: Service {
             }
         }
         reachabilityChanges.finish()
+        registrar.finishSaving()
+        await savingBindings
         await hangUpAll()
         recorder.finish()
         await recording

@@ -5,7 +5,8 @@ import HubModel
 /// every backend (SQLite now, PostgreSQL for several nodes). Each method is one transaction, and
 /// every state change it makes appends its events to the event log in that same transaction.
 public protocol HubStore: EventLogStore, IngestStore, IdentityStore, ConversationStore, OutboxStore, TicketStore,
-    CallStore, AgentStore, RoutingStore, AuthStore, InboxStore, CSATStore, SLAStore, AutomationStore, MetricsStore
+    CallStore, AgentStore, RoutingStore, AuthStore, InboxStore, CSATStore, SLAStore, AutomationStore, MetricsStore,
+    RegistrationStore
 {
     /// Whether this store is used by one hub process only (SQLite). Then deliveries left in
     /// flight by a crash can be retried at once instead of after their lease.

@@ -413,6 +413,23 @@ enum SQLiteSchema {
             }
             try db.execute(sql: "CREATE TABLE metric_state (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;")
         }
+        migrator.registerMigration("v13: agents' phone registrations kept across restarts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE phone_binding (
+                        agentID TEXT NOT NULL,
+                        contact TEXT NOT NULL,
+                        addressOfRecord TEXT NOT NULL,
+                        expiresAt INTEGER NOT NULL,
+                        callID TEXT NOT NULL,
+                        cseq INTEGER NOT NULL,
+                        host TEXT NOT NULL,
+                        port INTEGER NOT NULL,
+                        userAgent TEXT,
+                        PRIMARY KEY (agentID, contact)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

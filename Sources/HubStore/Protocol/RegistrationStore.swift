@@ -1,0 +1,42 @@
+/// One registered contact of an agent's SIP phone, as kept across restarts (RFC 3261 §10.3: a
+/// registrar's bindings outlive the process, as Kamailio's `usrloc` keeps them in its database),
+/// so that a restart of the hub does not leave every phone unreachable until it registers again.
+public struct PhoneBinding: Sendable, Hashable {
+    public var agentID: String
+    /// The address of record the phone registered for: a binding is restored only while the
+    /// agent's phone is still configured with it.
+    public var addressOfRecord: String
+    public var contact: String
+    /// Milliseconds since the epoch.
+    public var expiresAt: Int64
+    public var callID: String
+    public var cseq: UInt32
+    /// Where the REGISTER came from (UDP): calls go there.
+    public var host: String
+    public var port: Int
+    public var userAgent: String?
+
+    public init(
+        agentID: String, addressOfRecord: String, contact: String, expiresAt: Int64, callID: String, cseq: UInt32, host: String, port: Int,
+        userAgent: String?
+    ) {
+        self.agentID = agentID
+        self.addressOfRecord = addressOfRecord
+        self.contact = contact
+        self.expiresAt = expiresAt
+        self.callID = callID
+        self.cseq = cseq
+        self.host = host
+        self.port = port
+        self.userAgent = userAgent
+    }
+}
+
+/// The registrar's bindings.
+public protocol RegistrationStore: Sendable {
+    /// Replaces the agent's bindings with these; none deletes them.
+    func replacePhoneBindings(agentID: String, with bindings: [PhoneBinding]) async throws
+    /// The bindings that have not expired at `now` (milliseconds since the epoch), by agent and
+    /// contact; the expired ones are deleted.
+    func phoneBindings(unexpiredAt now: Int64) async throws -> [PhoneBinding]
+}
