@@ -141,13 +141,23 @@ struct SIPTransportTests {
         if windows < 5 { #expect(received < 100, "nothing was cut") }
     }
 
-    @Test("a trusted source (a configured trunk's address) is not held to the per-source rate")
+    @Test("a trusted source (a configured trunk's address) is held to its own, higher rate, not the per-source one")
     func trustedSource() async throws {
         let transport = SIPTransport(
             configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, perSourceRate: 20, isTrusted: { $0 == "127.0.0.1" }))
         let received = try await Self.sendHundredOptions(to: transport)
         #expect(received == 100)
         #expect(transport.dropped.load(ordering: .relaxed) == 0)
+        // Trusted is not unlimited: a source address can be forged.
+        let capped = SIPTransport(
+            configuration: SIPTransportConfiguration(
+                host: "127.0.0.1", port: 0, perSourceRate: 5, isTrusted: { $0 == "127.0.0.1" }, trustedSourceRate: 40))
+        let start = ContinuousClock.now
+        let admitted = try await Self.sendHundredOptions(to: capped)
+        let windows = Int((ContinuousClock.now - start).components.seconds) + 2
+        #expect(admitted >= 40 && admitted <= min(100, 40 * windows), "\(admitted) of 100 admitted")
+        #expect(capped.dropped.load(ordering: .relaxed) == 100 - admitted)
+        if windows < 3 { #expect(admitted < 100, "nothing was cut") }
     }
 
     /// A raw UDP socket sends 100 OPTIONS within a second; returns how many the element got.

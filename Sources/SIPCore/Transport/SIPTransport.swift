@@ -47,19 +47,24 @@ public struct SIPTransportConfiguration: Sendable {
     public var inboundBuffer: Int
     /// Messages one source address may send per second before the rest are dropped (0: no limit).
     public var perSourceRate: Int
-    /// Source addresses the per-source rate does not apply to: the element's configured peers (a
+    /// Source addresses held to `trustedSourceRate` instead: the element's configured peers (a
     /// carrier's SBC sends every call of a trunk from one address).
     public var isTrusted: @Sendable (String) -> Bool
+    /// Messages a trusted source may send per second (0: no limit). Far above what a trunk sends
+    /// (3 per call: about 1,600 calls a second), but finite: a UDP source address can be forged,
+    /// and a flood that claims a trunk's address must not have the element to itself.
+    public var trustedSourceRate: Int
     public var idleTimeout: Duration
     /// TCP connections open at once; more are closed at once.
     public var maximumConnections: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, maximumMessageSize: Int = 64 * 1024, inboundBuffer: Int = 4096,
-        perSourceRate: Int = 200, isTrusted: @escaping @Sendable (String) -> Bool = { _ in false }, idleTimeout: Duration = .seconds(600),
-        maximumConnections: Int = 2048
+        perSourceRate: Int = 200, isTrusted: @escaping @Sendable (String) -> Bool = { _ in false }, trustedSourceRate: Int = 5_000,
+        idleTimeout: Duration = .seconds(600), maximumConnections: Int = 2048
     ) {
         self.isTrusted = isTrusted
+        self.trustedSourceRate = trustedSourceRate
         self.maximumConnections = maximumConnections
         self.host = host
         self.port = port
@@ -249,9 +254,11 @@ public final class SIPTransport: Sendable {
         }
     }
 
-    /// The per-source limit (a flood from one address is dropped, others go on).
+    /// The per-source limit (a flood from one address is dropped, others go on); configured peers
+    /// have a higher one.
     private func admit(_ peer: SIPPeer) -> Bool {
-        guard configuration.perSourceRate > 0, !configuration.isTrusted(peer.ipAddress) else { return true }
+        let limit = configuration.isTrusted(peer.ipAddress) ? configuration.trustedSourceRate : configuration.perSourceRate
+        guard limit > 0 else { return true }
         let second = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
         let admitted = state.withLock { state -> Bool in
             if state.window != second {
@@ -260,7 +267,7 @@ public final class SIPTransport: Sendable {
             }
             let count = state.counts[peer.ipAddress, default: 0] + 1
             state.counts[peer.ipAddress] = count
-            return count <= configuration.perSourceRate
+            return count <= limit
         }
         if !admitted {
             if dropped.add(1, ordering: .relaxed).newValue % 100 == 1 {
