@@ -44,6 +44,11 @@ public struct HubServerConfiguration: Sendable {
         /// The address the hub writes in its own Via and Contact headers (calls to phones, answers
         /// to trunks); nil: the listening address (127.0.0.1 when it listens on every address).
         public var advertisedHost: String?
+        /// Call-IDs whose messages are being handled at once; a message of another Call-ID beyond
+        /// it is refused (a request gets `503` with `Retry-After`).
+        public var maximumInProgress: Int = 10_000
+        /// Messages waiting behind another of their Call-ID, over all calls; beyond it likewise.
+        public var maximumWaiting: Int = 4_096
 
         public init() {}
     }

@@ -171,6 +171,11 @@ struct Serve: AsyncParsableCommand {
             sip ?? Environment.value("HUB_SIP") ?? "127.0.0.1:5060", option: "--sip", examples: "127.0.0.1:5060 or 0.0.0.0:5060")
         configuration.sip.realm = Environment.value("HUB_SIP_REALM")
         configuration.sip.advertisedHost = Environment.value("HUB_SIP_ADVERTISE")
+        for (name, path) in [("HUB_SIP_MAX_IN_PROGRESS", \HubServerConfiguration.SIP.maximumInProgress), ("HUB_SIP_MAX_WAITING", \.maximumWaiting)] {
+            guard let text = Environment.value(name) else { continue }
+            guard let limit = Int(text), (0...1_000_000).contains(limit) else { throw ValidationError("\(name) is a number from 0 to 1000000") }
+            configuration.sip[keyPath: path] = limit
+        }
         if let text = Environment.value("HUB_SIP_DIGEST") {
             let algorithms = text.split(separator: ",").map { name in
                 SIPDigestAlgorithm.allCases.first { $0.rawValue.lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() }

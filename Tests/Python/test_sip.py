@@ -6,6 +6,7 @@ expiry and 403 for another agent's address are tested in RegistrarTests.)"""
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -233,6 +234,37 @@ def test_phones_follow_a_rules_reload_without_a_restart():
         code, _ = sipp(hub, REGISTER, user="carol", password="c4rol-secret", expires=120, final=200, auth="")
         assert code == 0
         assert wait_for(lambda: reachable(hub, "carol"))
+    finally:
+        for _ in fixture:
+            pass
+        provider.close()
+
+
+def test_an_overloaded_element_answers_503_over_tcp_instead_of_dropping():
+    """Past its overload limits the element refuses a request with 503 and Retry-After: a TCP
+    sender never sends it again, so silence would leave it waiting. (The limit of calls handled
+    at once is set to 0 here, so that every message meets it.)"""
+    provider = Provider()
+    fixture = running_hub(provider, rules=RULES, environment={"E2E_ALICE_SIP": "s3cret", "E2E_BO_SIP": "b0-secret",
+                                                              "HUB_SIP_MAX_IN_PROGRESS": "0"})
+    hub = next(fixture)
+    try:
+        with socket.create_connection(hub.sip, timeout=10) as connection:
+            local = "%s:%d" % connection.getsockname()
+            request = ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bKover1\r\n"
+                       "From: <sip:probe@%s>;tag=p1\r\nTo: <sip:%s>\r\nCall-ID: overload-1\r\nCSeq: 1 OPTIONS\r\n"
+                       "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n") % (DOMAIN, local, DOMAIN, DOMAIN)
+            connection.sendall(request.encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = connection.recv(4096)
+                assert chunk, "the connection closed without an answer"
+                answer += chunk
+        head = answer.decode().split("\r\n\r\n")[0]
+        assert head.startswith("SIP/2.0 503 "), head
+        assert "\r\nRetry-After: 5" in head and "Call-ID: overload-1" in head and "z9hG4bKover1" in head
+        with open(hub.log_path) as log:
+            assert "SIP message refused: too many being handled" in log.read()
     finally:
         for _ in fixture:
             pass

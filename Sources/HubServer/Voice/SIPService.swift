@@ -57,8 +57,6 @@ actor SIPService: Service {
     /// Messages waiting behind another of their Call-ID (see `serve`).
     var lanes: [String: [(SIPMessage, SIPPeer)]] = [:]
     var laneBacklog = 0
-    static let maximumBacklog = 4_096
-    static let maximumLanes = 10_000
     let recorder: CallRecorder
 
     init(
@@ -217,15 +215,15 @@ actor SIPService: Service {
                 case .message(let message, let peer):
                     let lane = message.callID ?? ""
                     if lanes[lane] != nil {
-                        guard laneBacklog < Self.maximumBacklog else {
-                            logger.warning("SIP message dropped: too many waiting behind their calls", metadata: ["peer": "\(peer)"])
+                        guard laneBacklog < configuration.maximumWaiting else {
+                            overloaded(message, from: peer, "too many waiting behind their calls")
                             continue
                         }
                         lanes[lane]?.append((message, peer))
                         laneBacklog += 1
                     } else {
-                        guard lanes.count < Self.maximumLanes else {
-                            logger.warning("SIP message dropped: too many being handled", metadata: ["peer": "\(peer)"])
+                        guard lanes.count < configuration.maximumInProgress else {
+                            overloaded(message, from: peer, "too many being handled")
                             continue
                         }
                         lanes[lane] = []
@@ -236,6 +234,16 @@ actor SIPService: Service {
                 }
             }
         }
+    }
+
+    /// A message the element has no room for. A request (but an ACK, which has no answer) gets
+    /// `503` with `Retry-After` (RFC 3261 §21.5.4), so that its sender backs off instead of
+    /// waiting for an answer that never comes: over TCP nothing would be sent again. A response
+    /// is dropped (over UDP its sender sends it again; over TCP the transaction times out).
+    func overloaded(_ message: SIPMessage, from peer: SIPPeer, _ why: String) {
+        logger.warning("SIP message refused: \(why)", metadata: ["peer": "\(peer)", "method": "\(message.method ?? "response")"])
+        guard let method = message.method, method != "ACK" else { return }
+        send(message.response(503, reason: "Service Unavailable (overloaded)", toTag: triage.toTag, headers: [("Retry-After", "5")]), to: peer)
     }
 
     /// Handles a lane's first message, then those that queued behind it meanwhile.
