@@ -14,7 +14,8 @@ import Synchronization
 /// for). A report adds, to the committed counts, the time agents have spent in their current
 /// state so far.
 public actor MetricsService {
-    static let pageSize = 500
+    /// Events read and committed at a time.
+    let pageSize: Int
     /// A report waits for the projection to count what is left of the log only when that is
     /// little; a larger backlog (the whole log at a first start) is counted in the background while
     /// reports answer from what is counted so far, saying how far behind they are.
@@ -39,7 +40,8 @@ public actor MetricsService {
     private var generation = 0
     private let wake = WakeSignal()
 
-    public init(store: any HubStore, rules: MetricsProjector.Rules, now: @escaping @Sendable () -> Date, logger: Logger) {
+    public init(store: any HubStore, rules: MetricsProjector.Rules, now: @escaping @Sendable () -> Date, logger: Logger, pageSize: Int = 500) {
+        self.pageSize = max(1, pageSize)
         self.store = store
         self.rules = rules
         self.now = now
@@ -69,12 +71,21 @@ public actor MetricsService {
     }
 
     /// Counts every event up to the log's end. One reader at a time: a caller that finds the log
-    /// being read waits for that read, then reads what came after.
+    /// being read waits for that read, then reads what came after. Cancelled (the hub stopping
+    /// during the first count of a long log), the read stops after the page it is on, with
+    /// everything before it committed: the next start goes on from there.
     public func catchUp() async throws {
         while let current = reading { await current.value }
         let task = Task { await self.readToEnd() }
         reading = task
-        await task.value
+        await withTaskCancellationHandler {
+            await task.value
+        } onCancel: { [wake] in
+            task.cancel()
+            // (A report given up by its caller: the service's own loop reads on from there.)
+            wake.signal()
+        }
+        try Task.checkCancellation()
         if let error = lastError {
             lastError = nil
             throw error
@@ -88,7 +99,7 @@ public actor MetricsService {
             var projector = try await loadedProjector()
             while true {
                 let from = position
-                let events = try await store.events(after: from, limit: Self.pageSize)
+                let events = try await store.events(after: from, limit: pageSize)
                 for event in events { projector.apply(event) }
                 if let last = events.last {
                     projector.prune(at: last.occurredAt)
@@ -128,7 +139,7 @@ public actor MetricsService {
                 position = next
                 // A reload meanwhile: its rules count from here on, from the committed state.
                 self.projector = generation == self.generation ? projector : nil
-                if events.count < Self.pageSize || self.projector == nil { return }
+                if events.count < pageSize || self.projector == nil || Task.isCancelled { return }
             }
         } catch {
             lastError = error
