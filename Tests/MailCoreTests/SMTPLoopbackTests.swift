@@ -204,6 +204,62 @@ struct SMTPLoopbackTests {
         #expect(mailbox.stored.count == 1)
     }
 
+    // MARK: - Sessions kept between messages
+
+    @Test("a kept session carries the next messages (one connection for three), is retired after its message limit, and is closed once idle too long")
+    func keptSessions() async throws {
+        try await Self.withServer { port, mailbox in
+            let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "hub.example")
+            let client = SMTPClient(sessionLimits: SMTPSessionCache.Limits(idleLimit: .milliseconds(300), maximumMessages: 3))
+            for index in 0..<5 {
+                let result = try await client.send(from: "a@hub.example", to: ["support@hub.test"], message: Self.message, via: relay)
+                #expect(result.acceptedRecipients == ["support@hub.test"], "message \(index)")
+            }
+            let connections = mailbox.stored.map { "\($0.envelope.remotePort ?? 0)" }
+            #expect(connections.count == 5)
+            // Three messages on the first connection, then a new one for the next two.
+            #expect(Set(connections[0..<3]).count == 1 && Set(connections[3..<5]).count == 1 && connections[0] != connections[3])
+            #expect(client.idleSessions(relay) == 1)
+            try await Task.sleep(for: .milliseconds(700))
+            #expect(client.idleSessions(relay) == 0, "closed after 300 ms idle")
+            // The next message opens a new session.
+            _ = try await client.send(from: "a@hub.example", to: ["support@hub.test"], message: Self.message, via: relay)
+            #expect(Set(mailbox.stored.map { "\($0.envelope.remotePort ?? 0)" }).count == 3)
+        }
+    }
+
+    @Test("a kept session the relay closed while idle (its own timeout, 421) is replaced within the send; the message goes once")
+    func keptSessionClosedByTheRelay() async throws {
+        try await Self.withServer(SMTPServerConfiguration(port: 0, hostname: "mx.hub.test", idleTimeout: .milliseconds(200))) { port, mailbox in
+            let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "hub.example")
+            let client = SMTPClient()
+            _ = try await client.send(from: "a@hub.example", to: ["support@hub.test"], message: Self.message, via: relay)
+            #expect(client.idleSessions(relay) == 1)
+            try await Task.sleep(for: .milliseconds(600))
+            let result = try await client.send(from: "b@hub.example", to: ["sales@hub.test"], message: Self.message, via: relay)
+            #expect(result.acceptedRecipients == ["sales@hub.test"])
+            #expect(mailbox.stored.map(\.envelope.mailFrom) == ["a@hub.example", "b@hub.example"])
+            #expect(Set(mailbox.stored.map { "\($0.envelope.remotePort ?? 0)" }).count == 2)
+            client.closeIdleSessions()
+            #expect(client.idleSessions(relay) == 0)
+        }
+    }
+
+    @Test("a refused transaction is not retried on a new session, and its session is not kept")
+    func refusedOnAKeptSession() async throws {
+        try await Self.withServer { port, mailbox in
+            let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "hub.example")
+            let client = SMTPClient()
+            _ = try await client.send(from: "a@hub.example", to: ["support@hub.test"], message: Self.message, via: relay)
+            let error = await #expect(throws: SMTPSendError.self) {
+                try await client.send(from: "a@hub.example", to: ["nobody@hub.test"], message: Self.message, via: relay)
+            }
+            #expect(error?.stage == "rcpt" && error?.isPermanent == true && error?.reply?.code == 550)
+            #expect(client.idleSessions(relay) == 0)
+            #expect(mailbox.checked == ["support@hub.test", "nobody@hub.test"], "asked once")
+        }
+    }
+
     // MARK: - Client against a scripted relay
 
     static let ehloWithAuth = "250-relay.test\n250-AUTH PLAIN LOGIN\n250-PIPELINING\n250 8BITMIME"

@@ -4,22 +4,33 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// The outbound SMTP client: submits one message per connection to a relay, with STARTTLS or
-/// implicit TLS, AUTH PLAIN/LOGIN, SIZE, 8BITMIME, SMTPUTF8 and PIPELINING when offered.
+/// The outbound SMTP client: submits messages to a relay, with STARTTLS or implicit TLS, AUTH
+/// PLAIN/LOGIN, SIZE, 8BITMIME, SMTPUTF8 and PIPELINING when offered.
 ///
-/// Connection reuse across messages is future work; one connection per message keeps failure
-/// handling simple and is cheap next to a relay's own work.
+/// A session that ended its transaction with `250` is kept open for the next message to the same
+/// relay (see `SMTPSessionCache`: 10 s idle, 100 messages, 5 minutes); a kept session that turns
+/// out closed, or closing (`421`), before the relay took anything of the message is replaced by a
+/// new one within the same send.
 public struct SMTPClient: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
+    private let sessions: SMTPSessionCache?
 
-    /// Creates a client.
+    /// Creates a client; `reuseSessions: false` opens a connection per message.
     public init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "switchboard.smtp.client")
+        logger: Logger = Logger(label: "switchboard.smtp.client"), reuseSessions: Bool = true
+    ) {
+        self.init(group: group, logger: logger, sessionLimits: reuseSessions ? SMTPSessionCache.Limits() : nil)
+    }
+
+    init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "switchboard.smtp.client"),
+        sessionLimits: SMTPSessionCache.Limits?
     ) {
         self.group = group
         self.logger = logger
+        sessions = sessionLimits.map(SMTPSessionCache.init(limits:))
     }
 
     /// Sends `message` (RFC 5322 bytes) from the envelope sender `from` (`""` for `<>`) to `to`.
@@ -29,6 +40,24 @@ public struct SMTPClient: Sendable {
     public func send(
         from: String, to recipients: [String], message: [UInt8], via relay: SMTPRelay
     ) async throws(SMTPSendError) -> SMTPSendResult {
+        if let sessions, var session = sessions.take(relay) {
+            var stage = "mail"
+            do {
+                let result = try await transaction(
+                    on: session.connection, capabilities: session.capabilities, from: from, to: recipients, message: message, relay: relay,
+                    stage: &stage)
+                session.messages += 1
+                sessions.keep(session, for: relay)
+                return result
+            } catch {
+                SMTPSessionCache.quit(session)
+                // Before MAIL was answered nothing of the message reached the relay: a session it
+                // closed while idle (a dropped connection, a 421) is replaced by a new one.
+                let closed = (error as? SMTPSendError).map { !$0.isPermanent && ($0.reply == nil || $0.reply?.code == 421) } ?? true
+                guard stage == "mail", closed else { throw Self.sendError(error, stage: stage) }
+                logger.debug("SMTP: a kept session was closed by the relay; a new one", metadata: ["relay": "\(relay.host):\(relay.port)"])
+            }
+        }
         var stage = "connect"
         var connection: SMTPClientConnection?
         do {
@@ -36,25 +65,41 @@ public struct SMTPClient: Sendable {
             let implicitTLS = relay.security == .tls ? (context: tls!, serverHostname: serverHostname(relay)) : nil
             connection = try await SMTPClientConnection.connect(
                 host: relay.host, port: relay.port, group: group, timeout: relay.connectTimeout, tls: implicitTLS)
+            let capabilities = try await open(&connection!, tls: tls, relay: relay, stage: &stage)
             let result = try await transaction(
-                on: &connection!, tls: tls, from: from, to: recipients, message: message, relay: relay, stage: &stage)
-            await connection?.close()
+                on: connection!, capabilities: capabilities, from: from, to: recipients, message: message, relay: relay, stage: &stage)
+            if let sessions {
+                sessions.keep(SMTPSessionCache.Session(connection: connection!, capabilities: capabilities, openedAt: .now(), messages: 1), for: relay)
+            } else {
+                _ = try? await connection!.command("QUIT", timeout: .seconds(5))
+                await connection?.close()
+            }
             return result
         } catch {
             await connection?.close()
-            if let error = error as? SMTPSendError { throw error }
-            let sendError = SMTPSendError(isPermanent: false, reply: nil, stage: stage, reason: "\(error)")
+            let sendError = Self.sendError(error, stage: stage)
             logger.debug("SMTP send failed", metadata: ["error": "\(sendError)"])
             throw sendError
         }
     }
 
+    /// Closes the sessions kept open (at shutdown); later sends open new ones.
+    public func closeIdleSessions() { sessions?.closeAll() }
+
+    /// Idle sessions kept with the relay.
+    func idleSessions(_ relay: SMTPRelay) -> Int { sessions?.idleCount(relay) ?? 0 }
+
+    private static func sendError(_ error: any Error, stage: String) -> SMTPSendError {
+        error as? SMTPSendError ?? SMTPSendError(isPermanent: false, reply: nil, stage: stage, reason: "\(error)")
+    }
+
     // MARK: - The dialogue
 
-    private func transaction(
-        on connection: inout SMTPClientConnection, tls: NIOSSLContext?, from: String, to recipients: [String],
-        message: [UInt8], relay: SMTPRelay, stage: inout String
-    ) async throws -> SMTPSendResult {
+    /// Greeting, EHLO, STARTTLS and AUTH as the relay asks: the session ready for transactions.
+    /// Returns the EHLO capabilities (those after STARTTLS when it was used).
+    private func open(
+        _ connection: inout SMTPClientConnection, tls: NIOSSLContext?, relay: SMTPRelay, stage: inout String
+    ) async throws -> [String: String] {
         stage = "greeting"
         let greeting = try await connection.command(nil, timeout: relay.commandTimeout)
         guard greeting.code == 220 else { throw SMTPSendError.unexpected(greeting, at: stage) }
@@ -84,7 +129,14 @@ public struct SMTPClient: Sendable {
             }
             try await authenticate(on: connection, username: username, password: relay.password ?? "", capabilities: capabilities, relay: relay)
         }
+        return capabilities
+    }
 
+    /// One mail transaction (MAIL, RCPT, DATA) on an open session.
+    private func transaction(
+        on connection: SMTPClientConnection, capabilities: [String: String], from: String, to recipients: [String],
+        message: [UInt8], relay: SMTPRelay, stage: inout String
+    ) async throws -> SMTPSendResult {
         stage = "mail"
         var parameters: [String] = []
         if let sizeLimit = capabilities["SIZE"].flatMap({ Int($0) }), sizeLimit > 0, message.count > sizeLimit {
@@ -142,8 +194,6 @@ public struct SMTPClient: Sendable {
         let finalReply = try await connection.raw(
             Self.dataEncoded(message, allocator: connection.channel.allocator), timeout: relay.dataTimeout)
         guard finalReply.code == 250 else { throw SMTPSendError.unexpected(finalReply, at: stage) }
-
-        _ = try? await connection.command("QUIT", timeout: .seconds(5))
         return SMTPSendResult(acceptedRecipients: accepted, rejectedRecipients: rejected, finalReply: finalReply)
     }
 

@@ -6,8 +6,10 @@ public struct SMTPEnvelope: Sendable, Hashable {
     public var mailFrom: String
     /// The accepted forward paths of RCPT TO, without angle brackets, in order.
     public var recipients: [String]
-    /// The client's address (`ip:port`), when known.
+    /// The client's IP address, when known.
     public var remoteAddress: String?
+    /// The client's port, when known (with the address, it tells the client's connections apart).
+    public var remotePort: Int?
     /// Whether the session was under TLS (after STARTTLS) when the message arrived.
     public var usedTLS: Bool
     /// MAIL FROM parameters with upper-cased keys: `SIZE`, `BODY`, `SMTPUTF8` (value `""`).
@@ -19,6 +21,7 @@ public struct SMTPEnvelope: Sendable, Hashable {
         mailFrom: String = "",
         recipients: [String] = [],
         remoteAddress: String? = nil,
+        remotePort: Int? = nil,
         usedTLS: Bool = false,
         parameters: [String: String] = [:]
     ) {
@@ -26,6 +29,7 @@ public struct SMTPEnvelope: Sendable, Hashable {
         self.mailFrom = mailFrom
         self.recipients = recipients
         self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
         self.usedTLS = usedTLS
         self.parameters = parameters
     }

@@ -52,7 +52,7 @@ public final class SMTPServer: Sendable {
                     try operations.addHandler(
                         SMTPServerHandler(
                             configuration: configuration, delegate: self.delegate,
-                            remoteAddress: channel.remoteAddress?.ipAddress, acceptingConnection: accepting,
+                            remoteAddress: channel.remoteAddress?.ipAddress, remotePort: channel.remoteAddress?.port, acceptingConnection: accepting,
                             logger: self.logger))
                 }
             }

@@ -28,6 +28,7 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         configuration: SMTPServerConfiguration,
         delegate: any SMTPServerDelegate,
         remoteAddress: String?,
+        remotePort: Int? = nil,
         acceptingConnection: Bool = true,
         logger: Logger
     ) {
@@ -35,7 +36,7 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.delegate = delegate
         self.acceptingConnection = acceptingConnection
         self.logger = logger
-        self.stateMachine = SMTPServerStateMachine(configuration: configuration, remoteAddress: remoteAddress)
+        self.stateMachine = SMTPServerStateMachine(configuration: configuration, remoteAddress: remoteAddress, remotePort: remotePort)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -43,15 +43,18 @@ struct SMTPServerStateMachine {
     private var badCommands = 0
     private var shuttingDown = false
     private let remoteAddress: String?
+    private let remotePort: Int?
 
     init(
         configuration: SMTPServerConfiguration,
         remoteAddress: String?,
+        remotePort: Int? = nil,
         allocator: ByteBufferAllocator = ByteBufferAllocator(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
         self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
         self.framer = SMTPInputFramer(allocator: allocator)
         self.now = now
     }
@@ -240,7 +243,7 @@ struct SMTPServerStateMachine {
                 }
             }
             envelope = SMTPEnvelope(
-                heloName: heloName ?? "", mailFrom: path, recipients: [], remoteAddress: remoteAddress,
+                heloName: heloName ?? "", mailFrom: path, recipients: [], remoteAddress: remoteAddress, remotePort: remotePort,
                 usedTLS: usedTLS, parameters: parameters)
             actions.append(.send(SMTPReply(code: 250, enhancedCode: "2.1.0", text: "Sender <\(path)> OK")))
 
