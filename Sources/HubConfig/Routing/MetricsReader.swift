@@ -6,6 +6,7 @@ import HubModel
 /// ```yaml
 /// metrics:
 ///   shortAbandon: 5s
+///   keepMinutes: 35d              # figures per minute kept this long; per hour and day always
 ///   alertInterval: 15s
 ///   alerts:
 ///     - id: voice-service-level
@@ -25,11 +26,18 @@ enum MetricsReader {
     static let liveMeasures: [String: MetricAlert.Measure] = ["queueLength": .queueLength, "longestWaitSeconds": .longestWaitSeconds]
 
     static func read(_ node: ConfigNode) -> MetricsSettings? {
-        guard let mapping = node.mapping(allowedKeys: ["shortAbandon", "keepClosed", "alertInterval", "alerts"]) else { return nil }
+        guard let mapping = node.mapping(allowedKeys: ["shortAbandon", "keepClosed", "keepMinutes", "alertInterval", "alerts"]) else { return nil }
         var settings = MetricsSettings()
         var failed = false
         if let value = mapping["shortAbandon"]?.duration { settings.shortAbandon = value }
         if let value = mapping["keepClosed"]?.duration { settings.keepClosed = value }
+        if let node = mapping["keepMinutes"], let value = node.duration {
+            if value < .seconds(2 * 86_400) {
+                node.error("keepMinutes is at least 2d (today's figures are read per minute)")
+                failed = true
+            }
+            settings.keepMinutes = value
+        }
         if let node = mapping["alertInterval"], let value = node.duration {
             if value < .seconds(1) {
                 node.error("alertInterval is at least 1s")

@@ -45,17 +45,21 @@ public struct MetricsSettings: Sendable, Hashable {
     public var shortAbandon: Duration
     /// How long a closed conversation's facts are kept for delivery reports that come late.
     public var keepClosed: Duration
+    /// How long the figures are kept per minute; older ones per hour and per day only (reports
+    /// over them are widened to whole hours). At least 2 days.
+    public var keepMinutes: Duration
     /// Conditions on the figures that raise alerts (and clear them).
     public var alerts: [MetricAlert]
     /// How often the alerts are checked besides when the figures change.
     public var alertInterval: Duration
 
     public init(
-        shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400), alerts: [MetricAlert] = [],
-        alertInterval: Duration = .seconds(5)
+        shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400), keepMinutes: Duration = .seconds(35 * 86_400),
+        alerts: [MetricAlert] = [], alertInterval: Duration = .seconds(5)
     ) {
         self.shortAbandon = shortAbandon
         self.keepClosed = keepClosed
+        self.keepMinutes = keepMinutes
         self.alerts = alerts
         self.alertInterval = alertInterval
     }

@@ -23,15 +23,18 @@ public struct MetricsProjector: Sendable {
         public var keepClosed: Duration
         /// The channel kind of each channel account (for tickets and messages).
         public var accountKinds: [String: ChannelKind]
+        /// How long the figures are kept per minute (see `MetricsSettings.keepMinutes`).
+        public var keepMinutes: Duration
 
         public init(
             thresholds: [String: PerMedium<Duration>] = [:], shortAbandon: Duration = .seconds(5), keepClosed: Duration = .seconds(7 * 86_400),
-            accountKinds: [String: ChannelKind] = [:]
+            accountKinds: [String: ChannelKind] = [:], keepMinutes: Duration = .seconds(35 * 86_400)
         ) {
             self.thresholds = thresholds
             self.shortAbandon = shortAbandon
             self.keepClosed = keepClosed
             self.accountKinds = accountKinds
+            self.keepMinutes = keepMinutes
         }
 
         func threshold(queue: String, medium: ChannelMedium) -> Duration {
@@ -640,6 +643,6 @@ extension MetricsProjector.Rules {
                         email: queue.policy.serviceLevel.email.threshold))
                 }, uniquingKeysWith: { first, _ in first }),
             shortAbandon: routing.metrics.shortAbandon, keepClosed: routing.metrics.keepClosed,
-            accountKinds: channels.accounts.mapValues(\.kind))
+            accountKinds: channels.accounts.mapValues(\.kind), keepMinutes: routing.metrics.keepMinutes)
     }
 }

@@ -114,11 +114,15 @@ extension MetricsService {
             })
     }
 
-    /// The figures over `from..<to` (widened to whole minutes), grouped.
+    /// The figures over `from..<to` (widened to whole minutes; an end older than the figures kept
+    /// per minute, to whole hours), grouped; the report says the window it covers.
     /// `figures`: the figures wanted (only their counts are read); nil for all.
     public func report(from: Date, to: Date, grouping: MetricGrouping, figures: [MetricFigure]? = nil) async throws -> MetricsReport {
-        let fromMinute = MetricKey.minute(of: from)
-        let toMinute = Int64((to.timeIntervalSince1970 / 60).rounded(.up))
+        var fromMinute = MetricKey.minute(of: from)
+        var toMinute = Int64((to.timeIntervalSince1970 / 60).rounded(.up))
+        let horizon = minuteHorizon()
+        if fromMinute < horizon { fromMinute = Int64((Double(fromMinute) / 60).rounded(.down)) * 60 }
+        if toMinute < horizon { toMinute = Int64((Double(toMinute) / 60).rounded(.up)) * 60 }
         let behind = try await freshen()
         let fields = figures.map { figures in Array(Set(figures.flatMap(\.fields))) }
         let totals = try await counted(fromMinute: fromMinute, toMinute: toMinute, grouping: grouping, fields: fields)

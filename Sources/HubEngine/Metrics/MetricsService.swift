@@ -39,6 +39,8 @@ public actor MetricsService {
     /// Bumped by a rules reload: a read in flight then drops its projection instead of keeping it.
     private var generation = 0
     private let wake = WakeSignal()
+    /// When the per-minute figures were last pruned (see `pruneMinutes`).
+    private var prunedAt: Date?
 
     public init(store: any HubStore, rules: MetricsProjector.Rules, now: @escaping @Sendable () -> Date, logger: Logger, pageSize: Int = 500) {
         self.pageSize = max(1, pageSize)
@@ -61,6 +63,7 @@ public actor MetricsService {
         try await wake.follow(store) {
             do {
                 try await self.catchUp()
+                try await self.pruneMinutesHourly()
             } catch is CancellationError {
             } catch {
                 self.logger.error("metrics: reading the log failed", metadata: ["error": "\(error)"])
@@ -144,6 +147,30 @@ public actor MetricsService {
         } catch {
             lastError = error
         }
+    }
+
+    // MARK: Retention
+
+    /// The first minute whose figures are kept per minute: `keepMinutes` back from now, down to
+    /// a whole hour, so that every older window is answered exactly from the hourly figures.
+    func minuteHorizon() -> Int64 {
+        let minutes = MetricKey.minute(of: now()) - rules.keepMinutes.components.seconds / 60
+        return Int64((Double(minutes) / 60).rounded(.down)) * 60
+    }
+
+    /// Deletes the per-minute figures older than `keepMinutes` (the hourly and daily ones stay);
+    /// returns the rows deleted.
+    @discardableResult
+    public func pruneMinutes() async throws -> Int {
+        prunedAt = now()
+        let deleted = try await store.pruneMetricMinutes(before: minuteHorizon())
+        if deleted > 0 { logger.info("metrics: per-minute figures past their keeping time deleted", metadata: ["rows": "\(deleted)"]) }
+        return deleted
+    }
+
+    private func pruneMinutesHourly() async throws {
+        if let prunedAt, now().timeIntervalSince(prunedAt) < 3600 { return }
+        try await pruneMinutes()
     }
 
     private func loadedProjector() async throws -> MetricsProjector {

@@ -104,6 +104,9 @@ public protocol MetricsStore: Sendable {
     /// Forgets every count and the state (the projection then recounts the whole log); the
     /// alerts raised stay raised.
     func resetMetrics() async throws
+    /// Deletes the per-minute figures of minutes before `minute` (the hourly and daily ones
+    /// stay); returns the rows deleted.
+    func pruneMetricMinutes(before minute: Int64) async throws -> Int
 }
 
 extension MetricsStore {

@@ -197,6 +197,17 @@ extension SQLiteStore {
         }
     }
 
+    public func pruneMetricMinutes(before minute: Int64) async throws -> Int {
+        try await write { db, _ in
+            var deleted = 0
+            for set in MetricTableSet.allCases {
+                try db.execute(sql: "DELETE FROM \(set.prefix)minute WHERE bucket < ?", arguments: [minute])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
     public func recordAlert(_ id: String, raised: Bool, payload: JSONValue, at date: Date, actor: Actor) async throws -> Bool {
         try await write { db, events in
             let key = "alert:" + id
