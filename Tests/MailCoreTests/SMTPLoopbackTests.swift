@@ -228,14 +228,15 @@ struct SMTPLoopbackTests {
         }
     }
 
-    @Test("a kept session the relay closed while idle (its own timeout, 421) is replaced within the send; the message goes once")
+    @Test("a kept session the relay closed while idle is given up at once; one that answers MAIL with 421 is replaced within the send")
     func keptSessionClosedByTheRelay() async throws {
-        try await Self.withServer(SMTPServerConfiguration(port: 0, hostname: "mx.hub.test", idleTimeout: .milliseconds(200))) { port, mailbox in
+        // The relay closes idle sessions after 200 ms: the kept one is found closed.
+        try await Self.withServer(SMTPServerConfiguration(port: 0, hostname: "mx.hub.test", idleTimeout: .seconds(1))) { port, mailbox in
             let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "hub.example")
             let client = SMTPClient()
             _ = try await client.send(from: "a@hub.example", to: ["support@hub.test"], message: Self.message, via: relay)
             #expect(client.idleSessions(relay) == 1)
-            try await Task.sleep(for: .milliseconds(600))
+            try await Task.sleep(for: .milliseconds(1_500))
             let result = try await client.send(from: "b@hub.example", to: ["sales@hub.test"], message: Self.message, via: relay)
             #expect(result.acceptedRecipients == ["sales@hub.test"])
             #expect(mailbox.stored.map(\.envelope.mailFrom) == ["a@hub.example", "b@hub.example"])
@@ -243,6 +244,35 @@ struct SMTPLoopbackTests {
             client.closeIdleSessions()
             #expect(client.idleSessions(relay) == 0)
         }
+        // A relay that keeps the socket open but answers the second MAIL of a session with 421.
+        let scripted = try await SMTPScriptedRelay.start { line, history in
+            if line.hasPrefix("MAIL"), history.contains(where: { $0.hasPrefix("MAIL") }) { return "421 4.4.2 relay.test closing, too long idle" }
+            return Self.standardReply(line)
+        }
+        defer { Task { await scripted.stop() } }
+        let relay = SMTPRelay(host: "127.0.0.1", port: scripted.port, security: .none, heloName: "hub.example")
+        let client = SMTPClient()
+        for sender in ["a@hub.example", "b@hub.example"] {
+            let result = try await client.send(from: sender, to: ["c@example.test"], message: Self.message, via: relay)
+            #expect(result.finalReply.code == 250)
+        }
+        #expect(scripted.lines.filter { $0.hasPrefix("EHLO") }.count == 2, "a second session for the second message")
+        let mails = scripted.lines.filter { $0.hasPrefix("MAIL") }.map { $0.prefix { $0 != ">" } }
+        #expect(mails == ["MAIL FROM:<a@hub.example", "MAIL FROM:<b@hub.example", "MAIL FROM:<b@hub.example"], "the 421 and the retry")
+        #expect(scripted.lines.filter { $0 == "." }.count == 2, "each message went once")
+    }
+
+    @Test("a kept session with a reply the relay sent unasked is not reused: the stray reply would answer the next command")
+    func strayReplyRetiresTheSession() async throws {
+        let scripted = try await SMTPScriptedRelay.start(finalReply: "250 2.0.0 OK queued\n250 2.0.0 stray") { line, _ in Self.standardReply(line) }
+        defer { Task { await scripted.stop() } }
+        let relay = SMTPRelay(host: "127.0.0.1", port: scripted.port, security: .none, heloName: "hub.example")
+        let client = SMTPClient()
+        for _ in 0..<2 {
+            let result = try await client.send(from: "a@hub.example", to: ["c@example.test"], message: Self.message, via: relay)
+            #expect(result.finalReply.text == "OK queued")
+        }
+        #expect(scripted.lines.filter { $0.hasPrefix("EHLO") }.count == 2)
     }
 
     @Test("a refused transaction is not retried on a new session, and its session is not kept")

@@ -40,7 +40,7 @@ public struct SMTPClient: Sendable {
     public func send(
         from: String, to recipients: [String], message: [UInt8], via relay: SMTPRelay
     ) async throws(SMTPSendError) -> SMTPSendResult {
-        if let sessions, var session = sessions.take(relay) {
+        if let sessions, var session = sessions.take(relay), await session.connection.isQuiet() || Self.discard(session) {
             var stage = "mail"
             do {
                 let result = try await transaction(
@@ -83,11 +83,19 @@ public struct SMTPClient: Sendable {
         }
     }
 
-    /// Closes the sessions kept open (at shutdown); later sends open new ones.
+    /// Closes the sessions kept open now, with QUIT, instead of after their idle time; later
+    /// sends open new ones. (A process that exits closes them without QUIT, which relays take
+    /// as they take any dropped client.)
     public func closeIdleSessions() { sessions?.closeAll() }
 
     /// Idle sessions kept with the relay.
     func idleSessions(_ relay: SMTPRelay) -> Int { sessions?.idleCount(relay) ?? 0 }
+
+    /// Closes a kept session found unfit on a closer look; false, so that the send opens a new one.
+    private static func discard(_ session: SMTPSessionCache.Session) -> Bool {
+        SMTPSessionCache.quit(session)
+        return false
+    }
 
     private static func sendError(_ error: any Error, stage: String) -> SMTPSendError {
         error as? SMTPSendError ?? SMTPSendError(isPermanent: false, reply: nil, stage: stage, reason: "\(error)")

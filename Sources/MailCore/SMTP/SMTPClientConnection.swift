@@ -73,6 +73,15 @@ struct SMTPClientConnection: Sendable {
         isTLS = true
     }
 
+    /// Whether the connection is open with nothing pending (see `SMTPClientHandler.isQuiet`).
+    func isQuiet() async -> Bool {
+        let channel = channel
+        return (try? await channel.eventLoop.submit {
+            let handler = try channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self)
+            return channel.isActive && handler.isQuiet
+        }.get()) ?? false
+    }
+
     /// Closes the connection, ignoring errors.
     func close() async {
         try? await channel.close()

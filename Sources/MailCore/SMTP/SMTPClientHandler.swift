@@ -77,6 +77,11 @@ final class SMTPClientHandler: ChannelDuplexHandler {
         guard unclaimed.isEmpty, !parser.hasPartialReply else { throw InjectedPlaintext() }
     }
 
+    /// Whether the session is between transactions with nothing pending: no request waiting, no
+    /// reply (or part of one) the relay sent unasked, no failure. Only such a session is reused:
+    /// a stray reply would be taken as the answer to the next command.
+    var isQuiet: Bool { waiting.isEmpty && unclaimed.isEmpty && !parser.hasPartialReply && failure == nil }
+
     /// Bytes arrived in plaintext after the reply to STARTTLS.
     struct InjectedPlaintext: Error, Hashable {}
 
