@@ -175,6 +175,7 @@ struct Serve: AsyncParsableCommand {
             guard let text = Environment.value(name) else { continue }
             guard let limit = Int(text), (0...1_000_000).contains(limit) else { throw ValidationError("\(name) is a number from 0 to 1000000") }
             configuration.sip[keyPath: path] = limit
+            if limit == 0 { FileHandle.standardError.write(Data("warning: \(name)=0: every SIP request over TCP is refused with 503, over UDP dropped\n".utf8)) }
         }
         if let text = Environment.value("HUB_SIP_DIGEST") {
             let algorithms = text.split(separator: ",").map { name in

@@ -158,19 +158,33 @@ struct SIPTransportTests {
         #expect(admitted >= 40 && admitted <= min(100, 40 * windows), "\(admitted) of 100 admitted")
         #expect(capped.dropped.load(ordering: .relaxed) == 100 - admitted)
         if windows < 3 { #expect(admitted < 100, "nothing was cut") }
+        // Over TCP (not forgeable, never sent again) a trusted source has no limit.
+        let overTCP = SIPTransport(
+            configuration: SIPTransportConfiguration(
+                host: "127.0.0.1", port: 0, perSourceRate: 5, isTrusted: { $0 == "127.0.0.1" }, trustedSourceRate: 40))
+        #expect(try await Self.sendHundredOptions(to: overTCP, tcp: true) == 100)
+        #expect(overTCP.dropped.load(ordering: .relaxed) == 0)
     }
 
-    /// A raw UDP socket sends 100 OPTIONS within a second; returns how many the element got.
-    private static func sendHundredOptions(to transport: SIPTransport) async throws -> Int {
-        let (udp, _) = try await transport.start()
+    /// A raw UDP socket (or one TCP connection) sends 100 OPTIONS within a second; returns how
+    /// many the element got.
+    private static func sendHundredOptions(to transport: SIPTransport, tcp: Bool = false) async throws -> Int {
+        let (udp, tcpAddress) = try await transport.start()
         let seen = Seen()
         let element = Self.element(transport) { seen.add($0) }
-        let socket = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let socket =
+            tcp
+            ? try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(to: tcpAddress).get()
+            : try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
         for index in 0..<100 {
-            let text = sip("OPTIONS sip:hub@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK\(index)\nFrom: <sip:a@b>;tag=1\nTo: <sip:hub@127.0.0.1>\nCall-ID: flood\(index)\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n")
+            let text = sip("OPTIONS sip:hub@127.0.0.1 SIP/2.0\nVia: SIP/2.0/\(tcp ? "TCP" : "UDP") 127.0.0.1:9;branch=z9hG4bK\(index)\nFrom: <sip:a@b>;tag=1\nTo: <sip:hub@127.0.0.1>\nCall-ID: flood\(index)\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n")
             var buffer = socket.allocator.buffer(capacity: text.count)
             buffer.writeBytes(text)
-            try await socket.writeAndFlush(AddressedEnvelope(remoteAddress: udp, data: buffer))
+            if tcp {
+                try await socket.writeAndFlush(buffer)
+            } else {
+                try await socket.writeAndFlush(AddressedEnvelope(remoteAddress: udp, data: buffer))
+            }
         }
         // Until every message is accounted for (taken in or dropped), at most 5 s.
         let deadline = ContinuousClock.now + .seconds(5)

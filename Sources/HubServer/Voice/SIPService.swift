@@ -236,13 +236,15 @@ actor SIPService: Service {
         }
     }
 
-    /// A message the element has no room for. A request (but an ACK, which has no answer) gets
-    /// `503` with `Retry-After` (RFC 3261 §21.5.4), so that its sender backs off instead of
-    /// waiting for an answer that never comes: over TCP nothing would be sent again. A response
-    /// is dropped (over UDP its sender sends it again; over TCP the transaction times out).
+    /// A message the element has no room for. Over TCP, which never sends anything again, a
+    /// request (but an ACK, which has no answer) gets `503` with `Retry-After` (RFC 3261
+    /// §21.5.4), so that its sender backs off instead of waiting for an answer that never comes.
+    /// Over UDP it is dropped: the sender retransmits, and a `503` could answer a retransmission
+    /// of a request still being handled (an INVITE about to be answered, a BYE) and end its
+    /// dialog on one side only. A response is dropped either way.
     func overloaded(_ message: SIPMessage, from peer: SIPPeer, _ why: String) {
         logger.warning("SIP message refused: \(why)", metadata: ["peer": "\(peer)", "method": "\(message.method ?? "response")"])
-        guard let method = message.method, method != "ACK" else { return }
+        guard peer.transport == .tcp, let method = message.method, method != "ACK" else { return }
         send(message.response(503, reason: "Service Unavailable (overloaded)", toTag: triage.toTag, headers: [("Retry-After", "5")]), to: peer)
     }
 

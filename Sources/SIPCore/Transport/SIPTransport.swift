@@ -50,9 +50,11 @@ public struct SIPTransportConfiguration: Sendable {
     /// Source addresses held to `trustedSourceRate` instead: the element's configured peers (a
     /// carrier's SBC sends every call of a trunk from one address).
     public var isTrusted: @Sendable (String) -> Bool
-    /// Messages a trusted source may send per second (0: no limit). Far above what a trunk sends
-    /// (3 per call: about 1,600 calls a second), but finite: a UDP source address can be forged,
-    /// and a flood that claims a trunk's address must not have the element to itself.
+    /// Messages a trusted source may send per second over UDP (0: no limit). Far above what a
+    /// trunk sends (3 per call: about 1,600 calls a second), but finite: a UDP source address can
+    /// be forged, and a flood that claims a trunk's address must not have the element to itself.
+    /// Over TCP (whose source address cannot be forged, and which never sends a dropped message
+    /// again) a trusted source has no limit.
     public var trustedSourceRate: Int
     public var idleTimeout: Duration
     /// TCP connections open at once; more are closed at once.
@@ -257,7 +259,8 @@ public final class SIPTransport: Sendable {
     /// The per-source limit (a flood from one address is dropped, others go on); configured peers
     /// have a higher one.
     private func admit(_ peer: SIPPeer) -> Bool {
-        let limit = configuration.isTrusted(peer.ipAddress) ? configuration.trustedSourceRate : configuration.perSourceRate
+        let limit =
+            !configuration.isTrusted(peer.ipAddress) ? configuration.perSourceRate : peer.transport == .udp ? configuration.trustedSourceRate : 0
         guard limit > 0 else { return true }
         let second = Int64(NIODeadline.now().uptimeNanoseconds / 1_000_000_000)
         let admitted = state.withLock { state -> Bool in
