@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HubStore
 import Logging
@@ -37,6 +38,13 @@ public actor Registrar {
 
         var username: String? { addressOfRecord.user }
         var canRegister: Bool { !ha1.isEmpty }
+
+        /// A fingerprint of the credentials (a hash of the HA1s, which are themselves hashes of
+        /// the password): a binding made with other credentials is not kept.
+        var credential: String {
+            let joined = ha1.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" }.joined(separator: ";")
+            return SHA256.hash(data: Data(joined.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        }
     }
 
     /// One registered contact of an agent's phone.
@@ -90,9 +98,12 @@ public actor Registrar {
     private let onReachability: @Sendable (String, Bool) async -> Void
     /// Where bindings are kept across restarts, if anywhere.
     private let store: (any RegistrationStore)?
-    /// Agents' bindings to write to the store, in the order they changed.
-    private let saves: AsyncStream<(agentID: String, bindings: [PhoneBinding])>
-    private let savesInput: AsyncStream<(agentID: String, bindings: [PhoneBinding])>.Continuation
+    /// Agents' bindings waiting to be written to the store: the latest of each agent (a flood of
+    /// refreshes is one write per agent), taken in one batch by `saveBindings()` when `saveWake`
+    /// rings.
+    private var pendingSaves: [String: [PhoneBinding]] = [:]
+    private let saveWake: AsyncStream<Void>
+    private let saveWakeInput: AsyncStream<Void>.Continuation
 
     public init(
         configuration: Configuration, accounts: [Account], nonces: SIPNonceIssuer = SIPNonceIssuer(), store: (any RegistrationStore)? = nil,
@@ -104,13 +115,13 @@ public actor Registrar {
         self.store = store
         self.logger = logger
         self.onReachability = onReachability
-        (saves, savesInput) = AsyncStream.makeStream(of: (agentID: String, bindings: [PhoneBinding]).self)
+        (saveWake, saveWakeInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: Bindings kept across restarts
 
     /// Restores the stored bindings that are still valid: not expired, over UDP, of an agent
-    /// whose phone is still configured with the same address of record and may register. Call
+    /// whose phone is still configured with the same address of record and credentials. Call
     /// before the first REGISTER is taken; reports the agents who became reachable. Returns how
     /// many bindings were restored.
     @discardableResult
@@ -126,9 +137,12 @@ public actor Registrar {
         var restored = 0
         var gained: [String] = []
         for (agentID, list) in Dictionary(grouping: stored, by: \.agentID).sorted(by: { $0.key < $1.key }) {
-            guard let account = accounts[agentID], account.canRegister, account.addressOfRecord.description == list[0].addressOfRecord else {
+            guard let account = accounts[agentID], account.canRegister, account.addressOfRecord.description == list[0].addressOfRecord,
+                account.credential == list[0].credential
+            else {
                 logger.info("an agent's stored phone registrations dropped: the phone changed in the rules", metadata: ["agent": "\(agentID)"])
-                savesInput.yield((agentID, []))
+                pendingSaves[agentID] = []
+                saveWakeInput.yield()
                 continue
             }
             let wasReachable = isReachable(agentID)
@@ -151,33 +165,43 @@ public actor Registrar {
         return restored
     }
 
-    /// Writes the bindings as they change, in order, until `finishSaving()`; a write that fails is
-    /// logged (the phone's next REGISTER writes its bindings again).
+    /// Writes the bindings as they change until `finishSaving()`: whatever is waiting, the latest
+    /// of each agent, in one transaction. A write that fails is logged (the phone's next REGISTER
+    /// writes its bindings again).
     public nonisolated func saveBindings() async {
         guard let store else { return }
-        for await (agentID, list) in saves {
-            do {
-                try await store.replacePhoneBindings(agentID: agentID, with: list)
-            } catch {
-                logger.error("a phone's registration could not be kept", metadata: ["agent": "\(agentID)", "error": "\(error)"])
-            }
+        for await _ in saveWake { await save(to: store) }
+        // Finished: what came in meanwhile too.
+        await save(to: store)
+    }
+
+    private func save(to store: any RegistrationStore) async {
+        guard !pendingSaves.isEmpty else { return }
+        let batch = pendingSaves
+        pendingSaves = [:]
+        do {
+            try await store.replacePhoneBindings(batch)
+        } catch {
+            logger.error("phones' registrations could not be kept", metadata: ["agents": "\(batch.keys.sorted())", "error": "\(error)"])
         }
     }
 
     /// Ends `saveBindings()` once what is waiting is written.
-    public nonisolated func finishSaving() { savesInput.finish() }
+    public nonisolated func finishSaving() { saveWakeInput.finish() }
 
     /// Queues the agent's bindings as they are now for the store (those over UDP: a TCP
     /// binding's connection does not survive a restart).
     private func keep(_ agentID: String) {
         guard store != nil else { return }
         let addressOfRecord = accounts[agentID]?.addressOfRecord.description ?? ""
-        let kept = (bindings[agentID] ?? []).filter { $0.source.transport == .udp }.map { binding in
+        let credential = accounts[agentID]?.credential ?? ""
+        pendingSaves[agentID] = (bindings[agentID] ?? []).filter { $0.source.transport == .udp }.map { binding in
             PhoneBinding(
-                agentID: agentID, addressOfRecord: addressOfRecord, contact: binding.contact.description, expiresAt: binding.expiresAt,
-                callID: binding.callID, cseq: binding.cseq, host: binding.source.ipAddress, port: binding.source.port, userAgent: binding.userAgent)
+                agentID: agentID, addressOfRecord: addressOfRecord, credential: credential, contact: binding.contact.description,
+                expiresAt: binding.expiresAt, callID: binding.callID, cseq: binding.cseq, host: binding.source.ipAddress, port: binding.source.port,
+                userAgent: binding.userAgent)
         }
-        savesInput.yield((agentID, kept))
+        saveWakeInput.yield()
     }
 
     private static func index(_ accounts: [Account]) -> (accounts: [String: Account], byUsername: [String: String]) {
@@ -191,8 +215,9 @@ public actor Registrar {
 
     /// The phones as configured anew (the rules reloaded): new ones can register at once;
     /// bindings stay for phones whose address of record is unchanged and that can still
-    /// register, and go for the others (removed, moved to another address, no password any
-    /// more); agents whose reachability changed are reported. Returns them.
+    /// register with the same credentials, and go for the others (removed, moved to another
+    /// address, a new password or none); agents whose reachability changed are reported.
+    /// Returns them.
     @discardableResult
     public func replaceAccounts(_ newAccounts: [Account]) async -> [String] {
         let before = Set(accounts.keys).union(newAccounts.map(\.agentID))
@@ -200,7 +225,9 @@ public actor Registrar {
         let oldAccounts = accounts
         (accounts, byUsername) = Self.index(newAccounts)
         for agentID in Array(bindings.keys) {
-            if let account = accounts[agentID], account.canRegister, oldAccounts[agentID]?.addressOfRecord == account.addressOfRecord {
+            if let account = accounts[agentID], account.canRegister, let old = oldAccounts[agentID], old.addressOfRecord == account.addressOfRecord,
+                old.credential == account.credential
+            {
                 continue
             }
             bindings[agentID] = nil

@@ -420,6 +420,7 @@ enum SQLiteSchema {
                         agentID TEXT NOT NULL,
                         contact TEXT NOT NULL,
                         addressOfRecord TEXT NOT NULL,
+                        credential TEXT NOT NULL,
                         expiresAt INTEGER NOT NULL,
                         callID TEXT NOT NULL,
                         cseq INTEGER NOT NULL,
