@@ -27,8 +27,8 @@ public actor MetricsService {
     private var rules: MetricsProjector.Rules
     private var projector: MetricsProjector?
     private var position: Int64 = 0
-    private var reading: Task<Void, Never>?
-    private var lastError: (any Error)?
+    /// The read in progress; it ends with its error, if any (each caller gets its own read's).
+    private var reading: Task<(any Error)?, Never>?
     /// Woken after each commit that changed something (the supervisors' live streams).
     private var watchers: [UUID: WakeSignal] = [:]
     /// Refused requests not yet committed (counted from any thread without a task each).
@@ -78,10 +78,10 @@ public actor MetricsService {
     /// during the first count of a long log), the read stops after the page it is on, with
     /// everything before it committed: the next start goes on from there.
     public func catchUp() async throws {
-        while let current = reading { await current.value }
+        while let current = reading { _ = await current.value }
         let task = Task { await self.readToEnd() }
         reading = task
-        await withTaskCancellationHandler {
+        let error = await withTaskCancellationHandler {
             await task.value
         } onCancel: { [wake] in
             task.cancel()
@@ -89,13 +89,11 @@ public actor MetricsService {
             wake.signal()
         }
         try Task.checkCancellation()
-        if let error = lastError {
-            lastError = nil
-            throw error
-        }
+        if let error { throw error }
     }
 
-    private func readToEnd() async {
+    /// Reads and counts pages until the log's end; returns the error that stopped it, if any.
+    private func readToEnd() async -> (any Error)? {
         defer { reading = nil }
         do {
             let generation = self.generation
@@ -142,10 +140,10 @@ public actor MetricsService {
                 position = next
                 // A reload meanwhile: its rules count from here on, from the committed state.
                 self.projector = generation == self.generation ? projector : nil
-                if events.count < pageSize || self.projector == nil || Task.isCancelled { return }
+                if events.count < pageSize || self.projector == nil || Task.isCancelled { return nil }
             }
         } catch {
-            lastError = error
+            return error
         }
     }
 
