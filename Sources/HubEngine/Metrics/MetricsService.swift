@@ -26,7 +26,15 @@ public actor MetricsService {
     let logger: Logger
     private var rules: MetricsProjector.Rules
     private var projector: MetricsProjector?
+    /// How far the log is read (into `projector`), and how far that is committed.
     private var position: Int64 = 0
+    private var committed: Int64 = 0
+    /// The service's own loop commits at most this often: the events of a busy log (several
+    /// commits per call or message) are counted together, one commit for many, instead of one
+    /// commit of every aggregate table per commit of the log. Reports and live frames flush first.
+    static let commitInterval: Duration = .milliseconds(100)
+    private var lastCommitAt = ContinuousClock.now - .seconds(1)
+    private var commitWakeScheduled = false
     /// The read in progress; it ends with its error, if any (each caller gets its own read's).
     private var reading: Task<(any Error)?, Never>?
     /// Woken after each commit that changed something (the supervisors' live streams).
@@ -62,7 +70,7 @@ public actor MetricsService {
     public func run() async throws {
         try await wake.follow(store) {
             do {
-                try await self.catchUp()
+                try await self.catchUp(flush: false)
                 try await self.pruneMinutesHourly()
             } catch is CancellationError {
             } catch {
@@ -76,10 +84,12 @@ public actor MetricsService {
     /// Counts every event up to the log's end. One reader at a time: a caller that finds the log
     /// being read waits for that read, then reads what came after. Cancelled (the hub stopping
     /// during the first count of a long log), the read stops after the page it is on, with
-    /// everything before it committed: the next start goes on from there.
-    public func catchUp() async throws {
+    /// everything before it committed: the next start goes on from there. `flush`: commit what is
+    /// counted at once (a report, which reads the committed figures); without it counts are
+    /// committed at most every `commitInterval`.
+    public func catchUp(flush: Bool = true) async throws {
         while let current = reading { _ = await current.value }
-        let task = Task { await self.readToEnd() }
+        let task = Task { await self.readToEnd(flush: flush) }
         reading = task
         let error = await withTaskCancellationHandler {
             await task.value
@@ -93,34 +103,43 @@ public actor MetricsService {
     }
 
     /// Reads and counts pages until the log's end; returns the error that stopped it, if any.
-    private func readToEnd() async -> (any Error)? {
+    private func readToEnd(flush: Bool) async -> (any Error)? {
         defer { reading = nil }
         do {
             let generation = self.generation
-            var projector = try await loadedProjector()
+            try await loadProjector()
+            // The projector is changed in place, never copied out of `self` while read: a copy
+            // would share its dictionaries (every contact of the last days), and the first change
+            // would copy them whole, on every read.
             while true {
                 let from = position
                 let events = try await store.events(after: from, limit: pageSize)
-                for event in events { projector.apply(event) }
+                // A reload meanwhile dropped the projector: its rules count from the committed state.
+                guard generation == self.generation, self.projector != nil else { return nil }
+                for event in events { self.projector!.apply(event) }
                 if let last = events.last {
-                    projector.prune(at: last.occurredAt)
+                    self.projector!.prune(at: last.occurredAt)
                 }
                 let next = events.last?.sequence ?? from
-                // Refused requests go with a page of events, or on their own once a second.
                 let clock = ContinuousClock.now
-                let takeRejections = !events.isEmpty || clock - rejectionsCommittedAt >= .seconds(1)
-                let counted: [MetricKey: Int64] =
-                    takeRejections
-                    ? rejected.withLock { taken in
+                // Counted and not committed yet: committed now when asked, when a whole page came
+                // (a backlog), or when the last commit is `commitInterval` old; else soon.
+                let pending = self.projector!.hasChanges || next != committed
+                let due = flush || events.count == pageSize || clock - lastCommitAt >= Self.commitInterval
+                // Refused requests go with a commit of events, or on their own once a second.
+                let refusalsAlone = !pending && clock - rejectionsCommittedAt >= .seconds(1) && rejected.withLock { !$0.isEmpty }
+                if (pending && due) || refusalsAlone {
+                    let counted = rejected.withLock { taken in
                         defer { taken = [:] }
                         return taken
-                    } : [:]
-                if projector.hasChanges || next != from || !counted.isEmpty {
-                    var commit = projector.commit(from: from, to: next)
+                    }
+                    var commit = self.projector!.commit(from: committed, to: next)
                     for (key, count) in counted { commit.deltas[key, default: MetricCounters()][.inboundRejected] += count }
                     do {
                         try await store.commitMetrics(commit)
-                        if events.isEmpty { rejectionsCommittedAt = clock }
+                        committed = next
+                        lastCommitAt = clock
+                        if !pending { rejectionsCommittedAt = clock }
                         for watcher in watchers.values { watcher.signal() }
                     } catch {
                         // What was applied is not committed: start again from the committed state,
@@ -129,22 +148,36 @@ public actor MetricsService {
                         rejected.withLock { pending in for (key, count) in counted { pending[key, default: 0] += count } }
                         throw error
                     }
-                } else if !takeRejections, rejected.withLock({ !$0.isEmpty }) {
+                } else if pending {
+                    // Counted with what comes next, and committed within the interval at the latest.
+                    wakeLater(after: Self.commitInterval - (clock - lastCommitAt))
+                } else if rejected.withLock({ !$0.isEmpty }) {
                     // Refusals wait for their second: look again then.
-                    let wake = self.wake
-                    Task {
-                        try? await Task.sleep(for: .seconds(1))
-                        wake.signal()
-                    }
+                    wakeLater(after: .seconds(1) - (clock - rejectionsCommittedAt))
                 }
                 position = next
                 // A reload meanwhile: its rules count from here on, from the committed state.
-                self.projector = generation == self.generation ? projector : nil
+                if generation != self.generation { self.projector = nil }
                 if events.count < pageSize || self.projector == nil || Task.isCancelled { return nil }
             }
         } catch {
             return error
         }
+    }
+
+    /// Wakes the service's loop after `delay` (one wake waiting at a time).
+    private func wakeLater(after delay: Duration) {
+        guard !commitWakeScheduled else { return }
+        commitWakeScheduled = true
+        Task {
+            try? await Task.sleep(for: max(delay, .milliseconds(1)))
+            self.wokenLater()
+        }
+    }
+
+    private func wokenLater() {
+        commitWakeScheduled = false
+        wake.signal()
     }
 
     // MARK: Retention
@@ -171,12 +204,12 @@ public actor MetricsService {
         try await pruneMinutes()
     }
 
-    private func loadedProjector() async throws -> MetricsProjector {
-        if let projector { return projector }
+    private func loadProjector() async throws {
+        guard projector == nil else { return }
         let loaded = try MetricsProjector(rules: rules, state: try await store.metricsState())
         position = try await store.metricsPosition() ?? 0
+        committed = position
         projector = loaded
-        return loaded
     }
 
     /// Counts an inbound request refused before anything was stored (a bad signature), for its
@@ -207,13 +240,16 @@ public actor MetricsService {
     @discardableResult
     public func freshen() async throws -> Int64 {
         let head = try await store.lastEventSequence()
-        if projector == nil, reading == nil { position = try await store.metricsPosition() ?? 0 }
+        if projector == nil, reading == nil {
+            position = try await store.metricsPosition() ?? 0
+            committed = position
+        }
         if head - position <= Self.waitLimit {
             try await catchUp()
         } else {
             wake.signal()
         }
-        return max(0, head - position)
+        return max(0, head - committed)
     }
 
     public func totals(
