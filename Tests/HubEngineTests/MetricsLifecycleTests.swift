@@ -3,7 +3,6 @@ import HubEngine
 import HubModel
 import HubStore
 import HubTestSupport
-import Synchronization
 import Testing
 
 @Suite("Metrics: a stop during the count, and the figures' keeping time")
@@ -45,20 +44,13 @@ struct MetricsLifecycleTests {
         #expect(recounted.groups.map(\.counters) == resumed.groups.map(\.counters))
     }
 
-    final class Clock: Sendable {
-        let date: Mutex<Date>
-        init(_ date: Date) { self.date = Mutex(date) }
-        var now: Date { date.withLock { $0 } }
-        func set(_ new: Date) { date.withLock { $0 = new } }
-    }
-
     @Test("per-minute figures older than keepMinutes are deleted at a whole hour; a report over that time is widened to whole hours and still counts everything")
     func keptMinutes() async throws {
         let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)])
         defer { fixture.directory.remove() }
         let start = Date()
         for index in 0..<30 { _ = try await fixture.conversation(providerID: "m\(index)") }
-        let clock = Clock(Date())
+        let clock = ScriptClock(start: start)
         let metrics = MetricsService(
             store: fixture.engine.store, rules: MetricsProjector.Rules(accountKinds: ["api-a": .api], keepMinutes: .seconds(2 * 86_400)),
             now: { clock.now }, logger: EngineFixture.quietLogger)
@@ -71,7 +63,7 @@ struct MetricsLifecycleTests {
         #expect(recent.groups.first { $0.group.channel == "api" }?.counters[.inboundMessages] == 30)
 
         // Three days on: the minutes are gone, the hours and days stay.
-        clock.set(start.addingTimeInterval(3 * 86_400))
+        clock.at(3 * 86_400)
         #expect(try await metrics.pruneMinutes() > 0)
         #expect(try await metrics.pruneMinutes() == 0)
         let old = try await metrics.report(from: window.from, to: window.to, grouping: .channel)
