@@ -1,6 +1,6 @@
 import Foundation
 import HubConfig
-import HubEngine
+@testable import HubEngine
 import HubModel
 import HubStore
 import HubTestSupport
@@ -144,6 +144,46 @@ struct SLATests {
         try await again.sla.check()
         #expect(try await store.slaTimers(of: ticket.id) == settled)
         #expect(try await Self.alerts(store, ticket).count == 2)
+    }
+
+    @Test("the service's loop wakes when the next warning or breach falls due, and records it then")
+    func loopWakesWhenDue() async throws {
+        let clock = Locked(Self.local(7, 9))  // Monday 09:00, the office opens
+        var settings = Self.settings
+        settings.checkInterval = .seconds(4 * 3600)
+        let fixture = try await EngineFixture(
+            accounts: ReplyWindowTests.accounts(base: "http://127.0.0.1:9"), routing: RoutingRules(sla: settings), now: { clock.value })
+        let sla = fixture.engine.sla
+        let store = fixture.engine.store
+        #expect(try await store.nextSLATimerDue() == nil)
+        #expect(await sla.step() == .seconds(4 * 3600))  // no clock runs: the check interval
+
+        let receipt = try await CSATTests.wechat(fixture, "洗衣机漏水", id: "w-loop")
+        let ticket = try await store.createTicket(
+            TicketDraft(subject: "洗衣机漏水", customerID: receipt.customerID, queueID: "support", conversationIDs: [receipt.conversationID], status: .open),
+            at: clock.value, actor: .system)
+        // The first response is due at 11:00 and warned at 10:30: the loop sleeps until then
+        // (less than its interval), not an interval that would warn up to four hours late.
+        #expect(await sla.step() == .seconds(90 * 60))
+        #expect(try await store.nextSLATimerDue() == Self.local(7, 10, 30))
+
+        clock.withLock { $0 = Self.local(7, 10, 10) }
+        #expect(await sla.step() == .seconds(20 * 60))
+        #expect(try await Self.alerts(store, ticket).isEmpty)
+
+        clock.withLock { $0 = Self.local(7, 10, 30) }
+        #expect(await sla.step() == .seconds(30 * 60))  // warned; the breach is next
+        #expect(try await Self.alerts(store, ticket) == ["sla.warning firstResponse"])
+        #expect(try await store.nextSLATimerDue() == Self.local(7, 11))
+
+        // An agent answers: the clock stops, and nothing is due any more.
+        _ = try await fixture.engine.outbound.send(
+            OutboundService.Request(conversationID: receipt.conversationID, author: .agent("bo"), content: OutboundContent(text: "您好")),
+            actor: .agent("bo"))
+        #expect(await sla.step() == .seconds(4 * 3600))
+        clock.withLock { $0 = Self.local(7, 11, 30) }
+        #expect(await sla.step() == .seconds(4 * 3600))
+        #expect(try await Self.alerts(store, ticket) == ["sla.warning firstResponse"])
     }
 
     @Test("a change of priority picks another policy (time so far counted in the old calendar); a due time breaches on the wall clock")

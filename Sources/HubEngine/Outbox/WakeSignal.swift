@@ -80,21 +80,30 @@ extension WakeSignal {
 
 extension WakeSignal {
     /// Runs `step` whenever the store commits events (or its timeout passes) until cancelled:
-    /// how the services that follow the event log wait for it.
-    func follow(_ store: any HubStore, step: @escaping @Sendable () async -> Duration?) async throws {
+    /// how the services that follow the event log wait for it. `stop` runs once the loop has
+    /// ended, outside its cancellation (a service saves its position in the log there).
+    func follow(
+        _ store: any HubStore, step: @escaping @Sendable () async -> Duration?, stop: (@Sendable () async -> Void)? = nil
+    ) async throws {
         let commits = store.eventCommits()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in commits { self.signal() }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    let timeout = await step()
-                    await self.wait(timeout: timeout)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in commits { self.signal() }
                 }
+                group.addTask {
+                    while !Task.isCancelled {
+                        let timeout = await step()
+                        await self.wait(timeout: timeout)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
             }
-            try await group.next()
-            group.cancelAll()
+        } catch {
+            if let stop { await Task { await stop() }.value }
+            throw error
         }
+        if let stop { await Task { await stop() }.value }
     }
 }

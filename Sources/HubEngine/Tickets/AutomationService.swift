@@ -15,7 +15,7 @@ import Synchronization
 /// again); priority, queue and tags are set to a value (setting them twice is setting them once);
 /// a notice is recorded under a key. Automations never react to their own changes, so they cannot
 /// loop.
-public actor AutomationService {
+public actor AutomationService: LogFollower {
     static let readerName = "automations"
     static let actor = Actor(kind: .system, id: "automations")
 
@@ -23,7 +23,7 @@ public actor AutomationService {
     let now: @Sendable () -> Date
     let logger: Logger
     private let rulesCell: Mutex<[AutomationRule]>
-    private var reader = LogReader(name: AutomationService.readerName)
+    var reader = LogReader(name: AutomationService.readerName)
     private let wake = WakeSignal()
 
     init(store: any HubStore, rules: [AutomationRule], now: @escaping @Sendable () -> Date, logger: Logger) {
@@ -44,20 +44,26 @@ public actor AutomationService {
     public func run() async throws {
         try await wake.follow(store) {
             do {
-                try await self.catchUp()
+                try await self.read(saving: .periodically)
             } catch is CancellationError {
             } catch {
                 self.logger.error("automations could not read the log", metadata: ["error": "\(error)"])
             }
             return .seconds(60)
+        } stop: {
+            await self.savePosition()
         }
     }
 
     /// Handles every event up to the log's end.
     public func catchUp() async throws {
+        try await read(saving: .everyPage)
+    }
+
+    private func read(saving: LogReader.Saving) async throws {
         var reader = self.reader
         defer { self.reader = reader }
-        try await reader.catchUp(store) { event in
+        try await reader.catchUp(store, saving: saving) { event in
             let matching = rules.filter { $0.on == event.kind }
             guard event.actor != Self.actor, !matching.isEmpty else { return }
             do {

@@ -21,7 +21,7 @@ import Synchronization
 /// Everything it does for an event is a function of the clocks and the event (a clock starts only
 /// if it is not running, stops only if it is), so a page read again after a crash changes nothing;
 /// alerts are recorded once per clock and due time by the store.
-public actor SLAService {
+public actor SLAService: LogFollower {
     static let readerName = "sla"
     static let actor = Actor(kind: .system, id: "sla")
 
@@ -29,8 +29,25 @@ public actor SLAService {
     let now: @Sendable () -> Date
     let logger: Logger
     private let settingsCell: Mutex<SLASettings>
-    private var reader = LogReader(name: SLAService.readerName)
+    var reader = LogReader(name: SLAService.readerName)
     private let wake = WakeSignal()
+    /// The earliest warning or breach of a running clock not yet recorded, as of the last
+    /// `check` (nil: none), or `.unknown` when clocks changed since. The service's loop checks
+    /// only when it is unknown or has come, instead of querying the clocks at every commit.
+    private var nextDue = NextDue.unknown
+
+    /// Counts the service's changes to clocks, so that a `check` knows whether one came while it ran.
+    private var clocksVersion = 0
+
+    enum NextDue: Equatable {
+        case unknown
+        case at(Date?)
+
+        var date: Date? {
+            if case .at(let date) = self { return date }
+            return nil
+        }
+    }
 
     init(store: any HubStore, settings: SLASettings, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.store = store
@@ -44,6 +61,7 @@ public actor SLAService {
     /// New settings from a rules reload: they apply to clocks started or re-evaluated from now on.
     public func reload(_ settings: SLASettings) {
         settingsCell.withLock { $0 = settings }
+        nextDue = .unknown
         wake.signal()
     }
 
@@ -51,25 +69,39 @@ public actor SLAService {
     public func run() async throws {
         try await wake.follow(store) {
             await self.step()
-            return self.settings.checkInterval
+        } stop: {
+            await self.savePosition()
         }
     }
 
-    func step() async {
+    /// Reads the log, and records the alerts due if clocks changed or the next one has come.
+    /// - Returns: how long to wait for the next one at most.
+    func step() async -> Duration {
+        let idle = settings.checkInterval
         do {
-            try await catchUp()
+            try await read(saving: .periodically)
+            let date = now()
+            if case .at(let due) = nextDue, due.map({ $0 > date }) ?? true {
+                return WakeSignal.sleep(until: due, now: date, idle: idle)
+            }
             try await check()
+            return WakeSignal.sleep(until: nextDue.date, now: now(), idle: idle)
         } catch is CancellationError {
         } catch {
             logger.error("SLA service step failed", metadata: ["error": "\(error)"])
         }
+        return idle
     }
 
     /// Handles every event up to the log's end.
     public func catchUp() async throws {
+        try await read(saving: .everyPage)
+    }
+
+    private func read(saving: LogReader.Saving) async throws {
         var reader = self.reader
         defer { self.reader = reader }
-        try await reader.catchUp(store) { event in
+        try await reader.catchUp(store, saving: saving) { event in
             do {
                 try await handle(event)
             } catch let error as StoreError where error.code != .unavailable {
@@ -84,6 +116,8 @@ public actor SLAService {
     public func check() async throws {
         let date = now()
         let settings = self.settings
+        nextDue = .unknown
+        let version = clocksVersion
         while true {
             let due = try await store.dueSLATimers(at: date, limit: 100)
             var recorded = 0
@@ -97,8 +131,11 @@ public actor SLAService {
                         metadata: ["ticket": "\(timer.ticketID)", "metric": "\(timer.metric.rawValue)"])
                 }
             }
-            if due.count < 100 || recorded == 0 { return }
+            if due.count < 100 || recorded == 0 { break }
         }
+        let next = try await store.nextSLATimerDue()
+        // Clocks changed while this ran (the next due time read may predate them).
+        if version == clocksVersion { nextDue = .at(next) }
     }
 
     // MARK: Events
@@ -150,6 +187,8 @@ public actor SLAService {
         try await change(&timers)
         guard timers != before else { return }
         for index in timers.indices { timers[index].sequence = event.sequence }
+        nextDue = .unknown
+        clocksVersion &+= 1
         try await store.replaceSLATimers(timers.sorted { $0.metric.rawValue < $1.metric.rawValue }, of: ticket.id)
     }
 

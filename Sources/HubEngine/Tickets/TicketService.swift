@@ -15,7 +15,7 @@ import Synchronization
 /// an event is idempotent (a reply carries the event's sequence number as its idempotency key, a
 /// status change is made only from the status it changes): after a crash it reads the last page
 /// again and changes or sends nothing twice.
-public actor TicketService {
+public actor TicketService: LogFollower {
     /// The reader's name for its saved position in the log.
     static let readerName = "tickets"
     static let actor = Actor(kind: .system, id: "tickets")
@@ -30,7 +30,7 @@ public actor TicketService {
     let logger: Logger
     /// Shared with ingest, which keeps a status question out of the queues (see `IngestService`).
     let settingsCell: TicketSettingsCell
-    private var reader = LogReader(name: TicketService.readerName, pageSize: TicketService.pageSize)
+    var reader = LogReader(name: TicketService.readerName, pageSize: TicketService.pageSize)
     private var lastClosing: Date?
     /// Failed tries per event sequence (see `handle`).
     private var failures: [Int64: Int] = [:]
@@ -63,6 +63,8 @@ public actor TicketService {
         try await wake.follow(store) {
             await self.step()
             return Self.closingInterval
+        } stop: {
+            await self.savePosition()
         }
     }
 
@@ -70,7 +72,7 @@ public actor TicketService {
     /// next step starts where this one stopped.
     func step() async {
         do {
-            try await catchUp()
+            try await read(saving: .periodically)
         } catch {
             logger.error("ticket service could not read the log", metadata: ["error": "\(error)"])
         }
@@ -87,10 +89,15 @@ public actor TicketService {
     /// Handles every event up to the log's end. At the very first start the service begins at the
     /// end (history is not answered again).
     public func catchUp() async throws {
+        try await read(saving: .everyPage)
+    }
+
+    private func read(saving: LogReader.Saving) async throws {
         var reader = self.reader
         defer { self.reader = reader }
-        try await reader.catchUp(store) { event in try await handle(event) }
+        try await reader.catchUp(store, saving: saving) { event in try await handle(event) }
     }
+
 
     /// One event. A refusal by the store (`conflict`, `invalid`, `notFound`) or a payload that
     /// does not decode will not change on a second try: logged, and the event is done. Anything

@@ -8,6 +8,9 @@ public protocol SLAStore: Sendable {
     func replaceSLATimers(_ timers: [SLATimer], of ticketID: Ticket.ID) async throws
     /// Running clocks whose warning or breach is due at `date` and not yet recorded.
     func dueSLATimers(at date: Date, limit: Int) async throws -> [SLATimer]
+    /// The earliest time a running clock's warning or breach falls due and is not yet recorded
+    /// (nil when none will): when the SLA service has to look again.
+    func nextSLATimerDue() async throws -> Date?
     /// Records a clock's warning or breach with its event, once: nothing when the clock changed
     /// since it was read (stopped, or due at another time) or the alert is recorded already. A
     /// breach adds `raisePriority` to the routing priority of the ticket's conversations that wait

@@ -44,6 +44,20 @@ extension SQLiteStore {
         }
     }
 
+    public func nextSLATimerDue() async throws -> Date? {
+        try await read { db in
+            let millis = try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(due) FROM (
+                        SELECT MIN(warnAt) AS due FROM sla_timer WHERE runningSince IS NOT NULL AND warnedAt IS NULL
+                        UNION ALL
+                        SELECT MIN(dueAt) FROM sla_timer WHERE runningSince IS NOT NULL AND breachedAt IS NULL)
+                    """)
+            return millis.map(Date.init(millisecondsSince1970:))
+        }
+    }
+
     public func recordSLAAlert(_ timer: SLATimer, breach: Bool, raisePriority: Int, at date: Date, actor: Actor) async throws -> Bool {
         try await write { db, events in
             guard
