@@ -68,7 +68,7 @@ public actor MetricsService {
 
     /// Follows the log until cancelled.
     public func run() async throws {
-        try await wake.follow(store) {
+        await wake.follow(store) {
             do {
                 try await self.catchUp(flush: false)
                 try await self.pruneMinutesHourly()

@@ -85,7 +85,7 @@ public actor RoutingService {
     /// their agents), then follows the event log and the router's timers until cancelled.
     public func run() async throws {
         try await start()
-        try await wake.follow(store) { await self.step() }
+        await wake.follow(store) { await self.step() }
     }
 
     /// Recovery; idempotent.

@@ -42,7 +42,7 @@ public actor AutomationService: LogFollower {
     }
 
     public func run() async throws {
-        try await wake.follow(store) {
+        await wake.follow(store) {
             do {
                 try await self.read(saving: .periodically)
             } catch is CancellationError {

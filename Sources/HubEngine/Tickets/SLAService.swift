@@ -67,7 +67,7 @@ public actor SLAService: LogFollower {
 
     /// Follows the log and checks the clocks until cancelled.
     public func run() async throws {
-        try await wake.follow(store) {
+        await wake.follow(store) {
             await self.step()
         } stop: {
             await self.savePosition()

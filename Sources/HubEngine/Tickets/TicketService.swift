@@ -60,7 +60,7 @@ public actor TicketService: LogFollower {
 
     /// Follows the event log until cancelled.
     public func run() async throws {
-        try await wake.follow(store) {
+        await wake.follow(store) {
             await self.step()
             return Self.closingInterval
         } stop: {

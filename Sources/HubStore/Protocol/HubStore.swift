@@ -1,5 +1,6 @@
 import Foundation
 import HubModel
+import Synchronization
 
 /// Everything the hub persists, behind one protocol so that the same contract tests run against
 /// every backend (SQLite now, PostgreSQL for several nodes). Each method is one transaction, and
@@ -26,6 +27,10 @@ public protocol EventLogStore: Sendable {
     func lastEventSequence() async throws -> Int64
     /// The last sequence number after every commit that appended events.
     func eventCommits() -> AsyncStream<Int64>
+    /// Calls `handler` with the last sequence number after every commit that appended events,
+    /// on the committing thread, until the observation is cancelled. For a wake-up signal: no
+    /// task is woken to pass the number on, as a stream's consumer would be.
+    func observeEventCommits(_ handler: @escaping @Sendable (Int64) -> Void) -> EventCommitObservation
     /// Where a durable reader of the log (`name`) has got to; nil before it first saved one.
     func readerPosition(_ name: String) async throws -> Int64?
     /// Saves a durable reader's position.
@@ -330,4 +335,23 @@ public enum PageCursors {
     public static func activeConversation(_ conversation: Conversation) -> PageCursor {
         PageCursor(key: (conversation.lastMessageAt ?? conversation.updatedAt).millisecondsSince1970, id: conversation.id.rawValue)
     }
+}
+
+/// A subscription to the store's commits (`observeEventCommits`), ended by `cancel()` or when released.
+public final class EventCommitObservation: Sendable {
+    private let end: Mutex<(@Sendable () -> Void)?>
+
+    init(end: @escaping @Sendable () -> Void) {
+        self.end = Mutex(end)
+    }
+
+    public func cancel() {
+        end.withLock { end in
+            let call = end
+            end = nil
+            return call
+        }?()
+    }
+
+    deinit { cancel() }
 }

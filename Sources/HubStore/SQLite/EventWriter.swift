@@ -104,6 +104,7 @@ final class EventCommitBroadcaster: Sendable {
     private struct State {
         var nextID = 0
         var continuations: [Int: AsyncStream<Int64>.Continuation] = [:]
+        var handlers: [Int: @Sendable (Int64) -> Void] = [:]
     }
 
     private let state = Mutex(State())
@@ -121,8 +122,21 @@ final class EventCommitBroadcaster: Sendable {
         return stream
     }
 
+    /// Calls `handler` after every commit until the observation is cancelled.
+    func observe(_ handler: @escaping @Sendable (Int64) -> Void) -> EventCommitObservation {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            state.handlers[state.nextID] = handler
+            return state.nextID
+        }
+        return EventCommitObservation { [weak self] in
+            self?.state.withLock { _ = $0.handlers.removeValue(forKey: id) }
+        }
+    }
+
     func publish(_ sequence: Int64) {
-        let continuations = state.withLock { Array($0.continuations.values) }
+        let (continuations, handlers) = state.withLock { (Array($0.continuations.values), Array($0.handlers.values)) }
         for continuation in continuations { continuation.yield(sequence) }
+        for handler in handlers { handler(sequence) }
     }
 }

@@ -63,4 +63,8 @@ extension SQLiteStore {
     }
 
     public func eventCommits() -> AsyncStream<Int64> { commits.subscribe() }
+
+    public func observeEventCommits(_ handler: @escaping @Sendable (Int64) -> Void) -> EventCommitObservation {
+        commits.observe(handler)
+    }
 }
