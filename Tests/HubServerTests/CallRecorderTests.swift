@@ -63,6 +63,50 @@ import Testing
         #expect(events.filter { $0.kind == .callUpdated }.map { $0.payload["state"]?.stringValue } == ["offered", "ended"])
     }
 
+    @Test("a change after a quiet spell is saved at once; changes soon after a save gather until the pacing has passed, or the recorder finishes")
+    func pacing() async throws {
+        let directory = try TemporaryDirectory("call-recorder-pacing")
+        defer { directory.remove() }
+        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
+        try await store.migrate()
+        let event = InboundEvent(
+            channelKind: .voice, channelAccountID: "trunk", sender: InboundSender(kind: .phone, address: "+8613800138000"),
+            providerMessageID: "sip:p1", text: "Incoming call to +861088886666", threadKey: "call:p1")
+        let receipt = try await store.ingest([
+            IngestCommand(
+                event: event, sender: HandleAddress(kind: .phone, scope: "", address: "+8613800138000"), receivedAt: Date(), queueID: "support")
+        ])[0].get()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let recorder = CallRecorder(store: store, pacing: .seconds(3600), logger: logger)
+        let running = Task { await recorder.run() }
+
+        let started = Date(timeIntervalSince1970: 1_800_000_000)
+        var call = CallRecord(
+            id: .generate(at: started), conversationID: receipt.conversationID, direction: .inbound, from: "+8613800138000",
+            to: "+861088886666", state: .queued, sipCallID: "p1", startedAt: started, queuedAt: started)
+        recorder.enqueue(CallRecordChange(call, isNew: true, actor: .channel("trunk")))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await store.call(call.id) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await store.call(call.id)?.state == .queued)
+
+        call.state = .offered
+        call.offeredAt = started.addingTimeInterval(2)
+        recorder.enqueue(CallRecordChange(call, isNew: false, actor: .channel("trunk")))
+        call.state = .answered
+        call.answeredAt = started.addingTimeInterval(3)
+        recorder.enqueue(CallRecordChange(call, isNew: false, actor: .channel("trunk")))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await store.call(call.id)?.state == .queued)  // within the pacing: gathering
+
+        recorder.finish()
+        await running.value
+        #expect(try await store.call(call.id) == call)
+        // Both changes in one transaction: their events are next to each other.
+        let updates = try await store.events(after: 0, limit: 1_000).filter { $0.kind == .callUpdated }.map(\.sequence)
+        #expect(updates.count == 2 && updates[1] == updates[0] + 1)
+    }
+
     @Test("at start, the records of calls the last run left live end, by the system, and their conversations close; ended ones stay")
     func endsUnfinishedCalls() async throws {
         let directory = try TemporaryDirectory("call-recorder-restart")
