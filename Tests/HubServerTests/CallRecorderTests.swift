@@ -9,22 +9,32 @@ import Testing
 
 /// The B2BUA's call records are saved off the signalling path, in the order the call made them.
 @Suite struct CallRecorderTests {
-    @Test("queued changes are saved in order, a missing record costs only itself, and the conversation closes with its call's end")
-    func savesInOrder() async throws {
-        let directory = try TemporaryDirectory("call-recorder")
-        defer { directory.remove() }
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// A migrated store in `directory` with the conversation of one call (SIP Call-ID `callID`).
+    static func storeWithCall(_ callID: String, in directory: TemporaryDirectory) async throws -> (SQLiteStore, IngestReceipt) {
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
         try await store.migrate()
         let event = InboundEvent(
             channelKind: .voice, channelAccountID: "trunk", sender: InboundSender(kind: .phone, address: "+8613800138000"),
-            providerMessageID: "sip:c1", text: "Incoming call to +861088886666", threadKey: "call:c1")
+            providerMessageID: "sip:\(callID)", text: "Incoming call to +861088886666", threadKey: "call:\(callID)")
         let receipt = try await store.ingest([
             IngestCommand(
                 event: event, sender: HandleAddress(kind: .phone, scope: "", address: "+8613800138000"), receivedAt: Date(), queueID: "support")
         ])[0].get()
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let recorder = CallRecorder(store: store, logger: logger)
+        return (store, receipt)
+    }
+
+    @Test("queued changes are saved in order, a missing record costs only itself, and the conversation closes with its call's end")
+    func savesInOrder() async throws {
+        let directory = try TemporaryDirectory("call-recorder")
+        defer { directory.remove() }
+        let (store, receipt) = try await Self.storeWithCall("c1", in: directory)
+        let recorder = CallRecorder(store: store, logger: Self.logger)
         let running = Task { await recorder.run() }
 
         let started = Date(timeIntervalSince1970: 1_800_000_000)
@@ -67,18 +77,8 @@ import Testing
     func pacing() async throws {
         let directory = try TemporaryDirectory("call-recorder-pacing")
         defer { directory.remove() }
-        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
-        try await store.migrate()
-        let event = InboundEvent(
-            channelKind: .voice, channelAccountID: "trunk", sender: InboundSender(kind: .phone, address: "+8613800138000"),
-            providerMessageID: "sip:p1", text: "Incoming call to +861088886666", threadKey: "call:p1")
-        let receipt = try await store.ingest([
-            IngestCommand(
-                event: event, sender: HandleAddress(kind: .phone, scope: "", address: "+8613800138000"), receivedAt: Date(), queueID: "support")
-        ])[0].get()
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let recorder = CallRecorder(store: store, pacing: .seconds(3600), logger: logger)
+        let (store, receipt) = try await Self.storeWithCall("p1", in: directory)
+        let recorder = CallRecorder(store: store, pacing: .seconds(3600), logger: Self.logger)
         let running = Task { await recorder.run() }
 
         let started = Date(timeIntervalSince1970: 1_800_000_000)
