@@ -187,6 +187,33 @@ struct TicketContractTests {
         }
     }
 
+    @Test("a customer's message context: the conversation, its customer's tickets linked to it, their pending tickets", arguments: StoreBackend.allCases)
+    func customerMessageContext(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let chat = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
+            let other = try await store.ingestOne(Fixture.inbound(from: "user-2", providerID: "m2"))
+            let linked = try await store.createTicket(
+                TicketDraft(subject: "Linked", customerID: chat.customerID, conversationIDs: [chat.conversationID]), at: Fixture.date(1), actor: .admin)
+            var pending: [Ticket] = []
+            for index in 0..<2 {
+                let ticket = try await store.createTicket(
+                    TicketDraft(subject: "Waiting \(index)", customerID: chat.customerID), at: Fixture.date(2), actor: .admin)
+                pending.append(try await store.updateTicket(ticket.id, TicketChange(status: .pending), at: Fixture.date(3), actor: .admin))
+            }
+            let theirs = try await store.createTicket(TicketDraft(subject: "Theirs", customerID: other.customerID), at: Fixture.date(4), actor: .admin)
+            _ = try await store.updateTicket(theirs.id, TicketChange(status: .pending), at: Fixture.date(5), actor: .admin)
+
+            let context = try #require(try await store.customerMessageContext(chat.conversationID, pendingLimit: 5))
+            #expect(context.conversation == (try await store.conversation(chat.conversationID)))
+            #expect(context.linkedTickets == [try await store.ticket(linked.id)])
+            #expect(context.pendingTickets.map(\.id) == [pending[1].id, pending[0].id])
+            #expect(try await store.customerMessageContext(chat.conversationID, pendingLimit: 1)?.pendingTickets.map(\.id) == [pending[1].id])
+            let theirContext = try #require(try await store.customerMessageContext(other.conversationID, pendingLimit: 5))
+            #expect(theirContext.linkedTickets.isEmpty && theirContext.pendingTickets.map(\.id) == [theirs.id])
+            #expect(try await store.customerMessageContext("conv_missing", pendingLimit: 5) == nil)
+        }
+    }
+
     @Test("a reader's position in the log is saved and read back", arguments: StoreBackend.allCases)
     func readerPosition(backend: StoreBackend) async throws {
         try await backend.withStore { store in

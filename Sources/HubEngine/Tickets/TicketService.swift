@@ -137,7 +137,8 @@ public actor TicketService: LogFollower {
     private func customerWrote(_ event: HubEvent) async throws {
         guard let conversationID = event.refs.conversationID, event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue
         else { return }
-        guard let conversation = try await store.conversation(conversationID) else { return }
+        guard let context = try await store.customerMessageContext(conversationID, pendingLimit: 2) else { return }
+        let conversation = context.conversation
         let date = event.occurredAt
         let settings = self.settings
         let text = event.payload["text"]?.stringValue ?? ""
@@ -153,8 +154,8 @@ public actor TicketService: LogFollower {
         // still broken" is).
         if !whole {
             // Links that cross customers (left by an unmerge) are not this customer's tickets.
-            var linked = try await store.tickets(linkedTo: conversationID).filter { $0.customerID == conversation.customerID }
-            if linked.isEmpty, let waiting = try await ticketWaiting(on: conversation.customerID, at: date) {
+            var linked = context.linkedTickets
+            if linked.isEmpty, let waiting = Self.ticketWaiting(in: context.pendingTickets, at: date) {
                 // The customer answers on another channel (asked by e-mail, answers on WeChat):
                 // with one ticket waiting on them, this conversation is that answer.
                 linked = [try await store.linkConversation(conversationID, toTicket: waiting.id, at: now(), actor: Self.actor)]
@@ -342,8 +343,7 @@ public actor TicketService: LogFollower {
 
     /// The customer's one pending ticket, changed before `date` (none when several wait: which
     /// one the message answers is for an agent to say).
-    private func ticketWaiting(on customerID: Customer.ID, at date: Date) async throws -> Ticket? {
-        let pending = try await store.tickets(matching: TicketFilter(customerID: customerID, statuses: [.pending]), after: nil, limit: 2)
+    private static func ticketWaiting(in pending: [Ticket], at date: Date) -> Ticket? {
         guard pending.count == 1, pending[0].updatedAt < date else { return nil }
         return pending[0]
     }

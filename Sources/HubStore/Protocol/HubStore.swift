@@ -193,6 +193,10 @@ public protocol TicketStore: Sendable {
     func tickets(matching filter: TicketFilter, after cursor: PageCursor?, limit: Int) async throws -> [Ticket]
     /// The tickets a conversation is linked to, newest first.
     func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket]
+    /// What the ticket service reads when a customer writes, in one read: the conversation, its
+    /// tickets that are its customer's, and that customer's pending tickets (newest first, at
+    /// most `pendingLimit`). Nil when there is no such conversation.
+    func customerMessageContext(_ conversationID: Conversation.ID, pendingLimit: Int) async throws -> CustomerMessageContext?
     /// Adds a comment, with a `ticket.commented` event.
     /// - Throws: `notFound` ticket, `invalid` empty body, `conflict` on a closed ticket.
     func addTicketComment(_ draft: TicketCommentDraft, at date: Date, actor: Actor) async throws -> TicketComment
@@ -354,4 +358,20 @@ public final class EventCommitObservation: Sendable {
     }
 
     deinit { cancel() }
+}
+
+/// See `TicketStore.customerMessageContext`.
+public struct CustomerMessageContext: Sendable, Equatable {
+    public var conversation: Conversation
+    /// The conversation's tickets whose customer is the conversation's (links left across
+    /// customers by an unmerge are not theirs), newest first.
+    public var linkedTickets: [Ticket]
+    /// The customer's pending tickets, newest first.
+    public var pendingTickets: [Ticket]
+
+    public init(conversation: Conversation, linkedTickets: [Ticket], pendingTickets: [Ticket]) {
+        self.conversation = conversation
+        self.linkedTickets = linkedTickets
+        self.pendingTickets = pendingTickets
+    }
 }

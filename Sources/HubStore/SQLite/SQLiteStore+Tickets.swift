@@ -194,33 +194,46 @@ extension SQLiteStore {
     }
 
     public func tickets(matching filter: TicketFilter, after cursor: PageCursor?, limit: Int) async throws -> [Ticket] {
+        try await read { db in try Self.tickets(matching: filter, after: cursor, limit: limit, db) }
+    }
+
+    public func customerMessageContext(_ conversationID: Conversation.ID, pendingLimit: Int) async throws -> CustomerMessageContext? {
         try await read { db in
-            var conditions = ["number < ?"]
-            var arguments: [(any DatabaseValueConvertible)?] = [cursor?.key ?? Int64.max]
-            if let customer = filter.customerID {
-                conditions.append("customerID = ?")
-                arguments.append(customer.rawValue)
-            }
-            if !filter.statuses.isEmpty {
-                let statuses = filter.statuses.map(\.rawValue).sorted()
-                conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
-                arguments += statuses.map { $0 as (any DatabaseValueConvertible)? }
-            }
-            if let agent = filter.assigneeID {
-                conditions.append("assigneeID = ?")
-                arguments.append(agent.rawValue)
-            }
-            if let queues = filter.queueIDs {
-                guard !queues.isEmpty else { return [] }
-                conditions.append("queueID IN (\(queues.map { _ in "?" }.joined(separator: ", ")))")
-                arguments += queues.map { $0 as (any DatabaseValueConvertible)? }
-            }
-            arguments.append(limit)
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM ticket WHERE \(conditions.joined(separator: " AND ")) ORDER BY number DESC LIMIT ?",
-                arguments: StatementArguments(arguments)
-            ).map { row in try SQLiteRows.ticket(row, conversationIDs: try Self.linkedConversations(row["id"], db)) }
+            guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: JSONColumns()) else { return nil }
+            let customer = conversation.customerID
+            return CustomerMessageContext(
+                conversation: conversation,
+                linkedTickets: try Self.tickets(linkedTo: conversationID, db).filter { $0.customerID == customer },
+                pendingTickets: try Self.tickets(matching: TicketFilter(customerID: customer, statuses: [.pending]), after: nil, limit: pendingLimit, db))
         }
+    }
+
+    static func tickets(matching filter: TicketFilter, after cursor: PageCursor?, limit: Int, _ db: Database) throws -> [Ticket] {
+        var conditions = ["number < ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [cursor?.key ?? Int64.max]
+        if let customer = filter.customerID {
+            conditions.append("customerID = ?")
+            arguments.append(customer.rawValue)
+        }
+        if !filter.statuses.isEmpty {
+            let statuses = filter.statuses.map(\.rawValue).sorted()
+            conditions.append("status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += statuses.map { $0 as (any DatabaseValueConvertible)? }
+        }
+        if let agent = filter.assigneeID {
+            conditions.append("assigneeID = ?")
+            arguments.append(agent.rawValue)
+        }
+        if let queues = filter.queueIDs {
+            guard !queues.isEmpty else { return [] }
+            conditions.append("queueID IN (\(queues.map { _ in "?" }.joined(separator: ", ")))")
+            arguments += queues.map { $0 as (any DatabaseValueConvertible)? }
+        }
+        arguments.append(limit)
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM ticket WHERE \(conditions.joined(separator: " AND ")) ORDER BY number DESC LIMIT ?",
+            arguments: StatementArguments(arguments)
+        ).map { row in try SQLiteRows.ticket(row, conversationIDs: try Self.linkedConversations(row["id"], db)) }
     }
 
     public func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket] {
