@@ -62,6 +62,12 @@ struct VoiceTrunkOptionsTests {
         let host = try #require(SIPAddressRange(parsing: "127.0.0.1"))
         #expect(host.contains("127.0.0.1") && host.contains("::ffff:127.0.0.1") && !host.contains("127.0.0.2"))
         #expect(try #require(SIPAddressRange(parsing: "::1")).contains("0:0:0:0:0:0:0:1"))
+        // An address read once and matched against several ranges gives what each range says.
+        for address in ["198.51.100.7", "::FFFF:198.51.100.7", "[2001:db8::5]", "10.127.0.1", "127.0.0.1"] {
+            let bytes = try #require(SIPAddressRange.bytes(of: address))
+            for range in [network, odd, six, host] { #expect(range.contains(bytes: bytes) == range.contains(address), "\(range) \(address)") }
+        }
+        #expect(network.contains("::FFFF:198.51.100.7"))
         for bad in ["", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "g::1", "1.2.3.4/-1"] {
             #expect(SIPAddressRange(parsing: bad) == nil, "\(bad)")
         }

@@ -36,6 +36,7 @@ struct SIPParserTests {
             "Via", "Max-Forwards", "To", "From", "Call-ID", "CSeq", "Contact", "Content-Type", "Content-Length",
         ])
         let via = try #require(message.vias?.first)
+        #expect(message.topVia == via)
         #expect(via.transport == "UDP" && via.host == "192.0.2.10" && via.port == 5060)
         #expect(via.branch == "z9hG4bK776asdhds")
         #expect(via.parameters[parameter: "rport"] == "")

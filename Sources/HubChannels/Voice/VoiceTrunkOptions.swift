@@ -91,7 +91,13 @@ public struct SIPAddressRange: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether an address (in its text form) is in the range.
     public func contains(_ address: String) -> Bool {
-        guard let other = Self.bytes(of: address), other.count == bytes.count else { return false }
+        guard let other = Self.bytes(of: address) else { return false }
+        return contains(bytes: other)
+    }
+
+    /// Whether an address (its bytes, from `bytes(of:)`) is in the range.
+    public func contains(bytes other: [UInt8]) -> Bool {
+        guard other.count == bytes.count else { return false }
         var remaining = prefixLength
         for index in bytes.indices where remaining > 0 {
             let bits = min(8, remaining)
@@ -111,10 +117,10 @@ public struct SIPAddressRange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The 4 or 16 bytes of a textual IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4).
-    static func bytes(of text: String) -> [UInt8]? {
+    public static func bytes(of text: String) -> [UInt8]? {
         var text = Substring(text)
         if text.hasPrefix("["), text.hasSuffix("]") { text = text.dropFirst().dropLast() }
-        if text.lowercased().hasPrefix("::ffff:"), text.contains(".") { text = text.dropFirst(7) }
+        if text.hasPrefix("::"), text.prefix(7).lowercased() == "::ffff:", text.contains(".") { text = text.dropFirst(7) }
         if text.contains(".") && !text.contains(":") {
             let parts = text.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 4 else { return nil }

@@ -383,7 +383,11 @@ final class TrustedPeers: Sendable {
 
     init(_ ranges: [SIPAddressRange]) { self.ranges = Mutex(ranges) }
 
-    func contains(_ address: String) -> Bool { ranges.withLock { ranges in ranges.contains { $0.contains(address) } } }
+    /// Whether the address is in one of the ranges (read once, not once per range).
+    func contains(_ address: String) -> Bool {
+        guard let bytes = SIPAddressRange.bytes(of: address) else { return false }
+        return ranges.withLock { ranges in ranges.contains { $0.contains(bytes: bytes) } }
+    }
 
     func replace(_ new: [SIPAddressRange]) { ranges.withLock { $0 = new } }
 }

@@ -33,7 +33,9 @@ struct VoiceTrunk: Sendable {
 
     /// Whether a call from this address may be the trunk's.
     func admits(_ address: String) -> Bool {
-        options.addresses.isEmpty || options.addresses.contains { $0.contains(address) }
+        guard !options.addresses.isEmpty else { return true }
+        guard let bytes = SIPAddressRange.bytes(of: address) else { return false }
+        return options.addresses.contains { $0.contains(bytes: bytes) }
     }
 
     var authenticates: Bool { password != nil }
@@ -124,7 +126,7 @@ struct ClientEntry: Sendable {
 
 extension SIPClientTransaction {
     static func key(of request: SIPMessage) -> SIPTransactionKey? {
-        guard let branch = request.vias?.first?.branch, let method = request.method else { return nil }
+        guard let branch = request.topVia?.branch, let method = request.method else { return nil }
         return SIPTransactionKey(branch: branch, sentBy: "", method: method)
     }
 }

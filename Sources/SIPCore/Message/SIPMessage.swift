@@ -59,6 +59,10 @@ public struct SIPMessage: Sendable, Hashable {
         return vias
     }
 
+    /// The topmost Via (the one a transaction is matched by), parsed alone: `vias?.first` parses
+    /// every Via of the message for it.
+    public var topVia: SIPVia? { headers.values("Via").first.flatMap(SIPVia.init(parsing:)) }
+
     public var from: SIPNameAddress? { headers.first("From").flatMap(SIPNameAddress.init(parsing:)) }
     public var to: SIPNameAddress? { headers.first("To").flatMap(SIPNameAddress.init(parsing:)) }
 

@@ -46,13 +46,13 @@ public struct SIPTransactionKey: Sendable, Hashable, CustomStringConvertible {
     /// The key a server finds the request's transaction under (an ACK finds its INVITE's);
     /// nil without an RFC 3261 branch (an RFC 2543 peer: matched by the owner another way).
     public static func server(_ request: SIPMessage) -> SIPTransactionKey? {
-        guard let method = request.method, let via = request.vias?.first, let branch = via.branch, branch.hasPrefix("z9hG4bK") else { return nil }
+        guard let method = request.method, let via = request.topVia, let branch = via.branch, branch.hasPrefix("z9hG4bK") else { return nil }
         return SIPTransactionKey(branch: branch, sentBy: "\(via.host):\(via.port ?? 5060)", method: method == "ACK" ? "INVITE" : method)
     }
 
     /// The key a client finds a response's transaction under.
     public static func client(_ response: SIPMessage) -> SIPTransactionKey? {
-        guard let via = response.vias?.first, let branch = via.branch, let method = response.cseq?.method else { return nil }
+        guard let via = response.topVia, let branch = via.branch, let method = response.cseq?.method else { return nil }
         return SIPTransactionKey(branch: branch, sentBy: "", method: method)
     }
 
@@ -95,7 +95,7 @@ public struct SIPClientTransaction: Sendable {
     public var start: [SIPTransactionAction] { [.send(request)] }
 
     public var key: SIPTransactionKey? {
-        guard let branch = request.vias?.first?.branch, let method = request.method else { return nil }
+        guard let branch = request.topVia?.branch, let method = request.method else { return nil }
         return SIPTransactionKey(branch: branch, sentBy: "", method: method)
     }
 
