@@ -98,7 +98,6 @@ public actor TicketService: LogFollower {
         try await reader.catchUp(store, saving: saving) { event in try await handle(event) }
     }
 
-
     /// One event. A refusal by the store (`conflict`, `invalid`, `notFound`) or a payload that
     /// does not decode will not change on a second try: logged, and the event is done. Anything
     /// else (an unreachable or full database) stops the page, to be read again; an event that
