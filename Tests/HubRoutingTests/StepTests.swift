@@ -173,4 +173,34 @@ struct StepTests {
         h.arrive("call2")
         #expect(h.offeredAgents("call2") == ["a"], "a call may interrupt mails")
     }
+
+    @Test("a step's timer is kept only while its task waits in the step; steps still end on time, a step of no duration in the same instant")
+    func stepTimersOfWaitingTasks() {
+        var queue = QueuePolicy.plain()
+        queue.steps = [
+            RoutingStep(name: "tier 1", filter: AgentFilter(tierAtMost: 1), duration: .seconds(30)),
+            RoutingStep(name: "tier 2 at once", filter: AgentFilter(tierAtMost: 2), duration: .zero),
+        ]
+        var one = AgentProfile.member("one")
+        one.autoAccept = [.voice]
+        var h = RouterHarness(queues: [queue], agents: [one, .member("three", of: ["support": 3])])
+        // Assigned in the event it arrives (auto-accept): no timer is left behind for its step.
+        h.arrive("first")
+        #expect(h.assignee("first") == "one")
+        #expect(h.router.timers.count == 0)
+        // Two tasks that wait: each keeps its step's timer, and the steps end in arrival order.
+        h.wait(.seconds(1))
+        h.arrive("t")
+        h.arrive("u")
+        #expect(h.router.timers.count == 2)
+        #expect(!h.wait(.milliseconds(29_999)).contains { if case .stepAdvanced = $0 { true } else { false } })
+        let ended = h.wait(.milliseconds(1))
+        let advanced = ended.compactMap { decision -> String? in
+            if case .stepAdvanced(let task, let step, _, .expired) = decision { "\(task)@\(step)" } else { nil }
+        }
+        // The steps of no duration, begun while the timers fired, end in that same instant, after
+        // the timers that were due before them (the order of a heap that took them at once).
+        #expect(advanced == ["t@1", "u@1", "t@2", "u@2"])
+        #expect(h.offeredAgents("t") == ["three"])
+    }
 }

@@ -328,13 +328,28 @@ extension RoutingEngine {
         }
     }
 
+    /// The timer of the task's current step. It takes its place in line now but enters the heap
+    /// only at the end of the instant (`flushPendingStepTimers`), and only if the task still
+    /// waits in that step: most tasks that arrive among free agents are assigned in the same
+    /// event, and their timers would sit in the heap, stale, for the whole step's duration.
     mutating func scheduleStepExpiry(_ slot: Int32) {
         let i = Int(slot)
         let step = tasks[i].stepIndex
         guard step < tasks[i].steps.count, let duration = tasks[i].steps[step].duration[tasks[i].medium] else { return }
-        timers.schedule(
-            .stepExpiry(task: slot, sequence: tasks[i].sequence, generation: tasks[i].stepGeneration),
-            at: RoutingInstant(milliseconds: tasks[i].stepStartedAt) + duration)
+        pendingStepTimers.append(
+            PendingTimer(
+                timer: .stepExpiry(task: slot, sequence: tasks[i].sequence, generation: tasks[i].stepGeneration),
+                deadline: RoutingInstant(milliseconds: tasks[i].stepStartedAt) + duration, order: timers.takeOrder()))
+    }
+
+    /// Schedules the step timers taken in this instant whose steps are still current; the rest
+    /// would have been ignored when due.
+    mutating func flushPendingStepTimers() {
+        guard !pendingStepTimers.isEmpty else { return }
+        for pending in pendingStepTimers where !isStale(pending.timer) {
+            timers.schedule(pending.timer, at: pending.deadline, order: pending.order)
+        }
+        pendingStepTimers.removeAll(keepingCapacity: true)
     }
 
     // MARK: Priority and groups

@@ -9,8 +9,15 @@ extension RoutingEngine {
         // whichever timer was set first.
         while let deadline = timers.nextDeadline, deadline <= instant {
             if deadline > now { now = deadline }
-            while let entry = timers.popDue(at: now) { fire(entry.payload) }
+            // A step timer taken while firing (a step of no duration) is due in this instant.
+            while true {
+                flushPendingStepTimers()
+                guard let entry = timers.popDue(at: now) else { break }
+                fire(entry.payload)
+            }
             match()
+            // A step that began in this instant may end before `instant`.
+            flushPendingStepTimers()
         }
         now = instant
     }

@@ -67,6 +67,8 @@ public struct RoutingEngine: Sendable {
     var dirtyTasks: [Int32] = []
     /// Tasks whose grouping waits until an agent looks at the groups or the task finds nobody.
     var pendingGroups: [Int32] = []
+    /// Step timers taken in this instant, not yet in `timers` (see `scheduleStepExpiry`).
+    var pendingStepTimers: [PendingTimer] = []
     /// Agents whose places in the free sets are out of date.
     var staleAgents: [Int32] = []
     var staleAgentFlags: [Bool] = []
@@ -143,6 +145,7 @@ public struct RoutingEngine: Sendable {
     mutating func takeOutput() -> [RoutingDecision] {
         flushPendingGroups()
         flushStaleAgents()
+        flushPendingStepTimers()
         // The caller gets the buffer; the next event starts a small new one (keeping the
         // capacity would copy it, since the caller holds it).
         let decisions = output

@@ -17,8 +17,19 @@ struct DeadlineHeap<Payload> {
     var nextDeadline: RoutingInstant? { entries.first?.deadline }
 
     mutating func schedule(_ payload: Payload, at deadline: RoutingInstant) {
-        entries.append(Entry(deadline: deadline, order: nextOrder, payload: payload))
-        nextOrder &+= 1
+        schedule(payload, at: deadline, order: takeOrder())
+    }
+
+    /// The place in line of an entry that will be scheduled later (with `schedule(_:at:order:)`):
+    /// among equal deadlines it pops as if it had been scheduled now.
+    mutating func takeOrder() -> UInt64 {
+        defer { nextOrder &+= 1 }
+        return nextOrder
+    }
+
+    /// Schedules an entry with a place in line taken earlier by `takeOrder()`.
+    mutating func schedule(_ payload: Payload, at deadline: RoutingInstant, order: UInt64) {
+        entries.append(Entry(deadline: deadline, order: order, payload: payload))
         siftUp(entries.count - 1)
     }
 
@@ -46,10 +57,10 @@ struct DeadlineHeap<Payload> {
         return top
     }
 
+    /// Reads the two fields only: a copy of an entry would retain its payload.
     private func less(_ a: Int, _ b: Int) -> Bool {
-        let x = entries[a]
-        let y = entries[b]
-        return x.deadline < y.deadline || (x.deadline == y.deadline && x.order < y.order)
+        let (x, y) = (entries[a].deadline, entries[b].deadline)
+        return x < y || (x == y && entries[a].order < entries[b].order)
     }
 
     private mutating func siftUp(_ index: Int) {

@@ -33,6 +33,13 @@ enum RouterTimer {
     case resumeExpiry(key: String, token: UInt64)
 }
 
+/// A timer whose place in line is taken, to enter the heap at the end of the instant.
+struct PendingTimer {
+    var timer: RouterTimer
+    var deadline: RoutingInstant
+    var order: UInt64
+}
+
 /// A task that left without an agent and may resume its place.
 struct AbandonedWait {
     var ageBase: Int64
