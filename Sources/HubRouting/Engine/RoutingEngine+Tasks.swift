@@ -117,8 +117,8 @@ extension RoutingEngine {
         let sequence = tasks[i].sequence
         let entry = tasks[i].entry
         let enqueuedAt = tasks[i].enqueuedAt
-        let policy = queues[queue].policy
-        for (index, rule) in policy.overflow.enumerated() where rule.applies(to: medium) && tasks[i].firedOverflow & (1 << UInt64(index)) == 0 {
+        // The policy's fields read in place: a copy of the policy would retain each of its arrays.
+        for (index, rule) in queues[queue].policy.overflow.enumerated() where rule.applies(to: medium) && tasks[i].firedOverflow & (1 << UInt64(index)) == 0 {
             switch rule.trigger {
             case .waited(let limit):
                 timers.schedule(
@@ -136,7 +136,7 @@ extension RoutingEngine {
         for delay in queues[queue].delays where delay > 0 && enqueuedAt + delay > now.milliseconds {
             timers.schedule(.delayReached(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: enqueuedAt + delay))
         }
-        if let aging = policy.aging, let cap = aging.max {
+        if let aging = queues[queue].policy.aging, let cap = aging.max {
             let capAt = tasks[i].ageBase + Int64(cap) * max(1, aging.every.wholeMilliseconds)
             if capAt > now.milliseconds { timers.schedule(.agingCap(task: slot, sequence: sequence, entry: entry), at: RoutingInstant(milliseconds: capAt)) }
         }

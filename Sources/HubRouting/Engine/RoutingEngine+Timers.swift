@@ -27,9 +27,15 @@ extension RoutingEngine {
         while let top = timers.top, isStale(top.payload) { timers.removeTop() }
     }
 
-    private func liveTask(_ slot: Int32, _ sequence: Int64) -> TaskState? {
-        guard Int(slot) < tasks.count, tasks[Int(slot)].alive, case let task = tasks[Int(slot)], task.sequence == sequence else { return nil }
-        return task
+    /// Whether the slot still holds the task of `sequence` (fields read in place: a copy of the
+    /// task would retain every array in it).
+    private func isLive(_ slot: Int32, _ sequence: Int64) -> Bool {
+        Int(slot) < tasks.count && tasks[Int(slot)].alive && tasks[Int(slot)].sequence == sequence
+    }
+
+    private func isAssigned(_ slot: Int32) -> Bool {
+        if case .assigned = tasks[Int(slot)].phase { return true }
+        return false
     }
 
     func isStale(_ timer: RouterTimer) -> Bool {
@@ -37,24 +43,22 @@ extension RoutingEngine {
         case .offerExpiry(let offer, let number):
             return !(offers[Int(offer)].open && offers[Int(offer)].number == number)
         case .stepExpiry(let slot, let sequence, let generation):
-            guard let task = liveTask(slot, sequence) else { return true }
-            if case .assigned = task.phase { return true }
-            return task.stepGeneration != generation
+            guard isLive(slot, sequence), !isAssigned(slot) else { return true }
+            return tasks[Int(slot)].stepGeneration != generation
         case .delayReached(let slot, let sequence, let entry), .agingCap(let slot, let sequence, let entry):
-            guard let task = liveTask(slot, sequence) else { return true }
-            return task.entry != entry || !task.isWaiting
+            guard isLive(slot, sequence) else { return true }
+            return tasks[Int(slot)].entry != entry || !tasks[Int(slot)].isWaiting
         case .waitedTooLong(let slot, let sequence, let entry, let rule), .noAgent(let slot, let sequence, let entry, let rule, _):
-            guard let task = liveTask(slot, sequence), task.entry == entry, rule < queues[Int(task.queue)].policy.overflow.count else { return true }
-            if case .assigned = task.phase { return true }
-            if case .noAgent(_, _, _, _, let generation) = timer, queues[Int(task.queue)].staffGeneration[task.medium] != generation { return true }
-            return task.firedOverflow & (1 << UInt64(rule)) != 0
+            guard isLive(slot, sequence), tasks[Int(slot)].entry == entry, !isAssigned(slot) else { return true }
+            let queue = Int(tasks[Int(slot)].queue)
+            guard rule < queues[queue].policy.overflow.count else { return true }
+            if case .noAgent(_, _, _, _, let generation) = timer, queues[queue].staffGeneration[tasks[Int(slot)].medium] != generation { return true }
+            return tasks[Int(slot)].firedOverflow & (1 << UInt64(rule)) != 0
         case .progressiveRing(let slot, let sequence, let generation):
-            guard let task = liveTask(slot, sequence) else { return true }
-            return task.phase != .offered || task.ringGeneration != generation
+            guard isLive(slot, sequence) else { return true }
+            return tasks[Int(slot)].phase != .offered || tasks[Int(slot)].ringGeneration != generation
         case .timeToLive(let slot, let sequence):
-            guard let task = liveTask(slot, sequence) else { return true }
-            if case .assigned = task.phase { return true }
-            return false
+            return !isLive(slot, sequence) || isAssigned(slot)
         case .agentReady(let agent, let generation):
             return agents[Int(agent)].readyGeneration != generation
         case .wrapUpEnd(let agent, let token):
