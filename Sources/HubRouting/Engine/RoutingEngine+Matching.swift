@@ -439,11 +439,15 @@ extension RoutingEngine {
         let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
         var step = tasks[Int(slot)].steps.count
         let resolved = resolvedFilters(slot)
+        let groups = resolvedGroups(slot)
         for index in openSteps(slot) {
             let filter = resolved[index]
             let delay = filter.agents == nil ? membership?.delay : nil
             if let delay, delay > waited { continue }
-            if passes(filter, agent: agent, queue: queue, delay: delay) {
+            // Without a membership delay the step's group gives the answer, usually known
+            // already (the agent found the task through it); `passes` would read the agent's
+            // skills, which are rarely in cache.
+            if (delay ?? 0) == 0 ? admits(groups[index], agent) : passes(filter, agent: agent, queue: queue, delay: delay) {
                 step = index
                 break
             }
