@@ -281,4 +281,16 @@ struct IndexStructureTests {
         h.arrive("c", channel: .wechat, attributes: [TaskAttribute.language: .string("zh")])
         #expect(h.offeredAgents("c") == ["zh"], "a second Chinese chat fits beside the first")
     }
+
+    @Test("offer ids are written without the general integer formatting, and read back by the router")
+    func offerIDs() {
+        for number: Int64 in [0, 1, 9, 10, 12_345, 99_999_999, .max] {
+            #expect(RoutingEngine.offerID(number) == "offer-\(number)")
+        }
+        var h = RouterHarness(queues: [.plain()], agents: [.member("one")])
+        h.arrive("t")
+        let offer = h.offer(of: "t")
+        #expect(offer?.id == "offer-1")
+        #expect(h.router.openOffer("offer-1") != nil)
+    }
 }
