@@ -282,7 +282,7 @@ struct IndexStructureTests {
         #expect(h.offeredAgents("c") == ["zh"], "a second Chinese chat fits beside the first")
     }
 
-    @Test("offer ids are written without the general integer formatting, and read back by the router")
+    @Test("an offer id is offer-<number> for any number, and the router finds the offer by it")
     func offerIDs() {
         for number: Int64 in [0, 1, 9, 10, 12_345, 99_999_999, .max] {
             #expect(RoutingEngine.offerID(number) == "offer-\(number)")

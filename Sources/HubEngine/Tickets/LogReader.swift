@@ -11,8 +11,8 @@ import Logging
 /// How often the position is saved is the caller's choice (`Saving`). A service's own loop saves
 /// it at most once a second (`.periodically`): under load the log grows by a commit every few
 /// milliseconds, and a write transaction per service per commit was two thirds of the hub's
-/// transactions under SIP load. A crash then reads at most the last second again, which idempotence makes
-/// harmless; a service that stops saves its position on the way out (`save`).
+/// transactions under SIP load. A crash then reads at most the last second again, which
+/// idempotence makes harmless; a service that stops saves its position on the way out (`save`).
 struct LogReader: Sendable {
     /// When `catchUp` saves the position it reached.
     enum Saving: Sendable {
