@@ -293,4 +293,44 @@ struct IndexStructureTests {
         #expect(offer?.id == "offer-1")
         #expect(h.router.openOffer("offer-1") != nil)
     }
+
+    @Test("an agent's answers for the groups of its queues stay right when groups leave the list and when its skills change")
+    func familyAnswers() {
+        var h = RouterHarness(queues: [.plain()], agents: [.member("a", skills: ["lang-zh": 5, "lang-ja": 5])])
+        func language(_ code: String) -> [SkillRequirement] { [SkillRequirement(skill: "lang-\(code)", minLevel: 3)] }
+        h.arrive("first", requirements: language("zh"))
+        h.accept("first")
+        // Three groups in the queue's voice list, in this order: zh, en, ja.
+        h.arrive("zh", requirements: language("zh"))
+        h.arrive("en", requirements: language("en"))
+        h.arrive("ja", requirements: language("ja"))
+        h.send(.taskCompleted(taskID: "first"))
+        #expect(h.offeredAgents("zh") == ["a"], "the agent learns its answers: zh and ja yes, en no")
+        h.accept("zh")
+        // The zh group is empty and leaves the list: en and ja move up a place. Answers kept by
+        // place in the list would now point at en.
+        h.send(.taskCompleted(taskID: "zh"))
+        #expect(h.offeredAgents("ja") == ["a"])
+        #expect(h.offeredAgents("en").isEmpty)
+        h.accept("ja")
+        // New skills: the answers are worked out again.
+        h.send(.agentConfigured(.member("a", skills: ["lang-en": 5])))
+        h.send(.taskCompleted(taskID: "ja"))
+        #expect(h.offeredAgents("en") == ["a"])
+    }
+
+    @Test("groups beyond the 16 places per queue and medium of the agents' rows are answered from the admission row")
+    func manyGroupsInAQueue() {
+        var h = RouterHarness(queues: [.plain()], agents: [.member("a", skills: ["s3": 5, "s68": 5])])
+        h.arrive("first", requirements: [SkillRequirement(skill: "s3", minLevel: 1)])
+        h.accept("first")
+        for index in 0..<70 { h.arrive("t\(index)", requirements: [SkillRequirement(skill: "s\(index)", minLevel: 1)]) }
+        #expect(h.router.groupLists.count(h.router.freeSetIndex(queue: 0, medium: .voice)) == 70)
+        h.send(.taskCompleted(taskID: "first"))
+        #expect(h.offeredAgents("t3") == ["a"])
+        h.accept("t3")
+        h.send(.taskCompleted(taskID: "t3"))
+        #expect(h.offeredAgents("t68") == ["a"], "the 69th group of the queue and medium, beyond the 16 places")
+        for index in 0..<70 where index != 3 && index != 68 { #expect(h.assignee("t\(index)") == nil && h.offeredAgents("t\(index)").isEmpty) }
+    }
 }

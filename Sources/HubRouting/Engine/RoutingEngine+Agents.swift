@@ -27,6 +27,7 @@ extension RoutingEngine {
             staleAgentFlags.append(false)
             pinnedGroups.append([])
             admission.append([])
+            familyAnswers.append([])
             dirtyAgentFlags.append(false)
         }
         var levels: [SkillEntry] = []
@@ -60,6 +61,7 @@ extension RoutingEngine {
             if (oldDelays[queue] ?? 0) > 0 || (newDelays[queue] ?? 0) > 0 { queueDelaysChanged(queue) }
         }
         admission[Int(slot)].empty()
+        familyAnswers[Int(slot)].empty()
         presenceVersion &+= 1
         addStaffing(slot)
         refreshAgent(slot)
@@ -86,6 +88,7 @@ extension RoutingEngine {
             queueDelaysChanged(queue)
         }
         agents[Int(slot)].memberships = []
+        familyAnswers[Int(slot)].empty()
         refreshAgent(slot)
         agentsChanged()
     }

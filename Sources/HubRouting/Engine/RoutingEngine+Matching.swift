@@ -65,31 +65,70 @@ extension RoutingEngine {
     /// each a read of the group's head record.
     mutating func bestTask(for agent: Int32) -> Int32? {
         var best = Candidate()
-        let memberships = agents[Int(agent)].memberships
+        let a = Int(agent)
+        let memberships = agents[a].memberships
+        if familyAnswers[a].count != memberships.count * 3 * Self.familyWidth { prepareFamilyAnswers(agent, memberships: memberships.count) }
         for medium in MediaSequence() where isAssignable(agent, medium) {
-            for membership in memberships {
+            for (position, membership) in memberships.enumerated() {
                 let list = freeSetIndex(queue: membership.queue, medium: medium)
+                let row = Self.familyAnswerIndex(membership: position, medium: medium)
                 // The list does not change while it is walked (only offers change lists).
                 let count = groupLists.count(list)
-                var position = 0
-                while position < count {
-                    let group = groupLists[list, position]
-                    position += 1
-                    // The agent's own answer first: it lies in one small array, while every
-                    // group's head is elsewhere (an admitted agent has the group's delay).
-                    guard admits(group, agent), groupHeads[Int(group)].delay == membership.delay else { continue }
+                var index = 0
+                while index < count {
+                    let group = groupLists[list, index]
+                    index += 1
+                    // The agent's own answer first: its answers for its queues lie side by side,
+                    // while every group's head is elsewhere (an admitted agent has the group's
+                    // delay).
+                    guard admits(group, agent, family: row), groupHeads[Int(group)].delay == membership.delay else { continue }
                     considerHead(of: group, for: agent, into: &best)
                 }
             }
             var position = 0
-            while position < pinnedGroups[Int(agent)].count {
-                let group = pinnedGroups[Int(agent)][position]
+            while position < pinnedGroups[a].count {
+                let group = pinnedGroups[a][position]
                 position += 1
                 guard groupHeads[Int(group)].medium == medium, admits(group, agent) else { continue }
                 considerHead(of: group, for: agent, into: &best)
             }
         }
         return best.slot >= 0 ? best.slot : nil
+    }
+
+    /// Places per (membership, medium) in an agent's family row; a queue and medium with more
+    /// unpinned groups than this has the rest answered from the agent's admission row.
+    static var familyWidth: Int { 16 }
+
+    /// Where the answers for one of the agent's memberships and a medium begin in its family row.
+    @inline(__always)
+    static func familyAnswerIndex(membership position: Int, medium: ChannelMedium) -> Int { (position * 3 + medium.index) * familyWidth }
+
+    /// A family row with nothing known, one block per membership and medium.
+    @inline(never)
+    private mutating func prepareFamilyAnswers(_ agent: Int32, memberships: Int) {
+        familyAnswers[Int(agent)] = Array(repeating: 0, count: memberships * 3 * Self.familyWidth)
+    }
+
+    /// `admits(group, agent)` for a group of one of the agent's queues, through the agent's
+    /// family row: `row` is `familyAnswerIndex` of the membership of the group's queue and the
+    /// group's medium.
+    @inline(__always)
+    mutating func admits(_ group: Int32, _ agent: Int32, family row: Int) -> Bool {
+        let slot = Int(groupFamilySlot[Int(group)])
+        guard slot < Self.familyWidth else { return admits(group, agent) }
+        switch familyAnswers[Int(agent)][row + slot] {
+        case 1: return true
+        case 2: return false
+        default: return learnFamilyAnswer(group, agent, at: row + slot)
+        }
+    }
+
+    @inline(never)
+    private mutating func learnFamilyAnswer(_ group: Int32, _ agent: Int32, at index: Int) -> Bool {
+        let admitted = admits(group, agent)
+        familyAnswers[Int(agent)][index] = admitted ? 1 : 2
+        return admitted
     }
 
     /// The most urgent task found so far, with its urgency (-1: none).
@@ -435,7 +474,11 @@ extension RoutingEngine {
         let queue = tasks[Int(slot)].queue
         let medium = tasks[Int(slot)].medium
         let strategy = self.strategy(queue: queue, medium)
-        let membership = agents[Int(agent)].memberships.first { $0.queue == queue }
+        let position = agents[Int(agent)].memberships.firstIndex { $0.queue == queue }
+        let membership = position.map { agents[Int(agent)].memberships[$0] }
+        // Filled by the agent's look at its groups (it found the task through one of them).
+        let row = position.map { Self.familyAnswerIndex(membership: $0, medium: medium) }
+        let familyKnown = familyAnswers[Int(agent)].count == agents[Int(agent)].memberships.count * 3 * Self.familyWidth
         let waited = now.milliseconds - tasks[Int(slot)].enqueuedAt
         var step = tasks[Int(slot)].steps.count
         let resolved = resolvedFilters(slot)
@@ -445,9 +488,16 @@ extension RoutingEngine {
             let delay = filter.agents == nil ? membership?.delay : nil
             if let delay, delay > waited { continue }
             // Without a membership delay the step's group gives the answer, usually known
-            // already (the agent found the task through it); `passes` would read the agent's
-            // skills, which are rarely in cache.
-            if (delay ?? 0) == 0 ? admits(groups[index], agent) : passes(filter, agent: agent, queue: queue, delay: delay) {
+            // already (the agent found the task through it): in its family row, just read, or
+            // its admission row. `passes` would read the agent's skills, which are rarely in
+            // cache.
+            let admitted: Bool
+            if let row, delay == 0, familyKnown {
+                admitted = admits(groups[index], agent, family: row)
+            } else {
+                admitted = (delay ?? 0) == 0 ? admits(groups[index], agent) : passes(filter, agent: agent, queue: queue, delay: delay)
+            }
+            if admitted {
                 step = index
                 break
             }
@@ -456,22 +506,28 @@ extension RoutingEngine {
         return AgentCandidate(agent: agent, step: step, key: key)
     }
 
-    /// `offer-<number>`, written without the general integer formatting.
+    /// `offer-<number>`, written without the general integer formatting, straight into the
+    /// string's own storage (inline for up to 15 bytes: numbers below a billion).
     static func offerID(_ number: Int64) -> String {
-        // "offer-" and up to 19 digits.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 26) { buffer in
-            var digits = number.magnitude
-            var position = 26
+        var digits = 1
+        var rest = number.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        let length = 6 + digits
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            // "offer-" as one little-endian word of six bytes, then the digits from the right.
+            let prefix: UInt64 = 0x2D_72_65_66_66_6F
+            for index in 0..<6 { buffer[index] = UInt8(truncatingIfNeeded: prefix >> UInt64(8 * index)) }
+            var value = number.magnitude
+            var position = length
             repeat {
                 position -= 1
-                buffer[position] = UInt8(ascii: "0") + UInt8(digits % 10)
-                digits /= 10
-            } while digits > 0
-            for byte in "offer-".utf8.reversed() {
-                position -= 1
-                buffer[position] = byte
-            }
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[position...]), as: UTF8.self)
+                buffer[position] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            } while value > 0
+            return length
         }
     }
 

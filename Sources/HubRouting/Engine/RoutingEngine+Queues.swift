@@ -33,6 +33,7 @@ extension RoutingEngine {
         for _ in 0..<3 {
             freeAgents.append(SortedBag())
             groupLists.addList()
+            familySizes.append(0)
         }
     }
 

@@ -585,6 +585,13 @@ extension RoutingEngine {
         groups.append(EligibilityGroup(key: key))
         groupTasks.append(GroupTasks())
         groupHeads.append(GroupHead(queue: key.queue, medium: key.medium, delay: key.delay))
+        if key.filter.agents == nil {
+            let family = freeSetIndex(queue: key.queue, medium: key.medium)
+            groupFamilySlot.append(familySizes[family])
+            if familySizes[family] < .max { familySizes[family] += 1 }
+        } else {
+            groupFamilySlot.append(.max)
+        }
         groupIndex[key] = slot
         return slot
     }

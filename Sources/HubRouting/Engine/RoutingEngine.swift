@@ -38,6 +38,16 @@ public struct RoutingEngine: Sendable {
     /// Per agent slot, per group: 0 not yet known, 1 admitted, 2 not admitted. By agent, so that
     /// the groups one agent looks at are checked in one array.
     var admission: [[UInt8]] = []
+    /// Per agent slot: the same answers for the groups of its own queues, side by side (see
+    /// `familyAnswerIndex`), so that a look at all its groups reads one or two cache lines
+    /// instead of bytes scattered over its whole admission row. Empty until the agent first
+    /// looks, and again after its profile changes.
+    var familyAnswers: [[UInt8]] = []
+    /// Per group: its place among the unpinned groups of its queue and medium, in order of
+    /// creation (`familyWidth` or more: beyond the agents' family rows; pinned groups too).
+    var groupFamilySlot: [UInt8] = []
+    /// Per (queue, medium), same index as `groupLists`: unpinned groups created so far.
+    var familySizes: [UInt8] = []
     /// Per agent slot: non-empty groups that name the agent.
     var pinnedGroups: [[Int32]] = []
     /// Free agents per (queue, medium): index `queue * 3 + medium`.
