@@ -53,13 +53,13 @@ struct EmailChannelTests {
     }
 
     @Test("recipients: the mailbox, its aliases and plus-addresses pass; others get 550 at RCPT; an inactive account 450")
-    func recipients() async {
+    func recipients() {
         let receiver = Self.receiver(RecordingSink())
-        #expect(await receiver.checkRecipient("support@hub.test", envelope: Self.envelope) == nil)
-        #expect(await receiver.checkRecipient("HELP@hub.test", envelope: Self.envelope) == nil)
-        #expect(await receiver.checkRecipient("support+anything@hub.test", envelope: Self.envelope) == nil)
-        #expect(await receiver.checkRecipient("sales@hub.test", envelope: Self.envelope)?.code == 550)
-        #expect(await Self.receiver(RecordingSink(), active: false).checkRecipient("support@hub.test", envelope: Self.envelope)?.code == 450)
+        #expect(receiver.checkRecipient("support@hub.test", envelope: Self.envelope) == nil)
+        #expect(receiver.checkRecipient("HELP@hub.test", envelope: Self.envelope) == nil)
+        #expect(receiver.checkRecipient("support+anything@hub.test", envelope: Self.envelope) == nil)
+        #expect(receiver.checkRecipient("sales@hub.test", envelope: Self.envelope)?.code == 550)
+        #expect(Self.receiver(RecordingSink(), active: false).checkRecipient("support@hub.test", envelope: Self.envelope)?.code == 450)
     }
 
     @Test("a mail becomes one inbound event with its thread hints, raw original and attachments kept first")
