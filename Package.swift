@@ -185,7 +185,10 @@ let package = Package(
         // MailCore's SMTP listener storing nothing (the ceiling of the hub's listener).
         .executableTarget(
             name: "SMTPBenchmark",
-            dependencies: ["MailCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "MailCore", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Benchmarks/SMTPBenchmark",
             swiftSettings: swiftSettings
         ),
@@ -252,8 +255,8 @@ let package = Package(
         ),
         .testTarget(
             name: "HubServerTests",
-            dependencies: ["HubTestSupport", 
-                "HubServer", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels",
+            dependencies: ["HubTestSupport",
+                "HubServer", "HubEngine", "HubStore", "HubModel", "HubConfig", "HubChannels", "MailCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

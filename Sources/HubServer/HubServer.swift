@@ -197,7 +197,7 @@ public struct HubServer: Sendable {
 }
 
 extension HubServer {
-    /// The SMTP listener, when an e-mail account is configured.
+    /// The SMTP listener with its spool, when an e-mail account is configured.
     func makeMailServices() throws -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let emailAccounts = hubConfiguration.channels.filter { $0.kind == .email }
         guard !emailAccounts.isEmpty else { return [] }
@@ -211,7 +211,11 @@ extension HubServer {
             limits: EmailReceiver.Limits(
                 maximumTextLength: configuration.engine.maximumTextLength, maximumAttachments: configuration.engine.maximumAttachments),
             logger: logger.component("smtp"), onStored: { await acknowledger.acknowledge($0) })
-        return [.init(service: try SMTPListener(configuration: configuration.smtp, receiver: receiver, logger: logger.component("smtp")))]
+        var spoolConfiguration = MailSpool.Configuration()
+        spoolConfiguration.maximumWaiting = configuration.smtp.maximumSpooled
+        spoolConfiguration.maximumDeferral = configuration.smtp.maximumProcessingDelay
+        let spool = MailSpool(receiver: receiver, store: store, configuration: spoolConfiguration, logger: logger.component("smtp"))
+        return [.init(service: try SMTPListener(configuration: configuration.smtp, spool: spool, logger: logger.component("smtp")))]
     }
 }
 

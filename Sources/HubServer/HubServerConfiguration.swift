@@ -67,6 +67,14 @@ public struct HubServerConfiguration: Sendable {
         public var privateKeyPath: String?
         /// Refuse mail before STARTTLS (530).
         public var requireTLS: Bool = false
+        /// Event loop threads of the listener's sessions (one serves thousands of sessions a
+        /// second; TLS handshakes are the costly part).
+        public var eventLoopThreads: Int = 1
+        /// Mails accepted and not yet threaded beyond which new mail gets `452 4.3.1`.
+        public var maximumSpooled: Int = 100_000
+        /// While mail keeps arriving, threading it waits for the listener to be idle, but no
+        /// mail waits longer than this (unless the hub cannot keep up at all).
+        public var maximumProcessingDelay: Duration = .seconds(10)
 
         public init() {}
     }

@@ -167,6 +167,20 @@ struct Serve: AsyncParsableCommand {
         if configuration.smtp.requireTLS, configuration.smtp.certificatePath == nil {
             throw ValidationError("HUB_SMTP_REQUIRE_TLS=1 needs HUB_SMTP_TLS_CERT and HUB_SMTP_TLS_KEY: without them no mail could be accepted")
         }
+        if let text = Environment.value("HUB_SMTP_MAX_SPOOLED") {
+            guard let mails = Int(text), (1...10_000_000).contains(mails) else { throw ValidationError("HUB_SMTP_MAX_SPOOLED is 1 to 10000000 mails") }
+            configuration.smtp.maximumSpooled = mails
+        }
+        if let text = Environment.value("HUB_SMTP_PROCESSING_DELAY_MS") {
+            guard let milliseconds = Int(text), (0...600_000).contains(milliseconds) else {
+                throw ValidationError("HUB_SMTP_PROCESSING_DELAY_MS is 0 to 600000 milliseconds")
+            }
+            configuration.smtp.maximumProcessingDelay = .milliseconds(milliseconds)
+        }
+        if let text = Environment.value("HUB_SMTP_THREADS") {
+            guard let threads = Int(text), (1...64).contains(threads) else { throw ValidationError("HUB_SMTP_THREADS is 1 to 64") }
+            configuration.smtp.eventLoopThreads = threads
+        }
         (configuration.sip.host, configuration.sip.port) = try Self.listenAddress(
             sip ?? Environment.value("HUB_SIP") ?? "127.0.0.1:5060", option: "--sip", examples: "127.0.0.1:5060 or 0.0.0.0:5060")
         configuration.sip.realm = Environment.value("HUB_SIP_REALM")

@@ -34,6 +34,34 @@ struct IngestServiceTests {
         #expect(events.filter { $0.kind == .customerCreated }.count == 20)
     }
 
+    @Test("a batch is stored in order, in one go: a later message joins the conversation an earlier one started; a refused one costs only itself")
+    func batch() async throws {
+        let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)])
+        defer { fixture.directory.remove() }
+        func event(_ id: String, _ user: String, _ text: String) -> InboundEvent {
+            InboundEvent(channelKind: .api, channelAccountID: "api-a", sender: InboundSender(address: user), providerMessageID: id, text: text)
+        }
+        let results = await fixture.engine.ingest.ingest([
+            event("b-1", "user-1", "first"),
+            event("b-2", "user-2", ""),  // neither text nor attachments: refused
+            event("b-3", "user-1", "second"),
+            event("b-1", "user-1", "first"),  // a retry within the batch
+            InboundEvent(channelKind: .api, channelAccountID: "nowhere", sender: InboundSender(address: "user-3"), providerMessageID: "b-4", text: "x"),
+        ])
+        #expect(results.count == 5)
+        let first = try results[0].get()
+        let second = try results[2].get()
+        #expect(!first.duplicate && first.conversationCreated && second.conversationID == first.conversationID && !second.conversationCreated)
+        #expect(try results[3].get().duplicate && (try results[3].get().messageID) == first.messageID)
+        guard case .failure(let refused) = results[1], case .failure(let unknown) = results[4] else {
+            Issue.record("the refused events were stored")
+            return
+        }
+        #expect(refused.code == .invalidEvent && unknown.code == .unknownAccount)
+        let texts = try await fixture.engine.store.messages(in: first.conversationID, after: nil, limit: 10).map(\.text)
+        #expect(texts == ["first", "second"])
+    }
+
     @Test("the same provider message sent concurrently twenty times is stored once")
     func concurrentDuplicates() async throws {
         let fixture = try await EngineFixture(accounts: [EngineFixture.account(outboundURL: nil)])

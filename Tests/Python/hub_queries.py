@@ -36,3 +36,15 @@ async def wait_for_message(hub, conversation, predicate, timeout=30):
                 return message
         await asyncio.sleep(0.05)
     raise AssertionError("no such message in %s" % messages(hub, conversation))
+
+
+def wait_for_spool(hub, timeout=30):
+    """Waits until the hub has threaded every mail its SMTP listener accepted (the spool is empty)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status, spool = hub.request("GET", "/v1/mail/spool")
+        assert status == 200, spool
+        if spool["waiting"] == 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("mail still waiting in the spool: %s" % spool)

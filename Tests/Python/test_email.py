@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import channel_hub, free_port
-from hub_queries import conversation_of, messages, received_count, wait_for_message
+from hub_queries import conversation_of, messages, received_count, wait_for_message, wait_for_spool
 from inbox_client import Agent, kind, run
 
 MAILBOX = "support@hub.test"
@@ -89,9 +89,12 @@ delivery: {{ maxAttempts: 4, initialBackoff: 200ms, maxBackoff: 1s }}
 
 
 def send(hub, message, sender=None, recipients=(MAILBOX,)):
+    """Sends a mail and waits until the hub has threaded it (its 250 comes once the mail is spooled)."""
     with smtplib.SMTP(*hub.smtp, timeout=30) as client:
         client.ehlo("customer.example.test")
-        return client.send_message(message, from_addr=sender, to_addrs=list(recipients))
+        refused = client.send_message(message, from_addr=sender, to_addrs=list(recipients))
+    wait_for_spool(hub)
+    return refused
 
 
 def plain(sender, subject, body, message_id, **headers):
@@ -206,6 +209,7 @@ def test_html_only_multipart_gb2312_and_the_original_kept(mail_hub):
            b"Content-Type: text/plain; charset=gb2312\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + b"\r\n")
     with smtplib.SMTP(*mail_hub.smtp, timeout=30) as client:
         client.sendmail("zhang@example.test", [MAILBOX], raw)
+    wait_for_spool(mail_hub)
     conversation = conversation_of(mail_hub, "email", "zhang@example.test")
     [stored] = inbound(mail_hub, conversation)
     assert stored["text"] == "您好，我想查询订单状态。朱镕基"
@@ -382,5 +386,6 @@ def test_starttls_with_the_configured_certificate(tls_hub):
         client.ehlo("customer.example.test")
         assert not client.has_extn("starttls")
         client.send_message(message, to_addrs=["secure@hub.test"])
+    wait_for_spool(tls_hub)
     conversation = conversation_of(tls_hub, "email", "tls@example.test")
     assert [m["text"] for m in inbound(tls_hub, conversation)] == ["Sent encrypted"]

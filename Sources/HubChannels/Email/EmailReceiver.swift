@@ -89,6 +89,12 @@ public struct EmailReceiver: SMTPServerDelegate {
     /// Whether any account receives mail (the listener is not started otherwise).
     public var isEmpty: Bool { accounts.isEmpty }
 
+    /// Keeps a mail's original durably on its own (a mail accepted, then refused by `receive`:
+    /// nothing accepted is lost) and returns its reference.
+    public func keepOriginal(_ message: [UInt8]) async throws(IngestError) -> String {
+        try await sink.keep(message)
+    }
+
     // MARK: SMTP
 
     public func checkRecipient(_ address: String, envelope: SMTPEnvelope) -> SMTPReply? {
@@ -104,6 +110,82 @@ public struct EmailReceiver: SMTPServerDelegate {
     }
 
     public func receive(_ message: [UInt8], envelope: SMTPEnvelope) async -> SMTPReply {
+        switch await prepare(message, envelope: envelope) {
+        case .answered(let reply):
+            return reply
+        case .customerMail(let mail):
+            // One account after the other; the first that fails answers for the mail.
+            var results: [Result<IngestReceipt, IngestError>] = []
+            for event in mail.events {
+                do {
+                    results.append(.success(try await sink.ingest(event)))
+                } catch {
+                    results.append(.failure(error))
+                    break
+                }
+            }
+            return await finish(mail, results: results)
+        }
+    }
+
+    /// Processes several mails in order, their messages stored together (`InboundSink.ingest(_:)`
+    /// with all of them: a later mail sees the conversation an earlier one started). One reply
+    /// per mail, as `receive` would have answered it.
+    public func receive(batch: [(message: [UInt8], envelope: SMTPEnvelope)]) async -> [SMTPReply] {
+        // Parsing takes most of the time here: two workers at once (taking every other mail),
+        // then the results in the mails' order.
+        let workers = min(2, batch.count)
+        let prepared = await withTaskGroup(of: [(Int, Prepared)].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var results: [(Int, Prepared)] = []
+                    for index in stride(from: worker, to: batch.count, by: workers) {
+                        results.append((index, await prepare(batch[index].message, envelope: batch[index].envelope)))
+                    }
+                    return results
+                }
+            }
+            var ordered = [Prepared?](repeating: nil, count: batch.count)
+            for await results in group {
+                for (index, mail) in results { ordered[index] = mail }
+            }
+            return ordered.map { $0 ?? .answered(SMTPReply.unavailable("cannot store the message now; try again later")) }
+        }
+        var events: [InboundEvent] = []
+        for case .customerMail(let customerMail) in prepared { events += customerMail.events }
+        let results = events.isEmpty ? [] : await sink.ingest(events)
+        var next = results.startIndex
+        var replies: [SMTPReply] = []
+        for mail in prepared {
+            switch mail {
+            case .answered(let reply):
+                replies.append(reply)
+            case .customerMail(let customerMail):
+                let end = min(results.endIndex, next + customerMail.events.count)
+                replies.append(await finish(customerMail, results: Array(results[next..<end])))
+                next = end
+            }
+        }
+        return replies
+    }
+
+    /// What a mail becomes before its messages are stored: answered already (a bounce, a loop, a
+    /// mail without a sender, each kept raw), or a customer's mail with one event per account.
+    enum Prepared: Sendable {
+        case answered(SMTPReply)
+        case customerMail(CustomerMail)
+    }
+
+    struct CustomerMail: Sendable {
+        var events: [InboundEvent]
+        var accountIDs: [String]
+        var sender: String
+        var envelopeSender: String
+        var subject: String?
+        var automatic: AutoSubmission?
+    }
+
+    func prepare(_ message: [UInt8], envelope: SMTPEnvelope) async -> Prepared {
         let mail = MailMessage.parse(message)
         // One delivery per account, whatever aliases and tags the mail names it by.
         var targets: [(account: Account, recipient: String, tag: EmailAddressing.Tag)] = []
@@ -117,7 +199,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             }
             targets.append((account, base, tag))
         }
-        guard !targets.isEmpty else { return SMTPReply(code: 554, enhancedCode: "5.1.1", text: "no valid recipients") }
+        guard !targets.isEmpty else { return .answered(SMTPReply(code: 554, enhancedCode: "5.1.1", text: "no valid recipients")) }
 
         // A customer's mail keeps its original (and attachments) in the transaction of its
         // message; mail that is no customer's message (a bounce, a loop) is kept on its own.
@@ -141,20 +223,20 @@ public struct EmailReceiver: SMTPServerDelegate {
         let isReport = mail.deliveryReport != nil && mail.contentType == "multipart/report"
         let toBounceAddress = targets.contains { if case .delivery = $0.tag { true } else { false } }
         if isReport || (toBounceAddress && automatic?.isBounce == true) {
-            guard await keepOriginal() else { return unavailable }
-            return await receiveBounce(mail, raw: raw, targets: targets)
+            guard await keepOriginal() else { return .answered(unavailable) }
+            return .answered(await receiveBounce(mail, raw: raw, targets: targets))
         }
         let sender = mail.from.first ?? mail.sender ?? (envelope.mailFrom.isEmpty ? nil : MailAddress(displayName: nil, address: envelope.mailFrom))
         guard let sender, sender.address.contains("@") else {
-            guard await keepOriginal() else { return unavailable }
+            guard await keepOriginal() else { return .answered(unavailable) }
             logger.notice("mail without a sender kept but not ingested", metadata: ["raw": "\(raw)"])
-            return SMTPReply(code: 550, enhancedCode: "5.1.7", text: "the message has no sender address")
+            return .answered(SMTPReply(code: 550, enhancedCode: "5.1.7", text: "the message has no sender address"))
         }
         if ownAddresses.contains(EmailAddressing.split(sender.address).base) {
             // The hub's own mail came back (a forwarding loop): kept raw, never a conversation.
-            guard await keepOriginal() else { return unavailable }
+            guard await keepOriginal() else { return .answered(unavailable) }
             logger.warning("mail from the hub's own address dropped (loop)", metadata: ["raw": "\(raw)"])
-            return SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK (loop: not delivered)")
+            return .answered(SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK (loop: not delivered)"))
         }
 
         var attachments: [Attachment] = []
@@ -167,23 +249,37 @@ public struct EmailReceiver: SMTPServerDelegate {
                     reference: content.reference, contentType: part.contentType, byteCount: part.bytes.count, filename: part.filename,
                     status: .stored))
         }
+        var events: [InboundEvent] = []
         for (account, recipient, tag) in targets {
             var event = inboundEvent(
                 mail, raw: raw, bytes: message, sender: sender, account: account, recipient: recipient, tag: tag, attachments: attachments,
                 automatic: automatic)
             event.contents = contents
-            do {
-                let receipt = try await sink.ingest(event)
+            events.append(event)
+        }
+        return .customerMail(
+            CustomerMail(
+                events: events, accountIDs: targets.map(\.account.id), sender: sender.address, envelopeSender: envelope.mailFrom,
+                subject: mail.subject, automatic: automatic))
+    }
+
+    /// The reply for a customer's mail once its messages were stored (`results`, in the order of
+    /// its events; a missing result is a message not stored): the first failure answers.
+    func finish(_ mail: CustomerMail, results: [Result<IngestReceipt, IngestError>]) async -> SMTPReply {
+        for (index, accountID) in mail.accountIDs.enumerated() {
+            guard index < results.count else { return SMTPReply.unavailable("cannot store the message now; try again later") }
+            switch results[index] {
+            case .success(let receipt):
                 if !receipt.duplicate {
                     await onStored(
                         StoredMail(
-                            accountID: account.id, receipt: receipt, sender: sender.address, envelopeSender: envelope.mailFrom, subject: mail.subject,
-                            automatic: automatic))
+                            accountID: accountID, receipt: receipt, sender: mail.sender, envelopeSender: mail.envelopeSender, subject: mail.subject,
+                            automatic: mail.automatic))
                 }
-            } catch {
-                logger.error("mail not ingested", metadata: ["account": "\(account.id)", "error": "\(error)"])
+            case .failure(let error):
+                logger.error("mail not ingested", metadata: ["account": "\(accountID)", "error": "\(error)"])
                 switch error.code {
-                case .unavailable: return unavailable
+                case .unavailable: return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
                 case .invalidEvent, .unknownAccount: return SMTPReply(code: 554, enhancedCode: "5.6.0", text: "message refused: \(error.message)")
                 }
             }

@@ -50,19 +50,58 @@ public struct IngestService: InboundSink {
     private func storeInbound(_ event: InboundEvent, call: CallRecord?) async throws(IngestError) -> IngestReceipt {
         var command = try prepare(event)
         command.call = call
-        // Large content goes to the blob files first (synced); the rest commits with the message.
-        if command.event.contents.contains(where: { $0.bytes.count > configuration.maximumInlineContentBytes }) {
-            var inline: [KeptContent] = []
-            for content in command.event.contents {
-                if content.bytes.count > configuration.maximumInlineContentBytes {
-                    _ = try await keep(content.bytes)
-                } else {
-                    inline.append(content)
-                }
+        try await keepLargeContent(&command)
+        let result = await committer.submit(command)
+        return try stored(event, result).get()
+    }
+
+    /// The events in order, in one transaction (a caller with a batch of its own, such as the
+    /// mail spool's processor, needs no group commit to share). An event that is refused, or
+    /// whose large content cannot be kept, gets its error; the others are stored.
+    public func ingest(_ events: [InboundEvent]) async -> [Result<IngestReceipt, IngestError>] {
+        var results = [Result<IngestReceipt, IngestError>?](repeating: nil, count: events.count)
+        var commands: [IngestCommand] = []
+        var positions: [Int] = []
+        for (index, event) in events.enumerated() {
+            do {
+                var command = try prepare(event)
+                try await keepLargeContent(&command)
+                commands.append(command)
+                positions.append(index)
+            } catch {
+                results[index] = .failure(error)
             }
-            command.event.contents = inline
         }
-        switch await committer.submit(command) {
+        if !commands.isEmpty {
+            let stored: [Result<IngestReceipt, StoreError>]
+            do {
+                stored = try await store.ingest(commands)
+            } catch {
+                let failure = (error as? StoreError) ?? StoreError(.unavailable, "the store could not commit: \(error)")
+                stored = Array(repeating: .failure(failure), count: commands.count)
+            }
+            for (position, result) in zip(positions, stored) { results[position] = self.stored(events[position], result) }
+        }
+        return results.map { $0 ?? .failure(IngestError(.unavailable, "the event was not stored")) }
+    }
+
+    /// Large content goes to the blob files first (synced); the rest commits with the message.
+    private func keepLargeContent(_ command: inout IngestCommand) async throws(IngestError) {
+        guard command.event.contents.contains(where: { $0.bytes.count > configuration.maximumInlineContentBytes }) else { return }
+        var inline: [KeptContent] = []
+        for content in command.event.contents {
+            if content.bytes.count > configuration.maximumInlineContentBytes {
+                _ = try await keep(content.bytes)
+            } else {
+                inline.append(content)
+            }
+        }
+        command.event.contents = inline
+    }
+
+    /// The store's answer for one event, logged, as the sink's.
+    private func stored(_ event: InboundEvent, _ result: Result<IngestReceipt, StoreError>) -> Result<IngestReceipt, IngestError> {
+        switch result {
         case .success(let receipt):
             if !receipt.duplicate, !event.attachments.isEmpty { onAttachments() }
             logger.debug(
@@ -71,12 +110,12 @@ public struct IngestService: InboundSink {
                     "account": "\(event.channelAccountID)", "message": "\(receipt.messageID)", "conversation": "\(receipt.conversationID)",
                     "duplicate": "\(receipt.duplicate)",
                 ])
-            return receipt
+            return .success(receipt)
         case .failure(let error):
             logger.error("ingest failed", metadata: ["account": "\(event.channelAccountID)", "error": "\(error)"])
             switch error.code {
-            case .invalid, .conflict, .notFound: throw IngestError(.invalidEvent, error.message)
-            case .unavailable: throw IngestError(.unavailable, error.message)
+            case .invalid, .conflict, .notFound: return .failure(IngestError(.invalidEvent, error.message))
+            case .unavailable: return .failure(IngestError(.unavailable, error.message))
             }
         }
     }

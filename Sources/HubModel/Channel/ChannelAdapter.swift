@@ -62,6 +62,24 @@ public protocol InboundSink: Sendable {
     /// refers to goes with it instead (`InboundEvent.contents`), committed in its transaction.
     /// - Returns: the content's reference (`KeptContent.reference(of:)`).
     func keep(_ bytes: [UInt8]) async throws(IngestError) -> String
+    /// Stores several inbound messages in order, in as few commits as it can (a later message
+    /// sees the conversation an earlier one made); one result per event, in order.
+    func ingest(_ events: [InboundEvent]) async -> [Result<IngestReceipt, IngestError>]
+}
+
+extension InboundSink {
+    /// One at a time, in order.
+    public func ingest(_ events: [InboundEvent]) async -> [Result<IngestReceipt, IngestError>] {
+        var results: [Result<IngestReceipt, IngestError>] = []
+        for event in events {
+            do {
+                results.append(.success(try await ingest(event)))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
 }
 
 /// The provider accepted a delivery.

@@ -7,7 +7,7 @@ import Synchronization
 /// every state change it makes appends its events to the event log in that same transaction.
 public protocol HubStore: EventLogStore, IngestStore, IdentityStore, ConversationStore, OutboxStore, TicketStore,
     CallStore, AgentStore, RoutingStore, AuthStore, InboxStore, CSATStore, SLAStore, AutomationStore, MetricsStore,
-    RegistrationStore
+    RegistrationStore, MailSpoolStore
 {
     /// Whether this store is used by one hub process only (SQLite). Then deliveries left in
     /// flight by a crash can be retried at once instead of after their lease.

@@ -431,6 +431,29 @@ enum SQLiteSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v14: the inbound mail spool") { db in
+            // The small columns come first, the message last: finding the due rows reads no
+            // overflow page of a message. No index: rows are read in id order, and deferred
+            // ones (a failing store) are the rare ones skipped.
+            try db.execute(
+                sql: """
+                    CREATE TABLE mail_spool (
+                        id INTEGER PRIMARY KEY,
+                        receivedAt INTEGER NOT NULL,
+                        nextAttemptAt INTEGER NOT NULL DEFAULT 0,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        lastError TEXT,
+                        heloName TEXT NOT NULL,
+                        mailFrom TEXT NOT NULL,
+                        recipients TEXT NOT NULL,
+                        remoteAddress TEXT,
+                        remotePort INTEGER,
+                        usedTLS INTEGER NOT NULL,
+                        parameters TEXT NOT NULL,
+                        message BLOB NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -3,7 +3,7 @@ import NIOCore
 import NIOSSL
 
 /// The thin NIO shell around `SMTPServerStateMachine` for one connection: feeds it bytes and
-/// events, performs its actions, and calls the delegate from a task whose answer comes back on
+/// events, performs its actions, and hands messages to the delegate, whose answer comes back on
 /// the event loop.
 ///
 /// While the delegate is working, `read` is held back, so a fast client cannot queue unbounded
@@ -102,11 +102,12 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 queue.append(contentsOf: stateMachine.recipientChecked(delegate.checkRecipient(address, envelope: envelope)))
             case .deliver(let message, let envelope):
                 context.flush()
-                let delegate = delegate
-                callDelegate(on: context.eventLoop) {
-                    await delegate.receive(message, envelope: envelope)
-                } then: { handler, reply in
-                    handler.perform(handler.stateMachine.messageStored(reply))
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let eventLoop = context.eventLoop
+                // Always through `execute`, even when answered at once: this `perform` is not
+                // re-entered while it still has actions queued.
+                delegate.receive(message, envelope: envelope) { reply in
+                    eventLoop.execute { handler.value.perform(handler.value.stateMachine.messageStored(reply)) }
                 }
             case .startTLS:
                 context.flush()
@@ -134,21 +135,5 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard readPending, !stateMachine.isAwaitingDelegate, let context else { return }
         readPending = false
         context.read()
-    }
-
-    /// Runs `work` off the event loop and hands its result to `then` back on it.
-    private func callDelegate<Result: Sendable>(
-        on eventLoop: any EventLoop,
-        _ work: @escaping @Sendable () async -> Result,
-        then: @escaping (SMTPServerHandler, Result) -> Void
-    ) {
-        let handler = NIOLoopBound(self, eventLoop: eventLoop)
-        let continuation = NIOLoopBound(then, eventLoop: eventLoop)
-        Task {
-            let result = await work()
-            eventLoop.execute {
-                continuation.value(handler.value, result)
-            }
-        }
     }
 }
