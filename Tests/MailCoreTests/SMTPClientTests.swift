@@ -57,6 +57,21 @@ struct SMTPClientTests {
         #expect(try Self.parse([reply.wireFormat]) == [reply])
     }
 
+    @Test("the bytes a reply is written as are its wire format, one line or several", arguments: [
+        SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK queued as 12"),
+        SMTPReply(code: 354, text: "End data with <CR><LF>.<CR><LF>"),
+        SMTPReply(code: 250, enhancedCode: "2.1.0", text: ""),
+        SMTPReply(code: 221, text: ""),
+        SMTPReply(code: 250, text: "first\nsecond"),
+        SMTPReply(code: 451, enhancedCode: "4.3.0", text: "two\r\nlines"),
+        SMTPReply(code: 1000, text: "out of range"),
+    ])
+    func written(_ reply: SMTPReply) {
+        var buffer = ByteBuffer()
+        reply.write(to: &buffer)
+        #expect(buffer.readString(length: buffer.readableBytes) == reply.wireFormat)
+    }
+
     @Test("EHLO keywords, including the old AUTH= form")
     func capabilities() {
         let reply = SMTPReply(code: 250, text: "relay.test Hello\nsize 2048\nAUTH=LOGIN\nAUTH PLAIN\nPIPELINING")

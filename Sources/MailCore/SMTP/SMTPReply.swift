@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One SMTP reply (RFC 5321 §4.2): a three-digit code, an optional RFC 3463 enhanced status code
 /// and human-readable text. A `text` with several lines (separated by `\n`) is sent as a
 /// multi-line reply (`250-first`, `250 last`).
@@ -55,6 +57,26 @@ public struct SMTPReply: Sendable, Hashable, Error, CustomStringConvertible {
     public var lines: [Substring] {
         let split = text.split(separator: "\n", omittingEmptySubsequences: false)
         return split.isEmpty ? [""] : split
+    }
+
+    /// Writes `wireFormat` into `buffer`; a one-line reply (nearly all of them) without building
+    /// a string first.
+    public func write(to buffer: inout ByteBuffer) {
+        guard (100...999).contains(code), !text.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+            buffer.writeString(wireFormat)
+            return
+        }
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
+        buffer.writeInteger(UInt8(ascii: " "))
+        if let enhancedCode {
+            buffer.writeString(enhancedCode)
+            if !text.isEmpty { buffer.writeInteger(UInt8(ascii: " ")) }
+        }
+        buffer.writeString(text)
+        buffer.writeInteger(UInt8(ascii: "\r"))
+        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
     /// The reply as it goes on the wire, CRLF-terminated, with the enhanced code on every line.

@@ -96,7 +96,9 @@ final class SMTPServerHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while let action = queue.popFirst() {
             switch action {
             case .send(let reply):
-                lastWrite = context.write(wrapOutboundOut(context.channel.allocator.buffer(string: reply.wireFormat)))
+                var buffer = context.channel.allocator.buffer(capacity: 64)
+                reply.write(to: &buffer)
+                lastWrite = context.write(wrapOutboundOut(buffer))
             case .checkRecipient(let address, let envelope):
                 // Answered here, on the event loop (no hop to a task and back for every RCPT).
                 queue.append(contentsOf: stateMachine.recipientChecked(delegate.checkRecipient(address, envelope: envelope)))

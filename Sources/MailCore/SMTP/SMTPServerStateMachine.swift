@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 
 /// One inbound SMTP session as a value: bytes, delegate answers and timer events go in,
 /// actions come out (send a reply, ask the delegate, start TLS, close). It does no I/O.
@@ -358,9 +359,21 @@ struct SMTPServerStateMachine {
         if let remoteAddress = envelope.remoteAddress { from += " ([\(Self.traceSafe(remoteAddress))])" }
         var header = "Received: \(from)\r\n\tby \(configuration.hostname) (Switchboard) with \(protocolName)"
         if envelope.recipients.count == 1 { header += "\r\n\tfor <\(Self.traceSafe(envelope.recipients[0]))>" }
-        header += ";\r\n\t\(MailComposer.dateHeaderValue(now()))\r\n"
+        header += ";\r\n\t\(Self.traceDate(now()))\r\n"
         return header
     }
+
+    /// The date of the trace header, formatted once a second (a calendar computation per mail
+    /// otherwise), shared by all sessions.
+    private static func traceDate(_ date: Date) -> String {
+        let second = Int64(date.timeIntervalSince1970.rounded(.down))
+        if let cached = traceDateCache.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = MailComposer.dateHeaderValue(date)
+        traceDateCache.withLock { $0 = (second, text) }
+        return text
+    }
+
+    private static let traceDateCache = Mutex<(second: Int64, text: String)>((-1, ""))
 
     /// Client-supplied text in a header: printable characters only, no parentheses games.
     private static func traceSafe(_ text: String) -> String {
