@@ -268,8 +268,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["HubTestSupport", 
-                "HubModel",
+            dependencies: ["HubTestSupport",
+                "HubModel", "MailCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HubModel
 import HubTestSupport
+import MailCore
 import NIOHTTP1
 import Synchronization
 import Testing
@@ -97,6 +98,115 @@ struct CrashSafetyTests {
         let final = try Self.storedMessageCounts(databasePath)
         #expect(final.count == total)
         #expect(final.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("SIGKILL while mail arrives over SMTP: every mail that got its 250 is a message after the restart, once; a retry of any is stored once")
+    func killDuringMail() async throws {
+        let scratch = try TemporaryDirectory("hub-e2e-mail")
+        defer { scratch.remove() }
+        try E2E.configuration(in: scratch)
+        try scratch.write(
+            "channels/email-e2e.yaml",
+            """
+            kind: email
+            id: email-e2e
+            queue: support
+            options:
+              address: support@e2e.test
+              relay: { host: 127.0.0.1, port: 9, security: none }
+            """)
+        var environment = E2E.environment(scratch)
+        // Threading waits while mail keeps arriving (up to a minute here): most acknowledged mail
+        // is still in the spool when the hub is killed, and the restart must thread it.
+        environment["HUB_SMTP_PROCESSING_DELAY_MS"] = "60000"
+        let databasePath = scratch.url.appendingPathComponent("data/hub.sqlite").path
+        let total = 400
+
+        let hub = try HubProcess(arguments: [], environment: environment, logDirectory: scratch)
+        defer { hub.kill() }
+        _ = try await hub.waitUntilListening()
+        let address = try await hub.waitForAddress("smtp listening")
+        let port = try #require(address.split(separator: ":").last.flatMap { Int($0) }, "no port in \(address)")
+        let relay = SMTPRelay(host: "127.0.0.1", port: port, security: .none, heloName: "mx.e2e.test")
+        func mail(_ index: Int) -> [UInt8] {
+            Array("From: customer\(index % 20)@example.test\r\nTo: support@e2e.test\r\nSubject: mail \(index)\r\nMessage-ID: <mail-\(index)@example.test>\r\n\r\nmail number \(index)\r\n".utf8)
+        }
+
+        // Eight sending MTAs, sessions kept; the hub is killed once 150 mails have their 250.
+        let acknowledged = Locked<Set<String>>([])
+        let next = Locked(0)
+        let killed = Locked(false)
+        let client = SMTPClient()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    while true {
+                        let index = next.withLock { value -> Int in
+                            defer { value += 1 }
+                            return value
+                        }
+                        guard index < total, !killed.value else { return }
+                        let sender = "customer\(index % 20)@example.test"
+                        guard let result = try? await client.send(from: sender, to: ["support@e2e.test"], message: mail(index), via: relay),
+                            result.finalReply.code == 250
+                        else { continue }
+                        let count = acknowledged.withLock { set in
+                            set.insert("mail-\(index)@example.test")
+                            return set.count
+                        }
+                        if count == 150 {
+                            hub.signal(SIGKILL)
+                            killed.withLock { $0 = true }
+                        }
+                    }
+                }
+            }
+        }
+        client.closeIdleSessions()
+        #expect(try await hub.waitForExit() == SIGKILL)
+        let acked = acknowledged.withLock { $0 }
+        #expect(acked.count >= 150 && acked.count < total, "\(acked.count) acknowledged")
+
+        // Straight after the crash: each acknowledged mail is a message or waits in the spool.
+        let spooled = try await DatabaseQueue(path: databasePath).read { db in
+            try Row.fetchAll(db, sql: "SELECT message FROM mail_spool").compactMap { row -> String? in
+                let text = String(decoding: row["message"] as Data, as: UTF8.self)
+                guard let start = text.range(of: "Message-ID: <"), let end = text[start.upperBound...].firstIndex(of: ">") else { return nil }
+                return String(text[start.upperBound..<end])
+            }
+        }
+        let afterCrash = try Self.storedMessageCounts(databasePath)
+        let lost = acked.filter { afterCrash[$0] == nil && !spooled.contains($0) }
+        #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted().prefix(10))")
+        #expect(!spooled.isEmpty, "nothing was left in the spool; the restart's threading was not tested")
+
+        // The restart threads the spool; the senders then retry everything (their MTAs would retry
+        // what had no 250, and a 250 lost on the way is retried too).
+        let restarted = try HubProcess(arguments: [], environment: environment, logDirectory: scratch)
+        defer { restarted.kill() }
+        let base = try await restarted.waitUntilListening()
+        let newAddress = try await restarted.waitForAddress("smtp listening")
+        let newRelay = SMTPRelay(
+            host: "127.0.0.1", port: try #require(newAddress.split(separator: ":").last.flatMap { Int($0) }), security: .none, heloName: "mx.e2e.test")
+        for index in 0..<total {
+            let result = try await client.send(from: "customer\(index % 20)@example.test", to: ["support@e2e.test"], message: mail(index), via: newRelay)
+            #expect(result.finalReply.code == 250)
+        }
+        client.closeIdleSessions()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            let spool = try await E2E.admin(.GET, base, "/v1/mail/spool")
+            if spool.json?["waiting"] == .int(0) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        restarted.signal(SIGTERM)
+        #expect(try await restarted.waitForExit() == 0)
+
+        let final = try Self.storedMessageCounts(databasePath)
+        #expect(final.count == total, "\(final.count) of \(total) mails are messages")
+        #expect(final.values.allSatisfy { $0 == 1 }, "a mail stored twice")
+        let left = try await DatabaseQueue(path: databasePath).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_spool") }
+        #expect(left == 0)
     }
 
     @Test("outbound through a provider that fails twice per message, with a SIGKILL midway: each reply accepted once, nothing already acknowledged resent")

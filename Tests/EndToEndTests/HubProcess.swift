@@ -44,12 +44,20 @@ final class HubProcess: @unchecked Sendable {
 
     /// Waits for the "http listening" line and returns the base URL.
     func waitUntilListening(timeout: Duration = .seconds(60)) async throws -> String {
+        "http://" + (try await waitForAddress("http listening", timeout: timeout))
+    }
+
+    /// Waits for the log line `msg="<message>"` and returns its `address` value, unquoted.
+    func waitForAddress(_ message: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            for line in log.split(separator: "\n") where line.contains("msg=\"http listening\"") {
+            for line in log.split(separator: "\n") where line.contains("msg=\"\(message)\"") {
                 if let range = line.range(of: "address=") {
-                    let address = line[range.upperBound...].split(separator: " ").first.map(String.init) ?? ""
-                    return "http://\(address)"
+                    let rest = line[range.upperBound...]
+                    if rest.hasPrefix("\"") {
+                        return String(rest.dropFirst().prefix { $0 != "\"" })
+                    }
+                    return rest.split(separator: " ").first.map(String.init) ?? ""
                 }
             }
             if !process.isRunning { throw HubProcessError.exited(log) }
