@@ -67,6 +67,27 @@ struct RoutingServiceTests {
         #expect(await routing.agent("alice")?.counters.handled == 1)
     }
 
+    @Test("decisions made while the hub stops are still written to the log: a cancelled caller does not cancel the write")
+    func recordsWhenCancelled() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        let store = fixture.engine.store
+        try await routing.settle()
+        let receipt = try await fixture.conversation()
+        try await routing.settle()
+        // Alice turns available from a task already cancelled, as a service's is during a
+        // graceful shutdown: the router offers her the conversation, and the offer is in the log.
+        let turningAvailable = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        }
+        _ = try await turningAvailable.value
+        let offer = try #require(await routing.lastOffer(of: receipt.conversationID))
+        let events = try await store.allEvents()
+        #expect(events.contains { $0.kind == .offerCreated && $0.refs.conversationID == receipt.conversationID && $0.refs.agentID == "alice" })
+        #expect(offer.agentID == "alice")
+    }
+
     @Test("an agent whose phone cannot be reached is offered no calls, still its chats; the call comes once the phone is back")
     func phoneReachability() async throws {
         var voice = EngineFixture.account(id: "voice-a", outboundURL: nil)

@@ -131,6 +131,9 @@ public actor RoutingService {
         do {
             try await readEvents()
             try await advance()
+        } catch is CancellationError {
+            // The hub is stopping; the next start rebuilds the router from the store.
+            return nil
         } catch {
             logger.error("routing step failed", metadata: ["error": "\(error)"])
             return .seconds(1)
@@ -260,6 +263,9 @@ public actor RoutingService {
             default:
                 return
             }
+        } catch is CancellationError {
+            // Stopping: the next start rebuilds the router from the store, this event included.
+            logger.debug("routing stopped before an event", metadata: ["sequence": "\(event.sequence)"])
         } catch {
             logger.warning("routing ignored an event", metadata: ["sequence": "\(event.sequence)", "kind": "\(event.kind)", "error": "\(error)"])
         }
@@ -395,14 +401,21 @@ public actor RoutingService {
             var failure: (any Error)?
             var told = 0
             do {
+                // The writes run in tasks of their own: the router has made these decisions, so
+                // they go to the log even when the caller is cancelled (the hub stopping), where
+                // a cancelled write would have left them out.
+                let store = store
                 do {
                     // Every batch waiting in one transaction.
-                    try await store.recordRouting(batch.map { ($0.records, $0.actor) }, at: now().truncatedToMilliseconds)
+                    let batches = batch.map { (records: $0.records, actor: $0.actor) }
+                    let date = now().truncatedToMilliseconds
+                    try await Task { try await store.recordRouting(batches, at: date) }.value
                 } catch where batch.count > 1 {
                     // One batch spoiled the lot (a conversation gone): each on its own, so that
                     // those before the bad one are recorded.
                     for entry in batch {
-                        try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
+                        let (records, actor, date) = (entry.records, entry.actor, now().truncatedToMilliseconds)
+                        try await Task { try await store.recordRouting(records, at: date, actor: actor) }.value
                         tell(entry.decisions)
                         told += 1
                     }

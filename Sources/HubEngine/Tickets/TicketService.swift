@@ -73,6 +73,8 @@ public actor TicketService: LogFollower {
     func step() async {
         do {
             try await read(saving: .periodically)
+        } catch is CancellationError {
+            return  // stopping: the position saved reads this again at the next start
         } catch {
             logger.error("ticket service could not read the log", metadata: ["error": "\(error)"])
         }
@@ -81,6 +83,8 @@ public actor TicketService: LogFollower {
         do {
             try await closeSolvedTickets()
             lastClosing = date
+        } catch is CancellationError {
+            return
         } catch {
             logger.error("ticket service could not close solved tickets", metadata: ["error": "\(error)"])
         }
