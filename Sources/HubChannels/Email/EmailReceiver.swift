@@ -110,23 +110,11 @@ public struct EmailReceiver: SMTPServerDelegate {
     }
 
     public func receive(_ message: [UInt8], envelope: SMTPEnvelope) async -> SMTPReply {
-        switch await prepare(message, envelope: envelope) {
-        case .answered(let reply):
-            return reply
-        case .customerMail(let mail):
-            // One account after the other; the first that fails answers for the mail.
-            var results: [Result<IngestReceipt, IngestError>] = []
-            for event in mail.events {
-                do {
-                    results.append(.success(try await sink.ingest(event)))
-                } catch {
-                    results.append(.failure(error))
-                    break
-                }
-            }
-            return await finish(mail, results: results)
-        }
+        await receive(batch: [(message, envelope)])[0]
     }
+
+    /// A transient failure to store: the sender tries again later.
+    static let unavailable = SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
 
     /// Processes several mails in order, their messages stored together (`InboundSink.ingest(_:)`
     /// with all of them: a later mail sees the conversation an earlier one started). One reply
@@ -149,7 +137,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             for await results in group {
                 for (index, mail) in results { ordered[index] = mail }
             }
-            return ordered.map { $0 ?? .answered(SMTPReply.unavailable("cannot store the message now; try again later")) }
+            return ordered.map { $0 ?? .answered(Self.unavailable) }
         }
         var events: [InboundEvent] = []
         for case .customerMail(let customerMail) in prepared { events += customerMail.events }
@@ -205,7 +193,6 @@ public struct EmailReceiver: SMTPServerDelegate {
         // message; mail that is no customer's message (a bounce, a loop) is kept on its own.
         let original = KeptContent(message)
         let raw = original.reference
-        let unavailable = SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
         func keepOriginal() async -> Bool {
             do {
                 _ = try await sink.keep(message)
@@ -223,18 +210,18 @@ public struct EmailReceiver: SMTPServerDelegate {
         let isReport = mail.deliveryReport != nil && mail.contentType == "multipart/report"
         let toBounceAddress = targets.contains { if case .delivery = $0.tag { true } else { false } }
         if isReport || (toBounceAddress && automatic?.isBounce == true) {
-            guard await keepOriginal() else { return .answered(unavailable) }
+            guard await keepOriginal() else { return .answered(Self.unavailable) }
             return .answered(await receiveBounce(mail, raw: raw, targets: targets))
         }
         let sender = mail.from.first ?? mail.sender ?? (envelope.mailFrom.isEmpty ? nil : MailAddress(displayName: nil, address: envelope.mailFrom))
         guard let sender, sender.address.contains("@") else {
-            guard await keepOriginal() else { return .answered(unavailable) }
+            guard await keepOriginal() else { return .answered(Self.unavailable) }
             logger.notice("mail without a sender kept but not ingested", metadata: ["raw": "\(raw)"])
             return .answered(SMTPReply(code: 550, enhancedCode: "5.1.7", text: "the message has no sender address"))
         }
         if ownAddresses.contains(EmailAddressing.split(sender.address).base) {
             // The hub's own mail came back (a forwarding loop): kept raw, never a conversation.
-            guard await keepOriginal() else { return .answered(unavailable) }
+            guard await keepOriginal() else { return .answered(Self.unavailable) }
             logger.warning("mail from the hub's own address dropped (loop)", metadata: ["raw": "\(raw)"])
             return .answered(SMTPReply(code: 250, enhancedCode: "2.0.0", text: "OK (loop: not delivered)"))
         }
@@ -267,7 +254,7 @@ public struct EmailReceiver: SMTPServerDelegate {
     /// its events; a missing result is a message not stored): the first failure answers.
     func finish(_ mail: CustomerMail, results: [Result<IngestReceipt, IngestError>]) async -> SMTPReply {
         for (index, accountID) in mail.accountIDs.enumerated() {
-            guard index < results.count else { return SMTPReply.unavailable("cannot store the message now; try again later") }
+            guard index < results.count else { return Self.unavailable }
             switch results[index] {
             case .success(let receipt):
                 if !receipt.duplicate {
@@ -279,7 +266,7 @@ public struct EmailReceiver: SMTPServerDelegate {
             case .failure(let error):
                 logger.error("mail not ingested", metadata: ["account": "\(accountID)", "error": "\(error)"])
                 switch error.code {
-                case .unavailable: return SMTPReply(code: 451, enhancedCode: "4.3.0", text: "cannot store the message now; try again later")
+                case .unavailable: return Self.unavailable
                 case .invalidEvent, .unknownAccount: return SMTPReply(code: 554, enhancedCode: "5.6.0", text: "message refused: \(error.message)")
                 }
             }

@@ -170,8 +170,9 @@ final class MailSpool: SMTPServerDelegate {
 /// and one commit serves many mails). What the receiver would have refused at once (no sender,
 /// no account left) is kept raw and logged: the sender already has its 250. A transient failure
 /// (the store unavailable) leaves the mail in the spool for a later attempt, with a growing
-/// delay; an accepted mail is never dropped. A crash between a mail's ingest and its removal processes it again, and ingest
-/// stores it once (its provider id is its Message-ID, else its content's hash).
+/// delay; an accepted mail is never dropped. A crash between a mail's ingest and its removal
+/// processes it again, and ingest stores it once (its provider id is its Message-ID, else its
+/// content's hash).
 struct MailSpoolProcessor: Sendable {
     let spool: MailSpool
     let logger: Logger

@@ -42,7 +42,7 @@ struct SMTPListener: Service {
     func run() async throws {
         let processor = processor
         let processing = Task { await processor.run() }
-        defer { processing.cancel() }
+        var failure: (any Error)?
         do {
             let address = try await server.start()
             logger.info("smtp listening", metadata: ["address": "\(address)"])
@@ -50,15 +50,13 @@ struct SMTPListener: Service {
                 try await server.run()
             }
         } catch {
-            processing.cancel()
-            await processing.value
-            try? await group.shutdownGracefully()
-            throw error
+            failure = error
         }
         // The listener has stopped and its sessions have ended: the processor finishes the mail
         // it is on; what is left waits in the spool for the next start.
         processing.cancel()
         await processing.value
         try? await group.shutdownGracefully()
+        if let failure { throw failure }
     }
 }
