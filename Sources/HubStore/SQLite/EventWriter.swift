@@ -94,9 +94,61 @@ struct JSONColumns {
         return String(decoding: try encoder.encode(object), as: UTF8.self)
     }
 
+    /// Reads a JSON column. The empty object or array (most rows' attributes, tags, metadata and
+    /// attachments) and flat maps and lists of strings are read without `JSONDecoder`, whose
+    /// set-up alone costs more than reading them; anything else, or anything these fast paths
+    /// would read differently, goes to the decoder.
     func value<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        try decoder.decode(T.self, from: Data(text.utf8))
+        if text.utf8.count == 2, let empty = (T.self as? any EmptyJSONColumn.Type)?.empty(text) as? T { return empty }
+        if T.self == [String: JSONValue].self || T.self == [String: String].self || T.self == [String].self,
+            let value = Self.flat(text, as: T.self)
+        {
+            return value
+        }
+        return try decoder.decode(T.self, from: Data(text.utf8))
     }
+
+    /// `[String: JSONValue]`, `[String: String]` or `[String]` by `JSONReader`; nil when the text is
+    /// not that shape (the decoder then says why).
+    private static func flat<T>(_ text: String, as type: T.Type) -> T? {
+        guard let parsed = try? JSONReader.parse(text) else { return nil }
+        switch parsed {
+        case .object(let object):
+            if T.self == [String: JSONValue].self { return object as? T }
+            guard T.self == [String: String].self else { return nil }
+            var strings: [String: String] = [:]
+            strings.reserveCapacity(object.count)
+            for (key, value) in object {
+                guard case .string(let string) = value else { return nil }
+                strings[key] = string
+            }
+            return strings as? T
+        case .array(let array):
+            guard T.self == [String].self else { return nil }
+            var strings: [String] = []
+            strings.reserveCapacity(array.count)
+            for value in array {
+                guard case .string(let string) = value else { return nil }
+                strings.append(string)
+            }
+            return strings as? T
+        default:
+            return nil
+        }
+    }
+}
+
+/// A JSON column type with an empty value that `JSONColumns.value` answers without a decoder.
+protocol EmptyJSONColumn {
+    static func empty(_ text: String) -> Self?
+}
+
+extension Dictionary: EmptyJSONColumn {
+    static func empty(_ text: String) -> Self? { text == "{}" ? [:] : nil }
+}
+
+extension Array: EmptyJSONColumn {
+    static func empty(_ text: String) -> Self? { text == "[]" ? [] : nil }
 }
 
 /// Tells every subscriber the last committed event sequence number.

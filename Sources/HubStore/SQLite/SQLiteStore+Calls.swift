@@ -88,12 +88,12 @@ extension SQLiteStore {
     }
 
     public func call(_ id: CallRecord.ID) async throws -> CallRecord? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM call WHERE id = ?", arguments: [id.rawValue]).map(SQLiteRows.call) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?"), arguments: [id.rawValue]).map(SQLiteRows.call) }
     }
 
     public func calls(in conversationID: Conversation.ID) async throws -> [CallRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM call WHERE conversationID = ? ORDER BY startedAt, id", arguments: [conversationID.rawValue])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM call WHERE conversationID = ? ORDER BY startedAt, id"), arguments: [conversationID.rawValue])
                 .map(SQLiteRows.call)
         }
     }

@@ -5,34 +5,30 @@ import HubModel
 extension SQLiteStore {
     public func spoolMails(_ mails: [NewSpooledMail], completion: @escaping @Sendable (Result<[Int64], StoreError>) -> Void) {
         // Straight onto the writer's queue and back by callback: no task, no continuation.
-        pool.asyncWriteWithoutTransaction { db in
-            var ids: [Int64] = []
-            ids.reserveCapacity(mails.count)
-            do {
-                try db.inTransaction {
-                    let insert = try db.cachedStatement(
-                        sql: """
-                            INSERT INTO mail_spool
-                                (receivedAt, heloName, mailFrom, recipients, remoteAddress, remotePort, usedTLS, parameters, message)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """)
-                    for mail in mails {
-                        let envelope = mail.envelope
-                        try insert.execute(arguments: [
-                            mail.receivedAt.millisecondsSince1970, envelope.heloName, envelope.mailFrom,
-                            envelope.recipients.joined(separator: "\n"), envelope.remoteAddress, envelope.remotePort, envelope.usedTLS,
-                            Self.spoolParameters(envelope.parameters), Data(mail.message),
-                        ])
-                        ids.append(db.lastInsertedRowID)
-                    }
-                    return .commit
+        write(
+            { db, _ in
+                let insert = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO mail_spool
+                            (receivedAt, heloName, mailFrom, recipients, remoteAddress, remotePort, usedTLS, parameters, message)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                var ids: [Int64] = []
+                ids.reserveCapacity(mails.count)
+                for mail in mails {
+                    let envelope = mail.envelope
+                    try insert.execute(arguments: [
+                        mail.receivedAt.millisecondsSince1970, envelope.heloName, envelope.mailFrom,
+                        envelope.recipients.joined(separator: "\n"), envelope.remoteAddress, envelope.remotePort, envelope.usedTLS,
+                        Self.spoolParameters(envelope.parameters), Data(mail.message),
+                    ])
+                    ids.append(db.lastInsertedRowID)
                 }
-            } catch {
-                completion(.failure((error as? StoreError) ?? StoreError(.unavailable, "the spool could not commit: \(error)")))
-                return
-            }
-            completion(.success(ids))
-        }
+                return ids
+            },
+            completion: { result in
+                completion(result.mapError { ($0 as? StoreError) ?? StoreError(.unavailable, "the spool could not commit: \($0)") })
+            })
     }
 
     public func spooledMails(dueAt now: Date, limit: Int) async throws -> [SpooledMail] {

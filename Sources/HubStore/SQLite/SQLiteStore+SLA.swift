@@ -5,7 +5,7 @@ import HubModel
 extension SQLiteStore {
     public func slaTimers(of ticketID: Ticket.ID) async throws -> [SLATimer] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM sla_timer WHERE ticketID = ? ORDER BY metric", arguments: [ticketID.rawValue]).map(Self.timer)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM sla_timer WHERE ticketID = ? ORDER BY metric"), arguments: [ticketID.rawValue]).map(Self.timer)
         }
     }
 

@@ -230,8 +230,10 @@ extension SQLiteStore {
             arguments += queues.map { $0 as (any DatabaseValueConvertible)? }
         }
         arguments.append(limit)
+        // Cached: the ticket and SLA services ask this of every customer's message, and the
+        // filters come in a few shapes only.
         return try Row.fetchAll(
-            db, sql: "SELECT * FROM ticket WHERE \(conditions.joined(separator: " AND ")) ORDER BY number DESC LIMIT ?",
+            db.cachedStatement(sql: "SELECT * FROM ticket WHERE \(conditions.joined(separator: " AND ")) ORDER BY number DESC LIMIT ?"),
             arguments: StatementArguments(arguments)
         ).map { row in try SQLiteRows.ticket(row, conversationIDs: try Self.linkedConversations(row["id"], db)) }
     }
@@ -242,11 +244,11 @@ extension SQLiteStore {
 
     static func tickets(linkedTo conversationID: Conversation.ID, _ db: Database) throws -> [Ticket] {
         try Row.fetchAll(
-            db,
-            sql: """
-                SELECT ticket.* FROM ticket_conversation JOIN ticket ON ticket.id = ticket_conversation.ticketID
-                WHERE ticket_conversation.conversationID = ? ORDER BY ticket.number DESC
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT ticket.* FROM ticket_conversation JOIN ticket ON ticket.id = ticket_conversation.ticketID
+                    WHERE ticket_conversation.conversationID = ? ORDER BY ticket.number DESC
+                    """),
             arguments: [conversationID.rawValue]
         ).map { row in try SQLiteRows.ticket(row, conversationIDs: try linkedConversations(row["id"], db)) }
     }
@@ -445,13 +447,13 @@ extension SQLiteStore {
     }
 
     static func ticket(where condition: String, _ arguments: StatementArguments, _ db: Database) throws -> Ticket? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ticket WHERE \(condition)", arguments: arguments) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM ticket WHERE \(condition)"), arguments: arguments) else { return nil }
         return try SQLiteRows.ticket(row, conversationIDs: try linkedConversations(row["id"], db))
     }
 
     static func linkedConversations(_ ticketID: String, _ db: Database) throws -> [Conversation.ID] {
         try String.fetchAll(
-            db, sql: "SELECT conversationID FROM ticket_conversation WHERE ticketID = ? ORDER BY linkedAt, conversationID",
+            db.cachedStatement(sql: "SELECT conversationID FROM ticket_conversation WHERE ticketID = ? ORDER BY linkedAt, conversationID"),
             arguments: [ticketID]
         ).map(Conversation.ID.init(rawValue:))
     }

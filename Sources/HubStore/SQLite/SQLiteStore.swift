@@ -48,6 +48,8 @@ public final class SQLiteStore: HubStore {
     let commits = EventCommitBroadcaster()
     /// The last committed events, for the log's followers (see `EventTail`).
     let tail: EventTail
+    /// Every write, gathered into transactions (see `WriteQueue`).
+    let writes: WriteQueue
     private let lock: ProcessLock
     public let configuration: Configuration
     public var isExclusive: Bool { true }
@@ -84,6 +86,7 @@ public final class SQLiteStore: HubStore {
         } catch {
             throw StoreError(.unavailable, "cannot open \(configuration.path): \(error)")
         }
+        writes = WriteQueue(pool: pool, tail: tail, commits: commits)
     }
 
     /// Copies committed pages from the write-ahead log into the database file. Passive: it never
@@ -122,28 +125,35 @@ public final class SQLiteStore: HubStore {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
-    /// Runs `body` in one write transaction with an event writer; after the commit, still inside
-    /// the serialized writer, the transaction's events join the in-memory tail of the log, and then
-    /// subscribers learn the new last sequence number.
+    /// Runs `body` in a write transaction with an event writer, in a savepoint of its own beside
+    /// the other writes asked for meanwhile (see `WriteQueue`); after the commit, still inside the
+    /// serialized writer, the transaction's events join the in-memory tail of the log, and then
+    /// subscribers learn the new last sequence number. A task cancelled before it asks writes
+    /// nothing; once queued, the write is done and answered.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database, inout EventWriter) throws -> T) async throws -> T {
-        let tail = self.tail
-        let (result, last) = try await pool.writeWithoutTransaction { db in
-            if !tail.isStarted {
-                // Before the first transaction of this process: nothing is committed in between.
-                tail.start(after: try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0)
-            }
-            var events = EventWriter(db: db)
-            var result: T?
-            try db.inTransaction {
-                result = try body(db, &events)
-                return .commit
-            }
-            guard let result else { throw StoreError(.unavailable, "the write transaction ended without a result") }
-            tail.append(events.appended)
-            return (result, events.lastSequence)
+        try Task.checkCancellation()
+        return try await withUnsafeThrowingContinuation { continuation in
+            write(body) { continuation.resume(with: $0) }
         }
-        if let last { commits.publish(last) }
-        return result
+    }
+
+    /// `write` with a callback instead of a continuation, called on the writer's queue.
+    func write<T: Sendable>(
+        _ body: @escaping @Sendable (Database, inout EventWriter) throws -> T, completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        let box = WriteQueue.Result<T>()
+        writes.enqueue(
+            WriteQueue.Item(
+                run: { db, events in box.value = try body(db, &events) },
+                complete: { error in
+                    if let error {
+                        completion(.failure(error))
+                    } else if let value = box.value {
+                        completion(.success(value))
+                    } else {
+                        completion(.failure(StoreError(.unavailable, "the write transaction ended without a result")))
+                    }
+                }))
     }
 
     /// Runs `body` on a reader.

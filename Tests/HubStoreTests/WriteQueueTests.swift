@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import HubModel
+@testable import HubStore
+import Testing
+
+@Suite("The store's writes, gathered into transactions")
+struct WriteQueueTests {
+    /// A write that holds the writer until the test lets it go.
+    final class Gate: Sendable {
+        let entered = DispatchSemaphore(value: 0)
+        let released = DispatchSemaphore(value: 0)
+    }
+
+    static func open() async throws -> (SQLiteStore, URL) {
+        let (directory, path) = SQLiteStoreTests.temporaryPath()
+        let store = try SQLiteStore(configuration: .init(path: path, durability: .normal))
+        try await store.migrate()
+        try await store.write { db, _ in try db.execute(sql: "CREATE TABLE probe (n INTEGER NOT NULL UNIQUE)") }
+        return (store, directory)
+    }
+
+    @Test("writes asked for during a commit share the next transaction; one that fails rolls back alone, its rows and events with it")
+    func gathered() async throws {
+        let (store, directory) = try await Self.open()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let before = store.writes.statistics
+        let gate = Gate()
+        let holding = Task {
+            try await store.write { db, _ in
+                gate.entered.signal()
+                gate.released.wait()
+                try db.execute(sql: "INSERT INTO probe (n) VALUES (0)")
+            }
+        }
+        await Task.detached { gate.entered.wait() }.value
+        let date = Date(millisecondsSince1970: 1_795_000_000_000)
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for n in 1...20 {
+                group.addTask {
+                    do {
+                        try await store.write { db, events in
+                            try events.append(.agentPresence, at: date, actor: .system, refs: EventRefs(), payload: ["n": "\(n)"])
+                            try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [n])
+                            // The seventh writes a row, an event, then fails: both must go.
+                            if n == 7 { throw StoreError.invalid("the seventh fails") }
+                        }
+                        return (n, true)
+                    } catch let error as StoreError {
+                        #expect(error.code == .invalid)
+                        return (n, false)
+                    }
+                }
+            }
+            // All twenty wait behind the held write before it is let go.
+            while store.writes.waiting < 20 { try await Task.sleep(for: .milliseconds(1)) }
+            gate.released.signal()
+            try await holding.value
+            var results: [Int: Bool] = [:]
+            for try await (n, succeeded) in group { results[n] = succeeded }
+            return results
+        }
+        #expect(results == Dictionary(uniqueKeysWithValues: (1...20).map { ($0, $0 != 7) }))
+        let after = store.writes.statistics
+        #expect(after.transactions - before.transactions == 2)
+        #expect(after.writes - before.writes == 21)
+        let rows = try await store.read { db in try Int.fetchAll(db, sql: "SELECT n FROM probe ORDER BY n") }
+        #expect(rows == [0] + (1...20).filter { $0 != 7 })
+        // The log has the nineteen events in the order asked, with no gap where the seventh's was,
+        // in the tail and in the database alike.
+        let expected = (1...20).filter { $0 != 7 }.map { JSONValue.string("\($0)") }
+        let tail = try await store.events(after: 0, limit: 100).filter { $0.kind == .agentPresence }
+        let stored = try await store.storedEvents(after: 0, limit: 100).filter { $0.kind == .agentPresence }
+        #expect(tail.map { $0.payload["n"] } == expected)
+        #expect(stored.map(\.sequence) == tail.map(\.sequence))
+        #expect(zip(stored.dropFirst(), stored).allSatisfy { $0.sequence == $1.sequence + 1 })
+    }
+
+    @Test("an error that ends the transaction itself fails every write in it, and the queue goes on")
+    func transactionLost() async throws {
+        let (store, directory) = try await Self.open()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gate = Gate()
+        let holding = Task {
+            try await store.write { _, _ in
+                gate.entered.signal()
+                gate.released.wait()
+            }
+        }
+        await Task.detached { gate.entered.wait() }.value
+        let first = Task { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (1)") } }
+        while store.writes.waiting < 1 { try await Task.sleep(for: .milliseconds(1)) }
+        // A ROLLBACK inside a write ends the transaction under every write in it.
+        let second = Task { try await store.write { db, _ in try db.execute(sql: "ROLLBACK") } }
+        while store.writes.waiting < 2 { try await Task.sleep(for: .milliseconds(1)) }
+        gate.released.signal()
+        try await holding.value
+        for outcome in [await first.result, await second.result] {
+            guard case .failure = outcome else {
+                Issue.record("a write of the lost transaction succeeded")
+                continue
+            }
+        }
+        // Nothing of that transaction is stored, and the next write works.
+        try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (2)") }
+        #expect(try await store.read { db in try Int.fetchAll(db, sql: "SELECT n FROM probe") } == [2])
+    }
+
+    @Test("JSON columns read without the decoder come out as the decoder reads them")
+    func jsonColumns() throws {
+        let columns = JSONColumns()
+        let decoder = HubJSON.makeDecoder()
+        func agree<T: Decodable & Equatable>(_ type: T.Type, _ text: String) throws {
+            let decoded = try? decoder.decode(T.self, from: Data(text.utf8))
+            let read = try? columns.value(T.self, from: text)
+            #expect(read == decoded, "\(T.self) from \(text)")
+            #expect(decoded != nil || read == nil)
+        }
+        for text in ["{}", "{ }", #"{"a":"1","b":"\u00e9\n\"q\"","":""}"#, #"{"a":1}"#, "[]", "null", #"{"a":null}"#] {
+            try agree([String: String].self, text)
+        }
+        for text in ["{}", #"{"n":1,"x":1.5,"s":"t","b":true,"z":null,"o":{"k":[1,"2"]},"big":18446744073709551615}"#, "[1]"] {
+            try agree([String: JSONValue].self, text)
+        }
+        for text in ["[]", "[ ]", #"["a","\ud83d\ude00",""]"#, #"["a",1]"#, "{}"] {
+            try agree([String].self, text)
+        }
+        try agree([Int].self, "[]")
+        try agree([String: Int].self, "{}")
+        try agree([String: Int].self, #"{"voice":1}"#)
+    }
+}
