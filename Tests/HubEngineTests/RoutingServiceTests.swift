@@ -3,7 +3,7 @@ import HubConfig
 import HubEngine
 import HubModel
 import HubRouting
-import HubStore
+@testable import HubStore
 import Logging
 import Testing
 
@@ -86,6 +86,49 @@ struct RoutingServiceTests {
         let events = try await store.allEvents()
         #expect(events.contains { $0.kind == .offerCreated && $0.refs.conversationID == receipt.conversationID && $0.refs.agentID == "alice" })
         #expect(offer.agentID == "alice")
+    }
+
+    @Test("the router goes on through a page of the log while its decisions are being written, and they reach the log in order")
+    func pipelinedDecisions() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        let store = try #require(fixture.engine.store as? SQLiteStore)
+        try await routing.settle()
+        // Forty customers write while nobody is available: forty conversations to queue, more
+        // than one batch of the router's decisions (16).
+        var conversations: [Conversation.ID] = []
+        for index in 0..<40 { conversations.append(try await fixture.conversation(user: "user-\(index)").conversationID) }
+        // The store's writer is held: no decision can be committed meanwhile.
+        let gate = (entered: DispatchSemaphore(value: 0), released: DispatchSemaphore(value: 0))
+        let holding = Task {
+            try await store.write { _, _ in
+                gate.entered.signal()
+                gate.released.wait()
+            }
+        }
+        await Task.detached { gate.entered.wait() }.value
+        var released = false
+        defer { if !released { gate.released.signal() } }
+        let settling = Task { try await routing.settle() }
+        // The router takes every conversation of the page without waiting for a commit (before, it
+        // stopped at the sixteenth until the first batch was written).
+        let deadline = ContinuousClock.now + .seconds(10)
+        var known = 0
+        while ContinuousClock.now < deadline {
+            known = 0
+            for id in conversations where await routing.task(id)?.phase == .waiting { known += 1 }
+            if known == conversations.count { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(known == conversations.count)
+        #expect(try await store.allEvents().filter { $0.kind == .routingQueued }.isEmpty)
+        released = true
+        gate.released.signal()
+        try await holding.value
+        try await settling.value
+        // `settle` returns once the decisions are in the log: one each, in the order of the log.
+        let queued = try await store.allEvents().filter { $0.kind == .routingQueued }.compactMap(\.refs.conversationID)
+        #expect(queued == conversations)
     }
 
     @Test("an agent whose phone cannot be reached is offered no calls, still its chats; the call comes once the phone is back")

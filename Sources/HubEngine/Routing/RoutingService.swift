@@ -165,15 +165,15 @@ public actor RoutingService {
             }
             // The decisions of events read together are recorded together, in order, a few at a
             // time: the log's events are not each held up by a commit of their own, nor are
-            // offers held back until hundreds of events have been read.
-            try await Self.$collecting.withValue(true) {
+            // offers held back until hundreds of events have been read (see `commitCollected`).
+            await Self.$collecting.withValue(true) {
                 for event in events {
                     cursor = event.sequence
                     await handle(event)
-                    if collected.count >= Self.collectedPerCommit { try await commitCollected() }
+                    if collected.count >= Self.collectedPerCommit { commitCollected() }
                 }
             }
-            try await commitCollected()
+            commitCollected()
             if events.count < 500 { break }
         }
     }
@@ -214,10 +214,14 @@ public actor RoutingService {
     @TaskLocal private static var collecting = false
     private static let collectedPerCommit = 16
 
-    private func commitCollected() async throws {
+    /// Hands the collected decisions to the ordered writer without waiting for their commit: the
+    /// router goes on with the page while they are written, and their offers go out as soon as
+    /// they are in the log. (Waiting for each commit put one on the router's serial path per 16
+    /// decisions, the hub's limit at about 500 calls a second.)
+    private func commitCollected() {
         let decisions = collected
         collected = []
-        try await commit(decisions)
+        commit(decisions)
     }
 
     /// Before a command: the events already committed are read first, so that a command about a
@@ -351,19 +355,25 @@ public actor RoutingService {
             collected += decisions
             return
         }
-        try await commit(decisions)
+        guard let ticket = commit(decisions) else { return }
+        try await written(ticket)
     }
 
-    /// Writes decisions to the log, then tells the observers.
-    private func commit(_ decisions: [RoutingDecision]) async throws {
-        guard !decisions.isEmpty else { return }
+    /// Queues decisions for the log (see `enqueue`); returns the ticket to wait for, if any.
+    @discardableResult
+    private func commit(_ decisions: [RoutingDecision]) -> Int? {
+        guard !decisions.isEmpty else { return nil }
         var records: [RoutingRecord] = []
         for decision in decisions { records.append(contentsOf: Self.records(for: decision)) }
         for decision in decisions {
             if case .offered(let offer) = decision { remember(offer) }
             if case .taskEnded(let task, _) = decision { lastOffer[task] = nil }
         }
-        try await write(records, actor: Self.actor, decisions: decisions)
+        return enqueue(records, actor: Self.actor, decisions: decisions)
+    }
+
+    /// Logs what the log now says (after the commit).
+    private func announce(_ decisions: [RoutingDecision]) {
         for decision in decisions {
             switch decision {
             case .offered(let offer):
@@ -378,22 +388,38 @@ public actor RoutingService {
         }
     }
 
-    /// Writes records in the order the router made them. The actor is reentrant: while one batch
-    /// is being written another command may change the router, so batches queue here and one
-    /// writer drains them in order; each caller returns once its own records are in the log.
+    /// Writes records in the order the router made them, and returns once they are in the log.
     private func write(_ records: [RoutingRecord], actor: Actor, decisions: [RoutingDecision] = []) async throws {
-        guard !records.isEmpty else { return }
+        guard let ticket = enqueue(records, actor: actor, decisions: decisions) else { return }
+        try await written(ticket)
+    }
+
+    /// Queues records for the log; returns their ticket (nil for none). The actor is reentrant:
+    /// while one batch is being written the router may decide more, so batches queue here and one
+    /// writer (a task of its own, started with the first) drains them in order, all that waits in
+    /// one transaction, and tells the observers each batch's decisions once it is in the log.
+    private func enqueue(_ records: [RoutingRecord], actor: Actor, decisions: [RoutingDecision]) -> Int? {
+        guard !records.isEmpty else { return nil }
         queuedRecords.append((records, actor, decisions))
         queuedCount += 1
-        let mine = queuedCount
-        if writing {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                writeWaiters.append((mine, continuation))
-            }
-            return
+        if !writing {
+            writing = true
+            // Detached: the writes of decisions the router has made are done even when the
+            // caller is cancelled (the hub stopping), and no task-local of the caller goes along.
+            Task.detached { await self.drainRecords() }
         }
-        writing = true
-        defer { writing = false }
+        return queuedCount
+    }
+
+    /// Waits until the batch with this ticket is written; throws if it could not be.
+    private func written(_ ticket: Int) async throws {
+        guard ticket > writtenCount else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            writeWaiters.append((ticket, continuation))
+        }
+    }
+
+    private func drainRecords() async {
         while !queuedRecords.isEmpty {
             let batch = queuedRecords
             queuedRecords = []
@@ -401,26 +427,24 @@ public actor RoutingService {
             var failure: (any Error)?
             var told = 0
             do {
-                // The writes run in tasks of their own: the router has made these decisions, so
-                // they go to the log even when the caller is cancelled (the hub stopping), where
-                // a cancelled write would have left them out.
-                let store = store
                 do {
                     // Every batch waiting in one transaction.
                     let batches = batch.map { (records: $0.records, actor: $0.actor) }
-                    let date = now().truncatedToMilliseconds
-                    try await Task { try await store.recordRouting(batches, at: date) }.value
+                    try await store.recordRouting(batches, at: now().truncatedToMilliseconds)
                 } catch where batch.count > 1 {
                     // One batch spoiled the lot (a conversation gone): each on its own, so that
                     // those before the bad one are recorded.
                     for entry in batch {
-                        let (records, actor, date) = (entry.records, entry.actor, now().truncatedToMilliseconds)
-                        try await Task { try await store.recordRouting(records, at: date, actor: actor) }.value
+                        try await store.recordRouting(entry.records, at: now().truncatedToMilliseconds, actor: entry.actor)
                         tell(entry.decisions)
+                        announce(entry.decisions)
                         told += 1
                     }
                 }
-                for entry in batch[told...] { tell(entry.decisions) }
+                for entry in batch[told...] {
+                    tell(entry.decisions)
+                    announce(entry.decisions)
+                }
             } catch {
                 // Observers still hear what the router decided, in order; the decisions stand in
                 // the router, the log misses them. Say so loudly.
@@ -434,8 +458,8 @@ public actor RoutingService {
             for waiter in done {
                 if let failure { waiter.continuation.resume(throwing: failure) } else { waiter.continuation.resume() }
             }
-            if let failure, mine <= through { throw failure }
         }
+        writing = false
     }
 
     private func remember(_ offer: Offer) {
@@ -678,6 +702,8 @@ public actor RoutingService {
     public func settle() async throws {
         try await start()
         _ = await step()
+        // The decisions of the events read are in the log before this returns.
+        try await written(queuedCount)
     }
 }
 

@@ -9,7 +9,9 @@ extension SQLiteStore {
 
     public func routingFacts(of customers: [Customer.ID], recent: Int) async throws -> [Customer.ID: CustomerRoutingFacts] {
         guard !customers.isEmpty else { return [:] }
-        return try await read { db in
+        // A page of new conversations' customers is a few look-ups: read at once (`readNow`); a
+        // restart's backlog of hundreds goes to a reader's queue.
+        let body: @Sendable (Database) throws -> [Customer.ID: CustomerRoutingFacts] = { db in
             let json = JSONColumns()
             let latest = try db.cachedStatement(
                 sql: "SELECT id, assigneeID FROM conversation WHERE customerID = ? ORDER BY createdAt DESC, id DESC LIMIT ?")
@@ -26,6 +28,7 @@ extension SQLiteStore {
             }
             return facts
         }
+        return customers.count <= 32 ? try readNow(body) : try await read(body)
     }
 
     public func customers(after: Customer.ID?, servedBy agentID: Agent.ID?, queues: [String], limit: Int) async throws -> [Customer] {

@@ -198,7 +198,7 @@ extension SQLiteStore {
     }
 
     public func customerMessageContext(_ conversationID: Conversation.ID, pendingLimit: Int) async throws -> CustomerMessageContext? {
-        try await read { db in
+        try readNow { db in
             guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: JSONColumns()) else { return nil }
             let customer = conversation.customerID
             return CustomerMessageContext(
@@ -239,7 +239,7 @@ extension SQLiteStore {
     }
 
     public func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket] {
-        try await read { db in try Self.tickets(linkedTo: conversationID, db) }
+        try readNow { db in try Self.tickets(linkedTo: conversationID, db) }
     }
 
     static func tickets(linkedTo conversationID: Conversation.ID, _ db: Database) throws -> [Ticket] {

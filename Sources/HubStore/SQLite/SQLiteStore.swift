@@ -21,11 +21,15 @@ public final class SQLiteStore: HubStore {
         /// How long a statement waits for a lock held by a checkpoint.
         public var busyTimeout: Duration
 
+        /// Four, or one per processor and one more on bigger machines (see `readNow`).
+        public static var defaultReaderCount: Int { max(4, ProcessInfo.processInfo.activeProcessorCount + 1) }
+
         /// Recent events kept in memory for the log's followers.
         public var tailCapacity: Int
 
         public init(
-            path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5),
+            path: String, durability: Durability = .full, maximumReaderCount: Int = Configuration.defaultReaderCount,
+            busyTimeout: Duration = .seconds(5),
             tailCapacity: Int = 8_192
         ) {
             self.path = path
@@ -156,9 +160,20 @@ public final class SQLiteStore: HubStore {
                 }))
     }
 
-    /// Runs `body` on a reader.
+    /// Runs `body` on a reader (GRDB's asynchronous read: on the reader's dispatch queue).
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.read(body)
+    }
+
+    /// Runs `body` on a reader, on the calling thread: for the short reads (a few rows by key)
+    /// the hub makes for every call and message. A read in WAL mode never waits for the writer, so
+    /// it is computation like any other, not blocking I/O; GRDB's asynchronous read hops to the
+    /// reader's dispatch queue and back, two thread wake-ups that cost more than such a read
+    /// itself. Long reads (reports, pages of the log, searches) stay on `read`, off the
+    /// cooperative threads. There are at least as many readers as processors, so a short read
+    /// waits for no other.
+    func readNow<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
+        try pool.read(body)
     }
 }
 
