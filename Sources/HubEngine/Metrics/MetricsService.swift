@@ -32,7 +32,14 @@ public actor MetricsService {
     /// The service's own loop commits at most this often: the events of a busy log (several
     /// commits per call or message) are counted together, one commit for many, instead of one
     /// commit of every aggregate table per commit of the log. Reports and live frames flush first.
-    static let commitInterval: Duration = .milliseconds(100)
+    /// A second: each commit writes a row per agent, queue and channel counted in the interval at
+    /// each grain (minute, hour, day), so at 100 ms the commits of a busy hub with a few hundred
+    /// agents were a tenth of its work (measured at 600 calls a second with 200 agents). Live
+    /// frames follow the commits, once a second, as a wallboard does.
+    static let commitInterval: Duration = .seconds(1)
+    /// Events counted and not committed at most (a long log's first count commits as it goes).
+    static let maximumUncommitted = 20_000
+    private var uncommitted = 0
     private var lastCommitAt = ContinuousClock.now - .seconds(1)
     private var commitWakeScheduled = false
     /// The read in progress; it ends with its error, if any (each caller gets its own read's).
@@ -122,10 +129,14 @@ public actor MetricsService {
                 }
                 let next = events.last?.sequence ?? from
                 let clock = ContinuousClock.now
-                // Counted and not committed yet: committed now when asked, when a whole page came
-                // (a backlog), or when the last commit is `commitInterval` old; else soon.
+                // Counted and not committed yet: committed now when asked, when many events wait
+                // (a backlog), when the read is cancelled in a backlog, or when the last commit is
+                // `commitInterval` old; else soon.
                 let pending = self.projector!.hasChanges || next != committed
-                let due = flush || events.count == pageSize || clock - lastCommitAt >= Self.commitInterval
+                uncommitted += events.count
+                let due =
+                    flush || uncommitted >= Self.maximumUncommitted || clock - lastCommitAt >= Self.commitInterval
+                    || (events.count == pageSize && Task.isCancelled)
                 // Refused requests go with a commit of events, or on their own once a second.
                 let refusalsAlone = !pending && clock - rejectionsCommittedAt >= .seconds(1) && rejected.withLock { !$0.isEmpty }
                 if (pending && due) || refusalsAlone {
@@ -138,6 +149,7 @@ public actor MetricsService {
                     do {
                         try await store.commitMetrics(commit)
                         committed = next
+                        uncommitted = 0
                         lastCommitAt = clock
                         if !pending { rejectionsCommittedAt = clock }
                         for watcher in watchers.values { watcher.signal() }
@@ -209,6 +221,7 @@ public actor MetricsService {
         let loaded = try MetricsProjector(rules: rules, state: try await store.metricsState())
         position = try await store.metricsPosition() ?? 0
         committed = position
+        uncommitted = 0
         projector = loaded
     }
 
