@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HubModel
 @testable import HubStore
 import Testing
@@ -41,6 +42,20 @@ struct SQLiteStoreTests {
         let strings = ["b": "2", "a": "1\n", "ä": "x", "e\u{301}": "decomposed", "f": "f"]
         #expect(try columns.text(strings) == String(decoding: try encoder.encode(strings), as: UTF8.self))
         #expect(try columns.text([String: String]()) == "{}")
+    }
+
+    @Test("customers, conversations and calls are read by position: their tables' columns come in the decoders' order")
+    func positionalRows() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        for (table, columns) in [
+            ("customer", SQLiteRows.customerColumns), ("conversation", SQLiteRows.conversationColumns), ("call", SQLiteRows.callColumns),
+        ] {
+            let names = try await store.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", arguments: [table]) }
+            #expect(Array(names.prefix(columns.count)) == columns, "\(table)")
+        }
     }
 
     @Test("the database is in WAL mode and migrations can run again")

@@ -106,6 +106,34 @@ struct WriteQueueTests {
         #expect(try await store.read { db in try Int.fetchAll(db, sql: "SELECT n FROM probe") } == [2])
     }
 
+    @Test("quick reads on the calling thread and the pool's asynchronous reads, many at once, all finish")
+    func quickAndPooledReads() async throws {
+        let (store, directory) = try await Self.open()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (1)") }
+        // More of each than there are cooperative threads and pool readers: a quick read that
+        // waited for a pool reader could block every cooperative thread while the pool's readers
+        // wait for one to give themselves back.
+        let finished = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    if index.isMultiple(of: 2) {
+                        return try store.readNow { db in
+                            usleep(200)
+                            return try Int.fetchOne(db, sql: "SELECT n FROM probe") ?? 0
+                        }
+                    }
+                    return try await store.read { db in
+                        usleep(200)
+                        return try Int.fetchOne(db, sql: "SELECT n FROM probe") ?? 0
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(finished == 200)
+    }
+
     @Test("JSON columns read without the decoder come out as the decoder reads them")
     func jsonColumns() throws {
         let columns = JSONColumns()

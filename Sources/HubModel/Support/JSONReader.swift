@@ -129,13 +129,17 @@ public struct JSONReader {
         position += 1
         let start = position
         // Fast path: no escapes.
+        var ascii = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = try validated(start..<position)
+                // ASCII needs no validation (and `String(validating:)` is generic, unspecialized:
+                // a metadata look-up per string).
+                let text = ascii ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) : try validated(start..<position)
                 position += 1
                 return text
             }
+            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw failure("a control character in a string") }
             position += 1

@@ -2,7 +2,12 @@ import Foundation
 import GRDB
 import HubModel
 
-/// Decoding of stored rows into model values. Columns are read by name.
+/// Decoding of stored rows into model values. Columns are read by name, except in the rows read
+/// for every call and message (customers, conversations, calls), which are read by position: GRDB
+/// finds a column by name by lower-casing it and comparing it with each column's, which cost more
+/// than the rest of the decoding. Those rows come from `SELECT *` on their table, whose columns
+/// are in the order of `customerColumns`, `conversationColumns` and `callColumns` (the tables were
+/// created so and never altered; a column added later would come after them; a test checks).
 enum SQLiteRows {
     static func date(_ row: Row, _ column: String) -> Date? {
         (row[column] as Int64?).map(Date.init(millisecondsSince1970:))
@@ -12,13 +17,23 @@ enum SQLiteRows {
         Date(millisecondsSince1970: row[column])
     }
 
+    static func date(_ row: Row, at index: Int) -> Date? {
+        (row[index] as Int64?).map(Date.init(millisecondsSince1970:))
+    }
+
+    static func requiredDate(_ row: Row, at index: Int) -> Date {
+        Date(millisecondsSince1970: row[index])
+    }
+
+    static let customerColumns = ["id", "name", "tier", "tags", "locale", "ownerAgentID", "mergedInto", "createdAt", "updatedAt"]
+
     static func customer(_ row: Row, json: JSONColumns) throws -> Customer {
         Customer(
-            id: Customer.ID(row["id"] as String), name: row["name"], tier: CustomerTier(rawValue: row["tier"]),
-            tags: try json.value([String].self, from: row["tags"]), locale: row["locale"],
-            ownerAgentID: (row["ownerAgentID"] as String?).map(Agent.ID.init(rawValue:)),
-            mergedInto: (row["mergedInto"] as String?).map(Customer.ID.init(rawValue:)),
-            createdAt: requiredDate(row, "createdAt"), updatedAt: requiredDate(row, "updatedAt"))
+            id: Customer.ID(row[0] as String), name: row[1], tier: CustomerTier(rawValue: row[2]),
+            tags: try json.value([String].self, from: row[3]), locale: row[4],
+            ownerAgentID: (row[5] as String?).map(Agent.ID.init(rawValue:)),
+            mergedInto: (row[6] as String?).map(Customer.ID.init(rawValue:)),
+            createdAt: requiredDate(row, at: 7), updatedAt: requiredDate(row, at: 8))
     }
 
     static func handle(_ row: Row) throws -> Handle {
@@ -29,18 +44,23 @@ enum SQLiteRows {
             optedOutAt: date(row, "optedOutAt"), createdAt: requiredDate(row, "createdAt"))
     }
 
+    static let conversationColumns = [
+        "id", "customerID", "handleID", "channelKind", "channelAccountID", "threadKey", "status", "queueID", "priority", "assigneeID",
+        "subject", "attributes", "createdAt", "updatedAt", "lastMessageAt", "lastInboundAt", "firstResponseAt", "closedAt",
+    ]
+
     static func conversation(_ row: Row, json: JSONColumns) throws -> Conversation {
-        guard let kind = ChannelKind(rawValue: row["channelKind"]) else { throw corrupt("channel kind", row["channelKind"]) }
-        guard let status = ConversationStatus(rawValue: row["status"]) else { throw corrupt("conversation status", row["status"]) }
+        guard let kind = ChannelKind(rawValue: row[3]) else { throw corrupt("channel kind", row[3]) }
+        guard let status = ConversationStatus(rawValue: row[6]) else { throw corrupt("conversation status", row[6]) }
         return Conversation(
-            id: Conversation.ID(row["id"] as String), customerID: Customer.ID(row["customerID"] as String),
-            handleID: (row["handleID"] as String?).map(Handle.ID.init(rawValue:)), channelKind: kind,
-            channelAccountID: row["channelAccountID"], threadKey: row["threadKey"], status: status, queueID: row["queueID"],
-            priority: row["priority"], assigneeID: (row["assigneeID"] as String?).map(Agent.ID.init(rawValue:)),
-            subject: row["subject"], attributes: try json.value([String: String].self, from: row["attributes"]),
-            createdAt: requiredDate(row, "createdAt"), updatedAt: requiredDate(row, "updatedAt"),
-            lastMessageAt: date(row, "lastMessageAt"), lastInboundAt: date(row, "lastInboundAt"),
-            firstResponseAt: date(row, "firstResponseAt"), closedAt: date(row, "closedAt"))
+            id: Conversation.ID(row[0] as String), customerID: Customer.ID(row[1] as String),
+            handleID: (row[2] as String?).map(Handle.ID.init(rawValue:)), channelKind: kind,
+            channelAccountID: row[4], threadKey: row[5], status: status, queueID: row[7],
+            priority: row[8], assigneeID: (row[9] as String?).map(Agent.ID.init(rawValue:)),
+            subject: row[10], attributes: try json.value([String: String].self, from: row[11]),
+            createdAt: requiredDate(row, at: 12), updatedAt: requiredDate(row, at: 13),
+            lastMessageAt: date(row, at: 14), lastInboundAt: date(row, at: 15),
+            firstResponseAt: date(row, at: 16), closedAt: date(row, at: 17))
     }
 
     static func message(_ row: Row, json: JSONColumns) throws -> Message {
@@ -84,16 +104,21 @@ enum SQLiteRows {
             channelAccountID: row["channelAccountID"])
     }
 
+    static let callColumns = [
+        "id", "conversationID", "direction", "fromAddress", "toAddress", "state", "sipCallID", "agentID", "startedAt", "queuedAt",
+        "offeredAt", "answeredAt", "endedAt", "hangupCause", "hungUpBy", "recordingReference",
+    ]
+
     static func call(_ row: Row) throws -> CallRecord {
-        guard let direction = MessageDirection(rawValue: row["direction"]) else { throw corrupt("direction", row["direction"]) }
-        guard let state = CallState(rawValue: row["state"]) else { throw corrupt("call state", row["state"]) }
+        guard let direction = MessageDirection(rawValue: row[2]) else { throw corrupt("direction", row[2]) }
+        guard let state = CallState(rawValue: row[5]) else { throw corrupt("call state", row[5]) }
         return CallRecord(
-            id: CallRecord.ID(row["id"] as String), conversationID: Conversation.ID(row["conversationID"] as String),
-            direction: direction, from: row["fromAddress"], to: row["toAddress"], state: state, sipCallID: row["sipCallID"],
-            agentID: (row["agentID"] as String?).map(Agent.ID.init(rawValue:)), startedAt: requiredDate(row, "startedAt"),
-            queuedAt: date(row, "queuedAt"), offeredAt: date(row, "offeredAt"), answeredAt: date(row, "answeredAt"),
-            endedAt: date(row, "endedAt"), hangupCause: row["hangupCause"],
-            hungUpBy: (row["hungUpBy"] as String?).flatMap(CallParty.init(rawValue:)), recordingReference: row["recordingReference"])
+            id: CallRecord.ID(row[0] as String), conversationID: Conversation.ID(row[1] as String),
+            direction: direction, from: row[3], to: row[4], state: state, sipCallID: row[6],
+            agentID: (row[7] as String?).map(Agent.ID.init(rawValue:)), startedAt: requiredDate(row, at: 8),
+            queuedAt: date(row, at: 9), offeredAt: date(row, at: 10), answeredAt: date(row, at: 11),
+            endedAt: date(row, at: 12), hangupCause: row[13],
+            hungUpBy: (row[14] as String?).flatMap(CallParty.init(rawValue:)), recordingReference: row[15])
     }
 
     static func agent(_ row: Row, json: JSONColumns) throws -> Agent {

@@ -21,15 +21,11 @@ public final class SQLiteStore: HubStore {
         /// How long a statement waits for a lock held by a checkpoint.
         public var busyTimeout: Duration
 
-        /// Four, or one per processor and one more on bigger machines (see `readNow`).
-        public static var defaultReaderCount: Int { max(4, ProcessInfo.processInfo.activeProcessorCount + 1) }
-
         /// Recent events kept in memory for the log's followers.
         public var tailCapacity: Int
 
         public init(
-            path: String, durability: Durability = .full, maximumReaderCount: Int = Configuration.defaultReaderCount,
-            busyTimeout: Duration = .seconds(5),
+            path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5),
             tailCapacity: Int = 8_192
         ) {
             self.path = path
@@ -49,6 +45,8 @@ public final class SQLiteStore: HubStore {
     let pool: DatabasePool
     /// A second connection that only runs checkpoints, so they never wait behind (or hold up) the writer.
     let checkpointer: DatabaseQueue
+    /// The reader of `readNow`.
+    let quickReader: DatabaseQueue
     let commits = EventCommitBroadcaster()
     /// The last committed events, for the log's followers (see `EventTail`).
     let tail: EventTail
@@ -87,6 +85,12 @@ public final class SQLiteStore: HubStore {
             checkpointConfig.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
             checkpointConfig.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
             checkpointer = try DatabaseQueue(path: configuration.path, configuration: checkpointConfig)
+            var quickConfig = GRDB.Configuration()
+            quickConfig.label = "hub.store.quick"
+            quickConfig.readonly = true
+            quickConfig.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
+            quickConfig.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+            quickReader = try DatabaseQueue(path: configuration.path, configuration: quickConfig)
         } catch {
             throw StoreError(.unavailable, "cannot open \(configuration.path): \(error)")
         }
@@ -165,15 +169,19 @@ public final class SQLiteStore: HubStore {
         try await pool.read(body)
     }
 
-    /// Runs `body` on a reader, on the calling thread: for the short reads (a few rows by key)
-    /// the hub makes for every call and message. A read in WAL mode never waits for the writer, so
-    /// it is computation like any other, not blocking I/O; GRDB's asynchronous read hops to the
-    /// reader's dispatch queue and back, two thread wake-ups that cost more than such a read
-    /// itself. Long reads (reports, pages of the log, searches) stay on `read`, off the
-    /// cooperative threads. There are at least as many readers as processors, so a short read
-    /// waits for no other.
+    /// Runs `body` on the quick reader, on the calling thread: for the short reads (a few rows by
+    /// key) the hub makes for every call and message. A read in WAL mode never waits for the
+    /// writer, so it is computation like any other, not blocking I/O; GRDB's asynchronous read
+    /// hops to a reader's dispatch queue and back, two thread wake-ups that cost more than such a
+    /// read itself. Long reads (reports, pages of the log, searches) stay on `read`, off the
+    /// cooperative threads.
+    ///
+    /// The quick reader is a connection of its own, not one of the pool's: a cooperative thread
+    /// waiting for a pool reader could wait for ever, since the pool's asynchronous reads give
+    /// their reader back from a cooperative thread. Two quick reads at once take turns; the one
+    /// reading depends on nothing.
     func readNow<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        try pool.read(body)
+        try quickReader.read(body)
     }
 }
 
