@@ -58,6 +58,34 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a conversation's change writes the columns it touched, and reads back as the change returned it")
+    func partialConversationUpdates() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        let receipt = try await store.ingestOne(Fixture.inbound(providerID: "m1", at: 1, attributes: ["intent": "billing"]))
+        let id = receipt.conversationID
+        let changes: [ConversationChange] = [
+            ConversationChange(assigneeID: .some("alice")),
+            ConversationChange(queueID: .some("vip"), priority: 7),
+            ConversationChange(subject: .some("Refund \"now\""), attributes: ["intent": nil, "sentiment": "angry"]),
+            ConversationChange(status: .closed),
+            ConversationChange(status: .open, queueID: .some(nil), assigneeID: .some(nil), subject: .some(nil)),
+            ConversationChange(priority: 7),  // no change at all
+        ]
+        for (index, change) in changes.enumerated() {
+            let returned = try await store.updateConversation(id, change, at: Fixture.date(Double(10 + index)), actor: .admin)
+            #expect(try await store.conversation(id) == returned, "after change \(index)")
+        }
+        let final = try #require(try await store.conversation(id))
+        #expect(final.status == .open && final.closedAt == nil && final.assigneeID == nil && final.queueID == nil && final.subject == nil)
+        #expect(final.attributes == ["sentiment": "angry"] && final.priority == 7)
+        #expect(final.updatedAt == Fixture.date(14))
+        // Alice stays among those who may read it.
+        #expect(try await store.wasAssigned(id, to: "alice"))
+    }
+
     @Test("the database is in WAL mode and migrations can run again")
     func walAndMigrations() async throws {
         let (directory, path) = Self.temporaryPath()

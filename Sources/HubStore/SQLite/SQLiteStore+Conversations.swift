@@ -91,7 +91,7 @@ extension SQLiteStore {
         if changes.names.contains("status") { conversation.closedAt = conversation.status == .closed ? date : nil }
         guard !changes.isEmpty else { return conversation }
         conversation.updatedAt = date
-        try SQLiteWrites.update(conversation, db, json: events.json)
+        try SQLiteWrites.update(conversation, fields: changes.names, db, json: events.json)
         try events.append(
             .conversationUpdated, at: date, actor: actor,
             refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),

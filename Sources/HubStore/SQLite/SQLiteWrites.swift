@@ -66,6 +66,48 @@ enum SQLiteWrites {
         try noteAssignee(conversation, db)
     }
 
+    /// Writes only the columns a change touched (and `updatedAt`): SQLite rewrites the entries of
+    /// every index whose columns an UPDATE sets, changed or not, and the conversation has five.
+    /// `fields`: the names `FieldChanges` gave (`attributes.x` for an attribute).
+    static func update(_ conversation: Conversation, fields: [String], _ db: Database, json: JSONColumns) throws {
+        var columns: Set<String> = ["updatedAt"]
+        for field in fields {
+            if field.hasPrefix("attributes.") {
+                columns.insert("attributes")
+            } else {
+                columns.insert(field)
+                if field == "status" { columns.insert("closedAt") }
+            }
+        }
+        // In the table's order, so that each set of columns is one cached statement.
+        let ordered = SQLiteRows.conversationColumns.filter(columns.contains)
+        guard ordered.count == columns.count else {
+            // A field this does not know: the whole row.
+            try update(conversation, db, json: json)
+            return
+        }
+        var values: [(any DatabaseValueConvertible)?] = []
+        for column in ordered {
+            switch column {
+            case "status": values.append(conversation.status.rawValue)
+            case "queueID": values.append(conversation.queueID)
+            case "priority": values.append(conversation.priority)
+            case "assigneeID": values.append(conversation.assigneeID?.rawValue)
+            case "subject": values.append(conversation.subject)
+            case "attributes": values.append((try? json.text(conversation.attributes)) ?? "{}")
+            case "updatedAt": values.append(conversation.updatedAt.millisecondsSince1970)
+            case "closedAt": values.append(conversation.closedAt?.millisecondsSince1970)
+            default:
+                try update(conversation, db, json: json)
+                return
+            }
+        }
+        values.append(conversation.id.rawValue)
+        try db.cachedStatement(sql: "UPDATE conversation SET \(ordered.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
+            .execute(arguments: StatementArguments(values))
+        if columns.contains("assigneeID") { try noteAssignee(conversation, db) }
+    }
+
     /// Remembers every agent a conversation was assigned to (what agents may read).
     private static func noteAssignee(_ conversation: Conversation, _ db: Database) throws {
         guard let agent = conversation.assigneeID else { return }
