@@ -217,7 +217,7 @@ public actor RoutingService {
     /// Hands the collected decisions to the ordered writer without waiting for their commit: the
     /// router goes on with the page while they are written, and their offers go out as soon as
     /// they are in the log. (Waiting for each commit put one on the router's serial path per 16
-    /// decisions, the hub's limit at about 500 calls a second.)
+    /// decisions, one of the hub's limits near 500 calls a second.)
     private func commitCollected() {
         let decisions = collected
         collected = []
