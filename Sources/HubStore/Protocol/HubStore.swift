@@ -3,8 +3,9 @@ import HubModel
 import Synchronization
 
 /// Everything the hub persists, behind one protocol so that the same contract tests run against
-/// every backend (SQLite now, PostgreSQL for several nodes). Each method is one transaction, and
-/// every state change it makes appends its events to the event log in that same transaction.
+/// every backend (SQLite now, PostgreSQL for several nodes). Each method is atomic (a transaction,
+/// or in SQLite a savepoint of a transaction shared with the writes asked for meanwhile), and
+/// every state change it makes appends its events to the event log in that same commit.
 public protocol HubStore: EventLogStore, IngestStore, IdentityStore, ConversationStore, OutboxStore, TicketStore,
     CallStore, AgentStore, RoutingStore, AuthStore, InboxStore, CSATStore, SLAStore, AutomationStore, MetricsStore,
     RegistrationStore, MailSpoolStore
