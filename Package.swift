@@ -199,10 +199,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Shared by the test targets: a fake provider over real HTTP, temporary directories.
+        // posix_spawn for the tests' child processes (see CTestSpawn.h).
+        .target(name: "CTestSpawn", path: "Tests/CTestSpawn"),
         .target(
             name: "HubTestSupport",
             dependencies: [
-                "HubModel",
+                "HubModel", "CTestSpawn",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +219,7 @@ let package = Package(
         .testTarget(name: "HubConfigTests", dependencies: ["HubConfig", "HubModel", "HubRouting", "HubChannels"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SIPCoreTests",
-            dependencies: ["SIPCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["SIPCore", "HubTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             resources: [.copy("Torture")],
             swiftSettings: swiftSettings),
         .testTarget(

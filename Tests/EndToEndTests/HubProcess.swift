@@ -6,12 +6,9 @@ import Glibc
 #endif
 
 /// The real `hub` executable, started as a child process with its log in a file.
-final class HubProcess: @unchecked Sendable {
-    // `Process` is not Sendable; this wrapper touches it from the test's task only, and Foundation's
-    // termination handler writes the exit status under a Mutex.
-    let process = Process()
+final class HubProcess: Sendable {
+    let process: ChildProcess
     let logPath: String
-    private let exitStatus = Locked<Int32?>(nil)
 
     /// The package root (where `swift run hub` runs).
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -24,20 +21,9 @@ final class HubProcess: @unchecked Sendable {
     init(arguments: [String], environment: [String: String], workingDirectory: URL = packageRoot, logDirectory: TemporaryDirectory) throws {
         logPath = logDirectory.url.appendingPathComponent("hub-\(UUID().uuidString.prefix(8)).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HUB_") && !$0.key.hasPrefix("SWITCHBOARD_") }
         env.merge(environment) { $1 }
-        process.environment = env
-        process.currentDirectoryURL = workingDirectory
-        let log = FileHandle(forWritingAtPath: logPath)!
-        process.standardError = log
-        process.standardOutput = log
-        process.terminationHandler = { [exitStatus] process in
-            let status = process.terminationStatus
-            exitStatus.withLock { $0 = status }
-        }
-        try process.run()
+        process = try ChildProcess(executable: Self.binary, arguments: arguments, environment: env, workingDirectory: workingDirectory.path, output: logPath)
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -66,22 +52,16 @@ final class HubProcess: @unchecked Sendable {
         throw HubProcessError.timeout(log)
     }
 
-    func signal(_ signal: Int32) { _ = Glibc.kill(process.processIdentifier, signal) }
+    func signal(_ signal: Int32) { process.signal(signal) }
 
     /// Waits for the process to end and returns its exit status (or signal number).
     func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus.value { return status }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw HubProcessError.timeout(log)
+        guard let status = try await process.waitForExit(timeout: timeout) else { throw HubProcessError.timeout(log) }
+        return status
     }
 
-    /// Ends the process hard if it is still running (test clean-up).
-    func kill() {
-        if process.isRunning { signal(SIGKILL) }
-    }
+    /// Ends the process hard if it is still running, and reaps it (test clean-up).
+    func kill() { process.terminate() }
 }
 
 enum HubProcessError: Error, CustomStringConvertible {

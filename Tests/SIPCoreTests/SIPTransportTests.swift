@@ -1,4 +1,5 @@
 import Foundation
+import HubTestSupport
 import NIOCore
 import NIOPosix
 import SIPCore
@@ -98,19 +99,16 @@ struct SIPTransportTests {
         let scenario = directory.appendingPathComponent("scenario.xml")
         try Self.scenario.write(to: scenario, atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.sipp))
-        process.currentDirectoryURL = directory
-        process.arguments = [
-            "-sf", scenario.path, "-t", transportMode, "-i", "127.0.0.1", "-p", "0", "-m", "3", "-r", "10", "-timeout", "20s", "-timeout_error",
-            "-trace_err", "-nostdin", "127.0.0.1:\(udp.port!)",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
+        let process = try ChildProcess(
+            executable: try #require(Self.sipp),
+            arguments: [
+                "-sf", scenario.path, "-t", transportMode, "-i", "127.0.0.1", "-p", "0", "-m", "3", "-r", "10", "-timeout", "20s", "-timeout_error",
+                "-trace_err", "-nostdin", "127.0.0.1:\(udp.port!)",
+            ],
+            workingDirectory: directory.path)
+        // SIPp ends itself within its 20 s timeout; the minute is for a loaded machine.
+        let status = try await process.waitForExit(timeout: .seconds(60))
+        if status == nil { process.terminate() }
         let errors = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix("_errors.log") }
             .compactMap { try? String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8) }.joined() ?? ""
         #expect(status == 0, "sipp failed: \(errors)")
