@@ -55,8 +55,9 @@ actor SIPService: Service {
     var trunkNonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
     static let maximumCalls = 5_000
     /// Messages waiting behind another of their Call-ID (see `serve`).
-    var lanes: [String: [(SIPMessage, SIPPeer)]] = [:]
-    var laneBacklog = 0
+    var lanes = Lanes<(SIPMessage, SIPPeer)>()
+    /// The router's decisions waiting behind another of their task (see `followDecisions`).
+    var decisionLanes = Lanes<RoutingDecision>()
     let recorder: CallRecorder
 
     init(
@@ -188,9 +189,7 @@ actor SIPService: Service {
                 group.addTask { await self.serve() }
                 group.addTask { await self.tick() }
                 group.addTask { await self.followReachability() }
-                group.addTask {
-                    for await decision in decisions { await self.routed(decision) }
-                }
+                group.addTask { await self.followDecisions(decisions) }
                 await group.next()
                 group.cancelAll()
             }
@@ -214,19 +213,18 @@ actor SIPService: Service {
                 switch item {
                 case .message(let message, let peer):
                     let lane = message.callID ?? ""
-                    if lanes[lane] != nil {
-                        guard laneBacklog < configuration.maximumWaiting else {
+                    if lanes.isRunning(lane) {
+                        guard lanes.backlog < configuration.maximumWaiting else {
                             overloaded(message, from: peer, "too many waiting behind their calls")
                             continue
                         }
-                        lanes[lane]?.append((message, peer))
-                        laneBacklog += 1
                     } else {
                         guard lanes.count < configuration.maximumInProgress else {
                             overloaded(message, from: peer, "too many being handled")
                             continue
                         }
-                        lanes[lane] = []
+                    }
+                    if lanes.admit((message, peer), key: lane) {
                         group.addTask { await self.handleLane(lane, first: message, from: peer) }
                     }
                 case .malformed(let error, let peer):
@@ -253,11 +251,46 @@ actor SIPService: Service {
         var next = (message, peer)
         while true {
             await handle(next.0, from: next.1)
-            guard lanes[lane]?.isEmpty == false, let waiting = lanes[lane]?.removeFirst() else {
-                lanes[lane] = nil
-                return
+            guard let waiting = lanes.next(lane) else { return }
+            next = waiting
+        }
+    }
+
+    /// Takes the router's decisions in. Those of one task (a call's conversation) are handled one
+    /// at a time in the router's order (the offer before its end); different calls' go on side by
+    /// side, so that a call whose ringing waits for the registrar or the router holds up no
+    /// other (one loop for all made every offer wait for the ringing of the ones before it).
+    private func followDecisions(_ decisions: AsyncStream<RoutingDecision>) async {
+        await withDiscardingTaskGroup { group in
+            for await decision in decisions {
+                guard let task = Self.task(of: decision) else { continue }
+                if admitDecision(decision, of: task) {
+                    group.addTask { await self.handleDecisions(of: task, first: decision) }
+                }
             }
-            laneBacklog -= 1
+        }
+    }
+
+    /// The task a decision the B2BUA acts on is about; nil for the others.
+    static func task(of decision: RoutingDecision) -> String? {
+        switch decision {
+        case .offered(let offer): offer.taskID
+        case .assigned(let task, _, _): task
+        case .offerEnded(_, let task, _, _): task
+        case .taskEnded(let task, _): task
+        default: nil
+        }
+    }
+
+    private func admitDecision(_ decision: RoutingDecision, of task: String) -> Bool {
+        decisionLanes.admit(decision, key: task)
+    }
+
+    private func handleDecisions(of task: String, first decision: RoutingDecision) async {
+        var next = decision
+        while true {
+            await routed(next)
+            guard let waiting = decisionLanes.next(task) else { return }
             next = waiting
         }
     }

@@ -15,12 +15,17 @@ extension SQLiteStore {
         guard !changes.isEmpty else { return [] }
         return try await write { db, events in
             var missing: [StoreError] = []
+            var batch = CallBatch()
             for change in changes {
                 try db.cachedStatement(sql: "SAVEPOINT call_change").execute()
                 let mark = events.mark
                 do {
-                    if change.isNew { try Self.insertCall(change.record, actor: change.actor, db, &events) } else {
-                        try Self.saveCall(change.record, actor: change.actor, db, &events)
+                    let saved: CallBatch.Saved?
+                    if change.isNew {
+                        try Self.insertCall(change.record, actor: change.actor, db, &events)
+                        saved = CallBatch.Saved(stored: change.record, latest: change.record)
+                    } else {
+                        saved = try Self.saveCall(change.record, actor: change.actor, batch: &batch, db, &events)
                     }
                     if change.closesConversation {
                         _ = try Self.change(
@@ -28,6 +33,8 @@ extension SQLiteStore {
                             actor: change.actor, db, &events)
                     }
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT call_change").execute()
+                    // Only a change whose savepoint held counts for the row written below.
+                    if let saved { batch.calls[change.record.id] = saved }
                 } catch let error as StoreError where error.code == .notFound {
                     try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT call_change").execute()
                     events.rollBack(to: mark)
@@ -35,8 +42,26 @@ extension SQLiteStore {
                     missing.append(error)
                 }
             }
+            for saved in batch.calls.values where saved.latest != saved.stored {
+                try Self.updateCall(saved.latest, from: saved.stored, db)
+            }
             return missing
         }
+    }
+
+    /// What one `saveCalls` knows of the calls it changes: a call's row is read once and written
+    /// once with its last state, however many of its changes (offered, answered, ended: a short
+    /// call's all fall in one batch) there are; each change is still an event of its own.
+    private struct CallBatch {
+        struct Saved {
+            /// The row as it is in the database.
+            var stored: CallRecord
+            /// The call after this batch's changes so far.
+            var latest: CallRecord
+        }
+
+        var calls: [CallRecord.ID: Saved] = [:]
+        var customers: [Conversation.ID: Customer.ID?] = [:]
     }
 
     /// `customerID`: the conversation's customer when the caller knows it (the conversation is
@@ -57,34 +82,67 @@ extension SQLiteStore {
                     queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy, recordingReference)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: Self.callArguments(call, idFirst: true))
+        ).execute(arguments: StatementArguments(Self.callArguments(call)))
         try events.append(
             .callCreated, at: call.startedAt, actor: actor,
             refs: EventRefs(customerID: customer, conversationID: call.conversationID, callID: call.id, agentID: call.agentID),
             payload: call)
     }
 
-    private static func saveCall(_ call: CallRecord, actor: Actor, _ db: Database, _ events: inout EventWriter) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?"), arguments: [call.id.rawValue]) else {
-            throw StoreError.notFound("no call \(call.id)")
+    /// The change's event; the row itself is written at the end of the batch (`updateCall`).
+    /// Returns the call's state for the batch, nil when the change changed nothing.
+    private static func saveCall(_ call: CallRecord, actor: Actor, batch: inout CallBatch, _ db: Database, _ events: inout EventWriter) throws
+        -> CallBatch.Saved?
+    {
+        var saved: CallBatch.Saved
+        if let known = batch.calls[call.id] {
+            saved = known
+        } else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?"), arguments: [call.id.rawValue]) else {
+                throw StoreError.notFound("no call \(call.id)")
+            }
+            let stored = try SQLiteRows.call(row)
+            saved = CallBatch.Saved(stored: stored, latest: stored)
         }
-        guard try SQLiteRows.call(row) != call else { return }
-        try db.cachedStatement(
-            sql: """
-                UPDATE call SET conversationID = ?, direction = ?, fromAddress = ?, toAddress = ?, state = ?, sipCallID = ?,
-                    agentID = ?, startedAt = ?, queuedAt = ?, offeredAt = ?, answeredAt = ?, endedAt = ?, hangupCause = ?,
-                    hungUpBy = ?, recordingReference = ?
-                WHERE id = ?
-                """
-        ).execute(arguments: Self.callArguments(call, idFirst: false))
-        let customerID = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT customerID FROM conversation WHERE id = ?"), arguments: [call.conversationID.rawValue])
+        guard saved.latest != call else { return nil }
+        saved.latest = call
+        let customerID: Customer.ID?
+        if let known = batch.customers[call.conversationID] {
+            customerID = known
+        } else {
+            customerID = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT customerID FROM conversation WHERE id = ?"), arguments: [call.conversationID.rawValue]
+            ).map(Customer.ID.init(rawValue:))
+            batch.customers[call.conversationID] = customerID
+        }
         try events.append(
             .callUpdated, at: call.endedAt ?? call.answeredAt ?? call.offeredAt ?? call.queuedAt ?? call.startedAt, actor: actor,
-            refs: EventRefs(
-                customerID: customerID.map(Customer.ID.init(rawValue:)), conversationID: call.conversationID, callID: call.id,
-                agentID: call.agentID),
+            refs: EventRefs(customerID: customerID, conversationID: call.conversationID, callID: call.id, agentID: call.agentID),
             payload: call)
+        return saved
+    }
+
+    /// Writes the columns of `call` that differ from `stored`: SQLite rewrites the entries of every
+    /// index whose columns an UPDATE sets, changed or not (a call's conversation and SIP Call-ID,
+    /// both indexed, never change).
+    private static func updateCall(_ call: CallRecord, from stored: CallRecord, _ db: Database) throws {
+        let all = Self.callArguments(call)
+        let before = Self.callArguments(stored)
+        var columns: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        for index in 1..<SQLiteRows.callColumns.count where !Self.same(all[index], before[index]) {
+            columns.append(SQLiteRows.callColumns[index])
+            values.append(all[index])
+        }
+        guard !columns.isEmpty else { return }
+        values.append(call.id.rawValue)
+        // One cached statement per set of columns: a call's changes come in a few shapes.
+        try db.cachedStatement(sql: "UPDATE call SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
+            .execute(arguments: StatementArguments(values))
+    }
+
+    private static func same(_ a: (any DatabaseValueConvertible)?, _ b: (any DatabaseValueConvertible)?) -> Bool {
+        (a?.databaseValue ?? .null) == (b?.databaseValue ?? .null)
     }
 
     public func call(_ id: CallRecord.ID) async throws -> CallRecord? {
@@ -106,13 +164,13 @@ extension SQLiteStore {
         }
     }
 
-    private static func callArguments(_ call: CallRecord, idFirst: Bool) -> StatementArguments {
-        let values: [(any DatabaseValueConvertible)?] = [
-            call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
+    /// The call's values in the table's column order (`SQLiteRows.callColumns`), its id first.
+    private static func callArguments(_ call: CallRecord) -> [(any DatabaseValueConvertible)?] {
+        [
+            call.id.rawValue, call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
             call.agentID?.rawValue, call.startedAt.millisecondsSince1970, call.queuedAt?.millisecondsSince1970,
             call.offeredAt?.millisecondsSince1970, call.answeredAt?.millisecondsSince1970, call.endedAt?.millisecondsSince1970,
             call.hangupCause, call.hungUpBy?.rawValue, call.recordingReference,
         ]
-        return StatementArguments(idFirst ? [call.id.rawValue] + values : values + [call.id.rawValue])
     }
 }
