@@ -49,6 +49,9 @@ public struct HubServerConfiguration: Sendable {
         public var maximumInProgress: Int = 10_000
         /// Messages waiting behind another of their Call-ID, over all calls; beyond it likewise.
         public var maximumWaiting: Int = 4_096
+        /// The UDP socket's receive buffer in bytes (0: the system's default); see
+        /// `SIPTransportConfiguration.receiveBufferSize`.
+        public var receiveBufferSize: Int = 4 << 20
 
         public init() {}
     }

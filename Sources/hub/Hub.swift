@@ -191,6 +191,10 @@ struct Serve: AsyncParsableCommand {
             configuration.sip[keyPath: path] = limit
             if limit == 0 { FileHandle.standardError.write(Data("warning: \(name)=0: every SIP request over TCP is refused with 503, over UDP dropped\n".utf8)) }
         }
+        if let text = Environment.value("HUB_SIP_UDP_BUFFER") {
+            guard let bytes = Int(text), (0...(1 << 30)).contains(bytes) else { throw ValidationError("HUB_SIP_UDP_BUFFER is a number of bytes from 0 to 1073741824") }
+            configuration.sip.receiveBufferSize = bytes
+        }
         if let text = Environment.value("HUB_SIP_DIGEST") {
             let algorithms = text.split(separator: ",").map { name in
                 SIPDigestAlgorithm.allCases.first { $0.rawValue.lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() }

@@ -131,6 +131,42 @@ struct RoutingServiceTests {
         #expect(queued == conversations)
     }
 
+    @Test("an acceptance that does not wait for the log returns while the store's writer is held; its records follow in order")
+    func acceptBeforeTheLog() async throws {
+        let fixture = try await fixture()
+        let routing = fixture.engine.routing
+        let store = try #require(fixture.engine.store as? SQLiteStore)
+        try await routing.settle()
+        let receipt = try await fixture.conversation()
+        try await routing.settle()
+        _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
+        let offer = try #require(await routing.lastOffer(of: receipt.conversationID))
+        let gate = (entered: DispatchSemaphore(value: 0), released: DispatchSemaphore(value: 0))
+        let holding = Task {
+            try await store.write { _, _ in
+                gate.entered.signal()
+                gate.released.wait()
+            }
+        }
+        await Task.detached { gate.entered.wait() }.value
+        var released = false
+        defer { if !released { gate.released.signal() } }
+        // Returns with the writer held (were it to wait for the log, it would wait for ever here).
+        try await routing.accept(offer: offer.id, waitForLog: false)
+        #expect(await routing.task(receipt.conversationID)?.phase == .assigned("alice"))
+        #expect(try await store.allEvents().contains { $0.kind == .routingAssigned } == false)
+        // An offer that has ended is still refused at once.
+        await #expect(throws: RoutingService.Failure.self) { try await routing.accept(offer: offer.id, waitForLog: false) }
+        released = true
+        gate.released.signal()
+        try await holding.value
+        try await routing.settle()
+        let events = try await store.allEvents()
+        let assignment = try #require(events.last { $0.kind == .routingAssigned })
+        #expect(assignment.refs.agentID == "alice" && assignment.refs.conversationID == receipt.conversationID)
+        #expect(try await store.conversation(receipt.conversationID)?.assigneeID == "alice")
+    }
+
     @Test("an agent whose phone cannot be reached is offered no calls, still its chats; the call comes once the phone is back")
     func phoneReachability() async throws {
         var voice = EngineFixture.account(id: "voice-a", outboundURL: nil)

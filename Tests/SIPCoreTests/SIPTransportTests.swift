@@ -125,6 +125,23 @@ struct SIPTransportTests {
         #expect(via.parameters[parameter: "rport"].flatMap(Int.init) != nil)
     }
 
+    @Test("the UDP socket gets the receive buffer asked for, up to the system's cap; 0 keeps the system's default")
+    func receiveBuffer() async throws {
+        func sysctl(_ name: String) throws -> Int {
+            try #require(Int(try String(contentsOfFile: "/proc/sys/net/core/\(name)", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let asked = 1 << 20
+        let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, receiveBufferSize: asked))
+        #expect(await transport.receiveBufferSize() == nil)
+        _ = try await transport.start()
+        #expect(await transport.receiveBufferSize() == min(asked, try sysctl("rmem_max")))
+        await transport.shutdown()
+        let plain = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, receiveBufferSize: 0))
+        _ = try await plain.start()
+        #expect(await plain.receiveBufferSize() == (try sysctl("rmem_default")))
+        await plain.shutdown()
+    }
+
     @Test("a flood from one source is cut at the per-source rate; others still get through")
     func flood() async throws {
         let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, perSourceRate: 20))

@@ -239,7 +239,7 @@ public actor RoutingService {
 
     /// Applies an event at the current time and records its decisions.
     @discardableResult
-    private func apply(_ event: RoutingEvent, record shouldRecord: Bool = true) async throws -> [RoutingDecision] {
+    private func apply(_ event: RoutingEvent, record shouldRecord: Bool = true, waitForLog: Bool = true) async throws -> [RoutingDecision] {
         var decisions = router.advance(to: RoutingInstant(now()))
         do {
             decisions += try router.apply(event)
@@ -247,7 +247,8 @@ public actor RoutingService {
             try await record(decisions)
             throw Failure.refused(error)
         }
-        if shouldRecord { try await record(decisions) } else { try await record(decisions.filter { if case .assigned = $0 { false } else { true } }) }
+        let recorded = shouldRecord ? decisions : decisions.filter { if case .assigned = $0 { false } else { true } }
+        if waitForLog { try await record(recorded) } else { recordLater(recorded) }
         return decisions
     }
 
@@ -357,6 +358,15 @@ public actor RoutingService {
         }
         guard let ticket = commit(decisions) else { return }
         try await written(ticket)
+    }
+
+    /// `record` without waiting for the commit.
+    private func recordLater(_ decisions: [RoutingDecision]) {
+        if Self.collecting {
+            collected += decisions
+        } else {
+            commit(decisions)
+        }
     }
 
     /// Queues decisions for the log (see `enqueue`); returns the ticket to wait for, if any.
@@ -591,9 +601,13 @@ public actor RoutingService {
         return router.agent(agent)!
     }
 
-    public func accept(offer id: String) async throws {
+    /// - Parameter waitForLog: false returns once the router has taken the acceptance, before its
+    ///   records are in the log (they follow in order, as the router's own decisions do). A phone's
+    ///   answer takes this: the caller's 200 waits for nothing a crash would keep (the call's
+    ///   dialogs are in memory, and a restart ends the calls it finds live).
+    public func accept(offer id: String, waitForLog: Bool = true) async throws {
         try await catchUp()
-        try await apply(.offerAccepted(offerID: id))
+        try await apply(.offerAccepted(offerID: id), waitForLog: waitForLog)
     }
 
     public func reject(offer id: String, reason: RejectReason) async throws {

@@ -443,7 +443,7 @@ extension SIPService {
     /// phone's SDP answer in the hub's 200 OK.
     private func connect(_ callerCallID: String, leg: AgentLeg, answer: SIPMessage) async {
         do {
-            try await routing.accept(offer: leg.offerID)
+            try await routing.accept(offer: leg.offerID, waitForLog: false)
         } catch {
             // Accepted in the inbox first (the task is the agent's already), or the offer ended
             // as the phone answered: then the phone hangs up and the caller waits on.

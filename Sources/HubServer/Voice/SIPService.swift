@@ -100,7 +100,8 @@ actor SIPService: Service {
         self.trusted = trusted
         transport = SIPTransport(
             configuration: SIPTransportConfiguration(
-                host: configuration.host, port: configuration.port, isTrusted: { address in trusted.contains(address) }),
+                host: configuration.host, port: configuration.port, isTrusted: { address in trusted.contains(address) },
+                receiveBufferSize: configuration.receiveBufferSize),
             logger: logger)
         recorder = CallRecorder(store: store, logger: logger)
         triage = SIPRequestTriage(methods: ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"], extensions: [])

@@ -59,12 +59,19 @@ public struct SIPTransportConfiguration: Sendable {
     public var idleTimeout: Duration
     /// TCP connections open at once; more are closed at once.
     public var maximumConnections: Int
+    /// The UDP socket's receive buffer (`SO_RCVBUF`), in bytes; 0 keeps the system's default.
+    /// The kernel holds datagrams there until the event loop reads them, and drops what does not
+    /// fit: the default (about 200 KiB, some 90 datagrams on loopback) is 10 ms of a thousand calls
+    /// a second, so any pause of the loop's thread lost messages, and each loss cost its call a
+    /// 500 ms retransmission. Linux caps it at `net.core.rmem_max` (the transport logs what it got).
+    public var receiveBufferSize: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, maximumMessageSize: Int = 64 * 1024, inboundBuffer: Int = 4096,
         perSourceRate: Int = 200, isTrusted: @escaping @Sendable (String) -> Bool = { _ in false }, trustedSourceRate: Int = 5_000,
-        idleTimeout: Duration = .seconds(600), maximumConnections: Int = 2048
+        idleTimeout: Duration = .seconds(600), maximumConnections: Int = 2048, receiveBufferSize: Int = 4 << 20
     ) {
+        self.receiveBufferSize = receiveBufferSize
         self.isTrusted = isTrusted
         self.trustedSourceRate = trustedSourceRate
         self.maximumConnections = maximumConnections
@@ -129,7 +136,11 @@ public final class SIPTransport: Sendable {
     }
 
     private func bind() async throws -> (udp: SocketAddress, tcp: SocketAddress) {
-        let udpChannel = try await DatagramBootstrap(group: group)
+        var bootstrap = DatagramBootstrap(group: group)
+        if configuration.receiveBufferSize > 0 {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(clamping: configuration.receiveBufferSize))
+        }
+        let udpChannel = try await bootstrap
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumMessageSize + 1))
@@ -153,7 +164,13 @@ public final class SIPTransport: Sendable {
         }
         let udp = udpChannel.localAddress!
         let tcp = tcpChannel.localAddress!
-        logger.debug("SIP transport bound", metadata: ["udp": "\(udp)", "tcp": "\(tcp)"])
+        let granted = await receiveBufferSize()
+        logger.debug("SIP transport bound", metadata: ["udp": "\(udp)", "tcp": "\(tcp)", "receive buffer": "\(granted ?? 0)"])
+        if configuration.receiveBufferSize > 0, let granted, granted < configuration.receiveBufferSize {
+            logger.notice(
+                "SIP UDP receive buffer is smaller than asked: the system caps it (raise net.core.rmem_max)",
+                metadata: ["asked": "\(configuration.receiveBufferSize)", "granted": "\(granted)"])
+        }
         return (udp, tcp)
     }
 
@@ -203,6 +220,15 @@ public final class SIPTransport: Sendable {
         written.whenFailure { [logger] error in
             logger.info("SIP message not sent", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+    }
+
+    /// The UDP socket's receive buffer as the system granted it, in bytes (nil before `start`).
+    public func receiveBufferSize() async -> Int? {
+        guard let udp = state.withLock({ $0.udp }) else { return nil }
+        guard let reported = try? await udp.getOption(.socketOption(.so_rcvbuf)).get() else { return nil }
+        // Linux reports twice what a process set (the other half is its bookkeeping); the default
+        // as it is.
+        return configuration.receiveBufferSize > 0 ? Int(reported) / 2 : Int(reported)
     }
 
     /// Closes the listeners and connections and ends `inbound`.
