@@ -164,6 +164,21 @@ struct SIPParserTests {
         headers.set("MAX-FORWARDS", "68")
         #expect(headers.lines("Max-Forwards") == ["68"])
     }
+
+    @Test("From, To, CSeq and the top Via parsed once read the same as parsed each time; a change of the headers forgets them")
+    func commonHeaders() throws {
+        let plain = try SIPParser().parse(sip(Self.invite))
+        var cached = plain
+        cached.parseCommonHeaders()
+        #expect(cached.from == plain.from && cached.to == plain.to && cached.cseq == plain.cseq && cached.topVia == plain.topVia)
+        #expect(cached.from != nil && cached.cseq?.method == "INVITE")
+        #expect(cached == plain && cached.hashValue == plain.hashValue)
+        cached.headers.set("From", "<sip:carol@example.org>;tag=9")
+        cached.headers.set("CSeq", "7 BYE")
+        #expect(cached.from?.uri.user == "carol" && cached.from?.tag == "9")
+        #expect(cached.cseq == SIPCSeq(number: 7, method: "BYE"))
+        #expect(cached.to == plain.to)
+    }
 }
 
 @Suite("SIP stream framing")

@@ -266,6 +266,7 @@ public final class SIPTransport: Sendable {
         do {
             var message = try SIPParser().parse(bytes, framing: framing)
             if message.isRequest { Self.stampVia(&message, from: peer) }
+            message.parseCommonHeaders()
             deliver(.message(message, from: peer))
         } catch {
             logger.info("malformed SIP message", metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
