@@ -269,7 +269,9 @@ extension SIPService {
         headers.add("Allow", triage.allow)
         if let conversation = call.conversationID { headers.add("X-Switchboard-Conversation", conversation.rawValue) }
         headers.add("Content-Type", "application/sdp")
-        let invite = SIPMessage.request("INVITE", uri: target.contact.description, headers: headers, body: call.invite.body)
+        var invite = SIPMessage.request("INVITE", uri: target.contact.description, headers: headers, body: call.invite.body)
+        // Read at every answer of the phone (the leg's dialog, its transaction).
+        invite.parseCommonHeaders()
         var leg = AgentLeg(offerID: offer.id, agentID: offer.agentID, invite: invite, peer: peer)
         leg.ringDeadline = offer.expiresAt.milliseconds + 2_000
         guard let key = leg.key else { return }

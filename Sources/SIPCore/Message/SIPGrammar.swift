@@ -44,11 +44,11 @@ enum SIPGrammar {
     }
 
     static func trimmed(_ text: Substring) -> Substring {
-        let scalars = text.unicodeScalars
-        guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" }),
-            let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" })
-        else { return "" }
-        return text[start..<scalars.index(after: last)]
+        // By byte: the four are ASCII, and no byte of a multi-byte character is.
+        let utf8 = text.utf8
+        func kept(_ byte: UInt8) -> Bool { byte != 0x20 && byte != 0x09 && byte != 0x0D && byte != 0x0A }
+        guard let start = utf8.firstIndex(where: kept), let last = utf8.lastIndex(where: kept) else { return "" }
+        return text[start..<utf8.index(after: last)]
     }
 
     static func trimmed(_ text: String) -> Substring { trimmed(text[...]) }
@@ -66,11 +66,11 @@ enum SIPGrammar {
         for piece in splitOutsideQuotes(String(text), separator: UInt8(ascii: ";")) {
             let piece = trimmed(piece)
             if piece.isEmpty { return nil }
-            if let equals = piece.firstIndex(of: "=") {
+            if let equals = piece.utf8.firstIndex(of: UInt8(ascii: "=")) {
                 let name = trimmed(piece[..<equals])
-                var value = trimmed(piece[piece.index(after: equals)...])
+                var value = trimmed(piece[piece.utf8.index(after: equals)...])
                 guard isToken(name) else { return nil }
-                if value.hasPrefix("\"") {
+                if value.utf8.first == UInt8(ascii: "\"") {
                     guard let unquoted = unquote(value) else { return nil }
                     value = Substring(unquoted)
                 } else if value.isEmpty || !value.utf8.allSatisfy(isParameterValueByte) {

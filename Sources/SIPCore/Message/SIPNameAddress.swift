@@ -50,7 +50,8 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
         if afterURI.isEmpty {
             parameters = []
         } else {
-            guard afterURI.hasPrefix(";"), let parameters = SIPGrammar.parameters(afterURI.dropFirst()) else { return nil }
+            guard afterURI.utf8.first == UInt8(ascii: ";"), let parameters = SIPGrammar.parameters(afterURI[afterURI.utf8.index(after: afterURI.startIndex)...])
+            else { return nil }
             self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
         }
     }
@@ -104,19 +105,26 @@ public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
     /// `SIP / 2.0 / UDP host:port;params` (whitespace allowed around the slashes and the colon).
     public init?(parsing text: some StringProtocol) {
         let text = String(SIPGrammar.trimmed(String(text)))
-        let pieces = text.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        guard pieces.count == 3, SIPGrammar.trimmed(pieces[0]).uppercased() == "SIP", SIPGrammar.trimmed(pieces[1]) == "2.0" else { return nil }
-        var rest = pieces[2].drop(while: { $0 == " " || $0 == "\t" })
-        let transport = rest.prefix(while: { $0 != " " && $0 != "\t" })
+        // By byte (the grammar is ASCII; a Character split breaks graphemes, and costs more).
+        let slash = UInt8(ascii: "/")
+        guard let first = text.utf8.firstIndex(of: slash), let second = text[text.utf8.index(after: first)...].utf8.firstIndex(of: slash),
+            SIPGrammar.lowercasedASCII(SIPGrammar.trimmed(text[..<first])) == "sip",
+            SIPGrammar.trimmed(text[text.utf8.index(after: first)..<second]) == "2.0"
+        else { return nil }
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var rest = text[text.utf8.index(after: second)...]
+        rest = rest[(rest.utf8.firstIndex { !isBlank($0) } ?? rest.endIndex)...]
+        let transportEnd = rest.utf8.firstIndex(where: isBlank) ?? rest.endIndex
+        let transport = rest[..<transportEnd]
         guard SIPGrammar.isToken(transport) else { return nil }
         self.transport = transport.uppercased()
-        rest = rest.dropFirst(transport.count)
-        guard rest.first == " " || rest.first == "\t" else { return nil }
+        rest = rest[transportEnd...]
+        guard let blank = rest.utf8.first, isBlank(blank) else { return nil }
         var sentBy = rest
         parameters = []
-        if let semicolon = rest.firstIndex(of: ";") {
+        if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
             sentBy = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameters(rest[rest.index(after: semicolon)...]) else { return nil }
+            guard let parameters = SIPGrammar.parameters(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
             self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
         }
         guard let (host, port) = SIPURI.hostPort(sentBy) else { return nil }

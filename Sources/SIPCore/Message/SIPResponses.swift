@@ -6,11 +6,19 @@ extension SIPMessage {
         to request: SIPHeaders, status: Int, reason: String? = nil, toTag: String? = nil, headers extra: [(String, String)] = [],
         body: [UInt8] = []
     ) -> SIPMessage {
+        response(to: request, status: status, reason: reason, toTag: toTag, headers: extra, body: body, toIsTagged: nil)
+    }
+
+    /// `toIsTagged`: whether the request's To has a tag, when the caller knows it already (nil:
+    /// the To line is parsed to tell).
+    private static func response(
+        to request: SIPHeaders, status: Int, reason: String?, toTag: String?, headers extra: [(String, String)], body: [UInt8], toIsTagged: Bool?
+    ) -> SIPMessage {
         var headers = SIPHeaders()
         for via in request.lines("Via") { headers.add("Via", via) }
         if let from = request.first("From") { headers.add("From", from) }
         if var to = request.first("To") {
-            if status > 100, let toTag, SIPNameAddress(parsing: to).map({ $0.tag == nil }) ?? false {
+            if status > 100, let toTag, !(toIsTagged ?? SIPNameAddress(parsing: to).map({ $0.tag != nil }) ?? true) {
                 to += ";tag=\(toTag)"
             }
             headers.add("To", to)
@@ -24,7 +32,9 @@ extension SIPMessage {
     public func response(_ status: Int, reason: String? = nil, toTag: String? = nil, headers extra: [(String, String)] = [], body: [UInt8] = [])
         -> SIPMessage
     {
-        .response(to: headers, status: status, reason: reason, toTag: toTag, headers: extra, body: body)
+        // The To as parsed already, when it was (a received request's is).
+        let parsedTo = status > 100 && toTag != nil ? to : nil
+        return .response(to: headers, status: status, reason: reason, toTag: toTag, headers: extra, body: body, toIsTagged: parsedTo.map { $0.tag != nil })
     }
 }
 

@@ -47,14 +47,15 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
 
     public init?(parsing text: some StringProtocol) {
         let text = String(SIPGrammar.trimmed(String(text)))
-        guard let colon = text.firstIndex(of: ":") else { return nil }
+        // (Searches by byte: the grammar is ASCII, and a Character search breaks graphemes.)
+        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         let scheme = SIPGrammar.lowercasedASCII(text[..<colon])
         guard !scheme.isEmpty, scheme.utf8.first.map({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) == true,
             scheme.utf8.allSatisfy({ SIPGrammar.isTokenByte($0) })
         else { return nil }
         self.scheme = scheme
         parameters = []
-        var rest = text[text.index(after: colon)...]
+        var rest = text[text.utf8.index(after: colon)...]
         guard !rest.isEmpty, !rest.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
         switch scheme {
         case "sip", "sips":
@@ -76,19 +77,21 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         }
         // The user part may hold ';' and '?' but never a raw '@' (nor may the parameters or the
         // headers): the last '@' ends the user part, and the headers begin at the first '?' after it.
-        if let at = rest.lastIndex(of: "@"), let question = rest[at...].firstIndex(of: "?") {
-            headers = String(rest[rest.index(after: question)...])
+        let atSign = UInt8(ascii: "@")
+        let questionMark = UInt8(ascii: "?")
+        if let at = rest.utf8.lastIndex(of: atSign), let question = rest[at...].utf8.firstIndex(of: questionMark) {
+            headers = String(rest[rest.utf8.index(after: question)...])
             rest = rest[..<question]
-        } else if !rest.contains("@"), let question = rest.firstIndex(of: "?") {
-            headers = String(rest[rest.index(after: question)...])
+        } else if !rest.utf8.contains(atSign), let question = rest.utf8.firstIndex(of: questionMark) {
+            headers = String(rest[rest.utf8.index(after: question)...])
             rest = rest[..<question]
         }
-        if let at = rest.lastIndex(of: "@") {
+        if let at = rest.utf8.lastIndex(of: atSign) {
             let userinfo = rest[..<at]
-            rest = rest[rest.index(after: at)...]
+            rest = rest[rest.utf8.index(after: at)...]
             var userText = userinfo
-            if let passwordColon = userinfo.firstIndex(of: ":") {
-                guard let password = SIPGrammar.unescape(userinfo[userinfo.index(after: passwordColon)...]) else { return nil }
+            if let passwordColon = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
+                guard let password = SIPGrammar.unescape(userinfo[userinfo.utf8.index(after: passwordColon)...]) else { return nil }
                 self.password = password
                 userText = userinfo[..<passwordColon]
             }
@@ -96,9 +99,9 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             self.user = user
         }
         var hostport = rest
-        if let semicolon = rest.firstIndex(of: ";") {
+        if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
             hostport = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameters(rest[rest.index(after: semicolon)...]) else { return nil }
+            guard let parameters = SIPGrammar.parameters(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
             self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
         }
         guard let (host, port) = Self.hostPort(hostport) else { return nil }
@@ -112,10 +115,10 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         let text = SIPGrammar.trimmed(String(text))
         var hostText = text
         var port: Int?
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
+        if text.utf8.first == UInt8(ascii: "[") {
+            guard let close = text.utf8.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             hostText = text[...close]
-            let after = text[text.index(after: close)...]
+            let after = text[text.utf8.index(after: close)...]
             if !after.isEmpty {
                 let digits = after.dropFirst()
                 guard after.hasPrefix(":"), (1...5).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
@@ -127,8 +130,8 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             guard !inside.isEmpty, inside.utf8.allSatisfy({ SIPGrammar.hexValue($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
             else { return nil }
         } else {
-            if let colon = text.lastIndex(of: ":") {
-                let portText = SIPGrammar.trimmed(text[text.index(after: colon)...])
+            if let colon = text.utf8.lastIndex(of: UInt8(ascii: ":")) {
+                let portText = SIPGrammar.trimmed(text[text.utf8.index(after: colon)...])
                 guard !portText.isEmpty, portText.utf8.count <= 5, portText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(portText),
                     (0...65535).contains(number)
                 else { return nil }
