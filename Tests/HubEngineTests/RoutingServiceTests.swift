@@ -3,6 +3,7 @@ import HubConfig
 import HubEngine
 import HubModel
 import HubRouting
+import HubTestSupport
 @testable import HubStore
 import Logging
 import Testing
@@ -99,16 +100,8 @@ struct RoutingServiceTests {
         var conversations: [Conversation.ID] = []
         for index in 0..<40 { conversations.append(try await fixture.conversation(user: "user-\(index)").conversationID) }
         // The store's writer is held: no decision can be committed meanwhile.
-        let gate = (entered: DispatchSemaphore(value: 0), released: DispatchSemaphore(value: 0))
-        let holding = Task {
-            try await store.write { _, _ in
-                gate.entered.signal()
-                gate.released.wait()
-            }
-        }
-        await Task.detached { gate.entered.wait() }.value
-        var released = false
-        defer { if !released { gate.released.signal() } }
+        let writer = await HeldWriter(store)
+        defer { writer.release() }
         let settling = Task { try await routing.settle() }
         // The router takes every conversation of the page without waiting for a commit (before, it
         // stopped at the sixteenth until the first batch was written).
@@ -122,9 +115,7 @@ struct RoutingServiceTests {
         }
         #expect(known == conversations.count)
         #expect(try await store.allEvents().filter { $0.kind == .routingQueued }.isEmpty)
-        released = true
-        gate.released.signal()
-        try await holding.value
+        try await writer.releaseAndWait()
         try await settling.value
         // `settle` returns once the decisions are in the log: one each, in the order of the log.
         let queued = try await store.allEvents().filter { $0.kind == .routingQueued }.compactMap(\.refs.conversationID)
@@ -141,25 +132,15 @@ struct RoutingServiceTests {
         try await routing.settle()
         _ = try await routing.setPresence(agent: "alice", .available, actor: .admin)
         let offer = try #require(await routing.lastOffer(of: receipt.conversationID))
-        let gate = (entered: DispatchSemaphore(value: 0), released: DispatchSemaphore(value: 0))
-        let holding = Task {
-            try await store.write { _, _ in
-                gate.entered.signal()
-                gate.released.wait()
-            }
-        }
-        await Task.detached { gate.entered.wait() }.value
-        var released = false
-        defer { if !released { gate.released.signal() } }
+        let writer = await HeldWriter(store)
+        defer { writer.release() }
         // Returns with the writer held (were it to wait for the log, it would wait for ever here).
         try await routing.accept(offer: offer.id, waitForLog: false)
         #expect(await routing.task(receipt.conversationID)?.phase == .assigned("alice"))
         #expect(try await store.allEvents().contains { $0.kind == .routingAssigned } == false)
         // An offer that has ended is still refused at once.
         await #expect(throws: RoutingService.Failure.self) { try await routing.accept(offer: offer.id, waitForLog: false) }
-        released = true
-        gate.released.signal()
-        try await holding.value
+        try await writer.releaseAndWait()
         try await routing.settle()
         let events = try await store.allEvents()
         let assignment = try #require(events.last { $0.kind == .routingAssigned })
@@ -378,4 +359,38 @@ final class CapturedWarnings: LogHandler, @unchecked Sendable {
 extension HubStore {
     func allEvents() async throws -> [HubEvent] { try await events(after: 0, limit: 100_000) }
     func eventKinds() async throws -> [String] { try await allEvents().map(\.kind.rawValue) }
+}
+
+/// The store's writer held by a write that waits (nothing commits meanwhile) until `release`.
+final class HeldWriter: Sendable {
+    private let released = DispatchSemaphore(value: 0)
+    private let holding: Task<Void, any Error>
+    private let done = Locked(false)
+
+    init(_ store: SQLiteStore) async {
+        let entered = DispatchSemaphore(value: 0)
+        let released = released
+        holding = Task {
+            try await store.write { _, _ in
+                entered.signal()
+                released.wait()
+            }
+        }
+        await Task.detached { entered.wait() }.value
+    }
+
+    /// Lets the write end (once; later calls do nothing).
+    func release() {
+        let first = done.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { released.signal() }
+    }
+
+    /// Lets the write end and waits for its commit.
+    func releaseAndWait() async throws {
+        release()
+        try await holding.value
+    }
 }
