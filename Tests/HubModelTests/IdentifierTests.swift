@@ -1,5 +1,5 @@
 import Foundation
-import HubModel
+@testable import HubModel
 import Testing
 
 @Suite("Identifiers and JSON conventions")
@@ -61,6 +61,33 @@ struct IdentifierTests {
             #expect(HubJSON.formatTimestamp(date) == foundation, "\(milliseconds)")
             #expect(HubJSON.parseTimestamp(HubJSON.formatTimestamp(date)) == date)
         }
+    }
+
+    @Test("the fast timestamp parser reads what Foundation's ISO 8601 parser reads, from 1970 to 2400, and leaves odd forms to it")
+    func timestampParserMatchesFoundation() throws {
+        let withFractions = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+        let withoutFractions = Date.ISO8601FormatStyle(timeZone: .gmt)
+        var generator = SystemRandomNumberGenerator()
+        let latest: Int64 = 13_569_465_600_000  // 2400-01-01
+        var dates = [Int64(0), 951_782_400_000, 951_868_799_999, 4_107_542_400_000, latest - 1]  // leap days, 2100
+        for _ in 0..<20_000 { dates.append(Int64.random(in: 0..<latest, using: &generator)) }
+        for milliseconds in dates {
+            let text = HubJSON.formatTimestamp(Date(millisecondsSince1970: milliseconds))
+            #expect(HubJSON.canonicalMilliseconds(text) == milliseconds, "\(text)")
+            #expect(try withFractions.parse(text).truncatedToMilliseconds == Date(millisecondsSince1970: milliseconds), "\(text)")
+            let whole = String(text.prefix(19)) + "Z"
+            #expect(HubJSON.canonicalMilliseconds(whole) == milliseconds - ((milliseconds % 1000) + 1000) % 1000, "\(whole)")
+            #expect(try withoutFractions.parse(whole) == Date(millisecondsSince1970: HubJSON.canonicalMilliseconds(whole) ?? -1), "\(whole)")
+        }
+        // Not the canonical form, or a field out of range: left to Foundation.
+        for odd in [
+            "2026-02-29T00:00:00.000Z", "2100-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-11-18T24:00:00Z",
+            "2026-11-18T11:60:00Z", "2016-12-31T23:59:60Z", "2026-11-18T19:06:40+08:00", "2026-11-18 11:06:40Z", "2026-11-18T11:06:40.12Z",
+            "２026-11-18T11:06:40Z", "2026-11-18T11:06:40.123z", "+026-11-18T11:06:40Z",
+        ] {
+            #expect(HubJSON.canonicalMilliseconds(odd) == nil, "\(odd)")
+        }
+        #expect(HubJSON.canonicalMilliseconds("2024-02-29T12:00:00Z") == 1_709_208_000_000)
     }
 
     @Test("wire keys spell ids as Id, and customer-supplied keys are kept exactly")

@@ -83,6 +83,33 @@ struct JSONWriterTests {
             lastInboundAt: maybe(date), firstResponseAt: maybe(date), closedAt: maybe(date))
     }
 
+    static func randomCustomer(_ generator: inout some RandomNumberGenerator) -> (Customer, [Handle]) {
+        func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
+        let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
+        let customer = Customer(
+            id: .generate(), name: maybe(randomText(&generator)), tier: Bool.random(using: &generator) ? .standard : CustomerTier(rawValue: randomText(&generator)),
+            tags: (0..<Int.random(in: 0...3, using: &generator)).map { _ in randomText(&generator) }, locale: maybe("zh-CN"),
+            ownerAgentID: maybe("alice"), mergedInto: maybe(.generate()), createdAt: date, updatedAt: maybe(date.addingTimeInterval(3.25)))
+        let handles = (0..<Int.random(in: 0...2, using: &generator)).map { _ in
+            let kind = HandleKind.allCases.randomElement(using: &generator)!
+            return Handle(
+                id: .generate(), customerID: customer.id, address: HandleAddress(kind: kind, scope: "app-\(randomText(&generator))", address: randomText(&generator)),
+                displayName: maybe(randomText(&generator)), optedOutAt: maybe(date), createdAt: date)
+        }
+        return (customer, handles)
+    }
+
+    @Test("customers and handles written directly are JSONEncoder's bytes")
+    func customersSameAsEncoder() throws {
+        var generator = SystemRandomNumberGenerator()
+        let encoder = HubJSON.makeEncoder()
+        for _ in 0..<1_000 {
+            let (customer, handles) = Self.randomCustomer(&generator)
+            #expect(JSONWriter.text(of: customer) == String(decoding: try encoder.encode(customer), as: UTF8.self))
+            for handle in handles { #expect(JSONWriter.text(of: handle) == String(decoding: try encoder.encode(handle), as: UTF8.self)) }
+        }
+    }
+
     @Test("conversations written directly are JSONEncoder's bytes")
     func conversationsSameAsEncoder() throws {
         var generator = SystemRandomNumberGenerator()

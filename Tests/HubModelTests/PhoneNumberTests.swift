@@ -189,6 +189,26 @@ struct PhoneNumberParsingTests {
         #expect(try PhoneNumber(parsing: input, defaultRegion: nil).countryCode == expected)
     }
 
+    @Test("Plain digits (the fast path) parse as the same text with spaces around (the general path) does, number or error")
+    func plainDigitsAsTheGeneralPath() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5_000 {
+            let digits = String((0..<Int.random(in: 1...18, using: &generator)).map { _ in "0123456789".randomElement(using: &generator)! })
+            let text = (Bool.random(using: &generator) ? "+" : "") + digits
+            let region = ["CN", "US", "GB", nil].randomElement(using: &generator)!
+            let fast = Result { () throws(PhoneNumberError) in try PhoneNumber(parsing: text, defaultRegion: region) }
+            let padded = " \(text)\t"
+            let general = Result { () throws(PhoneNumberError) in try PhoneNumber(parsing: padded, defaultRegion: region) }
+            switch (fast, general) {
+            case (.success(let a), .success(let b)): #expect(a.e164 == b.e164, "\(text) in \(region ?? "no region")")
+            case (.failure(let a), .failure(let b)):
+                // (An error quotes the input as written.)
+                #expect("\(a)" == "\(b)".replacingOccurrences(of: padded, with: text), "\(text) in \(region ?? "no region")")
+            default: Issue.record("\(text) in \(region ?? "no region"): \(fast) against \(general)")
+            }
+        }
+    }
+
     @Test("Different spellings of one number are equal and hash alike")
     func equalityIgnoresSpelling() throws {
         let spellings = [

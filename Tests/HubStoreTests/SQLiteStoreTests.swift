@@ -37,6 +37,16 @@ struct SQLiteStoreTests {
                 (error as? JSONFields.Failure)?.field == "conversation.priority"
             }
         }
+        // A new customer's payload (written for every first call from a new number), with and
+        // without handles and optional fields.
+        let customer = Customer(id: "cus_1", name: "Wang \"Li\"", tags: ["vip", "深圳"], ownerAgentID: "alice", createdAt: date)
+        let handle = Handle(id: "hdl_1", customerID: "cus_1", address: HandleAddress(kind: .phone, address: "+8613800138000"), createdAt: date)
+        for payload in [
+            CustomerCreatedPayload(customer: customer, handles: [handle]),
+            CustomerCreatedPayload(customer: Customer(id: "cus_2", createdAt: date), handles: []),
+        ] {
+            #expect(try columns.text(payload) == String(decoding: try encoder.encode(payload), as: UTF8.self))
+        }
         // Keys in the order of their UTF-8 bytes, as JSONEncoder sorts them: a decomposed "é"
         // ("e" and a combining accent) before "f", where String's order puts it after.
         let strings = ["b": "2", "a": "1\n", "ä": "x", "e\u{301}": "decomposed", "f": "f"]

@@ -162,6 +162,19 @@ extension PhoneNumber {
 
     /// Strips a `tel:` scheme and visual separators, returning ASCII digits and whether a leading plus was present.
     private static func scan(_ raw: String) throws(PhoneNumberError) -> (digits: String, hasPlus: Bool) {
+        // The common case first, a number as carriers and the hub write it ("+8613800138000",
+        // "13800138000"): ASCII digits after an optional plus. (Every call and message from a
+        // phone is scanned; the Unicode path below looks up each scalar's properties.)
+        let utf8 = raw.utf8
+        let hasPlus = utf8.first == UInt8(ascii: "+")
+        let firstDigit = hasPlus ? utf8.index(after: utf8.startIndex) : utf8.startIndex
+        if firstDigit < utf8.endIndex, utf8[firstDigit...].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return (String(raw[firstDigit...]), hasPlus)
+        }
+        return try scanAny(raw)
+    }
+
+    private static func scanAny(_ raw: String) throws(PhoneNumberError) -> (digits: String, hasPlus: Bool) {
         var text = Substring(raw.trimmingCharacters(in: .whitespacesAndNewlines))
         if text.prefix(4).lowercased() == "tel:" {
             text = text.dropFirst(4)

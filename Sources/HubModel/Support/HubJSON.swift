@@ -82,9 +82,59 @@ public enum HubJSON {
 
     /// Parses `2026-11-22T08:30:00Z`, `2026-11-22T08:30:00.123Z` or an offset form.
     public static func parseTimestamp(_ text: String) -> Date? {
+        // The hub's own form first (every payload's dates are read by every follower of the log);
+        // anything else, or anything odd in it, goes to Foundation's parser.
+        if let milliseconds = canonicalMilliseconds(text) { return Date(millisecondsSince1970: milliseconds) }
         // Parsed dates are brought to the canonical millisecond value, so they compare equal to
         // dates that were never formatted.
-        ((try? withFractions.parse(text)) ?? (try? withoutFractions.parse(text)))?.truncatedToMilliseconds
+        return ((try? withFractions.parse(text)) ?? (try? withoutFractions.parse(text)))?.truncatedToMilliseconds
+    }
+
+    /// Milliseconds since 1970 of `YYYY-MM-DDTHH:MM:SS.mmmZ` (what `formatTimestamp` writes) or
+    /// `YYYY-MM-DDTHH:MM:SSZ`, every field in its range (no leap second); nil for anything else.
+    static func canonicalMilliseconds(_ text: String) -> Int64? {
+        text.utf8.withContiguousStorageIfAvailable { canonicalMilliseconds($0) } ?? nil
+    }
+
+    private static func canonicalMilliseconds(_ buffer: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard buffer.count == 24 || buffer.count == 20 else { return nil }
+        func digits(_ at: Int, _ count: Int) -> Int64? {
+            var value: Int64 = 0
+            for index in at..<(at + count) {
+                let byte = buffer[index]
+                guard byte >= 0x30, byte <= 0x39 else { return nil }
+                value = value * 10 + Int64(byte - 0x30)
+            }
+            return value
+        }
+        let fraction = buffer.count == 24
+        guard buffer[4] == UInt8(ascii: "-"), buffer[7] == UInt8(ascii: "-"), buffer[10] == UInt8(ascii: "T"), buffer[13] == UInt8(ascii: ":"),
+            buffer[16] == UInt8(ascii: ":"), buffer[buffer.count - 1] == UInt8(ascii: "Z"), !fraction || buffer[19] == UInt8(ascii: "."),
+            let year = digits(0, 4), let month = digits(5, 2), let day = digits(8, 2), let hour = digits(11, 2), let minute = digits(14, 2),
+            let second = digits(17, 2), let millisecond = fraction ? digits(20, 3) : 0,
+            (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month), hour < 24, minute < 60, second < 60
+        else { return nil }
+        let days = daysSince1970(year: year, month: month, day: day)
+        return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millisecond
+    }
+
+    private static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date: Howard Hinnant's `days_from_civil`,
+    /// the inverse of `civilDate(daysSince1970:)`.
+    static func daysSince1970(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     private static let withFractions = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)

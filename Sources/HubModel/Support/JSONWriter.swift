@@ -295,3 +295,38 @@ extension JSONWriter {
         endObject()
     }
 }
+
+extension Customer: JSONWritable {
+    /// (Written for every new customer: every first call or message from a new number.)
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("createdAt", createdAt)
+        writer.field("id", id.rawValue)
+        writer.field("locale", locale)
+        writer.field("mergedInto", mergedInto?.rawValue)
+        writer.field("name", name)
+        writer.field("ownerAgentId", ownerAgentID?.rawValue)
+        writer.key("tags")
+        writer.beginArray()
+        for tag in tags { writer.string(tag) }
+        writer.endArray()
+        writer.field("tier", tier.rawValue)
+        writer.field("updatedAt", updatedAt)
+        writer.endObject()
+    }
+}
+
+extension Handle: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("address", address)
+        writer.field("createdAt", createdAt)
+        writer.field("customerId", customerID.rawValue)
+        writer.field("displayName", displayName)
+        writer.field("id", id.rawValue)
+        writer.field("kind", kind.rawValue)
+        writer.field("optedOutAt", optedOutAt)
+        writer.field("scope", scope)
+        writer.endObject()
+    }
+}

@@ -39,6 +39,19 @@ extension ConversationUpdatedPayload {
     }
 }
 
+extension CustomerCreatedPayload: JSONWritable {
+    public func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("customer")
+        customer.writeJSON(to: &writer)
+        writer.key("handles")
+        writer.beginArray()
+        for handle in handles { handle.writeJSON(to: &writer) }
+        writer.endArray()
+        writer.endObject()
+    }
+}
+
 extension ConversationUpdatedPayload: JSONWritable {
     public func writeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
