@@ -275,14 +275,7 @@ public struct LocalDate: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Days since 1970-01-01 (days-from-civil, proleptic Gregorian).
-    var dayNumber: Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
+    var dayNumber: Int { Int(HubJSON.daysSince1970(year: Int64(year), month: Int64(month), day: Int64(day))) }
 
     /// 1 = Sunday ... 7 = Saturday, as Calendar numbers weekdays (1970-01-01 was a Thursday).
     public var weekday: Int {
