@@ -28,7 +28,12 @@ int ctest_spawn(const char *path, char *const argv[], char *const envp[], const 
     if ((error = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)) == 0
         && (error = posix_spawn_file_actions_addopen(&actions, 1, sink, O_WRONLY | O_CREAT | O_APPEND, 0644)) == 0
         && (error = posix_spawn_file_actions_adddup2(&actions, 1, 2)) == 0
+#if defined(__APPLE__)
+        // (No closefrom there: every descriptor not named above is closed in the child.)
+        && (error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT)) == 0
+#else
         && (error = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) == 0
+#endif
         && (directory == NULL || (error = posix_spawn_file_actions_addchdir_np(&actions, directory)) == 0)) {
         error = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     }

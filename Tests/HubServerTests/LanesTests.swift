@@ -31,6 +31,11 @@ struct LanesTests {
         #expect(SIPService.task(of: .offerEnded(offerID: "o1", taskID: "cnv_1", agentID: "alice", reason: .expired)) == "cnv_1")
         #expect(SIPService.task(of: .assigned(taskID: "cnv_1", agentID: "alice", offerID: "o1")) == "cnv_1")
         #expect(SIPService.task(of: .taskEnded(taskID: "cnv_1", reason: .timeToLive)) == "cnv_1")
+        // An offer's end and an assignment are handled in the router's order when no lane of their
+        // call runs; an offer and a task's end (which may wait for the store) take lanes.
+        #expect(SIPService.isTeardown(.offerEnded(offerID: "o1", taskID: "cnv_1", agentID: "alice", reason: .expired)))
+        #expect(SIPService.isTeardown(.assigned(taskID: "cnv_1", agentID: "alice", offerID: "o1")))
+        #expect(!SIPService.isTeardown(.taskEnded(taskID: "cnv_1", reason: .timeToLive)))
         // Decisions the B2BUA does not act on take no lane.
         #expect(SIPService.task(of: .queued(taskID: "cnv_1", queue: "support", resumed: false, estimatedWait: nil)) == nil)
         #expect(SIPService.task(of: .wrapUpEnded(agentID: "alice", taskID: "cnv_1")) == nil)

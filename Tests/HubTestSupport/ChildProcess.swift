@@ -27,6 +27,8 @@ public final class ChildProcess: Sendable {
     public init(executable: String, arguments: [String], environment: [String: String]? = nil, workingDirectory: String? = nil, output: String? = nil)
         throws
     {
+        // Absolute: the child changes directory before its program is looked up.
+        let executable = executable.hasPrefix("/") ? executable : FileManager.default.currentDirectoryPath + "/" + executable
         let argv = ([executable] + arguments).map { strdup($0) }
         let environment = environment ?? ProcessInfo.processInfo.environment
         let envp = environment.map { strdup("\($0.key)=\($0.value)") }
@@ -69,8 +71,9 @@ public final class ChildProcess: Sendable {
         status.withLock { status in
             guard status == nil else { return }
             var raw: Int32 = 0
-            while waitpid(processIdentifier, &raw, 0) == -1 && errno == EINTR {}
-            status = Self.decode(raw)
+            var result: pid_t
+            repeat { result = waitpid(processIdentifier, &raw, 0) } while result == -1 && errno == EINTR
+            status = result == processIdentifier ? Self.decode(raw) : Self.unknown
         }
     }
 
@@ -88,11 +91,19 @@ public final class ChildProcess: Sendable {
         status.withLock { status in
             if let status { return status }
             var raw: Int32 = 0
-            guard waitpid(processIdentifier, &raw, WNOHANG) == processIdentifier else { return nil }
-            status = Self.decode(raw)
+            let result = waitpid(processIdentifier, &raw, WNOHANG)
+            if result == processIdentifier {
+                status = Self.decode(raw)
+            } else if result == -1, errno != EINTR {
+                // Not this process's child any more (reaped elsewhere): ended, status unknown.
+                status = Self.unknown
+            }
             return status
         }
     }
+
+    /// The status of a child whose end was seen but not its status.
+    public static let unknown: Int32 = -1
 
     /// The exit code, or the signal's number (the `WIFEXITED` and `WTERMSIG` macros, which Swift
     /// does not import).

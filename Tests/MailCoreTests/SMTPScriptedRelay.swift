@@ -5,7 +5,8 @@ import Synchronization
 
 /// A tiny test-only SMTP responder on loopback: answers each command line with what `respond`
 /// returns (given the line and the lines before it; an empty string answers nothing), swallows DATA up to the final dot and
-/// answers it with `finalReply`. Records every line it received.
+/// answers it with `finalReply` (and then closes the connection when `closeAfterMessage`, as a relay
+/// that drops a session once it sits idle). Records every line it received.
 final class SMTPScriptedRelay: Sendable {
     typealias Respond = @Sendable (_ line: String, _ history: [String]) -> String
 
@@ -23,6 +24,7 @@ final class SMTPScriptedRelay: Sendable {
     static func start(
         greeting: String = "220 relay.test ESMTP",
         finalReply: String = "250 2.0.0 OK queued",
+        closeAfterMessage: Bool = false,
         respond: @escaping Respond
     ) async throws -> SMTPScriptedRelay {
         let recorder = Recorder()
@@ -30,7 +32,7 @@ final class SMTPScriptedRelay: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        Handler(greeting: greeting, finalReply: finalReply, respond: respond, recorder: recorder))
+                        Handler(greeting: greeting, finalReply: finalReply, closeAfterMessage: closeAfterMessage, respond: respond, recorder: recorder))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -52,15 +54,17 @@ final class SMTPScriptedRelay: Sendable {
 
         let greeting: String
         let finalReply: String
+        let closeAfterMessage: Bool
         let respond: Respond
         let recorder: Recorder
         var pending = ""
         var history: [String] = []
         var inData = false
 
-        init(greeting: String, finalReply: String, respond: @escaping Respond, recorder: Recorder) {
+        init(greeting: String, finalReply: String, closeAfterMessage: Bool, respond: @escaping Respond, recorder: Recorder) {
             self.greeting = greeting
             self.finalReply = finalReply
+            self.closeAfterMessage = closeAfterMessage
             self.respond = respond
             self.recorder = recorder
         }
@@ -79,6 +83,10 @@ final class SMTPScriptedRelay: Sendable {
                     if line == "." {
                         inData = false
                         send(finalReply, context: context)
+                        if closeAfterMessage {
+                            context.close(promise: nil)
+                            return
+                        }
                     }
                     continue
                 }

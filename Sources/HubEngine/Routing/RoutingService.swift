@@ -10,7 +10,9 @@ import ServiceLifecycle
 /// or reopened conversation in a queue becomes a task; a closed one leaves) and by agents'
 /// commands (presence, accepting, declining, completing, transferring). Its decisions are written
 /// back to the event log (`routing.*`, `offer.*`, `agent.*`) with the conversation's new assignee
-/// or queue, in one transaction per batch, before anyone is told.
+/// or queue, in one transaction per batch, before anyone is told. (One command returns before
+/// its records are in the log: a phone's answer, `accept(offer:waitForLog: false)`; the caller
+/// hears its 200 while the assignment is being written, in order.)
 public actor RoutingService {
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case refused(RoutingError)
@@ -244,7 +246,7 @@ public actor RoutingService {
         do {
             decisions += try router.apply(event)
         } catch {
-            try await record(decisions)
+            if waitForLog { try await record(decisions) } else { recordLater(decisions) }
             throw Failure.refused(error)
         }
         let recorded = shouldRecord ? decisions : decisions.filter { if case .assigned = $0 { false } else { true } }

@@ -261,14 +261,30 @@ actor SIPService: Service {
     /// at a time in the router's order (the offer before its end); different calls' go on side by
     /// side, so that a call whose ringing waits for the registrar or the router holds up no
     /// other (one loop for all made every offer wait for the ringing of the ones before it).
+    ///
+    /// An offer's end and an assignment are handled here, in the router's order with everything
+    /// after them, when no lane of their call is running: they wait for no other actor, and a
+    /// phone must hear the CANCEL of an offer that ended before the INVITE of the next offer to
+    /// the same agent (a ring-all's losers are offered the next call at once), or it may answer
+    /// the new call busy.
     private func followDecisions(_ decisions: AsyncStream<RoutingDecision>) async {
         await withDiscardingTaskGroup { group in
             for await decision in decisions {
                 guard let task = Self.task(of: decision) else { continue }
-                if admitDecision(decision, of: task) {
+                if !decisionLanes.isRunning(task), Self.isTeardown(decision) {
+                    await routed(decision)
+                } else if admitDecision(decision, of: task) {
                     group.addTask { await self.handleDecisions(of: task, first: decision) }
                 }
             }
+        }
+    }
+
+    /// An offer's end or an assignment: what only stops or forgets a phone's ringing.
+    static func isTeardown(_ decision: RoutingDecision) -> Bool {
+        switch decision {
+        case .offerEnded, .assigned: true
+        default: false
         }
     }
 

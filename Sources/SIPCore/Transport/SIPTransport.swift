@@ -226,9 +226,13 @@ public final class SIPTransport: Sendable {
     public func receiveBufferSize() async -> Int? {
         guard let udp = state.withLock({ $0.udp }) else { return nil }
         guard let reported = try? await udp.getOption(.socketOption(.so_rcvbuf)).get() else { return nil }
+        #if os(Linux)
         // Linux reports twice what a process set (the other half is its bookkeeping); the default
         // as it is.
         return configuration.receiveBufferSize > 0 ? Int(reported) / 2 : Int(reported)
+        #else
+        return Int(reported)
+        #endif
     }
 
     /// Closes the listeners and connections and ends `inbound`.
