@@ -1,10 +1,6 @@
 import Foundation
 import HubTestSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The real `hub` executable, started as a child process with its log in a file.
 final class HubProcess: Sendable {
     let process: ChildProcess

@@ -273,7 +273,7 @@ actor SIPService: Service {
                 guard let task = Self.task(of: decision) else { continue }
                 if !decisionLanes.isRunning(task), Self.isTeardown(decision) {
                     await routed(decision)
-                } else if admitDecision(decision, of: task) {
+                } else if decisionLanes.admit(decision, key: task) {
                     group.addTask { await self.handleDecisions(of: task, first: decision) }
                 }
             }
@@ -297,10 +297,6 @@ actor SIPService: Service {
         case .taskEnded(let task, _): task
         default: nil
         }
-    }
-
-    private func admitDecision(_ decision: RoutingDecision, of task: String) -> Bool {
-        decisionLanes.admit(decision, key: task)
     }
 
     private func handleDecisions(of task: String, first decision: RoutingDecision) async {
