@@ -106,6 +106,32 @@ struct SQLiteStoreTests {
         #expect(try await store.journalMode() == "wal")
     }
 
+    @Test("the event log keeps the indexes its reads use: by customer and by ticket, not by conversation or agent (v15)")
+    func eventIndexes() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let pool = try DatabasePool(path: path)
+        let eventIndexes = { @Sendable () async throws -> [String] in
+            try await pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' ORDER BY name") }
+        }
+        try SQLiteSchema.migrator.migrate(pool, upTo: "v14: the inbound mail spool")
+        #expect(try await eventIndexes() == ["event_by_agent", "event_by_conversation", "event_by_customer", "event_by_ticket"])
+        try SQLiteSchema.migrator.migrate(pool)
+        #expect(try await eventIndexes() == ["event_by_customer", "event_by_ticket"])
+        // The reads of the log by customer (a timeline, both ways) and by ticket still find their rows by index.
+        let plans = try await pool.read { db in
+            try [
+                "SELECT * FROM event WHERE customerID = 'c' AND seq > 0 ORDER BY seq LIMIT 5",
+                "SELECT * FROM event WHERE customerID = 'c' AND seq < 9 ORDER BY seq DESC LIMIT 5",
+                "SELECT * FROM event WHERE ticketID = 't' AND seq > 0 ORDER BY seq LIMIT 5",
+            ].map { sql in try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: "; ") }
+        }
+        #expect(plans[0].contains("USING INDEX event_by_customer") && !plans[0].contains("TEMP B-TREE"), "\(plans[0])")
+        #expect(plans[1].contains("USING INDEX event_by_customer") && !plans[1].contains("TEMP B-TREE"), "\(plans[1])")
+        #expect(plans[2].contains("USING INDEX event_by_ticket") && !plans[2].contains("TEMP B-TREE"), "\(plans[2])")
+    }
+
     @Test("a second process (or store) cannot open a database in use, and can once it is closed")
     func exclusiveLock() async throws {
         let (directory, path) = Self.temporaryPath()

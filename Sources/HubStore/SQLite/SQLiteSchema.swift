@@ -454,6 +454,13 @@ enum SQLiteSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v15: the event log's unread indexes dropped") { db in
+            // Nothing reads the log by conversation or by agent: an agent's feed filters the
+            // in-memory tail, a conversation's history is its messages and calls, and the log is
+            // read by sequence, customer or ticket. Yet every event of a call went into both, and
+            // they were a quarter of the pages each commit wrote (docs/benchmarks.md).
+            try db.execute(sql: "DROP INDEX IF EXISTS event_by_conversation; DROP INDEX IF EXISTS event_by_agent")
+        }
         return migrator
     }
 }
