@@ -17,6 +17,7 @@ struct JSONReaderTests {
     func matchesDecoder(text: String) throws {
         let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
         #expect(try JSONReader.parse(text) == decoded)
+        #expect(throws: Never.self) { try JSONReader.validate(text) }
     }
 
     @Test(
@@ -27,12 +28,61 @@ struct JSONReaderTests {
         ])
     func refuses(text: String) {
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(text) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.validate(text) }
     }
 
     @Test("refuses nesting deeper than it can read safely")
     func depth() {
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parse(String(repeating: "[", count: 10_000)) }
         #expect(throws: Never.self) { try JSONReader.parse(String(repeating: "[", count: 100) + String(repeating: "]", count: 100)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.validate(String(repeating: "[", count: 10_000)) }
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.validate(String(repeating: "{\"a\":", count: 600) + "1" + String(repeating: "}", count: 600)) }
+        #expect(throws: Never.self) { try JSONReader.validate(String(repeating: "{\"a\":", count: 500) + "1" + String(repeating: "}", count: 500)) }
+    }
+
+    @Test("validating agrees with parsing on every text: written values and their mutilations (truncated, a byte changed, inserted or dropped)")
+    func validateAgreesWithParse() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]":,\ .-+eE0123456789tfnulrsa\"#.utf8) + [0x01, 0x0A, 0xC3, 0xA9, 0xE4, 0xBD, 0xA0, 0xFF]
+        var checked = (valid: 0, invalid: 0)
+        for _ in 0..<3_000 {
+            let text = JSONWriter.text(of: Self.randomValue(depth: 0, &generator))
+            var bytes = Array(text.utf8)
+            switch Int.random(in: 0..<5, using: &generator) {
+            case 0: break
+            case 1: bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator)))
+            case 2: bytes[Int.random(in: 0..<bytes.count, using: &generator)] = alphabet.randomElement(using: &generator)!
+            case 3: bytes.insert(alphabet.randomElement(using: &generator)!, at: Int.random(in: 0...bytes.count, using: &generator))
+            default: bytes.remove(at: Int.random(in: 0..<bytes.count, using: &generator))
+            }
+            // Invalid UTF-8 is replaced by the String, as it would be in the store's text column.
+            let mutated = String(decoding: bytes, as: UTF8.self)
+            let parses = (try? JSONReader.parse(mutated)) != nil
+            let validates = (try? JSONReader.validate(mutated)) != nil
+            #expect(parses == validates, "\(mutated)")
+            if parses { checked.valid += 1 } else { checked.invalid += 1 }
+        }
+        // Both kinds were tried, many times.
+        #expect(checked.valid > 500 && checked.invalid > 500, "\(checked)")
+    }
+
+    static func randomValue(depth: Int, _ generator: inout some RandomNumberGenerator) -> JSONValue {
+        let strings = ["", "plain", "with \"quote\" and \\", "换行\n", "tab\t", "é", "🇨🇳 emoji", "ctrl\u{01}", "/slash"]
+        switch Int.random(in: 0..<(depth < 4 ? 8 : 5), using: &generator) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &generator))
+        case 2: return .int(Int64.random(in: -1_000_000...1_000_000, using: &generator))
+        case 3: return .double(Double.random(in: -1e6...1e6, using: &generator))
+        case 4: return .string(strings.randomElement(using: &generator)!)
+        case 5, 6:
+            var object: [String: JSONValue] = [:]
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                object[strings.randomElement(using: &generator)!] = randomValue(depth: depth + 1, &generator)
+            }
+            return .object(object)
+        default:
+            return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in randomValue(depth: depth + 1, &generator) })
+        }
     }
 
     @Test("reads back every value the writer writes")

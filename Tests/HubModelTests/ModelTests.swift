@@ -108,3 +108,54 @@ struct ModelTests {
         #expect(Actor(parsing: "nobody") == nil)
     }
 }
+
+@Suite("Event payloads read on first use")
+struct LazyEventPayloadTests {
+    static let payload: JSONValue = .object([
+        "conversation": .object(["id": .string("cnv_1"), "attributes": .object(["vip": .bool(true)]), "n": .int(3)]),
+        "changes": .array([.string("status")]), "text": .string("您好 \"quoted\"\n"), "score": .double(0.5),
+    ])
+
+    static func event(payload: JSONValue? = nil, text: String? = nil) -> HubEvent {
+        let refs = EventRefs(customerID: "cus_1", conversationID: "cnv_1")
+        let date = Date(timeIntervalSince1970: 1_700_000_000)
+        if let text {
+            return HubEvent(sequence: 7, kind: .conversationUpdated, occurredAt: date, actor: .system, refs: refs, payloadText: text)
+        }
+        return HubEvent(sequence: 7, kind: .conversationUpdated, occurredAt: date, actor: .system, refs: refs, payload: payload ?? .null)
+    }
+
+    @Test("an event made from its payload's text equals the one made from the value: same payload, hash and JSON")
+    func sameAsValue() throws {
+        let fromValue = Self.event(payload: Self.payload)
+        let fromText = Self.event(text: JSONWriter.text(of: Self.payload))
+        #expect(fromText.payload == Self.payload)
+        #expect(fromText == fromValue)
+        #expect(fromText.hashValue == fromValue.hashValue)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(fromText) == encoder.encode(fromValue))
+        #expect(try JSONDecoder().decode(HubEvent.self, from: encoder.encode(fromText)) == fromValue)
+    }
+
+    @Test("copies share the one reading, read from many threads at once; a payload set replaces only the copy's")
+    func copiesAndConcurrentReads() async {
+        let event = Self.event(text: JSONWriter.text(of: Self.payload))
+        let copies = Array(repeating: event, count: 64)
+        let payloads = await withTaskGroup(of: JSONValue.self) { group in
+            for copy in copies { group.addTask { copy.payload } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(payloads.count == 64 && payloads.allSatisfy { $0 == Self.payload })
+        var changed = event
+        changed.payload = .object(["other": .int(1)])
+        #expect(changed.payload == .object(["other": .int(1)]))
+        #expect(event.payload == Self.payload)
+        #expect(changed != event)
+    }
+
+    @Test("text that is not JSON reads as an empty payload rather than failing the follower that reads it")
+    func unreadableText() {
+        #expect(Self.event(text: "{\"a\":").payload == .null)
+    }
+}

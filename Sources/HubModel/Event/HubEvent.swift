@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One entry of the event log: a state change, with its place in the total order (`sequence`),
 /// who caused it, which records it touches, and a snapshot of what changed.
@@ -9,7 +10,13 @@ public struct HubEvent: Sendable, Hashable, Codable {
     public var occurredAt: Date
     public var actor: Actor
     public var refs: EventRefs
-    public var payload: JSONValue
+    /// What changed. An event the store has just written keeps its payload as the JSON text it
+    /// wrote until someone reads it (see `init(…payloadText:)`); copies share the one reading.
+    public var payload: JSONValue {
+        get { body.value }
+        set { body = EventPayload(newValue) }
+    }
+    private var body: EventPayload
 
     public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payload: JSONValue) {
         self.sequence = sequence
@@ -17,7 +24,86 @@ public struct HubEvent: Sendable, Hashable, Codable {
         self.occurredAt = occurredAt
         self.actor = actor
         self.refs = refs
-        self.payload = payload
+        body = EventPayload(payload)
+    }
+
+    /// An event whose payload is read from `payloadText` when it is first asked for. The store's
+    /// writer makes the events it appends this way: parsing every payload on the one thread that
+    /// writes was a tenth of its work, and most followers of the log never look at most payloads
+    /// (a customer's creation, a routing record). The text must be JSON that `JSONReader` reads:
+    /// the writer checks it (`JSONReader.validate`) before it commits.
+    public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payloadText: String) {
+        self.sequence = sequence
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.actor = actor
+        self.refs = refs
+        body = EventPayload(text: payloadText)
+    }
+
+    public static func == (lhs: HubEvent, rhs: HubEvent) -> Bool {
+        lhs.sequence == rhs.sequence && lhs.kind == rhs.kind && lhs.occurredAt == rhs.occurredAt && lhs.actor == rhs.actor
+            && lhs.refs == rhs.refs && lhs.payload == rhs.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(sequence)
+        hasher.combine(kind)
+        hasher.combine(occurredAt)
+        hasher.combine(actor)
+        hasher.combine(refs)
+        hasher.combine(payload)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sequence, kind, occurredAt, actor, refs, payload
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            sequence: try container.decode(Int64.self, forKey: .sequence), kind: try container.decode(EventKind.self, forKey: .kind),
+            occurredAt: try container.decode(Date.self, forKey: .occurredAt), actor: try container.decode(Actor.self, forKey: .actor),
+            refs: try container.decode(EventRefs.self, forKey: .refs), payload: try container.decode(JSONValue.self, forKey: .payload))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sequence, forKey: .sequence)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(occurredAt, forKey: .occurredAt)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(refs, forKey: .refs)
+        try container.encode(payload, forKey: .payload)
+    }
+}
+
+/// An event's payload: a value, or JSON text parsed the first time it is read (once, whichever
+/// thread asks first; the value is kept).
+private final class EventPayload: Sendable {
+    private enum State {
+        case text(String)
+        case value(JSONValue)
+    }
+
+    private let state: Mutex<State>
+
+    init(_ value: JSONValue) { state = Mutex(.value(value)) }
+    init(text: String) { state = Mutex(.text(text)) }
+
+    var value: JSONValue {
+        state.withLock { state in
+            switch state {
+            case .value(let value):
+                return value
+            case .text(let text):
+                // The writer validated the text; should it fail anyway, the event still reads
+                // (as an empty payload) rather than stopping every follower of the log.
+                let value = (try? JSONReader.parse(text)) ?? .null
+                state = .value(value)
+                return value
+            }
+        }
     }
 }
 

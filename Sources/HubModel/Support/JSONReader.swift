@@ -27,6 +27,23 @@ public struct JSONReader {
         return value
     }
 
+    /// Checks that `text` is one JSON value that `parse` reads, building nothing: strings,
+    /// arrays and dictionaries are most of parsing's cost. A string with an escape or a byte
+    /// beyond ASCII is read as `parse` reads it (the rare case), so the two agree on every text.
+    public static func validate(_ text: String) throws(Failure) {
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(Failure) in
+                var reader = JSONReader(bytes: bytes)
+                reader.skipWhitespace()
+                try reader.skipValue(depth: 0)
+                reader.skipWhitespace()
+                guard reader.position == bytes.count else { throw reader.failure("text after the value") }
+            }
+        }
+        try result.get()
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
     /// Deeper nesting is refused rather than risking the stack.
@@ -66,6 +83,66 @@ public struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw failure("unexpected character")
         }
+    }
+
+    /// `value` without the value.
+    private mutating func skipValue(depth: Int) throws(Failure) {
+        guard depth < Self.maximumDepth else { throw failure("nested too deeply") }
+        guard let byte = current else { throw failure("a value was expected") }
+        switch byte {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let isObject = byte == UInt8(ascii: "{")
+            let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            position += 1
+            skipWhitespace()
+            if current == close {
+                position += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard current == UInt8(ascii: "\"") else { throw failure("an object key was expected") }
+                    try skipString()
+                    skipWhitespace()
+                    guard current == UInt8(ascii: ":") else { throw failure("':' was expected") }
+                    position += 1
+                    skipWhitespace()
+                }
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                switch current {
+                case UInt8(ascii: ","): position += 1
+                case close:
+                    position += 1
+                    return
+                default: throw failure(isObject ? "',' or '}' was expected" : "',' or ']' was expected")
+                }
+            }
+        case UInt8(ascii: "\""): try skipString()
+        default: _ = try value(depth: depth)
+        }
+    }
+
+    /// `string` without the string, for plain ASCII; anything else goes to `string`.
+    private mutating func skipString() throws(Failure) {
+        let start = position
+        position += 1
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return
+            }
+            if byte >= 0x80 || byte == UInt8(ascii: "\\") {
+                position = start
+                _ = try string()
+                return
+            }
+            if byte < 0x20 { throw failure("a control character in a string") }
+            position += 1
+        }
+        throw failure("an unterminated string")
     }
 
     private mutating func literal(_ word: StaticString) throws(Failure) {

@@ -38,11 +38,13 @@ struct EventWriter {
         ])
         let sequence = db.lastInsertedRowID
         // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor's text,
-        // the payload's JSON. A payload the hub could not read back fails the write here.
+        // the payload's JSON. A payload the hub could not read back fails the write here; the
+        // value itself is read when a follower first asks for it (`HubEvent.payload`).
+        try JSONReader.validate(payloadText)
         appended.append(
             HubEvent(
                 sequence: sequence, kind: kind, occurredAt: Date(millisecondsSince1970: milliseconds),
-                actor: Actor(parsing: actorText) ?? .system, refs: refs, payload: try JSONReader.parse(payloadText)))
+                actor: Actor(parsing: actorText) ?? .system, refs: refs, payloadText: payloadText))
         return sequence
     }
 
