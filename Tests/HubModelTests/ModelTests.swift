@@ -159,3 +159,16 @@ struct LazyEventPayloadTests {
         #expect(Self.event(text: "{\"a\":").payload == .null)
     }
 }
+
+@Suite("Actors")
+struct ActorTests {
+    @Test(
+        "an actor as stored is its description parsed back, for every kind and id (colons, none, empty, non-ASCII)",
+        arguments: [nil, "", "alice", "api-demo", "a:b", ":x", "x:", "::", "张伟", "channel:voice"])
+    func storedIsParsed(id: String?) {
+        for kind in [Actor.Kind.system, .channel, .agent, .admin, .integration] {
+            let actor = Actor(kind: kind, id: id)
+            #expect(Actor(storing: actor) == Actor(parsing: actor.description), "\(actor.description)")
+        }
+    }
+}

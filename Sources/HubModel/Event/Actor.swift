@@ -29,6 +29,13 @@ public struct Actor: Sendable, Hashable, Codable, CustomStringConvertible {
     /// "agent:alice", "channel:api-demo", "system".
     public var description: String { id.map { "\(kind.rawValue):\($0)" } ?? kind.rawValue }
 
+    /// The actor as its `description` parses back (what a reader of the log gets): itself, but
+    /// that an empty id is no id. Without the text round trip the event log's writer made for
+    /// every event.
+    public init(storing actor: Actor) {
+        self.init(kind: actor.kind, id: actor.id?.isEmpty == true ? nil : actor.id)
+    }
+
     /// Parses the `description` form back.
     public init?(parsing text: String) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)

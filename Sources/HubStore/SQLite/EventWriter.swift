@@ -44,7 +44,7 @@ struct EventWriter {
         appended.append(
             HubEvent(
                 sequence: sequence, kind: kind, occurredAt: Date(millisecondsSince1970: milliseconds),
-                actor: Actor(parsing: actorText) ?? .system, refs: refs, payloadText: payloadText))
+                actor: Actor(storing: actor), refs: refs, payloadText: payloadText))
         return sequence
     }
 
