@@ -173,6 +173,16 @@ struct MetricsRoutesTests {
                 #expect(text.contains(#"hub_contacts_offered_total{channel="api",queue="support"} 1"#))
                 #expect(text.contains(#"hub_contacts_handled_total{channel="api",queue="support"} 1"#))
                 #expect(text.contains(#"hub_agent_state_seconds_total{agent="alice",state="busy"}"#))
+                // The store's writer: its transactions so far, and its busy time, of which its processor time is a part.
+                func value(_ name: String) -> Double? {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+                }
+                #expect(text.contains("# TYPE hub_store_writer_busy_seconds_total counter"))
+                #expect((value("hub_store_transactions_total") ?? 0) >= 1)
+                #expect((value("hub_store_writes_total") ?? 0) >= (value("hub_store_transactions_total") ?? .infinity))
+                let busy = try #require(value("hub_store_writer_busy_seconds_total"))
+                let processor = try #require(value("hub_store_writer_cpu_seconds_total"))
+                #expect(busy > 0 && processor > 0 && processor <= busy)
             }
         }
     }

@@ -64,6 +64,13 @@ struct WriteQueueTests {
         let after = store.writes.statistics
         #expect(after.transactions - before.transactions == 2)
         #expect(after.writes - before.writes == 21)
+        // The held transaction alone kept the writer busy while the twenty queued (at least the
+        // milliseconds of polling above); its processor time is part of that, never more.
+        #expect(after.busy - before.busy > .milliseconds(1))
+        #expect(after.processor > before.processor && after.processor - before.processor <= after.busy - before.busy)
+        let published = try #require(store.writerStatistics)
+        #expect(published.transactions == after.transactions && published.writes == after.writes)
+        #expect(published.busySeconds >= 0.001 && published.processorSeconds <= published.busySeconds)
         let rows = try await store.read { db in try Int.fetchAll(db, sql: "SELECT n FROM probe ORDER BY n") }
         #expect(rows == [0] + (1...20).filter { $0 != 7 })
         // The log has the nineteen events in the order asked, with no gap where the seventh's was,

@@ -45,6 +45,7 @@ enum MetricsRoutes {
     ) {
         let auth = AuthMiddleware(adminToken: adminToken, auth: engine.auth)
         let metrics = engine.metrics
+        let store = engine.store
         router.get("metrics") { request, _ in
             guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
                 throw APIError(.unauthorized, code: "unauthorized", message: "send 'Authorization: Bearer <scrape token>' (HUB_METRICS_TOKEN)")
@@ -57,7 +58,7 @@ enum MetricsRoutes {
                     throw APIError(.forbidden, code: "forbidden", message: "this needs the scrape token, a supervisor or an admin")
                 }
             }
-            let body = try await exporter.exposition(metrics)
+            let body = try await exporter.exposition(metrics, store: store)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -61,8 +61,12 @@ public actor PrometheusExporter {
         (.slaBreaches, "hub_sla_breaches_total", "SLA targets missed", false),
     ]
 
-    /// The exposition as of the log's end.
-    public func exposition(_ metrics: MetricsService) async throws -> [UInt8] {
+    /// The exposition as of the log's end (and the store's writer, when it has one).
+    public func exposition(_ metrics: MetricsService, store: (any HubStore)? = nil) async throws -> [UInt8] {
+        if let statistics = store?.writerStatistics {
+            var seen: Set<String> = []
+            for (name, help, value) in Self.writerCounters(statistics) { setCounter(name, help: help, labels: [], to: value, seen: &seen) }
+        }
         let nowMinute = MetricKey.minute(of: Date()) + 1
         let byQueue = try await metrics.totals(fromMinute: 0, toMinute: nowMinute, grouping: [.channel, .queue])
         var seen: Set<String> = []
@@ -127,5 +131,17 @@ public actor PrometheusExporter {
     private func gauge(_ name: String, help: String, labels: [(String, String)]) {
         let key = key(name, labels)
         if gauges[key] == nil { gauges[key] = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels) }
+    }
+}
+
+extension PrometheusExporter {
+    /// The store's writer as counters: its utilization is `rate(hub_store_writer_busy_seconds_total)`.
+    static func writerCounters(_ statistics: StoreWriterStatistics) -> [(String, String, Double)] {
+        [
+            ("hub_store_transactions_total", "Transactions of the store's writer", Double(statistics.transactions)),
+            ("hub_store_writes_total", "Writes (store operations) in those transactions", Double(statistics.writes)),
+            ("hub_store_writer_busy_seconds_total", "Time the store's one writer spent in transactions", statistics.busySeconds),
+            ("hub_store_writer_cpu_seconds_total", "Processor time of the store's writer in its transactions", statistics.processorSeconds),
+        ]
     }
 }

@@ -16,6 +16,35 @@ public protocol HubStore: EventLogStore, IngestStore, IdentityStore, Conversatio
 
     /// Creates or upgrades the schema. Safe to call on every start.
     func migrate() async throws
+
+    /// What the store's writer has done since it opened; nil for a store without one serial
+    /// writer.
+    var writerStatistics: StoreWriterStatistics? { get }
+}
+
+extension HubStore {
+    public var writerStatistics: StoreWriterStatistics? { nil }
+}
+
+/// The work of a store's one writer since the store opened (SQLite: every write of the hub goes
+/// through it, gathered into transactions). Its busy time over the time passed is how close the
+/// hub is to what its storage can take: near one, every write waits for the ones before it.
+public struct StoreWriterStatistics: Sendable, Equatable {
+    /// Transactions begun (committed or not).
+    public var transactions: Int
+    /// Writes run in them (a write: one operation of the store, an inbound message, a call's record).
+    public var writes: Int
+    /// Time the writer spent in transactions, from the first write to the answers.
+    public var busySeconds: Double
+    /// The writer thread's processor time in the same spans.
+    public var processorSeconds: Double
+
+    public init(transactions: Int, writes: Int, busySeconds: Double, processorSeconds: Double) {
+        self.transactions = transactions
+        self.writes = writes
+        self.busySeconds = busySeconds
+        self.processorSeconds = processorSeconds
+    }
 }
 
 /// The append-only event log.

@@ -128,6 +128,17 @@ public final class SQLiteStore: HubStore {
         try SQLiteSchema.migrator.migrate(pool)
     }
 
+    public var writerStatistics: StoreWriterStatistics? {
+        let statistics = writes.statistics
+        return StoreWriterStatistics(
+            transactions: statistics.transactions, writes: statistics.writes, busySeconds: Self.seconds(statistics.busy),
+            processorSeconds: Self.seconds(statistics.processor))
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     /// The journal mode in use ("wal").
     public func journalMode() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }

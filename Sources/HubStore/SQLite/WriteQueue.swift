@@ -2,6 +2,12 @@ import GRDB
 import HubModel
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Every write of the store, gathered: what callers ask for while a commit is under way goes into
 /// the next transaction, each write in a savepoint of its own, in the order asked (group commit
 /// for the whole store, not one kind of write).
@@ -48,6 +54,12 @@ final class WriteQueue: Sendable {
         var transactions = 0
         /// Writes run in them.
         var writes = 0
+        /// Time from each transaction's first write to its writers' answers, summed: the writer
+        /// is the store's one serial path, and this over the time passed is how busy it is.
+        var busy: Duration = .zero
+        /// The writer thread's processor time in the same spans (less than `busy` by the time the
+        /// thread waited for a processor or the disk).
+        var processor: Duration = .zero
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -99,8 +111,23 @@ final class WriteQueue: Sendable {
                 return Array(state.pending.prefix(Self.maximumBatch))
             }
             guard !batch.isEmpty else { return }
+            let started = ContinuousClock.now
+            let startedProcessor = Self.threadProcessorTime()
             commit(batch, db)
+            let busy = started.duration(to: .now)
+            let processor = Self.threadProcessorTime() - startedProcessor
+            state.withLock { state in
+                state.statistics.busy += busy
+                state.statistics.processor += processor
+            }
         }
+    }
+
+    /// The calling thread's processor time so far.
+    static func threadProcessorTime() -> Duration {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return .zero }
+        return .seconds(Int64(time.tv_sec)) + .nanoseconds(Int64(time.tv_nsec))
     }
 
     /// One transaction for `batch`.
