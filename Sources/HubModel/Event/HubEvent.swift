@@ -19,12 +19,7 @@ public struct HubEvent: Sendable, Hashable, Codable {
     private var body: EventPayload
 
     public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payload: JSONValue) {
-        self.sequence = sequence
-        self.kind = kind
-        self.occurredAt = occurredAt
-        self.actor = actor
-        self.refs = refs
-        body = EventPayload(payload)
+        self.init(sequence: sequence, kind: kind, occurredAt: occurredAt, actor: actor, refs: refs, body: EventPayload(payload))
     }
 
     /// An event whose payload is read from `payloadText` when it is first asked for. The store's
@@ -33,12 +28,16 @@ public struct HubEvent: Sendable, Hashable, Codable {
     /// (a customer's creation, a routing record). The text must be JSON that `JSONReader` reads:
     /// the writer checks it (`JSONReader.validate`) before it commits.
     public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payloadText: String) {
+        self.init(sequence: sequence, kind: kind, occurredAt: occurredAt, actor: actor, refs: refs, body: EventPayload(text: payloadText))
+    }
+
+    private init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, body: EventPayload) {
         self.sequence = sequence
         self.kind = kind
         self.occurredAt = occurredAt
         self.actor = actor
         self.refs = refs
-        body = EventPayload(text: payloadText)
+        self.body = body
     }
 
     public static func == (lhs: HubEvent, rhs: HubEvent) -> Bool {
