@@ -64,17 +64,15 @@ public actor PrometheusExporter {
     /// The exposition as of the log's end (and the store's writer, when it has one).
     public func exposition(_ metrics: MetricsService, store: (any HubStore)? = nil) async throws -> [UInt8] {
         if let statistics = store?.writerStatistics {
-            var seen: Set<String> = []
-            for (name, help, value) in Self.writerCounters(statistics) { setCounter(name, help: help, labels: [], to: value, seen: &seen) }
+            for (name, help, value) in Self.writerCounters(statistics) { setCounter(name, help: help, labels: [], to: value) }
         }
         let nowMinute = MetricKey.minute(of: Date()) + 1
         let byQueue = try await metrics.totals(fromMinute: 0, toMinute: nowMinute, grouping: [.channel, .queue])
-        var seen: Set<String> = []
         for (name, help, field, seconds) in Self.counted.map({ ($0.1, $0.2, $0.0, $0.seconds) }) {
             for (group, counts) in byQueue {
                 let labels = [("channel", group.channel ?? ""), ("queue", group.queue ?? "")]
                 let value = seconds ? Double(counts[field]) / 1000 : Double(counts[field])
-                setCounter(name, help: help, labels: labels, to: value, seen: &seen)
+                setCounter(name, help: help, labels: labels, to: value)
             }
         }
         let byAgent = try await metrics.totals(fromMinute: 0, toMinute: nowMinute, grouping: [.agent])
@@ -83,7 +81,7 @@ public actor PrometheusExporter {
             for (state, field) in [("idle", MetricField.idleMs), ("busy", .busyMs), ("away", .awayMs)] {
                 setCounter(
                     "hub_agent_state_seconds_total", help: "Time logged-in agents spent idle, busy (contacts or wrap-up in hand) or away",
-                    labels: [("agent", agent), ("state", state)], to: Double(counts[field]) / 1000, seen: &seen)
+                    labels: [("agent", agent), ("state", state)], to: Double(counts[field]) / 1000)
             }
         }
         let now = try await metrics.report(from: Date(), to: Date().addingTimeInterval(1), grouping: []).now
@@ -109,7 +107,7 @@ public actor PrometheusExporter {
         ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1}")
     }
 
-    private func setCounter(_ name: String, help: String, labels: [(String, String)], to value: Double, seen: inout Set<String>) {
+    private func setCounter(_ name: String, help: String, labels: [(String, String)], to value: Double) {
         let key = key(name, labels)
         let counter: Counter
         if let existing = counters[key] {
@@ -125,7 +123,6 @@ public actor PrometheusExporter {
         shown[key] = value
         counter.reset()
         if value > 0 { counter.increment(by: value) }
-        seen.insert(key)
     }
 
     private func gauge(_ name: String, help: String, labels: [(String, String)]) {

@@ -31,16 +31,16 @@ struct EventWriter {
         let milliseconds = date.millisecondsSince1970
         let actorText = actor.description
         let payloadText = try json.text(payload)
+        // A payload the log could not be read back with fails the write before anything is written.
+        try JSONReader.validate(payloadText)
         try statement.execute(arguments: [
             kind.rawValue, milliseconds, actorText, refs.customerID?.rawValue,
             refs.conversationID?.rawValue, refs.messageID?.rawValue, refs.ticketID?.rawValue, refs.callID?.rawValue,
             refs.agentID?.rawValue, refs.deliveryID?.rawValue, payloadText,
         ])
         let sequence = db.lastInsertedRowID
-        // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor's text,
-        // the payload's JSON. A payload the hub could not read back fails the write here; the
-        // value itself is read when a follower first asks for it (`HubEvent.payload`).
-        try JSONReader.validate(payloadText)
+        // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor as its
+        // text parses, the payload's JSON (read when a follower first asks, `HubEvent.payload`).
         appended.append(
             HubEvent(
                 sequence: sequence, kind: kind, occurredAt: Date(millisecondsSince1970: milliseconds),
