@@ -1,4 +1,4 @@
-import HubChannels
+@testable import HubChannels
 import HubConfig
 import HubModel
 import Testing
@@ -71,5 +71,34 @@ struct VoiceTrunkOptionsTests {
         for bad in ["", "1.2.3", "1.2.3.4.5", "01234.1.1.1", "1::2::3", "1:2:3:4:5:6:7:8:9", "g::1", "1.2.3.4/-1"] {
             #expect(SIPAddressRange(parsing: bad) == nil, "\(bad)")
         }
+    }
+
+    /// The byte-by-byte reading of dotted quads (every SIP datagram's source) says what the
+    /// general parser says, on random addresses and their mutilations.
+    @Test func dottedQuadsAgreeWithTheParser() {
+        var random = SystemRandomNumberGenerator()
+        let pieces = ["0", "00", "000", "1", "01", "9", "99", "255", "256", "300", "1000", "+1", "-1", "a", "", " 1", "1 ", "٣"]
+        var quads = 0
+        for round in 0..<5_000 {
+            var text: String
+            if round % 2 == 0 {
+                text = (0..<4).map { _ in String(Int.random(in: 0...255, using: &random)) }.joined(separator: ".")
+            } else {
+                let count = Int.random(in: 1...6, using: &random)
+                text = (0..<count).map { _ in pieces.randomElement(using: &random)! }.joined(separator: Bool.random(using: &random) ? "." : ":")
+            }
+            let mutilated = round % 7 == 3 && !text.isEmpty
+            if mutilated { text.remove(at: text.index(text.startIndex, offsetBy: Int.random(in: 0..<text.count, using: &random))) }
+            let general = SIPAddressRange.parsedBytes(of: text)
+            let quad = SIPAddressRange.dottedQuad(text)
+            if let quad { #expect(quad == general, "\(text)") }
+            if round % 2 == 0, !mutilated {
+                // A well-formed quad takes the fast path.
+                quads += 1
+                #expect(quad != nil, "\(text)")
+            }
+            #expect(SIPAddressRange.bytes(of: text) == general, "\(text)")
+        }
+        #expect(quads > 2_000)
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import SIPCore
 import Testing
 
@@ -118,5 +119,38 @@ struct SIPDialogTests {
     ])
     func malformedSDP(_ text: String) {
         #expect(throws: SDPError.self) { try SDPSession(parsing: Array(text.utf8)) }
+    }
+
+    /// Branches, tags and Call-IDs come from a pool of random bytes refilled in blocks: 16
+    /// characters of base 36 each, none repeated, every character about equally likely, also
+    /// when many tasks take them at once.
+    @Test func tokens() async {
+        let tokens = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<5_000).map { _ in SIPBranch.token() } } }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(tokens.count == 40_000)
+        #expect(Set(tokens).count == tokens.count)
+        let alphabet = Set("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        #expect(tokens.allSatisfy { $0.utf8.count == 16 && $0.utf8.allSatisfy(alphabet.contains) })
+        var counts: [UInt8: Int] = [:]
+        for token in tokens { for byte in token.utf8 { counts[byte, default: 0] += 1 } }
+        // 640,000 characters: about 17,778 of each (one standard deviation is about 131); a pool
+        // handed out twice or a wrong index into the alphabet would be far off.
+        let expected = 640_000.0 / 36
+        #expect(counts.count == 36)
+        #expect(counts.values.allSatisfy { abs(Double($0) - expected) < expected * 0.04 }, "\(counts.values.sorted())")
+        #expect(SIPBranch.make().hasPrefix("z9hG4bK"))
+    }
+
+    /// A peer's IP text is made once and follows its address.
+    @Test func peerAddressText() throws {
+        var peer = SIPPeer(transport: .udp, address: try SocketAddress(ipAddress: "192.0.2.7", port: 5060))
+        #expect(peer.ipAddress == "192.0.2.7")
+        let same = SIPPeer(transport: .udp, address: try SocketAddress(ipAddress: "192.0.2.7", port: 5060))
+        #expect(peer == same && peer.hashValue == same.hashValue)
+        peer.address = try SocketAddress(ipAddress: "2001:db8::5", port: 5060)
+        #expect(peer.ipAddress == "2001:db8::5")
+        #expect(peer != same)
     }
 }

@@ -118,6 +118,41 @@ public struct SIPAddressRange: Sendable, Hashable, CustomStringConvertible {
 
     /// The 4 or 16 bytes of a textual IPv4 or IPv6 address (IPv4-mapped IPv6 as IPv4).
     public static func bytes(of text: String) -> [UInt8]? {
+        if let quad = dottedQuad(text) { return quad }
+        return parsedBytes(of: text)
+    }
+
+    /// A plain dotted-quad IPv4 address read byte by byte (the SIP element checks every datagram's
+    /// source address against the trusted ranges); nil for anything else, which the general
+    /// parser decides (it reads the same quads alike: tested).
+    static func dottedQuad(_ text: String) -> [UInt8]? {
+        let read = text.utf8.withContiguousStorageIfAvailable { raw -> [UInt8]? in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(4)
+            var value = 0
+            var digits = 0
+            for byte in raw {
+                if byte == UInt8(ascii: ".") {
+                    guard digits > 0, bytes.count < 3 else { return nil }
+                    bytes.append(UInt8(value))
+                    value = 0
+                    digits = 0
+                } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                    value = value * 10 + Int(byte - UInt8(ascii: "0"))
+                    digits += 1
+                    guard digits <= 3, value <= 255 else { return nil }
+                } else {
+                    return nil
+                }
+            }
+            guard digits > 0, bytes.count == 3 else { return nil }
+            bytes.append(UInt8(value))
+            return bytes
+        }
+        return read ?? nil
+    }
+
+    static func parsedBytes(of text: String) -> [UInt8]? {
         var text = Substring(text)
         if text.hasPrefix("["), text.hasSuffix("]") { text = text.dropFirst().dropLast() }
         if text.hasPrefix("::"), text.prefix(7).lowercased() == "::ffff:", text.contains(".") { text = text.dropFirst(7) }

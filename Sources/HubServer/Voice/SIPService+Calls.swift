@@ -836,7 +836,7 @@ extension SIPService {
         "<sip:switchboard@\(hostPort)\(peer.transport == .tcp ? ";transport=tcp" : "")>"
     }
 
-    private var hostPort: String {
+    static func hostPort(_ advertised: (host: String, port: Int)) -> String {
         advertised.host.contains(":") ? "[\(advertised.host)]:\(advertised.port)" : "\(advertised.host):\(advertised.port)"
     }
 

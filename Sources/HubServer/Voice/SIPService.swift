@@ -50,7 +50,12 @@ actor SIPService: Service {
     /// decide while the INVITE's commit is being acknowledged).
     var earlyOffers: [String: Offer] = [:]
     /// Where the hub's own requests say they come from (Via, Contact): set when listening.
-    var advertised: (host: String, port: Int) = ("127.0.0.1", 5060)
+    var advertised: (host: String, port: Int) = ("127.0.0.1", 5060) {
+        didSet { hostPort = Self.hostPort(advertised) }
+    }
+    /// `advertised` as a Via's sent-by or a URI's host and port (every request and Contact the
+    /// hub writes carries it).
+    private(set) var hostPort = SIPService.hostPort(("127.0.0.1", 5060))
     let trunkNonces = SIPNonceIssuer()
     var trunkNonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
     static let maximumCalls = 5_000

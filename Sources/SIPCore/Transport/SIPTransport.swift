@@ -11,17 +11,34 @@ public struct SIPPeer: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var transport: Transport
-    public var address: SocketAddress
+    public var address: SocketAddress {
+        didSet { ipAddress = address.ipAddress ?? "?" }
+    }
     /// The TCP connection a message came on (responses go back on it); nil for UDP.
     public var connection: UInt64?
+    /// The address's IP in text, made once: the flood guard, the Via stamp, the trunk and
+    /// trusted-peer checks and the logs each read it, and `SocketAddress.ipAddress` formats it
+    /// afresh (`inet_ntop`) at every read.
+    public private(set) var ipAddress: String
 
     public init(transport: Transport, address: SocketAddress, connection: UInt64? = nil) {
         self.transport = transport
         self.address = address
         self.connection = connection
+        ipAddress = address.ipAddress ?? "?"
     }
 
-    public var ipAddress: String { address.ipAddress ?? "?" }
+    // Equal and hashed by what they are made of (the IP text follows from the address).
+    public static func == (lhs: SIPPeer, rhs: SIPPeer) -> Bool {
+        lhs.transport == rhs.transport && lhs.address == rhs.address && lhs.connection == rhs.connection
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(transport)
+        hasher.combine(address)
+        hasher.combine(connection)
+    }
+
     public var port: Int { address.port ?? 0 }
     public var description: String { "\(transport.rawValue) \(ipAddress):\(port)" }
 }
