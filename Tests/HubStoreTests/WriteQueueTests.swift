@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HubModel
 @testable import HubStore
+import Synchronization
 import Testing
 
 @Suite("The store's writes, gathered into transactions")
@@ -139,6 +140,71 @@ struct WriteQueueTests {
             return try await group.reduce(0, +)
         }
         #expect(finished == 200)
+    }
+
+    final class Tally: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    /// A quick read does not wait for another one in progress (each cooperative thread has a
+    /// reader of its own); with every reader busy, a read takes its turn on one of them.
+    @Test func quickReadsSideBySide() async throws {
+        let (store, directory) = try await Self.open()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (1)") }
+        #expect(SQLiteStore.quickReaderCount >= 2)
+        // On threads of their own: the first read is held open while the others run.
+        let (sideBySide, turns) = await withCheckedContinuation { (continuation: CheckedContinuation<(Bool, Int), Never>) in
+            Thread {
+                let holding = DispatchSemaphore(value: 0)
+                let release = DispatchSemaphore(value: 0)
+                let finished = DispatchSemaphore(value: 0)
+                let readers = SQLiteStore.quickReaderCount
+                for _ in 0..<readers - 1 {
+                    Thread {
+                        _ = try? store.readNow { db in
+                            holding.signal()
+                            release.wait()
+                            return try Int.fetchOne(db, sql: "SELECT n FROM probe")
+                        }
+                        finished.signal()
+                    }.start()
+                }
+                for _ in 0..<readers - 1 { holding.wait() }
+                // One reader is left: this read does not wait for the held ones.
+                let second = DispatchSemaphore(value: 0)
+                Thread {
+                    _ = try? store.readNow { db in try Int.fetchOne(db, sql: "SELECT n FROM probe") }
+                    second.signal()
+                }.start()
+                let ok = second.wait(timeout: .now() + 10) == .success
+                // Every reader held: reads take turns, and all of them finish once released.
+                let extra = DispatchSemaphore(value: 0)
+                let turnsTaken = Tally()
+                Thread {
+                    _ = try? store.readNow { db in
+                        holding.signal()
+                        release.wait()
+                        return try Int.fetchOne(db, sql: "SELECT n FROM probe")
+                    }
+                    finished.signal()
+                }.start()
+                holding.wait()
+                for _ in 0..<4 {
+                    Thread {
+                        if (try? store.readNow { db in try Int.fetchOne(db, sql: "SELECT n FROM probe") }) == 1 { turnsTaken.count.add(1, ordering: .relaxed) }
+                        extra.signal()
+                    }.start()
+                }
+                for _ in 0..<readers { release.signal() }
+                for _ in 0..<readers { finished.wait() }
+                for _ in 0..<4 { extra.wait() }
+                if !ok { second.wait() }
+                continuation.resume(returning: (ok, turnsTaken.count.load(ordering: .relaxed)))
+            }.start()
+        }
+        #expect(sideBySide)
+        #expect(turns == 4)
     }
 
     @Test("JSON columns read without the decoder come out as the decoder reads them")

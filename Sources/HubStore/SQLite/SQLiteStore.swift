@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HubModel
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -45,8 +46,11 @@ public final class SQLiteStore: HubStore {
     let pool: DatabasePool
     /// A second connection that only runs checkpoints, so they never wait behind (or hold up) the writer.
     let checkpointer: DatabaseQueue
-    /// The reader of `readNow`.
-    let quickReader: DatabaseQueue
+    /// The readers of `readNow`, and which of them a read holds.
+    let quickReaders: [DatabaseQueue]
+    /// One bit per quick reader, set while a read holds it.
+    private let quickReadersBusy = Atomic<Int>(0)
+    private let quickReaderTurn = Atomic<Int>(0)
     let commits = EventCommitBroadcaster()
     /// The last committed events, for the log's followers (see `EventTail`).
     let tail: EventTail
@@ -90,12 +94,16 @@ public final class SQLiteStore: HubStore {
             quickConfig.readonly = true
             quickConfig.busyMode = .timeout(Double(configuration.busyTimeout.components.seconds))
             quickConfig.prepareDatabase { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") }
-            quickReader = try DatabaseQueue(path: configuration.path, configuration: quickConfig)
+            quickReaders = try (0..<Self.quickReaderCount).map { _ in try DatabaseQueue(path: configuration.path, configuration: quickConfig) }
         } catch {
             throw StoreError(.unavailable, "cannot open \(configuration.path): \(error)")
         }
         writes = WriteQueue(pool: pool, tail: tail, commits: commits)
     }
+
+    /// One quick reader per cooperative thread (Swift's pool has one per processor), at most four:
+    /// with one, the second of two reads at once blocked its thread until the first was done.
+    static let quickReaderCount = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Copies committed pages from the write-ahead log into the database file. Passive: it never
     /// blocks a commit, and commits never wait for it.
@@ -189,10 +197,23 @@ public final class SQLiteStore: HubStore {
     ///
     /// The quick reader is a connection of its own, not one of the pool's: a cooperative thread
     /// waiting for a pool reader could wait for ever, since the pool's asynchronous reads give
-    /// their reader back from a cooperative thread. Two quick reads at once take turns; the one
-    /// reading depends on nothing.
+    /// their reader back from a cooperative thread. A read takes a free quick reader; with all of
+    /// them reading (more reads at once than cooperative threads: reads from other threads), it
+    /// takes its turn on one of them, whose reads depend on nothing.
     func readNow<T: Sendable>(_ body: (Database) throws -> T) throws -> T {
-        try quickReader.read(body)
+        var busy = quickReadersBusy.load(ordering: .relaxed)
+        while true {
+            let free = (~busy).trailingZeroBitCount
+            guard free < quickReaders.count else { break }
+            let (exchanged, now) = quickReadersBusy.compareExchange(expected: busy, desired: busy | 1 << free, ordering: .acquiring)
+            if exchanged {
+                defer { quickReadersBusy.bitwiseXor(1 << free, ordering: .releasing) }
+                return try quickReaders[free].read(body)
+            }
+            busy = now
+        }
+        let turn = quickReaderTurn.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try quickReaders[turn % quickReaders.count].read(body)
     }
 }
 
