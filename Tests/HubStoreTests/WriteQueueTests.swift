@@ -160,7 +160,8 @@ struct WriteQueueTests {
                 let release = DispatchSemaphore(value: 0)
                 let finished = DispatchSemaphore(value: 0)
                 let readers = SQLiteStore.quickReaderCount
-                for _ in 0..<readers - 1 {
+                /// A quick read held open until `release`.
+                func hold() {
                     Thread {
                         _ = try? store.readNow { db in
                             holding.signal()
@@ -169,8 +170,9 @@ struct WriteQueueTests {
                         }
                         finished.signal()
                     }.start()
+                    holding.wait()
                 }
-                for _ in 0..<readers - 1 { holding.wait() }
+                for _ in 0..<readers - 1 { hold() }
                 // One reader is left: this read does not wait for the held ones.
                 let second = DispatchSemaphore(value: 0)
                 Thread {
@@ -181,15 +183,7 @@ struct WriteQueueTests {
                 // Every reader held: reads take turns, and all of them finish once released.
                 let extra = DispatchSemaphore(value: 0)
                 let turnsTaken = Tally()
-                Thread {
-                    _ = try? store.readNow { db in
-                        holding.signal()
-                        release.wait()
-                        return try Int.fetchOne(db, sql: "SELECT n FROM probe")
-                    }
-                    finished.signal()
-                }.start()
-                holding.wait()
+                hold()
                 for _ in 0..<4 {
                     Thread {
                         if (try? store.readNow { db in try Int.fetchOne(db, sql: "SELECT n FROM probe") }) == 1 { turnsTaken.count.add(1, ordering: .relaxed) }
