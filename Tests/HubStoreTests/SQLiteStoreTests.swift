@@ -197,4 +197,32 @@ struct SQLiteStoreTests {
         #expect(store.tail.events(after: oldLast, limit: 100) == all.filter { $0.sequence > oldLast })
         #expect(try await store.events(after: 0, limit: 100) == all)
     }
+
+    /// The set of customers known to have no ticket is bounded: past its capacity it starts
+    /// again, and whatever it forgot is read from the database.
+    @Test func ticketlessCustomersBounded() {
+        let set = TicketlessCustomers(capacity: 3)
+        for index in 0..<3 { set.created(Customer.ID("cus_\(index)")) }
+        #expect(set.count == 3 && set.contains("cus_0"))
+        set.created("cus_3")
+        #expect(set.count == 1 && set.contains("cus_3") && !set.contains("cus_0"))
+        set.gainsTicket("cus_3")
+        #expect(!set.contains("cus_3"))
+        set.created("cus_4")
+        set.forgetAll()
+        #expect(set.count == 0)
+    }
+
+    /// A customer the ingest created is known to have no ticket until one is created for it.
+    @Test func newCustomersAreTicketless() async throws {
+        try await StoreBackend.sqlite.withStore { store in
+            let sqlite = try #require(store as? SQLiteStore)
+            let chat = try await store.ingestOne(Fixture.inbound(providerID: "m1"))
+            #expect(sqlite.ticketless.contains(chat.customerID))
+            let again = try await store.ingestOne(Fixture.inbound(providerID: "m2"))
+            #expect(!again.customerCreated && sqlite.ticketless.contains(chat.customerID))
+            _ = try await store.createTicket(TicketDraft(subject: "Help", customerID: chat.customerID), at: Fixture.date(1), actor: .admin)
+            #expect(!sqlite.ticketless.contains(chat.customerID))
+        }
+    }
 }

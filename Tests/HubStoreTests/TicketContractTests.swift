@@ -214,6 +214,38 @@ struct TicketContractTests {
         }
     }
 
+    @Test(
+        "a new customer's tickets: none, then the ones created for them; merges and unmerges move them along",
+        arguments: StoreBackend.allCases)
+    func newCustomersTickets(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let a = try await store.ingestOne(Fixture.inbound(from: "user-a", providerID: "a1"))
+            let b = try await store.ingestOne(Fixture.inbound(from: "user-b", providerID: "b1"))
+            #expect(a.customerCreated && b.customerCreated)
+            #expect(try await store.tickets(linkedTo: a.conversationID, of: a.customerID).isEmpty)
+            #expect(try await store.customerMessageContext(a.conversationID, pendingLimit: 5)?.pendingTickets.isEmpty == true)
+            // A ticket for b: seen at once, by both reads.
+            let ticket = try await store.createTicket(
+                TicketDraft(subject: "Waiting", customerID: b.customerID, conversationIDs: [b.conversationID]), at: Fixture.date(1), actor: .admin)
+            _ = try await store.updateTicket(ticket.id, TicketChange(status: .pending), at: Fixture.date(2), actor: .admin)
+            #expect(try await store.tickets(linkedTo: b.conversationID, of: b.customerID).map(\.id) == [ticket.id])
+            #expect(try await store.tickets(linkedTo: b.conversationID, of: a.customerID).isEmpty)
+            let context = try #require(try await store.customerMessageContext(b.conversationID, pendingLimit: 5))
+            #expect(context.linkedTickets.map(\.id) == [ticket.id] && context.pendingTickets.map(\.id) == [ticket.id])
+            // b merged into a: the ticket is a's now, and a's reads say so.
+            _ = try await store.mergeCustomers(survivorID: a.customerID, mergedID: b.customerID, mergeID: .generate(), at: Fixture.date(3), actor: .admin)
+            #expect(try await store.tickets(linkedTo: b.conversationID, of: a.customerID).map(\.id) == [ticket.id])
+            #expect(try await store.customerMessageContext(a.conversationID, pendingLimit: 5)?.pendingTickets.map(\.id) == [ticket.id])
+            // A customer created after the merge has none; unmerged, b has its ticket back.
+            let c = try await store.ingestOne(Fixture.inbound(from: "user-c", providerID: "c1"))
+            #expect(try await store.customerMessageContext(c.conversationID, pendingLimit: 5)?.pendingTickets.isEmpty == true)
+            _ = try await store.unmergeCustomer(b.customerID, at: Fixture.date(4), actor: .admin)
+            #expect(try await store.tickets(linkedTo: b.conversationID, of: b.customerID).map(\.id) == [ticket.id])
+            #expect(try await store.customerMessageContext(b.conversationID, pendingLimit: 5)?.pendingTickets.map(\.id) == [ticket.id])
+            #expect(try await store.customerMessageContext(a.conversationID, pendingLimit: 5)?.pendingTickets.isEmpty == true)
+        }
+    }
+
     @Test("a reader's position in the log is saved and read back", arguments: StoreBackend.allCases)
     func readerPosition(backend: StoreBackend) async throws {
         try await backend.withStore { store in

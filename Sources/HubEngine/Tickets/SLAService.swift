@@ -155,9 +155,10 @@ public actor SLAService: LogFollower {
                 try await self.changed(update, timers: &timers, at: date)
             }
         case .messageReceived:
-            guard event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue, let conversation = event.refs.conversationID else { return }
-            let customer = event.refs.customerID
-            for ticket in try await store.tickets(linkedTo: conversation) where ticket.customerID == customer && ticket.status != .closed {
+            guard event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue, let conversation = event.refs.conversationID,
+                let customer = event.refs.customerID
+            else { return }
+            for ticket in try await store.tickets(linkedTo: conversation, of: customer) where ticket.status != .closed {
                 try await update(ticket, event: event) { timers in self.customerWrote(ticket, timers: &timers, at: date) }
             }
         case .messageQueued:

@@ -223,6 +223,9 @@ public protocol TicketStore: Sendable {
     func tickets(matching filter: TicketFilter, after cursor: PageCursor?, limit: Int) async throws -> [Ticket]
     /// The tickets a conversation is linked to, newest first.
     func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket]
+    /// The tickets a conversation is linked to that are the customer's, newest first (links that
+    /// cross customers, left by an unmerge, are not).
+    func tickets(linkedTo conversationID: Conversation.ID, of customerID: Customer.ID) async throws -> [Ticket]
     /// What the ticket service reads when a customer writes, in one read: the conversation, its
     /// tickets that are its customer's, and that customer's pending tickets (newest first, at
     /// most `pendingLimit`). Nil when there is no such conversation.

@@ -149,6 +149,7 @@ extension SQLiteStore {
             let conversationIDs = try String.fetchAll(
                 db, sql: "SELECT id FROM conversation WHERE customerID = ? ORDER BY createdAt, id", arguments: [mergedID.rawValue])
             let ticketIDs = try String.fetchAll(db, sql: "SELECT id FROM ticket WHERE customerID = ? ORDER BY number", arguments: [mergedID.rawValue])
+            self.ticketless.forgetAll()
             for table in ["handle", "conversation", "ticket"] {
                 try db.execute(sql: "UPDATE \(table) SET customerID = ? WHERE customerID = ?", arguments: [survivorID.rawValue, mergedID.rawValue])
             }
@@ -208,6 +209,7 @@ extension SQLiteStore {
             for id in conversationIDs {
                 try db.execute(sql: "UPDATE conversation SET customerID = ? WHERE id = ?", arguments: [mergedID.rawValue, id])
             }
+            self.ticketless.forgetAll()
             for id in ticketIDs {
                 try db.execute(sql: "UPDATE ticket SET customerID = ? WHERE id = ?", arguments: [mergedID.rawValue, id])
             }

@@ -11,7 +11,7 @@ extension SQLiteStore {
         // command fails alone and the others commit.
         do {
             return try await write { db, events in
-                try commands.map { command in .success(try Self.ingestCommand(command, db, &events)) }
+                try commands.map { command in .success(try self.noteCreated(Self.ingestCommand(command, db, &events))) }
             }
         } catch let error as StoreError where error.code == .unavailable {
             throw error
@@ -33,6 +33,7 @@ extension SQLiteStore {
                 do {
                     let receipt = try Self.ingestCommand(command, db, &events)
                     try db.cachedStatement(sql: "RELEASE SAVEPOINT ingest_command").execute()
+                    _ = self.noteCreated(receipt)
                     results.append(.success(receipt))
                 } catch {
                     try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT ingest_command").execute()
@@ -49,6 +50,12 @@ extension SQLiteStore {
             }
             return results
         }
+    }
+
+    /// A customer this ingest created has no ticket yet.
+    private func noteCreated(_ receipt: IngestReceipt) -> IngestReceipt {
+        if receipt.customerCreated { ticketless.created(receipt.customerID) }
+        return receipt
     }
 
     /// The message, and the call it announces (if any) in its conversation.

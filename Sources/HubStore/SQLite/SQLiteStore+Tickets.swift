@@ -9,6 +9,7 @@ extension SQLiteStore {
             guard try SQLiteWrites.customer(draft.customerID, db, json: json) != nil else {
                 throw StoreError.notFound("no customer \(draft.customerID)")
             }
+            self.ticketless.gainsTicket(draft.customerID)
             let subject = draft.subject.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !subject.isEmpty else { throw StoreError.invalid("a ticket needs a subject") }
             guard draft.status != .solved, draft.status != .closed else {
@@ -201,6 +202,9 @@ extension SQLiteStore {
         try readNow { db in
             guard let conversation = try SQLiteWrites.conversation(conversationID, db, json: JSONColumns()) else { return nil }
             let customer = conversation.customerID
+            if ticketless.contains(customer) {
+                return CustomerMessageContext(conversation: conversation, linkedTickets: [], pendingTickets: [])
+            }
             return CustomerMessageContext(
                 conversation: conversation,
                 linkedTickets: try Self.tickets(linkedTo: conversationID, db).filter { $0.customerID == customer },
@@ -240,6 +244,11 @@ extension SQLiteStore {
 
     public func tickets(linkedTo conversationID: Conversation.ID) async throws -> [Ticket] {
         try readNow { db in try Self.tickets(linkedTo: conversationID, db) }
+    }
+
+    public func tickets(linkedTo conversationID: Conversation.ID, of customerID: Customer.ID) async throws -> [Ticket] {
+        if ticketless.contains(customerID) { return [] }
+        return try readNow { db in try Self.tickets(linkedTo: conversationID, db).filter { $0.customerID == customerID } }
     }
 
     static func tickets(linkedTo conversationID: Conversation.ID, _ db: Database) throws -> [Ticket] {

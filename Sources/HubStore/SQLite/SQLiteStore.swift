@@ -52,6 +52,8 @@ public final class SQLiteStore: HubStore {
     private let quickReadersBusy = Atomic<Int>(0)
     private let quickReaderTurn = Atomic<Int>(0)
     let commits = EventCommitBroadcaster()
+    /// Customers known to have no ticket (see `TicketlessCustomers`).
+    let ticketless = TicketlessCustomers()
     /// The last committed events, for the log's followers (see `EventTail`).
     let tail: EventTail
     /// Every write, gathered into transactions (see `WriteQueue`).
