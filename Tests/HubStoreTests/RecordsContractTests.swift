@@ -122,6 +122,45 @@ struct RecordsContractTests {
         }
     }
 
+    @Test(
+        "events of a conversation name its assignee: a new conversation's none, an assigned one's agent, after a routing change the new one",
+        arguments: StoreBackend.allCases)
+    func eventsNameTheAssignee(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            func call(_ sipCallID: String) -> CallRecord {
+                CallRecord(
+                    id: .generate(), conversationID: Conversation.ID(""), direction: .inbound, from: "+8613800138000", to: "+864008887686",
+                    state: .queued, sipCallID: sipCallID, startedAt: Fixture.date(0), queuedAt: Fixture.date(0))
+            }
+            var first = Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "sip:one@pc33")
+            first.call = call("one@pc33")
+            let receipt = try #require(try await store.ingest([first]).first?.get())
+            _ = try await store.updateConversation(receipt.conversationID, ConversationChange(assigneeID: .some("bo")), at: Fixture.date(1), actor: .system)
+            var second = Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "sip:two@pc33", at: 2)
+            second.call = call("two@pc33")
+            #expect(try #require(try await store.ingest([second]).first?.get()).conversationID == receipt.conversationID)
+            // A routing record that names no agent, with a change of the assignee: the new one.
+            try await store.recordRouting(
+                [RoutingRecord(
+                    kind: .routingQueued, refs: EventRefs(customerID: receipt.customerID, conversationID: receipt.conversationID), payload: .object([:]),
+                    conversationChange: ConversationChange(assigneeID: .some("alice")))],
+                at: Fixture.date(3), actor: .system)
+            // A call's change that names no agent: the conversation's assignee, read.
+            var waiting = try #require(try await store.calls(in: receipt.conversationID).first)
+            waiting.state = .ended
+            waiting.endedAt = Fixture.date(4)
+            try await store.updateCall(waiting, actor: .channel("trunk"))
+
+            let events = try await store.allEvents().filter { $0.refs.conversationID == receipt.conversationID }
+            let named = events.map { "\($0.kind.rawValue) \($0.refs.agentID?.rawValue ?? "-")" }
+            #expect(
+                named == [
+                    "conversation.created -", "message.received -", "call.created -", "conversation.updated bo", "message.received bo",
+                    "call.created bo", "conversation.updated alice", "routing.queued alice", "call.updated alice",
+                ], "\(named)")
+        }
+    }
+
     /// A voice conversation and its call record, queued (not saved).
     static func queuedCall(in store: any HubStore, queuedAt: Double) async throws -> (IngestReceipt, CallRecord) {
         let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))

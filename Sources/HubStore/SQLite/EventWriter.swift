@@ -14,11 +14,15 @@ struct EventWriter {
     init(db: Database) { self.db = db }
 
     /// Appends one event and returns its sequence number. An event of a conversation that names no
-    /// agent is the conversation's assignee's (see `EventRefs.agentID`).
+    /// agent is the conversation's assignee's (see `EventRefs.agentID`), read from the
+    /// conversation unless the caller says `refs.agentID` is that assignee already
+    /// (`assigneeKnown`: it has just read or written the conversation in this transaction).
     @discardableResult
-    mutating func append(_ kind: EventKind, at date: Date, actor: Actor, refs: EventRefs, payload: some Encodable) throws -> Int64 {
+    mutating func append(
+        _ kind: EventKind, at date: Date, actor: Actor, refs: EventRefs, assigneeKnown: Bool = false, payload: some Encodable
+    ) throws -> Int64 {
         var refs = refs
-        if refs.agentID == nil, let conversation = refs.conversationID {
+        if refs.agentID == nil, !assigneeKnown, let conversation = refs.conversationID {
             refs.agentID = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT assigneeID FROM conversation WHERE id = ?"), arguments: [conversation.rawValue]
             ).map(Agent.ID.init(rawValue:))

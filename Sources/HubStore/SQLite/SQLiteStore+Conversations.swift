@@ -95,6 +95,7 @@ extension SQLiteStore {
         try events.append(
             .conversationUpdated, at: date, actor: actor,
             refs: EventRefs(customerID: conversation.customerID, conversationID: conversation.id, agentID: conversation.assigneeID),
+            assigneeKnown: true,
             payload: ConversationUpdatedPayload(
                 conversation: conversation, changes: changes.names,
                 previousAssigneeID: previousAssignee != conversation.assigneeID ? previousAssignee : nil))
@@ -119,10 +120,18 @@ extension SQLiteStore {
         try await write { db, events in
             for (records, actor) in batches {
                 for record in records {
-                    if let change = record.conversationChange, let id = record.refs.conversationID {
-                        _ = try Self.change(id, change, at: date, actor: actor, db, &events)
+                    var refs = record.refs
+                    var assigneeKnown = false
+                    if let change = record.conversationChange, let id = refs.conversationID {
+                        // The conversation as it now is: its assignee is the record's agent when
+                        // the record names none.
+                        let changed = try Self.change(id, change, at: date, actor: actor, db, &events)
+                        if refs.agentID == nil {
+                            refs.agentID = changed.assigneeID
+                            assigneeKnown = true
+                        }
                     }
-                    _ = try events.append(record.kind, at: date, actor: actor, refs: record.refs, payload: record.payload)
+                    _ = try events.append(record.kind, at: date, actor: actor, refs: refs, assigneeKnown: assigneeKnown, payload: record.payload)
                 }
             }
         }

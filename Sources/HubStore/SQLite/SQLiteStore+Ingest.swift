@@ -60,10 +60,11 @@ extension SQLiteStore {
 
     /// The message, and the call it announces (if any) in its conversation.
     private static func ingestCommand(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter) throws -> IngestReceipt {
-        let receipt = try ingestOne(command, db, &events)
+        var assignee: Agent.ID?? = nil
+        let receipt = try ingestOne(command, db, &events, assignee: &assignee)
         if var call = command.call, !receipt.duplicate {
             call.conversationID = receipt.conversationID
-            try insertCall(call, customerID: receipt.customerID, actor: .channel(command.event.channelAccountID), db, &events)
+            try insertCall(call, customerID: receipt.customerID, assignee: assignee, actor: .channel(command.event.channelAccountID), db, &events)
         }
         return receipt
     }
@@ -107,7 +108,11 @@ extension SQLiteStore {
             .contains(error.resultCode)
     }
 
-    static func ingestOne(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter) throws -> IngestReceipt {
+    /// `assignee`: the conversation's assignee once the message is in it, when this knows it
+    /// without another read (nil when it does not).
+    static func ingestOne(_ command: IngestCommand, _ db: Database, _ events: inout EventWriter, assignee: inout Agent.ID??) throws
+        -> IngestReceipt
+    {
         var event = command.event
         let json = events.json
         let at = command.receivedAt
@@ -177,12 +182,12 @@ extension SQLiteStore {
         let openRow: Row?
         if let continuation, continuation.isOpen, let continued = continuation.conversationID {
             openRow = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, status, handleID FROM conversation WHERE id = ?"), arguments: [continued.rawValue])
+                db.cachedStatement(sql: "SELECT id, status, handleID, assigneeID FROM conversation WHERE id = ?"), arguments: [continued.rawValue])
         } else {
             openRow = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT id, status, handleID FROM conversation
+                        SELECT id, status, handleID, assigneeID FROM conversation
                         WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
                         ORDER BY createdAt DESC LIMIT 1
                         """),
@@ -200,6 +205,7 @@ extension SQLiteStore {
                 // The common case: only the clocks move.
                 try db.cachedStatement(sql: "UPDATE conversation SET lastMessageAt = ?, lastInboundAt = ?, updatedAt = ? WHERE id = ?")
                     .execute(arguments: [at.millisecondsSince1970, at.millisecondsSince1970, at.millisecondsSince1970, conversationID.rawValue])
+                assignee = .some((row[3] as String?).map(Agent.ID.init(rawValue:)))
             }
         } else {
             let conversation = Conversation(
@@ -209,8 +215,10 @@ extension SQLiteStore {
                 lastMessageAt: at, lastInboundAt: at)
             try SQLiteWrites.insert(conversation, db, json: json)
             try events.append(
-                .conversationCreated, at: at, actor: actor, refs: EventRefs(customerID: customerID, conversationID: conversation.id),
+                .conversationCreated, at: at, actor: actor,
+                refs: EventRefs(customerID: customerID, conversationID: conversation.id, agentID: conversation.assigneeID), assigneeKnown: true,
                 payload: conversation)
+            assignee = .some(conversation.assigneeID)
             conversationCreated = true
             conversationID = conversation.id
             // A closed thread's tickets (or the ticket the customer quoted) follow the new conversation.
@@ -239,7 +247,8 @@ extension SQLiteStore {
         }
         try events.append(
             .messageReceived, at: at, actor: actor,
-            refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id), payload: message)
+            refs: EventRefs(customerID: customerID, conversationID: conversationID, messageID: message.id, agentID: assignee ?? nil),
+            assigneeKnown: assignee != nil, payload: message)
         if let consent = event.consent {
             try Self.recordConsent(
                 consent, handleID: handleID, kind: command.sender.kind, customerID: customerID, accountID: event.channelAccountID,
