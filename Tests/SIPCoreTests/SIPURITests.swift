@@ -116,6 +116,9 @@ struct SIPURITests {
         names += names.map { $0.uppercased() } + names.map { $0.lowercased() }
         for name in names {
             #expect(SIPHeaders.key(name) == SIPHeaders.canonicalName(name).lowercased(), "\(name)")
+            // A field's name and key come from one lower-casing: the same two.
+            let both = SIPHeaders.canonicalNameAndKey(name)
+            #expect(both.name == SIPHeaders.canonicalName(name) && both.key == SIPHeaders.key(name), "\(name)")
         }
         var headers = SIPHeaders()
         headers.add("f", "<sip:a@b>;tag=1")

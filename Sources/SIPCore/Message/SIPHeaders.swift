@@ -16,8 +16,7 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
         private var storedValue: String
 
         public init(name: String, value: String) {
-            self.name = SIPHeaders.canonicalName(name)
-            key = SIPGrammar.lowercasedASCII(self.name)
+            (self.name, key) = SIPHeaders.canonicalNameAndKey(name)
             storedValue = SIPHeaders.clean(value)
         }
 
@@ -103,16 +102,19 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     /// Every line's value of the header, in order.
     public func lines(_ name: String) -> [String] {
-        let key = Self.key(name)
-        return fields.filter { $0.key == key }.map(\.value)
+        lines(key: Self.key(name))
+    }
+
+    private func lines(key: String) -> [String] {
+        fields.filter { $0.key == key }.map(\.value)
     }
 
     /// Every value of the header in order: the lines' values, split at commas for list headers
     /// (never inside quotes or `<>`; never for headers whose grammar holds commas, such as
     /// Authorization or Date).
     public func values(_ name: String) -> [String] {
-        let canonical = Self.canonicalName(name)
-        let lines = lines(canonical)
+        let (canonical, key) = Self.canonicalNameAndKey(name)
+        let lines = lines(key: key)
         guard Self.listHeaders.contains(canonical) else { return lines }
         return lines.flatMap { SIPGrammar.splitList($0) }
     }
@@ -171,6 +173,16 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
         "Path", "Proxy-Require", "Reason", "Record-Route", "Require", "Route", "Service-Route", "Supported", "Unsupported",
         "Via", "Warning",
     ]
+
+    /// The canonical spelling of a header name and its key, from one lower-casing: a known
+    /// name's canonical spelling differs from the name only in case, an unknown one is kept as
+    /// written, so the key is the name lower-cased (a compact form's is its long name's).
+    static func canonicalNameAndKey(_ name: String) -> (name: String, key: String) {
+        let utf8 = name.utf8
+        if utf8.count == 1, let compact = compactForms[utf8.first! | 0x20], let key = compactKeys[utf8.first! | 0x20] { return (compact, key) }
+        let lower = SIPGrammar.lowercasedASCII(name)
+        return (knownNames[lower] ?? name, lower)
+    }
 
     /// The canonical spelling of a header name.
     public static func canonicalName(_ name: String) -> String {
