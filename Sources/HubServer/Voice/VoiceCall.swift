@@ -60,14 +60,42 @@ struct VoiceCall: Sendable {
         case ended
     }
 
-    let trunkID: String
-    let invite: SIPMessage
-    let callerPeer: SIPPeer
-    let serverKey: SIPTransactionKey
+    /// What a call is given when it arrives and keeps, in one reference: the B2BUA reads and
+    /// writes calls by value (`calls[id]`), and each copy of a call retained every string and
+    /// message of these one by one (about a hundredth of the hub's processor time).
+    final class Origin: Sendable {
+        let trunkID: String
+        let invite: SIPMessage
+        let callerPeer: SIPPeer
+        let serverKey: SIPTransactionKey
+        let localTag: String
+        let callerDisplay: String
+        let sdpSession = UInt64.random(in: 1_000_000...9_999_999_999)
+
+        init(trunkID: String, invite: SIPMessage, callerPeer: SIPPeer, serverKey: SIPTransactionKey, localTag: String, callerDisplay: String) {
+            self.trunkID = trunkID
+            self.invite = invite
+            self.callerPeer = callerPeer
+            self.serverKey = serverKey
+            self.localTag = localTag
+            self.callerDisplay = callerDisplay
+        }
+    }
+
+    let origin: Origin
+
+    init(trunkID: String, invite: SIPMessage, callerPeer: SIPPeer, serverKey: SIPTransactionKey, localTag: String, callerDisplay: String) {
+        origin = Origin(trunkID: trunkID, invite: invite, callerPeer: callerPeer, serverKey: serverKey, localTag: localTag, callerDisplay: callerDisplay)
+    }
+
+    var trunkID: String { origin.trunkID }
+    var invite: SIPMessage { origin.invite }
+    var callerPeer: SIPPeer { origin.callerPeer }
+    var serverKey: SIPTransactionKey { origin.serverKey }
     /// The hub's To tag toward the caller.
-    let localTag: String
+    var localTag: String { origin.localTag }
     /// The caller as the agent's phone shows them (the number, or the SIP URI).
-    let callerDisplay: String
+    var callerDisplay: String { origin.callerDisplay }
     var phase: Phase = .arriving
     var conversationID: Conversation.ID?
     var record: CallRecord?
@@ -84,7 +112,7 @@ struct VoiceCall: Sendable {
     /// The version of the hub's SDP toward the caller (its origin is the hub's own, RFC 4566
     /// §5.2, so that a transfer's re-INVITE may change everything else); the session id.
     var sdpVersion: UInt64 = 1
-    let sdpSession = UInt64.random(in: 1_000_000...9_999_999_999)
+    var sdpSession: UInt64 { origin.sdpSession }
 
     var callerCallID: String { invite.callID ?? "" }
     /// The caller is answered (a 2xx went out): ends are BYEs, not final responses.
@@ -100,10 +128,31 @@ struct VoiceCall: Sendable {
 
 /// The hub's INVITE to one agent's phone for one offer.
 struct AgentLeg: Sendable {
-    let offerID: String
-    let agentID: String
-    let invite: SIPMessage
-    let peer: SIPPeer
+    /// What the leg starts with and keeps, in one reference (see `VoiceCall.Origin`).
+    final class Origin: Sendable {
+        let offerID: String
+        let agentID: String
+        let invite: SIPMessage
+        let peer: SIPPeer
+
+        init(offerID: String, agentID: String, invite: SIPMessage, peer: SIPPeer) {
+            self.offerID = offerID
+            self.agentID = agentID
+            self.invite = invite
+            self.peer = peer
+        }
+    }
+
+    let origin: Origin
+
+    init(offerID: String, agentID: String, invite: SIPMessage, peer: SIPPeer) {
+        origin = Origin(offerID: offerID, agentID: agentID, invite: invite, peer: peer)
+    }
+
+    var offerID: String { origin.offerID }
+    var agentID: String { origin.agentID }
+    var invite: SIPMessage { origin.invite }
+    var peer: SIPPeer { origin.peer }
     var key: SIPTransactionKey? { SIPClientTransaction.key(of: invite) }
     var callID: String { invite.callID ?? "" }
     /// The phone's To tag and Contact, from a provisional or final response with a tag.
