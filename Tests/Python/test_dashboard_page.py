@@ -187,8 +187,10 @@ def test_supervisor_reads_the_figures_of_real_traffic(hub, browser, downloads):
     # ... and the alert on quick is raised, shown among the active alerts.
     browser.find_element(By.ID, "refresh").click()
     wait.until(lambda driver: driver.find_element(By.ID, "alerts").get_attribute("data-alerts") == "1")
-    raised = browser.find_element(By.CSS_SELECTOR, '#alert-list li[data-alert="quick-waiting"]')
-    assert "Someone waits on quick" in raised.text and "queueLength 1, above 0" in raised.text, raised.text
+    # Read in one script: the live stream may redraw the list between a look-up and a read.
+    raised = '#alert-list li[data-alert="quick-waiting"]'
+    wait.until(lambda driver: "Someone waits on quick" in (text(driver, raised) or ""))
+    assert "queueLength 1, above 0" in text(browser, raised), text(browser, raised)
 
     # Another window: the same contacts, drawn per day.
     Select(browser.find_element(By.ID, "window")).select_by_value("7d")
