@@ -120,6 +120,13 @@ struct SIPURITests {
             let both = SIPHeaders.canonicalNameAndKey(name)
             #expect(both.name == SIPHeaders.canonicalName(name) && both.key == SIPHeaders.key(name), "\(name)")
         }
+        // The canonical spelling: a known name's in any case, a compact form's long name, any
+        // other name as written.
+        for known in SIPHeaders.knownNames.values {
+            #expect(SIPHeaders.canonicalName(known.uppercased()) == known && SIPHeaders.canonicalName(known.lowercased()) == known, "\(known)")
+        }
+        #expect(SIPHeaders.canonicalName("f") == "From" && SIPHeaders.canonicalName("I") == "Call-ID")
+        #expect(SIPHeaders.canonicalName("X-cUSTOM") == "X-cUSTOM" && SIPHeaders.key("X-cUSTOM") == "x-custom")
         var headers = SIPHeaders()
         headers.add("f", "<sip:a@b>;tag=1")
         #expect(headers.first("FROM") == "<sip:a@b>;tag=1" && headers.first("f") == "<sip:a@b>;tag=1")

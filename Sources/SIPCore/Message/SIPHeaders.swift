@@ -186,9 +186,6 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     /// The canonical spelling of a header name.
     public static func canonicalName(_ name: String) -> String {
-        let utf8 = name.utf8
-        if utf8.count == 1, let compact = compactForms[utf8.first! | 0x20] { return compact }
-        if let known = knownNames[SIPGrammar.lowercasedASCII(name)] { return known }
-        return name
+        canonicalNameAndKey(name).name
     }
 }
