@@ -2,7 +2,7 @@ import Foundation
 import HubTestSupport
 import NIOCore
 import NIOPosix
-import SIPCore
+@testable import SIPCore
 import Synchronization
 import Testing
 
@@ -179,6 +179,79 @@ struct SIPTransportTests {
                 host: "127.0.0.1", port: 0, perSourceRate: 5, isTrusted: { $0 == "127.0.0.1" }, trustedSourceRate: 40))
         #expect(try await Self.sendHundredOptions(to: overTCP, tcp: true) == 100)
         #expect(overTCP.dropped.load(ordering: .relaxed) == 0)
+    }
+
+    /// Collects the datagrams a plain UDP socket receives, with their source addresses.
+    final class Datagrams: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        private let lock = NSLock()
+        private var received: [(SocketAddress, String)] = []
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            lock.withLock { received.append((envelope.remoteAddress, String(buffer: envelope.data))) }
+        }
+        var all: [(SocketAddress, String)] { lock.withLock { received } }
+        func wait(for count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while all.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+
+    @Test("UDP sends from several tasks at once arrive whole and in each task's order, from the transport's address; a message that waits for the channel holds the ones after it; after shutdown a send throws")
+    func sendsFromTheCaller() async throws {
+        let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0))
+        let (udp, _) = try await transport.start()
+        let datagrams = Datagrams()
+        let receiver = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 20)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(datagrams) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let peer = SIPPeer(transport: .udp, address: try #require(receiver.localAddress))
+        func message(_ sender: Int, _ index: Int) throws -> SIPMessage {
+            try SIPParser().parse(
+                sip("OPTIONS sip:phone@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:\(udp.port ?? 0);branch=z9hG4bK\(sender)x\(index)\nFrom: <sip:hub@h>;tag=1\nTo: <sip:phone@p>\nCall-ID: sender\(sender)\nCSeq: \(index + 1) OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n"),
+                framing: .datagram)
+        }
+        func order(_ text: String) -> (sender: String, sequence: Int)? {
+            guard let parsed = try? SIPParser().parse(Array(text.utf8), framing: .datagram), let callID = parsed.callID, let cseq = parsed.cseq else { return nil }
+            return (callID, Int(cseq.number))
+        }
+
+        // One task: messages 40..<50 are taken by the channel as if the socket were full; those
+        // sent while they wait follow them there; all arrive in the order sent.
+        for index in 0..<120 {
+            if index == 40 { transport.forcedThroughChannel.store(10, ordering: .relaxed) }
+            try transport.send(try message(0, index), to: peer)
+        }
+        try await datagrams.wait(for: 120)
+        #expect(datagrams.all.map { order($0.1)?.sequence ?? -1 } == Array(1...120))
+        // (Forced sends not taken yet are those that found the channel busy and followed it.)
+        let forcedLeft = transport.forcedThroughChannel.exchange(0, ordering: .relaxed)
+        #expect(transport.sentThroughChannel.load(ordering: .relaxed) >= 10 - forcedLeft && forcedLeft < 10)
+        #expect(datagrams.all.allSatisfy { $0.0 == udp }, "every message comes from the transport's bound address")
+
+        // Four tasks at once, in rounds the receiver's buffer holds.
+        for round in 0..<4 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for sender in 1...4 {
+                    group.addTask {
+                        for index in round * 50..<(round + 1) * 50 { try transport.send(try message(sender, index), to: peer) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await datagrams.wait(for: 120 + 200 * (round + 1))
+        }
+        let received = datagrams.all.dropFirst(120)
+        #expect(received.count == 800)
+        for sender in 1...4 {
+            let sequences = received.compactMap { order($0.1) }.filter { $0.sender == "sender\(sender)" }.map(\.sequence)
+            #expect(sequences == Array(1...200), "sender \(sender)")
+        }
+
+        await transport.shutdown()
+        #expect(throws: SIPTransportError.self) { try transport.send(try message(0, 999), to: peer) }
+        try await receiver.close()
     }
 
     /// A raw UDP socket (or one TCP connection) sends 100 OPTIONS within a second; returns how

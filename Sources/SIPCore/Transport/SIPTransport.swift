@@ -3,6 +3,14 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where a message came from or goes to: a UDP address, or one TCP connection.
 public struct SIPPeer: Sendable, Hashable, CustomStringConvertible {
     public enum Transport: String, Sendable, Hashable {
@@ -107,6 +115,8 @@ public struct SIPTransportConfiguration: Sendable {
 public final class SIPTransport: Sendable {
     private struct State {
         var udp: (any Channel)?
+        /// The UDP socket for sends from the caller's thread (see `send`); nil when not running.
+        var udpSocket: UDPSendSocket?
         var tcp: (any Channel)?
         var connections: [UInt64: any Channel] = [:]
         var nextConnection: UInt64 = 1
@@ -124,6 +134,14 @@ public final class SIPTransport: Sendable {
     private let state = Mutex(State())
     /// Messages dropped: over the per-source rate or the inbound buffer.
     public let dropped = Atomic<Int>(0)
+    /// UDP messages handed to the channel and not yet written: while any are, later messages
+    /// follow them through the channel, so that messages leave in the order given.
+    private let queuedOnChannel = Atomic<Int>(0)
+    /// UDP messages sent through the channel since the start: those the socket could not take at
+    /// once (a full send buffer), and those that followed them while they waited.
+    public let sentThroughChannel = Atomic<Int>(0)
+    /// The next this many UDP sends take the channel as if the socket were full (tests).
+    let forcedThroughChannel = Atomic<Int>(0)
 
     public init(
         configuration: SIPTransportConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -157,8 +175,11 @@ public final class SIPTransport: Sendable {
         if configuration.receiveBufferSize > 0 {
             bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(clamping: configuration.receiveBufferSize))
         }
+        // The socket is made and bound here, not by the bootstrap, so that the transport holds a
+        // descriptor of it (a duplicate) to send from the caller's thread; the channel reads it.
+        let socket = try UDPSendSocket.bound(host: configuration.host, port: configuration.port)
+        // (The channel owns the bound descriptor from here on and closes it.)
         let udpChannel = try await bootstrap
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: configuration.maximumMessageSize + 1))
             .channelInitializer { [self] channel in
@@ -166,7 +187,7 @@ public final class SIPTransport: Sendable {
                     try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(transport: self))
                 }
             }
-            .bind(host: configuration.host, port: configuration.port).get()
+            .withBoundSocket(socket.channelDescriptor).get()
         let tcpPort = udpChannel.localAddress?.port ?? configuration.port
         let tcpChannel: any Channel
         do {
@@ -177,6 +198,7 @@ public final class SIPTransport: Sendable {
         }
         state.withLock { state in
             state.udp = udpChannel
+            state.udpSocket = socket
             state.tcp = tcpChannel
         }
         let udp = udpChannel.localAddress!
@@ -215,19 +237,40 @@ public final class SIPTransport: Sendable {
             }
     }
 
-    /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection. The
-    /// write is queued on the channel's event loop and not waited for (messages to one peer leave
-    /// in the order given); a write that fails later is logged. Throws when there is no channel
-    /// to write to.
+    /// Sends a message: over UDP to the peer's address, over TCP on the peer's connection, and
+    /// does not wait for it (messages to one peer leave in the order given); a write that fails
+    /// later is logged. Throws when there is no channel to write to.
+    ///
+    /// A UDP message is sent from the calling thread, on the socket the channel reads: handing
+    /// each to the event loop cost a wake-up of its thread, a task and the channel's pipeline per
+    /// message, more than the send itself (a B2BUA sends about seven per call). A message the
+    /// socket cannot take at once (its send buffer full) goes through the channel, which waits
+    /// for the socket; later ones follow it there until it is written.
     public func send(_ message: SIPMessage, to peer: SIPPeer) throws {
         let bytes = message.serialized()
         let written: EventLoopFuture<Void>
         switch peer.transport {
         case .udp:
-            guard let channel = state.withLock({ $0.udp }) else { throw SIPTransportError.notRunning }
+            let (channel, socket) = state.withLock { ($0.udp, $0.udpSocket) }
+            guard let channel else { throw SIPTransportError.notRunning }
+            if let socket, queuedOnChannel.load(ordering: .acquiring) == 0 {
+                let forced = forcedThroughChannel.load(ordering: .relaxed) > 0 && forcedThroughChannel.subtract(1, ordering: .relaxed).newValue >= 0
+                switch forced ? .wouldBlock : socket.send(bytes, to: peer.address) {
+                case .sent:
+                    return
+                case .failed(let code):
+                    logger.info("SIP message not sent", metadata: ["peer": "\(peer)", "error": "\(IOError(errnoCode: code, reason: "sendto"))"])
+                    return
+                case .wouldBlock:
+                    break
+                }
+            }
+            sentThroughChannel.add(1, ordering: .relaxed)
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
+            queuedOnChannel.add(1, ordering: .acquiringAndReleasing)
             written = channel.writeAndFlush(AddressedEnvelope(remoteAddress: peer.address, data: buffer))
+            written.whenComplete { [self] _ in queuedOnChannel.subtract(1, ordering: .acquiringAndReleasing) }
         case .tcp:
             guard let id = peer.connection, let channel = state.withLock({ $0.connections[id] }) else { throw SIPTransportError.connectionClosed }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
@@ -258,6 +301,7 @@ public final class SIPTransport: Sendable {
             state.stopping = true
             defer {
                 state.udp = nil
+                state.udpSocket = nil
                 state.tcp = nil
                 state.connections = [:]
             }
@@ -351,6 +395,94 @@ public final class SIPTransport: Sendable {
         var buffer = channel.allocator.buffer(capacity: 2)
         buffer.writeBytes([0x0D, 0x0A])
         channel.writeAndFlush(buffer, promise: nil)
+    }
+}
+
+/// The transport's own descriptor of its UDP socket (a duplicate of the channel's), to send
+/// from any thread. Closed when the last send holding it is done, after the transport let go of
+/// it: a send in flight at shutdown never writes to a descriptor number the system has handed
+/// to another file.
+final class UDPSendSocket: Sendable {
+    enum Outcome {
+        case sent
+        /// The socket cannot take it now (send buffer full): the channel can wait for it.
+        case wouldBlock
+        case failed(CInt)
+    }
+
+    /// The bound socket, for the channel (which closes it).
+    let channelDescriptor: CInt
+    private let descriptor: CInt
+
+    private init(channelDescriptor: CInt, descriptor: CInt) {
+        self.channelDescriptor = channelDescriptor
+        self.descriptor = descriptor
+    }
+
+    deinit { _ = close(descriptor) }
+
+    /// A non-blocking UDP socket bound to `host`:`port` (address reuse on, as the bootstrap set it).
+    static func bound(host: String, port: Int) throws -> UDPSendSocket {
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        #if canImport(Darwin)
+        let kind = SOCK_DGRAM
+        #else
+        let kind = Int32(SOCK_DGRAM.rawValue)
+        #endif
+        let fd = socket(address.protocol.rawValue, kind, 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: CInt = 1
+        let bound: CInt
+        if setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size)) != 0 {
+            bound = -1
+        } else {
+            bound = withSocketAddress(address) { pointer, length in bind(fd, pointer, length) } ?? -1
+        }
+        guard bound == 0, fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == 0 else {
+            let code = errno
+            _ = close(fd)
+            throw IOError(errnoCode: code, reason: "bind")
+        }
+        let duplicate = dup(fd)
+        guard duplicate >= 0 else {
+            let code = errno
+            _ = close(fd)
+            throw IOError(errnoCode: code, reason: "dup")
+        }
+        return UDPSendSocket(channelDescriptor: fd, descriptor: duplicate)
+    }
+
+    func send(_ bytes: [UInt8], to address: SocketAddress) -> Outcome {
+        let result = bytes.withUnsafeBytes { buffer in
+            Self.withSocketAddress(address) { pointer, length in
+                sendto(descriptor, buffer.baseAddress, buffer.count, CInt(MSG_NOSIGNAL), pointer, length)
+            }
+        }
+        guard let result else { return .failed(EAFNOSUPPORT) }
+        if result >= 0 { return .sent }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK || code == ENOBUFS || code == EINTR { return .wouldBlock }
+        return .failed(code)
+    }
+
+    /// `body` with the address as a `sockaddr`; nil for an address that is not IP.
+    private static func withSocketAddress<Result>(
+        _ address: SocketAddress, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Result
+    ) -> Result? {
+        switch address {
+        case .v4(let v4):
+            var raw = v4.address
+            return withUnsafePointer(to: &raw) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        case .v6(let v6):
+            var raw = v6.address
+            return withUnsafePointer(to: &raw) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        case .unixDomainSocket:
+            return nil
+        }
     }
 }
 
