@@ -37,11 +37,19 @@ struct EventWriter {
         let payloadText = try json.text(payload)
         // A payload the log could not be read back with fails the write before anything is written.
         try JSONReader.validate(payloadText)
-        try statement.execute(arguments: [
-            kind.rawValue, milliseconds, actorText, refs.customerID?.rawValue,
-            refs.conversationID?.rawValue, refs.messageID?.rawValue, refs.ticketID?.rawValue, refs.callID?.rawValue,
-            refs.agentID?.rawValue, refs.deliveryID?.rawValue, payloadText,
-        ])
+        try statement.run { row in
+            row.bind(kind.rawValue)
+            row.bind(milliseconds)
+            row.bind(actorText)
+            row.bind(refs.customerID?.rawValue)
+            row.bind(refs.conversationID?.rawValue)
+            row.bind(refs.messageID?.rawValue)
+            row.bind(refs.ticketID?.rawValue)
+            row.bind(refs.callID?.rawValue)
+            row.bind(refs.agentID?.rawValue)
+            row.bind(refs.deliveryID?.rawValue)
+            row.bind(payloadText)
+        }
         let sequence = db.lastInsertedRowID
         // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor as its
         // text parses, the payload's JSON (read when a follower first asks, `HubEvent.payload`).

@@ -85,7 +85,7 @@ extension SQLiteStore {
                     queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy, recordingReference)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: StatementArguments(Self.callArguments(call)))
+        ).run(Self.callArguments(call))
         try events.append(
             .callCreated, at: call.startedAt, actor: actor,
             refs: EventRefs(customerID: customer, conversationID: call.conversationID, callID: call.id, agentID: call.agentID ?? assignee ?? nil),
@@ -134,20 +134,16 @@ extension SQLiteStore {
         let all = Self.callArguments(call)
         let before = Self.callArguments(stored)
         var columns: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-        for index in 1..<SQLiteRows.callColumns.count where !Self.same(all[index], before[index]) {
+        var values: [SQLValue] = []
+        for index in 1..<SQLiteRows.callColumns.count where all[index] != before[index] {
             columns.append(SQLiteRows.callColumns[index])
             values.append(all[index])
         }
         guard !columns.isEmpty else { return }
-        values.append(call.id.rawValue)
+        values.append(.text(call.id.rawValue))
         // One cached statement per set of columns: a call's changes come in a few shapes.
         try db.cachedStatement(sql: "UPDATE call SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
-            .execute(arguments: StatementArguments(values))
-    }
-
-    private static func same(_ a: (any DatabaseValueConvertible)?, _ b: (any DatabaseValueConvertible)?) -> Bool {
-        (a?.databaseValue ?? .null) == (b?.databaseValue ?? .null)
+            .run(values)
     }
 
     public func call(_ id: CallRecord.ID) async throws -> CallRecord? {
@@ -170,12 +166,14 @@ extension SQLiteStore {
     }
 
     /// The call's values in the table's column order (`SQLiteRows.callColumns`), its id first.
-    private static func callArguments(_ call: CallRecord) -> [(any DatabaseValueConvertible)?] {
+    private static func callArguments(_ call: CallRecord) -> [SQLValue] {
         [
-            call.id.rawValue, call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
-            call.agentID?.rawValue, call.startedAt.millisecondsSince1970, call.queuedAt?.millisecondsSince1970,
-            call.offeredAt?.millisecondsSince1970, call.answeredAt?.millisecondsSince1970, call.endedAt?.millisecondsSince1970,
-            call.hangupCause, call.hungUpBy?.rawValue, call.recordingReference,
+            SQLValue(call.id.rawValue), SQLValue(call.conversationID.rawValue), SQLValue(call.direction.rawValue), SQLValue(call.from),
+            SQLValue(call.to), SQLValue(call.state.rawValue), SQLValue(call.sipCallID), SQLValue(call.agentID?.rawValue),
+            SQLValue(call.startedAt.millisecondsSince1970), SQLValue(call.queuedAt?.millisecondsSince1970),
+            SQLValue(call.offeredAt?.millisecondsSince1970), SQLValue(call.answeredAt?.millisecondsSince1970),
+            SQLValue(call.endedAt?.millisecondsSince1970), SQLValue(call.hangupCause), SQLValue(call.hungUpBy?.rawValue),
+            SQLValue(call.recordingReference),
         ]
     }
 }

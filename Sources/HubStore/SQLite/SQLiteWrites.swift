@@ -11,10 +11,10 @@ enum SQLiteWrites {
                 INSERT INTO customer (id, name, tier, tags, locale, ownerAgentID, mergedInto, createdAt, updatedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            customer.id.rawValue, customer.name, customer.tier.rawValue, try json.text(customer.tags), customer.locale,
-            customer.ownerAgentID?.rawValue, customer.mergedInto?.rawValue, customer.createdAt.millisecondsSince1970,
-            customer.updatedAt.millisecondsSince1970,
+        ).run([
+            SQLValue(customer.id.rawValue), SQLValue(customer.name), SQLValue(customer.tier.rawValue), SQLValue(try json.text(customer.tags)),
+            SQLValue(customer.locale), SQLValue(customer.ownerAgentID?.rawValue), SQLValue(customer.mergedInto?.rawValue),
+            SQLValue(customer.createdAt.millisecondsSince1970), SQLValue(customer.updatedAt.millisecondsSince1970),
         ])
     }
 
@@ -36,9 +36,10 @@ enum SQLiteWrites {
                 INSERT INTO handle (id, customerID, kind, scope, address, displayName, optedOutAt, createdAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            handle.id.rawValue, handle.customerID.rawValue, handle.kind.rawValue, handle.scope, handle.address,
-            handle.displayName, handle.optedOutAt?.millisecondsSince1970, handle.createdAt.millisecondsSince1970,
+        ).run([
+            SQLValue(handle.id.rawValue), SQLValue(handle.customerID.rawValue), SQLValue(handle.kind.rawValue), SQLValue(handle.scope),
+            SQLValue(handle.address), SQLValue(handle.displayName), SQLValue(handle.optedOutAt?.millisecondsSince1970),
+            SQLValue(handle.createdAt.millisecondsSince1970),
         ])
     }
 
@@ -50,7 +51,7 @@ enum SQLiteWrites {
                     firstResponseAt, closedAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: conversationArguments(conversation, json: json))
+        ).run(conversationArguments(conversation, json: json))
         try noteAssignee(conversation, db)
     }
 
@@ -62,7 +63,7 @@ enum SQLiteWrites {
                     updatedAt = ?, lastMessageAt = ?, lastInboundAt = ?, firstResponseAt = ?, closedAt = ?
                 WHERE id = ?
                 """
-        ).execute(arguments: conversationArguments(conversation, json: json, idLast: true))
+        ).run(conversationArguments(conversation, json: json, idLast: true))
         try noteAssignee(conversation, db)
     }
 
@@ -86,25 +87,26 @@ enum SQLiteWrites {
             try update(conversation, db, json: json)
             return
         }
-        var values: [(any DatabaseValueConvertible)?] = []
+        var values: [SQLValue] = []
+        values.reserveCapacity(ordered.count + 1)
         for column in ordered {
             switch column {
-            case "status": values.append(conversation.status.rawValue)
-            case "queueID": values.append(conversation.queueID)
-            case "priority": values.append(conversation.priority)
-            case "assigneeID": values.append(conversation.assigneeID?.rawValue)
-            case "subject": values.append(conversation.subject)
-            case "attributes": values.append((try? json.text(conversation.attributes)) ?? "{}")
-            case "updatedAt": values.append(conversation.updatedAt.millisecondsSince1970)
-            case "closedAt": values.append(conversation.closedAt?.millisecondsSince1970)
+            case "status": values.append(SQLValue(conversation.status.rawValue))
+            case "queueID": values.append(SQLValue(conversation.queueID))
+            case "priority": values.append(SQLValue(conversation.priority))
+            case "assigneeID": values.append(SQLValue(conversation.assigneeID?.rawValue))
+            case "subject": values.append(SQLValue(conversation.subject))
+            case "attributes": values.append(SQLValue((try? json.text(conversation.attributes)) ?? "{}"))
+            case "updatedAt": values.append(SQLValue(conversation.updatedAt.millisecondsSince1970))
+            case "closedAt": values.append(SQLValue(conversation.closedAt?.millisecondsSince1970))
             default:
                 try update(conversation, db, json: json)
                 return
             }
         }
-        values.append(conversation.id.rawValue)
+        values.append(.text(conversation.id.rawValue))
         try db.cachedStatement(sql: "UPDATE conversation SET \(ordered.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?")
-            .execute(arguments: StatementArguments(values))
+            .run(values)
         if columns.contains("assigneeID") { try noteAssignee(conversation, db) }
     }
 
@@ -112,18 +114,28 @@ enum SQLiteWrites {
     private static func noteAssignee(_ conversation: Conversation, _ db: Database) throws {
         guard let agent = conversation.assigneeID else { return }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO conversation_agent (conversationID, agentID, firstAt) VALUES (?, ?, ?)")
-            .execute(arguments: [conversation.id.rawValue, agent.rawValue, conversation.updatedAt.millisecondsSince1970])
+            .run { row in
+                row.bind(conversation.id.rawValue)
+                row.bind(agent.rawValue)
+                row.bind(conversation.updatedAt.millisecondsSince1970)
+            }
     }
 
-    private static func conversationArguments(_ c: Conversation, json: JSONColumns, idLast: Bool = false) -> StatementArguments {
+    private static func conversationArguments(_ c: Conversation, json: JSONColumns, idLast: Bool = false) -> [SQLValue] {
         let attributes = (try? json.text(c.attributes)) ?? "{}"
-        let values: [(any DatabaseValueConvertible)?] = [
-            c.customerID.rawValue, c.handleID?.rawValue, c.channelKind.rawValue, c.channelAccountID, c.threadKey,
-            c.status.rawValue, c.queueID, c.priority, c.assigneeID?.rawValue, c.subject, attributes,
-            c.createdAt.millisecondsSince1970, c.updatedAt.millisecondsSince1970, c.lastMessageAt?.millisecondsSince1970,
-            c.lastInboundAt?.millisecondsSince1970, c.firstResponseAt?.millisecondsSince1970, c.closedAt?.millisecondsSince1970,
+        var values: [SQLValue] = []
+        values.reserveCapacity(18)
+        if !idLast { values.append(SQLValue(c.id.rawValue)) }
+        values += [
+            SQLValue(c.customerID.rawValue), SQLValue(c.handleID?.rawValue), SQLValue(c.channelKind.rawValue), SQLValue(c.channelAccountID),
+            SQLValue(c.threadKey), SQLValue(c.status.rawValue), SQLValue(c.queueID), SQLValue(c.priority), SQLValue(c.assigneeID?.rawValue),
+            SQLValue(c.subject), SQLValue(attributes), SQLValue(c.createdAt.millisecondsSince1970),
+            SQLValue(c.updatedAt.millisecondsSince1970), SQLValue(c.lastMessageAt?.millisecondsSince1970),
+            SQLValue(c.lastInboundAt?.millisecondsSince1970), SQLValue(c.firstResponseAt?.millisecondsSince1970),
+            SQLValue(c.closedAt?.millisecondsSince1970),
         ]
-        return StatementArguments(idLast ? values + [c.id.rawValue] : [c.id.rawValue] + values)
+        if idLast { values.append(SQLValue(c.id.rawValue)) }
+        return values
     }
 
     static func insert(_ message: Message, _ db: Database, json: JSONColumns) throws {
@@ -134,12 +146,13 @@ enum SQLiteWrites {
                     deliveredAt, readAt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [
-            message.id.rawValue, message.conversationID.rawValue, message.direction.rawValue, message.author.kind,
-            message.author.authorID, message.visibility.rawValue, message.text, try json.text(message.attachments),
-            message.channelAccountID, message.providerMessageID, message.deliveryStatus?.rawValue, message.deliveryError,
-            try json.text(message.metadata), message.createdAt.millisecondsSince1970, message.sentAt?.millisecondsSince1970,
-            message.deliveredAt?.millisecondsSince1970, message.readAt?.millisecondsSince1970,
+        ).run([
+            SQLValue(message.id.rawValue), SQLValue(message.conversationID.rawValue), SQLValue(message.direction.rawValue),
+            SQLValue(message.author.kind), SQLValue(message.author.authorID), SQLValue(message.visibility.rawValue), SQLValue(message.text),
+            SQLValue(try json.text(message.attachments)), SQLValue(message.channelAccountID), SQLValue(message.providerMessageID),
+            SQLValue(message.deliveryStatus?.rawValue), SQLValue(message.deliveryError), SQLValue(try json.text(message.metadata)),
+            SQLValue(message.createdAt.millisecondsSince1970), SQLValue(message.sentAt?.millisecondsSince1970),
+            SQLValue(message.deliveredAt?.millisecondsSince1970), SQLValue(message.readAt?.millisecondsSince1970),
         ])
     }
 
