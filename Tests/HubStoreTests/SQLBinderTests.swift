@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HubModel
 @testable import HubStore
 import Testing
 
@@ -88,6 +89,67 @@ struct SQLBinderTests {
             try statement.run([.integer(5), .text("d"), .text("after")])
             try statement.execute(arguments: [6, "e", "grdb after"])
             #expect(try Int.fetchAll(db, sql: "SELECT id FROM t ORDER BY id") == [1, 5, 6])
+        }
+    }
+
+    @Test("a row read by position from SQLite decodes as the same row read through GRDB; no row is nil; a NULL where a value must be is an error")
+    func rowsByPosition() throws {
+        let queue = try DatabaseQueue()
+        try SQLiteSchema.migrator.migrate(queue)
+        let json = JSONColumns()
+        let date = Date(millisecondsSince1970: 1_795_000_000_123)
+        let customer = Customer(id: "cus_1", name: "Wáng Fāng", tags: ["vip", "angry"], createdAt: date)
+        let conversations = [
+            Conversation(
+                id: "cnv_1", customerID: customer.id, handleID: nil, channelKind: .voice, channelAccountID: "trunk", status: .open, queueID: "support",
+                priority: 3, assigneeID: "alice", subject: "Bill", attributes: ["intent": "billing"], createdAt: date, lastMessageAt: date,
+                lastInboundAt: date),
+            Conversation(id: "cnv_2", customerID: customer.id, handleID: nil, channelKind: .sms, channelAccountID: "sms", createdAt: date),
+        ]
+        let calls = [
+            CallRecord(
+                id: "call_1", conversationID: "cnv_1", direction: .inbound, from: "+8613800000000", to: "+861088886666", state: .ended,
+                sipCallID: "abc@h", agentID: "alice", startedAt: date, queuedAt: date, offeredAt: date, answeredAt: date, endedAt: date,
+                hangupCause: "normal", hungUpBy: .customer, recordingReference: nil),
+            CallRecord(id: "call_2", conversationID: "cnv_2", direction: .inbound, from: "+8613800000001", to: "+861088886666", state: .queued, startedAt: date),
+        ]
+        try queue.write { db in
+            try SQLiteWrites.insert(customer, db, json: json)
+            for conversation in conversations { try SQLiteWrites.insert(conversation, db, json: json) }
+            for call in calls {
+                try db.execute(
+                    sql: "INSERT INTO call (id, conversationID, direction, fromAddress, toAddress, state, sipCallID, agentID, startedAt, queuedAt, offeredAt, answeredAt, endedAt, hangupCause, hungUpBy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        call.id.rawValue, call.conversationID.rawValue, call.direction.rawValue, call.from, call.to, call.state.rawValue, call.sipCallID,
+                        call.agentID?.rawValue, call.startedAt.millisecondsSince1970, call.queuedAt?.millisecondsSince1970,
+                        call.offeredAt?.millisecondsSince1970, call.answeredAt?.millisecondsSince1970, call.endedAt?.millisecondsSince1970,
+                        call.hangupCause, call.hungUpBy?.rawValue,
+                    ])
+            }
+            let byPosition = try db.cachedStatement(sql: "SELECT * FROM customer WHERE id = ?")
+                .fetchOne(binding: { $0.bind("cus_1") }) { try SQLiteRows.customer($0, json: json) }
+            #expect(byPosition == customer)
+            #expect(try Row.fetchOne(db, sql: "SELECT * FROM customer WHERE id = ?", arguments: ["cus_1"]).map { try SQLiteRows.customer($0, json: json) } == customer)
+            for conversation in conversations {
+                let mine = try SQLiteWrites.conversation(conversation.id, db, json: json)
+                let grdb = try Row.fetchOne(db, sql: "SELECT * FROM conversation WHERE id = ?", arguments: [conversation.id.rawValue])
+                    .map { try SQLiteRows.conversation($0, json: json) }
+                #expect(mine == conversation)
+                #expect(grdb == conversation)
+            }
+            for call in calls {
+                let mine = try db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?").fetchOne(binding: { $0.bind(call.id.rawValue) }, SQLiteRows.call)
+                #expect(mine == call)
+                #expect(try Row.fetchOne(db, sql: "SELECT * FROM call WHERE id = ?", arguments: [call.id.rawValue]).map(SQLiteRows.call) == call)
+            }
+            #expect(try SQLiteWrites.conversation("cnv_none", db, json: json) == nil)
+            // A NULL where the model needs a value: an error, not a crash.
+            try db.execute(sql: "CREATE TABLE loose (id TEXT, state TEXT)")
+            try db.execute(sql: "INSERT INTO loose VALUES (NULL, 'x')")
+            #expect(throws: StoreError.self) {
+                try db.cachedStatement(sql: "SELECT id FROM loose").fetchOne(binding: { _ in }) { try $0.requiredText(at: 0, "loose id") }
+            }
+            #expect(try db.cachedStatement(sql: "SELECT id, state FROM loose").fetchOne(binding: { _ in }) { [$0.text(at: 0), $0.text(at: 1)] } == [nil, "x"])
         }
     }
 

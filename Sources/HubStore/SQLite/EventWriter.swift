@@ -23,9 +23,8 @@ struct EventWriter {
     ) throws -> Int64 {
         var refs = refs
         if refs.agentID == nil, !assigneeKnown, let conversation = refs.conversationID {
-            refs.agentID = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT assigneeID FROM conversation WHERE id = ?"), arguments: [conversation.rawValue]
-            ).map(Agent.ID.init(rawValue:))
+            refs.agentID = try db.cachedStatement(sql: "SELECT assigneeID FROM conversation WHERE id = ?")
+                .fetchOne(binding: { $0.bind(conversation.rawValue) }) { $0.text(at: 0).map(Agent.ID.init(rawValue:)) } ?? nil
         }
         let statement = try db.cachedStatement(
             sql: """

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import HubModel
 
 /// Binds a statement's parameters straight to SQLite, for the writer's statements that run for
 /// every call and message (the event insert, a conversation's or a call's changed columns).
@@ -54,25 +55,85 @@ extension Statement {
     /// once, in order. Throws `DatabaseError` when SQLite refuses it, or when `bind` bound a
     /// number of parameters other than the statement's.
     func run(binding bind: (inout SQLBinder) throws -> Void) throws {
+        _ = try step(binding: bind) { _ in () }
+    }
+
+    /// The first row of this query with the parameters `bind` binds, as `decode` reads it from
+    /// the columns by position (nil when there is none). GRDB's `Row.fetchOne` copies every
+    /// column into a row of its own and names them all, lower-cased, before the first is read.
+    func fetchOne<T>(binding bind: (inout SQLBinder) throws -> Void, _ decode: (SQLColumns) throws -> T) throws -> T? {
+        try step(binding: bind, decode)
+    }
+
+    private func step<T>(binding bind: (inout SQLBinder) throws -> Void, _ decode: (SQLColumns) throws -> T) throws -> T? {
         let handle = sqliteStatement
         // (A previous run's error was reported then; a reset now only returns it again.)
         _ = sqlite3_reset(handle)
         var binder = SQLBinder(handle: handle)
-        defer { _ = sqlite3_clear_bindings(handle) }
+        // Left reset, with no bindings, ready for GRDB or for the next run.
+        defer {
+            _ = sqlite3_reset(handle)
+            _ = sqlite3_clear_bindings(handle)
+        }
         try bind(&binder)
         guard binder.index - 1 == sqlite3_bind_parameter_count(handle) else {
             throw DatabaseError(
                 resultCode: .SQLITE_MISUSE,
                 message: "\(binder.index - 1) values bound for \(sqlite3_bind_parameter_count(handle)) parameters", sql: sql)
         }
-        let code = sqlite3_step(handle)
-        guard code == SQLITE_DONE || code == SQLITE_ROW else {
-            let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(handle)))
-            _ = sqlite3_reset(handle)
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return try decode(SQLColumns(handle: handle))
+        case SQLITE_DONE: return nil
+        case let code:
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))), sql: sql)
         }
-        _ = sqlite3_reset(handle)
     }
+}
+
+/// A row by column position, read from SQLite or from a GRDB row: the decoding of the rows read
+/// for every call and message (`SQLiteRows`) is written once for both.
+protocol PositionalRow {
+    /// The column's text; nil for NULL.
+    func text(at index: Int) -> String?
+    /// The column's integer; nil for NULL.
+    func integer(at index: Int) -> Int64?
+}
+
+extension PositionalRow {
+    /// The column's text, or an error naming what is missing (a NOT NULL column read as NULL is
+    /// a damaged database or a wrong column order, not a value).
+    func requiredText(at index: Int, _ what: String) throws -> String {
+        guard let text = text(at: index) else { throw StoreError(.unavailable, "stored \(what) is NULL") }
+        return text
+    }
+
+    func requiredInteger(at index: Int, _ what: String) throws -> Int64 {
+        guard let integer = integer(at: index) else { throw StoreError(.unavailable, "stored \(what) is NULL") }
+        return integer
+    }
+}
+
+/// The current row of a statement being stepped (valid until the next step or reset).
+struct SQLColumns: PositionalRow {
+    fileprivate let handle: SQLiteStatement
+
+    func text(at index: Int) -> String? {
+        let column = CInt(index)
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL, let bytes = sqlite3_column_text(handle, column) else { return nil }
+        // (As GRDB reads text: up to a NUL.)
+        return String(cString: bytes)
+    }
+
+    func integer(at index: Int) -> Int64? {
+        let column = CInt(index)
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL else { return nil }
+        return sqlite3_column_int64(handle, column)
+    }
+}
+
+extension Row: PositionalRow {
+    func text(at index: Int) -> String? { self[index] }
+    func integer(at index: Int) -> Int64? { self[index] }
 }
 
 /// A parameter's value, for statements whose columns are chosen at run time (a row's changed

@@ -27,13 +27,15 @@ enum SQLiteRows {
 
     static let customerColumns = ["id", "name", "tier", "tags", "locale", "ownerAgentID", "mergedInto", "createdAt", "updatedAt"]
 
-    static func customer(_ row: Row, json: JSONColumns) throws -> Customer {
+    static func customer(_ row: some PositionalRow, json: JSONColumns) throws -> Customer {
         Customer(
-            id: Customer.ID(row[0] as String), name: row[1], tier: CustomerTier(rawValue: row[2]),
-            tags: try json.value([String].self, from: row[3]), locale: row[4],
-            ownerAgentID: (row[5] as String?).map(Agent.ID.init(rawValue:)),
-            mergedInto: (row[6] as String?).map(Customer.ID.init(rawValue:)),
-            createdAt: requiredDate(row, at: 7), updatedAt: requiredDate(row, at: 8))
+            id: Customer.ID(try row.requiredText(at: 0, "customer id")), name: row.text(at: 1),
+            tier: CustomerTier(rawValue: try row.requiredText(at: 2, "customer tier")),
+            tags: try json.value([String].self, from: row.requiredText(at: 3, "customer tags")), locale: row.text(at: 4),
+            ownerAgentID: row.text(at: 5).map(Agent.ID.init(rawValue:)),
+            mergedInto: row.text(at: 6).map(Customer.ID.init(rawValue:)),
+            createdAt: Date(millisecondsSince1970: try row.requiredInteger(at: 7, "customer createdAt")),
+            updatedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 8, "customer updatedAt")))
     }
 
     static func handle(_ row: Row) throws -> Handle {
@@ -49,18 +51,23 @@ enum SQLiteRows {
         "subject", "attributes", "createdAt", "updatedAt", "lastMessageAt", "lastInboundAt", "firstResponseAt", "closedAt",
     ]
 
-    static func conversation(_ row: Row, json: JSONColumns) throws -> Conversation {
-        guard let kind = ChannelKind(rawValue: row[3]) else { throw corrupt("channel kind", row[3]) }
-        guard let status = ConversationStatus(rawValue: row[6]) else { throw corrupt("conversation status", row[6]) }
+    static func conversation(_ row: some PositionalRow, json: JSONColumns) throws -> Conversation {
+        guard let kind = ChannelKind(rawValue: try row.requiredText(at: 3, "channel kind")) else { throw corrupt("channel kind", row.text(at: 3)) }
+        guard let status = ConversationStatus(rawValue: try row.requiredText(at: 6, "conversation status")) else {
+            throw corrupt("conversation status", row.text(at: 6))
+        }
+        func date(_ index: Int) -> Date? { row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         return Conversation(
-            id: Conversation.ID(row[0] as String), customerID: Customer.ID(row[1] as String),
-            handleID: (row[2] as String?).map(Handle.ID.init(rawValue:)), channelKind: kind,
-            channelAccountID: row[4], threadKey: row[5], status: status, queueID: row[7],
-            priority: row[8], assigneeID: (row[9] as String?).map(Agent.ID.init(rawValue:)),
-            subject: row[10], attributes: try json.value([String: String].self, from: row[11]),
-            createdAt: requiredDate(row, at: 12), updatedAt: requiredDate(row, at: 13),
-            lastMessageAt: date(row, at: 14), lastInboundAt: date(row, at: 15),
-            firstResponseAt: date(row, at: 16), closedAt: date(row, at: 17))
+            id: Conversation.ID(try row.requiredText(at: 0, "conversation id")),
+            customerID: Customer.ID(try row.requiredText(at: 1, "conversation customerID")),
+            handleID: row.text(at: 2).map(Handle.ID.init(rawValue:)), channelKind: kind,
+            channelAccountID: try row.requiredText(at: 4, "conversation channelAccountID"),
+            threadKey: try row.requiredText(at: 5, "conversation threadKey"), status: status, queueID: row.text(at: 7),
+            priority: Int(try row.requiredInteger(at: 8, "conversation priority")), assigneeID: row.text(at: 9).map(Agent.ID.init(rawValue:)),
+            subject: row.text(at: 10), attributes: try json.value([String: String].self, from: row.requiredText(at: 11, "conversation attributes")),
+            createdAt: Date(millisecondsSince1970: try row.requiredInteger(at: 12, "conversation createdAt")),
+            updatedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 13, "conversation updatedAt")),
+            lastMessageAt: date(14), lastInboundAt: date(15), firstResponseAt: date(16), closedAt: date(17))
     }
 
     static func message(_ row: Row, json: JSONColumns) throws -> Message {
@@ -109,16 +116,17 @@ enum SQLiteRows {
         "offeredAt", "answeredAt", "endedAt", "hangupCause", "hungUpBy", "recordingReference",
     ]
 
-    static func call(_ row: Row) throws -> CallRecord {
-        guard let direction = MessageDirection(rawValue: row[2]) else { throw corrupt("direction", row[2]) }
-        guard let state = CallState(rawValue: row[5]) else { throw corrupt("call state", row[5]) }
+    static func call(_ row: some PositionalRow) throws -> CallRecord {
+        guard let direction = MessageDirection(rawValue: try row.requiredText(at: 2, "call direction")) else { throw corrupt("direction", row.text(at: 2)) }
+        guard let state = CallState(rawValue: try row.requiredText(at: 5, "call state")) else { throw corrupt("call state", row.text(at: 5)) }
+        func date(_ index: Int) -> Date? { row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         return CallRecord(
-            id: CallRecord.ID(row[0] as String), conversationID: Conversation.ID(row[1] as String),
-            direction: direction, from: row[3], to: row[4], state: state, sipCallID: row[6],
-            agentID: (row[7] as String?).map(Agent.ID.init(rawValue:)), startedAt: requiredDate(row, at: 8),
-            queuedAt: date(row, at: 9), offeredAt: date(row, at: 10), answeredAt: date(row, at: 11),
-            endedAt: date(row, at: 12), hangupCause: row[13],
-            hungUpBy: (row[14] as String?).flatMap(CallParty.init(rawValue:)), recordingReference: row[15])
+            id: CallRecord.ID(try row.requiredText(at: 0, "call id")), conversationID: Conversation.ID(try row.requiredText(at: 1, "call conversationID")),
+            direction: direction, from: try row.requiredText(at: 3, "call fromAddress"), to: try row.requiredText(at: 4, "call toAddress"),
+            state: state, sipCallID: row.text(at: 6), agentID: row.text(at: 7).map(Agent.ID.init(rawValue:)),
+            startedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 8, "call startedAt")),
+            queuedAt: date(9), offeredAt: date(10), answeredAt: date(11), endedAt: date(12), hangupCause: row.text(at: 13),
+            hungUpBy: row.text(at: 14).flatMap(CallParty.init(rawValue:)), recordingReference: row.text(at: 15))
     }
 
     static func agent(_ row: Row, json: JSONColumns) throws -> Agent {

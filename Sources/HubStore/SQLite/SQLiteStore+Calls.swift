@@ -101,10 +101,12 @@ extension SQLiteStore {
         if let known = batch.calls[call.id] {
             saved = known
         } else {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?"), arguments: [call.id.rawValue]) else {
+            guard
+                let stored = try db.cachedStatement(sql: "SELECT * FROM call WHERE id = ?")
+                    .fetchOne(binding: { $0.bind(call.id.rawValue) }, SQLiteRows.call)
+            else {
                 throw StoreError.notFound("no call \(call.id)")
             }
-            let stored = try SQLiteRows.call(row)
             saved = CallBatch.Saved(stored: stored, latest: stored)
         }
         guard saved.latest != call else { return nil }
@@ -120,9 +122,8 @@ extension SQLiteStore {
     /// The conversation's customer, read once per batch; nil when there is no such conversation.
     private static func customer(of conversationID: Conversation.ID, batch: inout CallBatch, _ db: Database) throws -> Customer.ID? {
         if let known = batch.customers[conversationID] { return known }
-        let customerID = try String.fetchOne(
-            db.cachedStatement(sql: "SELECT customerID FROM conversation WHERE id = ?"), arguments: [conversationID.rawValue]
-        ).map(Customer.ID.init(rawValue:))
+        let customerID = try db.cachedStatement(sql: "SELECT customerID FROM conversation WHERE id = ?")
+            .fetchOne(binding: { $0.bind(conversationID.rawValue) }) { Customer.ID(try $0.requiredText(at: 0, "conversation customerID")) }
         batch.customers[conversationID] = customerID
         return customerID
     }

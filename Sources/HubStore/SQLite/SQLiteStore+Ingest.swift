@@ -73,9 +73,12 @@ extension SQLiteStore {
     static func storedInbound(_ providerID: String, accountID: String, _ db: Database) throws -> IngestReceipt? {
         // The plain look-up first: on the usual path (no such message) it is all there is.
         guard
-            try String.fetchOne(
-                db.cachedStatement(sql: "SELECT id FROM message WHERE channelAccountID = ? AND direction = 'inbound' AND providerMessageID = ?"),
-                arguments: [accountID, providerID]) != nil,
+            try db.cachedStatement(sql: "SELECT id FROM message WHERE channelAccountID = ? AND direction = 'inbound' AND providerMessageID = ?")
+                .fetchOne(
+                    binding: { row in
+                        row.bind(accountID)
+                        row.bind(providerID)
+                    }, { _ in true }) != nil,
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: """
@@ -148,12 +151,16 @@ extension SQLiteStore {
         var customerCreated = false
         let customerID: Customer.ID
         let handleID: Handle.ID
-        if let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?"),
-            arguments: [command.sender.kind.rawValue, command.sender.scope, command.sender.address])
+        if let known = try db.cachedStatement(sql: "SELECT id, customerID FROM handle WHERE kind = ? AND scope = ? AND address = ?")
+            .fetchOne(
+                binding: { row in
+                    row.bind(command.sender.kind.rawValue)
+                    row.bind(command.sender.scope)
+                    row.bind(command.sender.address)
+                },
+                { (Handle.ID(try $0.requiredText(at: 0, "handle id")), Customer.ID(try $0.requiredText(at: 1, "handle customerID"))) })
         {
-            handleID = Handle.ID(row[0] as String)
-            customerID = Customer.ID(row[1] as String)
+            (handleID, customerID) = known
         } else {
             let customer = Customer(id: command.newCustomerID ?? .generate(at: at), name: event.sender.displayName, createdAt: at)
             let handle = Handle(
@@ -179,24 +186,32 @@ extension SQLiteStore {
         }
         var conversationCreated = false
         let conversationID: Conversation.ID
-        let openRow: Row?
+        typealias Open = (id: String, status: String, handleID: String?, assigneeID: String?)
+        func open(_ row: SQLColumns) throws -> Open {
+            (try row.requiredText(at: 0, "conversation id"), try row.requiredText(at: 1, "conversation status"), row.text(at: 2), row.text(at: 3))
+        }
+        let openRow: Open?
         if let continuation, continuation.isOpen, let continued = continuation.conversationID {
-            openRow = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, status, handleID, assigneeID FROM conversation WHERE id = ?"), arguments: [continued.rawValue])
+            openRow = try db.cachedStatement(sql: "SELECT id, status, handleID, assigneeID FROM conversation WHERE id = ?")
+                .fetchOne(binding: { $0.bind(continued.rawValue) }, open)
         } else {
-            openRow = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT id, status, handleID, assigneeID FROM conversation
-                        WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
-                        ORDER BY createdAt DESC LIMIT 1
-                        """),
-                arguments: [customerID.rawValue, event.channelAccountID, threadKey])
+            openRow = try db.cachedStatement(
+                sql: """
+                    SELECT id, status, handleID, assigneeID FROM conversation
+                    WHERE customerID = ? AND channelAccountID = ? AND threadKey = ? AND status != 'closed'
+                    ORDER BY createdAt DESC LIMIT 1
+                    """
+            ).fetchOne(
+                binding: { row in
+                    row.bind(customerID.rawValue)
+                    row.bind(event.channelAccountID)
+                    row.bind(threadKey)
+                }, open)
         }
         if let row = openRow {
-            conversationID = Conversation.ID(row[0] as String)
-            let status: String = row[1]
-            let currentHandle: String? = row[2]
+            conversationID = Conversation.ID(row.id)
+            let status = row.status
+            let currentHandle = row.handleID
             let reopens = status == ConversationStatus.pending.rawValue || status == ConversationStatus.snoozed.rawValue
             if reopens || currentHandle != handleID.rawValue || !event.attributes.isEmpty {
                 try Self.updateConversation(
@@ -204,8 +219,8 @@ extension SQLiteStore {
             } else {
                 // The common case: only the clocks move.
                 try db.cachedStatement(sql: "UPDATE conversation SET lastMessageAt = ?, lastInboundAt = ?, updatedAt = ? WHERE id = ?")
-                    .execute(arguments: [at.millisecondsSince1970, at.millisecondsSince1970, at.millisecondsSince1970, conversationID.rawValue])
-                assignee = .some((row[3] as String?).map(Agent.ID.init(rawValue:)))
+                    .run([.integer(at.millisecondsSince1970), .integer(at.millisecondsSince1970), .integer(at.millisecondsSince1970), .text(conversationID.rawValue)])
+                assignee = .some(row.assigneeID.map(Agent.ID.init(rawValue:)))
             }
         } else {
             let conversation = Conversation(

@@ -191,13 +191,13 @@ enum SQLiteWrites {
     // MARK: Reads inside a write transaction
 
     static func customer(_ id: Customer.ID, _ db: Database, json: JSONColumns) throws -> Customer? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM customer WHERE id = ?"), arguments: [id.rawValue])
-            .map { try SQLiteRows.customer($0, json: json) }
+        try db.cachedStatement(sql: "SELECT * FROM customer WHERE id = ?")
+            .fetchOne(binding: { $0.bind(id.rawValue) }) { try SQLiteRows.customer($0, json: json) }
     }
 
     static func conversation(_ id: Conversation.ID, _ db: Database, json: JSONColumns) throws -> Conversation? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversation WHERE id = ?"), arguments: [id.rawValue])
-            .map { try SQLiteRows.conversation($0, json: json) }
+        try db.cachedStatement(sql: "SELECT * FROM conversation WHERE id = ?")
+            .fetchOne(binding: { $0.bind(id.rawValue) }) { try SQLiteRows.conversation($0, json: json) }
     }
 
     static func message(_ id: Message.ID, _ db: Database, json: JSONColumns) throws -> Message? {
