@@ -154,6 +154,33 @@ struct LazyEventPayloadTests {
         #expect(changed != event)
     }
 
+    @Test("a payload may contain a key when the key is one of its members at any depth; never false for a member that is there")
+    func mayContain() {
+        let record = CallRecord(
+            id: "call_1", conversationID: "cnv_1", direction: .inbound, from: "+8613800000000", to: "+861088886666", state: .ended,
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000), hangupCause: "he said \"hungUpBy\"", hungUpBy: .agent)
+        var unanswered = record
+        unanswered.hungUpBy = nil
+        unanswered.hangupCause = nil
+        for value in [record, unanswered] {
+            let text = JSONWriter.text(of: value)
+            let lazy = Self.event(text: text)
+            let parsed = (try? JSONReader.parse(text)) ?? .null
+            // Never a false "no": a member that is there is always a "may".
+            for key in ["hungUpBy", "hangupCause", "id", "state", "endedAt", "agentId", "nothing", "hung"] {
+                if parsed[key] != nil { #expect(lazy.payloadMayContain(key), "\(key) in \(text)") }
+            }
+            #expect(!lazy.payloadMayContain("nothing"))
+            #expect(!lazy.payloadMayContain("hung"))
+            // Without reading the payload: it is still text afterwards, and reads the same.
+            #expect(lazy.payload == parsed)
+        }
+        #expect(!Self.event(text: JSONWriter.text(of: unanswered)).payloadMayContain("hungUpBy"))
+        // Nested members count; an event made from its value may contain anything.
+        #expect(Self.event(text: JSONWriter.text(of: Self.payload)).payloadMayContain("vip"))
+        #expect(Self.event(payload: .object([:])).payloadMayContain("anything"))
+    }
+
     @Test("text that is not JSON reads as an empty payload rather than failing the follower that reads it")
     func unreadableText() {
         #expect(Self.event(text: "{\"a\":").payload == .null)

@@ -197,7 +197,9 @@ public struct MetricsProjector: Sendable {
     /// Counts one event.
     public mutating func apply(_ event: HubEvent) {
         let date = event.occurredAt
-        let payload = event.payload
+        // Read (parsed from the log's text) only by the kinds that need it: most of a call's
+        // events are counted from their kind and references alone.
+        lazy var payload = event.payload
         let conversationID = event.refs.conversationID?.rawValue
         switch event.kind {
         case .conversationCreated, .conversationUpdated:
@@ -250,7 +252,9 @@ public struct MetricsProjector: Sendable {
                 if restart { clock.wrapping = [:] }
             }
         case .callCreated, .callUpdated:
-            guard let id = conversationID, var contact = contacts[id], let party = payload["hungUpBy"]?.stringValue, contact.hungUpBy != party
+            // Who hung up is in the record once the call has ended: an earlier change is not read.
+            guard let id = conversationID, var contact = contacts[id], event.payloadMayContain("hungUpBy"),
+                let party = payload["hungUpBy"]?.stringValue, contact.hungUpBy != party
             else { return }
             contact.hungUpBy = party
             setContact(id, contact)

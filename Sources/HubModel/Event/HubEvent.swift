@@ -18,6 +18,12 @@ public struct HubEvent: Sendable, Hashable, Codable {
     }
     private var body: EventPayload
 
+    /// False when the payload surely has no member named `key` at any depth; true when it may
+    /// (then read `payload`). An event that keeps its text answers from the text without parsing
+    /// it: the hub writes a key as it is, in quotes, and leaves out members that are nil, so a
+    /// follower that wants one member (who hung up a call) skips most payloads unread.
+    public func payloadMayContain(_ key: String) -> Bool { body.mayContain(key) }
+
     public init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payload: JSONValue) {
         self.init(sequence: sequence, kind: kind, occurredAt: occurredAt, actor: actor, refs: refs, body: EventPayload(payload))
     }
@@ -89,6 +95,39 @@ private final class EventPayload: Sendable {
 
     init(_ value: JSONValue) { state = Mutex(.value(value)) }
     init(text: String) { state = Mutex(.text(text)) }
+
+    func mayContain(_ key: String) -> Bool {
+        state.withLock { state in
+            switch state {
+            case .value: return true
+            case .text(let text):
+                let needle = Array("\"\(key)\"".utf8)
+                return text.utf8.withContiguousStorageIfAvailable { Self.find(needle, in: $0) } ?? Self.find(needle, in: Array(text.utf8))
+            }
+        }
+    }
+
+    /// Whether `needle` occurs in `bytes` (a plain scan: payloads are a few hundred bytes).
+    private static func find(_ needle: [UInt8], in bytes: some RandomAccessCollection<UInt8>) -> Bool {
+        guard let first = needle.first, bytes.count >= needle.count else { return needle.isEmpty }
+        return needle.withUnsafeBufferPointer { needle in
+            var start = bytes.startIndex
+            let last = bytes.index(bytes.endIndex, offsetBy: -needle.count)
+            while start <= last {
+                if bytes[start] == first {
+                    var matched = 1
+                    var index = bytes.index(after: start)
+                    while matched < needle.count, bytes[index] == needle[matched] {
+                        matched += 1
+                        index = bytes.index(after: index)
+                    }
+                    if matched == needle.count { return true }
+                }
+                start = bytes.index(after: start)
+            }
+            return false
+        }
+    }
 
     var value: JSONValue {
         state.withLock { state in
