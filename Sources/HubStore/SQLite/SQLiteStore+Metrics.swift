@@ -36,11 +36,18 @@ extension SQLiteStore {
             }
         }
 
-        func values(_ key: MetricKey) -> [any DatabaseValueConvertible] {
+        /// Binds the key's columns of this set, in the order of `keys`.
+        func bind(_ key: MetricKey, to row: inout SQLBinder) {
             switch self {
-            case .full: [key.channel, key.queue, key.agent]
-            case .channelQueue: [key.channel, key.queue]
-            case .agent: [key.agent]
+            case .full:
+                row.bind(key.channel)
+                row.bind(key.queue)
+                row.bind(key.agent)
+            case .channelQueue:
+                row.bind(key.channel)
+                row.bind(key.queue)
+            case .agent:
+                row.bind(key.agent)
             }
         }
 
@@ -95,10 +102,11 @@ extension SQLiteStore {
                             \(names.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
                             """)
                     for (key, counters) in merged {
-                        var arguments: [any DatabaseValueConvertible] = [key.minute]
-                        arguments += set.values(key)
-                        arguments += counters.values.map { $0 as any DatabaseValueConvertible }
-                        try statement.execute(arguments: StatementArguments(arguments))
+                        try statement.run { row in
+                            row.bind(key.minute)
+                            set.bind(key, to: &row)
+                            for value in counters.values { row.bind(value) }
+                        }
                     }
                 }
             }
