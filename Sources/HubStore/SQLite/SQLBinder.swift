@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import HubModel
@@ -111,6 +112,11 @@ extension PositionalRow {
         guard let integer = integer(at: index) else { throw StoreError(.unavailable, "stored \(what) is NULL") }
         return integer
     }
+
+    /// A timestamp column (milliseconds since 1970); nil for NULL.
+    func date(at index: Int) -> Date? { integer(at: index).map(Date.init(millisecondsSince1970:)) }
+
+    func requiredDate(at index: Int, _ what: String) throws -> Date { Date(millisecondsSince1970: try requiredInteger(at: index, what)) }
 }
 
 /// The current row of a statement being stepped (valid until the next step or reset).

@@ -17,14 +17,6 @@ enum SQLiteRows {
         Date(millisecondsSince1970: row[column])
     }
 
-    static func date(_ row: Row, at index: Int) -> Date? {
-        (row[index] as Int64?).map(Date.init(millisecondsSince1970:))
-    }
-
-    static func requiredDate(_ row: Row, at index: Int) -> Date {
-        Date(millisecondsSince1970: row[index])
-    }
-
     static let customerColumns = ["id", "name", "tier", "tags", "locale", "ownerAgentID", "mergedInto", "createdAt", "updatedAt"]
 
     static func customer(_ row: some PositionalRow, json: JSONColumns) throws -> Customer {
@@ -34,8 +26,7 @@ enum SQLiteRows {
             tags: try json.value([String].self, from: row.requiredText(at: 3, "customer tags")), locale: row.text(at: 4),
             ownerAgentID: row.text(at: 5).map(Agent.ID.init(rawValue:)),
             mergedInto: row.text(at: 6).map(Customer.ID.init(rawValue:)),
-            createdAt: Date(millisecondsSince1970: try row.requiredInteger(at: 7, "customer createdAt")),
-            updatedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 8, "customer updatedAt")))
+            createdAt: try row.requiredDate(at: 7, "customer createdAt"), updatedAt: try row.requiredDate(at: 8, "customer updatedAt"))
     }
 
     static func handle(_ row: Row) throws -> Handle {
@@ -56,7 +47,6 @@ enum SQLiteRows {
         guard let status = ConversationStatus(rawValue: try row.requiredText(at: 6, "conversation status")) else {
             throw corrupt("conversation status", row.text(at: 6))
         }
-        func date(_ index: Int) -> Date? { row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         return Conversation(
             id: Conversation.ID(try row.requiredText(at: 0, "conversation id")),
             customerID: Customer.ID(try row.requiredText(at: 1, "conversation customerID")),
@@ -65,9 +55,8 @@ enum SQLiteRows {
             threadKey: try row.requiredText(at: 5, "conversation threadKey"), status: status, queueID: row.text(at: 7),
             priority: Int(try row.requiredInteger(at: 8, "conversation priority")), assigneeID: row.text(at: 9).map(Agent.ID.init(rawValue:)),
             subject: row.text(at: 10), attributes: try json.value([String: String].self, from: row.requiredText(at: 11, "conversation attributes")),
-            createdAt: Date(millisecondsSince1970: try row.requiredInteger(at: 12, "conversation createdAt")),
-            updatedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 13, "conversation updatedAt")),
-            lastMessageAt: date(14), lastInboundAt: date(15), firstResponseAt: date(16), closedAt: date(17))
+            createdAt: try row.requiredDate(at: 12, "conversation createdAt"), updatedAt: try row.requiredDate(at: 13, "conversation updatedAt"),
+            lastMessageAt: row.date(at: 14), lastInboundAt: row.date(at: 15), firstResponseAt: row.date(at: 16), closedAt: row.date(at: 17))
     }
 
     static func message(_ row: Row, json: JSONColumns) throws -> Message {
@@ -119,13 +108,12 @@ enum SQLiteRows {
     static func call(_ row: some PositionalRow) throws -> CallRecord {
         guard let direction = MessageDirection(rawValue: try row.requiredText(at: 2, "call direction")) else { throw corrupt("direction", row.text(at: 2)) }
         guard let state = CallState(rawValue: try row.requiredText(at: 5, "call state")) else { throw corrupt("call state", row.text(at: 5)) }
-        func date(_ index: Int) -> Date? { row.integer(at: index).map(Date.init(millisecondsSince1970:)) }
         return CallRecord(
             id: CallRecord.ID(try row.requiredText(at: 0, "call id")), conversationID: Conversation.ID(try row.requiredText(at: 1, "call conversationID")),
             direction: direction, from: try row.requiredText(at: 3, "call fromAddress"), to: try row.requiredText(at: 4, "call toAddress"),
             state: state, sipCallID: row.text(at: 6), agentID: row.text(at: 7).map(Agent.ID.init(rawValue:)),
-            startedAt: Date(millisecondsSince1970: try row.requiredInteger(at: 8, "call startedAt")),
-            queuedAt: date(9), offeredAt: date(10), answeredAt: date(11), endedAt: date(12), hangupCause: row.text(at: 13),
+            startedAt: try row.requiredDate(at: 8, "call startedAt"), queuedAt: row.date(at: 9), offeredAt: row.date(at: 10),
+            answeredAt: row.date(at: 11), endedAt: row.date(at: 12), hangupCause: row.text(at: 13),
             hungUpBy: row.text(at: 14).flatMap(CallParty.init(rawValue:)), recordingReference: row.text(at: 15))
     }
 
