@@ -43,7 +43,8 @@ public struct HubServer: Sendable {
         self.configuration = configuration
         self.hubConfiguration = hubConfiguration
         self.logger = logger
-        store = try SQLiteStore(configuration: .init(path: configuration.databasePath, durability: configuration.durability))
+        store = try SQLiteStore(
+            configuration: .init(path: configuration.databasePath, durability: configuration.durability, commitWindow: configuration.commitWindow))
         try await store.migrate()
         // Calls the last run left live are gone with its memory (the SIP element's dialogs): their
         // records end and their conversations close before the router recovers anything, so no
@@ -93,6 +94,7 @@ public struct HubServer: Sendable {
             "hub prepared",
             metadata: [
                 "database": "\(configuration.databasePath)", "durability": "\(configuration.durability.rawValue)",
+                "commit_window": "\(configuration.commitWindow)",
                 "channel_accounts": "\(hubConfiguration.channels.map(\.id).joined(separator: ","))",
                 "queues": "\(hubConfiguration.routing.queues.count)", "agents": "\(hubConfiguration.routing.agents.count)",
                 "agents_changed": "\(changed)",

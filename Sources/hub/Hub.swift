@@ -82,6 +82,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("durability"), help: "full (sync every commit; survives power loss) or normal (survives a crash) (env HUB_DURABILITY).")
     var durability: String?
 
+    @Option(
+        name: .customLong("commit-window"),
+        help: "Milliseconds between the starts of two store transactions while writes come from many callers at once; 0: none (env HUB_COMMIT_WINDOW; default 4).")
+    var commitWindow: String?
+
     @Option(name: .customLong("smtp"), help: "SMTP listen address host:port for e-mail accounts (env HUB_SMTP; default 127.0.0.1:2525).")
     var smtp: String?
 
@@ -140,6 +145,12 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--durability must be full or normal (got '\(durabilityText)')")
         }
         configuration.durability = durability
+        if let text = commitWindow ?? Environment.value("HUB_COMMIT_WINDOW") {
+            guard let milliseconds = Double(text), (0...1000).contains(milliseconds) else {
+                throw ValidationError("--commit-window is a number of milliseconds from 0 to 1000 (got '\(text)')")
+            }
+            configuration.commitWindow = .microseconds(Int(milliseconds * 1000))
+        }
         configuration.engine.defaultRegion = defaultRegion ?? Environment.value("HUB_DEFAULT_REGION")
         configuration.channelsDirectory = config.channelsDirectory
         configuration.routingRulesDirectory = config.routingRulesDirectory

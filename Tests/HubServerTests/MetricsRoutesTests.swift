@@ -183,6 +183,7 @@ struct MetricsRoutesTests {
                 let busy = try #require(value("hub_store_writer_busy_seconds_total"))
                 let processor = try #require(value("hub_store_writer_cpu_seconds_total"))
                 #expect(busy > 0 && processor > 0 && processor <= busy)
+                #expect(value("hub_store_paced_transactions_total") != nil && value("hub_store_pacing_seconds_total") != nil)
             }
         }
     }

@@ -13,9 +13,9 @@ struct WriteQueueTests {
         let released = DispatchSemaphore(value: 0)
     }
 
-    static func open() async throws -> (SQLiteStore, URL) {
+    static func open(commitWindow: Duration = .zero) async throws -> (SQLiteStore, URL) {
         let (directory, path) = SQLiteStoreTests.temporaryPath()
-        let store = try SQLiteStore(configuration: .init(path: path, durability: .normal))
+        let store = try SQLiteStore(configuration: .init(path: path, durability: .normal, commitWindow: commitWindow))
         try await store.migrate()
         try await store.write { db, _ in try db.execute(sql: "CREATE TABLE probe (n INTEGER NOT NULL UNIQUE)") }
         return (store, directory)
@@ -82,6 +82,113 @@ struct WriteQueueTests {
         #expect(tail.map { $0.payload["n"] } == expected)
         #expect(stored.map(\.sequence) == tail.map(\.sequence))
         #expect(zip(stored.dropFirst(), stored).allSatisfy { $0.sequence == $1.sequence + 1 })
+    }
+
+    @Test("the commit window waits only while transactions show writes from several callers, and stops when they stop")
+    func paceFollowsConcurrency() {
+        var pace = WriteQueue.Pace()
+        let start = ContinuousClock.now
+        let window = Duration.milliseconds(8)
+        // One caller waiting for each write: never two in a transaction, never a wait.
+        for step in 0..<100 { pace.began(1, at: start + .microseconds(step * 300)) }
+        #expect(!pace.waits)
+        #expect(pace.delay(window: window, now: start + .milliseconds(30)) == .zero)
+        // One transaction of two writes is not yet load; the second is.
+        pace.began(2, at: start + .milliseconds(31))
+        #expect(!pace.waits)
+        pace.began(3, at: start + .milliseconds(32))
+        #expect(pace.waits)
+        #expect(pace.enough == 3)
+        #expect(pace.delay(window: window, now: start + .milliseconds(35)) == .milliseconds(5))
+        #expect(pace.delay(window: window, now: start + .milliseconds(40)) == .zero)
+        #expect(pace.delay(window: .zero, now: start + .milliseconds(35)) == .zero)
+        // It stops once none of the last 64 transactions held more than one write.
+        for step in 0..<62 { pace.began(1, at: start + .milliseconds(40 + step)) }
+        #expect(pace.waits)
+        #expect(pace.enough == 2)
+        pace.began(1, at: start + .milliseconds(102))
+        #expect(!pace.waits)
+        #expect(pace.delay(window: window, now: start + .milliseconds(103)) == .zero)
+    }
+
+    @Test("a store's writer paces its transactions under concurrent writes, never a caller that waits for each write; every write commits")
+    func commitWindow() async throws {
+        let window = Duration.milliseconds(20)
+        let (store, directory) = try await Self.open(commitWindow: window)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // One caller, one write after the other: no transaction waits.
+        for n in 1...10 { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [n]) } }
+        #expect(store.writes.statistics.paced == 0)
+        // Many at once, in rounds: writes that come while another commits share its successor,
+        // and from then on each transaction begins a window after the one before.
+        let clock = ContinuousClock()
+        let began = clock.now
+        for round in 0..<15 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for k in 0..<8 {
+                    let n = 100 + round * 8 + k
+                    group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [n]) } }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let elapsed = began.duration(to: clock.now)
+        let statistics = store.writes.statistics
+        #expect(statistics.paced >= 1 && statistics.pacing > .zero)
+        // The paced transactions' waits are part of the time the rounds took.
+        #expect(elapsed >= statistics.pacing)
+        let published = try #require(store.writerStatistics)
+        #expect(published.pacedTransactions == statistics.paced && published.pacingSeconds > 0)
+        let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM probe") }
+        #expect(count == 10 + 120)
+        #expect(statistics.transactions < statistics.writes)
+        // Back to one caller: after 64 transactions of one write each it no longer waits.
+        for n in 1000..<1064 { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [n]) } }
+        let paced = store.writes.statistics.paced
+        for n in 2000..<2020 { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [n]) } }
+        #expect(store.writes.statistics.paced == paced)
+    }
+
+    @Test("a transaction begins at once when as many writes wait as the last one held, however long the window: callers that each wait for a write are not held to one transaction per window")
+    func eagerWrites() async throws {
+        let (store, directory) = try await Self.open(commitWindow: .seconds(10))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Two transactions of several writes (queued behind a held one): concurrent load. The
+        // second holds sixteen.
+        for round in 0..<2 {
+            let gate = Gate()
+            let holding = Task { try await store.write { _, _ in gate.entered.signal(); gate.released.wait() } }
+            await Task.detached { gate.entered.wait() }.value
+            let count = round == 0 ? 3 : 16
+            let queued = (0..<count).map { k in
+                Task { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [round * 20 + k]) } }
+            }
+            while store.writes.waiting < count { try await Task.sleep(for: .milliseconds(1)) }
+            gate.released.signal()
+            try await holding.value
+            for task in queued { try await task.value }
+        }
+        // The next transaction waits ten seconds for the window; sixteen writes end the wait, and
+        // fifteen would not.
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (100)") } }
+            while !store.writes.isPacing { try await Task.sleep(for: .milliseconds(1)) }
+            for k in 1..<15 {
+                group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [100 + k]) } }
+            }
+            while store.writes.waiting < 15 { try await Task.sleep(for: .milliseconds(1)) }
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(store.writes.isPacing && store.writes.waiting == 15)
+            group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (115)") } }
+            try await group.waitForAll()
+        }
+        #expect(began.duration(to: clock.now) < .seconds(5))
+        let statistics = store.writes.statistics
+        #expect(statistics.paced >= 1 && statistics.pacing < .seconds(5))
+        let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM probe WHERE n >= 100") }
+        #expect(count == 16)
     }
 
     @Test("an error that ends the transaction itself fails every write in it, and the queue goes on")

@@ -139,6 +139,8 @@ extension PrometheusExporter {
             ("hub_store_writes_total", "Writes (store operations) in those transactions", Double(statistics.writes)),
             ("hub_store_writer_busy_seconds_total", "Time the store's one writer spent in transactions", statistics.busySeconds),
             ("hub_store_writer_cpu_seconds_total", "Processor time of the store's writer in its transactions", statistics.processorSeconds),
+            ("hub_store_paced_transactions_total", "Transactions that waited for the commit window under concurrent load", Double(statistics.pacedTransactions)),
+            ("hub_store_pacing_seconds_total", "Time transactions waited for the commit window", statistics.pacingSeconds),
         ]
     }
 }

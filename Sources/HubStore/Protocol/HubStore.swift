@@ -38,12 +38,18 @@ public struct StoreWriterStatistics: Sendable, Equatable {
     public var busySeconds: Double
     /// The writer thread's processor time in the same spans.
     public var processorSeconds: Double
+    /// Transactions that waited for the commit window under concurrent load, and the time they
+    /// waited in all (not part of `busySeconds`).
+    public var pacedTransactions: Int
+    public var pacingSeconds: Double
 
-    public init(transactions: Int, writes: Int, busySeconds: Double, processorSeconds: Double) {
+    public init(transactions: Int, writes: Int, busySeconds: Double, processorSeconds: Double, pacedTransactions: Int = 0, pacingSeconds: Double = 0) {
         self.transactions = transactions
         self.writes = writes
         self.busySeconds = busySeconds
         self.processorSeconds = processorSeconds
+        self.pacedTransactions = pacedTransactions
+        self.pacingSeconds = pacingSeconds
     }
 }
 

@@ -24,12 +24,16 @@ public final class SQLiteStore: HubStore {
 
         /// Recent events kept in memory for the log's followers.
         public var tailCapacity: Int
+        /// Under concurrent load, the least time between the starts of two transactions, so that
+        /// more writes meet in each (see `WriteQueue`); zero: every transaction begins at once.
+        public var commitWindow: Duration
 
         public init(
             path: String, durability: Durability = .full, maximumReaderCount: Int = 4, busyTimeout: Duration = .seconds(5),
-            tailCapacity: Int = 8_192
+            tailCapacity: Int = 8_192, commitWindow: Duration = .zero
         ) {
             self.path = path
+            self.commitWindow = commitWindow
             self.tailCapacity = tailCapacity
             self.durability = durability
             self.maximumReaderCount = maximumReaderCount
@@ -100,7 +104,7 @@ public final class SQLiteStore: HubStore {
         } catch {
             throw StoreError(.unavailable, "cannot open \(configuration.path): \(error)")
         }
-        writes = WriteQueue(pool: pool, tail: tail, commits: commits)
+        writes = WriteQueue(pool: pool, tail: tail, commits: commits, window: configuration.commitWindow)
     }
 
     /// One quick reader per cooperative thread (Swift's pool has one per processor), at most four:
@@ -142,7 +146,7 @@ public final class SQLiteStore: HubStore {
         let statistics = writes.statistics
         return StoreWriterStatistics(
             transactions: statistics.transactions, writes: statistics.writes, busySeconds: Self.seconds(statistics.busy),
-            processorSeconds: Self.seconds(statistics.processor))
+            processorSeconds: Self.seconds(statistics.processor), pacedTransactions: statistics.paced, pacingSeconds: Self.seconds(statistics.pacing))
     }
 
     private static func seconds(_ duration: Duration) -> Double {

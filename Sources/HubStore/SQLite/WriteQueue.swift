@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 import HubModel
 import Synchronization
@@ -19,6 +20,19 @@ import Darwin
 /// second, in about seven transactions. Writes from different parts of the hub (the B2BUA's
 /// ingest, the router's records, the call recorder, the metrics) that meet in one transaction
 /// write each page once, and the writer thread is woken once for them all.
+///
+/// Under concurrent load the writer also waits a little before each transaction (a commit delay,
+/// as PostgreSQL's `commit_delay` or MySQL's `binlog_group_commit_sync_delay`): no transaction
+/// begins sooner than `window` after the one before it, unless as many writes wait as the last
+/// transaction held (`Pace.enough`), so that the writes of the callers in between meet in one.
+/// Without it the writer was idle half the time at a thousand SIP calls a second and began a
+/// transaction for nearly every write (1.2 writes each): each rewrote the same pages and woke
+/// every follower of the log. It waits only while writes come from more than one caller at a
+/// time (see `Pace`): a caller that waits for each of its writes before the next would only be
+/// slowed, its writes never meet another. And it stops waiting once the last transaction's count
+/// of writes wait: a fixed number of callers that each wait for their write (32 webhook
+/// connections) are all there by then, and waiting on would hold them to one transaction per
+/// window.
 ///
 /// A write that throws rolls back its own savepoint only and its caller gets the error; the
 /// others commit. An error that ends the transaction itself (the disk full, say) fails every write
@@ -45,7 +59,44 @@ final class WriteQueue: Sendable {
     private struct State {
         var pending: [Item] = []
         var draining = false
+        /// The writer waits for the window (`wake` ends the wait early).
+        var pacing = false
         var statistics = Statistics()
+        var pace = Pace()
+    }
+
+    /// When the next transaction may begin: `window` after the last one began, while writes come
+    /// from more than one caller at a time. That shows in the transactions themselves: a caller
+    /// that waits for each write never puts two in one, callers at once do now and then even
+    /// when nothing waits for them (a write that comes while another commits). Once a few of
+    /// the last 64 transactions held more than one write, the writer waits; when none has for 64
+    /// transactions, it stops waiting.
+    struct Pace: Sendable {
+        /// One bit per recent transaction, newest lowest: set when it held more than one write.
+        private(set) var wide: UInt64 = 0
+        private(set) var lastStart: ContinuousClock.Instant?
+        /// Writes waiting with which the next transaction begins at once: as many as the last
+        /// one held (at least two).
+        private(set) var enough = 2
+
+        /// Transactions of more than one write among the last 64 from which the writer waits.
+        static let concurrency = 2
+
+        var waits: Bool { wide.nonzeroBitCount >= Self.concurrency }
+
+        /// A transaction of `writes` writes begins at `start`.
+        mutating func began(_ writes: Int, at start: ContinuousClock.Instant) {
+            wide = wide << 1 | (writes > 1 ? 1 : 0)
+            lastStart = start
+            enough = max(2, writes)
+        }
+
+        /// How long to wait before the next transaction (zero: begin at once).
+        func delay(window: Duration, now: ContinuousClock.Instant) -> Duration {
+            // (Callers ask only while fewer than `enough` writes wait.)
+            guard window > .zero, waits, let lastStart else { return .zero }
+            return max(.zero, lastStart + window - now)
+        }
     }
 
     /// What the queue has done since the store opened.
@@ -60,6 +111,9 @@ final class WriteQueue: Sendable {
         /// The writer thread's processor time in the same spans (less than `busy` by the time the
         /// thread waited for a processor or the disk).
         var processor: Duration = .zero
+        /// Transactions that waited for the commit window (see `Pace`), and how long in all.
+        var paced = 0
+        var pacing: Duration = .zero
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -67,28 +121,41 @@ final class WriteQueue: Sendable {
     /// Writes waiting for a transaction.
     var waiting: Int { state.withLock { $0.pending.count } }
 
+    /// Whether the writer waits for the commit window now.
+    var isPacing: Bool { state.withLock { $0.pacing } }
+
     /// The most writes in one transaction (a transaction holds its callers until it commits).
     static let maximumBatch = 256
 
     private let pool: DatabasePool
     private let tail: EventTail
     private let commits: EventCommitBroadcaster
+    /// The least time between the starts of two transactions under concurrent load (see `Pace`).
+    let window: Duration
     private let state = Mutex(State())
+    /// Ends the writer's wait for the window when enough writes wait.
+    private let wake = DispatchSemaphore(value: 0)
 
-    init(pool: DatabasePool, tail: EventTail, commits: EventCommitBroadcaster) {
+    init(pool: DatabasePool, tail: EventTail, commits: EventCommitBroadcaster, window: Duration = .zero) {
         self.pool = pool
         self.tail = tail
         self.commits = commits
+        self.window = window
     }
 
     /// Queues `item`; the writer is started if it is not draining the queue already.
     func enqueue(_ item: Item) {
-        let start = state.withLock { state in
+        let (start, wakeWriter) = state.withLock { state in
             state.pending.append(item)
-            guard !state.draining else { return false }
+            if state.pacing, state.pending.count >= state.pace.enough {
+                state.pacing = false
+                return (false, true)
+            }
+            guard !state.draining else { return (false, false) }
             state.draining = true
-            return true
+            return (true, false)
         }
+        if wakeWriter { wake.signal() }
         guard start else { return }
         pool.asyncWriteWithoutTransaction { db in self.drain(db) }
     }
@@ -96,6 +163,14 @@ final class WriteQueue: Sendable {
     /// Runs transactions until nothing waits.
     private func drain(_ db: Database) {
         while true {
+            // (The writer's thread waits: nothing but this queue's transactions runs on it.)
+            let delay = state.withLock { state -> Duration in
+                guard !state.pending.isEmpty, state.pending.count < state.pace.enough else { return .zero }
+                let delay = state.pace.delay(window: window, now: .now)
+                state.pacing = delay > .zero
+                return delay
+            }
+            if delay > .zero { pace(delay) }
             let batch = state.withLock { state -> [Item] in
                 guard !state.pending.isEmpty else {
                     state.draining = false
@@ -103,6 +178,7 @@ final class WriteQueue: Sendable {
                 }
                 state.statistics.transactions += 1
                 state.statistics.writes += min(state.pending.count, Self.maximumBatch)
+                state.pace.began(min(state.pending.count, Self.maximumBatch), at: .now)
                 guard state.pending.count > Self.maximumBatch else {
                     defer { state.pending.removeAll(keepingCapacity: true) }
                     return state.pending
@@ -120,6 +196,25 @@ final class WriteQueue: Sendable {
                 state.statistics.busy += busy
                 state.statistics.processor += processor
             }
+        }
+    }
+
+    /// Waits up to `delay` for the window, less when enough writes come meanwhile.
+    private func pace(_ delay: Duration) {
+        let started = ContinuousClock.now
+        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
+        if wake.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
+            // A wake sent after the wait timed out is taken here, so that the next wait is whole.
+            let woken = state.withLock { state in
+                defer { state.pacing = false }
+                return !state.pacing
+            }
+            if woken { wake.wait() }
+        }
+        let waited = started.duration(to: .now)
+        state.withLock { state in
+            state.statistics.paced += 1
+            state.statistics.pacing += waited
         }
     }
 
