@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "hub-inbox-bench", targets: ["InboxBenchmark"]),
         .executable(name: "hub-smtp-bench", targets: ["SMTPBenchmark"]),
         .executable(name: "hub-metrics-bench", targets: ["MetricsBenchmark"]),
+        .executable(name: "hub-sip-message-bench", targets: ["SIPMessageBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -190,6 +191,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/SMTPBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        // What one SIP message costs: parse, common headers, a response, serialization.
+        .executableTarget(
+            name: "SIPMessageBenchmark",
+            dependencies: ["SIPCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/SIPMessageBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

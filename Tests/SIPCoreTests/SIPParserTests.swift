@@ -114,6 +114,34 @@ struct SIPParserTests {
         } catch {
             #expect(error.status == 505)
         }
+        // The version in any case; a control byte that differs from '/', '2', '.' or '0' only in
+        // the bit a lower-casing sets is not one of them.
+        #expect(try SIPParser().parse(sip("options sip:a@b sip/2.0" + rest)).startLine == .request(method: "options", uri: "sip:a@b"))
+        #expect(try SIPParser().parse(sip("sip/2.0 200 Fine, thanks" + rest)).startLine == .response(status: 200, reason: "Fine, thanks"))
+        for version in ["SIP\u{0F}2.0", "SIP/\u{12}.0", "SIP/2\u{0E}0", "SIP/2.\u{10}"] {
+            #expect(throws: SIPParseError.self, "\(version)") { try SIPParser().parse(sip("OPTIONS sip:a@b \(version)" + rest)) }
+            #expect(throws: SIPParseError.self, "\(version)") { try SIPParser().parse(sip("\(version) 200 OK" + rest)) }
+        }
+        // A reason phrase and a Request-URI in UTF-8 come through whole; other bytes are refused.
+        #expect(try SIPParser().parse(sip("SIP/2.0 486 忙线中" + rest)).startLine == .response(status: 486, reason: "忙线中"))
+        var latin1 = Array("SIP/2.0 486 Occup".utf8) + [0xE9] + Array(rest.utf8)
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(latin1) }
+        latin1 = Array("OPTIONS sip:caf".utf8) + [0xE9] + Array("@b SIP/2.0".utf8) + Array(rest.utf8)
+        #expect(throws: SIPParseError.self) { try SIPParser().parse(latin1) }
+    }
+
+    @Test("header names: known ones spelled canonically in any case, compact forms expanded, unknown ones kept as written")
+    func headerNames() throws {
+        let message = try SIPParser().parse(
+            sip(
+                "OPTIONS sip:a@b SIP/2.0\nvIA: SIP/2.0/UDP h;branch=z9hG4bKx\ncall-id: x\nCSEQ: 1 OPTIONS\nP-ASSERTED-identity: <tel:+1>\n"
+                    + "X-Custom-Thing: 1\nx-custom-thing: 2\nl: 0\nm: <sip:c@d>\nMax-Forwards : 70\n\n"))
+        #expect(message.headers.fields.map(\.name) == [
+            "Via", "Call-ID", "CSeq", "P-Asserted-Identity", "X-Custom-Thing", "x-custom-thing", "Content-Length", "Contact", "Max-Forwards",
+        ])
+        #expect(message.headers.lines("X-CUSTOM-THING") == ["1", "2"])
+        #expect(message.headers.first("contact") == "<sip:c@d>" && message.headers.first("Max-Forwards") == "70")
+        #expect(message.callID == "x" && message.cseq?.method == "OPTIONS")
     }
 
     @Test("bounded: too many header fields or too long a line is 513, never a crash")

@@ -23,6 +23,9 @@ enum SIPGrammar {
 
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
+    /// An ASCII capital as its small letter; every other byte as it is.
+    static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
     /// `text` lower-cased: byte by byte when it is ASCII (names, tokens, hosts: nearly always),
     /// which costs a fraction of `lowercased()`; the full Unicode mapping otherwise.
     static func lowercasedASCII<S: StringProtocol>(_ text: S) -> String {

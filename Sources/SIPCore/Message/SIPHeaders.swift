@@ -20,6 +20,12 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
             storedValue = SIPHeaders.clean(value)
         }
 
+        /// A field as the parser read it: the name's bytes (a token), the value's text.
+        init(parsedName: UnsafeBufferPointer<UInt8>, value: String) {
+            (name, key) = SIPHeaders.canonicalNameAndKey(bytes: parsedName)
+            storedValue = SIPHeaders.clean(value)
+        }
+
         public static func == (a: Field, b: Field) -> Bool { a.key == b.key && a.storedValue == b.storedValue }
         public func hash(into hasher: inout Hasher) {
             hasher.combine(key)
@@ -45,6 +51,10 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     public mutating func add(_ name: String, _ value: String) {
         fields.append(Field(name: name, value: value))
     }
+
+    mutating func add(_ field: Field) { fields.append(field) }
+
+    mutating func reserveCapacity(_ count: Int) { fields.reserveCapacity(count) }
 
     /// Inserts a field before every other (a new top Via, a Record-Route).
     public mutating func prepend(_ name: String, _ value: String) {
@@ -183,6 +193,29 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
         let lower = SIPGrammar.lowercasedASCII(name)
         return (knownNames[lower] ?? name, lower)
     }
+
+    /// `canonicalNameAndKey` of a name's bytes (a token): a compact form or a known name found
+    /// without making a string of the name first.
+    static func canonicalNameAndKey(bytes name: UnsafeBufferPointer<UInt8>) -> (name: String, key: String) {
+        if name.count == 1, let compact = compactForms[name[0] | 0x20], let key = compactKeys[name[0] | 0x20] { return (compact, key) }
+        if name.count < knownByLength.count {
+            for known in knownByLength[name.count]
+            where zip(name, known.lower).allSatisfy({ SIPGrammar.lowercased($0) == $1 }) {
+                return (known.name, known.key)
+            }
+        }
+        let text = String(decoding: name, as: UTF8.self)
+        return (text, SIPGrammar.lowercasedASCII(text))
+    }
+
+    /// The known names by their length: lower-cased bytes, canonical spelling, key.
+    static let knownByLength: [[(lower: [UInt8], name: String, key: String)]] = {
+        var table = [[(lower: [UInt8], name: String, key: String)]](repeating: [], count: 33)
+        for (key, name) in knownNames where key.utf8.count < table.count {
+            table[key.utf8.count].append((Array(key.utf8), name, key))
+        }
+        return table
+    }()
 
     /// The canonical spelling of a header name.
     public static func canonicalName(_ name: String) -> String {

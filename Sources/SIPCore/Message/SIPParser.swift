@@ -44,33 +44,35 @@ public struct SIPParser: Sendable {
         guard let (headerEnd, bodyStart) = Self.headerEnd(bytes, from: start) else {
             throw SIPParseError("no empty line after the headers")
         }
-        var lines = try unfoldedLines(bytes[start..<headerEnd])
-        guard !lines.isEmpty else { throw SIPParseError("empty message") }
-        let firstLine = lines.removeFirst()
+        let lines = try unfoldedLines(bytes, start..<headerEnd)
+        guard let firstLine = lines.first else { throw SIPParseError("empty message") }
         var headers = SIPHeaders()
-        for line in lines {
+        headers.reserveCapacity(lines.count - 1)
+        for line in lines.dropFirst() {
             guard headers.count < maximumHeaders else { throw SIPParseError("more than \(maximumHeaders) header fields", status: 513) }
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-                throw SIPParseError("a header line without a colon")
+            try line.withBytes(bytes) { (line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) in
+                guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                    throw SIPParseError("a header line without a colon")
+                }
+                var nameEnd = colon
+                while nameEnd > 0, SIPGrammar.isWhitespace(line[nameEnd - 1]) { nameEnd -= 1 }
+                let name = UnsafeBufferPointer(rebasing: line[0..<nameEnd])
+                guard !name.isEmpty, name.allSatisfy(SIPGrammar.isTokenByte) else {
+                    throw SIPParseError("a malformed header name")
+                }
+                var valueStart = colon + 1
+                while valueStart < line.count, SIPGrammar.isWhitespace(line[valueStart]) { valueStart += 1 }
+                var valueEnd = line.count
+                while valueEnd > valueStart, SIPGrammar.isWhitespace(line[valueEnd - 1]) { valueEnd -= 1 }
+                guard let value = Self.text(UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd])) else {
+                    throw SIPParseError("header \(String(decoding: name, as: UTF8.self)) is not UTF-8")
+                }
+                headers.add(SIPHeaders.Field(parsedName: name, value: value))
             }
-            var nameEnd = colon
-            while nameEnd > line.startIndex, SIPGrammar.isWhitespace(line[nameEnd - 1]) { nameEnd -= 1 }
-            let name = line[line.startIndex..<nameEnd]
-            guard !name.isEmpty, name.allSatisfy(SIPGrammar.isTokenByte) else {
-                throw SIPParseError("a malformed header name")
-            }
-            var valueStart = colon + 1
-            while valueStart < line.endIndex, SIPGrammar.isWhitespace(line[valueStart]) { valueStart += 1 }
-            var valueEnd = line.endIndex
-            while valueEnd > valueStart, SIPGrammar.isWhitespace(line[valueEnd - 1]) { valueEnd -= 1 }
-            guard let value = String(validating: line[valueStart..<valueEnd], as: UTF8.self) else {
-                throw SIPParseError("header \(String(decoding: name, as: UTF8.self)) is not UTF-8")
-            }
-            headers.add(String(decoding: name, as: UTF8.self), value)
         }
         let startLine: SIPMessage.StartLine
         do {
-            startLine = try Self.startLine(firstLine)
+            startLine = try firstLine.withBytes(bytes) { (line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) in try Self.startLine(line) }
         } catch {
             throw SIPParseError(error.reason, status: error.status, headers: headers)
         }
@@ -91,95 +93,152 @@ public struct SIPParser: Sendable {
         return SIPMessage(startLine: startLine, headers: headers, body: Array(bytes[bodyStart..<(bodyStart + bodyLength)]))
     }
 
-    /// The end of the header section (where its empty line begins) and the start of the body.
-    static func headerEnd(_ bytes: [UInt8], from start: Int) -> (Int, Int)? {
-        var index = start
-        while index < bytes.count {
-            guard bytes[index] == 0x0A else {
-                index += 1
-                continue
-            }
-            // A line ends here; an empty line follows if the next is CRLF or LF.
-            if index + 1 < bytes.count, bytes[index + 1] == 0x0A { return (index + 1, index + 2) }
-            if index + 2 < bytes.count, bytes[index + 1] == 0x0D, bytes[index + 2] == 0x0A { return (index + 1, index + 3) }
-            index += 1
-        }
-        return nil
+    /// The bytes as text when they are UTF-8 (nil otherwise).
+    static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        isUTF8(bytes) ? String(decoding: bytes, as: UTF8.self) : nil
     }
 
-    /// The header section's lines, with folded continuations joined by one space. Each logical
-    /// line grows in one buffer (no copy per continuation); physical lines are bounded too.
-    private func unfoldedLines(_ section: ArraySlice<UInt8>) throws(SIPParseError) -> [[UInt8]] {
-        var lines: [[UInt8]] = []
-        var current: [UInt8]?
-        var physical = 0
-        var lineStart = section.startIndex
-        var index = section.startIndex
-        while index <= section.endIndex {
-            guard index == section.endIndex || section[index] == 0x0A else {
-                index += 1
-                continue
-            }
-            var lineEnd = index
-            if lineEnd > lineStart, section[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-            let line = section[lineStart..<lineEnd]
-            lineStart = index + 1
-            index += 1
-            physical += 1
-            guard physical <= 4 * maximumHeaders else { throw SIPParseError("more than \(4 * maximumHeaders) header lines", status: 513) }
-            if line.isEmpty {
-                // Only the end of the section may be empty (the parser cut it at the empty line).
-                if index <= section.endIndex { throw SIPParseError("an empty line inside the headers") }
-                continue
-            }
-            // (A NUL may be there, escaped in a quoted string; a bare CR may not, on any line.)
-            if line.contains(0x0D) { throw SIPParseError("a bare CR in a header line") }
-            if let first = line.first, SIPGrammar.isWhitespace(first), current != nil {
-                // A continuation: the whitespace run becomes one space.
-                let rest = line.drop(while: SIPGrammar.isWhitespace)
-                if !rest.isEmpty {
-                    current!.append(0x20)
-                    current!.append(contentsOf: rest)
+    /// The end of the header section (where its empty line begins) and the start of the body.
+    static func headerEnd(_ bytes: [UInt8], from start: Int) -> (Int, Int)? {
+        bytes.withUnsafeBufferPointer { bytes in
+            var index = start
+            while index < bytes.count {
+                guard bytes[index] == 0x0A else {
+                    index += 1
+                    continue
                 }
-            } else {
-                if let finished = current { lines.append(finished) }
-                current = Array(line)
+                // A line ends here; an empty line follows if the next is CRLF or LF.
+                if index + 1 < bytes.count, bytes[index + 1] == 0x0A { return (index + 1, index + 2) }
+                if index + 2 < bytes.count, bytes[index + 1] == 0x0D, bytes[index + 2] == 0x0A { return (index + 1, index + 3) }
+                index += 1
             }
-            if let current, current.count > maximumLineLength {
-                throw SIPParseError("a header line longer than \(maximumLineLength) bytes", status: 513)
+            return nil
+        }
+    }
+
+    /// One logical header line: a range of the message's bytes, or, when it was folded, its
+    /// physical lines joined by one space.
+    enum Line {
+        case range(Range<Int>)
+        case unfolded([UInt8])
+
+        func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> R) throws(SIPParseError) -> R {
+            switch self {
+            case .range(let range):
+                return try bytes.withUnsafeBufferPointer { (all: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> R in
+                    try body(UnsafeBufferPointer(rebasing: all[range]))
+                }
+            case .unfolded(let line):
+                return try line.withUnsafeBufferPointer { (line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> R in try body(line) }
             }
         }
-        if let current { lines.append(current) }
-        return lines
+    }
+
+    /// The header section's lines, with folded continuations joined by one space (only a folded
+    /// line is copied; each grows in one buffer). Physical lines are bounded too.
+    private func unfoldedLines(_ bytes: [UInt8], _ section: Range<Int>) throws(SIPParseError) -> [Line] {
+        try bytes.withUnsafeBufferPointer { (bytes: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> [Line] in
+            var lines: [Line] = []
+            lines.reserveCapacity(16)
+            var current: Line?
+            var physical = 0
+            var lineStart = section.lowerBound
+            var index = section.lowerBound
+            while index <= section.upperBound {
+                guard index == section.upperBound || bytes[index] == 0x0A else {
+                    index += 1
+                    continue
+                }
+                var lineEnd = index
+                if lineEnd > lineStart, bytes[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = lineStart..<lineEnd
+                lineStart = index + 1
+                index += 1
+                physical += 1
+                guard physical <= 4 * maximumHeaders else { throw SIPParseError("more than \(4 * maximumHeaders) header lines", status: 513) }
+                if line.isEmpty {
+                    // Only the end of the section may be empty (the parser cut it at the empty line).
+                    if index <= section.upperBound { throw SIPParseError("an empty line inside the headers") }
+                    continue
+                }
+                // (A NUL may be there, escaped in a quoted string; a bare CR may not, on any line.)
+                if bytes[line].contains(0x0D) { throw SIPParseError("a bare CR in a header line") }
+                var length = line.count
+                if SIPGrammar.isWhitespace(bytes[line.lowerBound]), let folded = current {
+                    // A continuation: the whitespace run becomes one space.
+                    var rest = line.lowerBound
+                    while rest < line.upperBound, SIPGrammar.isWhitespace(bytes[rest]) { rest += 1 }
+                    var joined: [UInt8]
+                    switch folded {
+                    case .range(let range): joined = Array(bytes[range])
+                    case .unfolded(let line): joined = line
+                    }
+                    if rest < line.upperBound {
+                        joined.append(0x20)
+                        joined.append(contentsOf: bytes[rest..<line.upperBound])
+                    }
+                    length = joined.count
+                    current = .unfolded(joined)
+                } else {
+                    if let finished = current { lines.append(finished) }
+                    current = .range(line)
+                }
+                if length > maximumLineLength {
+                    throw SIPParseError("a header line longer than \(maximumLineLength) bytes", status: 513)
+                }
+            }
+            if let current { lines.append(current) }
+            return lines
+        }
     }
 
     /// `METHOD SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase`: single spaces.
-    static func startLine(_ line: [UInt8]) throws(SIPParseError) -> SIPMessage.StartLine {
-        guard let text = String(validating: line, as: UTF8.self) else { throw SIPParseError("the start line is not UTF-8") }
-        if text.utf8.count >= 8, text.utf8.prefix(4).map({ $0 | 0x20 }) == Array("sip/".utf8) {
-            let parts = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2 else { throw SIPParseError("a malformed status line") }
-            guard parts[0].uppercased() == "SIP/2.0" else { throw SIPParseError("SIP version \(parts[0]) is not supported", status: 505) }
-            guard parts[1].utf8.count == 3, let status = Int(parts[1]), (100...699).contains(status) else {
-                throw SIPParseError("a malformed status code")
-            }
-            let reason = parts.count == 3 ? String(parts[2]) : ""
-            guard !reason.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 }) else { throw SIPParseError("a control character in the reason phrase") }
-            return .response(status: status, reason: reason)
+    static func startLine(_ line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> SIPMessage.StartLine {
+        guard Self.isUTF8(line) else { throw SIPParseError("the start line is not UTF-8") }
+        /// Whether the bytes are `text`, ASCII letters compared without case.
+        func matches(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ text: StaticString) -> Bool {
+            bytes.count == text.utf8CodeUnitCount
+                && zip(bytes, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)).allSatisfy {
+                    SIPGrammar.lowercased($0) == SIPGrammar.lowercased($1)
+                }
         }
-        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts.contains(where: \.isEmpty) else {
+        func string(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self) }
+        let space = UInt8(ascii: " ")
+        if line.count >= 8, matches(line[0..<4], "sip/") {
+            guard let firstSpace = line.firstIndex(of: space) else { throw SIPParseError("a malformed status line") }
+            guard matches(line[0..<firstSpace], "sip/2.0") else {
+                throw SIPParseError("SIP version \(string(line[0..<firstSpace])) is not supported", status: 505)
+            }
+            let codeEnd = line[(firstSpace + 1)...].firstIndex(of: space) ?? line.count
+            let code = line[(firstSpace + 1)..<codeEnd]
+            guard code.count == 3, code.allSatisfy({ (0x30...0x39).contains($0) }) else { throw SIPParseError("a malformed status code") }
+            let status = code.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard (100...699).contains(status) else { throw SIPParseError("a malformed status code") }
+            let reason = codeEnd < line.count ? line[(codeEnd + 1)...] : line[line.count...]
+            guard !reason.contains(where: { $0 < 0x20 && $0 != 0x09 }) else { throw SIPParseError("a control character in the reason phrase") }
+            return .response(status: status, reason: string(reason))
+        }
+        // Exactly two spaces, none at either end.
+        guard let first = line.firstIndex(of: space), let second = line[(first + 1)...].firstIndex(of: space),
+            !line[(second + 1)...].contains(space), first > 0, second > first + 1, second + 1 < line.count
+        else {
             throw SIPParseError("a malformed request line (method, Request-URI and version separated by single spaces)")
         }
-        guard SIPGrammar.isToken(parts[0]) else { throw SIPParseError("a malformed method") }
-        let version = parts[2]
-        guard version.uppercased().hasPrefix("SIP/") else { throw SIPParseError("a malformed request line") }
-        guard version.uppercased() == "SIP/2.0" else { throw SIPParseError("SIP version \(version) is not supported", status: 505) }
-        let uri = String(parts[1])
-        guard uri.contains(":"), !uri.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+        let method = line[0..<first]
+        guard method.allSatisfy(SIPGrammar.isTokenByte) else { throw SIPParseError("a malformed method") }
+        let version = line[(second + 1)...]
+        guard version.count >= 4, matches(version.prefix(4), "sip/") else { throw SIPParseError("a malformed request line") }
+        guard matches(version, "sip/2.0") else { throw SIPParseError("SIP version \(string(version)) is not supported", status: 505) }
+        let uri = line[(first + 1)..<second]
+        guard uri.contains(UInt8(ascii: ":")), !uri.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
             throw SIPParseError("a malformed Request-URI")
         }
-        return .request(method: String(parts[0]), uri: uri)
+        return .request(method: string(method), uri: string(uri))
+    }
+
+    /// Whether the bytes are UTF-8: ASCII, nearly every line, without the general validation.
+    static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
     }
 }
 
