@@ -24,6 +24,20 @@ struct SIPURITests {
         #expect(other.scheme == "urn" && other.opaque == "service:sos" && other.description == "urn:service:sos")
     }
 
+    @Test("parameters: names lower-cased, values as written, quoted ones unquoted (a ';' inside quotes kept), whitespace around each trimmed; malformed lists refused")
+    func parameterLists() {
+        let list = SIPGrammar.parameterList(#"tag=abc;lr; Maddr = 1.2.3.4 ;x="a;b\"c";received=[2001:db8::1]"#)
+        #expect(list == [
+            SIPParameter("tag", "abc"), SIPParameter("lr"), SIPParameter("maddr", "1.2.3.4"), SIPParameter("x", #"a;b"c"#),
+            SIPParameter("received", "[2001:db8::1]"),
+        ])
+        #expect(list?.map(\.name) == ["tag", "lr", "maddr", "x", "received"])
+        #expect(SIPGrammar.parameterList(#"x="粤语""#) == [SIPParameter("x", "粤语")])
+        for bad in ["", ";", "a;;b", "a;", #"a="open"#, "=x", "a=", "a=b c", "a b", "a=<x>", #"a="x"y"#] {
+            #expect(SIPGrammar.parameterList(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("malformed URIs are refused", arguments: [
         "", "sip:", "sip:user@", "sip:host:99999", "sip:host:port", "sip:bad host", "sip:[2001:db8::1", "sip:a@b;=x", "sip:a@b;x=\"open",
         "sip:%zz@host", "1sip:a@b", "sip:-bad.example.com",

@@ -50,9 +50,10 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
         if afterURI.isEmpty {
             parameters = []
         } else {
-            guard afterURI.utf8.first == UInt8(ascii: ";"), let parameters = SIPGrammar.parameters(afterURI[afterURI.utf8.index(after: afterURI.startIndex)...])
+            guard afterURI.utf8.first == UInt8(ascii: ";"),
+                let parameters = SIPGrammar.parameterList(afterURI[afterURI.utf8.index(after: afterURI.startIndex)...])
             else { return nil }
-            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+            self.parameters = parameters
         }
     }
 
@@ -124,8 +125,8 @@ public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
         parameters = []
         if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
             sentBy = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameters(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
-            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+            guard let parameters = SIPGrammar.parameterList(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
+            self.parameters = parameters
         }
         guard let (host, port) = SIPURI.hostPort(sentBy) else { return nil }
         self.host = host

@@ -8,6 +8,11 @@ public struct SIPParameter: Sendable, Hashable {
         self.name = SIPGrammar.lowercasedASCII(name)
         self.value = value
     }
+
+    init(lowercasedName: String, value: String?) {
+        name = lowercasedName
+        self.value = value
+    }
 }
 
 extension [SIPParameter] {
@@ -66,8 +71,8 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
             host = String(pieces[0])
             guard !host.isEmpty else { return nil }
             if pieces.count > 1 {
-                guard let parameters = SIPGrammar.parameters(pieces[1]) else { return nil }
-                self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+                guard let parameters = SIPGrammar.parameterList(pieces[1]) else { return nil }
+                self.parameters = parameters
             }
             return
         default:
@@ -101,8 +106,8 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
         var hostport = rest
         if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
             hostport = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameters(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
-            self.parameters = parameters.map { SIPParameter($0.name, $0.value) }
+            guard let parameters = SIPGrammar.parameterList(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
+            self.parameters = parameters
         }
         guard let (host, port) = Self.hostPort(hostport) else { return nil }
         self.host = host
