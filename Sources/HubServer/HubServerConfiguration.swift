@@ -18,7 +18,7 @@ public struct HubServerConfiguration: Sendable {
     public var checkpointInterval: Duration = .milliseconds(100)
     /// Under concurrent load, the least time between two of the store's transactions (see
     /// `SQLiteStore.Configuration.commitWindow`, docs/benchmarks.md "Group commit window").
-    public var commitWindow: Duration = .milliseconds(4)
+    public var commitWindow: Duration = .milliseconds(8)
     public var engine: EngineConfiguration
     public var outbox: OutboxWorker.Configuration
     /// The bearer token of the `/v1` API; the API answers 401 without one.

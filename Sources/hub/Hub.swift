@@ -84,7 +84,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(
         name: .customLong("commit-window"),
-        help: "Milliseconds between the starts of two store transactions while writes come from many callers at once; 0: none (env HUB_COMMIT_WINDOW; default 4).")
+        help: "Milliseconds between the starts of two store transactions while writes come from many callers at once; 0: none (env HUB_COMMIT_WINDOW; default 8).")
     var commitWindow: String?
 
     @Option(name: .customLong("smtp"), help: "SMTP listen address host:port for e-mail accounts (env HUB_SMTP; default 127.0.0.1:2525).")

@@ -98,14 +98,12 @@ struct WriteQueueTests {
         #expect(!pace.waits)
         pace.began(3, at: start + .milliseconds(32))
         #expect(pace.waits)
-        #expect(pace.enough == 3)
         #expect(pace.delay(window: window, now: start + .milliseconds(35)) == .milliseconds(5))
         #expect(pace.delay(window: window, now: start + .milliseconds(40)) == .zero)
         #expect(pace.delay(window: .zero, now: start + .milliseconds(35)) == .zero)
         // It stops once none of the last 64 transactions held more than one write.
         for step in 0..<62 { pace.began(1, at: start + .milliseconds(40 + step)) }
         #expect(pace.waits)
-        #expect(pace.enough == 2)
         pace.began(1, at: start + .milliseconds(102))
         #expect(!pace.waits)
         #expect(pace.delay(window: window, now: start + .milliseconds(103)) == .zero)
@@ -149,38 +147,40 @@ struct WriteQueueTests {
         #expect(store.writes.statistics.paced == paced)
     }
 
-    @Test("a transaction begins at once when as many writes wait as the last one held, however long the window: callers that each wait for a write are not held to one transaction per window")
-    func eagerWrites() async throws {
-        let (store, directory) = try await Self.open(commitWindow: .seconds(10))
-        defer { try? FileManager.default.removeItem(at: directory) }
-        // Two transactions of several writes (queued behind a held one): concurrent load. The
-        // second holds sixteen.
+    /// Two transactions of several writes (queued behind a held one): concurrent load.
+    static func establishConcurrency(_ store: SQLiteStore) async throws {
         for round in 0..<2 {
             let gate = Gate()
             let holding = Task { try await store.write { _, _ in gate.entered.signal(); gate.released.wait() } }
             await Task.detached { gate.entered.wait() }.value
-            let count = round == 0 ? 3 : 16
-            let queued = (0..<count).map { k in
-                Task { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [round * 20 + k]) } }
+            let queued = (0..<3).map { k in
+                Task { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [round * 10 + k]) } }
             }
-            while store.writes.waiting < count { try await Task.sleep(for: .milliseconds(1)) }
+            while store.writes.waiting < 3 { try await Task.sleep(for: .milliseconds(1)) }
             gate.released.signal()
             try await holding.value
             for task in queued { try await task.value }
         }
-        // The next transaction waits ten seconds for the window; sixteen writes end the wait, and
-        // fifteen would not.
+    }
+
+    @Test("a transaction begins at once when sixteen writes wait, however long the window")
+    func eagerWrites() async throws {
+        let (store, directory) = try await Self.open(commitWindow: .seconds(40))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await Self.establishConcurrency(store)
+        // The next transaction waits for the window (and ten seconds without a write); the
+        // sixteenth write ends the wait, fifteen do not.
         let clock = ContinuousClock()
         let began = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (100)") } }
             while !store.writes.isPacing { try await Task.sleep(for: .milliseconds(1)) }
-            for k in 1..<15 {
+            for k in 1..<WriteQueue.eager - 1 {
                 group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [100 + k]) } }
             }
-            while store.writes.waiting < 15 { try await Task.sleep(for: .milliseconds(1)) }
+            while store.writes.waiting < WriteQueue.eager - 1 { try await Task.sleep(for: .milliseconds(1)) }
             try await Task.sleep(for: .milliseconds(50))
-            #expect(store.writes.isPacing && store.writes.waiting == 15)
+            #expect(store.writes.isPacing && store.writes.waiting == WriteQueue.eager - 1)
             group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (115)") } }
             try await group.waitForAll()
         }
@@ -188,7 +188,29 @@ struct WriteQueueTests {
         let statistics = store.writes.statistics
         #expect(statistics.paced >= 1 && statistics.pacing < .seconds(5))
         let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM probe WHERE n >= 100") }
-        #expect(count == 16)
+        #expect(count == WriteQueue.eager)
+    }
+
+    @Test("a wait for the window ends when no write has come for a quarter of it: a few callers that each wait for their write are not held the whole window")
+    func quietEndsTheWait() async throws {
+        let window = Duration.seconds(4)
+        let (store, directory) = try await Self.open(commitWindow: window)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try await Self.establishConcurrency(store)
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for k in 0..<3 {
+                group.addTask { try await store.write { db, _ in try db.execute(sql: "INSERT INTO probe (n) VALUES (?)", arguments: [200 + k]) } }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = began.duration(to: clock.now)
+        // A quarter of the window after the last of them came, not the window.
+        #expect(elapsed >= window / 4 - .milliseconds(100) && elapsed < window - .milliseconds(500))
+        #expect(store.writes.statistics.paced >= 1)
+        let count = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM probe WHERE n >= 200") }
+        #expect(count == 3)
     }
 
     @Test("an error that ends the transaction itself fails every write in it, and the queue goes on")

@@ -22,17 +22,17 @@ import Darwin
 /// write each page once, and the writer thread is woken once for them all.
 ///
 /// Under concurrent load the writer also waits a little before each transaction (a commit delay,
-/// as PostgreSQL's `commit_delay` or MySQL's `binlog_group_commit_sync_delay`): no transaction
-/// begins sooner than `window` after the one before it, unless as many writes wait as the last
-/// transaction held (`Pace.enough`), so that the writes of the callers in between meet in one.
-/// Without it the writer was idle half the time at a thousand SIP calls a second and began a
-/// transaction for nearly every write (1.2 writes each): each rewrote the same pages and woke
-/// every follower of the log. It waits only while writes come from more than one caller at a
-/// time (see `Pace`): a caller that waits for each of its writes before the next would only be
-/// slowed, its writes never meet another. And it stops waiting once the last transaction's count
-/// of writes wait: a fixed number of callers that each wait for their write (32 webhook
-/// connections) are all there by then, and waiting on would hold them to one transaction per
-/// window.
+/// as PostgreSQL's `commit_delay` or MySQL's `binlog_group_commit_sync_delay`), so that the
+/// writes of the callers in between meet in one: no transaction begins sooner than `window` after
+/// the one before it. Without it the writer was idle 40 % of the time at a thousand SIP calls a
+/// second and began a transaction for nearly every write (1.2 writes each): each rewrote the same
+/// pages and woke every follower of the log. The wait
+/// - happens only while writes come from more than one caller at a time (see `Pace`): a caller
+///   that waits for each of its writes before the next would only be slowed;
+/// - ends at once when `eager` writes wait;
+/// - ends when no write has come for a quarter of the window: a fixed set of callers that each
+///   wait for their write (32 webhook connections) have all come by then, and waiting on for the
+///   whole window held each of them up by a straggler (their p99 doubled).
 ///
 /// A write that throws rolls back its own savepoint only and its caller gets the error; the
 /// others commit. An error that ends the transaction itself (the disk full, say) fails every write
@@ -61,6 +61,8 @@ final class WriteQueue: Sendable {
         var draining = false
         /// The writer waits for the window (`wake` ends the wait early).
         var pacing = false
+        /// When the last write was asked for.
+        var lastArrival = ContinuousClock.now
         var statistics = Statistics()
         var pace = Pace()
     }
@@ -75,9 +77,6 @@ final class WriteQueue: Sendable {
         /// One bit per recent transaction, newest lowest: set when it held more than one write.
         private(set) var wide: UInt64 = 0
         private(set) var lastStart: ContinuousClock.Instant?
-        /// Writes waiting with which the next transaction begins at once: as many as the last
-        /// one held (at least two).
-        private(set) var enough = 2
 
         /// Transactions of more than one write among the last 64 from which the writer waits.
         static let concurrency = 2
@@ -88,12 +87,11 @@ final class WriteQueue: Sendable {
         mutating func began(_ writes: Int, at start: ContinuousClock.Instant) {
             wide = wide << 1 | (writes > 1 ? 1 : 0)
             lastStart = start
-            enough = max(2, writes)
         }
 
         /// How long to wait before the next transaction (zero: begin at once).
         func delay(window: Duration, now: ContinuousClock.Instant) -> Duration {
-            // (Callers ask only while fewer than `enough` writes wait.)
+            // (Callers ask only while fewer than `WriteQueue.eager` writes wait.)
             guard window > .zero, waits, let lastStart else { return .zero }
             return max(.zero, lastStart + window - now)
         }
@@ -126,6 +124,8 @@ final class WriteQueue: Sendable {
 
     /// The most writes in one transaction (a transaction holds its callers until it commits).
     static let maximumBatch = 256
+    /// Writes waiting with which a transaction begins at once, window or not.
+    static let eager = 16
 
     private let pool: DatabasePool
     private let tail: EventTail
@@ -133,7 +133,7 @@ final class WriteQueue: Sendable {
     /// The least time between the starts of two transactions under concurrent load (see `Pace`).
     let window: Duration
     private let state = Mutex(State())
-    /// Ends the writer's wait for the window when enough writes wait.
+    /// Ends the writer's wait for the window when `eager` writes wait.
     private let wake = DispatchSemaphore(value: 0)
 
     init(pool: DatabasePool, tail: EventTail, commits: EventCommitBroadcaster, window: Duration = .zero) {
@@ -147,7 +147,8 @@ final class WriteQueue: Sendable {
     func enqueue(_ item: Item) {
         let (start, wakeWriter) = state.withLock { state in
             state.pending.append(item)
-            if state.pacing, state.pending.count >= state.pace.enough {
+            state.lastArrival = .now
+            if state.pacing, state.pending.count >= Self.eager {
                 state.pacing = false
                 return (false, true)
             }
@@ -165,7 +166,7 @@ final class WriteQueue: Sendable {
         while true {
             // (The writer's thread waits: nothing but this queue's transactions runs on it.)
             let delay = state.withLock { state -> Duration in
-                guard !state.pending.isEmpty, state.pending.count < state.pace.enough else { return .zero }
+                guard !state.pending.isEmpty, state.pending.count < Self.eager else { return .zero }
                 let delay = state.pace.delay(window: window, now: .now)
                 state.pacing = delay > .zero
                 return delay
@@ -199,17 +200,34 @@ final class WriteQueue: Sendable {
         }
     }
 
-    /// Waits up to `delay` for the window, less when enough writes come meanwhile.
+    /// Waits up to `delay` for the window: less when `eager` writes come meanwhile, or when none
+    /// has come for a quarter of the window.
     private func pace(_ delay: Duration) {
         let started = ContinuousClock.now
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        if wake.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
-            // A wake sent after the wait timed out is taken here, so that the next wait is whole.
-            let woken = state.withLock { state in
-                defer { state.pacing = false }
-                return !state.pacing
+        let deadline = started + delay
+        let quiet = window / 4
+        while true {
+            let wakeAt: ContinuousClock.Instant? = state.withLock { state in
+                guard state.pacing else { return nil }
+                let now = ContinuousClock.now
+                let end = min(deadline, state.lastArrival + quiet)
+                if now >= end {
+                    state.pacing = false
+                    return nil
+                }
+                return end
             }
-            if woken { wake.wait() }
+            guard let wakeAt else { break }
+            let left = ContinuousClock.now.duration(to: wakeAt)
+            let nanoseconds = max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+            if wake.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .success { break }
+            // Timed out: a wake sent meanwhile (by `enqueue`, which ended the pacing) is taken
+            // here, so that the next wait is whole.
+            let woken = state.withLock { !$0.pacing }
+            if woken {
+                wake.wait()
+                break
+            }
         }
         let waited = started.duration(to: .now)
         state.withLock { state in
