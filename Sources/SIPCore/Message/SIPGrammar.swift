@@ -1,3 +1,26 @@
+/// Follows quoted strings (with their backslash escapes) byte by byte: every byte of a multi-byte
+/// character is 0x80 or above, so none is taken for a quote or a backslash.
+struct QuotedStrings {
+    private var inQuotes = false
+    private var escaped = false
+
+    /// Takes the next byte; true when it belongs to a quoted string, its quotes included.
+    mutating func take(_ byte: UInt8) -> Bool {
+        if inQuotes {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes = false
+            }
+            return true
+        }
+        inQuotes = byte == UInt8(ascii: "\"")
+        return inQuotes
+    }
+}
+
 /// Pieces of the RFC 3261 §25 grammar shared by the parsers.
 enum SIPGrammar {
     /// `token` characters: alphanumerics and `-.!%*_+`'~`.
@@ -72,28 +95,12 @@ enum SIPGrammar {
             var result: [SIPParameter] = []
             var start = 0
             var index = 0
-            var inQuotes = false
-            var escaped = false
+            var quotes = QuotedStrings()
             // Each piece ends at a ';' outside quotes, or at the end.
             while index <= bytes.count {
-                if index < bytes.count {
-                    let byte = bytes[index]
-                    if inQuotes {
-                        if escaped {
-                            escaped = false
-                        } else if byte == UInt8(ascii: "\\") {
-                            escaped = true
-                        } else if byte == UInt8(ascii: "\"") {
-                            inQuotes = false
-                        }
-                        index += 1
-                        continue
-                    }
-                    if byte == UInt8(ascii: "\"") { inQuotes = true }
-                    if byte != UInt8(ascii: ";") {
-                        index += 1
-                        continue
-                    }
+                if index < bytes.count, quotes.take(bytes[index]) || bytes[index] != UInt8(ascii: ";") {
+                    index += 1
+                    continue
                 }
                 guard let parameter = parameter(bytes, start..<index) else { return nil }
                 result.append(parameter)
@@ -154,23 +161,14 @@ enum SIPGrammar {
     /// nor, when asked, inside `<...>`.
     private static func split(_ text: String, at separator: UInt8, outsideAngles: Bool) -> [Substring] {
         var parts: [Substring] = []
-        var inQuotes = false
+        var quotes = QuotedStrings()
         var inAngle = false
-        var escaped = false
         var start = text.utf8.startIndex
         var index = start
         while index < text.utf8.endIndex {
             let byte = text.utf8[index]
-            if inQuotes {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inQuotes = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes = true
+            if quotes.take(byte) {
+                // Inside a quoted string (or its quotes): nothing separates there.
             } else if outsideAngles, byte == UInt8(ascii: "<") {
                 inAngle = true
             } else if outsideAngles, byte == UInt8(ascii: ">") {

@@ -59,27 +59,14 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The `<` that opens the URI, outside a quoted display name.
     private static func angleOpen(_ text: Substring) -> Substring.Index? {
-        // Byte by byte (every byte of a multi-byte character is 0x80 or above, so none is taken
-        // for a quote, a backslash or a '<'); a UTF-8 index is an index of the text.
-        var inQuotes = false
-        var escaped = false
+        // Byte by byte (no byte of a multi-byte character is taken for a '<'); a UTF-8 index is
+        // an index of the text.
+        var quotes = QuotedStrings()
         let utf8 = text.utf8
         var index = utf8.startIndex
         while index < utf8.endIndex {
             let byte = utf8[index]
-            if inQuotes {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inQuotes = false
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes = true
-            } else if byte == UInt8(ascii: "<") {
-                return index
-            }
+            if !quotes.take(byte), byte == UInt8(ascii: "<") { return index }
             utf8.formIndex(after: &index)
         }
         return nil
