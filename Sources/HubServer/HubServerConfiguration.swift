@@ -55,6 +55,10 @@ public struct HubServerConfiguration: Sendable {
         /// The UDP socket's receive buffer in bytes (0: the system's default); see
         /// `SIPTransportConfiguration.receiveBufferSize`.
         public var receiveBufferSize: Int = 4 << 20
+        /// Messages per second one address of a configured peer (a trunk's network, a phone's
+        /// static contact) may send over UDP before the rest are dropped (0: no limit); see
+        /// `SIPTransportConfiguration.trustedSourceRate`. Other addresses are held to 200.
+        public var peerRate: Int = 5_000
 
         public init() {}
     }

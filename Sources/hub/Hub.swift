@@ -206,6 +206,10 @@ struct Serve: AsyncParsableCommand {
             guard let bytes = Int(text), (0...(1 << 30)).contains(bytes) else { throw ValidationError("HUB_SIP_UDP_BUFFER is a number of bytes from 0 to 1073741824") }
             configuration.sip.receiveBufferSize = bytes
         }
+        if let text = Environment.value("HUB_SIP_PEER_RATE") {
+            guard let rate = Int(text), (0...10_000_000).contains(rate) else { throw ValidationError("HUB_SIP_PEER_RATE is a number of messages per second from 0 (no limit) to 10000000") }
+            configuration.sip.peerRate = rate
+        }
         if let text = Environment.value("HUB_SIP_DIGEST") {
             let algorithms = text.split(separator: ",").map { name in
                 SIPDigestAlgorithm.allCases.first { $0.rawValue.lowercased() == name.trimmingCharacters(in: .whitespaces).lowercased() }

@@ -269,3 +269,52 @@ def test_an_overloaded_element_answers_503_over_tcp_instead_of_dropping():
         for _ in fixture:
             pass
         provider.close()
+
+
+def test_a_configured_peer_is_held_to_the_peer_rate():
+    """A trunk's address is exempt from the 200-a-second limit of any source, but held to
+    HUB_SIP_PEER_RATE (a UDP source address can be forged): set to 30 here, a burst of 100
+    OPTIONS from the trunk's address gets about 30 answers a second and the guard's warning."""
+    provider = Provider()
+    trunk = """kind: voice
+id: voice-peer
+queue: support
+options:
+  numbers: ["4008001234"]
+  addresses: [127.0.0.1]
+"""
+    fixture = running_hub(provider, rules=RULES, extra_channels={"voice-peer": trunk},
+                          environment={"E2E_ALICE_SIP": "s3cret", "E2E_BO_SIP": "b0-secret", "HUB_SIP_PEER_RATE": "30"})
+    hub = next(fixture)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            local = "%s:%d" % udp.getsockname()
+            started = time.monotonic()
+            for index in range(100):
+                request = ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bKpeer%d\r\n"
+                           "From: <sip:trunk@127.0.0.1>;tag=p%d\r\nTo: <sip:%s>\r\nCall-ID: peer-rate-%d\r\nCSeq: 1 OPTIONS\r\n"
+                           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n") % (DOMAIN, local, index, index, DOMAIN, index)
+                udp.sendto(request.encode(), hub.sip)
+            sent = time.monotonic() - started
+            udp.settimeout(1.0)
+            answers = set()
+            try:
+                while True:
+                    data = udp.recv(65536).decode()
+                    assert data.startswith("SIP/2.0 200 "), data
+                    answers.add(data.split("Call-ID: ", 1)[1].split("\r\n", 1)[0])
+            except socket.timeout:
+                pass
+        # The limit counts per second of the clock: a burst can straddle two.
+        windows = int(sent) + 2
+        assert 30 <= len(answers) <= 30 * windows, f"{len(answers)} of 100 answered in {sent:.2f} s"
+        assert len(answers) < 100
+        with open(hub.log_path) as log:
+            text = log.read()
+        assert "SIP flood from one source: messages dropped" in text
+        assert "peer_rate=30" in text
+    finally:
+        for _ in fixture:
+            pass
+        provider.close()

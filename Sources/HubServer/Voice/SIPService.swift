@@ -106,7 +106,7 @@ actor SIPService: Service {
         transport = SIPTransport(
             configuration: SIPTransportConfiguration(
                 host: configuration.host, port: configuration.port, isTrusted: { address in trusted.contains(address) },
-                receiveBufferSize: configuration.receiveBufferSize),
+                trustedSourceRate: configuration.peerRate, receiveBufferSize: configuration.receiveBufferSize),
             logger: logger)
         recorder = CallRecorder(store: store, logger: logger)
         triage = SIPRequestTriage(methods: ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "REGISTER"], extensions: [])
@@ -189,6 +189,7 @@ actor SIPService: Service {
             "sip listening",
             metadata: [
                 "udp": "\(udp)", "tcp": "\(tcp)", "realm": "\(realm)", "trunks": "\(trunks.map(\.accountID).joined(separator: ","))",
+                "peer_rate": "\(configuration.peerRate)",
             ])
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
