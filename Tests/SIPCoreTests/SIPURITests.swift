@@ -107,6 +107,36 @@ struct SIPURITests {
         }
     }
 
+    @Test("read by byte: ports at their bounds, escapes of multi-byte characters, blanks inside the grammar, values cut out of longer text")
+    func byteBoundaries() throws {
+        #expect(SIPURI(parsing: "sip:h:0")?.port == 0)
+        #expect(SIPURI(parsing: "sip:h:65535")?.port == 65535)
+        #expect(SIPURI(parsing: "sip:h:00080")?.port == 80)
+        for bad in ["sip:h:65536", "sip:h:000080", "sip:h:", "sip:[::1]:99999", "sip:[::1]x", "sip:[::1]:", "sip:[]", "sip:@h", "sip:%E5%BC@h", "sip:%FF@h"] {
+            #expect(SIPURI(parsing: bad) == nil, "\(bad)")
+        }
+        let escaped = try #require(SIPURI(parsing: "sip:%E5%BC%A0:@[::1]:5062;transport=udp?x=1"))
+        #expect(escaped.user == "张" && escaped.password == "" && escaped.host == "[::1]" && escaped.port == 5062 && escaped.headers == "x=1")
+        #expect(SIPURI(parsing: "  sip:Bob@Example.COM  ")?.host == "example.com")
+        #expect(SIPURI(parsing: "TEL:+8610;phone-context=x")?.scheme == "tel")
+        #expect(SIPURI(parsing: "tel:;x=1") == nil && SIPURI(parsing: "tel:1;") == nil)
+
+        let line = "To: \"张 三\" <sip:zhang@example.com>;tag=9 (rest)"
+        let value = line.dropFirst(4).prefix(while: { $0 != "(" })
+        let quoted = try #require(SIPNameAddress(parsing: value))
+        #expect(quoted.displayName == "张 三" && quoted.uri.user == "zhang" && quoted.tag == "9")
+        let tokens = try #require(SIPNameAddress(parsing: "Alice  \t Smith <sip:a@b>"))
+        #expect(tokens.displayName == "Alice  \t Smith")
+        #expect(SIPNameAddress(parsing: "张 <sip:a@b>") == nil)
+        #expect(SIPNameAddress(parsing: "<sip:a@b> ; tag = x ")?.tag == "x")
+
+        let via = try #require(SIPVia(parsing: " sip / 2.0 / udp  host.example : 5060 ; branch=z9hG4bKx "))
+        #expect(via.transport == "UDP" && via.host == "host.example" && via.port == 5060 && via.branch == "z9hG4bKx")
+        for bad in ["SIP/2.0/UDPhost", "SIP/2.0/U\u{00C9} host", "SIP/2.1/UDP host", "SIPS/2.0/UDP host", "SIP/2.0/ host"] {
+            #expect(SIPVia(parsing: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("ASCII lower-casing byte by byte gives what lowercased() gives, for any text")
     func lowercasing() {
         var random = SystemRandomNumberGenerator()

@@ -91,24 +91,27 @@ enum SIPGrammar {
     /// URI has some; splitting the text into substrings first was a tenth of a message's cost).
     static func parameterList<S: StringProtocol>(_ text: S) -> [SIPParameter]? {
         var text = String(text)
-        return text.withUTF8 { bytes -> [SIPParameter]? in
-            var result: [SIPParameter] = []
-            var start = 0
-            var index = 0
-            var quotes = QuotedStrings()
-            // Each piece ends at a ';' outside quotes, or at the end.
-            while index <= bytes.count {
-                if index < bytes.count, quotes.take(bytes[index]) || bytes[index] != UInt8(ascii: ";") {
-                    index += 1
-                    continue
-                }
-                guard let parameter = parameter(bytes, start..<index) else { return nil }
-                result.append(parameter)
+        return text.withUTF8 { bytes in parameterList(bytes, 0..<bytes.count) }
+    }
+
+    /// The parameters in `range` of `bytes` (after the ';' that opens them).
+    static func parameterList(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [SIPParameter]? {
+        var result: [SIPParameter] = []
+        var start = range.lowerBound
+        var index = range.lowerBound
+        var quotes = QuotedStrings()
+        // Each piece ends at a ';' outside quotes, or at the end.
+        while index <= range.upperBound {
+            if index < range.upperBound, quotes.take(bytes[index]) || bytes[index] != UInt8(ascii: ";") {
                 index += 1
-                start = index
+                continue
             }
-            return result
+            guard let parameter = parameter(bytes, start..<index) else { return nil }
+            result.append(parameter)
+            index += 1
+            start = index
         }
+        return result
     }
 
     /// One `name=value` or `flag` piece, trimmed.
@@ -142,6 +145,24 @@ enum SIPGrammar {
         while start < end, !kept(bytes[start]) { start += 1 }
         while end > start, !kept(bytes[end - 1]) { end -= 1 }
         return start..<end
+    }
+
+    /// The bytes as a string (they are a slice of valid UTF-8 cut at ASCII bytes).
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Whether the bytes are a token (not empty, token characters only).
+    static func isToken(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        !range.isEmpty && bytes[range].allSatisfy(isTokenByte)
+    }
+
+    /// Whether the bytes are `expected` (lower-case ASCII) in any case.
+    static func equalsIgnoringCase(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ expected: StaticString) -> Bool {
+        guard range.count == expected.utf8CodeUnitCount else { return false }
+        let pattern = expected.utf8Start
+        for offset in 0..<range.count where lowercased(bytes[range.lowerBound + offset]) != pattern[offset] { return false }
+        return true
     }
 
     /// The bytes (a token: ASCII) as a lower-cased string.
@@ -220,6 +241,25 @@ enum SIPGrammar {
     }
 
     /// Decodes `%XX` escapes; nil for a malformed escape or bytes that are not UTF-8.
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        guard bytes[range].contains(UInt8(ascii: "%")) else { return string(bytes, range) }
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = bytes[index]
+            guard byte == UInt8(ascii: "%") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            guard index + 2 < range.upperBound, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else { return nil }
+            out.append(high << 4 | low)
+            index += 3
+        }
+        return String(validating: out, as: UTF8.self)
+    }
+
     static func unescape<S: StringProtocol>(_ text: S) -> String? {
         guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
         var out: [UInt8] = []

@@ -21,54 +21,54 @@ public struct SIPNameAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public init?(parsing text: some StringProtocol) {
-        let text = SIPGrammar.trimmed(String(text))
+        var text = String(text)
+        guard let value = text.withUTF8({ bytes in SIPNameAddress(bytes, 0..<bytes.count) }) else { return nil }
+        self = value
+    }
+
+    /// The value in `range` of `bytes` (UTF-8), read by byte (see `SIPURI.init(_:_:)`).
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, _ whole: Range<Int>) {
+        let text = SIPGrammar.trimmed(bytes, whole)
         guard !text.isEmpty else { return nil }
-        var afterURI: Substring
-        if let open = Self.angleOpen(text) {
+        var afterURI: Range<Int>
+        if let open = Self.angleOpen(bytes, text) {
             // name-addr: [display-name] <URI> params
-            let name = SIPGrammar.trimmed(text[..<open])
-            if name.hasPrefix("\"") {
-                guard let unquoted = SIPGrammar.unquote(name) else { return nil }
+            let name = SIPGrammar.trimmed(bytes, text.lowerBound..<open)
+            if !name.isEmpty, bytes[name.lowerBound] == UInt8(ascii: "\"") {
+                guard let unquoted = SIPGrammar.unquote(UnsafeBufferPointer(rebasing: bytes[name])) else { return nil }
                 displayName = unquoted
             } else if !name.isEmpty {
                 // A run of tokens separated by whitespace.
-                guard name.split(whereSeparator: { $0 == " " || $0 == "\t" }).allSatisfy({ SIPGrammar.isToken($0) }) else { return nil }
-                displayName = String(name)
+                guard bytes[name].allSatisfy({ SIPGrammar.isTokenByte($0) || SIPGrammar.isWhitespace($0) }) else { return nil }
+                displayName = SIPGrammar.string(bytes, name)
             }
-            let inside = text[text.utf8.index(after: open)...]
-            guard let close = inside.utf8.firstIndex(of: UInt8(ascii: ">")), let uri = SIPURI(parsing: inside[..<close]) else { return nil }
+            guard let close = bytes[(open + 1)..<text.upperBound].firstIndex(of: UInt8(ascii: ">")),
+                let uri = SIPURI(bytes, (open + 1)..<close)
+            else { return nil }
             self.uri = uri
-            afterURI = inside[inside.utf8.index(after: close)...]
+            afterURI = (close + 1)..<text.upperBound
         } else {
             // addr-spec: the URI ends at the first ';' (its parameters would be ambiguous).
-            let semicolon = text.utf8.firstIndex(of: UInt8(ascii: ";")) ?? text.endIndex
-            guard let uri = SIPURI(parsing: text[..<semicolon]) else { return nil }
+            let semicolon = bytes[text].firstIndex(of: UInt8(ascii: ";")) ?? text.upperBound
+            guard let uri = SIPURI(bytes, text.lowerBound..<semicolon) else { return nil }
             self.uri = uri
-            afterURI = text[semicolon...]
+            afterURI = semicolon..<text.upperBound
         }
-        afterURI = SIPGrammar.trimmed(afterURI)
+        afterURI = SIPGrammar.trimmed(bytes, afterURI)
         if afterURI.isEmpty {
             parameters = []
         } else {
-            guard afterURI.utf8.first == UInt8(ascii: ";"),
-                let parameters = SIPGrammar.parameterList(afterURI[afterURI.utf8.index(after: afterURI.startIndex)...])
+            guard bytes[afterURI.lowerBound] == UInt8(ascii: ";"),
+                let parameters = SIPGrammar.parameterList(bytes, (afterURI.lowerBound + 1)..<afterURI.upperBound)
             else { return nil }
             self.parameters = parameters
         }
     }
 
     /// The `<` that opens the URI, outside a quoted display name.
-    private static func angleOpen(_ text: Substring) -> Substring.Index? {
-        // Byte by byte (no byte of a multi-byte character is taken for a '<'); a UTF-8 index is
-        // an index of the text.
+    private static func angleOpen(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         var quotes = QuotedStrings()
-        let utf8 = text.utf8
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if !quotes.take(byte), byte == UInt8(ascii: "<") { return index }
-            utf8.formIndex(after: &index)
-        }
+        for index in range where !quotes.take(bytes[index]) && bytes[index] == UInt8(ascii: "<") { return index }
         return nil
     }
 
@@ -92,30 +92,40 @@ public struct SIPVia: Sendable, Hashable, CustomStringConvertible {
 
     /// `SIP / 2.0 / UDP host:port;params` (whitespace allowed around the slashes and the colon).
     public init?(parsing text: some StringProtocol) {
-        let text = String(SIPGrammar.trimmed(String(text)))
-        // By byte (the grammar is ASCII; a Character split breaks graphemes, and costs more).
+        var text = String(text)
+        guard let via = text.withUTF8({ bytes in SIPVia(bytes, 0..<bytes.count) }) else { return nil }
+        self = via
+    }
+
+    /// The value in `range` of `bytes` (UTF-8), read by byte.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, _ whole: Range<Int>) {
+        let text = SIPGrammar.trimmed(bytes, whole)
         let slash = UInt8(ascii: "/")
-        guard let first = text.utf8.firstIndex(of: slash), let second = text[text.utf8.index(after: first)...].utf8.firstIndex(of: slash),
-            SIPGrammar.lowercasedASCII(SIPGrammar.trimmed(text[..<first])) == "sip",
-            SIPGrammar.trimmed(text[text.utf8.index(after: first)..<second]) == "2.0"
+        guard let first = bytes[text].firstIndex(of: slash), let second = bytes[(first + 1)..<text.upperBound].firstIndex(of: slash),
+            SIPGrammar.equalsIgnoringCase(bytes, SIPGrammar.trimmed(bytes, text.lowerBound..<first), "sip"),
+            SIPGrammar.equalsIgnoringCase(bytes, SIPGrammar.trimmed(bytes, (first + 1)..<second), "2.0")
         else { return nil }
-        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        var rest = text[text.utf8.index(after: second)...]
-        rest = rest[(rest.utf8.firstIndex { !isBlank($0) } ?? rest.endIndex)...]
-        let transportEnd = rest.utf8.firstIndex(where: isBlank) ?? rest.endIndex
-        let transport = rest[..<transportEnd]
-        guard SIPGrammar.isToken(transport) else { return nil }
-        self.transport = transport.uppercased()
-        rest = rest[transportEnd...]
-        guard let blank = rest.utf8.first, isBlank(blank) else { return nil }
+        var start = second + 1
+        while start < text.upperBound, SIPGrammar.isWhitespace(bytes[start]) { start += 1 }
+        let transportEnd = bytes[start..<text.upperBound].firstIndex(where: SIPGrammar.isWhitespace) ?? text.upperBound
+        guard SIPGrammar.isToken(bytes, start..<transportEnd) else { return nil }
+        transport = String(unsafeUninitializedCapacity: transportEnd - start) { buffer in
+            for offset in 0..<(transportEnd - start) {
+                let byte = bytes[start + offset]
+                buffer[offset] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+            }
+            return transportEnd - start
+        }
+        let rest = transportEnd..<text.upperBound
+        guard !rest.isEmpty, SIPGrammar.isWhitespace(bytes[rest.lowerBound]) else { return nil }
         var sentBy = rest
         parameters = []
-        if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
-            sentBy = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameterList(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
+        if let semicolon = bytes[rest].firstIndex(of: UInt8(ascii: ";")) {
+            sentBy = rest.lowerBound..<semicolon
+            guard let parameters = SIPGrammar.parameterList(bytes, (semicolon + 1)..<rest.upperBound) else { return nil }
             self.parameters = parameters
         }
-        guard let (host, port) = SIPURI.hostPort(sentBy) else { return nil }
+        guard let (host, port) = SIPURI.hostPort(bytes, sentBy) else { return nil }
         self.host = host
         self.port = port
     }

@@ -51,65 +51,71 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     public var isSIP: Bool { scheme == "sip" || scheme == "sips" }
 
     public init?(parsing text: some StringProtocol) {
-        let text = String(SIPGrammar.trimmed(String(text)))
-        // (Searches by byte: the grammar is ASCII, and a Character search breaks graphemes.)
-        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        let scheme = SIPGrammar.lowercasedASCII(text[..<colon])
-        guard !scheme.isEmpty, scheme.utf8.first.map({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) == true,
-            scheme.utf8.allSatisfy({ SIPGrammar.isTokenByte($0) })
+        var text = String(text)
+        guard let uri = text.withUTF8({ bytes in SIPURI(bytes, 0..<bytes.count) }) else { return nil }
+        self = uri
+    }
+
+    /// The URI in `range` of `bytes` (UTF-8), read by byte: the grammar is ASCII, and no byte of
+    /// a multi-byte character is taken for a delimiter. Strings are made only for the parts kept
+    /// (a From, a To and a Request-URI are read in every message).
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, _ whole: Range<Int>) {
+        let range = SIPGrammar.trimmed(bytes, whole)
+        guard let colon = bytes[range].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let schemeRange = range.lowerBound..<colon
+        guard SIPGrammar.isToken(bytes, schemeRange), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(SIPGrammar.lowercased(bytes[schemeRange.lowerBound]))
         else { return nil }
+        let scheme = SIPGrammar.lowercasedASCII(bytes, schemeRange)
         self.scheme = scheme
         parameters = []
-        var rest = text[text.utf8.index(after: colon)...]
-        guard !rest.isEmpty, !rest.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
+        var rest = (colon + 1)..<range.upperBound
+        guard !rest.isEmpty, !bytes[rest].contains(where: { $0 <= 0x20 || $0 == 0x7F }) else { return nil }
         switch scheme {
         case "sip", "sips":
             break
         case "tel":
             // tel:+1-555-0100;phone-context=...
-            let pieces = rest.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
-            host = String(pieces[0])
+            let semicolon = bytes[rest].firstIndex(of: UInt8(ascii: ";"))
+            host = SIPGrammar.string(bytes, rest.lowerBound..<(semicolon ?? rest.upperBound))
             guard !host.isEmpty else { return nil }
-            if pieces.count > 1 {
-                guard let parameters = SIPGrammar.parameterList(pieces[1]) else { return nil }
+            if let semicolon {
+                guard let parameters = SIPGrammar.parameterList(bytes, (semicolon + 1)..<rest.upperBound) else { return nil }
                 self.parameters = parameters
             }
             return
         default:
             host = ""
-            opaque = String(rest)
+            opaque = SIPGrammar.string(bytes, rest)
             return
         }
         // The user part may hold ';' and '?' but never a raw '@' (nor may the parameters or the
         // headers): the last '@' ends the user part, and the headers begin at the first '?' after it.
         let atSign = UInt8(ascii: "@")
         let questionMark = UInt8(ascii: "?")
-        if let at = rest.utf8.lastIndex(of: atSign), let question = rest[at...].utf8.firstIndex(of: questionMark) {
-            headers = String(rest[rest.utf8.index(after: question)...])
-            rest = rest[..<question]
-        } else if !rest.utf8.contains(atSign), let question = rest.utf8.firstIndex(of: questionMark) {
-            headers = String(rest[rest.utf8.index(after: question)...])
-            rest = rest[..<question]
+        let lastAt = bytes[rest].lastIndex(of: atSign)
+        if let question = bytes[(lastAt ?? rest.lowerBound)..<rest.upperBound].firstIndex(of: questionMark) {
+            headers = SIPGrammar.string(bytes, (question + 1)..<rest.upperBound)
+            rest = rest.lowerBound..<question
         }
-        if let at = rest.utf8.lastIndex(of: atSign) {
-            let userinfo = rest[..<at]
-            rest = rest[rest.utf8.index(after: at)...]
+        if let at = lastAt {
+            let userinfo = rest.lowerBound..<at
+            rest = (at + 1)..<rest.upperBound
             var userText = userinfo
-            if let passwordColon = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
-                guard let password = SIPGrammar.unescape(userinfo[userinfo.utf8.index(after: passwordColon)...]) else { return nil }
+            if let passwordColon = bytes[userinfo].firstIndex(of: UInt8(ascii: ":")) {
+                guard let password = SIPGrammar.unescape(bytes, (passwordColon + 1)..<at) else { return nil }
                 self.password = password
-                userText = userinfo[..<passwordColon]
+                userText = userinfo.lowerBound..<passwordColon
             }
-            guard !userText.isEmpty, let user = SIPGrammar.unescape(userText) else { return nil }
+            guard !userText.isEmpty, let user = SIPGrammar.unescape(bytes, userText) else { return nil }
             self.user = user
         }
         var hostport = rest
-        if let semicolon = rest.utf8.firstIndex(of: UInt8(ascii: ";")) {
-            hostport = rest[..<semicolon]
-            guard let parameters = SIPGrammar.parameterList(rest[rest.utf8.index(after: semicolon)...]) else { return nil }
+        if let semicolon = bytes[rest].firstIndex(of: UInt8(ascii: ";")) {
+            hostport = rest.lowerBound..<semicolon
+            guard let parameters = SIPGrammar.parameterList(bytes, (semicolon + 1)..<rest.upperBound) else { return nil }
             self.parameters = parameters
         }
-        guard let (host, port) = Self.hostPort(hostport) else { return nil }
+        guard let (host, port) = Self.hostPort(bytes, hostport) else { return nil }
         self.host = host
         self.port = port
     }
@@ -117,41 +123,52 @@ public struct SIPURI: Sendable, Hashable, CustomStringConvertible {
     /// `host[:port]`: a host name (labels of alphanumerics and hyphens), an IPv4 address or a
     /// bracketed IPv6 reference, lower-cased; the port 0-65535.
     static func hostPort(_ text: some StringProtocol) -> (String, Int?)? {
-        let text = SIPGrammar.trimmed(String(text))
-        var hostText = text
+        var text = String(text)
+        return text.withUTF8 { bytes in hostPort(bytes, 0..<bytes.count) }
+    }
+
+    static func hostPort(_ bytes: UnsafeBufferPointer<UInt8>, _ whole: Range<Int>) -> (String, Int?)? {
+        let text = SIPGrammar.trimmed(bytes, whole)
+        guard !text.isEmpty else { return nil }
+        var host = text
         var port: Int?
-        if text.utf8.first == UInt8(ascii: "[") {
-            guard let close = text.utf8.firstIndex(of: UInt8(ascii: "]")) else { return nil }
-            hostText = text[...close]
-            let after = text[text.utf8.index(after: close)...]
-            if !after.isEmpty {
-                let digits = after.dropFirst()
-                guard after.hasPrefix(":"), (1...5).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-                    let number = Int(digits), (0...65535).contains(number)
-                else { return nil }
+        if bytes[text.lowerBound] == UInt8(ascii: "[") {
+            guard let close = bytes[text].firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            host = text.lowerBound..<(close + 1)
+            if close + 1 < text.upperBound {
+                guard bytes[close + 1] == UInt8(ascii: ":"), let number = portNumber(bytes, (close + 2)..<text.upperBound) else { return nil }
                 port = number
             }
-            let inside = hostText.dropFirst().dropLast()
-            guard !inside.isEmpty, inside.utf8.allSatisfy({ SIPGrammar.hexValue($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            let inside = (host.lowerBound + 1)..<(host.upperBound - 1)
+            guard !inside.isEmpty,
+                bytes[inside].allSatisfy({ SIPGrammar.hexValue($0) != nil || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
             else { return nil }
         } else {
-            if let colon = text.utf8.lastIndex(of: UInt8(ascii: ":")) {
-                let portText = SIPGrammar.trimmed(text[text.utf8.index(after: colon)...])
-                guard !portText.isEmpty, portText.utf8.count <= 5, portText.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(portText),
-                    (0...65535).contains(number)
-                else { return nil }
+            if let colon = bytes[text].lastIndex(of: UInt8(ascii: ":")) {
+                guard let number = portNumber(bytes, SIPGrammar.trimmed(bytes, (colon + 1)..<text.upperBound)) else { return nil }
                 port = number
-                hostText = SIPGrammar.trimmed(text[..<colon])
+                host = SIPGrammar.trimmed(bytes, text.lowerBound..<colon)
             }
-            guard !hostText.isEmpty,
-                hostText.utf8.allSatisfy({ byte in
+            guard !host.isEmpty,
+                bytes[host].allSatisfy({ byte in
                     (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                         || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
                 }),
-                hostText.utf8.first != UInt8(ascii: "-"), hostText.utf8.first != UInt8(ascii: ".")
+                bytes[host.lowerBound] != UInt8(ascii: "-"), bytes[host.lowerBound] != UInt8(ascii: ".")
             else { return nil }
         }
-        return (SIPGrammar.lowercasedASCII(hostText), port)
+        return (SIPGrammar.lowercasedASCII(bytes, host), port)
+    }
+
+    /// 1-5 digits, 0-65535.
+    private static func portNumber(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard (1...5).contains(range.count) else { return nil }
+        var number = 0
+        for byte in bytes[range] {
+            guard (0x30...0x39).contains(byte) else { return nil }
+            number = number * 10 + Int(byte - 0x30)
+        }
+        return number <= 65535 ? number : nil
     }
 
     public var description: String {
