@@ -3,6 +3,7 @@ SIPp as agents' phones, which register with digest auth and then answer, ring ou
 hang up. Each test checks the SIP messages each side received and the call record the hub wrote.
 """
 
+import datetime
 import os
 import re
 import shutil
@@ -396,15 +397,32 @@ def call(hub, scenario, number, ending=""):
 
 def received(messages, first_line):
     """The messages SIPp logged as received whose first line starts with `first_line`."""
+    return [message for _, message in received_at(messages, first_line)]
+
+
+def received_at(messages, first_line):
+    """`received`, each with the time SIPp logged it (a datetime)."""
     found = []
     for block in messages.split("----------------------------------------------- ")[1:]:
         # A timestamp line, "UDP message received [N] bytes :" (or "... message sent ..."),
         # an empty line, the message.
-        _, _, rest = block.partition("\n")
+        stamp, _, rest = block.partition("\n")
         direction, _, message = rest.partition("\n")
         if "message received" in direction and message.lstrip("\n").startswith(first_line):
-            found.append(message.lstrip("\n"))
+            found.append((datetime.datetime.fromisoformat(stamp.strip()), message.lstrip("\n")))
     return found
+
+
+def assert_queued_notice_only_after_a_wait(caller):
+    """182 Queued goes only to a call that has waited 100 ms (then at once): never sooner, and
+    not at all to one whose phone rang (180) within 50 ms of the 100 Trying."""
+    trying = received_at(caller, "SIP/2.0 100")[0][0]
+    ringing = received_at(caller, "SIP/2.0 180")
+    for at, _ in received_at(caller, "SIP/2.0 182"):
+        assert at - trying >= datetime.timedelta(milliseconds=100), f"182 after {at - trying}"
+        assert not ringing or ringing[0][0] > at, "182 after the 180"
+    if ringing and ringing[0][0] - trying < datetime.timedelta(milliseconds=50):
+        assert not received(caller, "SIP/2.0 182"), "182 to a call offered at once"
 
 
 def call_record(hub, number=None):
@@ -434,10 +452,11 @@ def test_a_call_goes_to_the_agent_with_the_skill_who_answers_and_the_caller_hang
     finally:
         alice.close()
         bo.close()
-    # The caller: 100, then 182 Queued (or 180 at once), 180 when the phone rang, then the
-    # phone's SDP answer in the hub's 200.
+    # The caller: 100, then 182 Queued if the call waited 100 ms, 180 when the phone rang, then
+    # the phone's SDP answer in the hub's 200.
     assert received(caller, "SIP/2.0 100")
     assert received(caller, "SIP/2.0 180")
+    assert_queued_notice_only_after_a_wait(caller)
     ok = received(caller, "SIP/2.0 200 OK")[0]
     assert "s=phone-of-bo" in ok and "m=audio 41000" in ok and "Contact: <sip:switchboard@" in ok
     # Bo's phone: the caller's SDP offer; the caller masked; the BYE after the caller's.
@@ -469,6 +488,7 @@ def test_the_caller_hangs_up_while_queued(hub):
     code, caller = call(hub, CALLER_CANCELS, SUPPORT)
     assert code == 0
     assert received(caller, "SIP/2.0 182")
+    assert_queued_notice_only_after_a_wait(caller)
     record = call_record(hub)
     assert record["hungUpBy"] == "customer" and record["hangupCause"] == "cancelled"
     assert record.get("answeredAt") is None and record.get("agentId") is None

@@ -123,9 +123,12 @@ extension SIPService {
         callByConversation[receipt.conversationID.rawValue] = callID
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
-        if calls[callID]?.toldRinging == false {
-            await provisional(callID, status: trunk.options.queuedStatus)
-        }
+        // 182 (or the trunk's 180) only for a call that waits: one offered at once hears 180
+        // when the phone rings, and nothing in between (the 100 already stopped the INVITE's
+        // retransmissions). `fireCallTimers` sends it once the call has waited `queuedNoticeDelay`.
+        let queuedAt = Self.milliseconds(self.now())
+        calls[callID]?.provisionalAt = queuedAt
+        calls[callID]?.queuedNoticeAt = queuedAt + Self.queuedNoticeDelay
         if let offer = earlyOffers.removeValue(forKey: receipt.conversationID.rawValue) { await ring(offer) }
     }
 
@@ -751,7 +754,9 @@ extension SIPService {
                 await endCall(callID, cause: "no ACK from the caller", by: .system)
                 continue
             }
-            if !call.callerAnswered, call.phase == .queued || call.phase == .connecting, now - call.provisionalAt >= 60_000 {
+            if !call.callerAnswered, !call.toldRinging, call.phase == .queued, let at = call.queuedNoticeAt, now >= at {
+                await provisional(callID, status: call.queuedStatus)
+            } else if !call.callerAnswered, call.phase == .queued || call.phase == .connecting, now - call.provisionalAt >= 60_000 {
                 // §13.3.1.1: a provisional every minute, or proxies on the way give up on the call.
                 await provisional(callID, status: call.toldRinging ? 180 : call.queuedStatus)
             }
@@ -788,6 +793,7 @@ extension SIPService {
     private func provisional(_ callID: String, status: Int) async {
         guard var call = calls[callID] else { return }
         if status == 180 { call.toldRinging = true }
+        call.queuedNoticeAt = nil
         call.provisionalAt = Self.milliseconds(now())
         calls[callID] = call
         await finalToCaller(callID, call.invite.response(status, toTag: call.localTag, headers: dialogHeaders(call)))

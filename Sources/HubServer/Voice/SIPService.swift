@@ -59,6 +59,9 @@ actor SIPService: Service {
     let trunkNonces = SIPNonceIssuer()
     var trunkNonceCounts: [String: (count: UInt32, forgetAt: Int64)] = [:]
     static let maximumCalls = 5_000
+    /// Milliseconds a call waits before the caller hears 182 Queued (a call offered sooner hears
+    /// 180 only); the timers run every 50 ms, so it goes out 100-150 ms after the call queued.
+    static let queuedNoticeDelay: Int64 = 100
     /// Messages waiting behind another of their Call-ID (see `serve`).
     var lanes = Lanes<(SIPMessage, SIPPeer)>()
     /// The router's decisions waiting behind another of their task (see `followDecisions`).

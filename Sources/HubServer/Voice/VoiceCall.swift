@@ -121,6 +121,8 @@ struct VoiceCall: Sendable {
     /// (RFC 3261 §13.3.1.1) until the call is answered.
     var queuedStatus = 182
     var provisionalAt: Int64 = 0
+    /// When the caller hears `queuedStatus` if no phone has rung by then (nil: told already).
+    var queuedNoticeAt: Int64?
     /// An offer the router made while the phone's answer was being confirmed: rung if that
     /// confirmation fails.
     var heldOffer: Offer?
