@@ -173,6 +173,14 @@ struct SIPMessageBenchmark: ParsableCommand {
             }
             return total
         }
+        measure("validation (common headers parsed)") { count in
+            var total = 0
+            for index in 0..<count {
+                let message = parsed[index % parsed.count]
+                total &+= (message.isRequest ? message.requestProblem() : message.responseProblem()) == nil ? 1 : 0
+            }
+            return total
+        }
         measure("response to a request (180)") { count in
             var total = 0
             for index in 0..<count { total &+= requests[index % requests.count].response(180, toTag: "a1b2c3").headers.count }

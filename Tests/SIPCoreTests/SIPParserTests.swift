@@ -80,6 +80,15 @@ struct SIPParserTests {
         #expect(message.from?.tag == "77")
         #expect(message.from?.uri.parameters.isEmpty == true)
         #expect(message.body.isEmpty)
+        // Lines counted without collecting them; a line of one value (no comma) is that value,
+        // trimmed, and an empty one none.
+        #expect(message.headers.count("Via") == 2 && message.headers.count("v") == 2 && message.headers.count("Route") == 0)
+        #expect(message.headers.count("Call-ID") == 1 && message.requestProblem() == nil)
+        var lines = SIPHeaders()
+        lines.add("Contact", "  <sip:a@b>;q=1 ")
+        lines.add("Contact", " \t ")
+        lines.add("Contact", "<sip:c@d>, ,<sip:e@f>")
+        #expect(lines.values("Contact") == ["<sip:a@b>;q=1", "<sip:c@d>", "<sip:e@f>"])
     }
 
     @Test("Content-Length: larger than the body is refused, smaller cuts a datagram, absent runs to the end (not on a stream)")

@@ -33,7 +33,15 @@ extension SIPService {
             return
         }
         let dialed = invite.requestURI.flatMap { SIPURI(parsing: $0) }?.user ?? invite.to?.uri.user ?? ""
-        let serving = trunks.filter { $0.serves(dialed) }
+        // The dialed number in E.164 once per region (trunks nearly always share one).
+        var normalized: [String: String] = [:]
+        func dialedNumber(in region: String?) -> String {
+            if let known = normalized[region ?? ""] { return known }
+            let number = VoiceTrunk.normalize(dialed, region: region)
+            normalized[region ?? ""] = number
+            return number
+        }
+        let serving = trunks.filter { $0.numbers.contains(dialedNumber(in: $0.defaultRegion)) }
         guard !serving.isEmpty else {
             logger.notice("call to a number no trunk serves", metadata: ["peer": "\(peer)", "number": "\(dialed)"])
             await refuse(invite, invite.response(404, reason: "Not Found (no trunk serves this number)", toTag: triage.toTag), peer: peer)
@@ -68,7 +76,7 @@ extension SIPService {
             return
         }
         let caller = Self.caller(of: invite, region: trunk.defaultRegion)
-        let number = VoiceTrunk.normalize(dialed, region: trunk.defaultRegion)
+        let number = dialedNumber(in: trunk.defaultRegion)
         var arriving = VoiceCall(
             trunkID: trunk.accountID, invite: invite, callerPeer: peer, serverKey: key, localTag: SIPBranch.token(), callerDisplay: caller.display)
         arriving.queuedStatus = trunk.options.queuedStatus

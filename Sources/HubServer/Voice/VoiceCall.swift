@@ -29,8 +29,6 @@ struct VoiceTrunk: Sendable {
         (try? PhoneNumber(parsing: number, defaultRegion: region))?.e164 ?? number.lowercased()
     }
 
-    func serves(_ user: String) -> Bool { numbers.contains(Self.normalize(user, region: defaultRegion)) }
-
     /// Whether a call from this address may be the trunk's.
     func admits(_ address: String) -> Bool {
         guard !options.addresses.isEmpty else { return true }

@@ -82,7 +82,12 @@ enum SIPGrammar {
     /// Splits a list header's value at commas outside quoted strings and `<...>`; empty elements
     /// are dropped, each element trimmed.
     static func splitList(_ value: String) -> [String] {
-        split(value, at: UInt8(ascii: ","), outsideAngles: true).map { trimmed($0) }.filter { !$0.isEmpty }.map(String.init)
+        // Nearly every line holds one value: nothing to split.
+        guard value.utf8.contains(UInt8(ascii: ",")) else {
+            let single = trimmed(value)
+            return single.isEmpty ? [] : [String(single)]
+        }
+        return split(value, at: UInt8(ascii: ","), outsideAngles: true).map { trimmed($0) }.filter { !$0.isEmpty }.map(String.init)
     }
 
     /// `;name=value;flag` parameters after a value: lower-cased names in order, values as

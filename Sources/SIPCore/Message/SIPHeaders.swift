@@ -129,6 +129,14 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
         return lines.flatMap { SIPGrammar.splitList($0) }
     }
 
+    /// How many lines the header has (without collecting them).
+    public func count(_ name: String) -> Int {
+        let key = Self.key(name)
+        var count = 0
+        for field in fields where field.key == key { count += 1 }
+        return count
+    }
+
     public func contains(_ name: String) -> Bool {
         let key = Self.key(name)
         return fields.contains { $0.key == key }

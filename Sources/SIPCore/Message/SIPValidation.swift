@@ -10,11 +10,10 @@ extension SIPMessage {
         guard let cseq else { return SIPParseError("Bad CSeq") }
         guard cseq.method == method else { return SIPParseError("CSeq method \(cseq.method) does not match the request's \(method)") }
         guard let uri = requestURI, SIPURI(parsing: uri) != nil else { return SIPParseError("Bad Request-URI") }
-        let maxForwards = headers.lines("Max-Forwards")
-        if !maxForwards.isEmpty {
+        if let maxForwards = headers.first("Max-Forwards") {
             // Digits, leading zeros allowed (`0068`), at most 255.
-            guard maxForwards.count == 1, (1...10).contains(maxForwards[0].utf8.count), maxForwards[0].utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-                let value = Int(maxForwards[0]), (0...255).contains(value)
+            guard headers.count("Max-Forwards") == 1, (1...10).contains(maxForwards.utf8.count), maxForwards.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
+                let value = Int(maxForwards), (0...255).contains(value)
             else {
                 return SIPParseError("Bad Max-Forwards")
             }
@@ -37,15 +36,16 @@ extension SIPMessage {
 
     private func commonProblem() -> SIPParseError? {
         for name in ["Call-ID", "CSeq", "From", "To"] {
-            let lines = headers.lines(name)
-            if lines.isEmpty { return SIPParseError("Missing \(name)") }
-            if lines.count > 1 { return SIPParseError("More than one \(name)") }
+            let count = headers.count(name)
+            if count == 0 { return SIPParseError("Missing \(name)") }
+            if count > 1 { return SIPParseError("More than one \(name)") }
         }
-        guard let callID, !callID.isEmpty, !callID.contains(where: { $0 == " " || $0 == "\t" }) else { return SIPParseError("Bad Call-ID") }
+        guard let callID, !callID.isEmpty, !callID.utf8.contains(where: { $0 == 0x20 || $0 == 0x09 }) else { return SIPParseError("Bad Call-ID") }
         guard from != nil else { return SIPParseError("Bad From") }
         guard to != nil else { return SIPParseError("Bad To") }
-        guard !headers.values("Via").isEmpty else { return SIPParseError("Missing Via") }
-        guard vias != nil else { return SIPParseError("Bad Via") }
+        // (Every Via parsed once: none at all is missing, one that does not parse is bad.)
+        guard let vias else { return SIPParseError("Bad Via") }
+        guard !vias.isEmpty else { return SIPParseError("Missing Via") }
         return nil
     }
 }
