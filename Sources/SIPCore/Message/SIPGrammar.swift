@@ -123,21 +123,20 @@ enum SIPGrammar {
     private static func parameter(_ bytes: UnsafeBufferPointer<UInt8>, _ piece: Range<Int>) -> SIPParameter? {
         let piece = trimmed(bytes, piece)
         guard !piece.isEmpty else { return nil }
-        func isToken(_ range: Range<Int>) -> Bool { !range.isEmpty && bytes[range].allSatisfy(isTokenByte) }
         guard let equals = bytes[piece].firstIndex(of: UInt8(ascii: "=")) else {
-            guard isToken(piece) else { return nil }
+            guard isToken(bytes, piece) else { return nil }
             return SIPParameter(lowercasedName: lowercasedASCII(bytes, piece), value: nil)
         }
         let name = trimmed(bytes, piece.lowerBound..<equals)
         let value = trimmed(bytes, (equals + 1)..<piece.upperBound)
-        guard isToken(name) else { return nil }
+        guard isToken(bytes, name) else { return nil }
         let text: String
         if value.first.map({ bytes[$0] }) == UInt8(ascii: "\"") {
             guard let unquoted = unquote(UnsafeBufferPointer(rebasing: bytes[value])) else { return nil }
             text = unquoted
         } else {
             guard !value.isEmpty, bytes[value].allSatisfy(isParameterValueByte) else { return nil }
-            text = String(decoding: UnsafeBufferPointer(rebasing: bytes[value]), as: UTF8.self)
+            text = string(bytes, value)
         }
         return SIPParameter(lowercasedName: lowercasedASCII(bytes, name), value: text)
     }
@@ -266,18 +265,8 @@ enum SIPGrammar {
     }
 
     static func unescape<S: StringProtocol>(_ text: S) -> String? {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
-        var out: [UInt8] = []
-        var iterator = Array(text.utf8).makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                out.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return String(validating: out, as: UTF8.self)
+        var text = String(text)
+        return text.withUTF8 { bytes in unescape(bytes, 0..<bytes.count) }
     }
 
     static func hexValue(_ byte: UInt8) -> UInt8? {

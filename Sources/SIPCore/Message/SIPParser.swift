@@ -195,27 +195,21 @@ public struct SIPParser: Sendable {
     /// `METHOD SP Request-URI SP SIP/2.0` or `SIP/2.0 SP 3DIGIT SP Reason-Phrase`: single spaces.
     static func startLine(_ line: UnsafeBufferPointer<UInt8>) throws(SIPParseError) -> SIPMessage.StartLine {
         guard Self.isUTF8(line) else { throw SIPParseError("the start line is not UTF-8") }
-        /// Whether the bytes are `text`, ASCII letters compared without case.
-        func matches(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence, _ text: StaticString) -> Bool {
-            bytes.count == text.utf8CodeUnitCount
-                && zip(bytes, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)).allSatisfy {
-                    SIPGrammar.lowercased($0) == SIPGrammar.lowercased($1)
-                }
-        }
-        func string(_ bytes: UnsafeBufferPointer<UInt8>.SubSequence) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes), as: UTF8.self) }
+        func matches(_ range: Range<Int>, _ text: StaticString) -> Bool { SIPGrammar.equalsIgnoringCase(line, range, text) }
+        func string(_ range: Range<Int>) -> String { SIPGrammar.string(line, range) }
         let space = UInt8(ascii: " ")
-        if line.count >= 8, matches(line[0..<4], "sip/") {
+        if line.count >= 8, matches(0..<4, "sip/") {
             guard let firstSpace = line.firstIndex(of: space) else { throw SIPParseError("a malformed status line") }
-            guard matches(line[0..<firstSpace], "sip/2.0") else {
-                throw SIPParseError("SIP version \(string(line[0..<firstSpace])) is not supported", status: 505)
+            guard matches(0..<firstSpace, "sip/2.0") else {
+                throw SIPParseError("SIP version \(string(0..<firstSpace)) is not supported", status: 505)
             }
             let codeEnd = line[(firstSpace + 1)...].firstIndex(of: space) ?? line.count
             let code = line[(firstSpace + 1)..<codeEnd]
             guard code.count == 3, code.allSatisfy({ (0x30...0x39).contains($0) }) else { throw SIPParseError("a malformed status code") }
             let status = code.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             guard (100...699).contains(status) else { throw SIPParseError("a malformed status code") }
-            let reason = codeEnd < line.count ? line[(codeEnd + 1)...] : line[line.count...]
-            guard !reason.contains(where: { $0 < 0x20 && $0 != 0x09 }) else { throw SIPParseError("a control character in the reason phrase") }
+            let reason = min(codeEnd + 1, line.count)..<line.count
+            guard !line[reason].contains(where: { $0 < 0x20 && $0 != 0x09 }) else { throw SIPParseError("a control character in the reason phrase") }
             return .response(status: status, reason: string(reason))
         }
         // Exactly two spaces, none at either end.
@@ -224,13 +218,15 @@ public struct SIPParser: Sendable {
         else {
             throw SIPParseError("a malformed request line (method, Request-URI and version separated by single spaces)")
         }
-        let method = line[0..<first]
-        guard method.allSatisfy(SIPGrammar.isTokenByte) else { throw SIPParseError("a malformed method") }
-        let version = line[(second + 1)...]
-        guard version.count >= 4, matches(version.prefix(4), "sip/") else { throw SIPParseError("a malformed request line") }
+        let method = 0..<first
+        guard line[method].allSatisfy(SIPGrammar.isTokenByte) else { throw SIPParseError("a malformed method") }
+        let version = (second + 1)..<line.count
+        guard version.count >= 4, matches(version.lowerBound..<(version.lowerBound + 4), "sip/") else { throw SIPParseError("a malformed request line") }
         guard matches(version, "sip/2.0") else { throw SIPParseError("SIP version \(string(version)) is not supported", status: 505) }
-        let uri = line[(first + 1)..<second]
-        guard uri.contains(UInt8(ascii: ":")), !uri.contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") }) else {
+        let uri = (first + 1)..<second
+        guard line[uri].contains(UInt8(ascii: ":")),
+            !line[uri].contains(where: { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") })
+        else {
             throw SIPParseError("a malformed Request-URI")
         }
         return .request(method: string(method), uri: string(uri))
