@@ -43,7 +43,10 @@ let package = Package(
         .target(name: "CHubProcess"),
         // Plain Sendable value types: the one conversation model. No I/O. (Crypto names kept
         // content by its SHA-256.)
-        .target(name: "HubModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        .target(
+            name: "HubModel", dependencies: ["SystemRandomPool", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: swiftSettings),
+        // The system's random numbers drawn in blocks (identifiers, SIP tags and branches).
+        .target(name: "SystemRandomPool", swiftSettings: swiftSettings),
         // The skills/tier router: a pure, deterministic engine on an injected clock, and its simulator.
         .target(
             name: "HubRouting", dependencies: ["HubModel"],
@@ -77,7 +80,7 @@ let package = Package(
         .target(
             name: "SIPCore",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                "SystemRandomPool", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),

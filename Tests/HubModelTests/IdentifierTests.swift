@@ -24,6 +24,21 @@ struct IdentifierTests {
         #expect(Set(ids).count == ids.count)
     }
 
+    @Test("ids made at once on eight tasks, through many refills of the random pool, are all different")
+    func uniqueConcurrently() async {
+        let now = Date()
+        let ids = await withTaskGroup(of: [Message.ID].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<2_000).map { _ in Message.ID.generate(at: now) } } }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(ids.count == 16_000)
+        #expect(Set(ids).count == ids.count)
+        // Randomness part: no 16-character suffix repeats, and every alphabet character appears.
+        let suffixes = ids.map { $0.rawValue.suffix(16) }
+        #expect(Set(suffixes).count == suffixes.count)
+        #expect(Set(suffixes.joined()).count == 32)
+    }
+
     @Test("the ULID time part encodes the milliseconds (spec example: 1469918176385 is 01ARYZ6S41)")
     func ulidTime() {
         let id = Customer.ID.generate(at: Date(timeIntervalSince1970: 1_469_918_176.385))

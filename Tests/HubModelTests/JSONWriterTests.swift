@@ -166,4 +166,27 @@ struct JSONWriterTests {
         writer.string(text)
         #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: try HubJSON.makeEncoder().encode(text), as: UTF8.self))
     }
+
+    @Test("the writer says when its text surely reads back: not after a non-finite number or past the reader's depth")
+    func readable() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let message = Self.randomMessage(&generator)
+            let (text, readable) = JSONWriter.writtenText(of: message)
+            #expect(readable)
+            #expect(throws: Never.self) { try JSONReader.validate(text) }
+        }
+        for number in [Double.nan, .infinity, -.infinity] {
+            let (text, readable) = JSONWriter.writtenText(of: JSONValue.array([.int(1), .double(number)]))
+            #expect(!readable)
+            #expect(throws: (any Error).self) { try JSONReader.validate(text) }
+        }
+        func nested(_ depth: Int) -> JSONValue { (0..<depth).reduce(JSONValue.int(1)) { inner, _ in .array([inner]) } }
+        let deepest = JSONWriter.writtenText(of: nested(JSONReader.maximumDepth - 1))
+        #expect(deepest.readable)
+        #expect(throws: Never.self) { try JSONReader.validate(deepest.text) }
+        let tooDeep = JSONWriter.writtenText(of: nested(JSONReader.maximumDepth))
+        #expect(!tooDeep.readable)
+        #expect(throws: (any Error).self) { try JSONReader.validate(tooDeep.text) }
+    }
 }

@@ -121,6 +121,39 @@ struct SIPDialogTests {
         #expect(throws: SDPError.self) { try SDPSession(parsing: Array(text.utf8)) }
     }
 
+    /// Lines are read from the bytes as a split of the text on its scalars read them: the LF
+    /// splits, one CR before it goes, empty lines are skipped, a CR or NUL left inside refuses
+    /// the whole description. Checked on random mixes of those bytes, `=`, letters and a
+    /// character of three bytes, against that reading done on the text.
+    @Test func sdpLinesAsTheTextReadsThem() {
+        func expected(_ text: String) -> [String]? {
+            var lines: [String] = []
+            for raw in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true) {
+                let line = Substring(raw.last == "\r" ? raw.dropLast() : raw)
+                if line.isEmpty { continue }
+                let utf8 = Array(line.utf8)
+                guard !utf8.contains(0x0D), !utf8.contains(0) else { return nil }
+                guard utf8.count >= 2, utf8[1] == UInt8(ascii: "="), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(utf8[0]) else { return nil }
+                lines.append("\(Character(Unicode.Scalar(utf8[0]))) \(line.dropFirst(2))")
+            }
+            return lines
+        }
+        let head = "v=0\r\no=- 1 1 IN IP4 h\r\ns=-\r\nt=0 0\r\n"
+        let pieces = ["\n", "\r", "\r\n", "\u{0}", "=", "a", "b=", "Z", " ", "中", "a=x", "\n\n"]
+        var generator = SystemRandomNumberGenerator()
+        var parsed = 0
+        for _ in 0..<3_000 {
+            let tail = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            let text = head + tail
+            let session = try? SDPSession(parsing: Array(text.utf8))
+            let reference = expected(text)
+            #expect(session?.lines.map { "\($0.type) \($0.value)" } == reference, "\(Array(text.utf8))")
+            if session != nil { parsed += 1 }
+        }
+        // Both kinds of outcome were tried.
+        #expect(parsed > 100 && parsed < 3_000)
+    }
+
     /// Branches, tags and Call-IDs come from a pool of random bytes refilled in blocks: 16
     /// characters of base 36 each, none repeated, every character about equally likely, also
     /// when many tasks take them at once.

@@ -179,10 +179,12 @@ public struct IngestService: InboundSink {
         // on to say more, the service puts it in the account's queue then.
         // A bare score ("5", "😊") may answer a satisfaction survey: the ticket service decides,
         // and queues the conversation when it answers none.
+        // A call's text describes the call ("Incoming call to …"): the customer asked nothing in
+        // writing, and a call always waits for an agent.
         let settings = tickets.value
         let text = event.text ?? ""
         let selfService =
-            account.queueID != nil
+            account.queueID != nil && event.channelKind != .voice
             && ((settings.statusReplies && TicketQuery.isWholeQuestion(text)) || (settings.csat != nil && CSATScore.parse(text) != nil))
         return IngestCommand(
             event: event, sender: sender, receivedAt: now(), queueID: selfService ? nil : account.queueID, priority: account.priority)

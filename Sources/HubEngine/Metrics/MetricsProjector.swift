@@ -148,13 +148,15 @@ public struct MetricsProjector: Sendable {
         var state: [String: String?] = [:]
         for key in dirty {
             let id = String(key.dropFirst(2))
-            let data: Data?
+            let text: String?
+            // A call changes its contact and its agent's clock: those two are written directly,
+            // as `JSONEncoder` would (see `Contact.writeJSON`); tickets, rarer, by the encoder.
             switch key.prefix(2) {
-            case "c:": data = contacts[id].flatMap { try? encoder.encode($0) }
-            case "a:": data = agents[id].flatMap { try? encoder.encode($0) }
-            default: data = tickets[id].flatMap { try? encoder.encode($0) }
+            case "c:": text = contacts[id].map { JSONWriter.text(of: $0) }
+            case "a:": text = agents[id].map { JSONWriter.text(of: $0) }
+            default: text = tickets[id].flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
             }
-            state[key] = .some(data.map { String(decoding: $0, as: UTF8.self) })
+            state[key] = .some(text)
         }
         let commit = MetricsCommit(from: from, position: position, deltas: deltas, state: state)
         deltas = [:]
@@ -648,5 +650,65 @@ extension MetricsProjector.Rules {
                 }, uniquingKeysWith: { first, _ in first }),
             shortAbandon: routing.metrics.shortAbandon, keepClosed: routing.metrics.keepClosed,
             accountKinds: channels.accounts.mapValues(\.kind), keepMinutes: routing.metrics.keepMinutes)
+    }
+}
+
+// MARK: The projection's state, written as JSONEncoder (sorted keys) writes it
+
+extension MetricsProjector.Contact: JSONWritable {
+    /// The bytes `JSONEncoder` with sorted keys writes (dates as seconds since 2001, its default),
+    /// which `JSONDecoder` reads back at the next start; the tests compare the two.
+    func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("agent", agent)
+        writer.seconds("assignedAt", assignedAt)
+        writer.field("assignedByHand", assignedByHand)
+        writer.field("channel", channel.rawValue)
+        writer.seconds("closedAt", closedAt)
+        writer.seconds("enteredAt", enteredAt)
+        writer.seconds("firstInboundAt", firstInboundAt)
+        writer.key("handled")
+        writer.bool(handled)
+        writer.field("hungUpBy", hungUpBy)
+        writer.key("leftByCustomer")
+        writer.bool(leftByCustomer)
+        writer.key("overflowing")
+        writer.bool(overflowing)
+        writer.field("phase", phase.rawValue)
+        writer.field("queue", queue)
+        writer.seconds("queuedAt", queuedAt)
+        writer.key("responded")
+        writer.bool(responded)
+        writer.endObject()
+    }
+}
+
+extension MetricsProjector.AgentClock: JSONWritable {
+    /// As `Contact.writeJSON`: `JSONEncoder`'s bytes (the set in its own order, as the encoder
+    /// takes it).
+    func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("assigned")
+        writer.beginArray()
+        for conversation in assigned { writer.string(conversation) }
+        writer.endArray()
+        writer.field("presence", presence)
+        writer.seconds("since", since)
+        writer.key("wrapping")
+        writer.beginObject()
+        for (conversation, started) in wrapping.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            writer.seconds(conversation, started)
+        }
+        writer.endObject()
+        writer.endObject()
+    }
+}
+
+extension JSONWriter {
+    /// `key: seconds since 2001` (`JSONEncoder`'s default for dates), left out when nil.
+    fileprivate mutating func seconds(_ name: String, _ value: Date?) {
+        guard let value else { return }
+        key(name)
+        double(value.timeIntervalSinceReferenceDate)
     }
 }

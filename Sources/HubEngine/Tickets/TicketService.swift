@@ -144,7 +144,9 @@ public actor TicketService: LogFollower {
         let conversation = context.conversation
         let date = event.occurredAt
         let settings = self.settings
-        let text = event.payload["text"]?.stringValue ?? ""
+        // A call's text is the hub's description of it, not words of the customer's: a call
+        // answers no survey and asks about no ticket, but it is an answer a waiting ticket counts.
+        let text = conversation.channelKind == .voice ? "" : event.payload["text"]?.stringValue ?? ""
         // A score that answers a survey is not a reply that reopens the ticket.
         if let csat = settings.csat, let score = CSATScore.parse(text), let messageID = event.refs.messageID,
             try await answerSurvey(score: score, message: messageID, text: text, in: conversation, event: event, csat: csat)

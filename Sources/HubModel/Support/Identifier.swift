@@ -1,4 +1,5 @@
 import Foundation
+import SystemRandomPool
 
 /// A type whose identifiers carry a short, human-readable prefix ("cus_", "msg_").
 public protocol IdentifierPrefixed {
@@ -27,7 +28,7 @@ extension Identifier where Entity: IdentifierPrefixed {
     /// A new identifier: the prefix, then a ULID (48-bit millisecond time, 80 random bits, Crockford
     /// base32), so identifiers sort roughly by creation time and never collide in practice.
     public static func generate(at date: Date = Date()) -> Self {
-        var generator = SystemRandomNumberGenerator()
+        var generator = PooledSystemRandom()
         return Self(rawValue: Entity.identifierPrefix + "_" + ULID.make(at: date, using: &generator))
     }
 }
@@ -44,8 +45,7 @@ enum ULID {
             bytes[index] = alphabet[Int(time & 31)]
             time >>= 5
         }
-        // 80 random bits, 5 at a time, for the last 16 characters. Two draws: each draw from the
-        // system generator is a system call.
+        // 80 random bits, 5 at a time, for the last 16 characters, in two draws.
         let high = generator.next()
         var low = UInt16(truncatingIfNeeded: generator.next())
         var bits = high

@@ -47,7 +47,8 @@ public struct JSONReader {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
     /// Deeper nesting is refused rather than risking the stack.
-    private static let maximumDepth = 512
+    /// The deepest nesting read (a value inside this many arrays and objects is refused).
+    public static let maximumDepth = 512
 
     private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 

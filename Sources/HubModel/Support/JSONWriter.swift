@@ -15,14 +15,26 @@ public struct JSONWriter {
     private var hasValue: [Bool] = []
     /// Set after a key: the value that follows takes no comma.
     private var afterKey = false
+    /// The deepest nesting written so far.
+    public private(set) var maximumDepth = 0
+    /// False once a number JSON cannot hold (NaN, an infinity) was written: the text is then not
+    /// JSON (`JSONEncoder` would have thrown instead).
+    public private(set) var numbersAreFinite = true
 
     public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
     /// The JSON text of a value.
     public static func text(of value: some JSONWritable) -> String {
+        writtenText(of: value).text
+    }
+
+    /// The JSON text of a value, and whether `JSONReader` surely reads it back: the writer's
+    /// escaping and structure make JSON of every value but a non-finite number, and the reader
+    /// takes any nesting up to its limit.
+    public static func writtenText(of value: some JSONWritable) -> (text: String, readable: Bool) {
         var writer = JSONWriter()
         value.writeJSON(to: &writer)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return (String(decoding: writer.bytes, as: UTF8.self), writer.numbersAreFinite && writer.maximumDepth < JSONReader.maximumDepth)
     }
 
     private mutating func separate() {
@@ -38,6 +50,7 @@ public struct JSONWriter {
         separate()
         bytes.append(UInt8(ascii: "{"))
         hasValue.append(false)
+        maximumDepth = max(maximumDepth, hasValue.count)
     }
 
     public mutating func endObject() {
@@ -49,6 +62,7 @@ public struct JSONWriter {
         separate()
         bytes.append(UInt8(ascii: "["))
         hasValue.append(false)
+        maximumDepth = max(maximumDepth, hasValue.count)
     }
 
     public mutating func endArray() {
@@ -76,6 +90,7 @@ public struct JSONWriter {
 
     public mutating func double(_ value: Double) {
         separate()
+        if !value.isFinite { numbersAreFinite = false }
         // JSONEncoder writes integral doubles without a fraction ("2", not "2.0").
         if value.rounded() == value, abs(value) < 1e15 {
             bytes.append(contentsOf: String(Int64(value)).utf8)

@@ -461,6 +461,38 @@ enum SQLiteSchema {
             // they were a quarter of the pages each commit wrote (docs/benchmarks.md).
             try db.execute(sql: "DROP INDEX IF EXISTS event_by_conversation; DROP INDEX IF EXISTS event_by_agent")
         }
+        migrator.registerMigration("v16: the event log numbered without AUTOINCREMENT") { db in
+            // AUTOINCREMENT made every insert into the log also update its row in sqlite_sequence:
+            // a second b-tree write per event, about a fifth of an event's insert, and a call
+            // writes thirteen events (docs/benchmarks.md). It only matters when the newest rows
+            // are deleted, and nothing in the hub deletes events. A plain INTEGER PRIMARY KEY
+            // takes the largest sequence number plus one, so numbers still only grow and are
+            // never reused. (Whatever comes to delete events must keep the newest row.)
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_new (
+                        seq INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        occurredAt INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        customerID TEXT,
+                        conversationID TEXT,
+                        messageID TEXT,
+                        ticketID TEXT,
+                        callID TEXT,
+                        agentID TEXT,
+                        deliveryID TEXT,
+                        payload TEXT NOT NULL
+                    );
+                    INSERT INTO event_new (seq, kind, occurredAt, actor, customerID, conversationID, messageID, ticketID, callID, agentID, deliveryID, payload)
+                        SELECT seq, kind, occurredAt, actor, customerID, conversationID, messageID, ticketID, callID, agentID, deliveryID, payload FROM event;
+                    DROP TABLE event;
+                    ALTER TABLE event_new RENAME TO event;
+                    CREATE INDEX event_by_customer ON event(customerID, seq) WHERE customerID IS NOT NULL;
+                    CREATE INDEX event_by_ticket ON event(ticketID, seq) WHERE ticketID IS NOT NULL;
+                    DELETE FROM sqlite_sequence WHERE name = 'event';
+                    """)
+        }
         return migrator
     }
 }

@@ -252,7 +252,8 @@ final class WriteQueue: Sendable {
                 // Before the first transaction of this process: nothing is committed in between.
                 tail.start(after: try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM event")) ?? 0)
             }
-            try db.beginTransaction(.deferred)
+            // (Cached: GRDB's beginTransaction and commit prepare their statements each time.)
+            try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
             if batch.count == 1 {
                 // Alone, the write needs no savepoint: its error rolls the transaction back.
                 try batch[0].run(db, &events)
@@ -274,7 +275,7 @@ final class WriteQueue: Sendable {
                     }
                 }
             }
-            try db.commit()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
         } catch {
             if db.isInsideTransaction { try? db.rollback() }
             for (index, item) in batch.enumerated() { item.complete(failures[index] ?? error) }

@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Synchronization
+import SystemRandomPool
+
 /// A dialog (RFC 3261 §12): the peer-to-peer relationship an INVITE sets up, identified by the
 /// Call-ID and both tags, with what in-dialog requests need: sequence numbers, the remote target
 /// (the peer's Contact) and the route set (Record-Route). The B2BUA keeps one per call leg.
@@ -115,48 +111,29 @@ public enum SIPBranch {
 
     /// A random token of 16 base-36 characters (about 82 bits; §19.3 asks at least 32 of a tag).
     /// Each character takes one random byte below 252 (7 × 36, so that every character is equally
-    /// likely), from a pool the system's generator refills 512 bytes at a time: a call takes
-    /// several tokens, and asking the kernel for each (`getrandom`) was a hundredth of the hub's
-    /// processor time at a thousand calls a second.
+    /// likely), from the pooled system generator (`PooledSystemRandom`): a call takes several
+    /// tokens, and asking the kernel for each was a hundredth of the hub's processor time.
     public static func token() -> String {
-        String(unsafeUninitializedCapacity: 16) { output in
-            pool.withLock { pool in
-                var written = 0
-                while written < 16 {
-                    let byte = pool.take()
-                    guard byte < 252 else { continue }
-                    output[written] = alphabet[Int(byte % 36)]
-                    written += 1
+        var random = PooledSystemRandom()
+        var word: UInt64 = 0
+        var left = 0
+        return String(unsafeUninitializedCapacity: 16) { output in
+            var written = 0
+            while written < 16 {
+                if left == 0 {
+                    word = random.next()
+                    left = 8
                 }
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                left -= 1
+                guard byte < 252 else { continue }
+                output[written] = alphabet[Int(byte % 36)]
+                written += 1
             }
             return 16
         }
     }
 
     private static let alphabet: [UInt8] = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
-    private static let pool = Mutex(RandomPool())
-
-    struct RandomPool: ~Copyable {
-        private var bytes = [UInt8](repeating: 0, count: 512)
-        private var next = 512
-
-        mutating func take() -> UInt8 {
-            if next == bytes.count {
-                bytes.withUnsafeMutableBytes { raw in
-                    #if canImport(Glibc) || canImport(Darwin)
-                    // One `getrandom` for the whole pool (the system generator makes one per 8 bytes).
-                    arc4random_buf(raw.baseAddress!, raw.count)
-                    #else
-                    var random = SystemRandomNumberGenerator()
-                    for offset in stride(from: 0, to: raw.count, by: 8) {
-                        raw.storeBytes(of: random.next() as UInt64, toByteOffset: offset, as: UInt64.self)
-                    }
-                    #endif
-                }
-                next = 0
-            }
-            defer { next += 1 }
-            return bytes[next]
-        }
-    }
 }

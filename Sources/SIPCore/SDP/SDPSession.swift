@@ -68,19 +68,24 @@ public struct SDPSession: Sendable, Hashable {
     /// Parses a body (`application/sdp`): `v=0` first, then `o=`, `s=`, at least one `t=`; each
     /// `m=` well formed; lines ending in CRLF or LF; at most `maximumLines`.
     public init(parsing bytes: [UInt8], maximumLines: Int = 512) throws(SDPError) {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw SDPError("the description is not UTF-8") }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw SDPError("the description is not UTF-8") }
         var lines: [Line] = []
-        // By scalar: "\r\n" is one Character, which a split on "\n" would not see.
-        for raw in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = Substring(raw.last == "\r" ? raw.dropLast() : raw)
-            if line.isEmpty { continue }
+        // Lines are split on the byte LF (in UTF-8 no other character contains it), one CR before
+        // it dropped; empty lines are skipped. Strings are made only for the values kept.
+        var start = 0
+        while start < bytes.count {
+            let newline = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            var end = newline
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            defer { start = newline + 1 }
+            if end == start { continue }
             guard lines.count < maximumLines else { throw SDPError("more than \(maximumLines) lines") }
-            let utf8 = Array(line.utf8)
-            guard !utf8.contains(0x0D), !utf8.contains(0) else { throw SDPError("a CR or NUL inside a line") }
-            guard utf8.count >= 2, utf8[1] == UInt8(ascii: "="), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(utf8[0]) else {
-                throw SDPError("a line that is not type=value: \(line.prefix(40))")
+            let line = bytes[start..<end]
+            guard !line.contains(0x0D), !line.contains(0) else { throw SDPError("a CR or NUL inside a line") }
+            guard line.count >= 2, bytes[start + 1] == UInt8(ascii: "="), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[start]) else {
+                throw SDPError("a line that is not type=value: \(String(decoding: line, as: UTF8.self).prefix(40))")
             }
-            lines.append(Line(type: Character(Unicode.Scalar(utf8[0])), value: String(line.dropFirst(2))))
+            lines.append(Line(type: Character(Unicode.Scalar(bytes[start])), value: String(decoding: bytes[(start + 2)..<end], as: UTF8.self)))
         }
         guard lines.first == Line(type: "v", value: "0") else { throw SDPError("the first line must be v=0") }
         guard let origin = lines.first(where: { $0.type == "o" }) else { throw SDPError("no o= line") }
