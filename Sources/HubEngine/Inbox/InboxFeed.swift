@@ -65,8 +65,13 @@ public actor InboxFeed {
             self.event = event
             var agents: [Agent.ID] = []
             if let agent = event.refs.agentID { agents.append(agent) }
-            if event.kind == .conversationUpdated, let previous = event.payload["previousAssigneeId"]?.stringValue {
-                agents.append(Agent.ID(previous))
+            if event.kind == .conversationUpdated {
+                // The carried value when there is one; else the text, parsed only if it may name one.
+                if let update = event.carried(ConversationUpdatedPayload.self) {
+                    if let previous = update.previousAssigneeID { agents.append(previous) }
+                } else if event.payloadMayContain("previousAssigneeId"), let previous = event.payload["previousAssigneeId"]?.stringValue {
+                    agents.append(Agent.ID(previous))
+                }
             }
             self.agents = agents
             let kind = event.kind.rawValue

@@ -205,10 +205,20 @@ public struct MetricsProjector: Sendable {
         let conversationID = event.refs.conversationID?.rawValue
         switch event.kind {
         case .conversationCreated, .conversationUpdated:
-            let json = event.kind == .conversationCreated ? payload : payload["conversation"]
+            let created = event.kind == .conversationCreated
+            // The value itself when the event carries it (fresh from the writer), else parsed.
+            if created, let conversation = event.carried(Conversation.self) {
+                conversationChanged(conversation, changes: [], at: date, by: event.actor, created: true)
+                return
+            }
+            if !created, let update = event.carried(ConversationUpdatedPayload.self) {
+                conversationChanged(update.conversation, changes: update.changes, at: date, by: event.actor, created: false)
+                return
+            }
+            let json = created ? payload : payload["conversation"]
             guard let json, let conversation = try? Conversation(json: json) else { return }
             let changes = payload["changes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            conversationChanged(conversation, changes: changes, at: date, by: event.actor, created: event.kind == .conversationCreated)
+            conversationChanged(conversation, changes: changes, at: date, by: event.actor, created: created)
         case .routingQueued:
             guard let id = conversationID, let queue = payload["queue"]?.stringValue else { return }
             queued(id, queue: queue, at: date)

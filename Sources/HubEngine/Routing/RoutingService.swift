@@ -188,7 +188,7 @@ public actor RoutingService {
         pageFacts = [:]
         var queued: [Conversation] = []
         for event in events where event.kind == .conversationCreated && event.actor != Self.actor {
-            guard let conversation = try? Conversation(json: event.payload) else { continue }
+            guard let conversation = event.carried(Conversation.self) ?? (try? Conversation(json: event.payload)) else { continue }
             createdConversations[event.sequence] = conversation
             // Only those `handle` will queue.
             if Self.waitsForRouting(conversation) { queued.append(conversation) }
@@ -261,11 +261,12 @@ public actor RoutingService {
         do {
             switch event.kind {
             case .conversationCreated:
-                let conversation = try createdConversations.removeValue(forKey: event.sequence) ?? Conversation(json: event.payload)
+                let conversation =
+                    try createdConversations.removeValue(forKey: event.sequence) ?? event.carried(Conversation.self) ?? Conversation(json: event.payload)
                 guard Self.waitsForRouting(conversation) else { return }
                 if let request = try await request(for: conversation, ageBase: conversation.createdAt) { try await apply(.taskArrived(request)) }
             case .conversationUpdated:
-                let update = try ConversationUpdatedPayload(json: event.payload)
+                let update = try event.carried(ConversationUpdatedPayload.self) ?? ConversationUpdatedPayload(json: event.payload)
                 try await conversationChanged(update.conversation, changes: update.changes)
             default:
                 return

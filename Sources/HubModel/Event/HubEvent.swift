@@ -37,6 +37,23 @@ public struct HubEvent: Sendable, Hashable, Codable {
         self.init(sequence: sequence, kind: kind, occurredAt: occurredAt, actor: actor, refs: refs, body: EventPayload(text: payloadText))
     }
 
+    /// An event that keeps its payload's text and, besides it, the value the text was written
+    /// from (see `carried`), which must read back from the text as exactly that value.
+    public init(
+        sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, payloadText: String,
+        carrying value: (any CarriedEventPayload)?
+    ) {
+        self.init(
+            sequence: sequence, kind: kind, occurredAt: occurredAt, actor: actor, refs: refs, body: EventPayload(text: payloadText, carrying: value))
+    }
+
+    /// The payload as a `T`, when the event carries the value it was written from: an event the
+    /// store's writer has just appended does, for the payload types followers read whole on
+    /// every call (a conversation's creation and changes), so that the router, the metrics and
+    /// the inbox do not each parse the text and build the value again. Nil for an event read
+    /// back from the log (after a restart, a follower far behind): then read `payload`.
+    public func carried<T: CarriedEventPayload>(_ type: T.Type) -> T? { body.carried as? T }
+
     private init(sequence: Int64, kind: EventKind, occurredAt: Date, actor: Actor, refs: EventRefs, body: EventPayload) {
         self.sequence = sequence
         self.kind = kind
@@ -92,9 +109,17 @@ private final class EventPayload: Sendable {
     }
 
     private let state: Mutex<State>
+    let carried: (any CarriedEventPayload)?
 
-    init(_ value: JSONValue) { state = Mutex(.value(value)) }
-    init(text: String) { state = Mutex(.text(text)) }
+    init(_ value: JSONValue) {
+        state = Mutex(.value(value))
+        carried = nil
+    }
+
+    init(text: String, carrying value: (any CarriedEventPayload)? = nil) {
+        state = Mutex(.text(text))
+        carried = value
+    }
 
     func mayContain(_ key: String) -> Bool {
         state.withLock { state in
@@ -142,6 +167,30 @@ private final class EventPayload: Sendable {
                 return value
             }
         }
+    }
+}
+
+/// A payload type an event just written may carry as a value besides its text (`HubEvent.carried`).
+/// The carried value must be what the text reads back as: `carriedForm` makes it so (timestamps
+/// to the millisecond, as the text holds them), and debug builds of the store check every one
+/// against its text (`init(json:)`).
+public protocol CarriedEventPayload: Sendable, Equatable {
+    /// This value as its JSON text reads back.
+    var carriedForm: Self { get }
+    /// The value from its parsed JSON text.
+    init(json: JSONValue) throws(JSONFields.Failure)
+}
+
+extension Conversation: CarriedEventPayload {
+    public var carriedForm: Conversation {
+        var form = self
+        form.createdAt = createdAt.truncatedToMilliseconds
+        form.updatedAt = updatedAt.truncatedToMilliseconds
+        form.lastMessageAt = lastMessageAt?.truncatedToMilliseconds
+        form.lastInboundAt = lastInboundAt?.truncatedToMilliseconds
+        form.firstResponseAt = firstResponseAt?.truncatedToMilliseconds
+        form.closedAt = closedAt?.truncatedToMilliseconds
+        return form
     }
 }
 

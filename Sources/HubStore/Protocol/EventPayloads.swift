@@ -29,7 +29,13 @@ public struct ConversationUpdatedPayload: Sendable, Hashable, Codable {
     }
 }
 
-extension ConversationUpdatedPayload {
+extension ConversationUpdatedPayload: CarriedEventPayload {
+    public var carriedForm: ConversationUpdatedPayload {
+        var form = self
+        form.conversation = conversation.carriedForm
+        return form
+    }
+
     /// The payload from its JSON (an event's, already parsed), as `init(from:)` reads it.
     public init(json: JSONValue) throws(JSONFields.Failure) {
         let fields = try JSONFields(json)

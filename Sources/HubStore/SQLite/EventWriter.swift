@@ -52,14 +52,29 @@ struct EventWriter {
             row.bind(payloadText)
         }
         let sequence = db.lastInsertedRowID
+        let carried = (payload as? any CarriedEventPayload)?.carriedForm
+        #if DEBUG
+        if let carried { Self.checkCarried(carried, text: payloadText) }
+        #endif
         // Exactly what `SQLiteRows.event` reads back from the row: milliseconds, the actor as its
-        // text parses, the payload's JSON (read when a follower first asks, `HubEvent.payload`).
+        // text parses, the payload's JSON (read when a follower first asks, `HubEvent.payload`),
+        // and for the payloads followers read whole, the value itself (`HubEvent.carried`).
         appended.append(
             HubEvent(
                 sequence: sequence, kind: kind, occurredAt: Date(millisecondsSince1970: milliseconds),
-                actor: Actor(storing: actor), refs: refs, payloadText: payloadText))
+                actor: Actor(storing: actor), refs: refs, payloadText: payloadText, carrying: carried))
         return sequence
     }
+
+    #if DEBUG
+    /// A carried value must be what its text reads back as (else a follower would see one thing
+    /// live and another after a restart): checked on every event the debug builds write, that is
+    /// in every test.
+    private static func checkCarried<T: CarriedEventPayload>(_ carried: T, text: String) {
+        let read = try? T(json: JSONReader.parse(text))
+        assert(read == carried, "the carried payload differs from its text: \(String(describing: read)) against \(carried)")
+    }
+    #endif
 
     /// Where a savepoint begins: events appended after it are forgotten if it rolls back.
     var mark: Int { appended.count }
