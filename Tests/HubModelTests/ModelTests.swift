@@ -154,6 +154,28 @@ struct LazyEventPayloadTests {
         #expect(changed != event)
     }
 
+    @Test("an event is a value: changing a copy's fields (its box is shared until then) leaves the original as it was")
+    func copiesAreValues() {
+        let original = Self.event(text: JSONWriter.text(of: Self.payload))
+        var copy = original
+        copy.sequence = 8
+        copy.refs.agentID = "agent7"
+        copy.kind = .conversationCreated
+        copy.actor = .agent("agent7")
+        copy.occurredAt = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(original.sequence == 7 && original.refs.agentID == nil && original.kind == .conversationUpdated && original.actor == .system)
+        #expect(original.occurredAt == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(copy.sequence == 8 && copy.refs.agentID == "agent7" && copy.kind == .conversationCreated && copy.actor == .agent("agent7"))
+        #expect(copy.payload == Self.payload && copy != original)
+        // A copy that changes nothing is equal, with the same hash; an array of copies changed in
+        // place keeps each element's own value.
+        let same = original
+        #expect(same == original && same.hashValue == original.hashValue)
+        var events = Array(repeating: original, count: 4)
+        for index in events.indices { events[index].sequence = Int64(100 + index) }
+        #expect(events.map(\.sequence) == [100, 101, 102, 103] && original.sequence == 7)
+    }
+
     @Test("a payload may contain a key when the key is one of its members at any depth; never false for a member that is there")
     func mayContain() {
         let record = CallRecord(
