@@ -132,6 +132,47 @@ struct SQLiteStoreTests {
         #expect(plans[2].contains("USING INDEX event_by_ticket") && !plans[2].contains("TEMP B-TREE"), "\(plans[2])")
     }
 
+    static func eventRows(_ db: Database) throws -> [String] {
+        try Row.fetchAll(db, sql: "SELECT * FROM event ORDER BY seq").map(\.description)
+    }
+
+    @Test("v16 renumbers nothing: the log's rows keep their numbers and indexes, and the next event takes the largest plus one")
+    func eventLogWithoutAutoincrement() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let pool = try DatabasePool(path: path)
+        try SQLiteSchema.migrator.migrate(pool, upTo: "v15: the event log's unread indexes dropped")
+        // A log written before v16: numbers 1 to 5, the newest with a customer and a ticket.
+        try await pool.write { db in
+            for seq in 1...5 {
+                try db.execute(
+                    sql: "INSERT INTO event (kind, occurredAt, actor, customerID, ticketID, payload) VALUES (?, ?, 'system', ?, ?, ?)",
+                    arguments: ["k\(seq)", seq * 1000, seq == 5 ? "cus_5" : nil, seq == 5 ? "tkt_5" : nil, "{\"n\":\(seq)}"])
+            }
+        }
+        let before = try await pool.read { db in try Self.eventRows(db) }
+        #expect(before.count == 5)
+        try SQLiteSchema.migrator.migrate(pool)
+        try await pool.read { db in
+            #expect(try Self.eventRows(db) == before)
+            let table = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'event'") ?? ""
+            #expect(table.contains("seq INTEGER PRIMARY KEY,") && !table.contains("AUTOINCREMENT"))
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_sequence WHERE name = 'event'") == 0)
+            #expect(
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' ORDER BY name")
+                    == ["event_by_customer", "event_by_ticket"])
+        }
+        // The store appends after them, from 6 on.
+        try pool.close()
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        #expect(try await store.lastEventSequence() == 5)
+        try await store.createCustomer(Customer(id: "cus_6", createdAt: Date(millisecondsSince1970: 1_795_000_000_000)), handles: [], actor: .system)
+        let events = try await store.events(after: 5, limit: 10)
+        #expect(events.map(\.sequence) == [6] && events.first?.refs.customerID == "cus_6")
+    }
+
     @Test("a second process (or store) cannot open a database in use, and can once it is closed")
     func exclusiveLock() async throws {
         let (directory, path) = Self.temporaryPath()
