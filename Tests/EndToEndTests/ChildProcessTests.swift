@@ -31,6 +31,7 @@ struct ChildProcessTests {
             opened.append(descriptor)
         }
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let output = directory.url.appendingPathComponent("out.txt").path
         let child = try ChildProcess(
             executable: "/bin/sh", arguments: ["-c", "pwd; ls /proc/self/fd; echo \"$MARK\" >&2; exit 3"], environment: ["MARK": "seen"],

@@ -13,6 +13,8 @@ import ServiceLifecycle
 struct EngineFixture {
     let engine: Engine
     let directory: TemporaryDirectory
+    /// Removes the directory the fixture made once the last copy of the fixture is gone; a directory passed in stays.
+    private let owner: DirectoryOwner?
 
     static var quietLogger: Logger {
         var logger = Logger(label: "test")
@@ -39,6 +41,7 @@ struct EngineFixture {
         attachments: AttachmentFetcher.Configuration = AttachmentFetcher.Configuration()
     ) async throws {
         directory = try existing ?? TemporaryDirectory("hub-engine")
+        owner = existing == nil ? DirectoryOwner(directory) : nil
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
         try await store.migrate()
         let adapters = accounts.compactMap { ChannelCatalog.adapter(for: $0, httpClient: .shared, logger: Self.quietLogger) }
@@ -58,4 +61,11 @@ struct EngineFixture {
         try await engine.ingest.ingest(
             InboundEvent(channelKind: .api, channelAccountID: account, sender: InboundSender(address: user), providerMessageID: providerID, text: "hello"))
     }
+}
+
+/// Removes a test's directory when released.
+private final class DirectoryOwner: Sendable {
+    let directory: TemporaryDirectory
+    init(_ directory: TemporaryDirectory) { self.directory = directory }
+    deinit { directory.remove() }
 }

@@ -207,6 +207,7 @@ struct RegistrarTests {
     @Test("registrations over UDP outlive a restart: restored unexpired with their Call-ID and CSeq; TCP ones, expired ones and moved phones are not")
     func keptAcrossRestarts() async throws {
         let directory = try TemporaryDirectory("registrar")
+        defer { directory.remove() }
         let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
         try await store.migrate()
         // Before the restart: alice's phone over UDP, bo's over TCP.

@@ -195,6 +195,7 @@ struct TicketServiceTests {
     func exactlyOnce() async throws {
         let clock = Locked(Self.start)
         let directory = try TemporaryDirectory("hub-tickets")
+        defer { directory.remove() }
         let conversation: Conversation.ID
         let start: Int64
         do {
