@@ -234,8 +234,12 @@ actor SIPService: Service {
                             continue
                         }
                     }
+                    // Started on this actor at once: most messages (an ACK, an agent's ringing,
+                    // a BYE's answer) are handled without waiting for anything, and so end
+                    // before the next is read, with no job to schedule and no hop to the actor.
+                    // One that waits (an INVITE being stored) lets the loop go on meanwhile.
                     if lanes.admit((message, peer), key: lane) {
-                        group.addTask { await self.handleLane(lane, first: message, from: peer) }
+                        group.addImmediateTask { await self.handleLane(lane, first: message, from: peer) }
                     }
                 case .malformed(let error, let peer):
                     if case .respond(let response) = triage.decide(error) { send(response, to: peer) }
@@ -283,7 +287,7 @@ actor SIPService: Service {
                 if !decisionLanes.isRunning(task), Self.isTeardown(decision) {
                     await routed(decision)
                 } else if decisionLanes.admit(decision, key: task) {
-                    group.addTask { await self.handleDecisions(of: task, first: decision) }
+                    group.addImmediateTask { await self.handleDecisions(of: task, first: decision) }
                 }
             }
         }
