@@ -77,7 +77,7 @@ extension SIPService {
         }
         let caller = Self.caller(of: invite, region: trunk.defaultRegion)
         let number = dialedNumber(in: trunk.defaultRegion)
-        var arriving = VoiceCall(
+        let arriving = VoiceCall(
             trunkID: trunk.accountID, invite: invite, callerPeer: peer, serverKey: key, localTag: SIPBranch.token(), callerDisplay: caller.display)
         arriving.queuedStatus = trunk.options.queuedStatus
         calls[callID] = arriving
@@ -113,7 +113,7 @@ extension SIPService {
             return
         }
         record.conversationID = receipt.conversationID
-        guard var call = calls[callID] else {
+        guard let call = calls[callID] else {
             // It ended while it was being stored (only the hub stopping does that: a CANCEL or BYE
             // waits behind its INVITE): its record ends too, if the recorder still runs; else the
             // next start ends it (`CallRecorder.endUnfinishedCalls`).
@@ -127,7 +127,6 @@ extension SIPService {
         call.conversationID = receipt.conversationID
         call.record = record
         call.phase = .queued
-        calls[callID] = call
         callByConversation[receipt.conversationID.rawValue] = callID
         logger.info(
             "call queued", metadata: ["call": "\(callID)", "trunk": "\(trunk.accountID)", "conversation": "\(receipt.conversationID)"])
@@ -135,8 +134,8 @@ extension SIPService {
         // when the phone rings, and nothing in between (the 100 already stopped the INVITE's
         // retransmissions). `fireCallTimers` sends it once the call has waited `queuedNoticeDelay`.
         let queuedAt = Self.milliseconds(self.now())
-        calls[callID]?.provisionalAt = queuedAt
-        calls[callID]?.queuedNoticeAt = queuedAt + Self.queuedNoticeDelay
+        call.provisionalAt = queuedAt
+        call.queuedNoticeAt = queuedAt + Self.queuedNoticeDelay
         if let offer = earlyOffers.removeValue(forKey: receipt.conversationID.rawValue) { await ring(offer) }
     }
 
@@ -211,11 +210,10 @@ extension SIPService {
     func routed(_ decision: RoutingDecision) async {
         switch decision {
         case .offered(let offer):
-            if let callID = callByConversation[offer.taskID], var call = calls[callID] {
+            if let callID = callByConversation[offer.taskID], let call = calls[callID] {
                 if call.phase == .connecting {
                     // The phone's answer is being confirmed; should that fail, this offer rings.
                     call.heldOffer = offer
-                    calls[callID] = call
                     return
                 }
                 if call.phase == .answered { await startTransfer(callID) }
@@ -246,7 +244,6 @@ extension SIPService {
         if let previous = call.leg, previous.offerID != offer.id {
             // The router offered the call again before the previous offer's end reached here.
             call.leg = nil
-            calls[callID] = call
             await abandon(previous)
         }
         let now = Self.milliseconds(self.now())
@@ -290,10 +287,9 @@ extension SIPService {
         clientTransactions[key] = ClientEntry(transaction: transaction, peer: peer, callerCallID: callID)
         call.leg = leg
         callByAgentLeg[leg.callID] = callID
-        calls[callID] = call
         for case .send(let message) in transaction.start { send(message, to: peer) }
         logger.info("ringing agent", metadata: ["call": "\(callID)", "agent": "\(offer.agentID)", "phone": "\(peer)"])
-        if calls[callID]?.toldRinging == false, calls[callID]?.callerAnswered == false { await provisional(callID, status: 180) }
+        if !call.toldRinging, !call.callerAnswered { await provisional(callID, status: 180) }
         updateRecord(callID) { record in
             record.state = .offered
             record.offeredAt = record.offeredAt ?? self.now()
@@ -304,10 +300,9 @@ extension SIPService {
     /// The offer ended without the phone answering (it timed out, the agent went away, the task
     /// left): the phone stops ringing.
     func offerEnded(_ offer: String, conversation: String, reason: OfferEndReason) async {
-        guard let callID = callByConversation[conversation], var call = calls[callID], let leg = call.leg, leg.offerID == offer, !leg.answered
+        guard let callID = callByConversation[conversation], let call = calls[callID], let leg = call.leg, leg.offerID == offer, !leg.answered
         else { return }
         call.leg = nil
-        calls[callID] = call
         logger.info("offer ended: phone stops ringing", metadata: ["call": "\(callID)", "agent": "\(leg.agentID)", "reason": "\(reason.rawValue)"])
         await abandon(leg)
     }
@@ -406,7 +401,7 @@ extension SIPService {
     private func legResponse(_ response: SIPMessage, request: SIPMessage, peer: SIPPeer, callerCallID: String?) async {
         guard let status = response.status else { return }
         let current = callerCallID.flatMap { calls[$0] }.flatMap { $0.leg?.callID == request.callID ? $0 : nil }
-        guard let callerCallID, var call = current, var leg = call.leg else {
+        guard let callerCallID, let call = current, var leg = call.leg else {
             // A leg the hub gave up on: it is cancelled, and hung up if it answers anyway.
             await strayLegResponse(response, request: request, peer: peer)
             return
@@ -416,7 +411,6 @@ extension SIPService {
             if leg.dialog == nil, response.to?.tag != nil { leg.dialog = SIPDialog.uac(request: request, response: response) }
             leg.provisional = true
             call.leg = leg
-            calls[callerCallID] = call
         case 200...299:
             guard let dialog = SIPDialog.uac(request: request, response: response), let cseq = request.cseq?.number else {
                 logger.notice("an agent's phone answered without a usable Contact", metadata: ["agent": "\(leg.agentID)"])
@@ -433,7 +427,6 @@ extension SIPService {
             call.leg = leg
             let transferring = call.callerAnswered
             call.phase = .connecting
-            calls[callerCallID] = call
             send(ack, to: peer)
             if transferring {
                 await connectTransfer(callerCallID, leg: leg, answer: response)
@@ -470,7 +463,7 @@ extension SIPService {
                 return
             }
         }
-        guard var call = calls[callerCallID], call.phase == .connecting, call.leg?.callID == leg.callID else {
+        guard let call = calls[callerCallID], call.phase == .connecting, call.leg?.callID == leg.callID else {
             // The caller hung up meanwhile (endCall has hung up the leg).
             return
         }
@@ -488,7 +481,6 @@ extension SIPService {
             call.answerRetransmitAt = now + 500
         }
         call.answerGiveUpAt = now + 32_000
-        calls[callerCallID] = call
         await finalToCaller(callerCallID, ok)
         logger.info("call answered", metadata: ["call": "\(callerCallID)", "agent": "\(leg.agentID)"])
         updateRecord(callerCallID) { record in
@@ -503,7 +495,7 @@ extension SIPService {
     /// when the router let the call go (an overflow), the call ends.
     private func answerNotConfirmed(_ callerCallID: String, leg: AgentLeg) async {
         callByAgentLeg[leg.callID] = nil
-        guard var call = calls[callerCallID], call.leg?.callID == leg.callID, call.phase == .connecting else {
+        guard let call = calls[callerCallID], call.leg?.callID == leg.callID, call.phase == .connecting else {
             await hangUp(leg)
             return
         }
@@ -511,7 +503,6 @@ extension SIPService {
         call.phase = call.callerAnswered ? .transferring : .queued
         let held = call.heldOffer
         call.heldOffer = nil
-        calls[callerCallID] = call
         await hangUp(leg)
         if let held {
             await ring(held)
@@ -524,9 +515,8 @@ extension SIPService {
 
     /// The phone refused or never answered: the router hears why and offers the call on.
     private func legFailed(request: SIPMessage, status: Int, reason: RejectReason, callerCallID: String?) async {
-        guard let callerCallID, var call = calls[callerCallID], let leg = call.leg, leg.callID == request.callID else { return }
+        guard let callerCallID, let call = calls[callerCallID], let leg = call.leg, leg.callID == request.callID else { return }
         call.leg = nil
-        calls[callerCallID] = call
         callByAgentLeg[leg.callID] = nil
         logger.info("agent's phone refused the call", metadata: ["call": "\(callerCallID)", "agent": "\(leg.agentID)", "status": "\(status)"])
         do {
@@ -589,10 +579,9 @@ extension SIPService {
     /// queue): the agent's phone is hung up, the caller stays in the call while the next phone
     /// rings.
     func startTransfer(_ callID: String) async {
-        guard var call = calls[callID], call.phase == .answered, let leg = call.leg else { return }
+        guard let call = calls[callID], call.phase == .answered, let leg = call.leg else { return }
         call.leg = nil
         call.phase = .transferring
-        calls[callID] = call
         callByAgentLeg[leg.callID] = nil
         logger.info("call transferred: the agent's phone hangs up", metadata: ["call": "\(callID)", "agent": "\(leg.agentID)"])
         await hangUp(leg)
@@ -609,7 +598,7 @@ extension SIPService {
             await answerNotConfirmed(callerCallID, leg: leg)
             return
         }
-        guard var call = calls[callerCallID], call.phase == .connecting, call.leg?.callID == leg.callID, var dialog = call.callerDialog else { return }
+        guard let call = calls[callerCallID], call.phase == .connecting, call.leg?.callID == leg.callID, var dialog = call.callerDialog else { return }
         call.phase = .answered
         call.heldOffer = nil
         call.sdpVersion += 1
@@ -618,7 +607,6 @@ extension SIPService {
             "INVITE", via: { self.via(for: call.callerPeer, branch: $0) },
             headers: [("Contact", contact(for: call.callerPeer)), ("Allow", triage.allow), ("Content-Type", "application/sdp")], body: body)
         call.callerDialog = dialog
-        calls[callerCallID] = call
         await startClientTransaction(reinvite, peer: call.callerPeer, callerCallID: callerCallID)
         logger.info("transferred call answered", metadata: ["call": "\(callerCallID)", "agent": "\(leg.agentID)"])
         updateRecord(callerCallID) { record in
@@ -642,22 +630,37 @@ extension SIPService {
     /// raised at each change, so that the phone behind it can change (RFC 4566 §5.2; RFC 3264 §8).
     func sdpForCaller(_ body: [UInt8], call: VoiceCall) -> [UInt8] {
         let kind = advertised.host.contains(":") ? "IP6" : "IP4"
-        let origin = Array("o=switchboard \(call.sdpSession) \(call.sdpVersion) IN \(kind) \(advertised.host)".utf8)
-        // By bytes: "\r\n" is one Character in Swift, and SDP lines end with it.
-        var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
-        guard let index = lines.firstIndex(where: { $0.starts(with: Array("o=".utf8)) }) else { return body }
-        lines[index] = origin + (lines[index].last == UInt8(ascii: "\r") ? [UInt8(ascii: "\r")] : [])
-        return Array(lines.joined(separator: [UInt8(ascii: "\n")]))
+        return Self.replacingOrigin(in: body, with: "o=switchboard \(call.sdpSession) \(call.sdpVersion) IN \(kind) \(advertised.host)")
+    }
+
+    /// `body` with its first line that starts with "o=" replaced by `origin` (the line's end, "\r\n"
+    /// or "\n", kept); `body` itself when it has none. By bytes ("\r\n" is one Character in Swift,
+    /// and SDP lines end with it), in one copy.
+    static func replacingOrigin(in body: [UInt8], with origin: String) -> [UInt8] {
+        var start = 0
+        while start < body.count {
+            let end = body[start...].firstIndex(of: UInt8(ascii: "\n")) ?? body.count
+            if end - start >= 2, body[start] == UInt8(ascii: "o"), body[start + 1] == UInt8(ascii: "=") {
+                let kept = body[end - 1] == UInt8(ascii: "\r") ? end - 1 : end
+                var result = [UInt8]()
+                result.reserveCapacity(body.count + origin.utf8.count)
+                result.append(contentsOf: body[..<start])
+                result.append(contentsOf: origin.utf8)
+                result.append(contentsOf: body[kept...])
+                return result
+            }
+            start = end + 1
+        }
+        return body
     }
 
     // MARK: The caller's requests in the call
 
     /// An ACK from the caller: for the hub's 2xx, retransmissions stop.
     func callerAcknowledged(_ ack: SIPMessage) async {
-        guard let callID = ack.callID, var call = calls[callID], call.answer != nil else { return }
+        guard let callID = ack.callID, let call = calls[callID], call.answer != nil else { return }
         call.answerRetransmitAt = nil
         call.answerGiveUpAt = nil
-        calls[callID] = call
     }
 
     /// The answer to a CANCEL (§9.2): 200 when it matches an INVITE the hub is still answering
@@ -712,7 +715,7 @@ extension SIPService {
     /// hung up), the agent's phone a CANCEL or a BYE (unless it hung up); the record says how it
     /// ended; the conversation closes (the router completes the task, or withdraws it).
     func endCall(_ callID: String, cause: String, by party: CallParty, callerStatus: SIPMessage? = nil) async {
-        guard var call = calls[callID], call.phase != .ended else { return }
+        guard let call = calls[callID], call.phase != .ended else { return }
         // The state first, before anything is awaited: responses that come meanwhile find the
         // phone's leg gone (a 2xx is then ACKed and hung up as a stray).
         let leg = call.leg
@@ -720,7 +723,6 @@ extension SIPService {
         call.leg = nil
         call.answerRetransmitAt = nil
         call.answerGiveUpAt = nil
-        calls[callID] = call
         if let leg { callByAgentLeg[leg.callID] = nil }
         if let conversation = call.conversationID { callByConversation[conversation.rawValue] = nil }
         if !call.callerAnswered {
@@ -768,10 +770,9 @@ extension SIPService {
                 // §13.3.1.1: a provisional every minute, or proxies on the way give up on the call.
                 await provisional(callID, status: call.toldRinging ? 180 : call.queuedStatus)
             }
-            if let leg = calls[callID]?.leg, !leg.answered, now > leg.ringDeadline, var current = calls[callID] {
+            if let current = calls[callID], let leg = current.leg, !leg.answered, now > leg.ringDeadline {
                 // The router's end of the offer did not come: the phone stops ringing anyway.
                 current.leg = nil
-                calls[callID] = current
                 logger.warning("a phone rang past its offer: cancelled", metadata: ["call": "\(callID)", "agent": "\(leg.agentID)"])
                 await abandon(leg)
                 do {
@@ -780,10 +781,9 @@ extension SIPService {
                     logger.debug("offer already ended", metadata: ["offer": "\(leg.offerID)"])
                 }
             }
-            guard var current = calls[callID], let at = current.answerRetransmitAt, now >= at, let answer = current.answer else { continue }
+            guard let current = calls[callID], let at = current.answerRetransmitAt, now >= at, let answer = current.answer else { continue }
             current.answerInterval = min(current.answerInterval * 2, 4_000)
             current.answerRetransmitAt = now + current.answerInterval
-            calls[callID] = current
             send(answer, to: current.callerPeer)
         }
     }
@@ -799,11 +799,10 @@ extension SIPService {
     }
 
     private func provisional(_ callID: String, status: Int) async {
-        guard var call = calls[callID] else { return }
+        guard let call = calls[callID] else { return }
         if status == 180 { call.toldRinging = true }
         call.queuedNoticeAt = nil
         call.provisionalAt = Self.milliseconds(now())
-        calls[callID] = call
         await finalToCaller(callID, call.invite.response(status, toTag: call.localTag, headers: dialogHeaders(call)))
     }
 
@@ -824,10 +823,9 @@ extension SIPService {
     /// Changes the call's record; the recorder saves it (in the order of the changes), with the
     /// conversation's close when `closing`.
     private func updateRecord(_ callID: String, closing: Bool = false, _ change: (inout CallRecord) -> Void) {
-        guard var call = calls[callID], var record = call.record else { return }
+        guard let call = calls[callID], var record = call.record else { return }
         change(&record)
         call.record = record
-        calls[callID] = call
         recorder.enqueue(CallRecordChange(record, isNew: false, actor: .channel(call.trunkID), closesConversation: closing))
     }
 

@@ -41,7 +41,12 @@ struct VoiceTrunk: Sendable {
 
 /// One inbound call through the B2BUA: the customer's leg (the trunk's INVITE, answered by the
 /// hub) and at most one agent leg at a time (the hub's INVITE to the offered agent's phone).
-struct VoiceCall: Sendable {
+///
+/// A reference, kept by the element's actor and never handed out of it: the actor reads every
+/// live call at each tick of its timers and changes calls field by field, and as a value each
+/// read copied the whole state (its record, dialogs, the answer, the leg: about a fiftieth of
+/// the hub's processor time at saturation).
+final class VoiceCall {
     enum Phase: Sendable, Equatable {
         /// The INVITE is being stored (customer, conversation).
         case arriving
@@ -58,42 +63,24 @@ struct VoiceCall: Sendable {
         case ended
     }
 
-    /// What a call is given when it arrives and keeps, in one reference: the B2BUA reads and
-    /// writes calls by value (`calls[id]`), and each copy of a call retained every string and
-    /// message of these one by one (about a hundredth of the hub's processor time).
-    final class Origin: Sendable {
-        let trunkID: String
-        let invite: SIPMessage
-        let callerPeer: SIPPeer
-        let serverKey: SIPTransactionKey
-        let localTag: String
-        let callerDisplay: String
-        let sdpSession = UInt64.random(in: 1_000_000...9_999_999_999)
-
-        init(trunkID: String, invite: SIPMessage, callerPeer: SIPPeer, serverKey: SIPTransactionKey, localTag: String, callerDisplay: String) {
-            self.trunkID = trunkID
-            self.invite = invite
-            self.callerPeer = callerPeer
-            self.serverKey = serverKey
-            self.localTag = localTag
-            self.callerDisplay = callerDisplay
-        }
-    }
-
-    let origin: Origin
+    let trunkID: String
+    let invite: SIPMessage
+    let callerPeer: SIPPeer
+    let serverKey: SIPTransactionKey
+    /// The hub's To tag toward the caller.
+    let localTag: String
+    /// The caller as the agent's phone shows them (the number, or the SIP URI).
+    let callerDisplay: String
 
     init(trunkID: String, invite: SIPMessage, callerPeer: SIPPeer, serverKey: SIPTransactionKey, localTag: String, callerDisplay: String) {
-        origin = Origin(trunkID: trunkID, invite: invite, callerPeer: callerPeer, serverKey: serverKey, localTag: localTag, callerDisplay: callerDisplay)
+        self.trunkID = trunkID
+        self.invite = invite
+        self.callerPeer = callerPeer
+        self.serverKey = serverKey
+        self.localTag = localTag
+        self.callerDisplay = callerDisplay
     }
 
-    var trunkID: String { origin.trunkID }
-    var invite: SIPMessage { origin.invite }
-    var callerPeer: SIPPeer { origin.callerPeer }
-    var serverKey: SIPTransactionKey { origin.serverKey }
-    /// The hub's To tag toward the caller.
-    var localTag: String { origin.localTag }
-    /// The caller as the agent's phone shows them (the number, or the SIP URI).
-    var callerDisplay: String { origin.callerDisplay }
     var phase: Phase = .arriving
     var conversationID: Conversation.ID?
     var record: CallRecord?
@@ -110,7 +97,7 @@ struct VoiceCall: Sendable {
     /// The version of the hub's SDP toward the caller (its origin is the hub's own, RFC 4566
     /// §5.2, so that a transfer's re-INVITE may change everything else); the session id.
     var sdpVersion: UInt64 = 1
-    var sdpSession: UInt64 { origin.sdpSession }
+    let sdpSession = UInt64.random(in: 1_000_000...9_999_999_999)
 
     var callerCallID: String { invite.callID ?? "" }
     /// The caller is answered (a 2xx went out): ends are BYEs, not final responses.
@@ -128,7 +115,8 @@ struct VoiceCall: Sendable {
 
 /// The hub's INVITE to one agent's phone for one offer.
 struct AgentLeg: Sendable {
-    /// What the leg starts with and keeps, in one reference (see `VoiceCall.Origin`).
+    /// What the leg starts with and keeps, in one reference: a copy of a leg (a call's state
+    /// keeps one, the B2BUA reads it often) retains one object for these, not four.
     final class Origin: Sendable {
         let offerID: String
         let agentID: String

@@ -116,7 +116,10 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     }
 
     private func lines(key: String) -> [String] {
-        fields.filter { $0.key == key }.map(\.value)
+        // (One array, not the matching fields copied and then their values.)
+        var lines: [String] = []
+        for field in fields where field.key == key { lines.append(field.value) }
+        return lines
     }
 
     /// Every value of the header in order: the lines' values, split at commas for list headers

@@ -150,13 +150,30 @@ public struct SIPCSeq: Sendable, Hashable, CustomStringConvertible {
 
     /// `1 INVITE`: a number below 2^31 (§8.1.1.5), whitespace, a method token.
     public init?(parsing text: String) {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, parts[0].utf8.count <= 10, parts[0].utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = UInt32(parts[0]),
-            number < 1 << 31,
-            SIPGrammar.isToken(parts[1])
-        else { return nil }
-        self.number = number
-        method = String(parts[1])
+        // By byte (every message's CSeq is read): two fields between runs of spaces and tabs.
+        var text = text
+        let parsed = text.withUTF8 { bytes -> (UInt32, String)? in
+            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            var index = 0
+            func field() -> Range<Int> {
+                while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+                let start = index
+                while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+                return start..<index
+            }
+            let digits = field()
+            let method = field()
+            guard field().isEmpty, !digits.isEmpty, digits.count <= 10, SIPGrammar.isToken(bytes, method) else { return nil }
+            var number: UInt64 = 0
+            for byte in bytes[digits] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                number = number * 10 + UInt64(byte - UInt8(ascii: "0"))
+            }
+            guard number < 1 << 31 else { return nil }
+            return (UInt32(number), String(decoding: UnsafeBufferPointer(rebasing: bytes[method]), as: UTF8.self))
+        }
+        guard let parsed else { return nil }
+        (number, method) = parsed
     }
 
     public var description: String { "\(number) \(method)" }
