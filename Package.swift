@@ -57,10 +57,12 @@ let package = Package(
             dependencies: ["HubModel", "HubRouting", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
+        // Settings of the SQLite library that only C can make (see CSQLiteSettings.h).
+        .target(name: "CSQLiteSettings", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The store protocol, its SQLite implementation, migrations, event log and outbox.
         .target(
             name: "HubStore",
-            dependencies: ["HubModel", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HubModel", "CSQLiteSettings", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // E-mail on the wire, with no hub types: RFC 5322/MIME parsing and composing, charsets,

@@ -301,6 +301,9 @@ struct PhoneRegionTests {
         #expect(PhoneRegion.forCountryCode("7")?.code == "RU")
         #expect(PhoneRegion.forCountryCode("+852")?.code == "HK")
         #expect(PhoneRegion.forCountryCode("383") == nil)
+        #expect(PhoneRegion.forCountryCode(" 86 ")?.code == "CN")
+        #expect(PhoneRegion.forCountryCode("+ 44") == nil)
+        #expect(PhoneRegion.forCountryCode("") == nil)
         #expect(PhoneRegion.named("SG")?.trunkPrefix == nil)
         #expect(PhoneRegion.named("AU")?.internationalPrefixes.contains("0011") == true)
     }

@@ -54,6 +54,22 @@ struct SQLiteStoreTests {
         #expect(try columns.text([String: String]()) == "{}")
     }
 
+    @Test("SQLite's memory statistics are off when the store came first, and nothing is counted then")
+    func memoryStatistics() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        _ = try await store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event") }
+        // (In the hub the store opens the process's first connection. In this test process
+        // another test may have opened one first; the setting then stays on, and counts.)
+        if SQLiteStore.memoryStatisticsOff {
+            #expect(SQLiteStore.memoryCounted == 0)
+        } else {
+            #expect(SQLiteStore.memoryCounted > 0)
+        }
+    }
+
     @Test("customers, conversations and calls are read by position: their tables' columns come in the decoders' order")
     func positionalRows() async throws {
         let (directory, path) = Self.temporaryPath()

@@ -19,6 +19,67 @@ public enum RoutingJSON {
         ])
     }
 
+    /// `offer(_:)`'s JSON, written straight from the offer's fields (the same text, keys in the
+    /// same order): every offer is an event, and building its object of objects first (a
+    /// dictionary per object, its keys hashed, then sorted) cost more than writing it.
+    public struct OfferPayload: JSONWritable {
+        public let offer: Offer
+
+        public init(_ offer: Offer) { self.offer = offer }
+
+        public func writeJSON(to writer: inout JSONWriter) {
+            writer.beginObject()
+            writer.key("agentId")
+            writer.string(offer.agentID)
+            writer.key("conversationId")
+            writer.string(offer.taskID)
+            writer.key("expiresAt")
+            writer.string(HubJSON.formatTimestamp(offer.expiresAt.date))
+            writer.key("explanation")
+            let explanation = offer.explanation
+            writer.beginObject()
+            writer.key("alternatives")
+            writer.beginArray()
+            for candidate in explanation.alternatives {
+                writer.beginObject()
+                writer.key("agentId")
+                writer.string(candidate.agentID)
+                writer.key("step")
+                writer.int(Int64(candidate.step))
+                writer.key("strategyKey")
+                writer.string(candidate.strategyKey.description)
+                writer.key("tier")
+                if let tier = candidate.tier { writer.int(Int64(tier)) } else { writer.null() }
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.key("cause")
+            writer.string(explanation.cause.rawValue)
+            writer.key("effectivePriority")
+            writer.double(explanation.effectivePriority)
+            writer.key("eligibleConsidered")
+            writer.int(Int64(explanation.eligibleCount))
+            writer.key("queue")
+            writer.string(explanation.queue)
+            writer.key("step")
+            writer.int(Int64(explanation.step))
+            writer.key("stepName")
+            writer.string(explanation.stepName)
+            writer.key("strategy")
+            writer.string(explanation.strategy.rawValue)
+            writer.key("strategyKey")
+            writer.string(explanation.strategyKey.description)
+            writer.key("tier")
+            if let tier = explanation.tier { writer.int(Int64(tier)) } else { writer.null() }
+            writer.key("waitedSeconds")
+            writer.double(explanation.waited.secondsValueForJSON)
+            writer.endObject()
+            writer.key("offerId")
+            writer.string(offer.id)
+            writer.endObject()
+        }
+    }
+
     public static func explanation(_ explanation: OfferExplanation) -> JSONValue {
         .object([
             "cause": .string(explanation.cause.rawValue), "queue": .string(explanation.queue), "step": .int(Int64(explanation.step)),

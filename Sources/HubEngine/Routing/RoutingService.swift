@@ -502,7 +502,7 @@ public actor RoutingService {
             return [
                 RoutingRecord(
                     kind: .offerCreated, refs: EventRefs(conversationID: conversation(offer.taskID), agentID: Agent.ID(offer.agentID)),
-                    payload: RoutingJSON.offer(offer))
+                    payload: RoutingJSON.OfferPayload(offer))
             ]
         case .assigned(let task, let agent, let offer):
             return [

@@ -34,6 +34,9 @@ public struct PhoneRegion: Sendable, Hashable {
 
     /// The main region for a country calling code ("1" gives US, "7" gives RU), if the table has one.
     public static func forCountryCode(_ cc: String) -> PhoneRegion? {
+        // (Every number parsed asks with bare digits: Foundation's trimming costs more than
+        // the lookup, so it is kept for the other forms.)
+        if cc.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) { return byCountryCode[cc] }
         let trimmed = cc.trimmingCharacters(in: .whitespaces)
         return byCountryCode[trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed]
     }

@@ -37,6 +37,12 @@ public struct JSONWriter {
         return (String(decoding: writer.bytes, as: UTF8.self), writer.numbersAreFinite && writer.maximumDepth < JSONReader.maximumDepth)
     }
 
+    /// A value's JSON written now, to be stored later as it is (see `WrittenJSON`).
+    public static func written(_ value: some JSONWritable) -> WrittenJSON {
+        let (text, readable) = writtenText(of: value)
+        return WrittenJSON(text: text, readable: readable)
+    }
+
     private mutating func separate() {
         if afterKey {
             afterKey = false
@@ -186,9 +192,10 @@ extension JSONWriter {
     /// `String`'s own order compares normalized text).
     public mutating func writeObject(_ object: [String: JSONValue]) {
         beginObject()
-        for name in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        // (The pairs sorted, not the keys: no second hashing of each key to find its value.)
+        for (name, value) in object.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             key(name)
-            object[name]!.writeJSON(to: &self)
+            value.writeJSON(to: &self)
         }
         endObject()
     }
@@ -303,9 +310,9 @@ extension JSONWriter {
     /// An object of strings, keys sorted by their UTF-8 bytes (see above).
     public mutating func writeObject(_ object: [String: String]) {
         beginObject()
-        for name in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+        for (name, value) in object.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             key(name)
-            string(object[name]!)
+            string(value)
         }
         endObject()
     }
@@ -343,5 +350,23 @@ extension Handle: JSONWritable {
         writer.field("optedOutAt", optedOutAt)
         writer.field("scope", scope)
         writer.endObject()
+    }
+}
+
+/// JSON text the hub's writer made ahead of its storing, and whether `JSONReader` surely reads it
+/// back (`JSONWriter.writtenText`). The router writes its records' payloads so on its own actor:
+/// the store's one writing thread then only copies the text into the event's row.
+public struct WrittenJSON: Sendable, Hashable, Encodable {
+    public let text: String
+    public let readable: Bool
+
+    fileprivate init(text: String, readable: Bool) {
+        self.text = text
+        self.readable = readable
+    }
+
+    /// (The store takes the text as it is; an encoder gets the value the text reads as.)
+    public func encode(to encoder: any Encoder) throws {
+        try JSONReader.parse(text).encode(to: encoder)
     }
 }

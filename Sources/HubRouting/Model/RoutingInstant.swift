@@ -29,7 +29,14 @@ public struct RoutingInstant: Sendable, Hashable, Comparable, Codable, CustomStr
     public static func - (lhs: Self, rhs: Duration) -> Self { RoutingInstant(milliseconds: lhs.milliseconds &- rhs.wholeMilliseconds) }
     public static func - (lhs: Self, rhs: Self) -> Duration { .milliseconds(lhs.milliseconds - rhs.milliseconds) }
 
-    public var description: String { String(format: "t+%.3fs", seconds) }
+    /// "t+12.345s": the seconds with their three decimals, from the whole milliseconds (every
+    /// offer's explanation spells instants out; `String(format:)` cost more than the offer).
+    public var description: String {
+        let magnitude = milliseconds.magnitude
+        let fraction = magnitude % 1000
+        let decimals = fraction < 10 ? "00\(fraction)" : fraction < 100 ? "0\(fraction)" : "\(fraction)"
+        return "t+\(milliseconds < 0 ? "-" : "")\(magnitude / 1000).\(decimals)s"
+    }
 }
 
 extension Duration {

@@ -298,13 +298,22 @@ public struct TicketChange: Sendable, Hashable {
 public struct RoutingRecord: Sendable, Hashable {
     public var kind: EventKind
     public var refs: EventRefs
-    public var payload: JSONValue
+    /// The event's payload, written when the record is made (by the router's actor, not by the
+    /// store's writing thread).
+    public var payload: WrittenJSON
     public var conversationChange: ConversationChange?
+
+    public init(kind: EventKind, refs: EventRefs, payload: some JSONWritable, conversationChange: ConversationChange? = nil) {
+        self.kind = kind
+        self.refs = refs
+        self.payload = JSONWriter.written(payload)
+        self.conversationChange = conversationChange
+    }
 
     public init(kind: EventKind, refs: EventRefs, payload: JSONValue, conversationChange: ConversationChange? = nil) {
         self.kind = kind
         self.refs = refs
-        self.payload = payload
+        self.payload = JSONWriter.written(payload)
         self.conversationChange = conversationChange
     }
 }

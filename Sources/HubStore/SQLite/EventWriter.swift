@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import GRDB
+import GRDBSQLite
 import HubModel
 
 /// Appends events inside the current write transaction.
@@ -51,7 +52,9 @@ struct EventWriter {
             row.bind(refs.deliveryID?.rawValue)
             row.bind(payloadText)
         }
-        let sequence = db.lastInsertedRowID
+        // (SQLite's own call: GRDB's `lastInsertedRowID` first checks the thread it is on, which
+        // cost more than the insert's bookkeeping; the writer's thread is the connection's.)
+        let sequence = sqlite3_last_insert_rowid(db.sqliteConnection)
         let carried = (payload as? any CarriedEventPayload)?.carriedForm
         #if DEBUG
         if let carried { Self.checkCarried(carried, text: payloadText) }
@@ -97,6 +100,7 @@ struct JSONColumns {
     /// `text(value)`, and whether `JSONReader` surely reads it back (see `JSONWriter.writtenText`);
     /// false for text from `JSONEncoder`, which may nest deeper than the reader goes.
     func payloadText(_ value: some Encodable) throws -> (text: String, readable: Bool) {
+        if let written = value as? WrittenJSON { return (written.text, written.readable) }
         if let writable = value as? any JSONWritable { return JSONWriter.writtenText(of: writable) }
         return (String(decoding: try encoder.encode(value), as: UTF8.self), false)
     }

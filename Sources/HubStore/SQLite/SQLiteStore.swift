@@ -1,5 +1,7 @@
+import CSQLiteSettings
 import Foundation
 import GRDB
+import GRDBSQLite
 import HubModel
 import Synchronization
 
@@ -66,10 +68,19 @@ public final class SQLiteStore: HubStore {
     public let configuration: Configuration
     public var isExclusive: Bool { true }
 
+    /// Whether this process turned SQLite's memory statistics off, before its first connection
+    /// (see `CSQLiteSettings.h`): counting them took a global lock at every allocation and free
+    /// of the library, a hundredth of the hub's processor time under load, for a count nothing
+    /// reads. False when a connection came first (a test process, say): then they stay on.
+    static let memoryStatisticsOff = csqlite_disable_memory_statistics()
+    /// The bytes SQLite counts as in use (0 while its statistics are off).
+    static var memoryCounted: Int64 { sqlite3_memory_used() }
+
     /// Opens (creating if needed) the database at `configuration.path`.
     /// - Throws: `StoreError.unavailable` when another process holds the database, or SQLite
     ///   cannot open it.
     public init(configuration: Configuration) throws {
+        _ = Self.memoryStatisticsOff
         self.configuration = configuration
         tail = EventTail(capacity: configuration.tailCapacity)
         let directory = URL(fileURLWithPath: configuration.path).deletingLastPathComponent().path
