@@ -120,6 +120,40 @@ struct JSONWriterTests {
         }
     }
 
+    @Test("a call record read from its parsed JSON equals JSONDecoder's; missing or mistyped fields are refused as JSONDecoder refuses them")
+    func callRecordsFromJSONValues() throws {
+        var generator = SystemRandomNumberGenerator()
+        let decoder = HubJSON.makeDecoder()
+        func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
+        var object: [String: JSONValue] = [:]
+        for _ in 0..<1_000 {
+            let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
+            let record = CallRecord(
+                id: .generate(), conversationID: .generate(), direction: Bool.random(using: &generator) ? .inbound : .outbound,
+                from: Self.randomText(&generator), to: "+861088886666", state: CallState.allCases.randomElement(using: &generator)!,
+                sipCallID: maybe(Self.randomText(&generator)), agentID: maybe("bo"), startedAt: date, queuedAt: maybe(date),
+                offeredAt: maybe(date.addingTimeInterval(1.5)), answeredAt: maybe(date), endedAt: maybe(date),
+                hangupCause: maybe(Self.randomText(&generator)), hungUpBy: maybe([CallParty.agent, .customer, .system].randomElement(using: &generator)!),
+                recordingReference: maybe("blob:sha256:ab"))
+            let text = JSONWriter.text(of: record)
+            let read = try CallRecord(json: JSONReader.parse(text))
+            #expect(read == record)
+            #expect(read == (try decoder.decode(CallRecord.self, from: Data(text.utf8))))
+            #expect(record.carriedForm == record)
+            if case .object(let fields) = try JSONReader.parse(text), fields.count > object.count { object = fields }
+        }
+        for name in object.keys.sorted() {
+            for replacement in [nil, JSONValue.null, .int(3), .string("gone")] {
+                var changed = object
+                changed[name] = replacement
+                let text = JSONWriter.text(of: JSONValue.object(changed))
+                let decodes = (try? decoder.decode(CallRecord.self, from: Data(text.utf8))) != nil
+                #expect(((try? CallRecord(json: .object(changed))) != nil) == decodes, "\(name) \(String(describing: replacement))")
+            }
+        }
+        #expect(throws: JSONFields.Failure.self) { try CallRecord(json: .array([])) }
+    }
+
     @Test("a conversation read from its parsed JSON equals JSONDecoder's; missing or mistyped fields are refused by name")
     func conversationsFromJSONValues() throws {
         var generator = SystemRandomNumberGenerator()

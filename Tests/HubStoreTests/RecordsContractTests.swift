@@ -161,6 +161,43 @@ struct RecordsContractTests {
         }
     }
 
+    @Test(
+        "a routing record's queue change: none when the conversation is in that queue (the assignee still named), an update when it moves",
+        arguments: StoreBackend.allCases)
+    func routingQueueChange(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "q1"))
+            _ = try await store.updateConversation(
+                receipt.conversationID, ConversationChange(queueID: .some("sales"), assigneeID: .some("bo")), at: Fixture.date(1), actor: .system)
+            func queued(_ queue: String, at second: Double) async throws {
+                try await store.recordRouting(
+                    [RoutingRecord(
+                        kind: .routingQueued, refs: EventRefs(customerID: receipt.customerID, conversationID: receipt.conversationID),
+                        payload: .object(["queue": .string(queue)]), conversationChange: ConversationChange(queueID: .some(queue)))],
+                    at: Fixture.date(second), actor: .system)
+            }
+            try await queued("sales", at: 2)
+            try await queued("support", at: 3)
+            try await queued("support", at: 4)
+            await #expect(throws: StoreError.self) {
+                try await store.recordRouting(
+                    [RoutingRecord(
+                        kind: .routingQueued, refs: EventRefs(conversationID: "cnv_missing"), payload: .object([:]),
+                        conversationChange: ConversationChange(queueID: .some("sales")))],
+                    at: Fixture.date(5), actor: .system)
+            }
+            let events = try await store.allEvents().filter { $0.refs.conversationID == receipt.conversationID }
+            let named = events.map { "\($0.kind.rawValue) \($0.refs.agentID?.rawValue ?? "-")" }
+            #expect(
+                named == [
+                    "conversation.created -", "message.received -", "conversation.updated bo", "routing.queued bo", "conversation.updated bo",
+                    "routing.queued bo", "routing.queued bo",
+                ], "\(named)")
+            #expect(try await store.conversation(receipt.conversationID)?.queueID == "support")
+            #expect(try await store.conversation(receipt.conversationID)?.updatedAt == Fixture.date(3))
+        }
+    }
+
     /// A voice conversation and its call record, queued (not saved).
     static func queuedCall(in store: any HubStore, queuedAt: Double) async throws -> (IngestReceipt, CallRecord) {
         let receipt = try await store.ingestOne(Fixture.inbound(account: "trunk", kind: .voice, from: "+8613800138000", providerID: "c1"))

@@ -265,9 +265,15 @@ public struct MetricsProjector: Sendable {
             }
         case .callCreated, .callUpdated:
             // Who hung up is in the record once the call has ended: an earlier change is not read.
-            guard let id = conversationID, var contact = contacts[id], event.payloadMayContain("hungUpBy"),
-                let party = payload["hungUpBy"]?.stringValue, contact.hungUpBy != party
-            else { return }
+            // (The record itself when the event carries it, fresh from the writer.)
+            guard let id = conversationID, var contact = contacts[id] else { return }
+            let party: String?
+            if let record = event.carried(CallRecord.self) {
+                party = record.hungUpBy?.rawValue
+            } else {
+                party = event.payloadMayContain("hungUpBy") ? payload["hungUpBy"]?.stringValue : nil
+            }
+            guard let party, contact.hungUpBy != party else { return }
             contact.hungUpBy = party
             setContact(id, contact)
         case .messageReceived:

@@ -102,9 +102,9 @@ public struct HubEvent: Sendable, Hashable, Codable {
     }
 
     /// The payload as a `T`, when the event carries the value it was written from: an event the
-    /// store's writer has just appended does, for the payload types followers read whole on
-    /// every call (a conversation's creation and changes), so that the router, the metrics and
-    /// the inbox do not each parse the text and build the value again. Nil for an event read
+    /// store's writer has just appended does, for the payload types followers read on every call
+    /// (a conversation's creation and changes, a call's record), so that the router, the metrics
+    /// and the inbox do not each parse the text and build the value again. Nil for an event read
     /// back from the log (after a restart, a follower far behind): then read `payload`.
     public func carried<T: CarriedEventPayload>(_ type: T.Type) -> T? { body.carried as? T }
 
@@ -239,6 +239,20 @@ extension Conversation: CarriedEventPayload {
         form.lastInboundAt = lastInboundAt?.truncatedToMilliseconds
         form.firstResponseAt = firstResponseAt?.truncatedToMilliseconds
         form.closedAt = closedAt?.truncatedToMilliseconds
+        return form
+    }
+}
+
+/// (A call's creation and its changes, three or four events per call: the metrics read who hung
+/// up from the last.)
+extension CallRecord: CarriedEventPayload {
+    public var carriedForm: CallRecord {
+        var form = self
+        form.startedAt = startedAt.truncatedToMilliseconds
+        form.queuedAt = queuedAt?.truncatedToMilliseconds
+        form.offeredAt = offeredAt?.truncatedToMilliseconds
+        form.answeredAt = answeredAt?.truncatedToMilliseconds
+        form.endedAt = endedAt?.truncatedToMilliseconds
         return form
     }
 }

@@ -124,3 +124,22 @@ extension Conversation {
             closedAt: try fields.optionalDate("closedAt"))
     }
 }
+
+extension CallRecord {
+    /// A call record from the JSON its `Codable` form writes (an event's payload), field for
+    /// field as `init(from:)` reads it.
+    public init(json: JSONValue) throws(JSONFields.Failure) {
+        let fields = try JSONFields(json)
+        let hungUpBy: CallParty? =
+            if try fields.optionalString("hungUpBy") != nil { try fields.value("hungUpBy", as: CallParty.self) } else { nil }
+        self.init(
+            id: ID(try fields.string("id")), conversationID: Conversation.ID(try fields.string("conversationId")),
+            direction: try fields.value("direction", as: MessageDirection.self), from: try fields.string("from"), to: try fields.string("to"),
+            state: try fields.value("state", as: CallState.self), sipCallID: try fields.optionalString("sipCallId"),
+            agentID: try fields.optionalString("agentId").map { Agent.ID($0) }, startedAt: try fields.date("startedAt"),
+            queuedAt: try fields.optionalDate("queuedAt"), offeredAt: try fields.optionalDate("offeredAt"),
+            answeredAt: try fields.optionalDate("answeredAt"), endedAt: try fields.optionalDate("endedAt"),
+            hangupCause: try fields.optionalString("hangupCause"), hungUpBy: hungUpBy,
+            recordingReference: try fields.optionalString("recordingReference"))
+    }
+}

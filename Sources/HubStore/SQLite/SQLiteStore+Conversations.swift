@@ -102,6 +102,24 @@ extension SQLiteStore {
         return conversation
     }
 
+    /// A routing record's change of its conversation (`change`); returns the assignee after it.
+    /// A task queued in the queue its conversation names already (nearly every one: ingest sets
+    /// it) changes nothing: that is found from the two columns, without reading the whole row
+    /// and its JSON for a change that writes nothing.
+    static func routingChange(
+        _ id: Conversation.ID, _ change: ConversationChange, at date: Date, actor: Actor, _ db: Database, _ events: inout EventWriter
+    ) throws -> Agent.ID? {
+        if case .some(.some(let queue)) = change.queueID, change.status == nil, change.priority == nil, change.assigneeID == nil,
+            change.subject == nil, change.attributes.isEmpty,
+            let stored = try db.cachedStatement(sql: "SELECT queueID, assigneeID FROM conversation WHERE id = ?")
+                .fetchOne(binding: { $0.bind(id.rawValue) }, { row in (queue: row.text(at: 0), assignee: row.text(at: 1)) }),
+            stored.queue == queue
+        {
+            return stored.assignee.map(Agent.ID.init(rawValue:))
+        }
+        return try Self.change(id, change, at: date, actor: actor, db, &events).assigneeID
+    }
+
     public func openConversations(limit: Int) async throws -> [Conversation] {
         try await read { db in
             let json = JSONColumns()
@@ -125,9 +143,9 @@ extension SQLiteStore {
                     if let change = record.conversationChange, let id = refs.conversationID {
                         // The conversation as it now is: its assignee is the record's agent when
                         // the record names none.
-                        let changed = try Self.change(id, change, at: date, actor: actor, db, &events)
+                        let assignee = try Self.routingChange(id, change, at: date, actor: actor, db, &events)
                         if refs.agentID == nil {
-                            refs.agentID = changed.assigneeID
+                            refs.agentID = assignee
                             assigneeKnown = true
                         }
                     }
