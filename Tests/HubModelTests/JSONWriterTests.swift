@@ -55,16 +55,21 @@ struct JSONWriterTests {
         var generator = SystemRandomNumberGenerator()
         let encoder = HubJSON.makeEncoder()
         for _ in 0..<1_000 {
-            func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
-            let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
-            let record = CallRecord(
-                id: .generate(), conversationID: .generate(), direction: Bool.random(using: &generator) ? .inbound : .outbound,
-                from: Self.randomText(&generator), to: "+861088886666", state: CallState.allCases.randomElement(using: &generator)!,
-                sipCallID: maybe(Self.randomText(&generator)), agentID: maybe("bo"), startedAt: date, queuedAt: maybe(date),
-                offeredAt: maybe(date.addingTimeInterval(1.5)), answeredAt: maybe(date), endedAt: maybe(date),
-                hangupCause: maybe(Self.randomText(&generator)), hungUpBy: maybe(.agent), recordingReference: maybe("blob:sha256:ab"))
+            let record = Self.randomCallRecord(&generator)
             #expect(JSONWriter.text(of: record) == String(decoding: try encoder.encode(record), as: UTF8.self))
         }
+    }
+
+    static func randomCallRecord(_ generator: inout some RandomNumberGenerator) -> CallRecord {
+        func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
+        let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
+        return CallRecord(
+            id: .generate(), conversationID: .generate(), direction: Bool.random(using: &generator) ? .inbound : .outbound,
+            from: randomText(&generator), to: "+861088886666", state: CallState.allCases.randomElement(using: &generator)!,
+            sipCallID: maybe(randomText(&generator)), agentID: maybe("bo"), startedAt: date, queuedAt: maybe(date),
+            offeredAt: maybe(date.addingTimeInterval(1.5)), answeredAt: maybe(date), endedAt: maybe(date),
+            hangupCause: maybe(randomText(&generator)), hungUpBy: maybe([CallParty.agent, .customer, .system].randomElement(using: &generator)!),
+            recordingReference: maybe("blob:sha256:ab"))
     }
 
     static func randomConversation(_ generator: inout some RandomNumberGenerator) -> Conversation {
@@ -124,17 +129,9 @@ struct JSONWriterTests {
     func callRecordsFromJSONValues() throws {
         var generator = SystemRandomNumberGenerator()
         let decoder = HubJSON.makeDecoder()
-        func maybe<T>(_ value: T) -> T? { Bool.random(using: &generator) ? value : nil }
         var object: [String: JSONValue] = [:]
         for _ in 0..<1_000 {
-            let date = Date(millisecondsSince1970: Int64.random(in: 0..<4_000_000_000_000, using: &generator))
-            let record = CallRecord(
-                id: .generate(), conversationID: .generate(), direction: Bool.random(using: &generator) ? .inbound : .outbound,
-                from: Self.randomText(&generator), to: "+861088886666", state: CallState.allCases.randomElement(using: &generator)!,
-                sipCallID: maybe(Self.randomText(&generator)), agentID: maybe("bo"), startedAt: date, queuedAt: maybe(date),
-                offeredAt: maybe(date.addingTimeInterval(1.5)), answeredAt: maybe(date), endedAt: maybe(date),
-                hangupCause: maybe(Self.randomText(&generator)), hungUpBy: maybe([CallParty.agent, .customer, .system].randomElement(using: &generator)!),
-                recordingReference: maybe("blob:sha256:ab"))
+            let record = Self.randomCallRecord(&generator)
             let text = JSONWriter.text(of: record)
             let read = try CallRecord(json: JSONReader.parse(text))
             #expect(read == record)
