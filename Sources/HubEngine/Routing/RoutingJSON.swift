@@ -12,16 +12,17 @@ public enum RoutingJSON {
         }
     }
 
+    /// An offer as the API and the inbox show it: the value its event's payload reads as
+    /// (`OfferPayload`, the one place that spells an offer out).
     public static func offer(_ offer: Offer) -> JSONValue {
-        .object([
-            "offerId": .string(offer.id), "conversationId": .string(offer.taskID), "agentId": .string(offer.agentID),
-            "expiresAt": .string(HubJSON.formatTimestamp(offer.expiresAt.date)), "explanation": explanation(offer.explanation),
-        ])
+        // (The writer's text of finite numbers always reads back; a router's priorities and
+        // waits are finite.)
+        (try? JSONReader.parse(JSONWriter.text(of: OfferPayload(offer)))) ?? .null
     }
 
-    /// `offer(_:)`'s JSON, written straight from the offer's fields (the same text, keys in the
-    /// same order): every offer is an event, and building its object of objects first (a
-    /// dictionary per object, its keys hashed, then sorted) cost more than writing it.
+    /// An offer's JSON, written straight from its fields: every offer is an event, and building
+    /// its object of objects first (a dictionary per object, its keys hashed, then sorted) cost
+    /// more than writing it. Keys in UTF-8 order, as every object of the hub's JSON.
     public struct OfferPayload: JSONWritable {
         public let offer: Offer
 
@@ -78,23 +79,6 @@ public enum RoutingJSON {
             writer.string(offer.id)
             writer.endObject()
         }
-    }
-
-    public static func explanation(_ explanation: OfferExplanation) -> JSONValue {
-        .object([
-            "cause": .string(explanation.cause.rawValue), "queue": .string(explanation.queue), "step": .int(Int64(explanation.step)),
-            "stepName": .string(explanation.stepName), "tier": explanation.tier.map { .int(Int64($0)) } ?? .null,
-            "strategy": .string(explanation.strategy.rawValue), "strategyKey": .string(explanation.strategyKey.description),
-            "effectivePriority": .double(explanation.effectivePriority), "waitedSeconds": .double(explanation.waited.secondsValueForJSON),
-            "eligibleConsidered": .int(Int64(explanation.eligibleCount)),
-            "alternatives": .array(
-                explanation.alternatives.map {
-                    .object([
-                        "agentId": .string($0.agentID), "step": .int(Int64($0.step)), "tier": $0.tier.map { .int(Int64($0)) } ?? .null,
-                        "strategyKey": .string($0.strategyKey.description),
-                    ])
-                }),
-        ])
     }
 
     public static func action(_ action: OverflowAction) -> JSONValue {

@@ -310,6 +310,7 @@ public struct RoutingRecord: Sendable, Hashable {
         self.conversationChange = conversationChange
     }
 
+    /// (The same, for a literal: `payload: .object([...])`.)
     public init(kind: EventKind, refs: EventRefs, payload: JSONValue, conversationChange: ConversationChange? = nil) {
         self.kind = kind
         self.refs = refs

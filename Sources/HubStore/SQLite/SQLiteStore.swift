@@ -70,7 +70,7 @@ public final class SQLiteStore: HubStore {
 
     /// Whether this process turned SQLite's memory statistics off, before its first connection
     /// (see `CSQLiteSettings.h`): counting them took a global lock at every allocation and free
-    /// of the library, a hundredth of the hub's processor time under load, for a count nothing
+    /// of the library, about 0.6 % of the hub's processor time under load, for a count nothing
     /// reads. False when a connection came first (a test process, say): then they stay on.
     static let memoryStatisticsOff = csqlite_disable_memory_statistics()
     /// The bytes SQLite counts as in use (0 while its statistics are off).
