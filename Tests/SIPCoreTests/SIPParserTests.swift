@@ -332,4 +332,24 @@ struct SIPHostileInputTests {
         let parsedName = parsed.from?.displayName
         #expect(parsedName == name)
     }
+
+    @Test("firstValue is values(name).first for list and other headers: commas in quotes and <>, empty lines, compact and odd-case names")
+    func firstValue() {
+        var random = SystemRandomNumberGenerator()
+        let names = ["Via", "v", "VIA", "Contact", "m", "Record-Route", "Route", "Subject", "Call-ID", "X-Custom", "Authorization"]
+        let pieces = [
+            "SIP/2.0/UDP a:5060;branch=z9hG4bK1", "\"Doe, J\" <sip:j@d>", "<sip:p1;lr>", "<sip:a,b@c>", " ", "", ",", " , ",
+            "Digest username=\"a\", realm=\"b\"", "x", "\"q,\\\"r\" <sip:r@s>;tag=1",
+        ]
+        for _ in 0..<3_000 {
+            var headers = SIPHeaders()
+            for _ in 0..<Int.random(in: 0...4, using: &random) {
+                let parts = (0..<Int.random(in: 1...3, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                headers.add(names.randomElement(using: &random)!, parts.joined(separator: ", "))
+            }
+            for name in names {
+                #expect(headers.firstValue(name) == headers.values(name).first, "\(name) \(Array(headers))")
+            }
+        }
+    }
 }

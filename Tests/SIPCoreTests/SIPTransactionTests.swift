@@ -171,3 +171,47 @@ struct SIPTransactionTests {
         #expect(SIPClientTransaction(request: invite, reliable: false, now: 0).key == SIPTransactionKey.client(response))
     }
 }
+
+/// A transaction's key is hashed once, when made: equal keys are equal in all three parts, and
+/// a dictionary keyed by them finds each one among many (as the element's tables hold them).
+@Suite("SIP transaction keys")
+struct SIPTransactionKeyTests {
+    @Test("equal exactly when branch, sent-by and method are; equal keys hash alike; with(method:) changes the method only")
+    func equality() {
+        var random = SystemRandomNumberGenerator()
+        let branches = ["z9hG4bK1", "z9hG4bK2", "z9hG4bK776asdhds", "z9hG4bK-4611-1-0", "z9hG4bKnashds8", "Z9HG4BK1", ""]
+        let sentBys = ["", "192.0.2.1:5060", "192.0.2.1:5061", "[2001:db8::1]:5060"]
+        let methods = ["INVITE", "ACK", "BYE", "CANCEL", "invite"]
+        var keys: [(SIPTransactionKey, [String])] = []
+        for _ in 0..<400 {
+            let parts = [branches.randomElement(using: &random)!, sentBys.randomElement(using: &random)!, methods.randomElement(using: &random)!]
+            keys.append((SIPTransactionKey(branch: parts[0], sentBy: parts[1], method: parts[2]), parts))
+        }
+        for (a, aParts) in keys.prefix(100) {
+            for (b, bParts) in keys {
+                #expect((a == b) == (aParts == bParts), "\(a) \(b)")
+                if a == b { #expect(a.hashValue == b.hashValue) }
+            }
+            let cancel = a.with(method: "CANCEL")
+            #expect(cancel.branch == a.branch && cancel.sentBy == a.sentBy && cancel.method == "CANCEL")
+            #expect(cancel == SIPTransactionKey(branch: a.branch, sentBy: a.sentBy, method: "CANCEL"))
+            #expect((cancel == a) == (a.method == "CANCEL"))
+        }
+    }
+
+    @Test("a dictionary of fifty thousand keys finds each one, and no key it does not hold")
+    func manyKeys() {
+        var table: [SIPTransactionKey: Int] = [:]
+        for index in 0..<50_000 {
+            table[SIPTransactionKey(branch: "z9hG4bK-\(index)-1-0", sentBy: index % 2 == 0 ? "" : "127.0.0.1:5060", method: index % 3 == 0 ? "BYE" : "INVITE")] = index
+        }
+        #expect(table.count == 50_000)
+        for index in stride(from: 0, to: 50_000, by: 7) {
+            let key = SIPTransactionKey(branch: "z9hG4bK-\(index)-1-0", sentBy: index % 2 == 0 ? "" : "127.0.0.1:5060", method: index % 3 == 0 ? "BYE" : "INVITE")
+            #expect(table[key] == index)
+            // The same branch under another method or sent-by is another transaction.
+            #expect(table[key.with(method: "CANCEL")] == nil)
+            #expect(table[SIPTransactionKey(branch: key.branch, sentBy: "192.0.2.9:5060", method: key.method)] == nil)
+        }
+    }
+}

@@ -181,6 +181,58 @@ struct SIPTransportTests {
         #expect(overTCP.dropped.load(ordering: .relaxed) == 0)
     }
 
+    @Test("a burst of datagrams from three sockets, of any size up to the limit, is read whole, each with its own source; one byte over the limit is dropped")
+    func burst() async throws {
+        let limit = 3_000
+        let transport = SIPTransport(configuration: SIPTransportConfiguration(host: "127.0.0.1", port: 0, maximumMessageSize: limit))
+        let (udp, _) = try await transport.start()
+        let seen = Seen()
+        let element = Self.element(transport) { seen.add($0) }
+        let senders = try (0..<3).map { _ in try UDPSendSocket.bound(host: "127.0.0.1", port: 0) }
+        let ports = senders.map { sender in
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sender.channelDescriptor, $0, &length) } }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+        func datagram(_ index: Int, size: Int) -> [UInt8] {
+            let head = "OPTIONS sip:hub@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKburst\(index);rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:hub@127.0.0.1>\r\nCall-ID: burst\(index)\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\n"
+            // The body fills the datagram to `size` bytes (its Content-Length written to fit).
+            var bodyLength = max(0, size - head.utf8.count - 24)
+            while head.utf8.count + "Content-Length: \(bodyLength)\r\n\r\n".utf8.count + bodyLength < size { bodyLength += 1 }
+            while bodyLength > 0, head.utf8.count + "Content-Length: \(bodyLength)\r\n\r\n".utf8.count + bodyLength > size { bodyLength -= 1 }
+            return Array((head + "Content-Length: \(bodyLength)\r\n\r\n").utf8) + Array(repeating: UInt8(ascii: "0") + UInt8(index % 10), count: bodyLength)
+        }
+        var expected: [String: Int] = [:]
+        var random = SystemRandomNumberGenerator()
+        for index in 0..<60 {
+            let size = index == 0 ? limit : Int.random(in: 300...limit, using: &random)
+            let bytes = datagram(index, size: size)
+            if case .sent = senders[index % 3].send(bytes, to: udp) { expected["burst\(index)"] = bytes.count }
+        }
+        // One byte over the limit: not taken in, and the ones after it still are.
+        _ = senders[0].send(datagram(60, size: limit + 1), to: udp)
+        _ = senders[1].send(datagram(61, size: 500), to: udp)
+        expected["burst61"] = 500
+        let deadline = ContinuousClock.now + .seconds(10)
+        while seen.all.count < expected.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        await transport.shutdown()
+        await element.value
+        let messages = seen.all
+        #expect(messages.count == expected.count)
+        #expect(!messages.contains { $0.callID == "burst60" })
+        for message in messages {
+            let callID = try #require(message.callID)
+            let index = try #require(Int(callID.dropFirst("burst".count)))
+            #expect(expected[callID] != nil, "\(callID)")
+            // Whole: the body as sent, every byte the datagram's own.
+            #expect(message.body == Array(repeating: UInt8(ascii: "0") + UInt8(index % 10), count: message.body.count), "\(callID)")
+            #expect(message.headers.first("Content-Length") == "\(message.body.count)")
+            // Each with its own source: the Via's rport stamped with the port it came from.
+            #expect(message.topVia?.parameters.first { $0.name == "rport" }?.value == "\(ports[index % 3])", "\(callID)")
+        }
+    }
+
     /// Collects the datagrams a plain UDP socket receives, with their source addresses.
     final class Datagrams: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>

@@ -553,7 +553,7 @@ extension SIPService {
         let cancelKey = SIPTransactionKey(branch: key.branch, sentBy: "", method: "CANCEL")
         guard clientTransactions[cancelKey] == nil, let entry = clientTransactions[key], entry.transaction.state == .proceeding else { return }
         var headers = SIPHeaders()
-        if let via = invite.headers.values("Via").first { headers.add("Via", via) }
+        if let via = invite.headers.firstValue("Via") { headers.add("Via", via) }
         headers.add("Max-Forwards", "70")
         for name in ["From", "To", "Call-ID"] { if let value = invite.headers.first(name) { headers.add(name, value) } }
         headers.add("CSeq", "\(invite.cseq?.number ?? 1) CANCEL")
@@ -666,8 +666,7 @@ extension SIPService {
     /// The answer to a CANCEL (§9.2): 200 when it matches an INVITE the hub is still answering
     /// (with that call's Call-ID, to cancel next), else 481.
     func cancelResponse(_ cancel: SIPMessage) -> (SIPMessage, String?) {
-        guard var key = SIPTransactionKey.server(cancel) else { return (cancel.response(481, toTag: triage.toTag), nil) }
-        key.method = "INVITE"
+        guard let key = SIPTransactionKey.server(cancel)?.with(method: "INVITE") else { return (cancel.response(481, toTag: triage.toTag), nil) }
         guard let entry = transactions[key], let callID = cancel.callID, let call = calls[callID], call.serverKey == key else {
             return (cancel.response(481, toTag: triage.toTag), nil)
         }

@@ -201,8 +201,13 @@ struct TransactionTable<Entry: TimedTransaction> {
     subscript(key: SIPTransactionKey) -> Entry? {
         get { entries[key] }
         set {
-            let previous = entries[key]?.nextDeadline
-            entries[key] = newValue
+            // (One lookup: the entry replaced or removed tells its deadline.)
+            let previous: Int64?
+            if let newValue {
+                previous = entries.updateValue(newValue, forKey: key)?.nextDeadline
+            } else {
+                previous = entries.removeValue(forKey: key)?.nextDeadline
+            }
             // (An unchanged deadline is filed already: retransmissions add nothing.)
             guard let deadline = newValue?.nextDeadline, deadline != previous else { return }
             let slot = deadline / Self.slotLength

@@ -24,7 +24,7 @@ public struct SIPDialog: Sendable, Hashable {
     public static func uac(request: SIPMessage, response: SIPMessage) -> SIPDialog? {
         guard let status = response.status, (101...299).contains(status), let callID = request.callID, let from = request.from,
             let localTag = from.tag, let to = response.to, let remoteTag = to.tag, let cseq = request.cseq,
-            let contact = response.headers.values("Contact").first.flatMap(SIPNameAddress.init(parsing:))
+            let contact = response.headers.firstValue("Contact").flatMap(SIPNameAddress.init(parsing:))
         else { return nil }
         var local = from
         local.tag = nil
@@ -39,7 +39,7 @@ public struct SIPDialog: Sendable, Hashable {
     /// set is the request's Record-Route in order, the remote target its Contact.
     public static func uas(request: SIPMessage, localTag: String) -> SIPDialog? {
         guard let callID = request.callID, let from = request.from, let remoteTag = from.tag, let to = request.to, let cseq = request.cseq,
-            let contact = request.headers.values("Contact").first.flatMap(SIPNameAddress.init(parsing:))
+            let contact = request.headers.firstValue("Contact").flatMap(SIPNameAddress.init(parsing:))
         else { return nil }
         var local = to
         local.tag = nil

@@ -81,6 +81,19 @@ enum SIPGrammar {
 
     /// Splits a list header's value at commas outside quoted strings and `<...>`; empty elements
     /// are dropped, each element trimmed.
+    /// `splitList(value).first`, without splitting the rest.
+    static func firstListValue(_ value: String) -> String? {
+        guard value.utf8.contains(UInt8(ascii: ",")) else {
+            let single = trimmed(value[...])
+            return single.isEmpty ? nil : String(single)
+        }
+        for part in split(value, at: UInt8(ascii: ","), outsideAngles: true) {
+            let value = trimmed(part)
+            if !value.isEmpty { return String(value) }
+        }
+        return nil
+    }
+
     static func splitList(_ value: String) -> [String] {
         // Nearly every line holds one value: nothing to split.
         guard value.utf8.contains(UInt8(ascii: ",")) else {

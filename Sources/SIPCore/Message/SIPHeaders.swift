@@ -132,6 +132,18 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
         return lines.flatMap { SIPGrammar.splitList($0) }
     }
 
+    /// The first value of the header: `values(name).first`, without splitting (or collecting)
+    /// the values after it. What the top Via, a Contact or a transaction's key is read from.
+    public func firstValue(_ name: String) -> String? {
+        let (canonical, key) = Self.canonicalNameAndKey(name)
+        let list = Self.listHeaders.contains(canonical)
+        for field in fields where field.key == key {
+            guard list else { return field.value }
+            if let value = SIPGrammar.firstListValue(field.value) { return value }
+        }
+        return nil
+    }
+
     /// How many lines the header has (without collecting them).
     public func count(_ name: String) -> Int {
         let key = Self.key(name)
@@ -149,9 +161,7 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     static func key(_ name: String) -> String {
         // The same as the canonical name lower-cased: a known name's canonical spelling differs
         // from it only in case; a compact form is its long name.
-        let utf8 = name.utf8
-        if utf8.count == 1, let compact = compactKeys[utf8.first! | 0x20] { return compact }
-        return SIPGrammar.lowercasedASCII(name)
+        canonicalNameAndKey(name).key
     }
 
     /// The compact forms' keys.
@@ -198,25 +208,42 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
     /// The canonical spelling of a header name and its key, from one lower-casing: a known
     /// name's canonical spelling differs from the name only in case, an unknown one is kept as
     /// written, so the key is the name lower-cased (a compact form's is its long name's).
+    ///
+    /// The hub names headers as it reads and builds every message (`first("Call-ID")`,
+    /// `add("Via", ...)`), so a known name is found by its bytes among those of its length and
+    /// both strings come from the table: no lower-cased copy, no hashing.
     static func canonicalNameAndKey(_ name: String) -> (name: String, key: String) {
-        let utf8 = name.utf8
-        if utf8.count == 1, let compact = compactForms[utf8.first! | 0x20], let key = compactKeys[utf8.first! | 0x20] { return (compact, key) }
-        let lower = SIPGrammar.lowercasedASCII(name)
-        return (knownNames[lower] ?? name, lower)
+        switch name.utf8.withContiguousStorageIfAvailable({ known(bytes: $0) }) {
+        case .some(.some(let known)):
+            return known
+        case .some(.none):
+            return (name, SIPGrammar.lowercasedASCII(name))
+        case .none:
+            // (Text not stored as UTF-8, such as a bridged string.)
+            let lower = SIPGrammar.lowercasedASCII(name)
+            if lower.utf8.count == 1, let known = lower.utf8.first.flatMap({ compactForms[$0] }) { return (known, known.lowercased()) }
+            return (knownNames[lower] ?? name, lower)
+        }
     }
 
     /// `canonicalNameAndKey` of a name's bytes (a token): a compact form or a known name found
     /// without making a string of the name first.
     static func canonicalNameAndKey(bytes name: UnsafeBufferPointer<UInt8>) -> (name: String, key: String) {
-        if name.count == 1, let compact = compactForms[name[0] | 0x20], let key = compactKeys[name[0] | 0x20] { return (compact, key) }
-        if name.count < knownByLength.count {
-            for known in knownByLength[name.count]
-            where zip(name, known.lower).allSatisfy({ SIPGrammar.lowercased($0) == $1 }) {
-                return (known.name, known.key)
-            }
-        }
+        if let known = known(bytes: name) { return known }
         let text = String(decoding: name, as: UTF8.self)
         return (text, SIPGrammar.lowercasedASCII(text))
+    }
+
+    /// A compact form's or a known name's canonical spelling and key, in any case.
+    private static func known(bytes name: UnsafeBufferPointer<UInt8>) -> (name: String, key: String)? {
+        if name.count == 1, let compact = compactForms[name[0] | 0x20], let key = compactKeys[name[0] | 0x20] { return (compact, key) }
+        guard name.count < knownByLength.count, let first = name.first.map(SIPGrammar.lowercased) else { return nil }
+        // (By index: the names of a length differ mostly in their first byte.)
+        candidates: for known in knownByLength[name.count] where known.lower[0] == first {
+            for index in 1..<name.count where SIPGrammar.lowercased(name[index]) != known.lower[index] { continue candidates }
+            return (known.name, known.key)
+        }
+        return nil
     }
 
     /// The known names by their length: lower-cased bytes, canonical spelling, key.

@@ -110,7 +110,7 @@ public struct SIPMessage: Sendable, Hashable {
     public var to: SIPNameAddress? { if let common { common.to } else { Self.parseTo(headers) } }
 
     private static func parseCSeq(_ headers: SIPHeaders) -> SIPCSeq? { headers.first("CSeq").flatMap(SIPCSeq.init(parsing:)) }
-    private static func parseTopVia(_ headers: SIPHeaders) -> SIPVia? { headers.values("Via").first.flatMap(SIPVia.init(parsing:)) }
+    private static func parseTopVia(_ headers: SIPHeaders) -> SIPVia? { headers.firstValue("Via").flatMap(SIPVia.init(parsing:)) }
     private static func parseFrom(_ headers: SIPHeaders) -> SIPNameAddress? { headers.first("From").flatMap(SIPNameAddress.init(parsing:)) }
     private static func parseTo(_ headers: SIPHeaders) -> SIPNameAddress? { headers.first("To").flatMap(SIPNameAddress.init(parsing:)) }
 

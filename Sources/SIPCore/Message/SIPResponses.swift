@@ -98,7 +98,7 @@ public struct SIPRequestTriage: Sendable {
     /// Enough for the client to match a response to its transaction: the top Via's branch and
     /// the CSeq (§17.1.3); a missing Call-ID is itself the reason for the 400.
     static func answerable(_ headers: SIPHeaders) -> Bool {
-        !headers.values("Via").isEmpty && headers.first("CSeq") != nil
+        headers.firstValue("Via") != nil && headers.first("CSeq") != nil
     }
 
     /// `Bad Request (Missing Call-ID)`-style phrases: the standard phrase and the reason.

@@ -10,7 +10,9 @@ public struct SDPError: Error, Sendable, Hashable, CustomStringConvertible {
 /// connection address, and each media stream with its port, protocol, formats and direction.
 public struct SDPSession: Sendable, Hashable {
     public struct Line: Sendable, Hashable {
-        public var type: Character
+        /// `v`, `o`, `m`, `a`...: one letter (a scalar, so that looking for a line by its type
+        /// compares a number, not a grapheme).
+        public var type: Unicode.Scalar
         public var value: String
     }
 
@@ -68,7 +70,8 @@ public struct SDPSession: Sendable, Hashable {
     /// Parses a body (`application/sdp`): `v=0` first, then `o=`, `s=`, at least one `t=`; each
     /// `m=` well formed; lines ending in CRLF or LF; at most `maximumLines`.
     public init(parsing bytes: [UInt8], maximumLines: Int = 512) throws(SDPError) {
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw SDPError("the description is not UTF-8") }
+        // (ASCII, as nearly every description is, is UTF-8 without making a string to know it.)
+        guard bytes.allSatisfy({ $0 < 0x80 }) || String(validating: bytes, as: UTF8.self) != nil else { throw SDPError("the description is not UTF-8") }
         var lines: [Line] = []
         // Lines are split on the byte LF (in UTF-8 no other character contains it), one CR before
         // it dropped; empty lines are skipped. Strings are made only for the values kept.
@@ -85,7 +88,7 @@ public struct SDPSession: Sendable, Hashable {
             guard line.count >= 2, bytes[start + 1] == UInt8(ascii: "="), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[start]) else {
                 throw SDPError("a line that is not type=value: \(String(decoding: line, as: UTF8.self).prefix(40))")
             }
-            lines.append(Line(type: Character(Unicode.Scalar(bytes[start])), value: String(decoding: bytes[(start + 2)..<end], as: UTF8.self)))
+            lines.append(Line(type: Unicode.Scalar(bytes[start]), value: String(decoding: bytes[(start + 2)..<end], as: UTF8.self)))
         }
         guard lines.first == Line(type: "v", value: "0") else { throw SDPError("the first line must be v=0") }
         guard let origin = lines.first(where: { $0.type == "o" }) else { throw SDPError("no o= line") }

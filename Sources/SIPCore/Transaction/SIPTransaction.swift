@@ -12,6 +12,13 @@ public struct SIPTimers: Sendable, Hashable {
         self.t2 = t2
         self.t4 = t4
     }
+
+    /// The earlier of two deadlines, either of which may not be running.
+    static func earlier(_ a: Int64?, _ b: Int64?) -> Int64? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return min(a, b)
+    }
 }
 
 /// What a transaction asks its owner to do.
@@ -32,15 +39,41 @@ public enum SIPTransactionAction: Sendable, Equatable {
 /// How a request or response is matched to its transaction (§17.1.3, §17.2.3): the top Via's
 /// branch (RFC 3261 branches start with `z9hG4bK`), its sent-by for servers, and the method,
 /// with ACK matching the INVITE it acknowledges.
+///
+/// The three are hashed once, when the key is made, with the process's random seed (as every
+/// `Hasher`), and equality compares that digest before the text. An element's tables hold
+/// a transaction for 32 s after its call (timers J, L and M over UDP: a hundred thousand at a
+/// thousand calls a second), and a dictionary compares the key it looks for with every key in
+/// its probe, each of them text elsewhere in memory: hashing the text at every lookup and
+/// comparing it at every probe were a fortieth of the hub's processor time at saturation.
 public struct SIPTransactionKey: Sendable, Hashable, CustomStringConvertible {
-    public var branch: String
-    public var sentBy: String
-    public var method: String
+    public let branch: String
+    public let sentBy: String
+    public let method: String
+    private let digest: Int
 
     public init(branch: String, sentBy: String, method: String) {
         self.branch = branch
         self.sentBy = sentBy
         self.method = method
+        var hasher = Hasher()
+        hasher.combine(branch)
+        hasher.combine(sentBy)
+        hasher.combine(method)
+        digest = hasher.finalize()
+    }
+
+    /// The same branch and sent-by with another method (a CANCEL's key names its INVITE's).
+    public func with(method: String) -> SIPTransactionKey {
+        SIPTransactionKey(branch: branch, sentBy: sentBy, method: method)
+    }
+
+    public static func == (lhs: SIPTransactionKey, rhs: SIPTransactionKey) -> Bool {
+        lhs.digest == rhs.digest && lhs.branch == rhs.branch && lhs.sentBy == rhs.sentBy && lhs.method == rhs.method
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(digest)
     }
 
     /// The key a server finds the request's transaction under (an ACK finds its INVITE's);
@@ -100,9 +133,7 @@ public struct SIPClientTransaction: Sendable {
     }
 
     /// When `fire` should next be called, if ever.
-    public var nextDeadline: Int64? {
-        [retransmitAt, endAt].compactMap { $0 }.min()
-    }
+    public var nextDeadline: Int64? { SIPTimers.earlier(retransmitAt, endAt) }
 
     public mutating func receive(_ response: SIPMessage, now: Int64) -> [SIPTransactionAction] {
         guard let status = response.status else { return [] }
@@ -182,7 +213,7 @@ public struct SIPClientTransaction: Sendable {
     /// From, Call-ID and Route, the response's To (with its tag), CSeq number with ACK.
     static func ack(for invite: SIPMessage, response: SIPMessage) -> SIPMessage {
         var headers = SIPHeaders()
-        if let via = invite.headers.values("Via").first { headers.add("Via", via) }
+        if let via = invite.headers.firstValue("Via") { headers.add("Via", via) }
         headers.add("Max-Forwards", "70")
         if let from = invite.headers.first("From") { headers.add("From", from) }
         if let to = response.headers.first("To") { headers.add("To", to) }
@@ -222,9 +253,7 @@ public struct SIPServerTransaction: Sendable {
 
     public var key: SIPTransactionKey? { SIPTransactionKey.server(request) }
 
-    public var nextDeadline: Int64? {
-        [retransmitAt, endAt].compactMap { $0 }.min()
-    }
+    public var nextDeadline: Int64? { SIPTimers.earlier(retransmitAt, endAt) }
 
     /// The transaction user answers.
     public mutating func respond(_ response: SIPMessage, now: Int64) -> [SIPTransactionAction] {
