@@ -112,12 +112,28 @@ public struct MetricsProjector: Sendable {
     private(set) var agents: [String: AgentClock] = [:]
     private(set) var tickets: [String: TicketFacts] = [:]
     private(set) var deltas: [MetricKey: MetricCounters] = [:]
-    private var dirty: Set<String> = []
+    /// The state changed since the last commit (its keys spelled only then, once each).
+    private var dirty: Set<StateKey> = []
     private var lastPrune: Date?
     /// The conversations waiting now (an index into `contacts`, which holds closed ones too).
     private var waitingIDs: Set<String> = []
 
     public init(rules: Rules) { self.rules = rules }
+
+    /// A piece of the projection's state, as committed under `text` (`c:`, `a:` or `t:` and the id).
+    private enum StateKey: Hashable {
+        case contact(String)
+        case agent(String)
+        case ticket(String)
+
+        var text: String {
+            switch self {
+            case .contact(let id): "c:" + id
+            case .agent(let id): "a:" + id
+            case .ticket(let id): "t:" + id
+            }
+        }
+    }
 
     // MARK: State
 
@@ -147,16 +163,15 @@ public struct MetricsProjector: Sendable {
         encoder.outputFormatting = .sortedKeys
         var state: [String: String?] = [:]
         for key in dirty {
-            let id = String(key.dropFirst(2))
             let text: String?
             // A call changes its contact and its agent's clock: those two are written directly,
             // as `JSONEncoder` would (see `Contact.writeJSON`); tickets, rarer, by the encoder.
-            switch key.prefix(2) {
-            case "c:": text = contacts[id].map { JSONWriter.text(of: $0) }
-            case "a:": text = agents[id].map { JSONWriter.text(of: $0) }
-            default: text = tickets[id].flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+            switch key {
+            case .contact(let id): text = contacts[id].map { JSONWriter.text(of: $0) }
+            case .agent(let id): text = agents[id].map { JSONWriter.text(of: $0) }
+            case .ticket(let id): text = tickets[id].flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
             }
-            state[key] = .some(text)
+            state[key.text] = .some(text)
         }
         let commit = MetricsCommit(from: from, position: position, deltas: deltas, state: state)
         deltas = [:]
@@ -186,12 +201,12 @@ public struct MetricsProjector: Sendable {
     private mutating func setContact(_ id: String, _ contact: Contact?) {
         contacts[id] = contact
         if contact?.phase == .waiting { waitingIDs.insert(id) } else { waitingIDs.remove(id) }
-        dirty.insert("c:" + id)
+        dirty.insert(.contact(id))
     }
 
     private mutating func setTicket(_ id: String, _ ticket: TicketFacts?) {
         tickets[id] = ticket
-        dirty.insert("t:" + id)
+        dirty.insert(.ticket(id))
     }
 
     // MARK: Events
@@ -513,7 +528,7 @@ public struct MetricsProjector: Sendable {
         clock.since = max(clock.since, date)
         change(&clock)
         agents[agent] = clock
-        dirty.insert("a:" + agent)
+        dirty.insert(.agent(agent))
     }
 
     static func field(_ state: AgentState) -> MetricField {

@@ -31,14 +31,20 @@ public enum HubJSON {
 
     /// Formats a date as `2026-11-22T08:30:00.123Z`.
     public static func formatTimestamp(_ date: Date) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24)
+        appendTimestamp(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `formatTimestamp(date)`'s bytes, appended (a JSON writer's own buffer: no string between).
+    static func appendTimestamp(_ date: Date, to bytes: inout [UInt8]) {
         // Integer arithmetic throughout: it is exact (a double such as 1795000000.123 is really
         // ...0.12299999, which a formatter that truncates prints as .122) and it is on the hot
         // path of every event written.
         let milliseconds = date.millisecondsSince1970
         let (days, millisecondOfDay) = milliseconds.floorDivided(by: 86_400_000)
         let (year, month, day) = civilDate(daysSince1970: days)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(24)
         func append(_ value: Int64, digits: Int) {
             var divisor: Int64 = 1
             for _ in 1..<digits { divisor *= 10 }
@@ -63,7 +69,6 @@ public enum HubJSON {
         bytes.append(UInt8(ascii: "."))
         append(millisecondOfDay % 1000, digits: 3)
         bytes.append(UInt8(ascii: "Z"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The proleptic Gregorian date of a day number (days since 1970-01-01), for years 0...9999.

@@ -116,7 +116,13 @@ public struct JSONWriter {
     }
 
     /// A timestamp as the hub writes them (`2026-11-22T08:30:00.123Z`).
-    public mutating func date(_ value: Date) { string(HubJSON.formatTimestamp(value)) }
+    public mutating func date(_ value: Date) {
+        // (Digits, '-', ':', '.', 'T' and 'Z' need no escape: written in place, quoted.)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        HubJSON.appendTimestamp(value, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
 
     /// `key: value`, left out when `value` is nil (as synthesized `Encodable` does).
     public mutating func field(_ name: String, _ value: String?) {
