@@ -10,6 +10,14 @@ import Testing
 struct MetricsProjectorTests {
     static let start = MetricsTests.start
 
+    /// A migrated store in a directory of its own (the caller removes it).
+    static func store(_ prefix: String) async throws -> (SQLiteStore, TemporaryDirectory) {
+        let directory = try TemporaryDirectory(prefix)
+        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
+        try await store.migrate()
+        return (store, directory)
+    }
+
     /// A log written by hand, one event per call, `at` seconds after the start.
     struct Log {
         var events: [HubEvent] = []
@@ -138,10 +146,8 @@ struct MetricsProjectorTests {
 
     @Test("a commit whose starting position is not the stored one is refused: two projections never count twice")
     func commitsChainOnPositions() async throws {
-        let directory = try TemporaryDirectory("metrics-commit")
+        let (store, directory) = try await Self.store("metrics-commit")
         defer { directory.remove() }
-        let store = try SQLiteStore(configuration: .init(path: directory.url.appendingPathComponent("hub.sqlite").path, durability: .normal))
-        try await store.migrate()
         var counters = MetricCounters()
         counters[.offered] = 1
         let key = MetricKey(minute: 10, channel: "api", queue: "support")
@@ -152,5 +158,24 @@ struct MetricsProjectorTests {
         try await store.commitMetrics(MetricsCommit(from: 5, position: 7, deltas: [key: counters], state: [:]))
         #expect(try await store.metricsPosition() == 7)
         #expect(try await store.metricTotals(fromMinute: 0, toMinute: 100, grouping: [])[MetricGroup()]?[.offered] == 2)
+    }
+
+    @Test("the active alerts are exactly the alert rows among the contacts' and agents' state, whatever their ids")
+    func activeAlertsAmongState() async throws {
+        let (store, directory) = try await Self.store("metrics-alerts")
+        defer { directory.remove() }
+        // State whose keys sort before, among and after the alerts' (`alert:` + id).
+        var state: [String: String?] = [:]
+        for id in ["a", "alert", "alerts", "alert;x", "b", "c:cnv_1", "a:agent7", "t:tkt_1", "zz"] { state[id] = .some("{\"n\":1}") }
+        try await store.commitMetrics(MetricsCommit(from: 0, position: 1, deltas: [:], state: state))
+        let ids = ["queue-long", "é-unicode", "~tilde", "", "ALERT"]
+        for id in ids {
+            #expect(try await store.recordAlert(id, raised: true, payload: .object(["id": .string(id)]), at: Date(), actor: .system))
+        }
+        let active = try await store.activeAlerts()
+        #expect(Set(active.keys) == Set(ids))
+        #expect(active["é-unicode"] == .object(["id": .string("é-unicode")]))
+        _ = try await store.recordAlert("queue-long", raised: false, payload: .object([:]), at: Date(), actor: .system)
+        #expect(Set(try await store.activeAlerts().keys) == Set(ids).subtracting(["queue-long"]))
     }
 }

@@ -34,6 +34,50 @@ struct SIPTriageTests {
         #expect(again.responseProblem() == nil)
     }
 
+    /// A response as the headers were first copied: each header looked up by name and added by
+    /// name (the format's reference for the one-pass copy).
+    static func referenceResponse(to request: SIPMessage, status: Int, toTag: String?, extra: [(String, String)]) -> SIPMessage {
+        var headers = SIPHeaders()
+        for via in request.headers.lines("Via") { headers.add("Via", via) }
+        if let from = request.headers.first("From") { headers.add("From", from) }
+        if var to = request.headers.first("To") {
+            if status > 100, let toTag, !(SIPNameAddress(parsing: to).map({ $0.tag != nil }) ?? true) { to += ";tag=\(toTag)" }
+            headers.add("To", to)
+        }
+        if let callID = request.headers.first("Call-ID") { headers.add("Call-ID", callID) }
+        if let cseq = request.headers.first("CSeq") { headers.add("CSeq", cseq) }
+        for (name, value) in extra { headers.add(name, value) }
+        return .response(status, headers: headers)
+    }
+
+    @Test("a response's headers are the reference's, name for name and line for line: compact and odd-case names, several Vias and Froms, tagged or not")
+    func responseAgainstReference() throws {
+        var random = SystemRandomNumberGenerator()
+        let lines: [(String, [String])] = [
+            ("Via", ["SIP/2.0/UDP a.example:5060;branch=z9hG4bK1", "SIP/2.0/TCP b:5070;branch=z9hG4bK2;rport, SIP/2.0/UDP c;branch=z9hG4bK3"]),
+            ("v", ["SIP/2.0/UDP d;branch=z9hG4bK4"]), ("VIA", ["SIP/2.0/UDP e;branch=z9hG4bK5"]),
+            ("From", ["<sip:a@b>;tag=1", "\"A, B\" <sip:c@d>;tag=2"]), ("f", ["<sip:e@f>;tag=3"]),
+            ("To", ["<sip:hub@h>", "<sip:hub@h>;tag=old", "hub <sip:hub@h>"]), ("t", ["<sip:x@y>"]),
+            ("Call-ID", ["c1@h", "c2"]), ("i", ["c3"]), ("CSeq", ["1 INVITE", "2 BYE"]), ("cseq", ["3 OPTIONS"]),
+            ("Max-Forwards", ["70"]), ("X-Other", ["v"]), ("Contact", ["<sip:a@192.0.2.1>"]),
+        ]
+        for _ in 0..<2_000 {
+            var headers = SIPHeaders()
+            for _ in 0..<Int.random(in: 0...9, using: &random) {
+                let (name, values) = lines.randomElement(using: &random)!
+                headers.add(name, values.randomElement(using: &random)!)
+            }
+            let request = SIPMessage.request("INVITE", uri: "sip:hub@h", headers: headers)
+            let status = [100, 180, 200, 486].randomElement(using: &random)!
+            let toTag = Bool.random(using: &random) ? "t\(Int.random(in: 0...9, using: &random))" : nil
+            let extra: [(String, String)] = Bool.random(using: &random) ? [("Allow", "INVITE, ACK"), ("Retry-After", "30")] : []
+            let response = request.response(status, toTag: toTag, headers: extra)
+            let reference = Self.referenceResponse(to: request, status: status, toTag: toTag, extra: extra)
+            #expect(response.headers.fields.map { "\($0.name): \($0.value)" } == reference.headers.fields.map { "\($0.name): \($0.value)" })
+            #expect(response.serialized() == reference.serialized())
+        }
+    }
+
     @Test("torture messages get the answers RFC 4475 asks for")
     func tortureAnswers() throws {
         // Another version: 505.

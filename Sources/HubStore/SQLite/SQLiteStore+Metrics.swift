@@ -234,7 +234,10 @@ extension SQLiteStore {
     public func activeAlerts() async throws -> [String: JSONValue] {
         try await read { db in
             var alerts: [String: JSONValue] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM metric_state WHERE key LIKE 'alert:%'") {
+            // A range of the primary key: the table also holds the state of every contact the
+            // projection keeps (a row per conversation), and `LIKE` read all of them, every
+            // second the alerts are judged.
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM metric_state WHERE key >= 'alert:' AND key < 'alert;'") {
                 let key: String = row[0]
                 alerts[String(key.dropFirst(6))] = try JSONReader.parse(row[1] as String)
             }

@@ -146,7 +146,10 @@ public struct SIPHeaders: Sendable, Hashable, Sequence {
 
     /// How many lines the header has (without collecting them).
     public func count(_ name: String) -> Int {
-        let key = Self.key(name)
+        count(key: Self.key(name))
+    }
+
+    func count(key: String) -> Int {
         var count = 0
         for field in fields where field.key == key { count += 1 }
         return count

@@ -14,17 +14,33 @@ extension SIPMessage {
     private static func response(
         to request: SIPHeaders, status: Int, reason: String?, toTag: String?, headers extra: [(String, String)], body: [UInt8], toIsTagged: Bool?
     ) -> SIPMessage {
+        // The request's fields copied as they are (their names canonical, their values clean
+        // already), found in one pass: every Via, the first From, To, Call-ID and CSeq.
+        var from: SIPHeaders.Field?
+        var to: SIPHeaders.Field?
+        var callID: SIPHeaders.Field?
+        var cseq: SIPHeaders.Field?
         var headers = SIPHeaders()
-        for via in request.lines("Via") { headers.add("Via", via) }
-        if let from = request.first("From") { headers.add("From", from) }
-        if var to = request.first("To") {
-            if status > 100, let toTag, !(toIsTagged ?? SIPNameAddress(parsing: to).map({ $0.tag != nil }) ?? true) {
-                to += ";tag=\(toTag)"
+        headers.reserveCapacity(request.count(key: "via") + 4 + extra.count)
+        for field in request.fields {
+            switch field.key {
+            case "via": headers.add(field)
+            case "from" where from == nil: from = field
+            case "to" where to == nil: to = field
+            case "call-id" where callID == nil: callID = field
+            case "cseq" where cseq == nil: cseq = field
+            default: break
             }
-            headers.add("To", to)
         }
-        if let callID = request.first("Call-ID") { headers.add("Call-ID", callID) }
-        if let cseq = request.first("CSeq") { headers.add("CSeq", cseq) }
+        if let from { headers.add(from) }
+        if var to {
+            if status > 100, let toTag, !(toIsTagged ?? SIPNameAddress(parsing: to.value).map({ $0.tag != nil }) ?? true) {
+                to.value += ";tag=\(toTag)"
+            }
+            headers.add(to)
+        }
+        if let callID { headers.add(callID) }
+        if let cseq { headers.add(cseq) }
         for (name, value) in extra { headers.add(name, value) }
         return .response(status, reason, headers: headers, body: body)
     }
