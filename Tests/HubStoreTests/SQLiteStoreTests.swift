@@ -210,6 +210,28 @@ struct SQLiteStoreTests {
         #expect(try await second.eventKinds().last == "message.received")
     }
 
+    @Test("a message's event carries its direction and text, what its text reads back as: texts with quotes, escapes, emoji, none at all")
+    func messageSummaryCarried() async throws {
+        let (directory, path) = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(configuration: .init(path: path))
+        try await store.migrate()
+        let texts = ["hello", "say \"hi\" \\ back\n\ttab", "😀 e\u{301} 中文", "", "\u{0}nul", "T-000123 status?"]
+        for (index, text) in texts.enumerated() {
+            _ = try await store.ingestOne(Fixture.inbound(from: "user-\(index)", providerID: "m\(index)", text: text))
+        }
+        let live = try #require(store.tail.events(after: 0, limit: 100)).filter { $0.kind == .messageReceived }
+        #expect(live.map { $0.carried(MessageSummary.self) } == texts.map { MessageSummary(direction: .inbound, text: $0) })
+        // Read back from the database (after a restart): the same summary, from the text.
+        let stored = try await store.storedEvents(after: 0, limit: 100).filter { $0.kind == .messageReceived }
+        #expect(stored.allSatisfy { $0.carried(MessageSummary.self) == nil })
+        #expect(stored.map(\.messageSummary) == live.map(\.messageSummary))
+        #expect(stored.map { $0.messageSummary?.text } == texts)
+        // Not a message: no summary.
+        let created = try #require(live.first.flatMap { first in store.tail.events(after: 0, limit: 100)?.first { $0.kind == .customerCreated && $0.sequence < first.sequence } })
+        #expect(created.messageSummary == nil)
+    }
+
     @Test("the in-memory tail of the log answers exactly what the database holds, rolled-back savepoints excluded")
     func tailMatchesDatabase() async throws {
         let (directory, path) = Self.temporaryPath()

@@ -155,7 +155,7 @@ public actor SLAService: LogFollower {
                 try await self.changed(update, timers: &timers, at: date)
             }
         case .messageReceived:
-            guard event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue, let conversation = event.refs.conversationID,
+            guard event.messageSummary?.direction == .inbound, let conversation = event.refs.conversationID,
                 let customer = event.refs.customerID
             else { return }
             for ticket in try await store.tickets(linkedTo: conversation, of: customer) where ticket.status != .closed {

@@ -138,15 +138,14 @@ public actor TicketService: LogFollower {
     // MARK: A customer wrote
 
     private func customerWrote(_ event: HubEvent) async throws {
-        guard let conversationID = event.refs.conversationID, event.payload["direction"]?.stringValue == MessageDirection.inbound.rawValue
-        else { return }
+        guard let conversationID = event.refs.conversationID, let message = event.messageSummary, message.direction == .inbound else { return }
         guard let context = try await store.customerMessageContext(conversationID, pendingLimit: 2) else { return }
         let conversation = context.conversation
         let date = event.occurredAt
         let settings = self.settings
         // A call's text is the hub's description of it, not words of the customer's: a call
         // answers no survey and asks about no ticket, but it is an answer a waiting ticket counts.
-        let text = conversation.channelKind == .voice ? "" : event.payload["text"]?.stringValue ?? ""
+        let text = conversation.channelKind == .voice ? "" : message.text ?? ""
         // A score that answers a survey is not a reply that reopens the ticket.
         if let csat = settings.csat, let score = CSATScore.parse(text), let messageID = event.refs.messageID,
             try await answerSurvey(score: score, message: messageID, text: text, in: conversation, event: event, csat: csat)

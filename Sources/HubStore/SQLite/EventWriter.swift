@@ -55,7 +55,7 @@ struct EventWriter {
         // (SQLite's own call: GRDB's `lastInsertedRowID` first checks the thread it is on, which
         // cost more than the insert's bookkeeping; the writer's thread is the connection's.)
         let sequence = sqlite3_last_insert_rowid(db.sqliteConnection)
-        let carried = (payload as? any CarriedEventPayload)?.carriedForm
+        let carried: (any CarriedEventPayload)? = (payload as? any CarriedEventPayload)?.carriedForm ?? (payload as? any SummarizedEventPayload)?.eventSummary
         #if DEBUG
         if let carried { Self.checkCarried(carried, text: payloadText) }
         #endif
