@@ -35,7 +35,7 @@ public enum RoutingJSON {
             writer.key("conversationId")
             writer.string(offer.taskID)
             writer.key("expiresAt")
-            writer.string(HubJSON.formatTimestamp(offer.expiresAt.date))
+            writer.date(offer.expiresAt.date)
             writer.key("explanation")
             let explanation = offer.explanation
             writer.beginObject()

@@ -377,7 +377,7 @@ public final class SIPTransport: Sendable {
     /// replaced), and `rport` gets the source port; responses then go back where the request
     /// came from.
     public static func stampVia(_ message: inout SIPMessage, from peer: SIPPeer) {
-        guard let top = message.headers.values("Via").first, var via = SIPVia(parsing: top) else { return }
+        guard let top = message.headers.firstValue("Via"), var via = SIPVia(parsing: top) else { return }
         let source = peer.ipAddress.lowercased()
         let host = via.host.hasPrefix("[") ? String(via.host.dropFirst().dropLast()) : via.host
         let rport = via.parameters.firstIndex { $0.name == "rport" }
