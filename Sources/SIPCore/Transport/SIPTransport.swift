@@ -20,7 +20,7 @@ public struct SIPPeer: Sendable, Hashable, CustomStringConvertible {
 
     public var transport: Transport
     public var address: SocketAddress {
-        didSet { ipAddress = address.ipAddress ?? "?" }
+        didSet { ipAddress = Self.ipText(address) }
     }
     /// The TCP connection a message came on (responses go back on it); nil for UDP.
     public var connection: UInt64?
@@ -33,7 +33,40 @@ public struct SIPPeer: Sendable, Hashable, CustomStringConvertible {
         self.transport = transport
         self.address = address
         self.connection = connection
-        ipAddress = address.ipAddress ?? "?"
+        ipAddress = Self.ipText(address)
+    }
+
+    /// The address's IP in text: an IPv4 address written here from its four bytes (every
+    /// datagram received makes a peer, and `SocketAddress.ipAddress` allocates an array for
+    /// `inet_ntop` and copies the text out of it), others by `SocketAddress.ipAddress`.
+    static func ipText(_ address: SocketAddress) -> String {
+        guard case .v4 = address else { return address.ipAddress ?? "?" }
+        // `sin_addr` sits at byte 4 of a `sockaddr_in` (after the family and the port, on Linux
+        // and BSD alike), in network order: the octets as written.
+        let value = address.withSockAddr { pointer, _ in
+            UInt32(bigEndian: UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        }
+        return String(unsafeUninitializedCapacity: 15) { buffer in
+            var count = 0
+            for shift in stride(from: 24, through: 0, by: -8) {
+                if shift != 24 {
+                    buffer[count] = UInt8(ascii: ".")
+                    count += 1
+                }
+                let octet = Int((value >> UInt32(shift)) & 0xFF)
+                if octet >= 100 {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(octet / 100)
+                    count += 1
+                }
+                if octet >= 10 {
+                    buffer[count] = UInt8(ascii: "0") + UInt8(octet / 10 % 10)
+                    count += 1
+                }
+                buffer[count] = UInt8(ascii: "0") + UInt8(octet % 10)
+                count += 1
+            }
+            return count
+        }
     }
 
     // Equal and hashed by what they are made of (the IP text follows from the address).
@@ -127,8 +160,8 @@ public final class SIPTransport: Sendable {
     }
 
     public let configuration: SIPTransportConfiguration
-    public let inbound: AsyncStream<SIPInbound>
-    private let continuation: AsyncStream<SIPInbound>.Continuation
+    /// What arrives, for one consumer; at most `inboundBuffer` waiting to be taken.
+    public let inbound: SIPInboundStream
     private let group: any EventLoopGroup
     private let logger: Logger
     private let state = Mutex(State())
@@ -150,7 +183,7 @@ public final class SIPTransport: Sendable {
         self.configuration = configuration
         self.group = group
         self.logger = logger
-        (inbound, continuation) = AsyncStream.makeStream(of: SIPInbound.self, bufferingPolicy: .bufferingOldest(configuration.inboundBuffer))
+        inbound = SIPInboundStream(limit: configuration.inboundBuffer)
     }
 
     /// Binds UDP and TCP on the configured address (port 0: one free port for both when
@@ -308,7 +341,7 @@ public final class SIPTransport: Sendable {
             return [state.udp, state.tcp].compactMap { $0 } + Array(state.connections.values)
         }
         for channel in channels { try? await channel.close() }
-        continuation.finish()
+        inbound.queue.finish()
     }
 
     /// Serves until the task is cancelled, then shuts down.
@@ -342,7 +375,7 @@ public final class SIPTransport: Sendable {
     }
 
     private func deliver(_ item: SIPInbound) {
-        if case .dropped = continuation.yield(item) {
+        if inbound.queue.yield(item) == .dropped {
             dropped.add(1, ordering: .relaxed)
             logger.warning("SIP inbound buffer full, message dropped")
         }
