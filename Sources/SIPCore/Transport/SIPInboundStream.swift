@@ -106,6 +106,9 @@ public struct SIPInboundStream: AsyncSequence, Sendable {
                     await withUnsafeContinuation(isolation: actor) { (continuation: UnsafeContinuation<Void, Never>) in
                         let waits = state.withLock { state -> Bool in
                             guard state.items.isEmpty, !state.finished else { return false }
+                            // One consumer (as `AsyncStream`, which traps too): a second waiter
+                            // would take the first one's place, and the first would never wake.
+                            precondition(state.waiter == nil, "SIPInboundStream iterated by two tasks at once")
                             state.waiter = continuation
                             return true
                         }
