@@ -390,9 +390,9 @@ enum ChannelFile {
         let channels = root.appendingPathComponent("channels")
         let rules = root.appendingPathComponent("routing-rules")
         for folder in [channels, rules] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
-        try text.write(to: channels.appendingPathComponent("account.yaml"), atomically: false, encoding: .utf8)
+        try text.write(to: channels.appendingPathComponent("account.yaml"), atomically: true, encoding: .utf8)
         try "queues:\n  - id: support\nagents:\n  - id: bo\n    name: Bo\n    queues: [support]\n"
-            .write(to: rules.appendingPathComponent("rules.yaml"), atomically: false, encoding: .utf8)
+            .write(to: rules.appendingPathComponent("rules.yaml"), atomically: true, encoding: .utf8)
         return ConfigLoader(schemas: ChannelCatalog.schemas, environment: environment).load(channelsDirectory: channels.path, routingRulesDirectory: rules.path)
     }
 }

@@ -14,7 +14,7 @@ struct ConfigFixture {
         for (directory, files) in [("channels", channels), ("routing-rules", rules)] {
             let folder = root.appendingPathComponent(directory)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: false, encoding: .utf8) }
+            for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         }
     }
 

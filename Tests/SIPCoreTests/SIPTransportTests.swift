@@ -97,7 +97,7 @@ struct SIPTransportTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let scenario = directory.appendingPathComponent("scenario.xml")
-        try Self.scenario.write(to: scenario, atomically: false, encoding: .utf8)
+        try Self.scenario.write(to: scenario, atomically: true, encoding: .utf8)
 
         let process = try ChildProcess(
             executable: try #require(Self.sipp),
